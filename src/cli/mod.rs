@@ -1,0 +1,85 @@
+//! The command line: `archsandbox [FILE]` opens the app; subcommands run headless.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::model::PriceTable;
+
+mod check;
+mod fmt;
+pub mod simulate;
+
+/// Architecture Sandbox: design a software architecture, drive traffic through it, and watch
+/// where it breaks.
+#[derive(Debug, Parser)]
+#[command(
+    name = "archsandbox",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    /// A design file to open in the app (default: the built-in example design).
+    pub file: Option<PathBuf>,
+    /// Open the app in compare mode on two designs.
+    #[arg(long, num_args = 2, value_names = ["A", "B"])]
+    pub compare: Option<Vec<PathBuf>>,
+    /// A price table to use instead of the built-in `assets/pricing.ron`.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub pricing: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Headless commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate design files: `FILE: ok`, or `FILE:LINE:COL: message` for each problem.
+    Check {
+        /// Design files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run a scenario on a design and report what happened.
+    Simulate(simulate::SimulateArgs),
+    /// Rewrite design files in the canonical layout (the layout the app saves).
+    Fmt {
+        /// Design files to rewrite.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Only report files that are not canonical; change nothing.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+/// Run the parsed command line and return the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let prices = match load_prices(cli.pricing.as_deref()) {
+        Ok(p) => p,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command {
+        Some(Command::Check { files }) => check::run(&files, &prices),
+        Some(Command::Fmt { files, check }) => fmt::run(&files, check, &prices),
+        Some(Command::Simulate(args)) => simulate::run(&args, &prices),
+        None => crate::app::run(cli.file, cli.compare, prices),
+    }
+}
+
+/// The price table: from `--pricing FILE`, or the built-in one.
+pub fn load_prices(path: Option<&std::path::Path>) -> Result<PriceTable, String> {
+    match path {
+        None => Ok(PriceTable::builtin()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read price table {}: {e}", path.display()))?;
+            PriceTable::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
+        }
+    }
+}

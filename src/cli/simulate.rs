@@ -1,0 +1,109 @@
+//! `archsandbox simulate FILE`: run a scenario and report.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::model::{PriceTable, read_design};
+use crate::sim::{RunOptions, Simulation};
+
+/// Output format of reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Options of `simulate`.
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// The design file.
+    pub file: std::path::PathBuf,
+    /// The scenario to run (default: the design's default scenario).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Ticks to run (default: the scenario's duration).
+    #[arg(long)]
+    pub ticks: Option<u64>,
+    /// Seed of every random stream (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Multiply the load (1 = as designed).
+    #[arg(long, default_value_t = 1.0)]
+    pub load: f64,
+    /// Request paths sampled per tick for end-to-end latency.
+    #[arg(long, default_value_t = 32)]
+    pub samples: usize,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+pub fn run(args: &SimulateArgs, prices: &PriceTable) -> ExitCode {
+    match simulate(args, prices) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> {
+    let path: &Path = &args.file;
+    let loaded = read_design(path, prices).map_err(|e| {
+        e.problems()
+            .iter()
+            .map(|p| match p.position {
+                Some(pos) => format!("{}:{}:{}: {}", path.display(), pos.line, pos.column, {
+                    let mut q = p.clone();
+                    q.position = None;
+                    q
+                }),
+                None => format!("{}: {p}", path.display()),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    })?;
+    let design = loaded.design;
+    let scenario = match &args.scenario {
+        Some(name) => design.scenario(name).cloned().ok_or_else(|| {
+            format!(
+                "{}: no scenario named '{name}' (scenarios: {})",
+                path.display(),
+                design
+                    .scenarios
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?,
+        None => design
+            .default_scenario()
+            .cloned()
+            .ok_or_else(|| format!("{}: the design has no scenario", path.display()))?,
+    };
+    if !(args.load.is_finite() && args.load > 0.0) {
+        return Err(format!(
+            "--load must be a positive number, not {}",
+            args.load
+        ));
+    }
+    let options = RunOptions {
+        seed: args.seed,
+        ticks: args.ticks,
+        load_multiplier: Some(args.load),
+        samples_per_tick: args.samples,
+        keep_history: false,
+    };
+    let mut sim =
+        Simulation::with_options(&design, &scenario, prices, options).map_err(|e| e.to_string())?;
+    sim.run_to_end().map_err(|e| e.to_string())?;
+    let summary = sim.summary();
+    match args.format {
+        Format::Json => serde_json::to_string_pretty(&summary).map_err(|e| e.to_string()),
+        Format::Text => Ok(format!("{summary:#?}")),
+    }
+}

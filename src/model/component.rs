@@ -1,0 +1,650 @@
+//! Components: the nodes of a design, one struct of parameters per kind.
+//!
+//! A node stands for a *group* of identical instances: `instances` (horizontal
+//! scaling) of one `size` (vertical scaling), so both scaling moves are one edit
+//! away. Units live in the field names.
+
+use serde::{Deserialize, Serialize};
+
+/// The kinds of component on the palette, without their parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum KindName {
+    Client,
+    LoadBalancer,
+    Server,
+    Cache,
+    Database,
+    MessageQueue,
+    Cdn,
+}
+
+impl KindName {
+    /// Every kind, in palette order.
+    pub const ALL: [KindName; 7] = [
+        KindName::Client,
+        KindName::LoadBalancer,
+        KindName::Server,
+        KindName::Cache,
+        KindName::Database,
+        KindName::MessageQueue,
+        KindName::Cdn,
+    ];
+
+    /// A short label for menus and tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            KindName::Client => "Client",
+            KindName::LoadBalancer => "Load balancer",
+            KindName::Server => "Server",
+            KindName::Cache => "Cache",
+            KindName::Database => "Database",
+            KindName::MessageQueue => "Message queue",
+            KindName::Cdn => "CDN",
+        }
+    }
+
+    /// The snake_case name used in JSON reports and on the command line.
+    pub fn key(self) -> &'static str {
+        match self {
+            KindName::Client => "client",
+            KindName::LoadBalancer => "load_balancer",
+            KindName::Server => "server",
+            KindName::Cache => "cache",
+            KindName::Database => "database",
+            KindName::MessageQueue => "message_queue",
+            KindName::Cdn => "cdn",
+        }
+    }
+
+    /// One plain sentence that explains the kind, with the restaurant analogy.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            KindName::Client => {
+                "The customers: users who each send some requests per second, a mix of reads, writes, static files and background jobs."
+            }
+            KindName::LoadBalancer => {
+                "The host at the door: spreads requests over the healthy instances behind it, but only notices a dead one after its health checks fail."
+            }
+            KindName::Server => {
+                "A kitchen: does the work of each request; more cores make it faster (never quite linearly), more instances need a balancer in front."
+            }
+            KindName::Cache => {
+                "Pre-prepped ingredients on the counter: answers hits at once and sends only misses on to the database; a restarted cache starts cold."
+            }
+            KindName::Database => {
+                "The pantry of record: reads spread over the primary and its replicas, every write lands on the primary and is replayed on each replica."
+            }
+            KindName::MessageQueue => {
+                "The order rail: takes work now and lets consumers do it at their own pace; the backlog grows while orders come faster than they are done."
+            }
+            KindName::Cdn => {
+                "A takeaway counter near the customers: serves static files from the edge and asks the origin only on a miss."
+            }
+        }
+    }
+}
+
+/// A class of traffic. Links say which classes they carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum TrafficClass {
+    /// Reads: served from caches and replicas where possible.
+    Read,
+    /// Writes: always reach the primary database and are replayed on replicas.
+    Write,
+    /// Static files: served by CDNs at the edge.
+    Static,
+    /// Background work: enqueued now, done later by queue consumers.
+    Async,
+    /// Session lookups a stateless server makes against a shared session store.
+    Session,
+}
+
+impl TrafficClass {
+    /// Every class, in a fixed order used for per-class arrays.
+    pub const ALL: [TrafficClass; 5] = [
+        TrafficClass::Read,
+        TrafficClass::Write,
+        TrafficClass::Static,
+        TrafficClass::Async,
+        TrafficClass::Session,
+    ];
+    /// The number of classes.
+    pub const COUNT: usize = 5;
+
+    /// Position of the class in [`TrafficClass::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// A lower-case label.
+    pub fn label(self) -> &'static str {
+        match self {
+            TrafficClass::Read => "read",
+            TrafficClass::Write => "write",
+            TrafficClass::Static => "static",
+            TrafficClass::Async => "async",
+            TrafficClass::Session => "session",
+        }
+    }
+}
+
+/// Mean time between failures and mean time to repair of one instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reliability {
+    /// Mean time between failures of one instance, in hours.
+    pub mtbf_hours: f64,
+    /// Mean time to repair one instance, in hours.
+    pub mttr_hours: f64,
+}
+
+impl Reliability {
+    /// Steady-state availability of one instance: MTBF / (MTBF + MTTR).
+    pub fn availability(&self) -> f64 {
+        self.mtbf_hours / (self.mtbf_hours + self.mttr_hours)
+    }
+}
+
+/// How a client's requests arrive in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ArrivalProcess {
+    /// Independent users: Poisson arrivals (squared coefficient of variation 1).
+    #[default]
+    Poisson,
+    /// A perfectly even stream (a metronome); useful for teaching and for exact checks.
+    Constant,
+}
+
+/// The share of a client's requests in each traffic class; the shares sum to 1.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrafficMix {
+    pub read: f64,
+    pub write: f64,
+    #[serde(rename = "static")]
+    pub static_files: f64,
+    #[serde(rename = "async")]
+    pub async_jobs: f64,
+}
+
+impl Default for TrafficMix {
+    fn default() -> Self {
+        Self {
+            read: 0.9,
+            write: 0.1,
+            static_files: 0.0,
+            async_jobs: 0.0,
+        }
+    }
+}
+
+impl TrafficMix {
+    /// The share of a class (sessions are never sent by clients).
+    pub fn share(&self, class: TrafficClass) -> f64 {
+        match class {
+            TrafficClass::Read => self.read,
+            TrafficClass::Write => self.write,
+            TrafficClass::Static => self.static_files,
+            TrafficClass::Async => self.async_jobs,
+            TrafficClass::Session => 0.0,
+        }
+    }
+
+    /// The sum of the shares.
+    pub fn total(&self) -> f64 {
+        self.read + self.write + self.static_files + self.async_jobs
+    }
+}
+
+/// The users who generate traffic.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClientParams {
+    /// Number of users.
+    pub users: u64,
+    /// Requests each user sends per second, on average.
+    pub rate_per_user_per_s: f64,
+    /// Share of requests in each traffic class.
+    pub mix: TrafficMix,
+    /// How arrivals are spread in time.
+    pub arrivals: ArrivalProcess,
+}
+
+impl Default for ClientParams {
+    fn default() -> Self {
+        Self {
+            users: 1_000,
+            rate_per_user_per_s: 0.05,
+            mix: TrafficMix::default(),
+            arrivals: ArrivalProcess::Poisson,
+        }
+    }
+}
+
+impl ClientParams {
+    /// Mean requests per second this client offers at load multiplier 1.
+    pub fn rate_per_s(&self) -> f64 {
+        self.users as f64 * self.rate_per_user_per_s
+    }
+}
+
+/// How a load balancer picks an instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum BalancingAlgorithm {
+    /// Each instance in turn: even shares, arrivals smoother than Poisson.
+    #[default]
+    RoundRobin,
+    /// The instance with the fewest requests in flight: behaves like one pooled queue.
+    LeastLoaded,
+    /// A random instance: each instance is its own independent queue.
+    Random,
+    /// Each user stays on one instance: keeps in-memory sessions, spreads load unevenly.
+    StickySessions,
+}
+
+impl BalancingAlgorithm {
+    /// Every algorithm, for pickers.
+    pub const ALL: [BalancingAlgorithm; 4] = [
+        BalancingAlgorithm::RoundRobin,
+        BalancingAlgorithm::LeastLoaded,
+        BalancingAlgorithm::Random,
+        BalancingAlgorithm::StickySessions,
+    ];
+
+    /// A label for pickers.
+    pub fn label(self) -> &'static str {
+        match self {
+            BalancingAlgorithm::RoundRobin => "round robin",
+            BalancingAlgorithm::LeastLoaded => "least loaded",
+            BalancingAlgorithm::Random => "random",
+            BalancingAlgorithm::StickySessions => "sticky sessions",
+        }
+    }
+}
+
+/// Spreads requests over the healthy instances of its targets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoadBalancerParams {
+    pub algorithm: BalancingAlgorithm,
+    /// Identical balancer instances (active-active).
+    pub instances: u32,
+    /// Requests per second one instance can pass.
+    pub capacity_per_s: f64,
+    /// Time to pass one request through, in milliseconds.
+    pub latency_ms: f64,
+    /// Seconds between health checks of each target instance.
+    pub health_check_interval_s: f64,
+    /// Failed checks in a row before an instance is taken out of rotation.
+    pub unhealthy_threshold: u32,
+    /// Requests that would wait longer than this are dropped, in milliseconds.
+    pub timeout_ms: f64,
+    pub reliability: Reliability,
+}
+
+impl Default for LoadBalancerParams {
+    fn default() -> Self {
+        Self {
+            algorithm: BalancingAlgorithm::RoundRobin,
+            instances: 1,
+            capacity_per_s: 20_000.0,
+            latency_ms: 0.5,
+            health_check_interval_s: 5.0,
+            unhealthy_threshold: 2,
+            timeout_ms: 5_000.0,
+            reliability: Reliability {
+                mtbf_hours: 50_000.0,
+                mttr_hours: 5.0,
+            },
+        }
+    }
+}
+
+impl LoadBalancerParams {
+    /// Seconds from an instance's failure until the balancer stops sending to it.
+    pub fn detection_delay_s(&self) -> f64 {
+        self.health_check_interval_s * f64::from(self.unhealthy_threshold)
+    }
+}
+
+/// Where an application server keeps user sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SessionState {
+    /// No session in the server: any instance can serve any request. If the server has a
+    /// `Session` link, each request looks its session up in that shared store.
+    #[default]
+    Stateless,
+    /// Sessions live in the instance's memory: a request that lands on another instance
+    /// finds no session and fails (the user must log in again).
+    InMemory,
+}
+
+/// An application server tier.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerParams {
+    /// Instance size, a name from the price table (vCPU, memory, price).
+    pub size: String,
+    /// Identical instances.
+    pub instances: u32,
+    /// CPU time one request needs on one core, in milliseconds.
+    pub service_time_ms: f64,
+    /// Squared coefficient of variation of the service time: 0 = always the same, 1 = exponential.
+    pub service_scv: f64,
+    /// Universal Scalability Law contention σ between cores of one instance.
+    pub contention: f64,
+    /// Universal Scalability Law coherency κ between cores of one instance.
+    pub coherency: f64,
+    pub sessions: SessionState,
+    /// Requests that would wait longer than this are dropped, in milliseconds.
+    pub timeout_ms: f64,
+    pub reliability: Reliability,
+}
+
+impl Default for ServerParams {
+    fn default() -> Self {
+        Self {
+            size: "medium".into(),
+            instances: 1,
+            service_time_ms: 20.0,
+            service_scv: 1.0,
+            contention: 0.03,
+            coherency: 0.0001,
+            sessions: SessionState::Stateless,
+            timeout_ms: 10_000.0,
+            reliability: Reliability {
+                mtbf_hours: 1_000.0,
+                mttr_hours: 10.0,
+            },
+        }
+    }
+}
+
+/// How a cache's hit ratio is set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum HitRatio {
+    /// A measured hit ratio, 0..1.
+    Fixed(f64),
+    /// Derived from cache size against the working set with Che's approximation for an LRU
+    /// cache under Zipf popularity.
+    Lru {
+        capacity_items: f64,
+        working_set_items: f64,
+        zipf_exponent: f64,
+    },
+}
+
+/// An in-memory cache in front of a slower store.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheParams {
+    pub instances: u32,
+    /// Requests per second one instance can answer.
+    pub capacity_per_s: f64,
+    /// Time to answer one request, in milliseconds.
+    pub latency_ms: f64,
+    pub hit_ratio: HitRatio,
+    /// Seconds a cold (new or restarted) cache takes to reach its hit ratio.
+    pub warmup_s: f64,
+    /// Requests that would wait longer than this are dropped, in milliseconds.
+    pub timeout_ms: f64,
+    pub reliability: Reliability,
+}
+
+impl Default for CacheParams {
+    fn default() -> Self {
+        Self {
+            instances: 1,
+            capacity_per_s: 50_000.0,
+            latency_ms: 0.5,
+            hit_ratio: HitRatio::Fixed(0.9),
+            warmup_s: 120.0,
+            timeout_ms: 1_000.0,
+            reliability: Reliability {
+                mtbf_hours: 2_000.0,
+                mttr_hours: 1.0,
+            },
+        }
+    }
+}
+
+/// How rows are split over shards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Partitioning {
+    /// By key range (user IDs 1–1M on shard 1, 1M–2M on shard 2, …): hot ranges make hot shards.
+    #[default]
+    Range,
+    /// By a hash of the key: even shares whatever the skew of key popularity.
+    Hash,
+}
+
+/// A database: a primary with read replicas, optionally a standby, optionally sharded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseParams {
+    /// Instance size, a name from the price table.
+    pub size: String,
+    /// Copies of each shard that serve reads: the primary plus `instances - 1` read replicas.
+    pub instances: u32,
+    /// A hot standby per shard that serves nothing but can be promoted.
+    pub standby: bool,
+    /// CPU time of one read on one core, in milliseconds.
+    pub read_service_time_ms: f64,
+    /// CPU time of one write on the primary, in milliseconds.
+    pub write_service_time_ms: f64,
+    /// CPU time for a replica to replay one write, in milliseconds.
+    pub replica_apply_ms: f64,
+    /// Squared coefficient of variation of service times.
+    pub service_scv: f64,
+    /// Universal Scalability Law contention σ between cores of one instance.
+    pub contention: f64,
+    /// Universal Scalability Law coherency κ between cores of one instance.
+    pub coherency: f64,
+    /// Number of shards the data is split into.
+    pub shards: u32,
+    pub partitioning: Partitioning,
+    /// Zipf exponent of key popularity across shards under range partitioning (0 = even).
+    pub key_skew: f64,
+    /// How far replicas trail the primary, in milliseconds (writes in this window are lost on failover).
+    pub replication_lag_ms: f64,
+    /// Seconds to promote a replica or standby when the primary fails.
+    pub failover_s: f64,
+    /// Backups are taken (without replicas or backups, losing the primary loses data).
+    pub backups: bool,
+    /// Requests that would wait longer than this are dropped, in milliseconds.
+    pub timeout_ms: f64,
+    pub reliability: Reliability,
+}
+
+impl Default for DatabaseParams {
+    fn default() -> Self {
+        Self {
+            size: "large".into(),
+            instances: 1,
+            standby: false,
+            read_service_time_ms: 4.0,
+            write_service_time_ms: 10.0,
+            replica_apply_ms: 3.0,
+            service_scv: 1.0,
+            contention: 0.05,
+            coherency: 0.0002,
+            shards: 1,
+            partitioning: Partitioning::Range,
+            key_skew: 0.0,
+            replication_lag_ms: 50.0,
+            failover_s: 30.0,
+            backups: true,
+            timeout_ms: 10_000.0,
+            reliability: Reliability {
+                mtbf_hours: 2_000.0,
+                mttr_hours: 4.0,
+            },
+        }
+    }
+}
+
+/// A message queue between producers and consumers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueParams {
+    /// Broker instances.
+    pub instances: u32,
+    /// Messages per second one broker instance can accept.
+    pub capacity_per_s: f64,
+    /// Time to accept (enqueue) one message, in milliseconds.
+    pub latency_ms: f64,
+    /// Messages the queue holds before it drops new ones.
+    pub max_depth: u64,
+    /// Consumer workers draining the queue.
+    pub consumers: u32,
+    /// Messages per second one consumer handles.
+    pub consumer_rate_per_s: f64,
+    pub reliability: Reliability,
+}
+
+impl Default for QueueParams {
+    fn default() -> Self {
+        Self {
+            instances: 1,
+            capacity_per_s: 10_000.0,
+            latency_ms: 2.0,
+            max_depth: 100_000,
+            consumers: 4,
+            consumer_rate_per_s: 25.0,
+            reliability: Reliability {
+                mtbf_hours: 10_000.0,
+                mttr_hours: 2.0,
+            },
+        }
+    }
+}
+
+impl QueueParams {
+    /// Messages per second all consumers together can drain.
+    pub fn drain_rate_per_s(&self) -> f64 {
+        f64::from(self.consumers) * self.consumer_rate_per_s
+    }
+}
+
+/// A content delivery network in front of an origin.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CdnParams {
+    /// Share of static requests the edge answers, 0..1.
+    pub edge_hit_ratio: f64,
+    /// Requests per second the edge can answer.
+    pub edge_capacity_per_s: f64,
+    /// Time for the edge to answer, in milliseconds.
+    pub edge_latency_ms: f64,
+    pub reliability: Reliability,
+}
+
+impl Default for CdnParams {
+    fn default() -> Self {
+        Self {
+            edge_hit_ratio: 0.95,
+            edge_capacity_per_s: 1_000_000.0,
+            edge_latency_ms: 15.0,
+            reliability: Reliability {
+                mtbf_hours: 100_000.0,
+                mttr_hours: 1.0,
+            },
+        }
+    }
+}
+
+/// What a component is, with the parameters of that kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ComponentKind {
+    Client(ClientParams),
+    LoadBalancer(LoadBalancerParams),
+    Server(ServerParams),
+    Cache(CacheParams),
+    Database(DatabaseParams),
+    MessageQueue(QueueParams),
+    Cdn(CdnParams),
+}
+
+impl ComponentKind {
+    /// A kind with the default parameters of that kind.
+    pub fn default_for(kind: KindName) -> Self {
+        match kind {
+            KindName::Client => ComponentKind::Client(ClientParams::default()),
+            KindName::LoadBalancer => ComponentKind::LoadBalancer(LoadBalancerParams::default()),
+            KindName::Server => ComponentKind::Server(ServerParams::default()),
+            KindName::Cache => ComponentKind::Cache(CacheParams::default()),
+            KindName::Database => ComponentKind::Database(DatabaseParams::default()),
+            KindName::MessageQueue => ComponentKind::MessageQueue(QueueParams::default()),
+            KindName::Cdn => ComponentKind::Cdn(CdnParams::default()),
+        }
+    }
+
+    /// The kind without its parameters.
+    pub fn name(&self) -> KindName {
+        match self {
+            ComponentKind::Client(_) => KindName::Client,
+            ComponentKind::LoadBalancer(_) => KindName::LoadBalancer,
+            ComponentKind::Server(_) => KindName::Server,
+            ComponentKind::Cache(_) => KindName::Cache,
+            ComponentKind::Database(_) => KindName::Database,
+            ComponentKind::MessageQueue(_) => KindName::MessageQueue,
+            ComponentKind::Cdn(_) => KindName::Cdn,
+        }
+    }
+
+    /// Instances in the group (horizontal scale); clients and CDNs count as one.
+    pub fn instances(&self) -> u32 {
+        match self {
+            ComponentKind::Client(_) | ComponentKind::Cdn(_) => 1,
+            ComponentKind::LoadBalancer(p) => p.instances,
+            ComponentKind::Server(p) => p.instances,
+            ComponentKind::Cache(p) => p.instances,
+            ComponentKind::Database(p) => p.instances,
+            ComponentKind::MessageQueue(p) => p.instances,
+        }
+    }
+
+    /// The instance size (vertical scale), for kinds that have one.
+    pub fn size(&self) -> Option<&str> {
+        match self {
+            ComponentKind::Server(p) => Some(&p.size),
+            ComponentKind::Database(p) => Some(&p.size),
+            _ => None,
+        }
+    }
+
+    /// Per-instance reliability; clients never fail.
+    pub fn reliability(&self) -> Option<&Reliability> {
+        match self {
+            ComponentKind::Client(_) => None,
+            ComponentKind::LoadBalancer(p) => Some(&p.reliability),
+            ComponentKind::Server(p) => Some(&p.reliability),
+            ComponentKind::Cache(p) => Some(&p.reliability),
+            ComponentKind::Database(p) => Some(&p.reliability),
+            ComponentKind::MessageQueue(p) => Some(&p.reliability),
+            ComponentKind::Cdn(p) => Some(&p.reliability),
+        }
+    }
+}
+
+/// A component: one node of the design graph.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Component {
+    /// Unique within its design.
+    pub name: String,
+    /// Where the node sits on the canvas (scene units, y down).
+    pub position: (f32, f32),
+    pub kind: ComponentKind,
+}
+
+impl Component {
+    /// A component of the given kind with default parameters.
+    pub fn new(name: impl Into<String>, kind: KindName, position: (f32, f32)) -> Self {
+        Self {
+            name: name.into(),
+            position,
+            kind: ComponentKind::default_for(kind),
+        }
+    }
+}

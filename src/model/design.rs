@@ -1,0 +1,189 @@
+//! The design document: components and links in a `StableGraph`, plus scenarios.
+//!
+//! This is the one source of truth the app edits and the simulation reads. Canvas positions
+//! belong to it; selection and camera do not.
+
+use petgraph::Direction;
+use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
+use petgraph::visit::{EdgeRef, IntoEdgeReferences};
+
+use super::component::{Component, KindName};
+use super::link::Link;
+use super::scenario::Scenario;
+
+/// Identifies a component in a design; stays valid when other components are removed.
+pub type ComponentId = NodeIndex;
+/// Identifies a link in a design; stays valid when other links are removed.
+pub type LinkId = EdgeIndex;
+
+/// A software architecture: a graph of components and links, and its scenarios.
+#[derive(Clone, Debug)]
+pub struct Design {
+    pub name: String,
+    /// One line that says what the design shows.
+    pub description: String,
+    pub graph: StableDiGraph<Component, Link>,
+    pub scenarios: Vec<Scenario>,
+    /// The name of the scenario that runs when none is asked for.
+    pub default_scenario: String,
+}
+
+impl Default for Design {
+    fn default() -> Self {
+        Self {
+            name: "untitled".into(),
+            description: String::new(),
+            graph: StableDiGraph::default(),
+            scenarios: vec![Scenario::default()],
+            default_scenario: Scenario::default().name,
+        }
+    }
+}
+
+/// Two designs are equal when they hold the same components and links under the same ids,
+/// and the same scenarios. (Undo compares designs this way.)
+impl PartialEq for Design {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.description == other.description
+            && self.default_scenario == other.default_scenario
+            && self.scenarios == other.scenarios
+            && self.graph.node_count() == other.graph.node_count()
+            && self.graph.edge_count() == other.graph.edge_count()
+            && self
+                .graph
+                .node_indices()
+                .all(|id| other.graph.node_weight(id) == self.graph.node_weight(id))
+            && self.graph.edge_indices().all(|id| {
+                self.graph.edge_endpoints(id) == other.graph.edge_endpoints(id)
+                    && self.graph.edge_weight(id) == other.graph.edge_weight(id)
+            })
+    }
+}
+
+impl Design {
+    /// An empty design with the given name and one default scenario.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The component with this id.
+    pub fn component(&self, id: ComponentId) -> Option<&Component> {
+        self.graph.node_weight(id)
+    }
+
+    /// The component with this id, to edit.
+    pub fn component_mut(&mut self, id: ComponentId) -> Option<&mut Component> {
+        self.graph.node_weight_mut(id)
+    }
+
+    /// Every component with its id, in id order (the order of the file).
+    pub fn components(&self) -> impl Iterator<Item = (ComponentId, &Component)> + '_ {
+        self.graph
+            .node_indices()
+            .filter_map(|id| self.graph.node_weight(id).map(|c| (id, c)))
+    }
+
+    /// Every link with its id and ends, in id order (the order of the file).
+    pub fn links(&self) -> impl Iterator<Item = (LinkId, ComponentId, ComponentId, &Link)> + '_ {
+        (&self.graph)
+            .edge_references()
+            .map(|e| (e.id(), e.source(), e.target(), e.weight()))
+    }
+
+    /// The id of the component with this name.
+    pub fn find(&self, name: &str) -> Option<ComponentId> {
+        self.components()
+            .find(|(_, c)| c.name == name)
+            .map(|(id, _)| id)
+    }
+
+    /// The number of components.
+    pub fn component_count(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    /// Add a component and return its id. The caller keeps names unique
+    /// (see [`Design::unique_name`]).
+    pub fn add(&mut self, component: Component) -> ComponentId {
+        self.graph.add_node(component)
+    }
+
+    /// Link two components.
+    pub fn connect(&mut self, from: ComponentId, to: ComponentId, link: Link) -> LinkId {
+        self.graph.add_edge(from, to, link)
+    }
+
+    /// Remove a component and every link that touches it.
+    pub fn remove(&mut self, id: ComponentId) -> Option<Component> {
+        self.graph.remove_node(id)
+    }
+
+    /// The links leaving a component: (link id, target, link).
+    pub fn outgoing(
+        &self,
+        id: ComponentId,
+    ) -> impl Iterator<Item = (LinkId, ComponentId, &Link)> + '_ {
+        self.graph
+            .edges_directed(id, Direction::Outgoing)
+            .map(|e| (e.id(), e.target(), e.weight()))
+    }
+
+    /// The links entering a component: (link id, source, link).
+    pub fn incoming(
+        &self,
+        id: ComponentId,
+    ) -> impl Iterator<Item = (LinkId, ComponentId, &Link)> + '_ {
+        self.graph
+            .edges_directed(id, Direction::Incoming)
+            .map(|e| (e.id(), e.source(), e.weight()))
+    }
+
+    /// A name not used yet in this design: `base`, or `base-2`, `base-3`, …
+    pub fn unique_name(&self, base: &str) -> String {
+        let taken = |n: &str| self.components().any(|(_, c)| c.name == n);
+        if !taken(base) {
+            return base.to_string();
+        }
+        (2..)
+            .map(|i| format!("{base}-{i}"))
+            .find(|n| !taken(n))
+            .unwrap_or_else(|| base.to_string())
+    }
+
+    /// The scenario with this name.
+    pub fn scenario(&self, name: &str) -> Option<&Scenario> {
+        self.scenarios.iter().find(|s| s.name == name)
+    }
+
+    /// The default scenario (or the first one if the default is missing).
+    pub fn default_scenario(&self) -> Option<&Scenario> {
+        self.scenario(&self.default_scenario)
+            .or(self.scenarios.first())
+    }
+
+    /// The ids of components of a kind.
+    pub fn of_kind(&self, kind: KindName) -> impl Iterator<Item = ComponentId> + '_ {
+        self.components()
+            .filter(move |(_, c)| c.kind.name() == kind)
+            .map(|(id, _)| id)
+    }
+
+    /// Rename a component, and every scenario failure that names it.
+    pub fn rename(&mut self, id: ComponentId, new_name: &str) {
+        let Some(component) = self.graph.node_weight_mut(id) else {
+            return;
+        };
+        let old = std::mem::replace(&mut component.name, new_name.to_string());
+        for scenario in &mut self.scenarios {
+            for failure in &mut scenario.failures {
+                if failure.component == old {
+                    failure.component = new_name.to_string();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! Design files: RON with a `version` field, a stable field order (so a one-value edit is a
+//! one-line diff), migration of older versions on load, and atomic saves.
+//!
+//! Reading goes text → [`DesignFile`] (syntax and types, with line and column from ron) →
+//! [`Design`] (link ends resolved by name) → validation ([`super::validate`]), whose issues are
+//! placed back on lines of the text by [`SourceMap`].
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::component::Component;
+use super::design::Design;
+use super::link::{Link, LinkRecord};
+use super::locate::{SourceMap, TextPosition, position_of_offset};
+use super::pricing::PriceTable;
+use super::scenario::Scenario;
+use super::validate::{Issue, Severity, Subject, validate};
+
+/// The version this build writes. Older versions are migrated when read.
+pub const CURRENT_VERSION: u32 = 1;
+
+/// The RON dialect of design files, stated in a header line so that any RON reader agrees:
+/// newtype variants are written without a second pair of parentheses
+/// (`Server(size: "large")`), and optional values are written bare (`until_s: 300.0`).
+const HEADER: &str = "#![enable(unwrap_variant_newtypes, implicit_some)]\n";
+
+fn ron_options() -> ron::Options {
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::UNWRAP_VARIANT_NEWTYPES)
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+}
+
+/// A design as written in a file, current version. Field order here is the order in files.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesignFile {
+    pub version: u32,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub components: Vec<Component>,
+    #[serde(default)]
+    pub links: Vec<LinkRecord>,
+    #[serde(default)]
+    pub scenarios: Vec<Scenario>,
+    #[serde(default)]
+    pub default_scenario: String,
+}
+
+/// Version 0 of the format: lists called `nodes` and `edges`, links without weights, and a
+/// single `scenario`. Kept so that files written by the first builds still open.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DesignFileV0 {
+    #[allow(dead_code)]
+    version: u32,
+    name: String,
+    nodes: Vec<Component>,
+    #[serde(default)]
+    edges: Vec<EdgeV0>,
+    scenario: Option<Scenario>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EdgeV0 {
+    from: String,
+    to: String,
+    classes: Vec<super::component::TrafficClass>,
+}
+
+impl From<DesignFileV0> for DesignFile {
+    fn from(old: DesignFileV0) -> Self {
+        let scenario = old.scenario.unwrap_or_default();
+        DesignFile {
+            version: CURRENT_VERSION,
+            name: old.name,
+            description: String::new(),
+            components: old.nodes,
+            links: old
+                .edges
+                .into_iter()
+                .map(|e| LinkRecord {
+                    from: e.from,
+                    to: e.to,
+                    carries: e.classes,
+                    weight: 1.0,
+                    calls_per_request: 1.0,
+                })
+                .collect(),
+            default_scenario: scenario.name.clone(),
+            scenarios: vec![scenario],
+        }
+    }
+}
+
+/// Only the version, to pick the reader.
+#[derive(Deserialize)]
+struct VersionProbe {
+    version: Option<u32>,
+}
+
+/// A problem found in a design file, placed on a line where possible.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub severity: Severity,
+    pub position: Option<TextPosition>,
+    pub message: String,
+    /// What to do about it, when there is something useful to say.
+    pub hint: Option<String>,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(pos) = self.position {
+            write!(f, "{pos}: ")?;
+        }
+        if self.severity == Severity::Warning {
+            write!(f, "warning: ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a design could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{}", .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Invalid { problems: Vec<Problem> },
+}
+
+impl LoadError {
+    /// The problems, one per line, each with its position where known.
+    pub fn problems(&self) -> Vec<Problem> {
+        match self {
+            LoadError::Io { path, source } => vec![Problem {
+                severity: Severity::Error,
+                position: None,
+                message: format!("cannot read {}: {source}", path.display()),
+                hint: None,
+            }],
+            LoadError::Invalid { problems } => problems.clone(),
+        }
+    }
+}
+
+/// A design read from text, with the warnings it raised.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub design: Design,
+    pub warnings: Vec<Problem>,
+}
+
+/// Read a design from bytes: syntax, version and migration, link ends, then validation.
+/// Any error-severity problem fails the load; warnings come back beside the design.
+pub fn parse_design_bytes(bytes: &[u8], prices: &PriceTable) -> Result<Loaded, LoadError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| LoadError::Invalid {
+        problems: vec![Problem {
+            severity: Severity::Error,
+            position: Some(position_of_offset(
+                &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
+                e.valid_up_to(),
+            )),
+            message: "the file is not UTF-8 text".into(),
+            hint: Some("design files are RON text; was a binary file opened?".into()),
+        }],
+    })?;
+    parse_design(text, prices)
+}
+
+/// Read a design from RON text. See [`parse_design_bytes`].
+pub fn parse_design(text: &str, prices: &PriceTable) -> Result<Loaded, LoadError> {
+    let file = parse_file(text)?;
+    let map = SourceMap::scan(text);
+    let design = from_file(file).map_err(|issues| LoadError::Invalid {
+        problems: place(&issues, text, &map),
+    })?;
+    let issues = validate(&design, prices);
+    let problems = place(&issues, text, &map);
+    if problems.iter().any(|p| p.severity == Severity::Error) {
+        return Err(LoadError::Invalid { problems });
+    }
+    Ok(Loaded {
+        design,
+        warnings: problems,
+    })
+}
+
+/// Read a design file from disk. Never modifies the file.
+pub fn read_design(path: &Path, prices: &PriceTable) -> Result<Loaded, LoadError> {
+    let bytes = fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_design_bytes(&bytes, prices)
+}
+
+/// Parse the text into the current file structure, migrating older versions.
+fn parse_file(text: &str) -> Result<DesignFile, LoadError> {
+    let options = ron_options();
+    let version = match options.from_str::<VersionProbe>(text) {
+        Ok(probe) => probe.version,
+        // Broken syntax: the full reader below gives the most precise message.
+        Err(_) => Some(CURRENT_VERSION),
+    };
+    match version {
+        None => Err(invalid(
+            Some(TextPosition { line: 1, column: 1 }),
+            "the design has no `version` field".into(),
+            Some(format!(
+                "add `version: {CURRENT_VERSION},` as the first field"
+            )),
+        )),
+        Some(0) => {
+            let old: DesignFileV0 = options.from_str(text).map_err(syntax_error)?;
+            Ok(old.into())
+        }
+        Some(CURRENT_VERSION) => options.from_str(text).map_err(syntax_error),
+        Some(newer) => Err(invalid(
+            SourceMap::scan(text).key("version"),
+            format!(
+                "this design was written by a newer archsandbox (format version {newer}); this build reads versions up to {CURRENT_VERSION}"
+            ),
+            Some("update archsandbox to open it".into()),
+        )),
+    }
+}
+
+fn invalid(position: Option<TextPosition>, message: String, hint: Option<String>) -> LoadError {
+    LoadError::Invalid {
+        problems: vec![Problem {
+            severity: Severity::Error,
+            position,
+            message,
+            hint,
+        }],
+    }
+}
+
+/// Turn a ron error into a problem with a hint a person can act on.
+fn syntax_error(e: ron::error::SpannedError) -> LoadError {
+    use ron::error::Error as E;
+    let hint = match &e.code {
+        E::ExpectedComma => {
+            Some("a comma may be missing at the end of the previous line".to_string())
+        }
+        E::Eof => Some("the file ends early: a bracket or parenthesis may be unclosed".to_string()),
+        E::ExpectedStructLikeEnd | E::ExpectedArrayEnd => {
+            Some("a closing bracket is missing or misplaced".to_string())
+        }
+        E::NoSuchStructField { expected, .. } => {
+            Some(format!("fields allowed here: {}", expected.join(", ")))
+        }
+        E::NoSuchEnumVariant { expected, .. } => {
+            Some(format!("choose one of: {}", expected.join(", ")))
+        }
+        E::MissingStructField { field, .. } => Some(format!("add `{field}: …`")),
+        E::DuplicateStructField { field, .. } => Some(format!("remove one of the `{field}` lines")),
+        E::ExpectedFloat => Some("write decimal numbers with a point, e.g. `10.0`".to_string()),
+        E::ExpectedInteger | E::IntegerOutOfBounds => {
+            Some("this field takes a whole, non-negative number".to_string())
+        }
+        E::ExpectedString | E::ExpectedStringEnd => {
+            Some("names and sizes are written in double quotes".to_string())
+        }
+        E::TrailingCharacters => Some("there is text after the end of the design".to_string()),
+        E::UnclosedBlockComment => Some("a /* comment is not closed with */".to_string()),
+        _ => None,
+    };
+    invalid(
+        Some(TextPosition {
+            line: e.span.start.line,
+            column: e.span.start.col,
+        }),
+        e.code.to_string(),
+        hint,
+    )
+}
+
+/// Place validation issues on lines of the text.
+fn place(issues: &[Issue], text: &str, map: &SourceMap) -> Vec<Problem> {
+    issues
+        .iter()
+        .map(|issue| {
+            let (keys, index): (&[&str], usize) = match &issue.subject {
+                Subject::Component { index, .. } => (&["components", "nodes"], *index),
+                Subject::Link { index, .. } => (&["links", "edges"], *index),
+                Subject::Scenario { index, .. } => (&["scenarios"], *index),
+                Subject::Design => (&[], 0),
+            };
+            let position = match (&issue.subject, issue.field) {
+                (Subject::Design, Some(field)) => map.key(field),
+                (Subject::Design, None) => None,
+                (_, Some(field)) => map.field(text, keys, index, field),
+                (_, None) => map.element(keys, index),
+            }
+            .or_else(|| match &issue.subject {
+                Subject::Scenario { .. } => map.key("scenario"),
+                _ => None,
+            });
+            Problem {
+                severity: issue.severity,
+                position,
+                message: issue.message.clone(),
+                hint: issue.hint.clone(),
+            }
+        })
+        .collect()
+}
+
+/// Build the graph from a file: component names become ids. A link whose end names no
+/// component is an error that names the link.
+pub fn from_file(file: DesignFile) -> Result<Design, Vec<Issue>> {
+    let mut design = Design {
+        name: file.name,
+        description: file.description,
+        graph: Default::default(),
+        scenarios: file.scenarios,
+        default_scenario: file.default_scenario,
+    };
+    let mut ids = std::collections::HashMap::new();
+    for component in file.components {
+        let name = component.name.clone();
+        let id = design.add(component);
+        // Duplicate names are reported by validation; the first one wins for links.
+        ids.entry(name).or_insert(id);
+    }
+    let mut issues = Vec::new();
+    for (index, record) in file.links.into_iter().enumerate() {
+        let subject = Subject::Link {
+            index,
+            from: record.from.clone(),
+            to: record.to.clone(),
+        };
+        match (ids.get(&record.from), ids.get(&record.to)) {
+            (Some(&from), Some(&to)) => {
+                let mut link = Link::new(&record.carries);
+                link.weight = record.weight;
+                link.calls_per_request = record.calls_per_request;
+                design.connect(from, to, link);
+            }
+            (from, to) => {
+                let missing = if from.is_none() {
+                    &record.from
+                } else {
+                    &record.to
+                };
+                let field = if from.is_none() { "from" } else { "to" };
+                let _ = to;
+                issues.push(Issue::error(
+                    subject,
+                    Some(field),
+                    format!(
+                        "link from '{}' to '{}' points to nowhere: there is no component named '{missing}'",
+                        record.from, record.to
+                    ),
+                    Some("check the spelling, or add the component".into()),
+                ));
+            }
+        }
+    }
+    if issues.is_empty() {
+        Ok(design)
+    } else {
+        Err(issues)
+    }
+}
+
+/// The file structure of a design: components and links in id order.
+pub fn to_file(design: &Design) -> DesignFile {
+    DesignFile {
+        version: CURRENT_VERSION,
+        name: design.name.clone(),
+        description: design.description.clone(),
+        components: design.components().map(|(_, c)| c.clone()).collect(),
+        links: design
+            .links()
+            .filter_map(|(_, from, to, link)| {
+                Some(LinkRecord {
+                    from: design.component(from)?.name.clone(),
+                    to: design.component(to)?.name.clone(),
+                    carries: link.carries.clone(),
+                    weight: link.weight,
+                    calls_per_request: link.calls_per_request,
+                })
+            })
+            .collect(),
+        scenarios: design.scenarios.clone(),
+        default_scenario: design.default_scenario.clone(),
+    }
+}
+
+/// The canonical text of a design: the same design always gives the same bytes.
+pub fn to_ron(design: &Design) -> String {
+    let config = ron::ser::PrettyConfig::new()
+        .indentor("    ")
+        .new_line("\n")
+        .separate_tuple_members(false)
+        .enumerate_arrays(false);
+    let body = ron_options()
+        .to_string_pretty(&to_file(design), config)
+        // Serializing plain data structs into a String cannot fail.
+        .unwrap_or_else(|e| panic!("serializing a design failed: {e}"));
+    format!("{HEADER}{body}\n")
+}
+
+/// Save a design atomically: write a temporary file beside the target, flush it to disk, then
+/// rename it over the target. A failed save leaves the old file as it was.
+pub fn save_design(path: &Path, design: &Design) -> io::Result<()> {
+    let text = to_ron(design);
+    write_atomically(path, |file| file.write_all(text.as_bytes()))
+}
+
+/// Write a file atomically with the given writer; see [`save_design`]. If `write` fails, the
+/// temporary file is removed and the target is untouched.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut fs::File) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let temp = dir.join(format!(
+        ".{}.{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = fs::File::create(&temp)?;
+        write(&mut file)?;
+        file.flush()?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&temp, path)?;
+        // Make the rename itself durable where the platform allows it.
+        if let Ok(d) = fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_without_version_is_refused_with_a_hint() {
+        let err =
+            parse_design("(name: \"x\", components: [])", &PriceTable::builtin()).unwrap_err();
+        let problems = err.problems();
+        assert!(problems[0].message.contains("version"));
+        assert!(problems[0].hint.is_some());
+    }
+}

@@ -1,0 +1,24 @@
+//! The design document: components, links and scenarios; RON files (load, save, migrate);
+//! validation; the price table. Nothing here knows about egui.
+
+pub mod component;
+pub mod design;
+pub mod file;
+pub mod link;
+pub mod locate;
+pub mod pricing;
+pub mod scenario;
+pub mod validate;
+
+pub use component::{
+    ArrivalProcess, BalancingAlgorithm, CacheParams, CdnParams, ClientParams, Component,
+    ComponentKind, DatabaseParams, HitRatio, KindName, LoadBalancerParams, Partitioning,
+    QueueParams, Reliability, ServerParams, SessionState, TrafficClass, TrafficMix,
+};
+pub use design::{ComponentId, Design, LinkId};
+pub use file::{LoadError, Loaded, Problem, parse_design, read_design, save_design, to_ron};
+pub use link::Link;
+pub use locate::TextPosition;
+pub use pricing::PriceTable;
+pub use scenario::{Scenario, ScheduledFailure, TrafficProfile};
+pub use validate::{Issue, Severity, Subject, is_valid, validate};

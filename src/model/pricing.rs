@@ -1,0 +1,116 @@
+//! The price table: instance sizes (the vertical ladder, whose top is the ceiling) and the
+//! prices of managed services. Shipped as `assets/pricing.ron`, which users may edit.
+
+use serde::{Deserialize, Serialize};
+
+/// One instance size on the vertical ladder.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceSize {
+    pub name: String,
+    pub vcpu: u32,
+    pub memory_gib: f64,
+    /// Price of one instance for a month, in the table's currency.
+    pub price_per_month: f64,
+}
+
+/// Prices of everything a design can contain.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceTable {
+    pub currency: String,
+    /// Instance sizes from the smallest to the largest; the last is the vertical ceiling.
+    pub sizes: Vec<InstanceSize>,
+    /// Managed databases cost this multiple of the plain instance price.
+    pub database_price_factor: f64,
+    pub load_balancer_per_instance_month: f64,
+    pub load_balancer_per_million_requests: f64,
+    pub cache_per_instance_month: f64,
+    pub queue_per_instance_month: f64,
+    pub queue_per_million_messages: f64,
+    pub cdn_per_million_requests: f64,
+    /// Price of one GiB leaving the cloud (to users or to the CDN).
+    pub transfer_per_gib: f64,
+    /// Mean size of a response, used to estimate data transfer.
+    pub response_kib: f64,
+}
+
+/// The price table shipped in `assets/pricing.ron`.
+pub const DEFAULT_PRICING_RON: &str = include_str!("../../assets/pricing.ron");
+
+impl PriceTable {
+    /// The shipped price table.
+    pub fn builtin() -> Self {
+        // The shipped table is checked by a unit test, so this cannot fail at run time.
+        Self::parse(DEFAULT_PRICING_RON).unwrap_or_else(|e| panic!("assets/pricing.ron: {e}"))
+    }
+
+    /// Parse a price table, checking that sizes ascend and prices are positive.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let table: PriceTable = ron::from_str(text)
+            .map_err(|e| format!("{}:{}: {}", e.span.start.line, e.span.start.col, e.code))?;
+        if table.sizes.is_empty() {
+            return Err("the price table lists no instance sizes".into());
+        }
+        for pair in table.sizes.windows(2) {
+            if pair[1].vcpu <= pair[0].vcpu || pair[1].price_per_month <= pair[0].price_per_month {
+                return Err(format!(
+                    "instance sizes must ascend in vCPU and price: '{}' comes after '{}'",
+                    pair[1].name, pair[0].name
+                ));
+            }
+        }
+        for size in &table.sizes {
+            if size.vcpu == 0 || !(size.price_per_month > 0.0 && size.price_per_month.is_finite()) {
+                return Err(format!(
+                    "size '{}' needs at least one vCPU and a positive price",
+                    size.name
+                ));
+            }
+        }
+        Ok(table)
+    }
+
+    /// The size with that name.
+    pub fn size(&self, name: &str) -> Option<&InstanceSize> {
+        self.sizes.iter().find(|s| s.name == name)
+    }
+
+    /// Position of a size on the ladder.
+    pub fn size_rank(&self, name: &str) -> Option<usize> {
+        self.sizes.iter().position(|s| s.name == name)
+    }
+
+    /// The next larger size, or `None` at the ceiling.
+    pub fn next_larger(&self, name: &str) -> Option<&InstanceSize> {
+        self.size_rank(name).and_then(|i| self.sizes.get(i + 1))
+    }
+
+    /// The largest size: the vertical ceiling.
+    pub fn largest(&self) -> &InstanceSize {
+        // `parse` refuses an empty table.
+        &self.sizes[self.sizes.len() - 1]
+    }
+
+    /// The names of all sizes, smallest first, for messages and pickers.
+    pub fn size_names(&self) -> Vec<&str> {
+        self.sizes.iter().map(|s| s.name.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_price_table_parses_and_ascends() {
+        let table = PriceTable::parse(DEFAULT_PRICING_RON).expect("assets/pricing.ron parses");
+        assert!(table.sizes.len() >= 6);
+        // Larger sizes cost more than proportionally per vCPU at the top of the ladder.
+        let first = &table.sizes[0];
+        let last = table.largest();
+        let per_vcpu_first = first.price_per_month / f64::from(first.vcpu);
+        let per_vcpu_last = last.price_per_month / f64::from(last.vcpu);
+        assert!(per_vcpu_last > per_vcpu_first);
+    }
+}

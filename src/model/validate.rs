@@ -1,0 +1,782 @@
+//! Validation: every rule a design must meet before it can be simulated. Every message names
+//! the component (or link, or scenario) it is about, and the field, so that the file reader can
+//! place it on a line and the inspector next to the field.
+
+use std::collections::{HashMap, HashSet};
+
+use petgraph::algo::tarjan_scc;
+use petgraph::visit::{EdgeFiltered, EdgeRef};
+
+use super::component::{ComponentKind, HitRatio, KindName, Reliability, TrafficClass};
+use super::design::{ComponentId, Design};
+use super::pricing::PriceTable;
+use super::scenario::{Scenario, TrafficProfile};
+
+/// How bad a problem is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The design cannot be simulated until this is fixed.
+    Error,
+    /// The design runs, but probably not as meant.
+    Warning,
+}
+
+/// What a problem is about. Indices are positions in the file (id order).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Subject {
+    Design,
+    Component {
+        index: usize,
+        name: String,
+    },
+    Link {
+        index: usize,
+        from: String,
+        to: String,
+    },
+    Scenario {
+        index: usize,
+        name: String,
+    },
+}
+
+/// One validation problem.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Issue {
+    pub severity: Severity,
+    pub subject: Subject,
+    /// The field at fault, as written in files.
+    pub field: Option<&'static str>,
+    /// A sentence that names the component (or link, or scenario).
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Issue {
+    /// An error.
+    pub fn error(
+        subject: Subject,
+        field: Option<&'static str>,
+        message: String,
+        hint: Option<String>,
+    ) -> Self {
+        Self {
+            severity: Severity::Error,
+            subject,
+            field,
+            message,
+            hint,
+        }
+    }
+
+    /// A warning.
+    pub fn warning(
+        subject: Subject,
+        field: Option<&'static str>,
+        message: String,
+        hint: Option<String>,
+    ) -> Self {
+        Self {
+            severity: Severity::Warning,
+            subject,
+            field,
+            message,
+            hint,
+        }
+    }
+}
+
+/// The most ticks a scenario may ask for (ten days at one-second ticks, or a day at 10 ms).
+pub const MAX_TICKS: u64 = 10_000_000;
+
+/// Check a design against every rule. Errors first is not promised; callers filter.
+pub fn validate(design: &Design, prices: &PriceTable) -> Vec<Issue> {
+    let mut v = Validator {
+        design,
+        prices,
+        issues: Vec::new(),
+    };
+    v.components();
+    v.links();
+    v.cycles();
+    v.routes();
+    v.scenarios();
+    v.issues
+}
+
+/// Whether a design has no error-severity issue.
+pub fn is_valid(design: &Design, prices: &PriceTable) -> bool {
+    validate(design, prices)
+        .iter()
+        .all(|i| i.severity != Severity::Error)
+}
+
+struct Validator<'a> {
+    design: &'a Design,
+    prices: &'a PriceTable,
+    issues: Vec<Issue>,
+}
+
+/// Checks of the numbers of one component, collecting issues.
+struct Numbers<'v, 'a> {
+    v: &'v mut Validator<'a>,
+    subject: Subject,
+    who: String,
+}
+
+impl Numbers<'_, '_> {
+    fn error(&mut self, field: &'static str, message: String, hint: Option<String>) {
+        self.v.issues.push(Issue::error(
+            self.subject.clone(),
+            Some(field),
+            format!("{}: {message}", self.who),
+            hint,
+        ));
+    }
+
+    /// A finite number greater than zero.
+    fn positive(&mut self, field: &'static str, value: f64) {
+        if !value.is_finite() {
+            self.error(
+                field,
+                format!("{field} must be a finite number, not {value}"),
+                None,
+            );
+        } else if value <= 0.0 {
+            self.error(
+                field,
+                format!("{field} must be greater than zero, not {value}"),
+                Some("a zero or negative capacity or time means nothing can be served".into()),
+            );
+        }
+    }
+
+    /// A finite number, zero or more.
+    fn non_negative(&mut self, field: &'static str, value: f64) {
+        if !value.is_finite() {
+            self.error(
+                field,
+                format!("{field} must be a finite number, not {value}"),
+                None,
+            );
+        } else if value < 0.0 {
+            self.error(
+                field,
+                format!("{field} must not be negative, not {value}"),
+                None,
+            );
+        }
+    }
+
+    /// A share between 0 and 1.
+    fn ratio(&mut self, field: &'static str, value: f64) {
+        if !value.is_finite() || !(0.0..=1.0).contains(&value) {
+            self.error(
+                field,
+                format!("{field} must be between 0 and 1, not {value}"),
+                Some("write a share such as 0.9 for 90 %".into()),
+            );
+        }
+    }
+
+    /// At least one.
+    fn at_least_one(&mut self, field: &'static str, value: u64) {
+        if value == 0 {
+            self.error(field, format!("{field} must be at least 1"), None);
+        }
+    }
+
+    fn reliability(&mut self, r: &Reliability) {
+        self.positive("mtbf_hours", r.mtbf_hours);
+        self.non_negative("mttr_hours", r.mttr_hours);
+    }
+
+    fn usl(&mut self, contention: f64, coherency: f64) {
+        self.ratio("contention", contention);
+        if !coherency.is_finite() || !(0.0..1.0).contains(&coherency) {
+            self.error(
+                "coherency",
+                format!("coherency must be at least 0 and below 1, not {coherency}"),
+                None,
+            );
+        }
+    }
+
+    fn size(&mut self, size: &str) {
+        if self.v.prices.size(size).is_none() {
+            let largest = self.v.prices.largest();
+            self.error(
+                "size",
+                format!(
+                    "size '{size}' is not in the price table (sizes: {}); the largest, '{}' with {} vCPU, is the vertical ceiling",
+                    self.v.prices.size_names().join(", "),
+                    largest.name,
+                    largest.vcpu
+                ),
+                Some("for more capacity than the largest size, scale out instead: add instances".into()),
+            );
+        }
+    }
+}
+
+impl<'a> Validator<'a> {
+    fn index_of(&self) -> HashMap<ComponentId, usize> {
+        self.design
+            .components()
+            .enumerate()
+            .map(|(i, (id, _))| (id, i))
+            .collect()
+    }
+
+    fn subject_of(&self, id: ComponentId, index: usize) -> Subject {
+        Subject::Component {
+            index,
+            name: self
+                .design
+                .component(id)
+                .map(|c| c.name.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn components(&mut self) {
+        let design = self.design;
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (index, (id, component)) in design.components().enumerate() {
+            let subject = Subject::Component {
+                index,
+                name: component.name.clone(),
+            };
+            let kind = component.kind.name();
+            let who = format!("{} '{}'", kind.label().to_lowercase(), component.name);
+            if component.name.trim().is_empty() {
+                self.issues.push(Issue::error(
+                    subject.clone(),
+                    Some("name"),
+                    format!("a {} has an empty name", kind.label().to_lowercase()),
+                    Some("every component needs a name that is unique in the design".into()),
+                ));
+            } else if !seen.insert(component.name.as_str()) {
+                self.issues.push(Issue::error(
+                    subject.clone(),
+                    Some("name"),
+                    format!(
+                        "{who}: the name '{}' is used by another component",
+                        component.name
+                    ),
+                    Some("names must be unique in a design; rename one of them".into()),
+                ));
+            }
+            let (x, y) = component.position;
+            if !x.is_finite() || !y.is_finite() {
+                self.issues.push(Issue::error(
+                    subject.clone(),
+                    Some("position"),
+                    format!("{who}: position must be finite numbers"),
+                    None,
+                ));
+            }
+            let mut n = Numbers {
+                v: self,
+                subject: subject.clone(),
+                who: who.clone(),
+            };
+            match &component.kind {
+                ComponentKind::Client(p) => {
+                    n.positive("rate_per_user_per_s", p.rate_per_user_per_s);
+                    n.ratio("read", p.mix.read);
+                    n.ratio("write", p.mix.write);
+                    n.ratio("static", p.mix.static_files);
+                    n.ratio("async", p.mix.async_jobs);
+                    let total = p.mix.total();
+                    if total.is_finite() && (total - 1.0).abs() > 1e-6 {
+                        n.error(
+                            "mix",
+                            format!("the traffic mix sums to {total}, not 1"),
+                            Some(
+                                "the read, write, static and async shares must add up to 1".into(),
+                            ),
+                        );
+                    }
+                }
+                ComponentKind::LoadBalancer(p) => {
+                    n.at_least_one("instances", u64::from(p.instances));
+                    n.positive("capacity_per_s", p.capacity_per_s);
+                    n.non_negative("latency_ms", p.latency_ms);
+                    n.positive("health_check_interval_s", p.health_check_interval_s);
+                    n.at_least_one("unhealthy_threshold", u64::from(p.unhealthy_threshold));
+                    n.positive("timeout_ms", p.timeout_ms);
+                    n.reliability(&p.reliability);
+                }
+                ComponentKind::Server(p) => {
+                    n.size(&p.size);
+                    n.at_least_one("instances", u64::from(p.instances));
+                    n.positive("service_time_ms", p.service_time_ms);
+                    n.non_negative("service_scv", p.service_scv);
+                    n.usl(p.contention, p.coherency);
+                    n.positive("timeout_ms", p.timeout_ms);
+                    n.reliability(&p.reliability);
+                }
+                ComponentKind::Cache(p) => {
+                    n.at_least_one("instances", u64::from(p.instances));
+                    n.positive("capacity_per_s", p.capacity_per_s);
+                    n.non_negative("latency_ms", p.latency_ms);
+                    match &p.hit_ratio {
+                        HitRatio::Fixed(h) => n.ratio("hit_ratio", *h),
+                        HitRatio::Lru {
+                            capacity_items,
+                            working_set_items,
+                            zipf_exponent,
+                        } => {
+                            n.positive("capacity_items", *capacity_items);
+                            n.positive("working_set_items", *working_set_items);
+                            n.non_negative("zipf_exponent", *zipf_exponent);
+                        }
+                    }
+                    n.non_negative("warmup_s", p.warmup_s);
+                    n.positive("timeout_ms", p.timeout_ms);
+                    n.reliability(&p.reliability);
+                }
+                ComponentKind::Database(p) => {
+                    n.size(&p.size);
+                    n.at_least_one("instances", u64::from(p.instances));
+                    n.at_least_one("shards", u64::from(p.shards));
+                    n.positive("read_service_time_ms", p.read_service_time_ms);
+                    n.positive("write_service_time_ms", p.write_service_time_ms);
+                    n.non_negative("replica_apply_ms", p.replica_apply_ms);
+                    n.non_negative("service_scv", p.service_scv);
+                    n.usl(p.contention, p.coherency);
+                    n.non_negative("key_skew", p.key_skew);
+                    n.non_negative("replication_lag_ms", p.replication_lag_ms);
+                    n.non_negative("failover_s", p.failover_s);
+                    n.positive("timeout_ms", p.timeout_ms);
+                    n.reliability(&p.reliability);
+                }
+                ComponentKind::MessageQueue(p) => {
+                    n.at_least_one("instances", u64::from(p.instances));
+                    n.positive("capacity_per_s", p.capacity_per_s);
+                    n.non_negative("latency_ms", p.latency_ms);
+                    n.at_least_one("max_depth", p.max_depth);
+                    n.at_least_one("consumers", u64::from(p.consumers));
+                    n.positive("consumer_rate_per_s", p.consumer_rate_per_s);
+                    n.reliability(&p.reliability);
+                }
+                ComponentKind::Cdn(p) => {
+                    n.ratio("edge_hit_ratio", p.edge_hit_ratio);
+                    n.positive("edge_capacity_per_s", p.edge_capacity_per_s);
+                    n.non_negative("edge_latency_ms", p.edge_latency_ms);
+                    n.reliability(&p.reliability);
+                }
+            }
+            let outgoing = design.outgoing(id).count();
+            if kind == KindName::Client && outgoing == 0 {
+                self.issues.push(Issue::error(
+                    subject.clone(),
+                    None,
+                    format!("{who} has no outgoing link, so its requests go nowhere"),
+                    Some("link the client to a load balancer, server or CDN".into()),
+                ));
+            }
+            if kind == KindName::Database && outgoing > 0 {
+                self.issues.push(Issue::error(
+                    subject.clone(),
+                    None,
+                    format!("{who} has outgoing links, but a database only answers requests"),
+                    Some("remove the links that leave the database".into()),
+                ));
+            }
+        }
+    }
+
+    fn links(&mut self) {
+        let index_of = self.index_of();
+        let design = self.design;
+        let mut pairs: HashSet<(ComponentId, ComponentId)> = HashSet::new();
+        for (index, (_, from, to, link)) in design.links().enumerate() {
+            let from_name = design
+                .component(from)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            let to_name = design
+                .component(to)
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            let subject = Subject::Link {
+                index,
+                from: from_name.clone(),
+                to: to_name.clone(),
+            };
+            let who = format!("link from '{from_name}' to '{to_name}'");
+            if from == to {
+                self.issues.push(Issue::error(
+                    subject.clone(),
+                    Some("to"),
+                    format!("{who} links '{from_name}' to itself"),
+                    Some("a component cannot send requests to itself".into()),
+                ));
+            }
+            if !pairs.insert((from, to)) {
+                self.issues.push(Issue::error(
+                    subject.clone(),
+                    None,
+                    format!("{who} is a second link between the same two components"),
+                    Some("list every class the components exchange on one link".into()),
+                ));
+            }
+            if link.carries.is_empty() {
+                self.issues.push(Issue::error(
+                    subject.clone(),
+                    Some("carries"),
+                    format!("{who} carries no traffic class"),
+                    Some("list at least one of Read, Write, Static, Async, Session".into()),
+                ));
+            }
+            if !(link.weight.is_finite() && link.weight > 0.0) {
+                self.issues.push(Issue::error(
+                    subject.clone(),
+                    Some("weight"),
+                    format!(
+                        "{who}: weight must be greater than zero, not {}",
+                        link.weight
+                    ),
+                    None,
+                ));
+            }
+            if !(link.calls_per_request.is_finite() && link.calls_per_request > 0.0) {
+                self.issues.push(Issue::error(
+                    subject.clone(),
+                    Some("calls_per_request"),
+                    format!(
+                        "{who}: calls_per_request must be greater than zero, not {}",
+                        link.calls_per_request
+                    ),
+                    None,
+                ));
+            }
+            if design
+                .component(to)
+                .is_some_and(|c| c.kind.name() == KindName::Client)
+            {
+                let target_index = index_of.get(&to).copied().unwrap_or(0);
+                let _ = target_index;
+                self.issues.push(Issue::error(
+                    subject.clone(),
+                    Some("to"),
+                    format!("{who} points at client '{to_name}', but clients only send requests"),
+                    None,
+                ));
+            }
+            if link.carries(TrafficClass::Session)
+                && !design
+                    .component(to)
+                    .is_some_and(|c| matches!(c.kind.name(), KindName::Cache | KindName::Database))
+            {
+                self.issues.push(Issue::error(
+                    subject.clone(),
+                    Some("carries"),
+                    format!(
+                        "{who} carries Session lookups, but '{to_name}' is not a cache or database"
+                    ),
+                    Some("a shared session store is a cache or a database".into()),
+                ));
+            }
+        }
+    }
+
+    /// Only links that carry nothing but async work may close a cycle: they go through a
+    /// queue and are delivered on the next tick.
+    fn cycles(&mut self) {
+        let design = self.design;
+        let sync_only = EdgeFiltered::from_fn(&design.graph, |e| !e.weight().is_async_only());
+        let index_of = self.index_of();
+        for scc in tarjan_scc(&sync_only) {
+            let is_cycle = scc.len() > 1;
+            if !is_cycle {
+                continue;
+            }
+            let mut members: Vec<ComponentId> = scc;
+            members.sort();
+            let names: Vec<String> = members
+                .iter()
+                .filter_map(|id| design.component(*id).map(|c| format!("'{}'", c.name)))
+                .collect();
+            let first = members[0];
+            let subject = self.subject_of(first, index_of.get(&first).copied().unwrap_or(0));
+            self.issues.push(Issue::error(
+                subject,
+                None,
+                format!(
+                    "components {} form a cycle of requests that would never finish",
+                    names.join(", ")
+                ),
+                Some("only links that carry nothing but Async work (through a queue) may close a loop".into()),
+            ));
+        }
+    }
+
+    /// Traffic that cannot go anywhere, and components that receive nothing.
+    fn routes(&mut self) {
+        let design = self.design;
+        let index_of = self.index_of();
+        for (id, component) in design.components() {
+            let ComponentKind::Client(p) = &component.kind else {
+                continue;
+            };
+            for class in [
+                TrafficClass::Read,
+                TrafficClass::Write,
+                TrafficClass::Static,
+                TrafficClass::Async,
+            ] {
+                let share = p.mix.share(class);
+                if share > 0.0 && !design.outgoing(id).any(|(_, _, l)| l.carries(class)) {
+                    self.issues.push(Issue::warning(
+                        self.subject_of(id, index_of[&id]),
+                        Some("mix"),
+                        format!(
+                            "client '{}' sends {:.0} % {} requests, but none of its links carries {}; they will fail",
+                            component.name,
+                            share * 100.0,
+                            class.label(),
+                            class.label()
+                        ),
+                        Some(format!("add {class:?} to a link that leaves the client")),
+                    ));
+                }
+            }
+        }
+        // Components no client reaches.
+        let mut reached: HashSet<ComponentId> = HashSet::new();
+        let mut stack: Vec<ComponentId> = design.of_kind(KindName::Client).collect();
+        while let Some(id) = stack.pop() {
+            if reached.insert(id) {
+                stack.extend(design.graph.edges(id).map(|e| e.target()));
+            }
+        }
+        for (id, component) in design.components() {
+            if !reached.contains(&id) {
+                self.issues.push(Issue::warning(
+                    self.subject_of(id, index_of[&id]),
+                    None,
+                    format!(
+                        "{} '{}' is not reached from any client, so it gets no traffic",
+                        component.kind.name().label().to_lowercase(),
+                        component.name
+                    ),
+                    None,
+                ));
+            }
+        }
+    }
+
+    fn scenarios(&mut self) {
+        let design = self.design;
+        if design.scenarios.is_empty() {
+            self.issues.push(Issue::error(
+                Subject::Design,
+                Some("scenarios"),
+                format!("design '{}' has no scenario to run", design.name),
+                Some("add a scenario with a traffic profile, tick length and duration".into()),
+            ));
+            return;
+        }
+        if design.scenario(&design.default_scenario).is_none() {
+            self.issues.push(Issue::error(
+                Subject::Design,
+                Some("default_scenario"),
+                format!(
+                    "the default scenario '{}' is not one of the design's scenarios ({})",
+                    design.default_scenario,
+                    design
+                        .scenarios
+                        .iter()
+                        .map(|s| format!("'{}'", s.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None,
+            ));
+        }
+        let mut names = HashSet::new();
+        for (index, scenario) in design.scenarios.iter().enumerate() {
+            let subject = Subject::Scenario {
+                index,
+                name: scenario.name.clone(),
+            };
+            if !names.insert(scenario.name.as_str()) {
+                self.issues.push(Issue::error(
+                    subject.clone(),
+                    Some("name"),
+                    format!("the scenario name '{}' is used twice", scenario.name),
+                    None,
+                ));
+            }
+            self.scenario(subject, scenario);
+        }
+    }
+
+    fn scenario(&mut self, subject: Subject, s: &Scenario) {
+        let design = self.design;
+        let mut n = Numbers {
+            v: self,
+            subject: subject.clone(),
+            who: format!("scenario '{}'", s.name),
+        };
+        if !(s.tick_s.is_finite() && (0.001..=60.0).contains(&s.tick_s)) {
+            n.error(
+                "tick_s",
+                format!(
+                    "tick_s must be between 0.001 and 60 seconds, not {}",
+                    s.tick_s
+                ),
+                None,
+            );
+        }
+        n.positive("duration_s", s.duration_s);
+        if s.tick_s > 0.0 && s.duration_s.is_finite() && s.duration_s / s.tick_s > MAX_TICKS as f64
+        {
+            n.error(
+                "duration_s",
+                format!(
+                    "the run would take {:.0} ticks; at most {MAX_TICKS} are allowed",
+                    s.duration_s / s.tick_s
+                ),
+                Some("use longer ticks or a shorter duration".into()),
+            );
+        }
+        if let Some(w) = s.warmup_s {
+            n.non_negative("warmup_s", w);
+            if w.is_finite() && w >= s.duration_s {
+                n.error(
+                    "warmup_s",
+                    format!(
+                        "warmup_s ({w}) must be shorter than the run ({})",
+                        s.duration_s
+                    ),
+                    None,
+                );
+            }
+        }
+        n.positive("load_multiplier", s.load_multiplier);
+        if !(s.target_success_ratio.is_finite()
+            && s.target_success_ratio > 0.0
+            && s.target_success_ratio <= 1.0)
+        {
+            n.error(
+                "target_success_ratio",
+                format!(
+                    "target_success_ratio must be above 0 and at most 1, not {}",
+                    s.target_success_ratio
+                ),
+                None,
+            );
+        }
+        match &s.profile {
+            TrafficProfile::Constant => {}
+            TrafficProfile::Ramp {
+                from,
+                to,
+                start_s,
+                end_s,
+            } => {
+                n.non_negative("from", *from);
+                n.non_negative("to", *to);
+                n.non_negative("start_s", *start_s);
+                if end_s.partial_cmp(start_s) != Some(std::cmp::Ordering::Greater) {
+                    n.error(
+                        "end_s",
+                        format!("the ramp must end after it starts ({start_s} s)"),
+                        None,
+                    );
+                }
+            }
+            TrafficProfile::StepSurge {
+                at_s,
+                multiplier,
+                until_s,
+            } => {
+                n.non_negative("at_s", *at_s);
+                n.non_negative("multiplier", *multiplier);
+                if let Some(u) = until_s
+                    && u.partial_cmp(at_s) != Some(std::cmp::Ordering::Greater)
+                {
+                    n.error(
+                        "until_s",
+                        format!("the surge must end after it starts ({at_s} s)"),
+                        None,
+                    );
+                }
+            }
+            TrafficProfile::Spike {
+                at_s,
+                peak,
+                rise_s,
+                decay_s,
+            } => {
+                n.non_negative("at_s", *at_s);
+                n.non_negative("peak", *peak);
+                n.positive("rise_s", *rise_s);
+                n.positive("decay_s", *decay_s);
+            }
+            TrafficProfile::DailyWave {
+                period_s,
+                trough,
+                peak,
+                peak_at_s,
+            } => {
+                n.positive("period_s", *period_s);
+                n.non_negative("trough", *trough);
+                n.non_negative("peak", *peak);
+                n.non_negative("peak_at_s", *peak_at_s);
+            }
+            TrafficProfile::Points(points) => {
+                for (t, m) in points {
+                    n.non_negative("Points", *t);
+                    n.non_negative("Points", *m);
+                }
+                if points.windows(2).any(|w| w[1].0 < w[0].0) {
+                    n.error("Points", "the points must be in time order".into(), None);
+                }
+            }
+        }
+        for failure in &s.failures {
+            let Some(id) = design.find(&failure.component) else {
+                n.error(
+                    "failures",
+                    format!(
+                        "a failure names component '{}', which is not in the design",
+                        failure.component
+                    ),
+                    Some("check the spelling of the component name".into()),
+                );
+                continue;
+            };
+            n.non_negative("at_s", failure.at_s);
+            if let Some(r) = failure.recover_at_s
+                && r.partial_cmp(&failure.at_s) != Some(std::cmp::Ordering::Greater)
+            {
+                n.error(
+                    "recover_at_s",
+                    format!(
+                        "'{}' must recover after it fails ({} s)",
+                        failure.component, failure.at_s
+                    ),
+                    None,
+                );
+            }
+            let available = design.component(id).map_or(1, |c| c.kind.instances());
+            if let Some(k) = failure.instances
+                && (k == 0 || k > available)
+            {
+                n.error(
+                    "instances",
+                    format!(
+                        "a failure of {k} instances of '{}', which has {available}",
+                        failure.component
+                    ),
+                    Some("fail between 1 and all of its instances, or leave `instances` out to fail them all".into()),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Caches: hits are answered here, misses (and writes, written through) go on downstream.
+//! A dead instance's keys miss (its share bypasses to the store behind, which is how a cache
+//! failure turns into a database surge); a restarted instance comes back cold and warms up.
+
+use crate::model::{CacheParams, HitRatio, TrafficClass};
+use crate::sim::flow::{self, Counts, Rates};
+use crate::sim::latency::GroupLoad;
+use crate::sim::plan::{NodePlan, Spread, Station};
+use crate::sim::queueing::che_lru_hit_ratio;
+use crate::sim::state::{KindState, NodeState};
+
+use super::{Output, TickCtx, has_route, serve};
+
+/// A cache's compiled parameters.
+#[derive(Clone, Debug)]
+pub(crate) struct CachePlan {
+    pub station: Station,
+    /// Steady-state hit ratio of a warm cache (given, or from Che's approximation).
+    pub hit_ratio: f64,
+    pub warmup_s: f64,
+}
+
+pub(crate) fn plan(p: &CacheParams) -> CachePlan {
+    let hit_ratio = match &p.hit_ratio {
+        HitRatio::Fixed(h) => *h,
+        HitRatio::Lru {
+            capacity_items,
+            working_set_items,
+            zipf_exponent,
+        } => che_lru_hit_ratio(
+            *capacity_items * f64::from(p.instances),
+            *working_set_items,
+            *zipf_exponent,
+        ),
+    };
+    CachePlan {
+        station: Station::from_capacity(
+            p.capacity_per_s,
+            p.latency_ms / 1000.0,
+            1.0,
+            p.timeout_ms / 1000.0,
+        ),
+        hit_ratio,
+        warmup_s: p.warmup_s,
+    }
+}
+
+/// Keys are spread over instances by hash: each instance is its own queue.
+pub(crate) fn group(plan: &CachePlan, node: &NodePlan, st: &NodeState) -> GroupLoad {
+    GroupLoad {
+        station: plan.station,
+        spread: if node.instances > 1 {
+            Spread::Random
+        } else {
+            Spread::Pooled
+        },
+        healthy: st.tick.healthy_instances,
+        rate_per_s: st.tick.rate_in_per_s.iter().sum(),
+        arrival_scv: node.arrival_scv,
+    }
+}
+
+/// How warm an instance started `age_s` ago is: 0 when just started, 95 % at `warmup_s`.
+fn warmth(age_s: f64, warmup_s: f64) -> f64 {
+    if warmup_s <= 0.0 {
+        1.0
+    } else {
+        1.0 - (-3.0 * age_s.max(0.0) / warmup_s).exp()
+    }
+}
+
+/// The hit ratio of the live instances now, counting their warmth.
+pub(crate) fn current_hit_ratio(plan: &CachePlan, st: &NodeState, now_s: f64) -> f64 {
+    let KindState::Cache { started_at_s } = &st.kind else {
+        return plan.hit_ratio;
+    };
+    if started_at_s.is_empty() {
+        return 0.0;
+    }
+    let warm: f64 = started_at_s
+        .iter()
+        .map(|t| warmth(now_s - t, plan.warmup_s))
+        .sum();
+    plan.hit_ratio * warm / started_at_s.len() as f64
+}
+
+/// Classes a cache can answer: reads and static files (sessions always, if it is the store).
+fn is_cacheable(k: usize) -> bool {
+    k == TrafficClass::Read.index() || k == TrafficClass::Static.index()
+}
+
+pub(crate) fn step(
+    plan: &CachePlan,
+    node: &NodePlan,
+    st: &mut NodeState,
+    arrivals: Counts,
+    rates: Rates,
+    ctx: &TickCtx,
+    out: &mut Output,
+) {
+    let down = st.down_since.len() as u32;
+    let healthy = node.instances.saturating_sub(down);
+    st.tick.healthy_instances = healthy;
+    // Keys of dead instances bypass the cache.
+    let bypass_share = f64::from(down.min(node.instances)) / f64::from(node.instances.max(1));
+    let bypass_total = flow::share(flow::total(&arrivals), bypass_share, &mut st.doom_carry);
+    let bypass = flow::split_proportional(bypass_total, &arrivals);
+    let mut through = arrivals;
+    for k in 0..5 {
+        through[k] -= bypass[k];
+    }
+    let through_rates = rates.map(|r| r * (1.0 - bypass_share));
+    let capacity = f64::from(healthy) * plan.station.capacity_per_s();
+    st.tick.rate_in_per_s = through_rates;
+    let macro_backlog = group(plan, node, st).macro_backlog(flow::total(&st.backlog));
+    let (served, served_rates) = serve(
+        st,
+        through,
+        through_rates,
+        capacity,
+        plan.station.timeout_s,
+        macro_backlog,
+        ctx.tick_s,
+    );
+    let hit_ratio = current_hit_ratio(plan, st, ctx.now_s);
+    st.tick.hit_ratio = Some(hit_ratio);
+    let mut forward = [0u64; 5];
+    let mut forward_rates = [0.0; 5];
+    for k in 0..5 {
+        let (goes_on, rate_on) = if k == TrafficClass::Session.index() {
+            (0, 0.0)
+        } else if is_cacheable(k) {
+            let hits = flow::share(served[k], hit_ratio, &mut st.class_carry[k]);
+            (served[k] - hits, served_rates[k] * (1.0 - hit_ratio))
+        } else {
+            (served[k], served_rates[k])
+        };
+        let goes_on = goes_on + bypass[k];
+        let rate_on = rate_on + rates[k] * bypass_share;
+        st.tick.served[k] += bypass[k];
+        if has_route(node, k) {
+            forward[k] = goes_on;
+            forward_rates[k] = rate_on;
+        } else {
+            // A miss with no store behind the cache cannot be answered.
+            st.tick.errors[k] += goes_on;
+        }
+    }
+    st.tick.forwarded = forward;
+    out.forward = forward;
+    out.forward_rates = forward_rates;
+}

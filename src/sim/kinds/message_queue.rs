@@ -1,0 +1,166 @@
+//! Message queues: brokers accept messages up to their capacity; consumers drain the backlog
+//! at their rate; the backlog grows at λ − μ while arrivals outpace them, and a full queue
+//! drops new messages. Producers only wait for the enqueue.
+
+use crate::model::QueueParams;
+use crate::sim::flow::{self, Counts, Rates};
+use crate::sim::latency::GroupLoad;
+use crate::sim::plan::{NodePlan, Spread, Station};
+use crate::sim::state::{KindState, NodeState};
+
+use super::{Output, TickCtx, drop_dead_share, has_route};
+
+/// A queue's compiled parameters.
+#[derive(Clone, Debug)]
+pub(crate) struct QueuePlan {
+    /// One broker instance accepting messages.
+    pub broker: Station,
+    /// All consumers together.
+    pub consumers: Station,
+    pub max_depth: u64,
+}
+
+pub(crate) fn plan(p: &QueueParams) -> QueuePlan {
+    QueuePlan {
+        broker: Station::from_capacity(p.capacity_per_s, p.latency_ms / 1000.0, 1.0, 0.0),
+        consumers: Station {
+            servers: p.consumers,
+            rate_per_server_s: p.consumer_rate_per_s,
+            service_scv: 1.0,
+            timeout_s: f64::INFINITY,
+        },
+        max_depth: p.max_depth,
+    }
+}
+
+/// The producers' view: the brokers' enqueue station.
+pub(crate) fn group(plan: &QueuePlan, node: &NodePlan, st: &NodeState) -> GroupLoad {
+    GroupLoad {
+        station: plan.broker,
+        spread: Spread::Pooled,
+        healthy: st.tick.healthy_instances,
+        rate_per_s: st.tick.rate_in_per_s.iter().sum(),
+        arrival_scv: node.arrival_scv,
+    }
+}
+
+/// How long the newest message waits for a consumer: backlog ÷ drain rate.
+pub(crate) fn message_wait_s(plan: &QueuePlan, backlog: f64) -> f64 {
+    let drain = plan.consumers.capacity_per_s();
+    if drain > 0.0 {
+        backlog / drain
+    } else {
+        f64::INFINITY
+    }
+}
+
+pub(crate) fn step(
+    plan: &QueuePlan,
+    node: &NodePlan,
+    st: &mut NodeState,
+    arrivals: Counts,
+    rates: Rates,
+    ctx: &TickCtx,
+    out: &mut Output,
+) {
+    let (alive, live_rates) = drop_dead_share(node, st, arrivals, rates, ctx.now_s);
+    let healthy = st.tick.healthy_instances;
+    let KindState::MessageQueue {
+        accept_carry,
+        drain_carry,
+    } = &mut st.kind
+    else {
+        return;
+    };
+    // Accept up to the brokers' capacity; the rest is refused at once.
+    let accept_rate = f64::from(healthy) * plan.broker.capacity_per_s();
+    let accept_exact = accept_rate * ctx.tick_s + *accept_carry;
+    let accept = accept_exact.floor().max(0.0);
+    *accept_carry = accept_exact - accept;
+    let offered = flow::total(&alive);
+    let accepted_total = offered.min(accept as u64);
+    let accepted = flow::split_proportional(accepted_total, &alive);
+    // Consumers drain while a broker is up.
+    let drain_rate = if healthy > 0 {
+        plan.consumers.capacity_per_s()
+    } else {
+        0.0
+    };
+    let drain_exact = drain_rate * ctx.tick_s + *drain_carry;
+    let drain = drain_exact.floor().max(0.0);
+    *drain_carry = if drain_rate > 0.0 {
+        drain_exact - drain
+    } else {
+        0.0
+    };
+    let mut queued = st.backlog;
+    for k in 0..5 {
+        queued[k] += accepted[k];
+        st.tick.dropped[k] += alive[k] - accepted[k];
+    }
+    let queued_total = flow::total(&queued);
+    let served_total = queued_total.min(drain as u64);
+    let served = flow::split_proportional(served_total, &queued);
+    let mut left = queued;
+    for k in 0..5 {
+        left[k] -= served[k];
+    }
+    let left_total = queued_total - served_total;
+    let overflow_total = left_total.saturating_sub(plan.max_depth);
+    st.tick.overflow_dropped += overflow_total + (offered - accepted_total);
+    let overflow = flow::split_proportional(overflow_total, &left);
+    for k in 0..5 {
+        left[k] -= overflow[k];
+        st.tick.dropped[k] += overflow[k];
+        st.tick.served[k] += served[k];
+    }
+    let backlog_before = flow::total(&st.backlog) as f64;
+    st.backlog = left;
+    st.tick.backlog = left_total - overflow_total;
+    st.tick.capacity_per_s = drain_rate;
+    st.tick.utilization = if drain_rate > 0.0 {
+        (served_total as f64 / (drain_rate * ctx.tick_s)).min(1.0)
+    } else if queued_total > 0 {
+        1.0
+    } else {
+        0.0
+    };
+    let accepted_rate: f64 = live_rates.iter().sum::<f64>().min(accept_rate);
+    st.tick.rate_in_per_s = live_rates;
+    st.tick.offered_utilization = if drain_rate > 0.0 {
+        accepted_rate / drain_rate
+    } else if accepted_rate > 0.0 {
+        f64::INFINITY
+    } else {
+        0.0
+    };
+    // Consumers work at the arrival rate, or flat out while more than the stationary queue
+    // (what the consumers' own queueing already explains) is waiting.
+    let consumers = GroupLoad {
+        station: plan.consumers,
+        spread: Spread::Pooled,
+        healthy: u32::from(healthy > 0),
+        rate_per_s: accepted_rate,
+        arrival_scv: node.arrival_scv,
+    };
+    let macro_backlog = consumers.macro_backlog(backlog_before as u64);
+    let consumed_rate = (accepted_rate + macro_backlog / ctx.tick_s).min(drain_rate);
+    let rate_sum: f64 = live_rates.iter().sum();
+    let forward_rates = if rate_sum > 0.0 {
+        live_rates.map(|r| r * consumed_rate / rate_sum)
+    } else {
+        [0.0; 5]
+    };
+    let mut forward = [0u64; 5];
+    let mut rates_on = [0.0; 5];
+    for k in 0..5 {
+        // Without a link for the class, the consumers do the work themselves.
+        if has_route(node, k) {
+            forward[k] = served[k];
+            rates_on[k] = forward_rates[k];
+        }
+    }
+    st.tick.forwarded = forward;
+    out.forward = forward;
+    out.forward_rates = rates_on;
+}

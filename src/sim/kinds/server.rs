@@ -1,0 +1,151 @@
+//! Application servers: capacity from instance size through the Universal Scalability Law;
+//! in-memory sessions break behind a balancer that is not sticky; stateless servers may look
+//! sessions up in a shared store (their `Session` links).
+
+use crate::model::{ServerParams, SessionState};
+use crate::sim::flow::{self, Counts, Rates};
+use crate::sim::latency::GroupLoad;
+use crate::sim::plan::{NodePlan, Spread, Station, effective_cores};
+use crate::sim::state::{KindState, NodeState};
+
+use super::{Output, TickCtx, drop_dead_share, serve};
+
+/// A server tier's compiled parameters.
+#[derive(Clone, Debug)]
+pub(crate) struct ServerPlan {
+    /// One instance: as many servers as the USL's effective cores (rounded up), each slowed
+    /// just enough that together they do exactly the effective cores' worth of work. So an
+    /// idle request takes about its service time, and the machine queues like `eff` cores.
+    pub station: Station,
+    pub stateful: bool,
+}
+
+pub(crate) fn plan(p: &ServerParams, vcpu: u32) -> ServerPlan {
+    let effective = effective_cores(vcpu, p.contention, p.coherency);
+    let service_s = p.service_time_ms / 1000.0;
+    ServerPlan {
+        station: Station::from_effective_cores(
+            effective,
+            service_s,
+            p.service_scv,
+            p.timeout_ms / 1000.0,
+        ),
+        stateful: p.sessions == SessionState::InMemory,
+    }
+}
+
+pub(crate) fn group(plan: &ServerPlan, node: &NodePlan, st: &NodeState) -> GroupLoad {
+    GroupLoad {
+        station: plan.station,
+        spread: node.spread,
+        healthy: st.tick.healthy_instances,
+        rate_per_s: st.tick.rate_in_per_s.iter().sum(),
+        arrival_scv: node.arrival_scv,
+    }
+}
+
+/// With sticky sessions, users are pinned: the hottest instance carries more than its share.
+/// Expected largest share of `users` spread at random over `n` instances (normal
+/// approximation of the multinomial maximum), as a multiple of the even share.
+pub(crate) fn sticky_hot_factor(users: f64, n: u32) -> f64 {
+    if n <= 1 || users <= 0.0 {
+        return 1.0;
+    }
+    let n = f64::from(n);
+    let p = 1.0 / n;
+    let sd = (p * (1.0 - p) / users).sqrt();
+    ((p + (2.0 * n.ln()).sqrt() * sd) / p).min(n)
+}
+
+/// Users pinned to failed instances of a sticky, stateful tier lose their sessions: their
+/// next request (about users ÷ request rate seconds away) fails.
+pub(crate) fn on_failure(
+    plan: &ServerPlan,
+    node: &NodePlan,
+    st: &mut NodeState,
+    failed: u32,
+    healthy_before: u32,
+    now_s: f64,
+) {
+    if !plan.stateful || node.spread != Spread::Sticky || healthy_before == 0 {
+        return;
+    }
+    let rate: f64 = st.tick.rate_in_per_s.iter().sum();
+    let think_s = if rate > 0.0 {
+        node.users_upstream / rate
+    } else {
+        0.0
+    };
+    if let KindState::Server {
+        session_loss_until_s,
+        session_loss_share,
+    } = &mut st.kind
+    {
+        *session_loss_share = (f64::from(failed) / f64::from(healthy_before)).min(1.0);
+        *session_loss_until_s = now_s + node.detection_delay_s.min(3600.0) + think_s.min(3600.0);
+    }
+}
+
+pub(crate) fn step(
+    plan: &ServerPlan,
+    node: &NodePlan,
+    st: &mut NodeState,
+    arrivals: Counts,
+    rates: Rates,
+    ctx: &TickCtx,
+    out: &mut Output,
+) {
+    let (alive, live_rates) = drop_dead_share(node, st, arrivals, rates, ctx.now_s);
+    let healthy = st.tick.healthy_instances;
+    let mut capacity = f64::from(healthy) * plan.station.capacity_per_s();
+    if node.spread == Spread::Sticky {
+        capacity /= sticky_hot_factor(node.users_upstream * ctx.load, healthy);
+    }
+    st.tick.rate_in_per_s = live_rates;
+    let macro_backlog = group(plan, node, st).macro_backlog(flow::total(&st.backlog));
+    let (served, served_rates) = serve(
+        st,
+        alive,
+        live_rates,
+        capacity,
+        plan.station.timeout_s,
+        macro_backlog,
+        ctx.tick_s,
+    );
+    // Lost sessions: the request reaches an instance that does not hold the user's session.
+    let routable = node
+        .instances
+        .saturating_sub(st.noticed_down(ctx.now_s, node.detection_delay_s));
+    let error_share = if !plan.stateful {
+        0.0
+    } else if node.spread == Spread::Sticky {
+        match st.kind {
+            KindState::Server {
+                session_loss_until_s,
+                session_loss_share,
+            } if ctx.now_s < session_loss_until_s => session_loss_share,
+            _ => 0.0,
+        }
+    } else if routable > 1 {
+        1.0 - 1.0 / f64::from(routable)
+    } else {
+        0.0
+    };
+    let mut forward = served;
+    let mut forward_rates = served_rates;
+    if error_share > 0.0 {
+        let errors_total = flow::share(flow::total(&served), error_share, &mut st.error_carry);
+        let errors = flow::split_proportional(errors_total, &served);
+        for k in 0..5 {
+            st.tick.errors[k] += errors[k];
+            forward[k] -= errors[k];
+            forward_rates[k] *= 1.0 - error_share;
+        }
+    }
+    st.tick.forwarded = forward;
+    out.forward = forward;
+    out.forward_rates = forward_rates;
+    // One session lookup per request that goes on.
+    out.session = flow::total(&forward);
+    out.session_rate = forward_rates.iter().sum();
+}

@@ -1,0 +1,282 @@
+//! Sampled request paths: each tick a fixed number of requests walk the graph by this tick's
+//! routing shares, drawing a latency at every node from its queueing model. Their sums give
+//! end-to-end latency percentiles; the draws also give each node's own percentiles.
+
+use rand::RngExt;
+use rand::rngs::Xoshiro256PlusPlus;
+use rand_distr::{Distribution, Gamma};
+
+use crate::model::TrafficClass;
+
+use super::Simulation;
+use super::plan::{Forwarding, KindPlan};
+use super::queueing::ResponseTime;
+use super::state;
+use super::stats::{LogHistogram, Percentiles};
+
+/// The most node visits one sampled request may make (fan-outs multiply).
+const MAX_VISITS: u32 = 256;
+/// Ticks of samples behind the per-tick latency figures shown while a run plays.
+const WINDOW_TICKS: usize = 10;
+
+/// An exponential draw with the given mean.
+pub(crate) fn exponential(rng: &mut Xoshiro256PlusPlus, mean: f64) -> f64 {
+    let u: f64 = rng.random();
+    -mean * (1.0 - u).ln()
+}
+
+/// Draw a response time in seconds from a node's model.
+fn draw(rng: &mut Xoshiro256PlusPlus, rt: &ResponseTime) -> f64 {
+    let service = if rt.service_mean_s <= 0.0 {
+        0.0
+    } else if rt.service_scv <= 1e-9 {
+        rt.service_mean_s
+    } else if (rt.service_scv - 1.0).abs() < 1e-12 {
+        exponential(rng, rt.service_mean_s)
+    } else {
+        match Gamma::new(1.0 / rt.service_scv, rt.service_mean_s * rt.service_scv) {
+            Ok(g) => g.sample(rng),
+            Err(_) => rt.service_mean_s,
+        }
+    };
+    let waited: f64 = rng.random();
+    let wait = if waited < rt.wait.wait_probability {
+        exponential(rng, rt.wait.wait_tail_mean_s)
+    } else {
+        0.0
+    };
+    service + wait + rt.backlog_delay_s
+}
+
+/// The sampler's own random stream and what it has gathered.
+#[derive(Clone, Debug)]
+pub(crate) struct Sampler {
+    rng: Xoshiro256PlusPlus,
+    per_tick: usize,
+    /// End-to-end latencies of the last ticks' successful samples, in milliseconds.
+    window: std::collections::VecDeque<Vec<f64>>,
+    /// End-to-end latencies after the warm-up.
+    pub run: LogHistogram,
+    /// Sampled requests after the warm-up, and how many of them failed.
+    pub sampled: u64,
+    pub failed: u64,
+    scratch: Vec<f64>,
+}
+
+impl Sampler {
+    pub fn new(seed: u64, per_tick: usize) -> Self {
+        Self {
+            rng: state::stream(seed, "paths"),
+            per_tick,
+            window: std::collections::VecDeque::with_capacity(WINDOW_TICKS + 1),
+            run: LogHistogram::default(),
+            sampled: 0,
+            failed: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Percentiles over the last ticks' samples.
+    pub fn window_percentiles(&mut self) -> Percentiles {
+        self.scratch.clear();
+        for tick in &self.window {
+            self.scratch.extend_from_slice(tick);
+        }
+        Percentiles::of_sample(&mut self.scratch)
+    }
+}
+
+impl Simulation {
+    /// Sample this tick's request paths.
+    pub(crate) fn sample_paths(&mut self, measuring: bool) {
+        let per_tick = self.sampler.per_tick;
+        let mut this_tick = if self.sampler.window.len() >= WINDOW_TICKS {
+            self.sampler.window.pop_front().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        this_tick.clear();
+        // Clients weighted by this tick's arrivals.
+        let total: u64 = self
+            .plan
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches!(n.kind, KindPlan::Client(_)))
+            .map(|(i, _)| self.states[i].tick.arrived_total())
+            .sum();
+        if total > 0 {
+            for _ in 0..per_tick {
+                let mut pick = self.sampler.rng.random_range(0..total);
+                let mut start = None;
+                for (i, node) in self.plan.nodes.iter().enumerate() {
+                    if !matches!(node.kind, KindPlan::Client(_)) {
+                        continue;
+                    }
+                    let arrived = &self.states[i].tick.arrived;
+                    for (k, &count) in arrived.iter().enumerate() {
+                        if pick < count {
+                            start = Some((i, k));
+                            break;
+                        }
+                        pick -= count;
+                    }
+                    if start.is_some() {
+                        break;
+                    }
+                }
+                let Some((client, class)) = start else {
+                    continue;
+                };
+                let mut visits = 0;
+                let result = self.walk(client, class, &mut visits, measuring);
+                if measuring {
+                    self.sampler.sampled += 1;
+                }
+                match result {
+                    Some(latency_s) => {
+                        let ms = latency_s * 1000.0;
+                        this_tick.push(ms);
+                        if measuring {
+                            self.sampler.run.add(ms);
+                        }
+                    }
+                    None => {
+                        if measuring {
+                            self.sampler.failed += 1;
+                        }
+                    }
+                }
+            }
+        }
+        self.sampler.window.push_back(this_tick);
+    }
+
+    /// Walk one request of class `k` from node `i`; its latency in seconds, or `None` if it
+    /// failed somewhere.
+    fn walk(&mut self, i: usize, k: usize, visits: &mut u32, measuring: bool) -> Option<f64> {
+        *visits += 1;
+        if *visits > MAX_VISITS {
+            return Some(0.0);
+        }
+        let tick = &self.states[i].tick;
+        let arrived = tick.arrived[k];
+        let failed = tick.dropped[k] + tick.errors[k];
+        if failed > 0 {
+            let fail_share = if arrived > 0 {
+                (failed as f64 / arrived as f64).min(1.0)
+            } else {
+                1.0
+            };
+            let u: f64 = self.sampler.rng.random();
+            if u < fail_share {
+                return None;
+            }
+        }
+        let node = &self.plan.nodes[i];
+        // This node's own latency.
+        let own = match &node.kind {
+            KindPlan::Client(_) => 0.0,
+            KindPlan::Database(p) => {
+                let u: f64 = self.sampler.rng.random();
+                let mut shard = 0;
+                let mut acc = 0.0;
+                for (j, s) in p.shard_share.iter().enumerate() {
+                    acc += s;
+                    shard = j;
+                    if u < acc {
+                        break;
+                    }
+                }
+                let rt = self.response(i, k, shard);
+                self.record(i, &rt, measuring)
+            }
+            _ => {
+                let rt = self.response(i, k, 0);
+                self.record(i, &rt, measuring)
+            }
+        };
+        let node = &self.plan.nodes[i];
+        let hit = match &node.kind {
+            KindPlan::Cache(_) | KindPlan::Cdn(_) => {
+                let t = &self.states[i].tick;
+                let ok = t.served[k].saturating_sub(t.errors[k]);
+                let goes_on = if ok > 0 {
+                    t.forwarded[k] as f64 / ok as f64
+                } else {
+                    1.0
+                };
+                let u: f64 = self.sampler.rng.random();
+                u >= goes_on
+            }
+            // Producers wait only for the enqueue.
+            KindPlan::MessageQueue(_) => true,
+            _ => false,
+        };
+        if hit || k == TrafficClass::Session.index() && node.forwarding != Forwarding::FanOut {
+            return Some(own);
+        }
+        let mut total = own;
+        match node.forwarding {
+            Forwarding::Terminal => {}
+            Forwarding::FanOut => {
+                let (a, b) = node.routes[k];
+                let (sa, sb) = node.session_routes;
+                let calls: Vec<(usize, usize, f64)> = (a..b)
+                    .map(|e| (e, k))
+                    .chain((sa..sb).map(|e| (e, TrafficClass::Session.index())))
+                    .map(|(e, class)| {
+                        let entry = self.plan.routes[e as usize];
+                        (entry.target as usize, class, entry.calls)
+                    })
+                    .collect();
+                for (target, class, calls) in calls {
+                    let whole = calls.floor();
+                    let extra: f64 = self.sampler.rng.random();
+                    let n = whole as u32 + u32::from(extra < calls - whole);
+                    for _ in 0..n {
+                        total += self.walk(target, class, visits, measuring)?;
+                    }
+                }
+            }
+            Forwarding::Split | Forwarding::Balance => {
+                let (a, b) = node.routes[k];
+                if a == b {
+                    return Some(total);
+                }
+                self.split_weights(i, k);
+                let sum: f64 = self.scratch_weights.iter().sum();
+                if sum <= 0.0 {
+                    return None;
+                }
+                let mut u = self.sampler.rng.random::<f64>() * sum;
+                let mut chosen = self.plan.routes[a as usize].target as usize;
+                for (j, e) in (a..b).enumerate() {
+                    let w = self.scratch_weights[j];
+                    chosen = self.plan.routes[e as usize].target as usize;
+                    if u < w {
+                        break;
+                    }
+                    u -= w;
+                }
+                total += self.walk(chosen, k, visits, measuring)?;
+            }
+        }
+        Some(total)
+    }
+
+    /// Draw node `i`'s latency and record it in the node's statistics.
+    fn record(&mut self, i: usize, rt: &ResponseTime, measuring: bool) -> f64 {
+        let latency_s = draw(&mut self.sampler.rng, rt);
+        if measuring {
+            let stats = &mut self.node_latency[i];
+            stats
+                .histogram
+                .get_or_insert_with(Default::default)
+                .add(latency_s * 1000.0);
+            stats.mean_sum_ms += rt.mean_s() * 1000.0;
+            stats.visits += 1;
+        }
+        latency_s
+    }
+}

@@ -1,0 +1,479 @@
+//! Compiling a design and a scenario into a plan: dense arrays in processing order, with every
+//! parameter turned into rates, servers and shares, so that a tick touches no strings, no maps
+//! and no graph structure.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::model::{
+    BalancingAlgorithm, ComponentId, ComponentKind, Design, KindName, PriceTable, Scenario,
+    TrafficClass,
+};
+
+use super::SimError;
+use super::kinds;
+use super::queueing::usl_effective;
+
+/// How a node passes on the requests it has served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Forwarding {
+    /// One of the links that carry the class, by the links' weights (clients, caches, CDNs,
+    /// queues).
+    Split,
+    /// One of the targets, by link weight × routable instances (× capacity for least loaded).
+    Balance,
+    /// Every link that carries the class, `calls_per_request` times (servers).
+    FanOut,
+    /// Nowhere (databases).
+    Terminal,
+}
+
+/// How arrivals reach the instances of a group, which decides its queueing model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Spread {
+    /// One pooled queue in front of all instances (one instance, or least-loaded balancing).
+    Pooled,
+    /// Each instance in turn: each sees smoother arrivals (SCV divided by the instance count).
+    RoundRobin,
+    /// A random instance each time, or no balancer at all (DNS): independent queues.
+    Random,
+    /// Users pinned to instances: independent queues with uneven shares.
+    Sticky,
+}
+
+/// A parallel service station of one instance: `servers` servers of rate `rate_per_server_s`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Station {
+    pub servers: u32,
+    pub rate_per_server_s: f64,
+    pub service_scv: f64,
+    /// Requests that would wait longer than this are dropped.
+    pub timeout_s: f64,
+}
+
+impl Station {
+    /// A station that passes `capacity_per_s` requests per second taking `latency_s` each:
+    /// as many servers as that takes (at least one), each at `capacity / servers`.
+    pub fn from_capacity(
+        capacity_per_s: f64,
+        latency_s: f64,
+        service_scv: f64,
+        timeout_s: f64,
+    ) -> Self {
+        let servers = (capacity_per_s * latency_s).ceil().clamp(1.0, 1e6) as u32;
+        Self {
+            servers,
+            rate_per_server_s: capacity_per_s / f64::from(servers),
+            service_scv,
+            timeout_s,
+        }
+    }
+
+    /// An instance with `effective_cores` (the USL's, usually fractional) serving requests
+    /// of `service_s` on one core: `ceil(effective)` servers whose rates add up to
+    /// `effective / service_s`.
+    pub fn from_effective_cores(
+        effective_cores: f64,
+        service_s: f64,
+        service_scv: f64,
+        timeout_s: f64,
+    ) -> Self {
+        let servers = effective_cores.ceil().clamp(1.0, 1e6) as u32;
+        Self {
+            servers,
+            rate_per_server_s: effective_cores / (f64::from(servers) * service_s),
+            service_scv,
+            timeout_s,
+        }
+    }
+
+    /// Requests per second one instance can serve.
+    pub fn capacity_per_s(&self) -> f64 {
+        f64::from(self.servers) * self.rate_per_server_s
+    }
+}
+
+/// One entry of a route: a link a class can take.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct RouteEntry {
+    pub target: u32,
+    /// The link's weight (splits) — normalised per class at plan time for static splits.
+    pub weight: f64,
+    pub calls: f64,
+    /// Delivered on the next tick: an async link that closes a loop.
+    pub delayed: bool,
+}
+
+/// The per-kind parameters a tick needs.
+#[derive(Clone, Debug)]
+pub(crate) enum KindPlan {
+    Client(kinds::client::ClientPlan),
+    LoadBalancer(kinds::load_balancer::BalancerPlan),
+    Server(kinds::server::ServerPlan),
+    Cache(kinds::cache::CachePlan),
+    Database(kinds::database::DatabasePlan),
+    MessageQueue(kinds::message_queue::QueuePlan),
+    Cdn(kinds::cdn::CdnPlan),
+}
+
+/// A node of the plan.
+#[derive(Clone, Debug)]
+pub(crate) struct NodePlan {
+    pub id: ComponentId,
+    pub name: String,
+    pub kind_name: KindName,
+    pub kind: KindPlan,
+    pub instances: u32,
+    pub forwarding: Forwarding,
+    /// Per class: the range of `Plan::routes` this class may take.
+    pub routes: [(u32, u32); TrafficClass::COUNT],
+    /// Servers: the session-store lookups every request makes.
+    pub session_routes: (u32, u32),
+    pub spread: Spread,
+    /// Seconds until the balancers in front stop routing to a dead instance (infinite when
+    /// nothing health-checks this group).
+    pub detection_delay_s: f64,
+    /// Squared coefficient of variation of arrivals into the group.
+    pub arrival_scv: f64,
+    /// Users whose requests reach this node (for sticky-session imbalance).
+    pub users_upstream: f64,
+    /// Per-instance reliability (MTBF, MTTR in seconds), if the kind fails.
+    pub mtbf_s: Option<f64>,
+    pub mttr_s: f64,
+}
+
+/// A failure or recovery at a tick.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct FailureEvent {
+    pub tick: u64,
+    pub node: u32,
+    /// Instances affected; `u32::MAX` means all of them.
+    pub instances: u32,
+    pub recover: bool,
+}
+
+/// Everything a run needs, compiled.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    pub nodes: Vec<NodePlan>,
+    pub routes: Vec<RouteEntry>,
+    /// Node position in the plan by design id.
+    pub index_of: HashMap<ComponentId, u32>,
+    pub events: Vec<FailureEvent>,
+    pub tick_s: f64,
+    pub ticks: u64,
+    pub warmup_ticks: u64,
+    pub load_multiplier: f64,
+    pub profile: crate::model::TrafficProfile,
+    pub random_failures: bool,
+    pub caches_start_cold: bool,
+}
+
+/// The warm-up left out of run means when the scenario names none: a tenth of the run, at
+/// least ten ticks and at least the slowest cache warm-up, never more than half the run.
+pub(crate) fn default_warmup_s(design: &Design, scenario: &Scenario) -> f64 {
+    let cache_warmup = design
+        .components()
+        .filter_map(|(_, c)| match &c.kind {
+            ComponentKind::Cache(p) => Some(p.warmup_s),
+            _ => None,
+        })
+        .fold(0.0, f64::max);
+    let tenth = 0.1 * scenario.duration_s;
+    tenth
+        .max(10.0 * scenario.tick_s)
+        .max(if scenario.caches_start_cold {
+            cache_warmup
+        } else {
+            0.0
+        })
+        .min(0.5 * scenario.duration_s)
+}
+
+impl Plan {
+    /// Compile a validated design. Fails on designs validation would refuse.
+    pub fn compile(
+        design: &Design,
+        scenario: &Scenario,
+        prices: &PriceTable,
+    ) -> Result<Self, SimError> {
+        let errors: Vec<_> = crate::model::validate(design, prices)
+            .into_iter()
+            .filter(|i| i.severity == crate::model::Severity::Error)
+            .collect();
+        if !errors.is_empty() {
+            return Err(SimError::InvalidDesign(errors));
+        }
+        let order = processing_order(design);
+        let index_of: HashMap<ComponentId, u32> = order
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i as u32))
+            .collect();
+
+        let users_upstream = users_upstream(design);
+        let mut nodes = Vec::with_capacity(order.len());
+        let mut routes = Vec::new();
+        for (position, &id) in order.iter().enumerate() {
+            let Some(component) = design.component(id) else {
+                continue;
+            };
+            let kind_name = component.kind.name();
+            let kind = match &component.kind {
+                ComponentKind::Client(p) => KindPlan::Client(kinds::client::plan(p)),
+                ComponentKind::LoadBalancer(p) => {
+                    KindPlan::LoadBalancer(kinds::load_balancer::plan(p))
+                }
+                ComponentKind::Server(p) => {
+                    let size = prices
+                        .size(&p.size)
+                        .ok_or_else(|| SimError::UnknownSize(p.size.clone()))?;
+                    KindPlan::Server(kinds::server::plan(p, size.vcpu))
+                }
+                ComponentKind::Cache(p) => KindPlan::Cache(kinds::cache::plan(p)),
+                ComponentKind::Database(p) => {
+                    let size = prices
+                        .size(&p.size)
+                        .ok_or_else(|| SimError::UnknownSize(p.size.clone()))?;
+                    KindPlan::Database(kinds::database::plan(p, size.vcpu))
+                }
+                ComponentKind::MessageQueue(p) => {
+                    KindPlan::MessageQueue(kinds::message_queue::plan(p))
+                }
+                ComponentKind::Cdn(p) => KindPlan::Cdn(kinds::cdn::plan(p)),
+            };
+            let instances = match &kind {
+                KindPlan::Database(d) => d.total_instances(),
+                _ => component.kind.instances(),
+            };
+            let forwarding = match kind_name {
+                KindName::Client | KindName::Cache | KindName::Cdn | KindName::MessageQueue => {
+                    Forwarding::Split
+                }
+                KindName::LoadBalancer => Forwarding::Balance,
+                KindName::Server => Forwarding::FanOut,
+                KindName::Database => Forwarding::Terminal,
+            };
+            let mut class_routes = [(0u32, 0u32); TrafficClass::COUNT];
+            for class in TrafficClass::ALL {
+                let start = routes.len() as u32;
+                for (_, target, link) in design.outgoing(id) {
+                    if link.carries(class) {
+                        let target = index_of[&target];
+                        routes.push(RouteEntry {
+                            target,
+                            weight: link.weight,
+                            calls: link.calls_per_request,
+                            delayed: (target as usize) <= position,
+                        });
+                    }
+                }
+                let end = routes.len() as u32;
+                // Deterministic order of links: by target position.
+                routes[start as usize..end as usize].sort_by_key(|r| r.target);
+                if forwarding == Forwarding::Split {
+                    let sum: f64 = routes[start as usize..end as usize]
+                        .iter()
+                        .map(|r| r.weight)
+                        .sum();
+                    for r in &mut routes[start as usize..end as usize] {
+                        r.weight /= sum;
+                    }
+                }
+                class_routes[class.index()] = (start, end);
+            }
+            // Session lookups are made by servers for every request; requests of class
+            // Session that reach a server are not forwarded further.
+            let session_routes = if kind_name == KindName::Server {
+                let r = class_routes[TrafficClass::Session.index()];
+                class_routes[TrafficClass::Session.index()] = (r.0, r.0);
+                r
+            } else {
+                (0, 0)
+            };
+
+            let balancers: Vec<_> = design
+                .incoming(id)
+                .filter_map(|(_, source, _)| match &design.component(source)?.kind {
+                    ComponentKind::LoadBalancer(p) => Some(p.clone()),
+                    _ => None,
+                })
+                .collect();
+            let others_in = design
+                .incoming(id)
+                .filter(|(_, s, _)| {
+                    design
+                        .component(*s)
+                        .is_some_and(|c| c.kind.name() != KindName::LoadBalancer)
+                })
+                .count();
+            let spread = match (instances, balancers.first()) {
+                (1, _) => Spread::Pooled,
+                (_, Some(lb)) => match lb.algorithm {
+                    BalancingAlgorithm::LeastLoaded => Spread::Pooled,
+                    BalancingAlgorithm::RoundRobin => Spread::RoundRobin,
+                    BalancingAlgorithm::Random => Spread::Random,
+                    BalancingAlgorithm::StickySessions => Spread::Sticky,
+                },
+                (_, None) => Spread::Random,
+            };
+            let detection_delay_s = if !balancers.is_empty() && others_in == 0 {
+                balancers
+                    .iter()
+                    .map(|b| b.detection_delay_s())
+                    .fold(0.0, f64::max)
+            } else {
+                f64::INFINITY
+            };
+            let constant_sources = design.incoming(id).all(|(_, s, _)| {
+                matches!(
+                    design.component(s).map(|c| &c.kind),
+                    Some(ComponentKind::Client(p)) if p.arrivals == crate::model::ArrivalProcess::Constant
+                )
+            }) && design.incoming(id).count() > 0;
+            let arrival_scv = if constant_sources { 0.0 } else { 1.0 };
+
+            let (mtbf_s, mttr_s) = match component.kind.reliability() {
+                Some(r) => (Some(r.mtbf_hours * 3600.0), r.mttr_hours * 3600.0),
+                None => (None, 0.0),
+            };
+            nodes.push(NodePlan {
+                id,
+                name: component.name.clone(),
+                kind_name,
+                kind,
+                instances,
+                forwarding,
+                routes: class_routes,
+                session_routes,
+                spread,
+                detection_delay_s,
+                arrival_scv,
+                users_upstream: users_upstream.get(&id).copied().unwrap_or(0.0),
+                mtbf_s,
+                mttr_s,
+            });
+        }
+
+        let tick_s = scenario.tick_s;
+        let ticks = scenario.ticks();
+        let to_tick = |t_s: f64| (t_s / tick_s).round().max(0.0) as u64;
+        let mut events = Vec::new();
+        for failure in &scenario.failures {
+            let Some(&node) = design
+                .find(&failure.component)
+                .and_then(|id| index_of.get(&id))
+            else {
+                continue;
+            };
+            let instances = failure.instances.unwrap_or(u32::MAX);
+            events.push(FailureEvent {
+                tick: to_tick(failure.at_s),
+                node,
+                instances,
+                recover: false,
+            });
+            if let Some(r) = failure.recover_at_s {
+                events.push(FailureEvent {
+                    tick: to_tick(r),
+                    node,
+                    instances,
+                    recover: true,
+                });
+            }
+        }
+        events.sort_by_key(|e| (e.tick, e.recover, e.node));
+        let warmup_s = scenario
+            .warmup_s
+            .unwrap_or_else(|| default_warmup_s(design, scenario));
+        Ok(Plan {
+            nodes,
+            routes,
+            index_of,
+            events,
+            tick_s,
+            ticks,
+            warmup_ticks: to_tick(warmup_s).min(ticks.saturating_sub(1)),
+            load_multiplier: scenario.load_multiplier,
+            profile: scenario.profile.clone(),
+            random_failures: scenario.random_failures,
+            caches_start_cold: scenario.caches_start_cold,
+        })
+    }
+
+    /// The design's base load in requests per second (all clients, multiplier 1).
+    pub fn base_rate_per_s(&self) -> f64 {
+        self.nodes
+            .iter()
+            .map(|n| match &n.kind {
+                KindPlan::Client(c) => c.base_rate_per_s,
+                _ => 0.0,
+            })
+            .sum()
+    }
+}
+
+/// Topological order over links that are not async-only (validation refuses other cycles);
+/// ties broken by id so the order is stable. Async links that point backwards in this order
+/// deliver on the next tick.
+pub(crate) fn processing_order(design: &Design) -> Vec<ComponentId> {
+    let mut indegree: HashMap<ComponentId, usize> =
+        design.components().map(|(id, _)| (id, 0)).collect();
+    for (_, _, to, link) in design.links() {
+        if !link.is_async_only() {
+            *indegree.entry(to).or_default() += 1;
+        }
+    }
+    let mut ready: BTreeSet<ComponentId> = indegree
+        .iter()
+        .filter(|(_, d)| **d == 0)
+        .map(|(id, _)| *id)
+        .collect();
+    let mut order = Vec::with_capacity(indegree.len());
+    while let Some(id) = ready.pop_first() {
+        order.push(id);
+        for (_, to, link) in design.outgoing(id) {
+            if link.is_async_only() {
+                continue;
+            }
+            if let Some(d) = indegree.get_mut(&to) {
+                *d -= 1;
+                if *d == 0 {
+                    ready.insert(to);
+                }
+            }
+        }
+    }
+    // Components left on a cycle (refused by validation) are appended so nothing is lost.
+    let placed: BTreeSet<ComponentId> = order.iter().copied().collect();
+    order.extend(
+        design
+            .components()
+            .map(|(id, _)| id)
+            .filter(|id| !placed.contains(id)),
+    );
+    order
+}
+
+/// For each component, the users of the clients that reach it.
+fn users_upstream(design: &Design) -> HashMap<ComponentId, f64> {
+    let mut users: HashMap<ComponentId, f64> = HashMap::new();
+    for (client, component) in design.components() {
+        let ComponentKind::Client(p) = &component.kind else {
+            continue;
+        };
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![client];
+        while let Some(id) = stack.pop() {
+            if seen.insert(id) {
+                *users.entry(id).or_default() += p.users as f64;
+                stack.extend(design.outgoing(id).map(|(_, t, _)| t));
+            }
+        }
+    }
+    users
+}
+
+/// Effective cores of an instance with `vcpu` cores under the USL.
+pub(crate) fn effective_cores(vcpu: u32, contention: f64, coherency: f64) -> f64 {
+    usl_effective(f64::from(vcpu), contention, coherency)
+}

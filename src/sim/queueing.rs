@@ -1,0 +1,450 @@
+//! Queueing formulas: Erlang B/C, Allen–Cunneen, the Universal Scalability Law, response-time
+//! distributions and their percentiles, and Che's approximation for LRU caches.
+//!
+//! See MODEL-REFERENCE.md sections 2–4. Rates are per second, times in seconds unless a name
+//! ends in `_ms`.
+
+/// Universal Scalability Law: the effective number of cores that `n` cores amount to,
+/// `n / (1 + σ(n−1) + κ·n(n−1))`. Equals `n` when σ = κ = 0; never quite doubles when `n` does.
+pub fn usl_effective(n: f64, contention: f64, coherency: f64) -> f64 {
+    if n <= 0.0 {
+        return 0.0;
+    }
+    n / (1.0 + contention * (n - 1.0) + coherency * n * (n - 1.0))
+}
+
+/// Erlang C: the probability that an arrival waits in an M/M/c queue with offered load
+/// `a = λ/μ` (in Erlangs). Computed through the Erlang B recursion
+/// `B_k = a·B_{k−1}/(k + a·B_{k−1})`, `C = B/(1 − ρ(1−B))`, which is stable for large `c`.
+/// Returns 1 when the queue is unstable (`a ≥ c`).
+pub fn erlang_c(servers: u32, offered_erlangs: f64) -> f64 {
+    let c = f64::from(servers);
+    if servers == 0 || offered_erlangs >= c {
+        return 1.0;
+    }
+    if offered_erlangs <= 0.0 {
+        return 0.0;
+    }
+    let mut b = 1.0;
+    for k in 1..=servers {
+        b = offered_erlangs * b / (f64::from(k) + offered_erlangs * b);
+    }
+    let rho = offered_erlangs / c;
+    b / (1.0 - rho * (1.0 - b))
+}
+
+/// The waiting-time distribution of a G/G/c station in the Allen–Cunneen approximation:
+/// an arrival waits with probability `wait_probability` (Erlang C), and then for an
+/// exponential time with mean `wait_tail_mean_s`, which is the M/M/c mean
+/// `1/(cμ−λ)` scaled by `(Ca² + Cs²)/2`. Exact for M/M/c.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Wait {
+    pub wait_probability: f64,
+    pub wait_tail_mean_s: f64,
+}
+
+impl Wait {
+    /// No waiting at all.
+    pub const NONE: Wait = Wait {
+        wait_probability: 0.0,
+        wait_tail_mean_s: 0.0,
+    };
+
+    /// Mean waiting time in seconds: `C · (Ca²+Cs²)/2 / (cμ − λ)`.
+    pub fn mean_s(&self) -> f64 {
+        self.wait_probability * self.wait_tail_mean_s
+    }
+
+    /// The p-quantile of the waiting time alone: `m·ln(C/(1−p))` when `C > 1−p`, else 0.
+    pub fn quantile_s(&self, p: f64) -> f64 {
+        if self.wait_probability <= 1.0 - p || self.wait_tail_mean_s <= 0.0 {
+            0.0
+        } else {
+            self.wait_tail_mean_s * (self.wait_probability / (1.0 - p)).ln()
+        }
+    }
+}
+
+/// The most utilization a stable-queue formula is evaluated at. Above it the station is
+/// treated as saturated: the formula's wait at this utilization plus the backlog's delay.
+pub const MAX_FORMULA_UTILIZATION: f64 = 0.99;
+
+/// The waiting time of `servers` parallel servers of rate `service_rate_per_s` each, fed at
+/// `arrival_rate_per_s`, with squared coefficients of variation `arrival_scv` and `service_scv`.
+pub fn gg_c_wait(
+    servers: u32,
+    service_rate_per_s: f64,
+    arrival_rate_per_s: f64,
+    arrival_scv: f64,
+    service_scv: f64,
+) -> Wait {
+    if servers == 0 || service_rate_per_s <= 0.0 || arrival_rate_per_s <= 0.0 {
+        return Wait::NONE;
+    }
+    let capacity = f64::from(servers) * service_rate_per_s;
+    // Beyond the stable range, evaluate at the cap: the backlog term carries the rest.
+    let lambda = arrival_rate_per_s.min(MAX_FORMULA_UTILIZATION * capacity);
+    let c = erlang_c(servers, lambda / service_rate_per_s);
+    let variability = 0.5 * (arrival_scv + service_scv);
+    Wait {
+        wait_probability: c,
+        wait_tail_mean_s: variability / (capacity - lambda),
+    }
+}
+
+/// A station's response-time distribution: service time (mean and squared coefficient of
+/// variation, drawn as a gamma distribution) plus queueing wait plus a fixed delay for a
+/// backlog built up under overload.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ResponseTime {
+    pub service_mean_s: f64,
+    pub service_scv: f64,
+    pub wait: Wait,
+    /// Time to work off the backlog ahead of a new arrival (overload only), in seconds.
+    pub backlog_delay_s: f64,
+}
+
+impl ResponseTime {
+    /// Mean response time in seconds.
+    pub fn mean_s(&self) -> f64 {
+        self.service_mean_s + self.wait.mean_s() + self.backlog_delay_s
+    }
+
+    /// Probability that the response time exceeds `t_s`.
+    pub fn exceedance(&self, t_s: f64) -> f64 {
+        let t = t_s - self.backlog_delay_s;
+        if t < 0.0 {
+            return 1.0;
+        }
+        let c = self.wait.wait_probability;
+        let m = self.wait.wait_tail_mean_s;
+        let s_tail = service_exceedance(self.service_mean_s, self.service_scv, t);
+        if c <= 0.0 || m <= 0.0 {
+            return s_tail;
+        }
+        let waited = c * wait_plus_service_exceedance(m, self.service_mean_s, self.service_scv, t);
+        (1.0 - c) * s_tail + waited
+    }
+
+    /// The p-quantile of the response time in seconds (0 < p < 1), by bisection on the
+    /// exceedance function.
+    pub fn quantile_s(&self, p: f64) -> f64 {
+        let target = 1.0 - p;
+        // An upper bound: every part at a generous multiple of its mean.
+        let mut hi = self.backlog_delay_s
+            + self.service_mean_s * (1.0 + 10.0 * (1.0 + self.service_scv))
+            + self.wait.quantile_s(p) * 2.0
+            + self.wait.wait_tail_mean_s * 10.0
+            + 1e-9;
+        while self.exceedance(hi) > target && hi < 1e9 {
+            hi *= 2.0;
+        }
+        let mut lo = 0.0;
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if self.exceedance(mid) > target {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+            if hi - lo <= 1e-9 * hi.max(1e-12) {
+                break;
+            }
+        }
+        0.5 * (lo + hi)
+    }
+}
+
+/// P(S > t) for a service time with the given mean and squared coefficient of variation:
+/// deterministic for SCV 0, exponential for SCV 1, gamma (shape 1/SCV) otherwise.
+pub fn service_exceedance(mean_s: f64, scv: f64, t_s: f64) -> f64 {
+    if mean_s <= 0.0 {
+        return if t_s < 0.0 { 1.0 } else { 0.0 };
+    }
+    if scv <= 1e-9 {
+        return if t_s < mean_s { 1.0 } else { 0.0 };
+    }
+    if (scv - 1.0).abs() < 1e-12 {
+        return (-t_s / mean_s).exp();
+    }
+    let shape = 1.0 / scv;
+    let scale = mean_s * scv;
+    upper_regularized_gamma(shape, t_s / scale)
+}
+
+/// P(W + S > t) where W ~ Exp(mean `m`) and S is the service time.
+fn wait_plus_service_exceedance(m: f64, service_mean_s: f64, scv: f64, t: f64) -> f64 {
+    if service_mean_s <= 0.0 {
+        return (-t / m).exp();
+    }
+    if scv <= 1e-9 {
+        // Deterministic service: W + S > t ⇔ W > t − S.
+        return if t < service_mean_s {
+            1.0
+        } else {
+            (-(t - service_mean_s) / m).exp()
+        };
+    }
+    if (scv - 1.0).abs() < 1e-12 {
+        // Hypoexponential: sum of Exp(1/m) and Exp(1/S).
+        let a = 1.0 / m;
+        let b = 1.0 / service_mean_s;
+        if (a - b).abs() < 1e-12 * a.max(b) {
+            return (-a * t).exp() * (1.0 + a * t);
+        }
+        return (b * (-a * t).exp() - a * (-b * t).exp()) / (b - a);
+    }
+    // General: P(W+S > t) = P(W > t) + ∫_0^t f_W(w)·P(S > t−w) dw, by Simpson's rule
+    // (integrating over the wait keeps the integrand bounded for any gamma shape).
+    let steps = 400;
+    let h = t / steps as f64;
+    let integrand = |w: f64| (-w / m).exp() / m * service_exceedance(service_mean_s, scv, t - w);
+    let mut sum = integrand(0.0) + integrand(t);
+    for i in 1..steps {
+        let weight = if i % 2 == 1 { 4.0 } else { 2.0 };
+        sum += weight * integrand(i as f64 * h);
+    }
+    ((-t / m).exp() + sum * h / 3.0).min(1.0)
+}
+
+/// Lanczos approximation of ln Γ(x) for x > 0.
+pub fn ln_gamma(x: f64) -> f64 {
+    const G: f64 = 7.0;
+    const COEF: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = COEF[0];
+    let t = x + G + 0.5;
+    for (i, c) in COEF.iter().enumerate().skip(1) {
+        a += c / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// Q(a, x) = Γ(a, x)/Γ(a): series for x < a + 1, continued fraction otherwise
+/// (Numerical Recipes' gammp/gammq).
+pub fn upper_regularized_gamma(a: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 1.0;
+    }
+    if x < a + 1.0 {
+        let mut sum = 1.0 / a;
+        let mut term = sum;
+        let mut n = a;
+        for _ in 0..500 {
+            n += 1.0;
+            term *= x / n;
+            sum += term;
+            if term.abs() < sum.abs() * 1e-15 {
+                break;
+            }
+        }
+        let p = sum * (-x + a * x.ln() - ln_gamma(a)).exp();
+        (1.0 - p).clamp(0.0, 1.0)
+    } else {
+        let tiny = 1e-300;
+        let mut b = x + 1.0 - a;
+        let mut c = 1.0 / tiny;
+        let mut d = 1.0 / b;
+        let mut h = d;
+        for i in 1..500 {
+            let an = -(i as f64) * (i as f64 - a);
+            b += 2.0;
+            d = an * d + b;
+            if d.abs() < tiny {
+                d = tiny;
+            }
+            c = b + an / c;
+            if c.abs() < tiny {
+                c = tiny;
+            }
+            d = 1.0 / d;
+            let delta = d * c;
+            h *= delta;
+            if (delta - 1.0).abs() < 1e-15 {
+                break;
+            }
+        }
+        ((-x + a * x.ln() - ln_gamma(a)).exp() * h).clamp(0.0, 1.0)
+    }
+}
+
+/// Che's approximation of the hit ratio of an LRU cache holding `capacity_items` of
+/// `working_set_items` equally sized items whose popularity follows Zipf with exponent `s`.
+/// Solves `Σ_i (1 − e^{−p_i·T}) = C` for the characteristic time T, then the hit ratio is
+/// `Σ_i p_i (1 − e^{−p_i·T})`. Items are grouped in log-spaced rank bands for speed.
+pub fn che_lru_hit_ratio(capacity_items: f64, working_set_items: f64, zipf_exponent: f64) -> f64 {
+    if capacity_items >= working_set_items {
+        return 1.0;
+    }
+    if capacity_items <= 0.0 || working_set_items <= 0.0 {
+        return 0.0;
+    }
+    // Rank bands: [start, end) with a representative rank and the number of items in it.
+    let n = working_set_items.floor().max(1.0);
+    let mut bands: Vec<(f64, f64)> = Vec::new(); // (popularity weight of one item, item count)
+    let mut start = 1.0f64;
+    while start <= n {
+        let end = if start < 1000.0 {
+            start + 1.0
+        } else {
+            (start * 1.01).ceil().min(n + 1.0)
+        };
+        let count = end - start;
+        let mid = if count <= 1.0 {
+            start
+        } else {
+            (start * (end - 1.0)).sqrt()
+        };
+        bands.push((mid.powf(-zipf_exponent), count));
+        start = end;
+    }
+    let total: f64 = bands.iter().map(|(w, k)| w * k).sum();
+    let occupancy = |t: f64| -> f64 {
+        bands
+            .iter()
+            .map(|(w, k)| k * (1.0 - (-(w / total) * t).exp()))
+            .sum()
+    };
+    // Bisection on T in log space.
+    let (mut lo, mut hi) = (1e-12f64, 1.0f64);
+    while occupancy(hi) < capacity_items && hi < 1e300 {
+        hi *= 4.0;
+    }
+    for _ in 0..200 {
+        let mid = (lo * hi).sqrt();
+        if occupancy(mid) < capacity_items {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi / lo < 1.0 + 1e-12 {
+            break;
+        }
+    }
+    let t = (lo * hi).sqrt();
+    bands
+        .iter()
+        .map(|(w, k)| {
+            let p = w / total;
+            k * p * (1.0 - (-p * t).exp())
+        })
+        .sum::<f64>()
+        .clamp(0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, rel: f64) -> bool {
+        (a - b).abs() <= rel * b.abs().max(1e-12)
+    }
+
+    #[test]
+    fn erlang_c_of_one_server_is_utilization() {
+        assert!(close(erlang_c(1, 0.8), 0.8, 1e-12));
+    }
+
+    #[test]
+    fn erlang_c_matches_the_closed_form_for_two_servers() {
+        // a = 200/150, c = 2: C = 2ρ²/(1+ρ) with ρ = a/2.
+        let a = 200.0 / 150.0;
+        let rho = a / 2.0;
+        assert!(close(erlang_c(2, a), 2.0 * rho * rho / (1.0 + rho), 1e-12));
+    }
+
+    #[test]
+    fn erlang_c_is_stable_for_thousands_of_servers() {
+        let c = erlang_c(5000, 4900.0);
+        assert!(c.is_finite() && c > 0.0 && c < 1.0);
+    }
+
+    #[test]
+    fn mm1_response_time_is_exponential() {
+        // λ 80, μ 100: R ~ Exp(20/s): mean 50 ms, p50 34.66 ms, p99 230.3 ms.
+        let r = ResponseTime {
+            service_mean_s: 0.01,
+            service_scv: 1.0,
+            wait: gg_c_wait(1, 100.0, 80.0, 1.0, 1.0),
+            backlog_delay_s: 0.0,
+        };
+        assert!(close(r.mean_s(), 0.050, 1e-12));
+        assert!(close(r.quantile_s(0.5), 0.034_657, 1e-4));
+        assert!(close(r.quantile_s(0.99), 0.230_259, 1e-4));
+    }
+
+    #[test]
+    fn deterministic_service_halves_the_mm1_wait() {
+        let w = gg_c_wait(1, 100.0, 80.0, 1.0, 0.0);
+        assert!(close(w.mean_s(), 0.020, 1e-12));
+    }
+
+    #[test]
+    fn gamma_service_quantiles_agree_with_the_exponential_limit() {
+        let gamma = ResponseTime {
+            service_mean_s: 0.01,
+            service_scv: 1.0 + 1e-9,
+            wait: gg_c_wait(1, 100.0, 80.0, 1.0, 1.0),
+            backlog_delay_s: 0.0,
+        };
+        assert!(close(gamma.quantile_s(0.99), 0.230_259, 2e-3));
+    }
+
+    #[test]
+    fn usl_matches_the_worked_case() {
+        // λ₁ 1000/s, σ 0.03, κ 0.0001: X(8) ≈ 6,581/s, X(32) ≈ 15,770/s.
+        assert!(close(
+            1000.0 * usl_effective(8.0, 0.03, 0.0001),
+            6581.0,
+            1e-3
+        ));
+        assert!(close(
+            1000.0 * usl_effective(32.0, 0.03, 0.0001),
+            15_770.0,
+            1e-3
+        ));
+    }
+
+    #[test]
+    fn regularized_gamma_matches_known_values() {
+        // Q(1, x) = e^{−x}; Q(2, x) = e^{−x}(1 + x).
+        assert!(close(
+            upper_regularized_gamma(1.0, 2.0),
+            (-2.0f64).exp(),
+            1e-10
+        ));
+        assert!(close(
+            upper_regularized_gamma(2.0, 0.5),
+            (-0.5f64).exp() * 1.5,
+            1e-10
+        ));
+        assert!(close(
+            upper_regularized_gamma(2.0, 5.0),
+            (-5.0f64).exp() * 6.0,
+            1e-10
+        ));
+    }
+
+    #[test]
+    fn che_hit_ratio_grows_with_cache_size() {
+        let small = che_lru_hit_ratio(1_000.0, 100_000.0, 0.9);
+        let large = che_lru_hit_ratio(10_000.0, 100_000.0, 0.9);
+        assert!(small > 0.0 && small < large && large < 1.0);
+        // Uniform popularity: LRU holds a random C/N share of items.
+        assert!(close(che_lru_hit_ratio(250.0, 1_000.0, 0.0), 0.25, 1e-3));
+    }
+}

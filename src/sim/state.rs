@@ -1,0 +1,187 @@
+//! The dynamic state of a run: per node, what is queued, who is down, what happened this tick,
+//! and the sums the run summary is built from.
+
+use rand::SeedableRng;
+use rand::rngs::Xoshiro256PlusPlus;
+
+use super::flow::{Counts, Rates};
+
+/// What a node did in the current tick.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct NodeTick {
+    /// Requests that arrived this tick, by class.
+    pub arrived: Counts,
+    /// Requests served this tick, by class (including ones served with an error).
+    pub served: Counts,
+    /// Requests dropped this tick, by class: overflow, timeouts, dead instances, no route.
+    pub dropped: Counts,
+    /// Of the dropped requests, those shed because the node was over capacity (its queue
+    /// overflowed or they would have waited past the timeout).
+    pub overflow_dropped: u64,
+    /// Requests served with an error this tick (lost sessions), by class.
+    pub errors: Counts,
+    /// Requests passed on downstream this tick, by class.
+    pub forwarded: Counts,
+    /// Requests waiting at the end of the tick.
+    pub backlog: u64,
+    /// Expected arrival rate into the node's servers this tick, by class, per second (the
+    /// intensity the queueing formulas use, free of the tick's Poisson noise).
+    pub rate_in_per_s: Rates,
+    /// What the node could serve this tick, per second.
+    pub capacity_per_s: f64,
+    /// Busy share of the node's capacity this tick, 0..1 (the hottest shard for databases).
+    pub utilization: f64,
+    /// Utilization the expected arrival rate implies (may exceed 1 under overload).
+    pub offered_utilization: f64,
+    /// Hit ratio of a cache or CDN this tick.
+    pub hit_ratio: Option<f64>,
+    /// Instances up.
+    pub healthy_instances: u32,
+    /// Instances the balancers in front still send to although they are down.
+    pub routed_dead_instances: u32,
+}
+
+impl NodeTick {
+    /// Requests that arrived this tick, all classes.
+    pub fn arrived_total(&self) -> u64 {
+        self.arrived.iter().sum()
+    }
+    /// Requests served this tick, all classes.
+    pub fn served_total(&self) -> u64 {
+        self.served.iter().sum()
+    }
+    /// Requests dropped this tick, all classes.
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.iter().sum()
+    }
+    /// Requests that failed with an error this tick, all classes.
+    pub fn errors_total(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+}
+
+/// Sums over the run, for the summary.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Totals {
+    pub arrived: u64,
+    pub served: u64,
+    pub dropped: u64,
+    pub errors: u64,
+}
+
+/// Sums over the ticks after the warm-up.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Measured {
+    pub ticks: u64,
+    pub arrived: u64,
+    pub served: u64,
+    pub dropped: u64,
+    pub errors: u64,
+    pub utilization_sum: f64,
+    pub offered_utilization_sum: f64,
+    pub backlog_sum: f64,
+    pub rate_in_sum: f64,
+    pub capacity_sum: f64,
+    pub overflow_dropped: u64,
+    pub saturated_ticks: u64,
+    pub max_utilization: f64,
+}
+
+/// Per-kind dynamic state.
+#[derive(Clone, Debug)]
+pub(crate) enum KindState {
+    Client {
+        rng: Xoshiro256PlusPlus,
+        /// Carry of a constant arrival stream.
+        arrival_carry: f64,
+    },
+    Server {
+        /// Users pinned to a failed instance lose their session; their next requests fail
+        /// until this time.
+        session_loss_until_s: f64,
+        session_loss_share: f64,
+    },
+    Cache {
+        /// When each instance last (re)started; a cold instance warms from then on.
+        started_at_s: Vec<f64>,
+    },
+    Database(super::kinds::database::DatabaseState),
+    MessageQueue {
+        accept_carry: f64,
+        drain_carry: f64,
+    },
+    Stateless,
+}
+
+/// The state of one node.
+#[derive(Clone, Debug)]
+pub(crate) struct NodeState {
+    pub backlog: Counts,
+    pub capacity_carry: f64,
+    pub doom_carry: f64,
+    pub error_carry: f64,
+    /// Carried remainders of per-class shares (a client's mix, a cache's hits).
+    pub class_carry: Rates,
+    /// Failure times of instances that are down, oldest first.
+    pub down_since: Vec<f64>,
+    /// Random failures: when the next instance fails, and when each down one is repaired.
+    pub failure_rng: Option<Xoshiro256PlusPlus>,
+    pub next_random_failure_s: f64,
+    pub repair_at_s: Vec<f64>,
+    pub tick: NodeTick,
+    pub kind: KindState,
+    pub totals: Totals,
+    pub measured: Measured,
+}
+
+impl NodeState {
+    pub fn new(kind: KindState) -> Self {
+        Self {
+            backlog: [0; 5],
+            capacity_carry: 0.0,
+            doom_carry: 0.0,
+            error_carry: 0.0,
+            class_carry: [0.0; 5],
+            down_since: Vec::new(),
+            failure_rng: None,
+            next_random_failure_s: f64::INFINITY,
+            repair_at_s: Vec::new(),
+            tick: NodeTick::default(),
+            kind,
+            totals: Totals::default(),
+            measured: Measured::default(),
+        }
+    }
+
+    /// Instances down that a balancer with detection delay `delay_s` has noticed by `now_s`.
+    pub fn noticed_down(&self, now_s: f64, delay_s: f64) -> u32 {
+        if !delay_s.is_finite() {
+            return 0;
+        }
+        self.down_since
+            .iter()
+            .filter(|t| now_s - **t >= delay_s - 1e-9)
+            .count() as u32
+    }
+}
+
+/// A portable stream seed: SplitMix64 over the run seed and an FNV-1a hash of the stream's
+/// name. Streams are named after components, so two variants of a design that share a client
+/// name see exactly the same arrivals (common random numbers).
+pub fn stream_seed(seed: u64, stream: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in stream.as_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let mut z = seed ^ hash.rotate_left(17);
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A seeded, portable random stream.
+pub fn stream(seed: u64, name: &str) -> Xoshiro256PlusPlus {
+    Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, name))
+}

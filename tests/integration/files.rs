@@ -1,0 +1,207 @@
+//! Design files: round trips, migration, atomic saves, and clear errors.
+
+use archsandbox::model::{PriceTable, Severity, parse_design, read_design, save_design, to_ron};
+
+use crate::{read, ron_files, root};
+
+#[test]
+fn every_shipped_design_round_trips_to_identical_bytes() {
+    let prices = PriceTable::builtin();
+    let files = ron_files("saved-designs");
+    assert!(
+        files.len() >= 10,
+        "expected the shipped designs, found {}",
+        files.len()
+    );
+    for path in files {
+        let text = read(&path);
+        let loaded =
+            parse_design(&text, &prices).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let saved = to_ron(&loaded.design);
+        assert_eq!(
+            saved,
+            text,
+            "{} is not in canonical form (run `archsandbox fmt`)",
+            path.display()
+        );
+        let again = parse_design(&saved, &prices)
+            .expect("a saved design loads")
+            .design;
+        assert_eq!(
+            again,
+            loaded.design,
+            "{}: load → save → load changed the document",
+            path.display()
+        );
+        assert_eq!(
+            to_ron(&again),
+            saved,
+            "{}: the second save differs",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn every_shipped_design_has_a_one_line_description() {
+    let prices = PriceTable::builtin();
+    for path in ron_files("saved-designs") {
+        let design = read_design(&path, &prices).expect("loads").design;
+        assert!(
+            !design.description.trim().is_empty(),
+            "{} has no description",
+            path.display()
+        );
+        assert!(
+            !design.description.contains('\n'),
+            "{}: description is more than one line",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn a_version_0_file_is_migrated_on_load() {
+    let prices = PriceTable::builtin();
+    let path = root().join("tests/data/valid/version-0.ron");
+    let design = read_design(&path, &prices)
+        .expect("the old file opens")
+        .design;
+    assert_eq!(design.component_count(), 2);
+    let kitchen = design.find("kitchen").expect("kitchen survives");
+    let customers = design.find("customers").expect("customers survive");
+    let (_, target, link) = design
+        .outgoing(customers)
+        .next()
+        .expect("the edge became a link");
+    assert_eq!(target, kitchen);
+    assert_eq!(link.weight, 1.0);
+    assert_eq!(link.carries.len(), 2);
+    assert_eq!(design.scenarios.len(), 1);
+    assert_eq!(design.default_scenario, "lunch");
+    // Saved again, it is a current-version file.
+    let text = to_ron(&design);
+    assert!(text.contains("version: 1,"));
+    assert!(text.contains("links: ["));
+}
+
+#[test]
+fn a_file_from_a_newer_version_is_refused_with_a_clear_message() {
+    let prices = PriceTable::builtin();
+    let text = read(&root().join("saved-designs/validation/mm1.ron"))
+        .replace("version: 1,", "version: 9,");
+    let err = parse_design(&text, &prices).expect_err("a newer file is refused");
+    let problem = &err.problems()[0];
+    assert!(problem.message.contains("newer"), "{problem}");
+    // Line 1 is the dialect header, line 2 the opening parenthesis.
+    assert_eq!(problem.position.map(|p| p.line), Some(3));
+}
+
+#[test]
+fn a_syntax_error_reports_line_column_and_a_hint() {
+    let prices = PriceTable::builtin();
+    let path = root().join("tests/data/invalid/missing-comma.ron");
+    let err = read_design(&path, &prices).expect_err("broken syntax is refused");
+    let problem = &err.problems()[0];
+    let position = problem.position.expect("a position");
+    assert_eq!(position.line, 7, "{problem}");
+    assert!(
+        problem.hint.as_deref().unwrap_or("").contains("comma"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn an_unknown_field_is_an_error_that_lists_the_allowed_fields() {
+    let prices = PriceTable::builtin();
+    let path = root().join("tests/data/invalid/unknown-field.ron");
+    let err = read_design(&path, &prices).expect_err("a typo is refused");
+    let problem = &err.problems()[0];
+    assert_eq!(problem.position.map(|p| p.line), Some(8), "{problem}");
+    assert!(problem.message.contains("capacty_per_s"), "{problem}");
+    assert!(
+        problem
+            .hint
+            .as_deref()
+            .unwrap_or("")
+            .contains("capacity_per_s"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn bytes_that_are_not_utf8_are_refused_not_panicked_on() {
+    let prices = PriceTable::builtin();
+    let mut bytes = b"(\n    version: 1,\n    name: \"".to_vec();
+    bytes.extend_from_slice(&[0xff, 0xfe]);
+    let err = archsandbox::model::file::parse_design_bytes(&bytes, &prices).expect_err("refused");
+    let problem = &err.problems()[0];
+    assert!(problem.message.contains("UTF-8"));
+    assert_eq!(problem.position.map(|p| p.line), Some(3));
+}
+
+#[test]
+fn saving_writes_the_canonical_text_and_leaves_no_temporary_file() {
+    let prices = PriceTable::builtin();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("design.ron");
+    let design = read_design(&root().join("saved-designs/validation/tandem.ron"), &prices)
+        .expect("loads")
+        .design;
+    save_design(&path, &design).expect("saves");
+    assert_eq!(read(&path), to_ron(&design));
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "only the design is left: {names:?}");
+}
+
+#[test]
+fn a_failed_save_leaves_the_old_file_untouched() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("design.ron");
+    std::fs::write(&path, "the old design").expect("write");
+    // The writer fails half-way, as a full disk or a crash would.
+    let result = archsandbox::model::file::write_atomically(&path, |file| {
+        use std::io::Write;
+        file.write_all(b"half a new des")?;
+        Err(std::io::Error::other("disk full"))
+    });
+    assert!(result.is_err());
+    assert_eq!(read(&path), "the old design");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        names.len(),
+        1,
+        "the temporary file is cleaned up: {names:?}"
+    );
+}
+
+#[test]
+fn a_save_into_a_missing_folder_fails_without_creating_anything() {
+    let prices = PriceTable::builtin();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("no such folder").join("design.ron");
+    let design = read_design(&root().join("saved-designs/validation/mm1.ron"), &prices)
+        .expect("loads")
+        .design;
+    assert!(save_design(&path, &design).is_err());
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_valid_async_cycle_loads() {
+    let prices = PriceTable::builtin();
+    let loaded =
+        read_design(&root().join("tests/data/valid/async-cycle.ron"), &prices).expect("loads");
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .all(|w| w.severity == Severity::Warning)
+    );
+}
