@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use crate::model::PriceTable;
 
+pub mod bench;
 mod check;
 mod fmt;
 pub mod simulate;
@@ -44,6 +45,8 @@ pub enum Command {
     },
     /// Run a scenario on a design and report what happened.
     Simulate(simulate::SimulateArgs),
+    /// Simulate a generated design and report the speed (last line: `component-ticks/s: X`).
+    Bench(bench::BenchArgs),
     /// Rewrite design files in the canonical layout (the layout the app saves).
     Fmt {
         /// Design files to rewrite.
@@ -68,6 +71,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Check { files }) => check::run(&files, &prices),
         Some(Command::Fmt { files, check }) => fmt::run(&files, check, &prices),
         Some(Command::Simulate(args)) => simulate::run(&args, &prices),
+        Some(Command::Bench(args)) => bench::run(&args, &prices),
         None => crate::app::run(cli.file, cli.compare, prices),
     }
 }

@@ -4,6 +4,7 @@
 pub mod component;
 pub mod design;
 pub mod file;
+pub mod generate;
 pub mod link;
 pub mod locate;
 pub mod pricing;

@@ -18,8 +18,8 @@ pub mod stats;
 use crate::model::{ComponentId, Design, Issue, KindName, PriceTable, Scenario};
 
 use flow::{Counts, Rates};
-use kinds::{Output, TickCtx};
-use plan::{Forwarding, KindPlan, Plan};
+use kinds::TickCtx;
+use plan::{Forwarding, KindPlan, Plan, RouteOp};
 use state::{KindState, NodeState, NodeTick};
 use stats::{LogHistogram, Percentiles};
 
@@ -83,6 +83,23 @@ pub struct SystemTick {
     pub latency_ms: Percentiles,
 }
 
+/// What happened to each class at a node this tick, compactly: the share of arrivals that
+/// failed here, and the share of the served ones passed on downstream.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Fate {
+    pub local: [f32; 5],
+    pub forward: [f32; 5],
+}
+
+impl Default for Fate {
+    fn default() -> Self {
+        Self {
+            local: [1.0; 5],
+            forward: [1.0; 5],
+        }
+    }
+}
+
 /// Per-node latency statistics gathered from sampled paths.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct NodeLatency {
@@ -105,12 +122,21 @@ pub struct Simulation {
     /// Per node: instance capacity, for least-loaded balancing.
     instance_capacity: Vec<f64>,
     /// Per node and class: chance that a request arriving this tick succeeds end to end.
-    pub(crate) success: Vec<Rates>,
+    pub(crate) success: Vec<[f32; 5]>,
+    /// Per route entry: this tick's weight (static splits normalised; balancers by instances
+    /// in rotation).
+    pub(crate) route_weight: Vec<f64>,
+    /// Routing weights must be worked out again (an instance went down or came back).
+    routing_dirty: bool,
+    /// No request failed anywhere in the last tick (so `success` was not worked out).
+    all_succeeded: bool,
+    /// Per node: something failed here, or downstream of here, this tick.
+    degraded: Vec<bool>,
+    tick_dropped: u64,
+    tick_errors: u64,
     /// Nodes with instances down, whose routing must be refreshed each tick.
     failing: Vec<u32>,
-    scratch_weights: Vec<f64>,
     scratch_counts: Vec<u64>,
-    scratch_carries: Vec<f64>,
     event_cursor: usize,
     tick: u64,
     ticks: u64,
@@ -119,6 +145,8 @@ pub struct Simulation {
     options: RunOptions,
     pub(crate) sampler: paths::Sampler,
     pub(crate) node_latency: Vec<NodeLatency>,
+    /// Per node: the tick its response model was last worked out for, and the model.
+    response_cache: std::cell::RefCell<Vec<(u64, queueing::ResponseTime)>>,
     last: SystemTick,
     history: Vec<SystemTick>,
     measured: SystemMeasured,
@@ -150,7 +178,7 @@ impl Simulation {
         prices: &PriceTable,
         options: RunOptions,
     ) -> Result<Self, SimError> {
-        let plan = Plan::compile(design, scenario, prices)?;
+        let plan = Plan::compile(design, scenario, prices, options.ticks)?;
         let seed = options.seed.unwrap_or(scenario.seed);
         let n = plan.nodes.len();
         let mut states = Vec::with_capacity(n);
@@ -206,7 +234,7 @@ impl Simulation {
             });
         }
         let routable = plan.nodes.iter().map(|n| n.instances).collect();
-        let ticks = options.ticks.unwrap_or(plan.ticks).max(1);
+        let ticks = plan.ticks;
         let load_multiplier = plan.load_multiplier * options.load_multiplier.unwrap_or(1.0);
         let sampler = paths::Sampler::new(seed, options.samples_per_tick);
         Ok(Self {
@@ -218,10 +246,14 @@ impl Simulation {
             routable,
             instance_capacity,
             success: vec![[1.0; 5]; n],
+            route_weight: plan.routes.iter().map(|r| r.weight).collect(),
+            routing_dirty: true,
+            all_succeeded: true,
+            degraded: vec![false; n],
+            tick_dropped: 0,
+            tick_errors: 0,
             failing: Vec::new(),
-            scratch_weights: Vec::new(),
             scratch_counts: Vec::new(),
-            scratch_carries: Vec::new(),
             event_cursor: 0,
             tick: 0,
             ticks,
@@ -230,6 +262,13 @@ impl Simulation {
             options,
             sampler,
             node_latency: vec![NodeLatency::default(); n],
+            response_cache: std::cell::RefCell::new(vec![
+                (
+                    u64::MAX,
+                    queueing::ResponseTime::default()
+                );
+                n
+            ]),
             last: SystemTick::default(),
             history: Vec::new(),
             measured: SystemMeasured::default(),
@@ -309,6 +348,7 @@ impl Simulation {
     }
 
     /// Run one tick.
+    #[inline(never)]
     pub fn step(&mut self) -> Result<&SystemTick, SimError> {
         if self.is_finished() {
             return Err(SimError::Finished(self.ticks));
@@ -320,10 +360,18 @@ impl Simulation {
         std::mem::swap(&mut self.inbox, &mut self.delayed_inbox);
         std::mem::swap(&mut self.inrate, &mut self.delayed_inrate);
         let load = self.plan.profile.multiplier_at(now_s) * self.load_multiplier;
+        let measuring = self.tick >= self.plan.warmup_ticks;
+        self.tick_dropped = 0;
+        self.tick_errors = 0;
         for i in 0..self.plan.nodes.len() {
-            self.step_node(i, now_s, load);
+            self.step_node(i, now_s, load, measuring);
         }
-        self.propagate_success();
+        // When nothing failed anywhere this tick (the usual case), every request succeeds and
+        // the success pass has nothing to find.
+        self.all_succeeded = self.tick_dropped == 0 && self.tick_errors == 0;
+        if !self.all_succeeded {
+            self.propagate_success();
+        }
         self.finish_tick(now_s, load);
         self.tick += 1;
         Ok(&self.last)
@@ -346,137 +394,152 @@ impl Simulation {
         self.run_until(ticks)
     }
 
-    fn step_node(&mut self, i: usize, now_s: f64, load: f64) {
-        let arrivals = std::mem::take(&mut self.inbox[i]);
-        let rates = std::mem::take(&mut self.inrate[i]);
+    #[inline(never)]
+    fn step_node(&mut self, i: usize, now_s: f64, load: f64, measuring: bool) {
         let node = &self.plan.nodes[i];
         let st = &mut self.states[i];
         let healthy = st.tick.healthy_instances;
         st.tick = NodeTick {
-            arrived: arrivals,
+            arrived: std::mem::take(&mut self.inbox[i]),
+            rate_in_per_s: std::mem::take(&mut self.inrate[i]),
             healthy_instances: healthy,
             ..NodeTick::default()
         };
+        st.fwd_rates = [0.0; 5];
+        st.session_out = 0;
+        st.session_rate = 0.0;
         let ctx = TickCtx {
             now_s,
             tick_s: self.plan.tick_s,
             load,
-            routable: &self.routable,
-            routes: &self.plan.routes,
+            route_weight: &self.route_weight,
         };
-        let mut out = Output::default();
         match &node.kind {
-            KindPlan::Client(p) => kinds::client::step(p, node, st, &ctx, &mut out),
-            KindPlan::LoadBalancer(p) => {
-                kinds::load_balancer::step(p, node, st, arrivals, rates, &ctx, &mut out)
-            }
-            KindPlan::Server(p) => {
-                kinds::server::step(p, node, st, arrivals, rates, &ctx, &mut out)
-            }
-            KindPlan::Cache(p) => kinds::cache::step(p, node, st, arrivals, rates, &ctx, &mut out),
-            KindPlan::Database(p) => {
-                kinds::database::step(p, node, st, arrivals, rates, &ctx, &mut out)
-            }
-            KindPlan::MessageQueue(p) => {
-                kinds::message_queue::step(p, node, st, arrivals, rates, &ctx, &mut out)
-            }
-            KindPlan::Cdn(p) => kinds::cdn::step(p, node, st, arrivals, rates, &ctx, &mut out),
+            KindPlan::Client(p) => kinds::client::step(p, node, st, &ctx),
+            KindPlan::LoadBalancer(p) => kinds::load_balancer::step(p, node, st, &ctx),
+            KindPlan::Server(p) => kinds::server::step(p, node, st, &ctx),
+            KindPlan::Cache(p) => kinds::cache::step(p, node, st, &ctx),
+            KindPlan::Database(p) => kinds::database::step(p, node, st, &ctx),
+            KindPlan::MessageQueue(p) => kinds::message_queue::step(p, node, st, &ctx),
+            KindPlan::Cdn(p) => kinds::cdn::step(p, node, st, &ctx),
         }
-        self.route(i, &out);
+        self.route(i);
+        self.account(i, measuring);
     }
 
-    /// Pass a node's output down its links.
-    fn route(&mut self, i: usize, out: &Output) {
-        let node = &self.plan.nodes[i];
-        let (routes, session_routes, forwarding) =
-            (node.routes, node.session_routes, node.forwarding);
-        match forwarding {
-            Forwarding::Terminal => {}
-            Forwarding::FanOut => {
-                for k in 0..5 {
-                    let (a, b) = routes[k];
-                    for e in a..b {
-                        let entry = self.plan.routes[e as usize];
-                        let count = flow::scale(
-                            out.forward[k],
-                            entry.calls,
-                            &mut self.route_carry[e as usize],
-                        );
-                        let rate = out.forward_rates[k] * entry.calls;
-                        deliver(
-                            &mut self.inbox,
-                            &mut self.inrate,
-                            &mut self.delayed_inbox,
-                            &mut self.delayed_inrate,
-                            entry,
-                            k,
-                            count,
-                            rate,
-                        );
+    /// Add node `i`'s tick to the run's sums.
+    fn account(&mut self, i: usize, measuring: bool) {
+        let st = &mut self.states[i];
+        let t = &st.tick;
+        let arrived = flow::total(&t.arrived);
+        let served = flow::total(&t.served);
+        let dropped = flow::total(&t.dropped);
+        let errors = flow::total(&t.errors);
+        self.degraded[i] = dropped + errors > 0;
+        self.tick_dropped += dropped;
+        self.tick_errors += errors;
+        st.totals.arrived += arrived;
+        st.totals.served += served;
+        st.totals.dropped += dropped;
+        st.totals.errors += errors;
+        if measuring {
+            let m = &mut st.measured;
+            m.ticks += 1;
+            m.arrived += arrived;
+            m.served += served;
+            m.dropped += dropped;
+            m.errors += errors;
+            m.overflow_dropped += t.overflow_dropped;
+            m.utilization_sum += t.utilization;
+            if t.offered_utilization.is_finite() {
+                m.offered_utilization_sum += t.offered_utilization;
+            }
+            m.backlog_sum += t.backlog as f64;
+            m.rate_in_sum += t.rate_in_per_s.iter().sum::<f64>();
+            m.capacity_sum += t.capacity_per_s;
+            m.max_utilization = m.max_utilization.max(t.utilization);
+            if t.utilization >= report::SATURATED_UTILIZATION || t.overflow_dropped > 0 {
+                m.saturated_ticks += 1;
+            }
+        }
+    }
+
+    /// Pass a node's output down its links, by its compiled route ops.
+    #[inline(never)]
+    fn route(&mut self, i: usize) {
+        let (a, b) = self.plan.nodes[i].ops;
+        let st = &self.states[i];
+        let counts = &st.tick.forwarded;
+        let rates = &st.fwd_rates;
+        for op in &self.plan.ops[a as usize..b as usize] {
+            match *op {
+                RouteOp::Direct {
+                    class,
+                    target,
+                    delayed,
+                } => {
+                    let k = class as usize;
+                    let t = target as usize;
+                    if delayed {
+                        self.delayed_inbox[t][k] += counts[k];
+                        self.delayed_inrate[t][k] += rates[k];
+                    } else {
+                        self.inbox[t][k] += counts[k];
+                        self.inrate[t][k] += rates[k];
                     }
                 }
-                let (a, b) = session_routes;
-                let session = crate::model::TrafficClass::Session.index();
-                for e in a..b {
-                    let entry = self.plan.routes[e as usize];
+                RouteOp::Scaled { class, entry } => {
+                    let k = class as usize;
+                    let e = self.plan.routes[entry as usize];
                     let count =
-                        flow::scale(out.session, entry.calls, &mut self.route_carry[e as usize]);
-                    let rate = out.session_rate * entry.calls;
+                        flow::scale(counts[k], e.calls, &mut self.route_carry[entry as usize]);
                     deliver(
                         &mut self.inbox,
                         &mut self.inrate,
                         &mut self.delayed_inbox,
                         &mut self.delayed_inrate,
-                        entry,
-                        session,
+                        e,
+                        k,
                         count,
-                        rate,
+                        rates[k] * e.calls,
                     );
                 }
-            }
-            Forwarding::Split | Forwarding::Balance => {
-                for k in 0..5 {
-                    let (a, b) = routes[k];
-                    if a == b || (out.forward[k] == 0 && out.forward_rates[k] == 0.0) {
+                RouteOp::Session { entry } => {
+                    let e = self.plan.routes[entry as usize];
+                    let count = flow::scale(
+                        st.session_out,
+                        e.calls,
+                        &mut self.route_carry[entry as usize],
+                    );
+                    deliver(
+                        &mut self.inbox,
+                        &mut self.inrate,
+                        &mut self.delayed_inbox,
+                        &mut self.delayed_inrate,
+                        e,
+                        crate::model::TrafficClass::Session.index(),
+                        count,
+                        st.session_rate * e.calls,
+                    );
+                }
+                RouteOp::Split { class, start, end } => {
+                    let k = class as usize;
+                    let (a, b) = (start as usize, end as usize);
+                    if counts[k] == 0 && rates[k] == 0.0 {
                         continue;
                     }
-                    if b - a == 1 {
-                        let entry = self.plan.routes[a as usize];
-                        let usable = forwarding == Forwarding::Split
-                            || self.routable[entry.target as usize] > 0;
-                        if usable {
-                            deliver(
-                                &mut self.inbox,
-                                &mut self.inrate,
-                                &mut self.delayed_inbox,
-                                &mut self.delayed_inrate,
-                                entry,
-                                k,
-                                out.forward[k],
-                                out.forward_rates[k],
-                            );
-                        }
-                        continue;
-                    }
-                    self.split_weights(i, k);
-                    let len = (b - a) as usize;
                     self.scratch_counts.clear();
-                    self.scratch_counts.resize(len, 0);
-                    self.scratch_carries.clear();
-                    self.scratch_carries
-                        .extend_from_slice(&self.route_carry[a as usize..b as usize]);
+                    self.scratch_counts.resize(b - a, 0);
                     flow::split_weighted(
-                        out.forward[k],
-                        &self.scratch_weights,
-                        &mut self.scratch_carries,
+                        counts[k],
+                        &self.route_weight[a..b],
+                        &mut self.route_carry[a..b],
                         &mut self.scratch_counts,
                     );
-                    self.route_carry[a as usize..b as usize].copy_from_slice(&self.scratch_carries);
-                    let weight_sum: f64 = self.scratch_weights.iter().sum();
+                    let weight_sum: f64 = self.route_weight[a..b].iter().sum();
                     for (j, e) in (a..b).enumerate() {
-                        let entry = self.plan.routes[e as usize];
                         let rate = if weight_sum > 0.0 {
-                            out.forward_rates[k] * self.scratch_weights[j] / weight_sum
+                            rates[k] * self.route_weight[e] / weight_sum
                         } else {
                             0.0
                         };
@@ -485,7 +548,7 @@ impl Simulation {
                             &mut self.inrate,
                             &mut self.delayed_inbox,
                             &mut self.delayed_inrate,
-                            entry,
+                            self.plan.routes[e],
                             k,
                             self.scratch_counts[j],
                             rate,
@@ -496,25 +559,24 @@ impl Simulation {
         }
     }
 
-    /// This tick's weights of the links of node `i` for class `k`, into `scratch_weights`.
-    pub(crate) fn split_weights(&mut self, i: usize, k: usize) {
-        let node = &self.plan.nodes[i];
-        let (a, b) = node.routes[k];
-        self.scratch_weights.clear();
-        for e in a..b {
-            let entry = &self.plan.routes[e as usize];
-            let w = match (&node.kind, node.forwarding) {
-                (KindPlan::LoadBalancer(lb), Forwarding::Balance) => {
-                    kinds::load_balancer::target_weight(
+    /// Work out again the weights of balancers' links: link weight × instances in rotation
+    /// (× instance capacity for least loaded). Static splits keep their normalised weights.
+    fn refresh_balance_weights(&mut self) {
+        for node in &self.plan.nodes {
+            let KindPlan::LoadBalancer(lb) = &node.kind else {
+                continue;
+            };
+            for &(a, b) in &node.routes {
+                for e in a..b {
+                    let entry = &self.plan.routes[e as usize];
+                    self.route_weight[e as usize] = kinds::load_balancer::target_weight(
                         lb,
                         entry.weight,
                         self.routable[entry.target as usize],
                         self.instance_capacity[entry.target as usize],
-                    )
+                    );
                 }
-                _ => entry.weight,
-            };
-            self.scratch_weights.push(w);
+            }
         }
     }
 
@@ -522,132 +584,117 @@ impl Simulation {
     /// node this tick succeeds: its own drops and errors, then what it depends on downstream
     /// (any one of a split; all calls of a fan-out; only misses of a cache; nothing past a
     /// queue, which decouples).
+    #[inline(never)]
     fn propagate_success(&mut self) {
+        let session = crate::model::TrafficClass::Session.index();
         for i in (0..self.plan.nodes.len()).rev() {
-            let mut result = [1.0; 5];
-            for (k, slot) in result.iter_mut().enumerate() {
-                let tick = &self.states[i].tick;
-                let arrived = tick.arrived[k];
-                let failed = tick.dropped[k] + tick.errors[k];
-                let local = if arrived > 0 {
-                    1.0 - (failed as f64 / arrived as f64).min(1.0)
-                } else if failed > 0 {
-                    0.0
-                } else {
+            let node = &self.plan.nodes[i];
+            // A node where nothing failed, whose every link leads to nodes where nothing
+            // failed downstream either, succeeds for sure: skip the arithmetic.
+            if !self.degraded[i] {
+                let (a, b) = node.ops;
+                let clean = self.plan.ops[a as usize..b as usize]
+                    .iter()
+                    .all(|op| match *op {
+                        RouteOp::Direct { target, .. } => !self.degraded[target as usize],
+                        RouteOp::Scaled { entry, .. } | RouteOp::Session { entry } => {
+                            !self.degraded[self.plan.routes[entry as usize].target as usize]
+                        }
+                        RouteOp::Split { start, end, .. } => self.plan.routes
+                            [start as usize..end as usize]
+                            .iter()
+                            .all(|r| !self.degraded[r.target as usize]),
+                    });
+                if clean {
+                    self.success[i] = [1.0; 5];
+                    continue;
+                }
+                self.degraded[i] = true;
+            }
+            let fate = fate_of(node, &self.states[i].tick);
+            let mut result = [1.0f32; 5];
+            for k in 0..5 {
+                if node.in_mask & (1 << k) == 0 {
+                    continue;
+                }
+                let forward = fate.forward[k];
+                let downstream = if forward <= 0.0 {
                     1.0
-                };
-                let node = &self.plan.nodes[i];
-                let ok_served = tick.served[k].saturating_sub(tick.errors[k]);
-                let forwarded_share = match node.kind_name {
-                    KindName::MessageQueue => 0.0,
-                    KindName::Cache | KindName::Cdn => {
-                        if ok_served > 0 {
-                            (tick.forwarded[k] as f64 / ok_served as f64).min(1.0)
-                        } else {
-                            let hit = tick.hit_ratio.unwrap_or(0.0);
-                            match k {
-                                0 | 2 => 1.0 - hit,
-                                _ => 1.0,
+                } else {
+                    let (a, b) = node.routes[k];
+                    match node.forwarding {
+                        Forwarding::Terminal => 1.0,
+                        Forwarding::FanOut => {
+                            let mut s = 1.0f32;
+                            for e in a..b {
+                                let entry = &self.plan.routes[e as usize];
+                                s *= repeated(self.success[entry.target as usize][k], entry.calls);
+                            }
+                            let (sa, sb) = node.session_routes;
+                            for e in sa..sb {
+                                let entry = &self.plan.routes[e as usize];
+                                s *= repeated(
+                                    self.success[entry.target as usize][session],
+                                    entry.calls,
+                                );
+                            }
+                            s
+                        }
+                        Forwarding::Split | Forwarding::Balance => {
+                            if a == b {
+                                1.0
+                            } else if b - a == 1 {
+                                let entry = &self.plan.routes[a as usize];
+                                if self.route_weight[a as usize] > 0.0 {
+                                    self.success[entry.target as usize][k]
+                                } else {
+                                    0.0
+                                }
+                            } else {
+                                let mut sum = 0.0f64;
+                                let mut weighted = 0.0f64;
+                                for e in a..b {
+                                    let w = self.route_weight[e as usize];
+                                    sum += w;
+                                    weighted += w * f64::from(
+                                        self.success[self.plan.routes[e as usize].target as usize]
+                                            [k],
+                                    );
+                                }
+                                if sum > 0.0 {
+                                    (weighted / sum) as f32
+                                } else {
+                                    0.0
+                                }
                             }
                         }
                     }
-                    _ => 1.0,
                 };
-                let downstream = if forwarded_share > 0.0 {
-                    self.downstream_success(i, k)
-                } else {
-                    1.0
-                };
-                *slot = local * (1.0 - forwarded_share + forwarded_share * downstream);
+                result[k] = fate.local[k] * (1.0 - forward * (1.0 - downstream));
             }
             self.success[i] = result;
         }
     }
 
-    fn downstream_success(&mut self, i: usize, k: usize) -> f64 {
-        let node = &self.plan.nodes[i];
-        let (a, b) = node.routes[k];
-        match node.forwarding {
-            Forwarding::Terminal => 1.0,
-            Forwarding::FanOut => {
-                let mut s = 1.0;
-                for e in a..b {
-                    let entry = &self.plan.routes[e as usize];
-                    s *= self.success[entry.target as usize][k].powf(entry.calls);
-                }
-                let (sa, sb) = node.session_routes;
-                let session = crate::model::TrafficClass::Session.index();
-                for e in sa..sb {
-                    let entry = &self.plan.routes[e as usize];
-                    s *= self.success[entry.target as usize][session].powf(entry.calls);
-                }
-                s
-            }
-            Forwarding::Split | Forwarding::Balance => {
-                if a == b {
-                    return 1.0;
-                }
-                self.split_weights(i, k);
-                let sum: f64 = self.scratch_weights.iter().sum();
-                if sum <= 0.0 {
-                    return 0.0;
-                }
-                (a..b)
-                    .zip(self.scratch_weights.iter())
-                    .map(|(e, w)| w * self.success[self.plan.routes[e as usize].target as usize][k])
-                    .sum::<f64>()
-                    / sum
-            }
-        }
-    }
-
+    #[inline(never)]
     fn finish_tick(&mut self, now_s: f64, load: f64) {
         let dt = self.plan.tick_s;
+        let measuring = self.tick >= self.plan.warmup_ticks;
         let mut offered = 0u64;
         let mut succeeded = 0.0;
-        let mut dropped = 0u64;
-        let mut errors = 0u64;
-        let measuring = self.tick >= self.plan.warmup_ticks;
-        for (i, node) in self.plan.nodes.iter().enumerate() {
-            let st = &mut self.states[i];
-            let t = &st.tick;
-            let arrived = t.arrived_total();
-            let served = t.served_total();
-            let node_dropped = t.dropped_total();
-            let node_errors = t.errors_total();
-            if node.kind_name == KindName::Client {
-                offered += arrived;
-                succeeded += (0..5)
-                    .map(|k| t.arrived[k] as f64 * self.success[i][k])
-                    .sum::<f64>();
-            }
-            dropped += node_dropped;
-            errors += node_errors;
-            st.totals.arrived += arrived;
-            st.totals.served += served;
-            st.totals.dropped += node_dropped;
-            st.totals.errors += node_errors;
-            if measuring {
-                let m = &mut st.measured;
-                m.ticks += 1;
-                m.arrived += arrived;
-                m.served += served;
-                m.dropped += node_dropped;
-                m.errors += node_errors;
-                m.overflow_dropped += t.overflow_dropped;
-                m.utilization_sum += t.utilization;
-                if t.offered_utilization.is_finite() {
-                    m.offered_utilization_sum += t.offered_utilization;
-                }
-                m.backlog_sum += t.backlog as f64;
-                m.rate_in_sum += t.rate_in_per_s.iter().sum::<f64>();
-                m.capacity_sum += t.capacity_per_s;
-                m.max_utilization = m.max_utilization.max(t.utilization);
-                if t.utilization >= report::SATURATED_UTILIZATION || node_dropped > 0 {
-                    m.saturated_ticks += 1;
+        for &c in &self.plan.clients {
+            let t = &self.states[c as usize].tick;
+            for k in 0..5 {
+                offered += t.arrived[k];
+                if !self.all_succeeded {
+                    succeeded += t.arrived[k] as f64 * f64::from(self.success[c as usize][k]);
                 }
             }
         }
+        if self.all_succeeded {
+            succeeded = offered as f64;
+        }
+        let (dropped, errors) = (self.tick_dropped, self.tick_errors);
         self.sample_paths(measuring);
         let success_ratio = if offered > 0 {
             succeeded / offered as f64
@@ -795,6 +842,9 @@ impl Simulation {
 
     /// Refresh, for groups with instances down, how many instances the balancers route to.
     fn refresh_routing(&mut self, now_s: f64) {
+        if !self.failing.is_empty() {
+            self.routing_dirty = true;
+        }
         let plan = &self.plan;
         let states = &self.states;
         let routable = &mut self.routable;
@@ -805,11 +855,30 @@ impl Simulation {
             routable[i as usize] = node.instances.saturating_sub(noticed);
             !st.down_since.is_empty()
         });
+        if self.routing_dirty {
+            self.refresh_balance_weights();
+            self.routing_dirty = false;
+        }
     }
 
     /// The response-time model of node `i` for class `k` this tick (for databases, of shard
     /// `shard`).
     pub(crate) fn response(&self, i: usize, k: usize, shard: usize) -> queueing::ResponseTime {
+        let node = &self.plan.nodes[i];
+        if !matches!(node.kind, KindPlan::Database(_))
+            && let Some((tick, rt)) = self.response_cache.borrow().get(i).copied()
+            && tick == self.tick
+        {
+            return rt;
+        }
+        let rt = self.compute_response(i, k, shard);
+        if let Some(slot) = self.response_cache.borrow_mut().get_mut(i) {
+            *slot = (self.tick, rt);
+        }
+        rt
+    }
+
+    fn compute_response(&self, i: usize, k: usize, shard: usize) -> queueing::ResponseTime {
         let node = &self.plan.nodes[i];
         let st = &self.states[i];
         let backlog = flow::total(&st.backlog);
@@ -850,6 +919,52 @@ impl Simulation {
             }
             _ => self.response(i, 0, 0).mean_s() * 1000.0,
         }
+    }
+}
+
+/// What happened to each class at a node this tick: the share of arrivals that failed here,
+/// and the share of the served ones passed on downstream.
+fn fate_of(node: &plan::NodePlan, t: &NodeTick) -> Fate {
+    let is_queue = node.kind_name == KindName::MessageQueue;
+    let is_cache = matches!(node.kind_name, KindName::Cache | KindName::Cdn);
+    let mut fate = Fate::default();
+    for k in 0..5 {
+        if node.in_mask & (1 << k) == 0 {
+            continue;
+        }
+        let failed = t.dropped[k] + t.errors[k];
+        fate.local[k] = if t.arrived[k] > 0 {
+            1.0 - (failed as f32 / t.arrived[k] as f32).min(1.0)
+        } else if failed > 0 {
+            0.0
+        } else {
+            1.0
+        };
+        let ok_served = t.served[k].saturating_sub(t.errors[k]);
+        fate.forward[k] = if is_queue {
+            // Producers only wait for the enqueue: the queue decouples them.
+            0.0
+        } else if is_cache {
+            if ok_served > 0 {
+                (t.forwarded[k] as f32 / ok_served as f32).min(1.0)
+            } else {
+                let hit = t.hit_ratio.unwrap_or(0.0) as f32;
+                if k == 0 || k == 2 { 1.0 - hit } else { 1.0 }
+            }
+        } else {
+            1.0
+        };
+    }
+    fate
+}
+
+/// Chance that `calls` independent calls all succeed, each with chance `p`.
+#[inline]
+fn repeated(p: f32, calls: f64) -> f32 {
+    if p >= 1.0 || calls == 1.0 {
+        p
+    } else {
+        p.powf(calls as f32)
     }
 }
 

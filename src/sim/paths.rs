@@ -61,6 +61,8 @@ pub(crate) struct Sampler {
     pub sampled: u64,
     pub failed: u64,
     scratch: Vec<f64>,
+    /// This tick's starting points: (cumulative arrivals, client, class).
+    starts: Vec<(u64, usize, usize)>,
 }
 
 impl Sampler {
@@ -73,6 +75,7 @@ impl Sampler {
             sampled: 0,
             failed: 0,
             scratch: Vec::new(),
+            starts: Vec::new(),
         }
     }
 
@@ -88,6 +91,7 @@ impl Sampler {
 
 impl Simulation {
     /// Sample this tick's request paths.
+    #[inline(never)]
     pub(crate) fn sample_paths(&mut self, measuring: bool) {
         let per_tick = self.sampler.per_tick;
         let mut this_tick = if self.sampler.window.len() >= WINDOW_TICKS {
@@ -96,36 +100,26 @@ impl Simulation {
             Vec::new()
         };
         this_tick.clear();
-        // Clients weighted by this tick's arrivals.
-        let total: u64 = self
-            .plan
-            .nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| matches!(n.kind, KindPlan::Client(_)))
-            .map(|(i, _)| self.states[i].tick.arrived_total())
-            .sum();
+        // Where requests start this tick: (client, class) weighted by arrivals.
+        self.sampler.starts.clear();
+        let mut total = 0u64;
+        for &i in &self.plan.clients {
+            let arrived = &self.states[i as usize].tick.arrived;
+            for (k, &count) in arrived.iter().enumerate() {
+                if count > 0 {
+                    total += count;
+                    self.sampler.starts.push((total, i as usize, k));
+                }
+            }
+        }
         if total > 0 {
             for _ in 0..per_tick {
-                let mut pick = self.sampler.rng.random_range(0..total);
-                let mut start = None;
-                for (i, node) in self.plan.nodes.iter().enumerate() {
-                    if !matches!(node.kind, KindPlan::Client(_)) {
-                        continue;
-                    }
-                    let arrived = &self.states[i].tick.arrived;
-                    for (k, &count) in arrived.iter().enumerate() {
-                        if pick < count {
-                            start = Some((i, k));
-                            break;
-                        }
-                        pick -= count;
-                    }
-                    if start.is_some() {
-                        break;
-                    }
-                }
-                let Some((client, class)) = start else {
+                let pick = self.sampler.rng.random_range(0..total);
+                let at = self
+                    .sampler
+                    .starts
+                    .partition_point(|(cumulative, _, _)| *cumulative <= pick);
+                let Some(&(_, client, class)) = self.sampler.starts.get(at) else {
                     continue;
                 };
                 let mut visits = 0;
@@ -244,15 +238,14 @@ impl Simulation {
                 if a == b {
                     return Some(total);
                 }
-                self.split_weights(i, k);
-                let sum: f64 = self.scratch_weights.iter().sum();
+                let sum: f64 = self.route_weight[a as usize..b as usize].iter().sum();
                 if sum <= 0.0 {
                     return None;
                 }
                 let mut u = self.sampler.rng.random::<f64>() * sum;
                 let mut chosen = self.plan.routes[a as usize].target as usize;
                 for (j, e) in (a..b).enumerate() {
-                    let w = self.scratch_weights[j];
+                    let w = self.route_weight[a as usize + j];
                     chosen = self.plan.routes[e as usize].target as usize;
                     if u < w {
                         break;
@@ -272,7 +265,7 @@ impl Simulation {
             let stats = &mut self.node_latency[i];
             stats
                 .histogram
-                .get_or_insert_with(Default::default)
+                .get_or_insert_with(|| Box::new(LogHistogram::with_bin_ratio(1.01)))
                 .add(latency_s * 1000.0);
             stats.mean_sum_ms += rt.mean_s() * 1000.0;
             stats.visits += 1;

@@ -103,6 +103,23 @@ pub(crate) struct RouteEntry {
     pub delayed: bool,
 }
 
+/// One step of passing a node's output on, compiled from its links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RouteOp {
+    /// Class `class` goes whole to one target (a split with one link, or a call made once).
+    Direct {
+        class: u8,
+        target: u32,
+        delayed: bool,
+    },
+    /// A server calls route entry `entry` `calls_per_request` times per request of `class`.
+    Scaled { class: u8, entry: u32 },
+    /// A server's session lookups go down route entry `entry`.
+    Session { entry: u32 },
+    /// Class `class` splits over route entries `start..end` by this tick's weights.
+    Split { class: u8, start: u32, end: u32 },
+}
+
 /// The per-kind parameters a tick needs.
 #[derive(Clone, Debug)]
 pub(crate) enum KindPlan {
@@ -124,10 +141,14 @@ pub(crate) struct NodePlan {
     pub kind: KindPlan,
     pub instances: u32,
     pub forwarding: Forwarding,
+    /// Classes that can reach this node (bit k for class k).
+    pub in_mask: u8,
     /// Per class: the range of `Plan::routes` this class may take.
     pub routes: [(u32, u32); TrafficClass::COUNT],
     /// Servers: the session-store lookups every request makes.
     pub session_routes: (u32, u32),
+    /// How the node passes its output on: the range of `Plan::ops`.
+    pub ops: (u32, u32),
     pub spread: Spread,
     /// Seconds until the balancers in front stop routing to a dead instance (infinite when
     /// nothing health-checks this group).
@@ -155,7 +176,10 @@ pub(crate) struct FailureEvent {
 #[derive(Clone, Debug)]
 pub(crate) struct Plan {
     pub nodes: Vec<NodePlan>,
+    /// Positions of the clients.
+    pub clients: Vec<u32>,
     pub routes: Vec<RouteEntry>,
+    pub ops: Vec<RouteOp>,
     /// Node position in the plan by design id.
     pub index_of: HashMap<ComponentId, u32>,
     pub events: Vec<FailureEvent>,
@@ -170,7 +194,7 @@ pub(crate) struct Plan {
 
 /// The warm-up left out of run means when the scenario names none: a tenth of the run, at
 /// least ten ticks and at least the slowest cache warm-up, never more than half the run.
-pub(crate) fn default_warmup_s(design: &Design, scenario: &Scenario) -> f64 {
+pub(crate) fn default_warmup_s(design: &Design, scenario: &Scenario, duration_s: f64) -> f64 {
     let cache_warmup = design
         .components()
         .filter_map(|(_, c)| match &c.kind {
@@ -178,7 +202,7 @@ pub(crate) fn default_warmup_s(design: &Design, scenario: &Scenario) -> f64 {
             _ => None,
         })
         .fold(0.0, f64::max);
-    let tenth = 0.1 * scenario.duration_s;
+    let tenth = 0.1 * duration_s;
     tenth
         .max(10.0 * scenario.tick_s)
         .max(if scenario.caches_start_cold {
@@ -186,15 +210,17 @@ pub(crate) fn default_warmup_s(design: &Design, scenario: &Scenario) -> f64 {
         } else {
             0.0
         })
-        .min(0.5 * scenario.duration_s)
+        .min(0.5 * duration_s)
 }
 
 impl Plan {
     /// Compile a validated design. Fails on designs validation would refuse.
+    /// `ticks` overrides the scenario's run length (and with it the default warm-up).
     pub fn compile(
         design: &Design,
         scenario: &Scenario,
         prices: &PriceTable,
+        ticks: Option<u64>,
     ) -> Result<Self, SimError> {
         let errors: Vec<_> = crate::model::validate(design, prices)
             .into_iter()
@@ -213,6 +239,7 @@ impl Plan {
         let users_upstream = users_upstream(design);
         let mut nodes = Vec::with_capacity(order.len());
         let mut routes = Vec::new();
+        let mut ops = Vec::new();
         for (position, &id) in order.iter().enumerate() {
             let Some(component) = design.component(id) else {
                 continue;
@@ -336,8 +363,58 @@ impl Plan {
                 Some(r) => (Some(r.mtbf_hours * 3600.0), r.mttr_hours * 3600.0),
                 None => (None, 0.0),
             };
+            let in_mask = match &component.kind {
+                ComponentKind::Client(p) => TrafficClass::ALL
+                    .iter()
+                    .filter(|c| p.mix.share(**c) > 0.0)
+                    .fold(0u8, |m, c| m | 1 << c.index()),
+                _ => design
+                    .incoming(id)
+                    .flat_map(|(_, _, link)| link.carries.iter())
+                    .fold(0u8, |m, c| m | 1 << c.index()),
+            };
+            let ops_start = ops.len() as u32;
+            for (k, &(a, b)) in class_routes.iter().enumerate() {
+                if a == b || in_mask & (1 << k) == 0 || forwarding == Forwarding::Terminal {
+                    continue;
+                }
+                let class = k as u8;
+                if forwarding == Forwarding::FanOut {
+                    for e in a..b {
+                        let r = routes[e as usize];
+                        ops.push(if r.calls == 1.0 {
+                            RouteOp::Direct {
+                                class,
+                                target: r.target,
+                                delayed: r.delayed,
+                            }
+                        } else {
+                            RouteOp::Scaled { class, entry: e }
+                        });
+                    }
+                } else if b - a == 1 {
+                    let r = routes[a as usize];
+                    ops.push(RouteOp::Direct {
+                        class,
+                        target: r.target,
+                        delayed: r.delayed,
+                    });
+                } else {
+                    ops.push(RouteOp::Split {
+                        class,
+                        start: a,
+                        end: b,
+                    });
+                }
+            }
+            for e in session_routes.0..session_routes.1 {
+                ops.push(RouteOp::Session { entry: e });
+            }
+            let node_ops = (ops_start, ops.len() as u32);
             nodes.push(NodePlan {
                 id,
+                ops: node_ops,
+                in_mask,
                 name: component.name.clone(),
                 kind_name,
                 kind,
@@ -355,7 +432,7 @@ impl Plan {
         }
 
         let tick_s = scenario.tick_s;
-        let ticks = scenario.ticks();
+        let ticks = ticks.unwrap_or_else(|| scenario.ticks()).max(1);
         let to_tick = |t_s: f64| (t_s / tick_s).round().max(0.0) as u64;
         let mut events = Vec::new();
         for failure in &scenario.failures {
@@ -384,10 +461,18 @@ impl Plan {
         events.sort_by_key(|e| (e.tick, e.recover, e.node));
         let warmup_s = scenario
             .warmup_s
-            .unwrap_or_else(|| default_warmup_s(design, scenario));
+            .unwrap_or_else(|| default_warmup_s(design, scenario, ticks as f64 * tick_s));
+        let clients = nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.kind_name == KindName::Client)
+            .map(|(i, _)| i as u32)
+            .collect();
         Ok(Plan {
+            clients,
             nodes,
             routes,
+            ops,
             index_of,
             events,
             tick_s,
@@ -412,9 +497,11 @@ impl Plan {
     }
 }
 
-/// Topological order over links that are not async-only (validation refuses other cycles);
-/// ties broken by id so the order is stable. Async links that point backwards in this order
-/// deliver on the next tick.
+/// Topological order over links that are not async-only (validation refuses other cycles).
+/// Kahn's algorithm with a stack rather than a queue, so that each client's chain of
+/// components is processed together (which keeps a tick's memory accesses close together);
+/// ties go to the lowest id, so the order is stable. Async links that point backwards in
+/// this order deliver on the next tick.
 pub(crate) fn processing_order(design: &Design) -> Vec<ComponentId> {
     let mut indegree: HashMap<ComponentId, usize> =
         design.components().map(|(id, _)| (id, 0)).collect();
@@ -423,14 +510,18 @@ pub(crate) fn processing_order(design: &Design) -> Vec<ComponentId> {
             *indegree.entry(to).or_default() += 1;
         }
     }
-    let mut ready: BTreeSet<ComponentId> = indegree
+    let mut ready: Vec<ComponentId> = indegree
         .iter()
         .filter(|(_, d)| **d == 0)
         .map(|(id, _)| *id)
         .collect();
+    // Highest id at the bottom, so the lowest pops first.
+    ready.sort_by(|a, b| b.cmp(a));
     let mut order = Vec::with_capacity(indegree.len());
-    while let Some(id) = ready.pop_first() {
+    let mut targets = Vec::new();
+    while let Some(id) = ready.pop() {
         order.push(id);
+        targets.clear();
         for (_, to, link) in design.outgoing(id) {
             if link.is_async_only() {
                 continue;
@@ -438,10 +529,12 @@ pub(crate) fn processing_order(design: &Design) -> Vec<ComponentId> {
             if let Some(d) = indegree.get_mut(&to) {
                 *d -= 1;
                 if *d == 0 {
-                    ready.insert(to);
+                    targets.push(to);
                 }
             }
         }
+        targets.sort_by(|a, b| b.cmp(a));
+        ready.extend(targets.iter().copied());
     }
     // Components left on a cycle (refused by validation) are appended so nothing is lost.
     let placed: BTreeSet<ComponentId> = order.iter().copied().collect();

@@ -25,11 +25,18 @@ pub fn erlang_c(servers: u32, offered_erlangs: f64) -> f64 {
     if offered_erlangs <= 0.0 {
         return 0.0;
     }
+    // A big, lightly loaded station (a CDN edge, thousands of servers) almost never queues:
+    // B(c, a) ≤ 2·P(X = c) for X ~ Poisson(a) when c ≥ a, so when that bound is negligible
+    // skip the O(c) recursion.
+    let rho = offered_erlangs / c;
+    let log_pmf = -offered_erlangs + c * offered_erlangs.ln() - ln_gamma(c + 1.0);
+    if log_pmf < -40.0 && (2.0 * log_pmf.exp() / (1.0 - rho)) < 1e-15 {
+        return 0.0;
+    }
     let mut b = 1.0;
     for k in 1..=servers {
         b = offered_erlangs * b / (f64::from(k) + offered_erlangs * b);
     }
-    let rho = offered_erlangs / c;
     b / (1.0 - rho * (1.0 - b))
 }
 

@@ -129,6 +129,11 @@ pub(crate) struct NodeState {
     pub next_random_failure_s: f64,
     pub repair_at_s: Vec<f64>,
     pub tick: NodeTick,
+    /// Expected rates passed on this tick, by class, per second.
+    pub fwd_rates: Rates,
+    /// Servers: session-store lookups made this tick, and their expected rate.
+    pub session_out: u64,
+    pub session_rate: f64,
     pub kind: KindState,
     pub totals: Totals,
     pub measured: Measured,
@@ -147,6 +152,9 @@ impl NodeState {
             next_random_failure_s: f64::INFINITY,
             repair_at_s: Vec::new(),
             tick: NodeTick::default(),
+            fwd_rates: [0.0; 5],
+            session_out: 0,
+            session_rate: 0.0,
             kind,
             totals: Totals::default(),
             measured: Measured::default(),
@@ -184,4 +192,22 @@ pub fn stream_seed(seed: u64, stream: &str) -> u64 {
 /// A seeded, portable random stream.
 pub fn stream(seed: u64, name: &str) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, name))
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn print_sizes() {
+        eprintln!(
+            "NodeState {} NodeTick {} KindState {} Measured {}",
+            std::mem::size_of::<super::NodeState>(),
+            std::mem::size_of::<super::NodeTick>(),
+            std::mem::size_of::<super::KindState>(),
+            std::mem::size_of::<super::Measured>()
+        );
+        eprintln!(
+            "NodePlan {}",
+            std::mem::size_of::<crate::sim::plan::NodePlan>()
+        );
+    }
 }

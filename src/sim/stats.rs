@@ -1,33 +1,52 @@
 //! Statistics: log-spaced histograms for latency percentiles, and percentiles of small samples.
 
-/// Relative width of a histogram bin: quantiles are read to within about a quarter percent.
-const BIN_RATIO: f64 = 1.005;
 /// The smallest latency told apart, in milliseconds.
 const FLOOR_MS: f64 = 0.001;
 
 /// A histogram of positive values in log-spaced bins, growing to the range it sees.
-#[derive(Clone, Debug, Default)]
+/// Bins are 0.5 % wide by default (quantiles read to about a quarter percent); per-component
+/// histograms use 1 % bins to stay small.
+#[derive(Clone, Debug)]
 pub struct LogHistogram {
+    /// ln of the ratio between neighbouring bin edges.
+    log_ratio: f64,
     first_bin: i64,
-    counts: Vec<u64>,
+    counts: Vec<u32>,
     total: u64,
     sum: f64,
 }
 
+impl Default for LogHistogram {
+    fn default() -> Self {
+        Self::with_bin_ratio(1.005)
+    }
+}
+
 impl LogHistogram {
-    fn bin(value_ms: f64) -> i64 {
-        if value_ms <= FLOOR_MS {
-            0
-        } else {
-            ((value_ms / FLOOR_MS).ln() / BIN_RATIO.ln()).floor() as i64 + 1
+    /// A histogram whose bin edges grow by `ratio` (> 1).
+    pub fn with_bin_ratio(ratio: f64) -> Self {
+        Self {
+            log_ratio: ratio.max(1.0001).ln(),
+            first_bin: 0,
+            counts: Vec::new(),
+            total: 0,
+            sum: 0.0,
         }
     }
 
-    fn lower_edge(bin: i64) -> f64 {
+    fn bin(&self, value_ms: f64) -> i64 {
+        if value_ms <= FLOOR_MS {
+            0
+        } else {
+            ((value_ms / FLOOR_MS).ln() / self.log_ratio).floor() as i64 + 1
+        }
+    }
+
+    fn lower_edge(&self, bin: i64) -> f64 {
         if bin <= 0 {
             0.0
         } else {
-            FLOOR_MS * BIN_RATIO.powi((bin - 1) as i32)
+            FLOOR_MS * ((bin - 1) as f64 * self.log_ratio).exp()
         }
     }
 
@@ -36,7 +55,7 @@ impl LogHistogram {
         if !value_ms.is_finite() || value_ms < 0.0 {
             return;
         }
-        let bin = Self::bin(value_ms);
+        let bin = self.bin(value_ms);
         if self.counts.is_empty() {
             self.first_bin = bin;
             self.counts.push(0);
@@ -49,7 +68,8 @@ impl LogHistogram {
         } else if bin >= self.first_bin + self.counts.len() as i64 {
             self.counts.resize((bin - self.first_bin + 1) as usize, 0);
         }
-        self.counts[(bin - self.first_bin) as usize] += 1;
+        let slot = &mut self.counts[(bin - self.first_bin) as usize];
+        *slot = slot.saturating_add(1);
         self.total += 1;
         self.sum += value_ms;
     }
@@ -59,19 +79,19 @@ impl LogHistogram {
         self.total
     }
 
-    /// Mean of the values added.
+    /// Mean of the values added (0 when none were).
     pub fn mean(&self) -> f64 {
         if self.total == 0 {
-            f64::NAN
+            0.0
         } else {
             self.sum / self.total as f64
         }
     }
 
-    /// The p-quantile (0..1), interpolated geometrically inside its bin.
+    /// The p-quantile (0..1), interpolated geometrically inside its bin (0 when empty).
     pub fn quantile(&self, p: f64) -> f64 {
         if self.total == 0 {
-            return f64::NAN;
+            return 0.0;
         }
         let rank = p.clamp(0.0, 1.0) * self.total as f64;
         let mut seen = 0.0;
@@ -79,8 +99,8 @@ impl LogHistogram {
             let next = seen + c as f64;
             if next >= rank && c > 0 {
                 let bin = self.first_bin + i as i64;
-                let lo = Self::lower_edge(bin);
-                let hi = Self::lower_edge(bin + 1);
+                let lo = self.lower_edge(bin);
+                let hi = self.lower_edge(bin + 1);
                 let within = ((rank - seen) / c as f64).clamp(0.0, 1.0);
                 return if lo <= 0.0 {
                     hi * within
@@ -90,11 +110,11 @@ impl LogHistogram {
             }
             seen = next;
         }
-        Self::lower_edge(self.first_bin + self.counts.len() as i64)
+        self.lower_edge(self.first_bin + self.counts.len() as i64)
     }
 }
 
-/// Mean and percentiles of a latency, in milliseconds.
+/// Mean and percentiles of a latency, in milliseconds (all 0 when nothing was measured).
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Percentiles {
     pub mean: f64,
@@ -117,12 +137,7 @@ impl Percentiles {
     /// Of a small sample (reorders it).
     pub fn of_sample(values: &mut [f64]) -> Self {
         if values.is_empty() {
-            return Self {
-                mean: f64::NAN,
-                p50: f64::NAN,
-                p95: f64::NAN,
-                p99: f64::NAN,
-            };
+            return Self::default();
         }
         let mean = values.iter().sum::<f64>() / values.len() as f64;
         let mut at = |p: f64| {

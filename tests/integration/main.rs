@@ -1,8 +1,11 @@
 //! The integration tests: one binary, a file per topic. Each test states a behaviour.
 
 mod cli;
+mod components;
 mod files;
 mod fuzz;
+mod sim_properties;
+mod simulation;
 mod validation;
 
 use std::path::{Path, PathBuf};

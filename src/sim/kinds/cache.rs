@@ -3,13 +3,13 @@
 //! failure turns into a database surge); a restarted instance comes back cold and warms up.
 
 use crate::model::{CacheParams, HitRatio, TrafficClass};
-use crate::sim::flow::{self, Counts, Rates};
+use crate::sim::flow;
 use crate::sim::latency::GroupLoad;
 use crate::sim::plan::{NodePlan, Spread, Station};
 use crate::sim::queueing::che_lru_hit_ratio;
 use crate::sim::state::{KindState, NodeState};
 
-use super::{Output, TickCtx, has_route, serve};
+use super::{TickCtx, has_route, serve};
 
 /// A cache's compiled parameters.
 #[derive(Clone, Debug)]
@@ -77,6 +77,13 @@ pub(crate) fn current_hit_ratio(plan: &CachePlan, st: &NodeState, now_s: f64) ->
     if started_at_s.is_empty() {
         return 0.0;
     }
+    // Instances that have been up for ten warm-ups are as warm as they get.
+    if started_at_s
+        .iter()
+        .all(|t| now_s - t > 10.0 * plan.warmup_s)
+    {
+        return plan.hit_ratio;
+    }
     let warm: f64 = started_at_s
         .iter()
         .map(|t| warmth(now_s - t, plan.warmup_s))
@@ -89,34 +96,35 @@ fn is_cacheable(k: usize) -> bool {
     k == TrafficClass::Read.index() || k == TrafficClass::Static.index()
 }
 
-pub(crate) fn step(
-    plan: &CachePlan,
-    node: &NodePlan,
-    st: &mut NodeState,
-    arrivals: Counts,
-    rates: Rates,
-    ctx: &TickCtx,
-    out: &mut Output,
-) {
+pub(crate) fn step(plan: &CachePlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
     let down = st.down_since.len() as u32;
     let healthy = node.instances.saturating_sub(down);
     st.tick.healthy_instances = healthy;
     // Keys of dead instances bypass the cache.
-    let bypass_share = f64::from(down.min(node.instances)) / f64::from(node.instances.max(1));
-    let bypass_total = flow::share(flow::total(&arrivals), bypass_share, &mut st.doom_carry);
-    let bypass = flow::split_proportional(bypass_total, &arrivals);
-    let mut through = arrivals;
-    for k in 0..5 {
-        through[k] -= bypass[k];
-    }
-    let through_rates = rates.map(|r| r * (1.0 - bypass_share));
+    let arrivals = st.tick.arrived;
+    let rates = st.tick.rate_in_per_s;
+    let (through, bypass, bypass_share) = if down == 0 {
+        (arrivals, [0; 5], 0.0)
+    } else {
+        let share = f64::from(down.min(node.instances)) / f64::from(node.instances.max(1));
+        let total = flow::share(flow::total(&arrivals), share, &mut st.doom_carry);
+        let bypass = flow::split_proportional(total, &arrivals);
+        let mut through = arrivals;
+        for k in 0..5 {
+            through[k] -= bypass[k];
+            st.tick.rate_in_per_s[k] *= 1.0 - share;
+        }
+        (through, bypass, share)
+    };
     let capacity = f64::from(healthy) * plan.station.capacity_per_s();
-    st.tick.rate_in_per_s = through_rates;
-    let macro_backlog = group(plan, node, st).macro_backlog(flow::total(&st.backlog));
-    let (served, served_rates) = serve(
+    let macro_backlog = if flow::total(&st.backlog) == 0 {
+        0.0
+    } else {
+        group(plan, node, st).macro_backlog(flow::total(&st.backlog))
+    };
+    serve(
         st,
-        through,
-        through_rates,
+        &through,
         capacity,
         plan.station.timeout_s,
         macro_backlog,
@@ -124,29 +132,27 @@ pub(crate) fn step(
     );
     let hit_ratio = current_hit_ratio(plan, st, ctx.now_s);
     st.tick.hit_ratio = Some(hit_ratio);
-    let mut forward = [0u64; 5];
-    let mut forward_rates = [0.0; 5];
     for k in 0..5 {
-        let (goes_on, rate_on) = if k == TrafficClass::Session.index() {
-            (0, 0.0)
+        let served = st.tick.served[k];
+        let goes_on = if k == TrafficClass::Session.index() {
+            st.fwd_rates[k] = 0.0;
+            0
         } else if is_cacheable(k) {
-            let hits = flow::share(served[k], hit_ratio, &mut st.class_carry[k]);
-            (served[k] - hits, served_rates[k] * (1.0 - hit_ratio))
+            let hits = flow::share(served, hit_ratio, &mut st.class_carry[k]);
+            st.fwd_rates[k] *= 1.0 - hit_ratio;
+            served - hits
         } else {
-            (served[k], served_rates[k])
+            served
         };
         let goes_on = goes_on + bypass[k];
-        let rate_on = rate_on + rates[k] * bypass_share;
+        st.fwd_rates[k] += rates[k] * bypass_share;
         st.tick.served[k] += bypass[k];
         if has_route(node, k) {
-            forward[k] = goes_on;
-            forward_rates[k] = rate_on;
+            st.tick.forwarded[k] = goes_on;
         } else {
             // A miss with no store behind the cache cannot be answered.
             st.tick.errors[k] += goes_on;
+            st.fwd_rates[k] = 0.0;
         }
     }
-    st.tick.forwarded = forward;
-    out.forward = forward;
-    out.forward_rates = forward_rates;
 }

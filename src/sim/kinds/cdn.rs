@@ -2,12 +2,12 @@
 //! go to the origin. Origin requests = N(1−f_static) + N·f_static·(1−h_edge).
 
 use crate::model::{CdnParams, TrafficClass};
-use crate::sim::flow::{self, Counts, Rates};
+use crate::sim::flow;
 use crate::sim::latency::GroupLoad;
 use crate::sim::plan::{NodePlan, Spread, Station};
 use crate::sim::state::NodeState;
 
-use super::{Output, TickCtx, drop_dead_share, has_route, serve};
+use super::{TickCtx, admit, has_route, serve};
 
 /// A CDN's compiled parameters.
 #[derive(Clone, Debug)]
@@ -39,23 +39,17 @@ pub(crate) fn group(plan: &CdnPlan, node: &NodePlan, st: &NodeState) -> GroupLoa
     }
 }
 
-pub(crate) fn step(
-    plan: &CdnPlan,
-    node: &NodePlan,
-    st: &mut NodeState,
-    arrivals: Counts,
-    rates: Rates,
-    ctx: &TickCtx,
-    out: &mut Output,
-) {
-    let (alive, live_rates) = drop_dead_share(node, st, arrivals, rates, ctx.now_s);
+pub(crate) fn step(plan: &CdnPlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
+    let alive = admit(node, st, ctx.now_s);
     let capacity = f64::from(st.tick.healthy_instances) * plan.station.capacity_per_s();
-    st.tick.rate_in_per_s = live_rates;
-    let macro_backlog = group(plan, node, st).macro_backlog(flow::total(&st.backlog));
-    let (served, served_rates) = serve(
+    let macro_backlog = if flow::total(&st.backlog) == 0 {
+        0.0
+    } else {
+        group(plan, node, st).macro_backlog(flow::total(&st.backlog))
+    };
+    serve(
         st,
-        alive,
-        live_rates,
+        &alive,
         capacity,
         plan.station.timeout_s,
         macro_backlog,
@@ -63,26 +57,20 @@ pub(crate) fn step(
     );
     st.tick.hit_ratio = Some(plan.edge_hit_ratio);
     let static_class = TrafficClass::Static.index();
-    let mut forward = [0u64; 5];
-    let mut forward_rates = [0.0; 5];
     for k in 0..5 {
-        let (goes_on, rate_on) = if k == static_class {
-            let hits = flow::share(served[k], plan.edge_hit_ratio, &mut st.class_carry[k]);
-            (
-                served[k] - hits,
-                served_rates[k] * (1.0 - plan.edge_hit_ratio),
-            )
+        let served = st.tick.served[k];
+        let goes_on = if k == static_class {
+            let hits = flow::share(served, plan.edge_hit_ratio, &mut st.class_carry[k]);
+            st.fwd_rates[k] *= 1.0 - plan.edge_hit_ratio;
+            served - hits
         } else {
-            (served[k], served_rates[k])
+            served
         };
         if has_route(node, k) {
-            forward[k] = goes_on;
-            forward_rates[k] = rate_on;
+            st.tick.forwarded[k] = goes_on;
         } else {
             st.tick.errors[k] += goes_on;
+            st.fwd_rates[k] = 0.0;
         }
     }
-    st.tick.forwarded = forward;
-    out.forward = forward;
-    out.forward_rates = forward_rates;
 }

@@ -5,11 +5,11 @@
 use rand_distr::{Distribution, Poisson};
 
 use crate::model::{ArrivalProcess, ClientParams};
-use crate::sim::flow::{self, Counts, Rates};
+use crate::sim::flow::{self, Rates};
 use crate::sim::plan::NodePlan;
 use crate::sim::state::{KindState, NodeState};
 
-use super::{Output, TickCtx, has_route};
+use super::{TickCtx, has_route};
 
 /// A client's compiled parameters.
 #[derive(Clone, Debug)]
@@ -37,13 +37,7 @@ pub(crate) fn plan(p: &ClientParams) -> ClientPlan {
 
 /// Draw this tick's requests and pass them on. Requests of a class no link carries are
 /// dropped here.
-pub(crate) fn step(
-    plan: &ClientPlan,
-    node: &NodePlan,
-    st: &mut NodeState,
-    ctx: &TickCtx,
-    out: &mut Output,
-) {
+pub(crate) fn step(plan: &ClientPlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
     let rate_per_s = plan.base_rate_per_s * ctx.load;
     let mean = rate_per_s * ctx.tick_s;
     let arrivals = {
@@ -53,10 +47,7 @@ pub(crate) fn step(
         if mean <= 0.0 || !mean.is_finite() {
             0
         } else if plan.constant {
-            let exact = *arrival_carry + mean;
-            let whole = exact.floor();
-            *arrival_carry = exact - whole;
-            whole as u64
+            flow::whole(mean, arrival_carry)
         } else {
             match Poisson::new(mean) {
                 Ok(poisson) => {
@@ -70,23 +61,15 @@ pub(crate) fn step(
     // Split by the mix, exactly, with carried remainders.
     let mut by_class = [0u64; 5];
     flow::split_weighted(arrivals, &plan.mix, &mut st.class_carry, &mut by_class);
-    let mut forward: Counts = [0; 5];
     for k in 0..5 {
         st.tick.arrived[k] = by_class[k];
+        st.tick.rate_in_per_s[k] = plan.mix[k] * rate_per_s;
         if has_route(node, k) {
             st.tick.served[k] = by_class[k];
-            forward[k] = by_class[k];
+            st.tick.forwarded[k] = by_class[k];
+            st.fwd_rates[k] = st.tick.rate_in_per_s[k];
         } else {
             st.tick.dropped[k] = by_class[k];
-        }
-    }
-    st.tick.forwarded = forward;
-    st.tick.rate_in_per_s = plan.mix.map(|m| m * rate_per_s);
-    out.forward = forward;
-    out.forward_rates = st.tick.rate_in_per_s;
-    for k in 0..5 {
-        if !has_route(node, k) {
-            out.forward_rates[k] = 0.0;
         }
     }
     st.tick.healthy_instances = 1;

@@ -6,12 +6,12 @@
 //! capacity. When the primary dies, writes fail until a replica or standby is promoted.
 
 use crate::model::{DatabaseParams, Partitioning, TrafficClass};
-use crate::sim::flow::{self, Counts, Rates};
+use crate::sim::flow::{self, Counts};
 use crate::sim::plan::{NodePlan, Station, effective_cores};
 use crate::sim::queueing::{ResponseTime, gg_c_wait};
 use crate::sim::state::{KindState, NodeState};
 
-use super::{Output, TickCtx};
+use super::TickCtx;
 
 /// A database's compiled parameters.
 #[derive(Clone, Debug)]
@@ -90,7 +90,10 @@ pub(crate) struct ShardState {
 pub(crate) struct DatabaseState {
     pub shards: Vec<ShardState>,
     /// Per class, the carried remainders of the split over shards.
-    pub split_carry: Vec<[f64; 5]>,
+    pub split_carry: [Vec<f64>; 5],
+    /// Scratch: this tick's arrivals per shard, and one class's split.
+    per_shard: Vec<Counts>,
+    parts: Vec<u64>,
 }
 
 impl DatabaseState {
@@ -98,7 +101,9 @@ impl DatabaseState {
         let n = plan.shard_share.len();
         Self {
             shards: vec![ShardState::default(); n],
-            split_carry: vec![[0.0; 5]; n],
+            split_carry: std::array::from_fn(|_| vec![0.0; n]),
+            per_shard: vec![[0; 5]; n],
+            parts: vec![0; n],
         }
     }
 }
@@ -191,6 +196,24 @@ pub(crate) fn recover(plan: &DatabasePlan, st: &mut NodeState, k: u32) -> u32 {
     repaired
 }
 
+/// Work of the busiest copy of a shard when reads go where there is room (least loaded): the
+/// primary carries `primary_work` (its writes), each replica `replica_work` (replaying them),
+/// and reads fill the copies up to a common level — unless the primary's writes alone sit
+/// above that level, in which case the reads go to the replicas and the primary is busiest.
+/// In work-seconds per unit of time; with one copy it is simply writes plus reads.
+pub(crate) fn hottest_copy_utilization(
+    copies: u32,
+    primary_work: f64,
+    replica_work: f64,
+    read_work: f64,
+) -> f64 {
+    let c = f64::from(copies.max(1));
+    let level = (primary_work + (c - 1.0) * replica_work + read_work) / c;
+    level
+        .max(primary_work)
+        .max(if copies > 1 { replica_work } else { 0.0 })
+}
+
 /// Instances down in all shards.
 pub(crate) fn down_count(st: &NodeState) -> u32 {
     let KindState::Database(db) = &st.kind else {
@@ -202,39 +225,36 @@ pub(crate) fn down_count(st: &NodeState) -> u32 {
         .sum()
 }
 
-pub(crate) fn step(
-    plan: &DatabasePlan,
-    node: &NodePlan,
-    st: &mut NodeState,
-    arrivals: Counts,
-    rates: Rates,
-    ctx: &TickCtx,
-    _out: &mut Output,
-) {
+pub(crate) fn step(plan: &DatabasePlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
     let dt = ctx.tick_s;
     let now = ctx.now_s;
     let down = down_count(st);
     st.tick.healthy_instances = node.instances.saturating_sub(down);
-    st.tick.rate_in_per_s = rates;
+    let arrivals = st.tick.arrived;
+    let rates = st.tick.rate_in_per_s;
     let KindState::Database(db) = &mut st.kind else {
         return;
     };
     let shards = plan.shard_share.len();
     // Split each class over shards by key share.
-    let mut per_shard = vec![[0u64; 5]; shards];
-    let mut parts = vec![0u64; shards];
-    let mut carries = vec![0.0; shards];
+    let per_shard = &mut db.per_shard;
+    per_shard.iter_mut().for_each(|c| *c = [0; 5]);
     for k in 0..5 {
         if arrivals[k] == 0 {
             continue;
         }
-        for j in 0..shards {
-            carries[j] = db.split_carry[j][k];
+        if shards == 1 {
+            per_shard[0][k] = arrivals[k];
+            continue;
         }
-        flow::split_weighted(arrivals[k], &plan.shard_share, &mut carries, &mut parts);
+        flow::split_weighted(
+            arrivals[k],
+            &plan.shard_share,
+            &mut db.split_carry[k],
+            &mut db.parts,
+        );
         for j in 0..shards {
-            db.split_carry[j][k] = carries[j];
-            per_shard[j][k] = parts[j];
+            per_shard[j][k] = db.parts[j];
         }
     }
     let budget = plan.effective_cores * dt;
@@ -261,7 +281,7 @@ pub(crate) fn step(
         let primary_up = shard.primary_down_since.is_none() || writable;
         let mut available = shard.backlog;
         for k in 0..5 {
-            available[k] += per_shard[j][k];
+            available[k] += db.per_shard[j][k];
         }
         let reads_available: Counts =
             std::array::from_fn(|k| if is_write(k) { 0 } else { available[k] });
@@ -273,14 +293,8 @@ pub(crate) fn step(
         } else {
             0.0
         };
-        let write_exact = write_capacity_per_s * dt + shard.write_carry;
-        let write_cap = write_exact.floor().max(0.0);
-        shard.write_carry = if write_capacity_per_s > 0.0 {
-            write_exact - write_cap
-        } else {
-            0.0
-        };
-        let writes_total = flow::total(&writes_available).min(write_cap as u64);
+        let write_cap = flow::whole(write_capacity_per_s * dt, &mut shard.write_carry);
+        let writes_total = flow::total(&writes_available).min(write_cap);
         let writes_served = flow::split_proportional(writes_total, &writes_available);
         let w = writes_total as f64;
         let primary_left = if primary_up && copies > 0 {
@@ -291,20 +305,11 @@ pub(crate) fn step(
         let replicas = copies.saturating_sub(u32::from(primary_up && copies > 0));
         let replica_left = (budget - w * plan.apply_s).max(0.0);
         let read_budget = primary_left + f64::from(replicas) * replica_left;
-        let read_exact = read_budget / plan.read_s + shard.read_carry;
-        let read_cap = read_exact.floor().max(0.0);
-        shard.read_carry = if read_budget > 0.0 {
-            read_exact - read_cap
-        } else {
-            0.0
-        };
-        let reads_total = flow::total(&reads_available).min(read_cap as u64);
+        let read_cap = flow::whole(read_budget / plan.read_s, &mut shard.read_carry);
+        let reads_total = flow::total(&reads_available).min(read_cap);
         let reads_served = flow::split_proportional(reads_total, &reads_available);
         // Work done and the shard's utilization.
-        let busy = w * plan.write_s
-            + f64::from(replicas) * w * plan.apply_s
-            + reads_total as f64 * plan.read_s;
-        let total_budget = f64::from(copies.max(1)) * budget;
+        let writing = primary_up && copies > 0;
         shard.utilization = if copies == 0 {
             if flow::total(&available) > 0 {
                 1.0
@@ -312,23 +317,31 @@ pub(crate) fn step(
                 0.0
             }
         } else {
-            (busy / total_budget).min(1.0)
-        };
+            hottest_copy_utilization(
+                copies,
+                if writing { w * plan.write_s } else { 0.0 },
+                w * plan.apply_s,
+                reads_total as f64 * plan.read_s,
+            ) / budget
+        }
+        .min(1.0);
         // Expected load at this tick's intensity.
         let share = plan.shard_share[j];
         shard.read_rate_per_s = read_rate * share;
         shard.write_rate_per_s = write_rate * share;
-        let offered_work = shard.write_rate_per_s
-            * (plan.write_s + f64::from(copies.saturating_sub(1)) * plan.apply_s)
-            + shard.read_rate_per_s * plan.read_s;
         shard.offered_utilization = if copies == 0 {
-            if offered_work > 0.0 {
+            if shard.read_rate_per_s + shard.write_rate_per_s > 0.0 {
                 f64::INFINITY
             } else {
                 0.0
             }
         } else {
-            offered_work / (f64::from(copies) * plan.effective_cores)
+            hottest_copy_utilization(
+                copies,
+                shard.write_rate_per_s * plan.write_s,
+                shard.write_rate_per_s * plan.apply_s,
+                shard.read_rate_per_s * plan.read_s,
+            ) / plan.effective_cores
         };
         // What is left waits up to the timeout's worth of capacity; the rest is dropped.
         let read_capacity_per_s = read_budget / plan.read_s / dt;
@@ -338,8 +351,8 @@ pub(crate) fn step(
         }
         let read_left: Counts = std::array::from_fn(|k| if is_write(k) { 0 } else { left[k] });
         let write_left: Counts = std::array::from_fn(|k| if is_write(k) { left[k] } else { 0 });
-        let read_limit = (read_capacity_per_s * plan.timeout_s).floor().max(0.0) as u64;
-        let write_limit = (write_capacity_per_s * plan.timeout_s).floor().max(0.0) as u64;
+        let read_limit = (read_capacity_per_s * plan.timeout_s).max(0.0) as u64;
+        let write_limit = (write_capacity_per_s * plan.timeout_s).max(0.0) as u64;
         let read_drop = flow::split_proportional(
             flow::total(&read_left).saturating_sub(read_limit),
             &read_left,

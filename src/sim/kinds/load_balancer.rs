@@ -3,12 +3,12 @@
 //! capacity for least-loaded); here, the balancer's own capacity and latency.
 
 use crate::model::{BalancingAlgorithm, LoadBalancerParams};
-use crate::sim::flow::{self, Counts, Rates};
+use crate::sim::flow;
 use crate::sim::latency::GroupLoad;
 use crate::sim::plan::{NodePlan, Spread, Station};
 use crate::sim::state::NodeState;
 
-use super::{Output, TickCtx, drop_dead_share, serve};
+use super::{TickCtx, admit, serve};
 
 /// A balancer's compiled parameters.
 #[derive(Clone, Debug)]
@@ -60,43 +60,36 @@ pub(crate) fn target_weight(
     }
 }
 
-pub(crate) fn step(
-    plan: &BalancerPlan,
-    node: &NodePlan,
-    st: &mut NodeState,
-    arrivals: Counts,
-    rates: Rates,
-    ctx: &TickCtx,
-    out: &mut Output,
-) {
-    let (mut alive, mut live_rates) = drop_dead_share(node, st, arrivals, rates, ctx.now_s);
+pub(crate) fn step(plan: &BalancerPlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
+    let mut alive = admit(node, st, ctx.now_s);
     // A class with no target in rotation has nowhere to go.
     for k in 0..5 {
         let (a, b) = node.routes[k];
-        let in_rotation = ctx.routes[a as usize..b as usize]
+        if alive[k] == 0 && st.tick.rate_in_per_s[k] == 0.0 {
+            continue;
+        }
+        if !ctx.route_weight[a as usize..b as usize]
             .iter()
-            .any(|r| ctx.routable[r.target as usize] > 0);
-        if !in_rotation && alive[k] > 0 {
+            .any(|w| *w > 0.0)
+        {
             st.tick.dropped[k] += alive[k];
             alive[k] = 0;
-        }
-        if !in_rotation {
-            live_rates[k] = 0.0;
+            st.tick.rate_in_per_s[k] = 0.0;
         }
     }
     let capacity = f64::from(st.tick.healthy_instances) * plan.station.capacity_per_s();
-    st.tick.rate_in_per_s = live_rates;
-    let macro_backlog = group(plan, node, st).macro_backlog(flow::total(&st.backlog));
-    let (served, served_rates) = serve(
+    let macro_backlog = if flow::total(&st.backlog) == 0 {
+        0.0
+    } else {
+        group(plan, node, st).macro_backlog(flow::total(&st.backlog))
+    };
+    serve(
         st,
-        alive,
-        live_rates,
+        &alive,
         capacity,
         plan.station.timeout_s,
         macro_backlog,
         ctx.tick_s,
     );
-    st.tick.forwarded = served;
-    out.forward = served;
-    out.forward_rates = served_rates;
+    st.tick.forwarded = st.tick.served;
 }

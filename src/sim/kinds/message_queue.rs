@@ -3,12 +3,12 @@
 //! drops new messages. Producers only wait for the enqueue.
 
 use crate::model::QueueParams;
-use crate::sim::flow::{self, Counts, Rates};
+use crate::sim::flow;
 use crate::sim::latency::GroupLoad;
 use crate::sim::plan::{NodePlan, Spread, Station};
 use crate::sim::state::{KindState, NodeState};
 
-use super::{Output, TickCtx, drop_dead_share, has_route};
+use super::{TickCtx, admit, has_route};
 
 /// A queue's compiled parameters.
 #[derive(Clone, Debug)]
@@ -54,16 +54,8 @@ pub(crate) fn message_wait_s(plan: &QueuePlan, backlog: f64) -> f64 {
     }
 }
 
-pub(crate) fn step(
-    plan: &QueuePlan,
-    node: &NodePlan,
-    st: &mut NodeState,
-    arrivals: Counts,
-    rates: Rates,
-    ctx: &TickCtx,
-    out: &mut Output,
-) {
-    let (alive, live_rates) = drop_dead_share(node, st, arrivals, rates, ctx.now_s);
+pub(crate) fn step(plan: &QueuePlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
+    let alive = admit(node, st, ctx.now_s);
     let healthy = st.tick.healthy_instances;
     let KindState::MessageQueue {
         accept_carry,
@@ -74,11 +66,9 @@ pub(crate) fn step(
     };
     // Accept up to the brokers' capacity; the rest is refused at once.
     let accept_rate = f64::from(healthy) * plan.broker.capacity_per_s();
-    let accept_exact = accept_rate * ctx.tick_s + *accept_carry;
-    let accept = accept_exact.floor().max(0.0);
-    *accept_carry = accept_exact - accept;
+    let accept = flow::whole(accept_rate * ctx.tick_s, accept_carry);
     let offered = flow::total(&alive);
-    let accepted_total = offered.min(accept as u64);
+    let accepted_total = offered.min(accept);
     let accepted = flow::split_proportional(accepted_total, &alive);
     // Consumers drain while a broker is up.
     let drain_rate = if healthy > 0 {
@@ -86,20 +76,15 @@ pub(crate) fn step(
     } else {
         0.0
     };
-    let drain_exact = drain_rate * ctx.tick_s + *drain_carry;
-    let drain = drain_exact.floor().max(0.0);
-    *drain_carry = if drain_rate > 0.0 {
-        drain_exact - drain
-    } else {
-        0.0
-    };
+    let drain = flow::whole(drain_rate * ctx.tick_s, drain_carry);
+    let backlog_before = flow::total(&st.backlog);
     let mut queued = st.backlog;
     for k in 0..5 {
         queued[k] += accepted[k];
         st.tick.dropped[k] += alive[k] - accepted[k];
     }
     let queued_total = flow::total(&queued);
-    let served_total = queued_total.min(drain as u64);
+    let served_total = queued_total.min(drain);
     let served = flow::split_proportional(served_total, &queued);
     let mut left = queued;
     for k in 0..5 {
@@ -114,7 +99,6 @@ pub(crate) fn step(
         st.tick.dropped[k] += overflow[k];
         st.tick.served[k] += served[k];
     }
-    let backlog_before = flow::total(&st.backlog) as f64;
     st.backlog = left;
     st.tick.backlog = left_total - overflow_total;
     st.tick.capacity_per_s = drain_rate;
@@ -125,8 +109,8 @@ pub(crate) fn step(
     } else {
         0.0
     };
-    let accepted_rate: f64 = live_rates.iter().sum::<f64>().min(accept_rate);
-    st.tick.rate_in_per_s = live_rates;
+    let rate_sum: f64 = st.tick.rate_in_per_s.iter().sum();
+    let accepted_rate = rate_sum.min(accept_rate);
     st.tick.offered_utilization = if drain_rate > 0.0 {
         accepted_rate / drain_rate
     } else if accepted_rate > 0.0 {
@@ -143,24 +127,17 @@ pub(crate) fn step(
         rate_per_s: accepted_rate,
         arrival_scv: node.arrival_scv,
     };
-    let macro_backlog = consumers.macro_backlog(backlog_before as u64);
+    let macro_backlog = consumers.macro_backlog(backlog_before);
     let consumed_rate = (accepted_rate + macro_backlog / ctx.tick_s).min(drain_rate);
-    let rate_sum: f64 = live_rates.iter().sum();
-    let forward_rates = if rate_sum > 0.0 {
-        live_rates.map(|r| r * consumed_rate / rate_sum)
-    } else {
-        [0.0; 5]
-    };
-    let mut forward = [0u64; 5];
-    let mut rates_on = [0.0; 5];
     for k in 0..5 {
         // Without a link for the class, the consumers do the work themselves.
         if has_route(node, k) {
-            forward[k] = served[k];
-            rates_on[k] = forward_rates[k];
+            st.tick.forwarded[k] = served[k];
+            st.fwd_rates[k] = if rate_sum > 0.0 {
+                st.tick.rate_in_per_s[k] * consumed_rate / rate_sum
+            } else {
+                0.0
+            };
         }
     }
-    st.tick.forwarded = forward;
-    out.forward = forward;
-    out.forward_rates = rates_on;
 }

@@ -10,8 +10,8 @@ pub mod load_balancer;
 pub mod message_queue;
 pub mod server;
 
-use super::flow::{self, Counts, Rates};
-use super::plan::{NodePlan, RouteEntry};
+use super::flow::{self, Counts};
+use super::plan::NodePlan;
 use super::state::NodeState;
 
 /// What every kind's step may read about the tick.
@@ -20,19 +20,8 @@ pub(crate) struct TickCtx<'a> {
     pub tick_s: f64,
     /// Profile × load multiplier at this tick.
     pub load: f64,
-    /// Per node: instances the balancers in front still route to.
-    pub routable: &'a [u32],
-    pub routes: &'a [RouteEntry],
-}
-
-/// What a node passes on this tick.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Output {
-    pub forward: Counts,
-    pub forward_rates: Rates,
-    /// Servers: session-store lookups.
-    pub session: u64,
-    pub session_rate: f64,
+    /// Per route entry: this tick's weight (zero for a target with no instance in rotation).
+    pub route_weight: &'a [f64],
 }
 
 /// Whether any link of the node carries the class.
@@ -45,120 +34,112 @@ pub(crate) fn has_route(node: &NodePlan, class: usize) -> bool {
 /// instances routed to).
 pub(crate) fn health(node: &NodePlan, st: &NodeState, now_s: f64) -> (u32, u32, u32) {
     let down = st.down_since.len() as u32;
+    if down == 0 {
+        return (node.instances, 0, node.instances);
+    }
     let noticed = st.noticed_down(now_s, node.detection_delay_s);
     let healthy = node.instances.saturating_sub(down);
     let routable = node.instances.saturating_sub(noticed);
     (healthy, down - noticed.min(down), routable)
 }
 
-/// Drop the share of arrivals that lands on instances which are down but still routed to.
-/// Returns the arrivals and rates that reach live instances.
-pub(crate) fn drop_dead_share(
-    node: &NodePlan,
-    st: &mut NodeState,
-    arrivals: Counts,
-    rates: Rates,
-    now_s: f64,
-) -> (Counts, Rates) {
+/// The arrivals that reach live instances: all of them, less the share that lands on
+/// instances which are down but still routed to (dropped here). Scales the expected rates the
+/// same way.
+pub(crate) fn admit(node: &NodePlan, st: &mut NodeState, now_s: f64) -> Counts {
     let (healthy, routed_dead, routable) = health(node, st, now_s);
     st.tick.healthy_instances = healthy;
     st.tick.routed_dead_instances = routed_dead;
+    let arrivals = st.tick.arrived;
     if routed_dead == 0 && routable > 0 {
-        return (arrivals, rates);
+        return arrivals;
     }
     let dead_share = if routable == 0 {
         1.0
     } else {
         f64::from(routed_dead) / f64::from(routable)
     };
-    let total = flow::total(&arrivals);
-    let doomed_total = flow::share(total, dead_share, &mut st.doom_carry);
+    let doomed_total = flow::share(flow::total(&arrivals), dead_share, &mut st.doom_carry);
     let doomed = flow::split_proportional(doomed_total, &arrivals);
     let mut alive = arrivals;
     for k in 0..5 {
         alive[k] -= doomed[k];
         st.tick.dropped[k] += doomed[k];
+        st.tick.rate_in_per_s[k] *= 1.0 - dead_share;
     }
-    let live_rates = rates.map(|r| r * (1.0 - dead_share));
-    (alive, live_rates)
+    alive
 }
 
-/// The station step: serve up to capacity from backlog and arrivals (shares by class), keep
-/// the rest waiting up to what can be served within the timeout, drop the overflow.
-/// Records served, dropped, backlog, utilization and rates in the node's tick, and returns the
-/// served counts and the expected served rates.
+/// The station step: serve up to capacity from the backlog and `alive` arrivals (shares by
+/// class), keep the rest waiting up to what can be served within the timeout, drop the
+/// overflow. Writes served, dropped, backlog, utilization into the node's tick and the
+/// expected served rates into `fwd_rates`, from the expected arrival rates in
+/// `tick.rate_in_per_s`.
 pub(crate) fn serve(
     st: &mut NodeState,
-    arrivals: Counts,
-    rates: Rates,
+    alive: &Counts,
     capacity_per_s: f64,
     timeout_s: f64,
     macro_backlog: f64,
     tick_s: f64,
-) -> (Counts, Rates) {
-    let backlog_before = st.backlog;
-    let mut available = arrivals;
-    for k in 0..5 {
-        available[k] += backlog_before[k];
-    }
-    let total = flow::total(&available);
-    let capacity_exact = capacity_per_s * tick_s + st.capacity_carry;
-    let capacity = capacity_exact.floor().max(0.0);
-    st.capacity_carry = if capacity_per_s > 0.0 {
-        capacity_exact - capacity
-    } else {
-        0.0
-    };
-    let capacity = capacity as u64;
+) {
+    let capacity = flow::whole(capacity_per_s * tick_s, &mut st.capacity_carry);
+    let backlog_total = flow::total(&st.backlog);
+    let arrived_total = flow::total(alive);
+    let total = arrived_total + backlog_total;
     let served_total = total.min(capacity);
-    let served = flow::split_proportional(served_total, &available);
-    let mut left = available;
-    for k in 0..5 {
-        left[k] -= served[k];
+    if served_total == total {
+        // Everything fits: the common case, without any splitting.
+        for k in 0..5 {
+            st.tick.served[k] += alive[k] + st.backlog[k];
+        }
+        st.backlog = [0; 5];
+        st.tick.backlog = 0;
+    } else {
+        let mut available = st.backlog;
+        for k in 0..5 {
+            available[k] += alive[k];
+        }
+        let served = flow::split_proportional(served_total, &available);
+        let mut left = available;
+        for k in 0..5 {
+            left[k] -= served[k];
+        }
+        let left_total = total - served_total;
+        let limit = (capacity_per_s * timeout_s).max(0.0) as u64;
+        let dropped_total = left_total.saturating_sub(limit);
+        let dropped = flow::split_proportional(dropped_total, &left);
+        for k in 0..5 {
+            left[k] -= dropped[k];
+            st.tick.served[k] += served[k];
+            st.tick.dropped[k] += dropped[k];
+        }
+        st.backlog = left;
+        st.tick.overflow_dropped += dropped_total;
+        st.tick.backlog = left_total - dropped_total;
     }
-    let left_total = total - served_total;
-    let limit = (capacity_per_s * timeout_s).floor().max(0.0) as u64;
-    let dropped_total = left_total.saturating_sub(limit);
-    let dropped = flow::split_proportional(dropped_total, &left);
-    for k in 0..5 {
-        left[k] -= dropped[k];
-        st.tick.served[k] += served[k];
-        st.tick.dropped[k] += dropped[k];
-    }
-    st.tick.overflow_dropped += dropped_total;
-    st.backlog = left;
-    st.tick.backlog = left_total - dropped_total;
     st.tick.capacity_per_s = capacity_per_s;
-    st.tick.utilization = if capacity_per_s > 0.0 {
-        (served_total as f64 / (capacity_per_s * tick_s)).min(1.0)
-    } else if total > 0 {
-        1.0
+    let rate_in: f64 = st.tick.rate_in_per_s.iter().sum();
+    if capacity_per_s > 0.0 {
+        st.tick.utilization = (served_total as f64 / (capacity_per_s * tick_s)).min(1.0);
+        st.tick.offered_utilization = rate_in / capacity_per_s;
     } else {
-        0.0
-    };
-    let rate_in: f64 = rates.iter().sum();
-    st.tick.rate_in_per_s = rates;
-    st.tick.offered_utilization = if capacity_per_s > 0.0 {
-        rate_in / capacity_per_s
-    } else if rate_in > 0.0 {
-        f64::INFINITY
-    } else {
-        0.0
-    };
+        st.tick.utilization = if total > 0 { 1.0 } else { 0.0 };
+        st.tick.offered_utilization = if rate_in > 0.0 { f64::INFINITY } else { 0.0 };
+    }
     // Expected served rate: arrivals plus the draining of a macroscopic backlog, up to capacity.
     let served_rate = (rate_in + macro_backlog / tick_s)
         .min(capacity_per_s)
         .max(0.0);
-    let served_rates = if rate_in > 0.0 {
+    if rate_in > 0.0 {
         let factor = served_rate / rate_in;
-        rates.map(|r| r * factor)
-    } else {
-        let held: u64 = backlog_before.iter().sum();
-        if held == 0 {
-            [0.0; 5]
-        } else {
-            backlog_before.map(|b| served_rate * b as f64 / held as f64)
+        for k in 0..5 {
+            st.fwd_rates[k] = st.tick.rate_in_per_s[k] * factor;
         }
-    };
-    (served, served_rates)
+    } else if backlog_total > 0 {
+        // Only an old backlog drains: pass its mix on.
+        for k in 0..5 {
+            st.fwd_rates[k] = served_rate * st.tick.served[k] as f64 / served_total.max(1) as f64;
+        }
+    }
 }

@@ -3,12 +3,12 @@
 //! sessions up in a shared store (their `Session` links).
 
 use crate::model::{ServerParams, SessionState};
-use crate::sim::flow::{self, Counts, Rates};
+use crate::sim::flow;
 use crate::sim::latency::GroupLoad;
 use crate::sim::plan::{NodePlan, Spread, Station, effective_cores};
 use crate::sim::state::{KindState, NodeState};
 
-use super::{Output, TickCtx, drop_dead_share, serve};
+use super::{TickCtx, admit, serve};
 
 /// A server tier's compiled parameters.
 #[derive(Clone, Debug)]
@@ -86,66 +86,59 @@ pub(crate) fn on_failure(
     }
 }
 
-pub(crate) fn step(
-    plan: &ServerPlan,
-    node: &NodePlan,
-    st: &mut NodeState,
-    arrivals: Counts,
-    rates: Rates,
-    ctx: &TickCtx,
-    out: &mut Output,
-) {
-    let (alive, live_rates) = drop_dead_share(node, st, arrivals, rates, ctx.now_s);
+pub(crate) fn step(plan: &ServerPlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
+    let alive = admit(node, st, ctx.now_s);
     let healthy = st.tick.healthy_instances;
     let mut capacity = f64::from(healthy) * plan.station.capacity_per_s();
     if node.spread == Spread::Sticky {
         capacity /= sticky_hot_factor(node.users_upstream * ctx.load, healthy);
     }
-    st.tick.rate_in_per_s = live_rates;
-    let macro_backlog = group(plan, node, st).macro_backlog(flow::total(&st.backlog));
-    let (served, served_rates) = serve(
+    let macro_backlog = if flow::total(&st.backlog) == 0 {
+        0.0
+    } else {
+        group(plan, node, st).macro_backlog(flow::total(&st.backlog))
+    };
+    serve(
         st,
-        alive,
-        live_rates,
+        &alive,
         capacity,
         plan.station.timeout_s,
         macro_backlog,
         ctx.tick_s,
     );
-    // Lost sessions: the request reaches an instance that does not hold the user's session.
-    let routable = node
-        .instances
-        .saturating_sub(st.noticed_down(ctx.now_s, node.detection_delay_s));
-    let error_share = if !plan.stateful {
-        0.0
-    } else if node.spread == Spread::Sticky {
-        match st.kind {
-            KindState::Server {
-                session_loss_until_s,
-                session_loss_share,
-            } if ctx.now_s < session_loss_until_s => session_loss_share,
-            _ => 0.0,
-        }
-    } else if routable > 1 {
-        1.0 - 1.0 / f64::from(routable)
-    } else {
-        0.0
-    };
-    let mut forward = served;
-    let mut forward_rates = served_rates;
-    if error_share > 0.0 {
-        let errors_total = flow::share(flow::total(&served), error_share, &mut st.error_carry);
-        let errors = flow::split_proportional(errors_total, &served);
-        for k in 0..5 {
-            st.tick.errors[k] += errors[k];
-            forward[k] -= errors[k];
-            forward_rates[k] *= 1.0 - error_share;
+    st.tick.forwarded = st.tick.served;
+    if plan.stateful {
+        // Lost sessions: the request reaches an instance that does not hold the user's session.
+        let routable = node
+            .instances
+            .saturating_sub(st.noticed_down(ctx.now_s, node.detection_delay_s));
+        let error_share = if node.spread == Spread::Sticky {
+            match st.kind {
+                KindState::Server {
+                    session_loss_until_s,
+                    session_loss_share,
+                } if ctx.now_s < session_loss_until_s => session_loss_share,
+                _ => 0.0,
+            }
+        } else if routable > 1 {
+            1.0 - 1.0 / f64::from(routable)
+        } else {
+            0.0
+        };
+        if error_share > 0.0 {
+            let served = st.tick.served;
+            let errors_total = flow::share(flow::total(&served), error_share, &mut st.error_carry);
+            let errors = flow::split_proportional(errors_total, &served);
+            for k in 0..5 {
+                st.tick.errors[k] += errors[k];
+                st.tick.forwarded[k] -= errors[k];
+                st.fwd_rates[k] *= 1.0 - error_share;
+            }
         }
     }
-    st.tick.forwarded = forward;
-    out.forward = forward;
-    out.forward_rates = forward_rates;
     // One session lookup per request that goes on.
-    out.session = flow::total(&forward);
-    out.session_rate = forward_rates.iter().sum();
+    if node.session_routes.0 < node.session_routes.1 {
+        st.session_out = flow::total(&st.tick.forwarded);
+        st.session_rate = st.fwd_rates.iter().sum();
+    }
 }

@@ -1,0 +1,94 @@
+//! `archsandbox bench`: simulate a generated design and report the speed.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use crate::model::{PriceTable, generate::benchmark_design};
+use crate::sim::{RunOptions, Simulation};
+
+/// Options of `bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Components in the generated design (rounded up to stacks of ten).
+    #[arg(long, default_value_t = 10_000)]
+    pub components: usize,
+    /// Ticks to simulate (1 s each).
+    #[arg(long, default_value_t = 2_000)]
+    pub ticks: u64,
+    /// Request paths sampled per tick.
+    #[arg(long, default_value_t = 32)]
+    pub samples: usize,
+}
+
+/// Resident memory of this process, in bytes (Linux; 0 elsewhere).
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|p| p.parse::<u64>().ok())
+        })
+        .map_or(0, |pages| pages * 4096)
+}
+
+pub fn run(args: &BenchArgs, prices: &PriceTable) -> ExitCode {
+    let design = benchmark_design(args.components);
+    let Some(scenario) = design.default_scenario().cloned() else {
+        return ExitCode::FAILURE;
+    };
+    let n = design.component_count();
+    let before = resident_bytes();
+    let options = RunOptions {
+        ticks: Some(args.ticks),
+        samples_per_tick: args.samples,
+        ..RunOptions::default()
+    };
+    let mut sim = match Simulation::with_options(&design, &scenario, prices, options) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    drop(design);
+    let built = resident_bytes();
+    let start = Instant::now();
+    if let Err(e) = sim.run_to_end() {
+        eprintln!("{e}");
+        return ExitCode::FAILURE;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let after = resident_bytes();
+    let summary = sim.summary();
+    let component_ticks = n as f64 * args.ticks as f64;
+    println!(
+        "design: {n} components, {} links per component on average",
+        {
+            let d = benchmark_design(args.components);
+            format!("{:.1}", d.graph.edge_count() as f64 / n as f64)
+        }
+    );
+    println!(
+        "ran {} ticks of {} s in {:.3} s (single thread), {} sampled paths per tick",
+        args.ticks,
+        sim.tick_s(),
+        elapsed,
+        args.samples
+    );
+    println!(
+        "system: {:.0} requests/s offered, success ratio {:.4}",
+        summary.system.offered_per_s, summary.system.success_ratio
+    );
+    println!(
+        "memory: {:.0} bytes per component for the simulation state ({} MiB resident after the run)",
+        built.saturating_sub(before) as f64 / n as f64,
+        after / (1024 * 1024)
+    );
+    println!(
+        "simulated seconds per wall second: {:.0}",
+        args.ticks as f64 * sim.tick_s() / elapsed
+    );
+    println!("component-ticks/s: {:.0}", component_ticks / elapsed);
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,415 @@
+//! Each component kind behaves as DESIGN.md §2 says, checked against closed forms.
+
+use archsandbox::model::{
+    ArrivalProcess, BalancingAlgorithm, CdnParams, ClientParams, Component, ComponentKind,
+    DatabaseParams, Design, HitRatio, LoadBalancerParams, Partitioning, PriceTable, Scenario,
+    ScheduledFailure, ServerParams, TrafficClass, TrafficMix, TrafficProfile,
+};
+use archsandbox::model::{CacheParams, ComponentId, Link};
+use archsandbox::sim::{RunOptions, Simulation};
+
+use crate::simulation::{run_scenario, shipped};
+
+fn client(name: &str, rate_per_s: u64, mix: TrafficMix) -> Component {
+    Component {
+        name: name.into(),
+        position: (0.0, 0.0),
+        kind: ComponentKind::Client(ClientParams {
+            users: rate_per_s,
+            rate_per_user_per_s: 1.0,
+            mix,
+            arrivals: ArrivalProcess::Poisson,
+        }),
+    }
+}
+
+fn mix(read: f64, write: f64, static_files: f64) -> TrafficMix {
+    TrafficMix {
+        read,
+        write,
+        static_files,
+        async_jobs: 0.0,
+    }
+}
+
+fn scenario(duration_s: f64, failures: Vec<ScheduledFailure>) -> Scenario {
+    Scenario {
+        name: "test".into(),
+        duration_s,
+        failures,
+        ..Scenario::default()
+    }
+}
+
+fn with_scenario(mut design: Design, s: &Scenario) -> Design {
+    design.scenarios = vec![s.clone()];
+    design.default_scenario = s.name.clone();
+    design
+}
+
+/// Run tick by tick, collecting what `probe` reads after each tick.
+fn trace<T>(design: &Design, s: &Scenario, mut probe: impl FnMut(&Simulation) -> T) -> Vec<T> {
+    let mut sim = Simulation::new(design, s, &PriceTable::builtin()).expect("valid design");
+    let mut out = Vec::new();
+    while !sim.is_finished() {
+        sim.step().expect("steps");
+        out.push(probe(&sim));
+    }
+    out
+}
+
+fn dropped(sim: &Simulation, id: ComponentId) -> u64 {
+    sim.node_tick(id).expect("node").dropped_total()
+}
+
+#[test]
+fn balancer_keeps_sending_to_a_dead_instance_until_its_health_check_notices() {
+    let mut design = Design::new("health checks");
+    let users = design.add(client("users", 1000, mix(1.0, 0.0, 0.0)));
+    let lb = design.add(Component {
+        name: "lb".into(),
+        position: (200.0, 0.0),
+        kind: ComponentKind::LoadBalancer(LoadBalancerParams {
+            health_check_interval_s: 5.0,
+            unhealthy_threshold: 2,
+            ..LoadBalancerParams::default()
+        }),
+    });
+    let servers = design.add(Component {
+        name: "servers".into(),
+        position: (400.0, 0.0),
+        kind: ComponentKind::Server(ServerParams {
+            size: "large".into(),
+            instances: 4,
+            service_time_ms: 2.0,
+            ..ServerParams::default()
+        }),
+    });
+    design.connect(users, lb, Link::new(&[TrafficClass::Read]));
+    design.connect(lb, servers, Link::new(&[TrafficClass::Read]));
+    let s = scenario(
+        200.0,
+        vec![ScheduledFailure {
+            component: "servers".into(),
+            instances: Some(1),
+            at_s: 100.0,
+            recover_at_s: None,
+        }],
+    );
+    let design = with_scenario(design, &s);
+    let drops = trace(&design, &s, |sim| dropped(sim, servers));
+    assert!(
+        drops[..100].iter().all(|d| *d == 0),
+        "no drops before the failure"
+    );
+    // For the 10 s detection delay a quarter of the traffic hits the dead instance.
+    for (t, d) in drops.iter().enumerate().take(110).skip(100) {
+        assert!((150..=350).contains(d), "tick {t}: {d} dropped");
+    }
+    assert!(
+        drops[111..].iter().all(|d| *d == 0),
+        "after detection nothing is lost"
+    );
+}
+
+#[test]
+fn stateful_servers_behind_round_robin_lose_two_sessions_in_three() {
+    let design = shipped("saved-designs/stateful-servers.ron");
+    let s = design.scenario("steady").expect("steady").clone();
+    let summary = run_scenario(&design, &s, RunOptions::default());
+    assert!(
+        (summary.system.success_ratio - 1.0 / 3.0).abs() < 0.01,
+        "{}",
+        summary.system.success_ratio
+    );
+    let kitchen = summary
+        .components
+        .iter()
+        .find(|c| c.name == "kitchen")
+        .expect("kitchen");
+    assert!(kitchen.errors > 0);
+}
+
+#[test]
+fn sticky_sessions_keep_stateful_servers_working_until_an_instance_dies() {
+    let mut design = shipped("saved-designs/stateful-servers.ron");
+    let host = design.find("host").expect("host");
+    if let Some(ComponentKind::LoadBalancer(p)) = design.component_mut(host).map(|c| &mut c.kind) {
+        p.algorithm = BalancingAlgorithm::StickySessions;
+    }
+    let s = scenario(
+        400.0,
+        vec![ScheduledFailure {
+            component: "kitchen".into(),
+            instances: Some(1),
+            at_s: 200.0,
+            recover_at_s: None,
+        }],
+    );
+    let design = with_scenario(design, &s);
+    let kitchen = design.find("kitchen").expect("kitchen");
+    let errors = trace(&design, &s, |sim| {
+        sim.node_tick(kitchen).expect("k").errors_total()
+    });
+    assert!(
+        errors[..200].iter().all(|e| *e == 0),
+        "sticky sessions keep users on their instance"
+    );
+    assert!(
+        errors[200..].iter().sum::<u64>() > 0,
+        "users of the dead instance are logged out"
+    );
+}
+
+/// A single-shard database of `copies` copies on one core each (σ = κ = 0).
+fn database(copies: u32) -> DatabaseParams {
+    DatabaseParams {
+        size: "small".into(),
+        instances: copies,
+        read_service_time_ms: 4.0,
+        write_service_time_ms: 10.0,
+        replica_apply_ms: 3.0,
+        contention: 0.0,
+        coherency: 0.0,
+        ..DatabaseParams::default()
+    }
+}
+
+fn database_utilization(params: DatabaseParams, reads_per_s: u64, writes_per_s: u64) -> f64 {
+    let mut design = Design::new("replicas");
+    let total = reads_per_s + writes_per_s;
+    let users = design.add(client(
+        "users",
+        total,
+        mix(
+            reads_per_s as f64 / total as f64,
+            writes_per_s as f64 / total as f64,
+            0.0,
+        ),
+    ));
+    let db = design.add(Component {
+        name: "db".into(),
+        position: (200.0, 0.0),
+        kind: ComponentKind::Database(params),
+    });
+    design.connect(
+        users,
+        db,
+        Link::new(&[TrafficClass::Read, TrafficClass::Write]),
+    );
+    let s = scenario(1_200.0, Vec::new());
+    let design = with_scenario(design, &s);
+    let summary = run_scenario(&design, &s, RunOptions::default());
+    summary
+        .components
+        .iter()
+        .find(|c| c.name == "db")
+        .expect("db")
+        .utilization
+}
+
+#[test]
+fn read_replicas_share_reads_but_replay_every_write() {
+    // Reads only: 300/s × 4 ms over 3 copies = 0.4 each.
+    let u = database_utilization(database(3), 300, 0);
+    assert!((u - 0.4).abs() < 0.01, "reads over 3 copies: U = {u}");
+    // Writes do not scale: 80/s × 10 ms keeps the primary at 0.8 however many replicas.
+    for copies in [1, 3] {
+        let u = database_utilization(database(copies), 0, 80);
+        assert!(
+            (u - 0.8).abs() < 0.01,
+            "writes with {copies} copies: U = {u}"
+        );
+    }
+    // Mixed: 300 reads and 50 writes on 3 copies. Work = 300×4 + 50×(10 + 2×3) ms = 2.0 s/s,
+    // levelled over 3 copies: U = 0.667 (the primary's own writes, 0.5, are below the level).
+    let u = database_utilization(database(3), 300, 50);
+    assert!((u - 2.0 / 3.0).abs() < 0.01, "mixed: U = {u}");
+}
+
+#[test]
+fn the_hot_shard_of_a_skewed_range_saturates_first() {
+    // Four shards by range, key popularity ∝ 1/rank: the first holds 12/25 = 48 % of traffic.
+    let params = DatabaseParams {
+        shards: 4,
+        partitioning: Partitioning::Range,
+        key_skew: 1.0,
+        ..database(1)
+    };
+    let u = database_utilization(params.clone(), 200, 0);
+    let hot_share = 1.0 / (1.0 + 1.0 / 2.0 + 1.0 / 3.0 + 1.0 / 4.0);
+    assert!(
+        (u - 200.0 * hot_share * 0.004).abs() < 0.01,
+        "hot shard U = {u}"
+    );
+    // Hashing spreads the same keys evenly.
+    let u = database_utilization(
+        DatabaseParams {
+            partitioning: Partitioning::Hash,
+            ..params
+        },
+        200,
+        0,
+    );
+    assert!(
+        (u - 200.0 * 0.25 * 0.004).abs() < 0.01,
+        "hashed shard U = {u}"
+    );
+}
+
+#[test]
+fn a_restarted_cache_comes_back_cold_and_warms_up() {
+    let mut design = Design::new("cold cache");
+    let users = design.add(client("users", 1000, mix(1.0, 0.0, 0.0)));
+    let cache = design.add(Component {
+        name: "cache".into(),
+        position: (200.0, 0.0),
+        kind: ComponentKind::Cache(CacheParams {
+            hit_ratio: HitRatio::Fixed(0.9),
+            warmup_s: 60.0,
+            ..CacheParams::default()
+        }),
+    });
+    let db = design.add(Component {
+        name: "db".into(),
+        position: (400.0, 0.0),
+        kind: ComponentKind::Database(DatabaseParams {
+            size: "xlarge".into(),
+            read_service_time_ms: 1.0,
+            ..DatabaseParams::default()
+        }),
+    });
+    design.connect(users, cache, Link::new(&[TrafficClass::Read]));
+    design.connect(cache, db, Link::new(&[TrafficClass::Read]));
+    let s = scenario(
+        600.0,
+        vec![ScheduledFailure {
+            component: "cache".into(),
+            instances: None,
+            at_s: 100.0,
+            recover_at_s: Some(200.0),
+        }],
+    );
+    let design = with_scenario(design, &s);
+    let db_load = trace(&design, &s, |sim| {
+        sim.node_tick(db).expect("db").arrived_total() as f64
+    });
+    let mean = |ticks: std::ops::Range<usize>| {
+        db_load[ticks.clone()].iter().sum::<f64>() / ticks.len() as f64
+    };
+    // Warm: only misses reach the database.
+    assert!(
+        (mean(50..100) - 100.0).abs() < 10.0,
+        "warm: {}",
+        mean(50..100)
+    );
+    // Down: everything bypasses to the database (a miss, not an error).
+    assert!(
+        (mean(110..200) - 1000.0).abs() < 30.0,
+        "down: {}",
+        mean(110..200)
+    );
+    // Back, but cold: most reads still miss at first, then the hit ratio climbs back.
+    assert!(mean(200..205) > 700.0, "just restarted: {}", mean(200..205));
+    assert!(
+        (mean(500..600) - 100.0).abs() < 10.0,
+        "warm again: {}",
+        mean(500..600)
+    );
+}
+
+#[test]
+fn cdn_origin_load_is_the_non_static_share_plus_the_static_misses() {
+    // Origin = N(1 − f_static) + N·f_static·(1 − h_edge) = 400 + 600 × 0.1 = 460/s.
+    let mut design = Design::new("cdn");
+    let users = design.add(client("users", 1000, mix(0.4, 0.0, 0.6)));
+    let edge = design.add(Component {
+        name: "edge".into(),
+        position: (200.0, -100.0),
+        kind: ComponentKind::Cdn(CdnParams {
+            edge_hit_ratio: 0.9,
+            ..CdnParams::default()
+        }),
+    });
+    let origin = design.add(Component {
+        name: "origin".into(),
+        position: (400.0, 0.0),
+        kind: ComponentKind::Server(ServerParams {
+            size: "xlarge".into(),
+            instances: 2,
+            service_time_ms: 2.0,
+            ..ServerParams::default()
+        }),
+    });
+    design.connect(users, edge, Link::new(&[TrafficClass::Static]));
+    design.connect(users, origin, Link::new(&[TrafficClass::Read]));
+    design.connect(edge, origin, Link::new(&[TrafficClass::Static]));
+    let s = scenario(1_200.0, Vec::new());
+    let design = with_scenario(design, &s);
+    let summary = run_scenario(&design, &s, RunOptions::default());
+    let origin = summary
+        .components
+        .iter()
+        .find(|c| c.name == "origin")
+        .expect("origin");
+    assert!(
+        (origin.offered_per_s - 460.0).abs() < 460.0 * 0.02,
+        "origin load {}",
+        origin.offered_per_s
+    );
+}
+
+#[test]
+fn server_capacity_follows_the_universal_scalability_law() {
+    // 32 cores at 1 ms per request (λ₁ = 1000/s), σ 0.03, κ 0.0001: X(32) ≈ 15,770/s.
+    let mut design = Design::new("usl");
+    let users = design.add(client("users", 1000, mix(1.0, 0.0, 0.0)));
+    let server = design.add(Component {
+        name: "big".into(),
+        position: (200.0, 0.0),
+        kind: ComponentKind::Server(ServerParams {
+            size: "4xlarge".into(),
+            service_time_ms: 1.0,
+            contention: 0.03,
+            coherency: 0.0001,
+            ..ServerParams::default()
+        }),
+    });
+    design.connect(users, server, Link::new(&[TrafficClass::Read]));
+    let s = Scenario {
+        profile: TrafficProfile::Constant,
+        ..scenario(60.0, Vec::new())
+    };
+    let design = with_scenario(design, &s);
+    let summary = run_scenario(&design, &s, RunOptions::default());
+    let big = summary
+        .components
+        .iter()
+        .find(|c| c.name == "big")
+        .expect("big");
+    assert!(
+        (big.capacity_per_s - 15_770.0).abs() < 15_770.0 * 1e-3,
+        "capacity {}",
+        big.capacity_per_s
+    );
+}
+
+#[test]
+fn stateless_servers_with_a_session_store_put_one_lookup_per_request_on_it() {
+    let design = shipped("saved-designs/viral-restaurant.ron");
+    let s = design.default_scenario().expect("scenario").clone();
+    let summary = run_scenario(&design, &s, RunOptions::default());
+    let kitchen = summary
+        .components
+        .iter()
+        .find(|c| c.name == "kitchen")
+        .expect("kitchen");
+    let sessions = summary
+        .components
+        .iter()
+        .find(|c| c.name == "sessions")
+        .expect("sessions");
+    let served_ok = kitchen.served_per_s
+        - kitchen.errors as f64 / (summary.ticks - summary.warmup_ticks) as f64;
+    assert!((sessions.offered_per_s - served_ok).abs() < 0.01 * served_ok);
+}

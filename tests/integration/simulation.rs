@@ -1,0 +1,372 @@
+//! The simulation against queueing theory (MODEL-REFERENCE.md §6), flow balance, and
+//! determinism. Tolerances fit each run's length.
+
+use archsandbox::model::{
+    ArrivalProcess, CacheParams, ClientParams, Component, ComponentKind, DatabaseParams, Design,
+    HitRatio, Link, PriceTable, QueueParams, Scenario, TrafficClass, TrafficMix, TrafficProfile,
+    read_design,
+};
+use archsandbox::sim::{RunOptions, RunSummary, Simulation};
+
+use crate::root;
+
+/// A shipped design.
+pub fn shipped(path: &str) -> Design {
+    read_design(&root().join(path), &PriceTable::builtin())
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .design
+}
+
+/// Run a design's default scenario with options and return the summary.
+pub fn run(design: &Design, options: RunOptions) -> RunSummary {
+    let scenario = design.default_scenario().expect("a scenario").clone();
+    run_scenario(design, &scenario, options)
+}
+
+pub fn run_scenario(design: &Design, scenario: &Scenario, options: RunOptions) -> RunSummary {
+    let mut sim = Simulation::with_options(design, scenario, &PriceTable::builtin(), options)
+        .expect("valid design");
+    sim.run_to_end().expect("runs");
+    sim.summary()
+}
+
+fn component<'a>(summary: &'a RunSummary, name: &str) -> &'a archsandbox::sim::ComponentReport {
+    summary
+        .components
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no component {name}"))
+}
+
+fn assert_close(what: &str, measured: f64, expected: f64, relative: f64) {
+    assert!(
+        (measured - expected).abs() <= relative * expected.abs(),
+        "{what}: measured {measured}, expected {expected} ± {:.1} %",
+        relative * 100.0
+    );
+}
+
+#[test]
+fn mm1_utilization_mean_response_and_p99_match_theory() {
+    // Poisson 80/s into one server at 100/s, one hour of 1 s ticks (3,240 measured).
+    let summary = run(
+        &shipped("saved-designs/validation/mm1.ron"),
+        RunOptions::default(),
+    );
+    let server = component(&summary, "server");
+    assert!(
+        (server.utilization - 0.80).abs() <= 0.01,
+        "U = {}",
+        server.utilization
+    );
+    assert_close("mean R (ms)", server.latency_ms.mean, 50.0, 0.05);
+    assert_close("p99 R (ms)", server.latency_ms.p99, 230.26, 0.10);
+    assert_close("p50 R (ms)", server.latency_ms.p50, 34.66, 0.10);
+    // End to end it is the same single station.
+    assert_close(
+        "end-to-end mean (ms)",
+        summary.system.latency_ms.mean,
+        50.0,
+        0.05,
+    );
+    assert_close(
+        "end-to-end p99 (ms)",
+        summary.system.latency_ms.p99,
+        230.26,
+        0.10,
+    );
+    assert_eq!(summary.system.success_ratio, 1.0);
+}
+
+#[test]
+fn tandem_network_utilizations_and_end_to_end_latency_match_jackson() {
+    let summary = run(
+        &shipped("saved-designs/validation/tandem.ron"),
+        RunOptions::default(),
+    );
+    for (name, utilization, response_ms) in [
+        ("web", 0.5, 5.0),
+        ("app", 2.0 / 3.0, 12.0),
+        ("database", 0.8, 20.0),
+    ] {
+        let c = component(&summary, name);
+        assert!(
+            (c.utilization - utilization).abs() <= 0.01,
+            "{name}: U = {}",
+            c.utilization
+        );
+        assert_close(
+            &format!("{name} mean R (ms)"),
+            c.latency_ms.mean,
+            response_ms,
+            0.05,
+        );
+    }
+    assert_close(
+        "end-to-end mean (ms)",
+        summary.system.latency_ms.mean,
+        37.0,
+        0.05,
+    );
+}
+
+#[test]
+fn hockey_stick_response_time_follows_s_over_one_minus_rho() {
+    // The M/M/1 server at λ = 50, 80, 90, 95 /s: R = 20, 50, 100, 200 ms.
+    let design = shipped("saved-designs/validation/mm1.ron");
+    for (lambda, expected_ms) in [(50.0, 20.0), (80.0, 50.0), (90.0, 100.0), (95.0, 200.0)] {
+        let summary = run(
+            &design,
+            RunOptions {
+                load_multiplier: Some(lambda / 80.0),
+                ticks: Some(7_200),
+                ..RunOptions::default()
+            },
+        );
+        let server = component(&summary, "server");
+        assert_close(
+            &format!("R at {lambda}/s"),
+            server.latency_ms.mean,
+            expected_ms,
+            0.05,
+        );
+        if lambda == 90.0 {
+            assert_close("p99 at 90/s", server.latency_ms.p99, 460.5, 0.10);
+        }
+    }
+}
+
+/// 2000 reads/s into a cache (0.5 ms) in front of a database M/M/1 at 500/s.
+fn cache_cliff_design(hit_ratio: f64) -> Design {
+    let mut design = Design::new("cache cliff");
+    let client = design.add(Component {
+        name: "readers".into(),
+        position: (0.0, 0.0),
+        kind: ComponentKind::Client(ClientParams {
+            users: 2000,
+            rate_per_user_per_s: 1.0,
+            mix: TrafficMix {
+                read: 1.0,
+                write: 0.0,
+                static_files: 0.0,
+                async_jobs: 0.0,
+            },
+            arrivals: ArrivalProcess::Poisson,
+        }),
+    });
+    let cache = design.add(Component {
+        name: "cache".into(),
+        position: (200.0, 0.0),
+        kind: ComponentKind::Cache(CacheParams {
+            hit_ratio: HitRatio::Fixed(hit_ratio),
+            latency_ms: 0.5,
+            ..CacheParams::default()
+        }),
+    });
+    let db = design.add(Component {
+        name: "database".into(),
+        position: (400.0, 0.0),
+        kind: ComponentKind::Database(DatabaseParams {
+            size: "small".into(),
+            read_service_time_ms: 2.0,
+            contention: 0.0,
+            coherency: 0.0,
+            ..DatabaseParams::default()
+        }),
+    });
+    design.connect(client, cache, Link::new(&[TrafficClass::Read]));
+    design.connect(cache, db, Link::new(&[TrafficClass::Read]));
+    design.scenarios = vec![Scenario {
+        name: "steady".into(),
+        duration_s: 1_200.0,
+        ..Scenario::default()
+    }];
+    design.default_scenario = "steady".into();
+    design
+}
+
+#[test]
+fn cache_hit_ratio_thins_database_load_until_the_cliff() {
+    for (hit_ratio, utilization) in [(0.9, 0.4), (0.8, 0.8)] {
+        let summary = run(&cache_cliff_design(hit_ratio), RunOptions::default());
+        let db = component(&summary, "database");
+        assert_close(
+            &format!("DB load at h = {hit_ratio}"),
+            db.offered_per_s,
+            2000.0 * (1.0 - hit_ratio),
+            0.02,
+        );
+        assert!(
+            (db.utilization - utilization).abs() <= 0.01,
+            "h = {hit_ratio}: U = {}",
+            db.utilization
+        );
+        assert!(!db.bottleneck);
+    }
+    // At 0.75 the misses alone (500/s) saturate the database.
+    let summary = run(&cache_cliff_design(0.75), RunOptions::default());
+    let db = component(&summary, "database");
+    assert!(db.utilization > 0.97, "U = {}", db.utilization);
+    assert!(db.bottleneck);
+    assert!(
+        db.backlog > 10.0 || db.dropped > 0,
+        "a saturated queue builds a backlog"
+    );
+}
+
+#[test]
+fn queue_backlog_grows_at_lambda_minus_mu_and_drains_in_q_over_mu_minus_lambda() {
+    // 120 msg/s into consumers of 100/s for 60 s, then 50/s: backlog 1200, drained in 24 s.
+    let mut design = Design::new("queue");
+    let producers = design.add(Component {
+        name: "producers".into(),
+        position: (0.0, 0.0),
+        kind: ComponentKind::Client(ClientParams {
+            users: 120,
+            rate_per_user_per_s: 1.0,
+            mix: TrafficMix {
+                read: 0.0,
+                write: 0.0,
+                static_files: 0.0,
+                async_jobs: 1.0,
+            },
+            arrivals: ArrivalProcess::Constant,
+        }),
+    });
+    let queue = design.add(Component {
+        name: "queue".into(),
+        position: (200.0, 0.0),
+        kind: ComponentKind::MessageQueue(QueueParams {
+            consumers: 4,
+            consumer_rate_per_s: 25.0,
+            ..QueueParams::default()
+        }),
+    });
+    design.connect(producers, queue, Link::new(&[TrafficClass::Async]));
+    let scenario = Scenario {
+        name: "burst".into(),
+        duration_s: 120.0,
+        profile: TrafficProfile::StepSurge {
+            at_s: 60.0,
+            multiplier: 50.0 / 120.0,
+            until_s: None,
+        },
+        ..Scenario::default()
+    };
+    design.scenarios = vec![scenario.clone()];
+    design.default_scenario = "burst".into();
+    let mut sim = Simulation::new(&design, &scenario, &PriceTable::builtin()).expect("valid");
+    let mut backlog = Vec::new();
+    while !sim.is_finished() {
+        sim.step().expect("steps");
+        backlog.push(sim.node_tick(queue).expect("queue").backlog);
+    }
+    // After tick 59 (the end of second 60) the backlog is 60 × (120 − 100).
+    assert_eq!(backlog[59], 1200);
+    // It drains at 100 − 50 = 50/s: empty 24 s later.
+    let drained = backlog
+        .iter()
+        .position(|b| *b == 0 && backlog[59] > 0)
+        .map(|_| ());
+    assert!(drained.is_some());
+    let first_empty = (60..backlog.len())
+        .find(|t| backlog[*t] == 0)
+        .expect("drains");
+    assert!(
+        (first_empty as i64 - 83).abs() <= 1,
+        "empty at tick {first_empty}"
+    );
+}
+
+/// Every node on every tick: previous backlog + arrived = served + dropped + backlog.
+fn assert_flow_balance(design: &Design, scenario: &Scenario, ticks: u64) {
+    let prices = PriceTable::builtin();
+    let options = RunOptions {
+        ticks: Some(ticks),
+        ..RunOptions::default()
+    };
+    let mut sim = Simulation::with_options(design, scenario, &prices, options).expect("valid");
+    let ids: Vec<_> = design.components().map(|(id, _)| id).collect();
+    let mut previous = vec![0u64; ids.len()];
+    while !sim.is_finished() {
+        sim.step().expect("steps");
+        for (n, id) in ids.iter().enumerate() {
+            let t = sim.node_tick(*id).expect("node");
+            assert_eq!(
+                previous[n] + t.arrived_total(),
+                t.served_total() + t.dropped_total() + t.backlog,
+                "{}: flow does not balance at tick {} of {}",
+                design.component(*id).map_or("?", |c| c.name.as_str()),
+                sim.tick(),
+                scenario.name
+            );
+            assert!(t.errors_total() <= t.served_total());
+            assert!(t.utilization.is_finite() && (0.0..=1.0).contains(&t.utilization));
+            previous[n] = t.backlog;
+        }
+        assert!(sim.last().success_ratio.is_finite());
+    }
+}
+
+#[test]
+fn every_node_balances_its_flow_on_every_tick_in_every_shipped_scenario() {
+    for path in crate::ron_files("saved-designs") {
+        let design = read_design(&path, &PriceTable::builtin())
+            .expect("loads")
+            .design;
+        for scenario in &design.scenarios {
+            assert_flow_balance(&design, scenario, 900);
+        }
+    }
+}
+
+#[test]
+fn same_seed_gives_the_same_run_bit_for_bit_and_another_seed_differs() {
+    let design = shipped("saved-designs/viral-restaurant.ron");
+    let options = |seed| RunOptions {
+        seed: Some(seed),
+        ticks: Some(600),
+        keep_history: true,
+        ..RunOptions::default()
+    };
+    let scenario = design.default_scenario().expect("scenario").clone();
+    let history = |seed| {
+        let mut sim =
+            Simulation::with_options(&design, &scenario, &PriceTable::builtin(), options(seed))
+                .expect("valid");
+        sim.run_to_end().expect("runs");
+        (
+            serde_json::to_string(sim.history()).expect("json"),
+            serde_json::to_string(&sim.summary()).expect("json"),
+        )
+    };
+    let first = history(7);
+    let second = history(7);
+    assert_eq!(first, second, "the same seed must give the same run");
+    let other = history(8);
+    assert_ne!(first.0, other.0, "another seed must give another run");
+}
+
+#[test]
+fn two_variants_of_a_design_see_the_same_arrivals() {
+    // Common random numbers: a client's stream is named after it, so scale-up and scale-out
+    // (which share the client "diners") are driven by identical traffic.
+    let prices = PriceTable::builtin();
+    let up = shipped("saved-designs/scale-up.ron");
+    let out = shipped("saved-designs/scale-out.ron");
+    let scenario = up.default_scenario().expect("scenario").clone();
+    let mut a = Simulation::new(&up, &scenario, &prices).expect("valid");
+    let mut b = Simulation::new(&out, &scenario, &prices).expect("valid");
+    let (da, db) = (
+        up.find("diners").expect("diners"),
+        out.find("diners").expect("diners"),
+    );
+    for _ in 0..300 {
+        a.step().expect("steps");
+        b.step().expect("steps");
+        assert_eq!(
+            a.node_tick(da).expect("a").arrived,
+            b.node_tick(db).expect("b").arrived
+        );
+    }
+}
