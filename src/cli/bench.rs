@@ -15,9 +15,9 @@ pub struct BenchArgs {
     /// Ticks to simulate (1 s each).
     #[arg(long, default_value_t = 2_000)]
     pub ticks: u64,
-    /// Request paths sampled per tick.
-    #[arg(long, default_value_t = 32)]
-    pub samples: usize,
+    /// Request paths sampled per tick (default: as for any run of this length).
+    #[arg(long)]
+    pub samples: Option<usize>,
 }
 
 /// Resident memory of this process, in bytes (Linux; 0 elsewhere).
@@ -75,6 +75,7 @@ pub fn run(args: &BenchArgs, prices: &PriceTable) -> ExitCode {
         sim.tick_s(),
         elapsed,
         args.samples
+            .unwrap_or_else(|| crate::sim::default_samples_per_tick(args.ticks))
     );
     println!(
         "system: {:.0} requests/s offered, success ratio {:.4}",

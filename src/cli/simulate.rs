@@ -30,9 +30,9 @@ pub struct SimulateArgs {
     /// Multiply the load (1 = as designed).
     #[arg(long, default_value_t = 1.0)]
     pub load: f64,
-    /// Request paths sampled per tick for end-to-end latency.
-    #[arg(long, default_value_t = 32)]
-    pub samples: usize,
+    /// Request paths sampled per tick for end-to-end latency (default: 32, fewer for long runs).
+    #[arg(long)]
+    pub samples: Option<usize>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }

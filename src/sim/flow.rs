@@ -73,14 +73,19 @@ pub fn split_weighted(total: u64, weights: &[f64], carries: &mut [f64], out: &mu
 
 /// Split `total` over classes in proportion to `weights` (counts), exactly, without carries.
 /// Used to share a node's served and dropped requests among the classes it holds.
-pub fn split_proportional(total: u64, weights: &Counts) -> Counts {
+/// `weights` has at most five entries; the result's first `weights.len()` entries line up
+/// with them.
+pub fn split_proportional(total: u64, weights: &[u64]) -> Counts {
+    let n = weights.len().min(5);
+    let weights = &weights[..n];
     let sum: u64 = weights.iter().sum();
     let mut out = [0u64; 5];
     if total == 0 || sum == 0 {
         return out;
     }
     if total >= sum {
-        return *weights;
+        out[..n].copy_from_slice(weights);
+        return out;
     }
     // Fast path: one class present.
     if let Some(only) = single_class(weights) {
@@ -91,7 +96,7 @@ pub fn split_proportional(total: u64, weights: &Counts) -> Counts {
     let mut remainders = [0u128; 5];
     if total < 1 << 32 && sum < 1 << 32 {
         // Products fit in 64 bits: the common case, without 128-bit division.
-        for k in 0..5 {
+        for k in 0..n {
             if weights[k] == 0 {
                 continue;
             }
@@ -101,7 +106,7 @@ pub fn split_proportional(total: u64, weights: &Counts) -> Counts {
             assigned += out[k];
         }
     } else {
-        for k in 0..5 {
+        for k in 0..n {
             let exact = u128::from(total) * u128::from(weights[k]);
             out[k] = (exact / u128::from(sum)) as u64;
             remainders[k] = exact % u128::from(sum);
@@ -110,7 +115,7 @@ pub fn split_proportional(total: u64, weights: &Counts) -> Counts {
     }
     while assigned < total {
         let mut best = 0;
-        for k in 1..5 {
+        for k in 1..n {
             if remainders[k] > remainders[best] {
                 best = k;
             }
@@ -124,7 +129,7 @@ pub fn split_proportional(total: u64, weights: &Counts) -> Counts {
 
 /// The index of the only non-zero class, if exactly one is non-zero.
 #[inline]
-pub fn single_class(counts: &Counts) -> Option<usize> {
+pub fn single_class(counts: &[u64]) -> Option<usize> {
     let mut found = None;
     for (k, &c) in counts.iter().enumerate() {
         if c > 0 {

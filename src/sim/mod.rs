@@ -17,13 +17,19 @@ pub mod stats;
 
 use crate::model::{ComponentId, Design, Issue, KindName, PriceTable, Scenario};
 
-use flow::{Counts, Rates};
 use kinds::TickCtx;
 use plan::{Forwarding, KindPlan, Plan, RouteOp};
-use state::{KindState, NodeState, NodeTick};
+use state::{Channel, KindState, NodeState, NodeTick};
 use stats::{LogHistogram, Percentiles};
 
 pub use report::{ComponentReport, RunSummary};
+
+/// Sampled request paths per tick when none is asked for: 32, or fewer for long runs, so that
+/// a run samples about two million paths (enough for a p99 to well under 1 %) without the
+/// sampling outweighing the simulation of small designs.
+pub fn default_samples_per_tick(ticks: u64) -> usize {
+    (2_000_000 / ticks.max(1)).clamp(4, 32) as usize
+}
 
 /// Why a simulation cannot start or go on.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +46,7 @@ pub enum SimError {
 }
 
 /// Options of a run beyond the scenario.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct RunOptions {
     /// Seed of every random stream (defaults to the scenario's).
     pub seed: Option<u64>,
@@ -48,22 +54,11 @@ pub struct RunOptions {
     pub ticks: Option<u64>,
     /// Multiplies the scenario's load multiplier.
     pub load_multiplier: Option<f64>,
-    /// Request paths sampled per tick for end-to-end latency.
-    pub samples_per_tick: usize,
+    /// Request paths sampled per tick for end-to-end latency; `None` picks
+    /// [`default_samples_per_tick`] for the run's length.
+    pub samples_per_tick: Option<usize>,
     /// Keep a per-tick system history (for plots).
     pub keep_history: bool,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        Self {
-            seed: None,
-            ticks: None,
-            load_multiplier: None,
-            samples_per_tick: 32,
-            keep_history: false,
-        }
-    }
 }
 
 /// The whole system in one tick.
@@ -83,23 +78,6 @@ pub struct SystemTick {
     pub latency_ms: Percentiles,
 }
 
-/// What happened to each class at a node this tick, compactly: the share of arrivals that
-/// failed here, and the share of the served ones passed on downstream.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Fate {
-    pub local: [f32; 5],
-    pub forward: [f32; 5],
-}
-
-impl Default for Fate {
-    fn default() -> Self {
-        Self {
-            local: [1.0; 5],
-            forward: [1.0; 5],
-        }
-    }
-}
-
 /// Per-node latency statistics gathered from sampled paths.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct NodeLatency {
@@ -113,16 +91,20 @@ pub(crate) struct NodeLatency {
 pub struct Simulation {
     pub(crate) plan: Plan,
     pub(crate) states: Vec<NodeState>,
-    inbox: Vec<Counts>,
-    inrate: Vec<Rates>,
-    delayed_inbox: Vec<Counts>,
-    delayed_inrate: Vec<Rates>,
+    /// Per channel (a class at a node): this tick's arrivals and what they do.
+    pub(crate) channels: Vec<Channel>,
+    /// Per channel: requests and expected rate delivered for this tick, and for the next (by
+    /// async links that close a loop).
+    inbox: Vec<u64>,
+    inrate: Vec<f64>,
+    delayed_inbox: Vec<u64>,
+    delayed_inrate: Vec<f64>,
     route_carry: Vec<f64>,
     pub(crate) routable: Vec<u32>,
     /// Per node: instance capacity, for least-loaded balancing.
     instance_capacity: Vec<f64>,
-    /// Per node and class: chance that a request arriving this tick succeeds end to end.
-    pub(crate) success: Vec<[f32; 5]>,
+    /// Per channel: chance that a request arriving this tick succeeds end to end.
+    pub(crate) success: Vec<f32>,
     /// Per route entry: this tick's weight (static splits normalised; balancers by instances
     /// in rotation).
     pub(crate) route_weight: Vec<f64>,
@@ -188,6 +170,7 @@ impl Simulation {
                 KindPlan::Client(_) => KindState::Client {
                     rng: state::stream(seed, &format!("arrivals/{}", node.name)),
                     arrival_carry: 0.0,
+                    poisson: None,
                 },
                 KindPlan::Server(_) => KindState::Server {
                     session_loss_until_s: f64::NEG_INFINITY,
@@ -236,16 +219,29 @@ impl Simulation {
         let routable = plan.nodes.iter().map(|n| n.instances).collect();
         let ticks = plan.ticks;
         let load_multiplier = plan.load_multiplier * options.load_multiplier.unwrap_or(1.0);
-        let sampler = paths::Sampler::new(seed, options.samples_per_tick);
+        let sampler = paths::Sampler::new(
+            seed,
+            options
+                .samples_per_tick
+                .unwrap_or_else(|| default_samples_per_tick(plan.ticks)),
+        );
         Ok(Self {
-            inbox: vec![[0; 5]; n],
-            inrate: vec![[0.0; 5]; n],
-            delayed_inbox: vec![[0; 5]; n],
-            delayed_inrate: vec![[0.0; 5]; n],
+            channels: plan
+                .channel_class
+                .iter()
+                .map(|&class| Channel {
+                    class,
+                    ..Channel::default()
+                })
+                .collect(),
+            inbox: vec![0; plan.channel_class.len()],
+            inrate: vec![0.0; plan.channel_class.len()],
+            delayed_inbox: vec![0; plan.channel_class.len()],
+            delayed_inrate: vec![0.0; plan.channel_class.len()],
             route_carry: vec![0.0; plan.routes.len()],
             routable,
             instance_capacity,
-            success: vec![[1.0; 5]; n],
+            success: vec![1.0; plan.channel_class.len()],
             route_weight: plan.routes.iter().map(|r| r.weight).collect(),
             routing_dirty: true,
             all_succeeded: true,
@@ -340,11 +336,22 @@ impl Simulation {
     }
 
     /// What a component did in the last tick.
-    pub fn node_tick(&self, id: ComponentId) -> Option<&NodeTick> {
+    pub fn node_tick(&self, id: ComponentId) -> Option<NodeTick> {
         self.plan
             .index_of
             .get(&id)
-            .map(|&i| &self.states[i as usize].tick)
+            .map(|&i| self.tick_of(i as usize))
+    }
+
+    /// What node `i` did in the last tick.
+    pub(crate) fn tick_of(&self, i: usize) -> NodeTick {
+        NodeTick::from_parts(self.node_channels(i), &self.states[i].tick)
+    }
+
+    /// Node `i`'s channels.
+    pub(crate) fn node_channels(&self, i: usize) -> &[Channel] {
+        let (a, b) = self.plan.nodes[i].channels;
+        &self.channels[a as usize..b as usize]
     }
 
     /// Run one tick.
@@ -398,14 +405,24 @@ impl Simulation {
     fn step_node(&mut self, i: usize, now_s: f64, load: f64, measuring: bool) {
         let node = &self.plan.nodes[i];
         let st = &mut self.states[i];
-        let healthy = st.tick.healthy_instances;
-        st.tick = NodeTick {
-            arrived: std::mem::take(&mut self.inbox[i]),
-            rate_in_per_s: std::mem::take(&mut self.inrate[i]),
-            healthy_instances: healthy,
-            ..NodeTick::default()
+        let (a, b) = (node.channels.0 as usize, node.channels.1 as usize);
+        let channels = &mut self.channels[a..b];
+        for (j, c) in channels.iter_mut().enumerate() {
+            let arrived = std::mem::take(&mut self.inbox[a + j]);
+            let rate_in = std::mem::take(&mut self.inrate[a + j]);
+            *c = Channel {
+                arrived,
+                rate_in,
+                backlog: c.backlog,
+                carry: c.carry,
+                class: c.class,
+                ..Channel::default()
+            };
+        }
+        st.tick = state::NodeScalars {
+            healthy_instances: st.tick.healthy_instances,
+            ..state::NodeScalars::default()
         };
-        st.fwd_rates = [0.0; 5];
         st.session_out = 0;
         st.session_rate = 0.0;
         let ctx = TickCtx {
@@ -415,13 +432,13 @@ impl Simulation {
             route_weight: &self.route_weight,
         };
         match &node.kind {
-            KindPlan::Client(p) => kinds::client::step(p, node, st, &ctx),
-            KindPlan::LoadBalancer(p) => kinds::load_balancer::step(p, node, st, &ctx),
-            KindPlan::Server(p) => kinds::server::step(p, node, st, &ctx),
-            KindPlan::Cache(p) => kinds::cache::step(p, node, st, &ctx),
-            KindPlan::Database(p) => kinds::database::step(p, node, st, &ctx),
-            KindPlan::MessageQueue(p) => kinds::message_queue::step(p, node, st, &ctx),
-            KindPlan::Cdn(p) => kinds::cdn::step(p, node, st, &ctx),
+            KindPlan::Client(p) => kinds::client::step(p, node, st, channels, &ctx),
+            KindPlan::LoadBalancer(p) => kinds::load_balancer::step(p, node, st, channels, &ctx),
+            KindPlan::Server(p) => kinds::server::step(p, node, st, channels, &ctx),
+            KindPlan::Cache(p) => kinds::cache::step(p, node, st, channels, &ctx),
+            KindPlan::Database(p) => kinds::database::step(p, node, st, channels, &ctx),
+            KindPlan::MessageQueue(p) => kinds::message_queue::step(p, node, st, channels, &ctx),
+            KindPlan::Cdn(p) => kinds::cdn::step(p, node, st, channels, &ctx),
         }
         self.route(i);
         self.account(i, measuring);
@@ -429,12 +446,18 @@ impl Simulation {
 
     /// Add node `i`'s tick to the run's sums.
     fn account(&mut self, i: usize, measuring: bool) {
+        let (a, b) = self.plan.nodes[i].channels;
+        let (mut arrived, mut served, mut dropped, mut errors, mut rate_in) =
+            (0u64, 0u64, 0u64, 0u64, 0.0);
+        for c in &self.channels[a as usize..b as usize] {
+            arrived += c.arrived;
+            served += c.served;
+            dropped += c.dropped;
+            errors += c.errors;
+            rate_in += c.rate_in;
+        }
         let st = &mut self.states[i];
         let t = &st.tick;
-        let arrived = flow::total(&t.arrived);
-        let served = flow::total(&t.served);
-        let dropped = flow::total(&t.dropped);
-        let errors = flow::total(&t.errors);
         self.degraded[i] = dropped + errors > 0;
         self.tick_dropped += dropped;
         self.tick_errors += errors;
@@ -455,7 +478,7 @@ impl Simulation {
                 m.offered_utilization_sum += t.offered_utilization;
             }
             m.backlog_sum += t.backlog as f64;
-            m.rate_in_sum += t.rate_in_per_s.iter().sum::<f64>();
+            m.rate_in_sum += rate_in;
             m.capacity_sum += t.capacity_per_s;
             m.max_utilization = m.max_utilization.max(t.utilization);
             if t.utilization >= report::SATURATED_UTILIZATION || t.overflow_dropped > 0 {
@@ -469,40 +492,30 @@ impl Simulation {
     fn route(&mut self, i: usize) {
         let (a, b) = self.plan.nodes[i].ops;
         let st = &self.states[i];
-        let counts = &st.tick.forwarded;
-        let rates = &st.fwd_rates;
         for op in &self.plan.ops[a as usize..b as usize] {
             match *op {
-                RouteOp::Direct {
-                    class,
-                    target,
-                    delayed,
-                } => {
-                    let k = class as usize;
-                    let t = target as usize;
-                    if delayed {
-                        self.delayed_inbox[t][k] += counts[k];
-                        self.delayed_inrate[t][k] += rates[k];
+                RouteOp::Direct { from, to, delayed } => {
+                    let c = &self.channels[from as usize];
+                    let (inbox, inrate) = if delayed {
+                        (&mut self.delayed_inbox, &mut self.delayed_inrate)
                     } else {
-                        self.inbox[t][k] += counts[k];
-                        self.inrate[t][k] += rates[k];
-                    }
+                        (&mut self.inbox, &mut self.inrate)
+                    };
+                    inbox[to as usize] += c.forwarded;
+                    inrate[to as usize] += c.fwd_rate;
                 }
-                RouteOp::Scaled { class, entry } => {
-                    let k = class as usize;
+                RouteOp::Scaled { from, entry } => {
+                    let c = &self.channels[from as usize];
                     let e = self.plan.routes[entry as usize];
                     let count =
-                        flow::scale(counts[k], e.calls, &mut self.route_carry[entry as usize]);
-                    deliver(
-                        &mut self.inbox,
-                        &mut self.inrate,
-                        &mut self.delayed_inbox,
-                        &mut self.delayed_inrate,
-                        e,
-                        k,
-                        count,
-                        rates[k] * e.calls,
-                    );
+                        flow::scale(c.forwarded, e.calls, &mut self.route_carry[entry as usize]);
+                    let (inbox, inrate) = if e.delayed {
+                        (&mut self.delayed_inbox, &mut self.delayed_inrate)
+                    } else {
+                        (&mut self.inbox, &mut self.inrate)
+                    };
+                    inbox[e.channel as usize] += count;
+                    inrate[e.channel as usize] += c.fwd_rate * e.calls;
                 }
                 RouteOp::Session { entry } => {
                     let e = self.plan.routes[entry as usize];
@@ -511,48 +524,43 @@ impl Simulation {
                         e.calls,
                         &mut self.route_carry[entry as usize],
                     );
-                    deliver(
-                        &mut self.inbox,
-                        &mut self.inrate,
-                        &mut self.delayed_inbox,
-                        &mut self.delayed_inrate,
-                        e,
-                        crate::model::TrafficClass::Session.index(),
-                        count,
-                        st.session_rate * e.calls,
-                    );
+                    let (inbox, inrate) = if e.delayed {
+                        (&mut self.delayed_inbox, &mut self.delayed_inrate)
+                    } else {
+                        (&mut self.inbox, &mut self.inrate)
+                    };
+                    inbox[e.channel as usize] += count;
+                    inrate[e.channel as usize] += st.session_rate * e.calls;
                 }
-                RouteOp::Split { class, start, end } => {
-                    let k = class as usize;
+                RouteOp::Split { from, start, end } => {
+                    let c = self.channels[from as usize];
                     let (a, b) = (start as usize, end as usize);
-                    if counts[k] == 0 && rates[k] == 0.0 {
+                    if c.forwarded == 0 && c.fwd_rate == 0.0 {
                         continue;
                     }
                     self.scratch_counts.clear();
                     self.scratch_counts.resize(b - a, 0);
                     flow::split_weighted(
-                        counts[k],
+                        c.forwarded,
                         &self.route_weight[a..b],
                         &mut self.route_carry[a..b],
                         &mut self.scratch_counts,
                     );
                     let weight_sum: f64 = self.route_weight[a..b].iter().sum();
                     for (j, e) in (a..b).enumerate() {
+                        let entry = self.plan.routes[e];
                         let rate = if weight_sum > 0.0 {
-                            rates[k] * self.route_weight[e] / weight_sum
+                            c.fwd_rate * self.route_weight[e] / weight_sum
                         } else {
                             0.0
                         };
-                        deliver(
-                            &mut self.inbox,
-                            &mut self.inrate,
-                            &mut self.delayed_inbox,
-                            &mut self.delayed_inrate,
-                            self.plan.routes[e],
-                            k,
-                            self.scratch_counts[j],
-                            rate,
-                        );
+                        let (inbox, inrate) = if entry.delayed {
+                            (&mut self.delayed_inbox, &mut self.delayed_inrate)
+                        } else {
+                            (&mut self.inbox, &mut self.inrate)
+                        };
+                        inbox[entry.channel as usize] += self.scratch_counts[j];
+                        inrate[entry.channel as usize] += rate;
                     }
                 }
             }
@@ -586,17 +594,17 @@ impl Simulation {
     /// queue, which decouples).
     #[inline(never)]
     fn propagate_success(&mut self) {
-        let session = crate::model::TrafficClass::Session.index();
         for i in (0..self.plan.nodes.len()).rev() {
             let node = &self.plan.nodes[i];
             // A node where nothing failed, whose every link leads to nodes where nothing
             // failed downstream either, succeeds for sure: skip the arithmetic.
             if !self.degraded[i] {
                 let (a, b) = node.ops;
+                let cn = &self.plan.channel_node;
                 let clean = self.plan.ops[a as usize..b as usize]
                     .iter()
                     .all(|op| match *op {
-                        RouteOp::Direct { target, .. } => !self.degraded[target as usize],
+                        RouteOp::Direct { to, .. } => !self.degraded[cn[to as usize] as usize],
                         RouteOp::Scaled { entry, .. } | RouteOp::Session { entry } => {
                             !self.degraded[self.plan.routes[entry as usize].target as usize]
                         }
@@ -605,74 +613,91 @@ impl Simulation {
                             .iter()
                             .all(|r| !self.degraded[r.target as usize]),
                     });
+                let (ca, cb) = node.channels;
                 if clean {
-                    self.success[i] = [1.0; 5];
+                    self.success[ca as usize..cb as usize].fill(1.0);
                     continue;
                 }
                 self.degraded[i] = true;
             }
-            let fate = fate_of(node, &self.states[i].tick);
-            let mut result = [1.0f32; 5];
-            for k in 0..5 {
-                if node.in_mask & (1 << k) == 0 {
-                    continue;
-                }
-                let forward = fate.forward[k];
+            let is_queue = node.kind_name == KindName::MessageQueue;
+            let is_cache = matches!(node.kind_name, KindName::Cache | KindName::Cdn);
+            let hit_ratio = self.states[i].tick.hit_ratio.unwrap_or(0.0) as f32;
+            let (ca, cb) = node.channels;
+            for ch in ca as usize..cb as usize {
+                let c = &self.channels[ch];
+                let k = c.class as usize;
+                let failed = c.dropped + c.errors;
+                let local = if c.arrived > 0 {
+                    1.0 - (failed as f32 / c.arrived as f32).min(1.0)
+                } else if failed > 0 {
+                    0.0
+                } else {
+                    1.0
+                };
+                let ok_served = c.served.saturating_sub(c.errors);
+                let forward = if is_queue {
+                    // Producers only wait for the enqueue: the queue decouples them.
+                    0.0
+                } else if is_cache {
+                    if ok_served > 0 {
+                        (c.forwarded as f32 / ok_served as f32).min(1.0)
+                    } else if k == 0 || k == 2 {
+                        1.0 - hit_ratio
+                    } else {
+                        1.0
+                    }
+                } else {
+                    1.0
+                };
                 let downstream = if forward <= 0.0 {
                     1.0
                 } else {
-                    let (a, b) = node.routes[k];
-                    match node.forwarding {
-                        Forwarding::Terminal => 1.0,
-                        Forwarding::FanOut => {
-                            let mut s = 1.0f32;
-                            for e in a..b {
-                                let entry = &self.plan.routes[e as usize];
-                                s *= repeated(self.success[entry.target as usize][k], entry.calls);
-                            }
-                            let (sa, sb) = node.session_routes;
-                            for e in sa..sb {
-                                let entry = &self.plan.routes[e as usize];
-                                s *= repeated(
-                                    self.success[entry.target as usize][session],
-                                    entry.calls,
-                                );
-                            }
-                            s
-                        }
-                        Forwarding::Split | Forwarding::Balance => {
-                            if a == b {
-                                1.0
-                            } else if b - a == 1 {
-                                let entry = &self.plan.routes[a as usize];
-                                if self.route_weight[a as usize] > 0.0 {
-                                    self.success[entry.target as usize][k]
-                                } else {
-                                    0.0
-                                }
-                            } else {
-                                let mut sum = 0.0f64;
-                                let mut weighted = 0.0f64;
-                                for e in a..b {
-                                    let w = self.route_weight[e as usize];
-                                    sum += w;
-                                    weighted += w * f64::from(
-                                        self.success[self.plan.routes[e as usize].target as usize]
-                                            [k],
-                                    );
-                                }
-                                if sum > 0.0 {
-                                    (weighted / sum) as f32
-                                } else {
-                                    0.0
-                                }
-                            }
-                        }
-                    }
+                    self.downstream_success(i, k)
                 };
-                result[k] = fate.local[k] * (1.0 - forward * (1.0 - downstream));
+                self.success[ch] = local * (1.0 - forward * (1.0 - downstream));
             }
-            self.success[i] = result;
+        }
+    }
+
+    /// Chance that what node `i` passes on for class `k` succeeds downstream: all calls of a
+    /// fan-out (and its session lookups), the weighted mean of a split.
+    fn downstream_success(&self, i: usize, k: usize) -> f32 {
+        let node = &self.plan.nodes[i];
+        let (a, b) = node.routes[k];
+        match node.forwarding {
+            Forwarding::Terminal => 1.0,
+            Forwarding::FanOut => {
+                let mut s = 1.0f32;
+                for e in a..b {
+                    let entry = &self.plan.routes[e as usize];
+                    s *= repeated(self.success[entry.channel as usize], entry.calls);
+                }
+                let (sa, sb) = node.session_routes;
+                for e in sa..sb {
+                    let entry = &self.plan.routes[e as usize];
+                    s *= repeated(self.success[entry.channel as usize], entry.calls);
+                }
+                s
+            }
+            Forwarding::Split | Forwarding::Balance => {
+                if a == b {
+                    return 1.0;
+                }
+                let mut sum = 0.0f64;
+                let mut weighted = 0.0f64;
+                for e in a..b {
+                    let w = self.route_weight[e as usize];
+                    sum += w;
+                    weighted +=
+                        w * f64::from(self.success[self.plan.routes[e as usize].channel as usize]);
+                }
+                if sum > 0.0 {
+                    (weighted / sum) as f32
+                } else {
+                    0.0
+                }
+            }
         }
     }
 
@@ -682,12 +707,13 @@ impl Simulation {
         let measuring = self.tick >= self.plan.warmup_ticks;
         let mut offered = 0u64;
         let mut succeeded = 0.0;
-        for &c in &self.plan.clients {
-            let t = &self.states[c as usize].tick;
-            for k in 0..5 {
-                offered += t.arrived[k];
+        for &client in &self.plan.clients {
+            let (a, b) = self.plan.nodes[client as usize].channels;
+            for ch in a as usize..b as usize {
+                let arrived = self.channels[ch].arrived;
+                offered += arrived;
                 if !self.all_succeeded {
-                    succeeded += t.arrived[k] as f64 * f64::from(self.success[c as usize][k]);
+                    succeeded += arrived as f64 * f64::from(self.success[ch]);
                 }
             }
         }
@@ -810,7 +836,9 @@ impl Simulation {
                     }
                 }
                 if let KindPlan::Server(p) = &node.kind {
-                    kinds::server::on_failure(p, node, st, failed, up, now_s);
+                    let (a, b) = node.channels;
+                    let rate = kinds::rate_of(&self.channels[a as usize..b as usize]);
+                    kinds::server::on_failure(p, node, st, rate, failed, up, now_s);
                 }
                 failed
             }
@@ -881,14 +909,18 @@ impl Simulation {
     fn compute_response(&self, i: usize, k: usize, shard: usize) -> queueing::ResponseTime {
         let node = &self.plan.nodes[i];
         let st = &self.states[i];
-        let backlog = flow::total(&st.backlog);
+        let channels = self.node_channels(i);
+        let backlog = kinds::backlog_of(channels);
+        let rate = kinds::rate_of(channels);
         match &node.kind {
             KindPlan::Client(_) => queueing::ResponseTime::default(),
-            KindPlan::LoadBalancer(p) => kinds::load_balancer::group(p, node, st).response(backlog),
-            KindPlan::Server(p) => kinds::server::group(p, node, st).response(backlog),
-            KindPlan::Cache(p) => kinds::cache::group(p, node, st).response(backlog),
-            KindPlan::Cdn(p) => kinds::cdn::group(p, node, st).response(backlog),
-            KindPlan::MessageQueue(p) => kinds::message_queue::group(p, node, st).response(0),
+            KindPlan::LoadBalancer(p) => {
+                kinds::load_balancer::group(p, node, st, rate).response(backlog)
+            }
+            KindPlan::Server(p) => kinds::server::group(p, node, st, rate).response(backlog),
+            KindPlan::Cache(p) => kinds::cache::group(p, node, st, rate).response(backlog),
+            KindPlan::Cdn(p) => kinds::cdn::group(p, node, st, rate).response(backlog),
+            KindPlan::MessageQueue(p) => kinds::message_queue::group(p, node, st, rate).response(0),
             KindPlan::Database(p) => {
                 let write = k == crate::model::TrafficClass::Write.index()
                     || k == crate::model::TrafficClass::Async.index();
@@ -902,7 +934,7 @@ impl Simulation {
         let node = &self.plan.nodes[i];
         match &node.kind {
             KindPlan::Database(p) => {
-                let rates = self.states[i].tick.rate_in_per_s;
+                let rates = self.tick_of(i).rate_in_per_s;
                 let total: f64 = rates.iter().sum();
                 if total <= 0.0 {
                     return self.response(i, 0, 0).mean_s() * 1000.0;
@@ -922,42 +954,6 @@ impl Simulation {
     }
 }
 
-/// What happened to each class at a node this tick: the share of arrivals that failed here,
-/// and the share of the served ones passed on downstream.
-fn fate_of(node: &plan::NodePlan, t: &NodeTick) -> Fate {
-    let is_queue = node.kind_name == KindName::MessageQueue;
-    let is_cache = matches!(node.kind_name, KindName::Cache | KindName::Cdn);
-    let mut fate = Fate::default();
-    for k in 0..5 {
-        if node.in_mask & (1 << k) == 0 {
-            continue;
-        }
-        let failed = t.dropped[k] + t.errors[k];
-        fate.local[k] = if t.arrived[k] > 0 {
-            1.0 - (failed as f32 / t.arrived[k] as f32).min(1.0)
-        } else if failed > 0 {
-            0.0
-        } else {
-            1.0
-        };
-        let ok_served = t.served[k].saturating_sub(t.errors[k]);
-        fate.forward[k] = if is_queue {
-            // Producers only wait for the enqueue: the queue decouples them.
-            0.0
-        } else if is_cache {
-            if ok_served > 0 {
-                (t.forwarded[k] as f32 / ok_served as f32).min(1.0)
-            } else {
-                let hit = t.hit_ratio.unwrap_or(0.0) as f32;
-                if k == 0 || k == 2 { 1.0 - hit } else { 1.0 }
-            }
-        } else {
-            1.0
-        };
-    }
-    fate
-}
-
 /// Chance that `calls` independent calls all succeed, each with chance `p`.
 #[inline]
 fn repeated(p: f32, calls: f64) -> f32 {
@@ -965,27 +961,5 @@ fn repeated(p: f32, calls: f64) -> f32 {
         p
     } else {
         p.powf(calls as f32)
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn deliver(
-    inbox: &mut [Counts],
-    inrate: &mut [Rates],
-    delayed_inbox: &mut [Counts],
-    delayed_inrate: &mut [Rates],
-    entry: plan::RouteEntry,
-    k: usize,
-    count: u64,
-    rate: f64,
-) {
-    let t = entry.target as usize;
-    if entry.delayed {
-        delayed_inbox[t][k] += count;
-        delayed_inrate[t][k] += rate;
-    } else {
-        inbox[t][k] += count;
-        inrate[t][k] += rate;
     }
 }

@@ -104,11 +104,13 @@ impl Simulation {
         self.sampler.starts.clear();
         let mut total = 0u64;
         for &i in &self.plan.clients {
-            let arrived = &self.states[i as usize].tick.arrived;
-            for (k, &count) in arrived.iter().enumerate() {
-                if count > 0 {
-                    total += count;
-                    self.sampler.starts.push((total, i as usize, k));
+            let (a, b) = self.plan.nodes[i as usize].channels;
+            for c in &self.channels[a as usize..b as usize] {
+                if c.arrived > 0 {
+                    total += c.arrived;
+                    self.sampler
+                        .starts
+                        .push((total, i as usize, c.class as usize));
                 }
             }
         }
@@ -153,9 +155,13 @@ impl Simulation {
         if *visits > MAX_VISITS {
             return Some(0.0);
         }
-        let tick = &self.states[i].tick;
-        let arrived = tick.arrived[k];
-        let failed = tick.dropped[k] + tick.errors[k];
+        let ch = self.plan.nodes[i].class_channel[k];
+        let Some(channel) = self.channels.get(ch as usize).copied() else {
+            // The class cannot reach this node (no channel): nothing to walk.
+            return Some(0.0);
+        };
+        let arrived = channel.arrived;
+        let failed = channel.dropped + channel.errors;
         if failed > 0 {
             let fail_share = if arrived > 0 {
                 (failed as f64 / arrived as f64).min(1.0)
@@ -193,10 +199,9 @@ impl Simulation {
         let node = &self.plan.nodes[i];
         let hit = match &node.kind {
             KindPlan::Cache(_) | KindPlan::Cdn(_) => {
-                let t = &self.states[i].tick;
-                let ok = t.served[k].saturating_sub(t.errors[k]);
+                let ok = channel.served.saturating_sub(channel.errors);
                 let goes_on = if ok > 0 {
-                    t.forwarded[k] as f64 / ok as f64
+                    channel.forwarded as f64 / ok as f64
                 } else {
                     1.0
                 };

@@ -96,6 +96,8 @@ impl Station {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct RouteEntry {
     pub target: u32,
+    /// The target's channel for the class this entry carries.
+    pub channel: u32,
     /// The link's weight (splits) — normalised per class at plan time for static splits.
     pub weight: f64,
     pub calls: f64,
@@ -106,18 +108,14 @@ pub(crate) struct RouteEntry {
 /// One step of passing a node's output on, compiled from its links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RouteOp {
-    /// Class `class` goes whole to one target (a split with one link, or a call made once).
-    Direct {
-        class: u8,
-        target: u32,
-        delayed: bool,
-    },
-    /// A server calls route entry `entry` `calls_per_request` times per request of `class`.
-    Scaled { class: u8, entry: u32 },
+    /// Channel `from` goes whole to channel `to` (a split with one link, or a call made once).
+    Direct { from: u32, to: u32, delayed: bool },
+    /// A server calls route entry `entry` `calls_per_request` times per request in `from`.
+    Scaled { from: u32, entry: u32 },
     /// A server's session lookups go down route entry `entry`.
     Session { entry: u32 },
-    /// Class `class` splits over route entries `start..end` by this tick's weights.
-    Split { class: u8, start: u32, end: u32 },
+    /// Channel `from` splits over route entries `start..end` by this tick's weights.
+    Split { from: u32, start: u32, end: u32 },
 }
 
 /// The per-kind parameters a tick needs.
@@ -141,8 +139,10 @@ pub(crate) struct NodePlan {
     pub kind: KindPlan,
     pub instances: u32,
     pub forwarding: Forwarding,
-    /// Classes that can reach this node (bit k for class k).
-    pub in_mask: u8,
+    /// The node's channels: a range of `Plan::channel_class`, one per class in `in_mask`.
+    pub channels: (u32, u32),
+    /// Per class: the node's channel for it, or `u32::MAX` if the class cannot reach it.
+    pub class_channel: [u32; TrafficClass::COUNT],
     /// Per class: the range of `Plan::routes` this class may take.
     pub routes: [(u32, u32); TrafficClass::COUNT],
     /// Servers: the session-store lookups every request makes.
@@ -180,6 +180,10 @@ pub(crate) struct Plan {
     pub clients: Vec<u32>,
     pub routes: Vec<RouteEntry>,
     pub ops: Vec<RouteOp>,
+    /// The class of each channel.
+    pub channel_class: Vec<u8>,
+    /// The node (position) each channel belongs to.
+    pub channel_node: Vec<u32>,
     /// Node position in the plan by design id.
     pub index_of: HashMap<ComponentId, u32>,
     pub events: Vec<FailureEvent>,
@@ -236,6 +240,25 @@ impl Plan {
             .map(|(i, id)| (*id, i as u32))
             .collect();
 
+        // Which classes can reach each node, and so its channels.
+        let masks: Vec<u8> = order.iter().map(|&id| in_mask_of(design, id)).collect();
+        let mut class_channels = Vec::with_capacity(order.len());
+        let mut channel_ranges = Vec::with_capacity(order.len());
+        let mut channel_class = Vec::new();
+        let mut channel_node = Vec::new();
+        for (position, &mask) in masks.iter().enumerate() {
+            let start = channel_class.len() as u32;
+            let mut slots = [u32::MAX; TrafficClass::COUNT];
+            for (k, slot) in slots.iter_mut().enumerate() {
+                if mask & (1 << k) != 0 {
+                    *slot = channel_class.len() as u32;
+                    channel_class.push(k as u8);
+                    channel_node.push(position as u32);
+                }
+            }
+            class_channels.push(slots);
+            channel_ranges.push((start, channel_class.len() as u32));
+        }
         let users_upstream = users_upstream(design);
         let mut nodes = Vec::with_capacity(order.len());
         let mut routes = Vec::new();
@@ -288,6 +311,7 @@ impl Plan {
                         let target = index_of[&target];
                         routes.push(RouteEntry {
                             target,
+                            channel: class_channels[target as usize][class.index()],
                             weight: link.weight,
                             calls: link.calls_per_request,
                             delayed: (target as usize) <= position,
@@ -363,45 +387,37 @@ impl Plan {
                 Some(r) => (Some(r.mtbf_hours * 3600.0), r.mttr_hours * 3600.0),
                 None => (None, 0.0),
             };
-            let in_mask = match &component.kind {
-                ComponentKind::Client(p) => TrafficClass::ALL
-                    .iter()
-                    .filter(|c| p.mix.share(**c) > 0.0)
-                    .fold(0u8, |m, c| m | 1 << c.index()),
-                _ => design
-                    .incoming(id)
-                    .flat_map(|(_, _, link)| link.carries.iter())
-                    .fold(0u8, |m, c| m | 1 << c.index()),
-            };
+            let in_mask = masks[position];
+            let own = class_channels[position];
             let ops_start = ops.len() as u32;
             for (k, &(a, b)) in class_routes.iter().enumerate() {
                 if a == b || in_mask & (1 << k) == 0 || forwarding == Forwarding::Terminal {
                     continue;
                 }
-                let class = k as u8;
+                let from = own[k];
                 if forwarding == Forwarding::FanOut {
                     for e in a..b {
                         let r = routes[e as usize];
                         ops.push(if r.calls == 1.0 {
                             RouteOp::Direct {
-                                class,
-                                target: r.target,
+                                from,
+                                to: r.channel,
                                 delayed: r.delayed,
                             }
                         } else {
-                            RouteOp::Scaled { class, entry: e }
+                            RouteOp::Scaled { from, entry: e }
                         });
                     }
                 } else if b - a == 1 {
                     let r = routes[a as usize];
                     ops.push(RouteOp::Direct {
-                        class,
-                        target: r.target,
+                        from,
+                        to: r.channel,
                         delayed: r.delayed,
                     });
                 } else {
                     ops.push(RouteOp::Split {
-                        class,
+                        from,
                         start: a,
                         end: b,
                     });
@@ -411,10 +427,12 @@ impl Plan {
                 ops.push(RouteOp::Session { entry: e });
             }
             let node_ops = (ops_start, ops.len() as u32);
+            let channels = channel_ranges[position];
             nodes.push(NodePlan {
                 id,
                 ops: node_ops,
-                in_mask,
+                channels,
+                class_channel: own,
                 name: component.name.clone(),
                 kind_name,
                 kind,
@@ -473,6 +491,8 @@ impl Plan {
             nodes,
             routes,
             ops,
+            channel_class,
+            channel_node,
             index_of,
             events,
             tick_s,
@@ -545,6 +565,21 @@ pub(crate) fn processing_order(design: &Design) -> Vec<ComponentId> {
             .filter(|id| !placed.contains(id)),
     );
     order
+}
+
+/// The classes that can reach a component: a client's mix, otherwise what its incoming
+/// links carry.
+fn in_mask_of(design: &Design, id: ComponentId) -> u8 {
+    match design.component(id).map(|c| &c.kind) {
+        Some(ComponentKind::Client(p)) => TrafficClass::ALL
+            .iter()
+            .filter(|c| p.mix.share(**c) > 0.0)
+            .fold(0u8, |m, c| m | 1 << c.index()),
+        _ => design
+            .incoming(id)
+            .flat_map(|(_, _, link)| link.carries.iter())
+            .fold(0u8, |m, c| m | 1 << c.index()),
+    }
 }
 
 /// For each component, the users of the clients that reach it.

@@ -29,9 +29,11 @@ pub fn erlang_c(servers: u32, offered_erlangs: f64) -> f64 {
     // B(c, a) ≤ 2·P(X = c) for X ~ Poisson(a) when c ≥ a, so when that bound is negligible
     // skip the O(c) recursion.
     let rho = offered_erlangs / c;
-    let log_pmf = -offered_erlangs + c * offered_erlangs.ln() - ln_gamma(c + 1.0);
-    if log_pmf < -40.0 && (2.0 * log_pmf.exp() / (1.0 - rho)) < 1e-15 {
-        return 0.0;
+    if servers > 64 {
+        let log_pmf = -offered_erlangs + c * offered_erlangs.ln() - ln_gamma(c + 1.0);
+        if log_pmf < -40.0 && (2.0 * log_pmf.exp() / (1.0 - rho)) < 1e-15 {
+            return 0.0;
+        }
     }
     let mut b = 1.0;
     for k in 1..=servers {

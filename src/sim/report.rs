@@ -3,7 +3,6 @@
 use serde::Serialize;
 
 use super::Simulation;
-use super::flow;
 use super::plan::KindPlan;
 use super::stats::Percentiles;
 
@@ -168,7 +167,7 @@ impl Simulation {
                         arrived: st.totals.arrived,
                         served: st.totals.served,
                         dropped: st.totals.dropped,
-                        backlog_end: flow::total(&st.backlog),
+                        backlog_end: st.tick.backlog,
                     },
                 }
             })

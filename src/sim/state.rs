@@ -60,6 +60,73 @@ impl NodeTick {
     }
 }
 
+impl NodeTick {
+    /// A view of a node's tick from its channels and scalars.
+    pub(crate) fn from_parts(channels: &[Channel], scalars: &NodeScalars) -> Self {
+        let mut tick = NodeTick {
+            backlog: scalars.backlog,
+            overflow_dropped: scalars.overflow_dropped,
+            capacity_per_s: scalars.capacity_per_s,
+            utilization: scalars.utilization,
+            offered_utilization: scalars.offered_utilization,
+            hit_ratio: scalars.hit_ratio,
+            healthy_instances: scalars.healthy_instances,
+            routed_dead_instances: scalars.routed_dead_instances,
+            ..NodeTick::default()
+        };
+        for c in channels {
+            let k = c.class as usize;
+            tick.arrived[k] = c.arrived;
+            tick.served[k] = c.served;
+            tick.dropped[k] = c.dropped;
+            tick.errors[k] = c.errors;
+            tick.forwarded[k] = c.forwarded;
+            tick.rate_in_per_s[k] = c.rate_in;
+        }
+        tick
+    }
+}
+
+/// One traffic class at one node: what arrived, what became of it, and what goes on.
+/// A node has a channel for each class that can reach it, and no others, so that a tick's
+/// work is proportional to the classes actually in play.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct Channel {
+    /// Requests that arrived this tick.
+    pub arrived: u64,
+    /// Served this tick (including ones served with an error, and a cache's bypass).
+    pub served: u64,
+    /// Dropped this tick: overflow, timeouts, dead instances, no route.
+    pub dropped: u64,
+    /// Served with an error this tick (lost sessions, misses with no store behind).
+    pub errors: u64,
+    /// Passed on downstream this tick.
+    pub forwarded: u64,
+    /// Waiting at the end of the tick.
+    pub backlog: u64,
+    /// Expected arrival rate this tick, per second.
+    pub rate_in: f64,
+    /// Expected rate passed on, per second.
+    pub fwd_rate: f64,
+    /// Carried remainder of this class's share (a client's mix, a cache's hits).
+    pub carry: f64,
+    /// The traffic class, as an index into [`crate::model::TrafficClass::ALL`].
+    pub class: u8,
+}
+
+/// What a node as a whole did in the current tick.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct NodeScalars {
+    pub backlog: u64,
+    pub overflow_dropped: u64,
+    pub capacity_per_s: f64,
+    pub utilization: f64,
+    pub offered_utilization: f64,
+    pub hit_ratio: Option<f64>,
+    pub healthy_instances: u32,
+    pub routed_dead_instances: u32,
+}
+
 /// Sums over the run, for the summary.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Totals {
@@ -94,6 +161,8 @@ pub(crate) enum KindState {
         rng: Xoshiro256PlusPlus,
         /// Carry of a constant arrival stream.
         arrival_carry: f64,
+        /// The Poisson distribution of the last tick's mean, kept while the mean holds.
+        poisson: Option<(f64, rand_distr::Poisson<f64>)>,
     },
     Server {
         /// Users pinned to a failed instance lose their session; their next requests fail
@@ -113,24 +182,19 @@ pub(crate) enum KindState {
     Stateless,
 }
 
-/// The state of one node.
+/// The state of one node (its classes live in its channels).
 #[derive(Clone, Debug)]
 pub(crate) struct NodeState {
-    pub backlog: Counts,
     pub capacity_carry: f64,
     pub doom_carry: f64,
     pub error_carry: f64,
-    /// Carried remainders of per-class shares (a client's mix, a cache's hits).
-    pub class_carry: Rates,
     /// Failure times of instances that are down, oldest first.
     pub down_since: Vec<f64>,
     /// Random failures: when the next instance fails, and when each down one is repaired.
     pub failure_rng: Option<Xoshiro256PlusPlus>,
     pub next_random_failure_s: f64,
     pub repair_at_s: Vec<f64>,
-    pub tick: NodeTick,
-    /// Expected rates passed on this tick, by class, per second.
-    pub fwd_rates: Rates,
+    pub tick: NodeScalars,
     /// Servers: session-store lookups made this tick, and their expected rate.
     pub session_out: u64,
     pub session_rate: f64,
@@ -142,17 +206,14 @@ pub(crate) struct NodeState {
 impl NodeState {
     pub fn new(kind: KindState) -> Self {
         Self {
-            backlog: [0; 5],
             capacity_carry: 0.0,
             doom_carry: 0.0,
             error_carry: 0.0,
-            class_carry: [0.0; 5],
             down_since: Vec::new(),
             failure_rng: None,
             next_random_failure_s: f64::INFINITY,
             repair_at_s: Vec::new(),
-            tick: NodeTick::default(),
-            fwd_rates: [0.0; 5],
+            tick: NodeScalars::default(),
             session_out: 0,
             session_rate: 0.0,
             kind,
@@ -163,7 +224,7 @@ impl NodeState {
 
     /// Instances down that a balancer with detection delay `delay_s` has noticed by `now_s`.
     pub fn noticed_down(&self, now_s: f64, delay_s: f64) -> u32 {
-        if !delay_s.is_finite() {
+        if !delay_s.is_finite() || self.down_since.is_empty() {
             return 0;
         }
         self.down_since
@@ -192,22 +253,4 @@ pub fn stream_seed(seed: u64, stream: &str) -> u64 {
 /// A seeded, portable random stream.
 pub fn stream(seed: u64, name: &str) -> Xoshiro256PlusPlus {
     Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, name))
-}
-
-#[cfg(test)]
-mod size_tests {
-    #[test]
-    fn print_sizes() {
-        eprintln!(
-            "NodeState {} NodeTick {} KindState {} Measured {}",
-            std::mem::size_of::<super::NodeState>(),
-            std::mem::size_of::<super::NodeTick>(),
-            std::mem::size_of::<super::KindState>(),
-            std::mem::size_of::<super::Measured>()
-        );
-        eprintln!(
-            "NodePlan {}",
-            std::mem::size_of::<crate::sim::plan::NodePlan>()
-        );
-    }
 }

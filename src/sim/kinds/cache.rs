@@ -7,9 +7,9 @@ use crate::sim::flow;
 use crate::sim::latency::GroupLoad;
 use crate::sim::plan::{NodePlan, Spread, Station};
 use crate::sim::queueing::che_lru_hit_ratio;
-use crate::sim::state::{KindState, NodeState};
+use crate::sim::state::{Channel, KindState, NodeState};
 
-use super::{TickCtx, has_route, serve};
+use super::{TickCtx, backlog_of, has_route, serve};
 
 /// A cache's compiled parameters.
 #[derive(Clone, Debug)]
@@ -46,7 +46,12 @@ pub(crate) fn plan(p: &CacheParams) -> CachePlan {
 }
 
 /// Keys are spread over instances by hash: each instance is its own queue.
-pub(crate) fn group(plan: &CachePlan, node: &NodePlan, st: &NodeState) -> GroupLoad {
+pub(crate) fn group(
+    plan: &CachePlan,
+    node: &NodePlan,
+    st: &NodeState,
+    rate_per_s: f64,
+) -> GroupLoad {
     GroupLoad {
         station: plan.station,
         spread: if node.instances > 1 {
@@ -55,7 +60,7 @@ pub(crate) fn group(plan: &CachePlan, node: &NodePlan, st: &NodeState) -> GroupL
             Spread::Pooled
         },
         healthy: st.tick.healthy_instances,
-        rate_per_s: st.tick.rate_in_per_s.iter().sum(),
+        rate_per_s,
         arrival_scv: node.arrival_scv,
     }
 }
@@ -92,39 +97,47 @@ pub(crate) fn current_hit_ratio(plan: &CachePlan, st: &NodeState, now_s: f64) ->
 }
 
 /// Classes a cache can answer: reads and static files (sessions always, if it is the store).
-fn is_cacheable(k: usize) -> bool {
-    k == TrafficClass::Read.index() || k == TrafficClass::Static.index()
+fn is_cacheable(k: u8) -> bool {
+    k == TrafficClass::Read.index() as u8 || k == TrafficClass::Static.index() as u8
 }
 
-pub(crate) fn step(plan: &CachePlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
+pub(crate) fn step(
+    plan: &CachePlan,
+    node: &NodePlan,
+    st: &mut NodeState,
+    channels: &mut [Channel],
+    ctx: &TickCtx,
+) {
     let down = st.down_since.len() as u32;
     let healthy = node.instances.saturating_sub(down);
     st.tick.healthy_instances = healthy;
-    // Keys of dead instances bypass the cache.
-    let arrivals = st.tick.arrived;
-    let rates = st.tick.rate_in_per_s;
-    let (through, bypass, bypass_share) = if down == 0 {
-        (arrivals, [0; 5], 0.0)
-    } else {
-        let share = f64::from(down.min(node.instances)) / f64::from(node.instances.max(1));
-        let total = flow::share(flow::total(&arrivals), share, &mut st.doom_carry);
-        let bypass = flow::split_proportional(total, &arrivals);
-        let mut through = arrivals;
-        for k in 0..5 {
-            through[k] -= bypass[k];
-            st.tick.rate_in_per_s[k] *= 1.0 - share;
+    // Keys of dead instances bypass the cache: passed straight on, as misses.
+    let bypass_share = f64::from(down.min(node.instances)) / f64::from(node.instances.max(1));
+    let mut bypass_rates = [0.0; 5];
+    if down > 0 {
+        let mut arrived = [0u64; 5];
+        for (slot, c) in arrived.iter_mut().zip(channels.iter()) {
+            *slot = c.arrived;
         }
-        (through, bypass, share)
-    };
+        let n = channels.len();
+        let total = flow::share(flow::total(&arrived), bypass_share, &mut st.doom_carry);
+        let bypass = flow::split_proportional(total, &arrived[..n]);
+        for (k, c) in channels.iter_mut().enumerate() {
+            c.forwarded = bypass[k];
+            bypass_rates[k] = c.rate_in * bypass_share;
+            c.rate_in -= bypass_rates[k];
+        }
+    }
     let capacity = f64::from(healthy) * plan.station.capacity_per_s();
-    let macro_backlog = if flow::total(&st.backlog) == 0 {
+    let backlog = backlog_of(channels);
+    let macro_backlog = if backlog == 0 {
         0.0
     } else {
-        group(plan, node, st).macro_backlog(flow::total(&st.backlog))
+        group(plan, node, st, super::rate_of(channels)).macro_backlog(backlog)
     };
     serve(
         st,
-        &through,
+        channels,
         capacity,
         plan.station.timeout_s,
         macro_backlog,
@@ -132,27 +145,31 @@ pub(crate) fn step(plan: &CachePlan, node: &NodePlan, st: &mut NodeState, ctx: &
     );
     let hit_ratio = current_hit_ratio(plan, st, ctx.now_s);
     st.tick.hit_ratio = Some(hit_ratio);
-    for k in 0..5 {
-        let served = st.tick.served[k];
-        let goes_on = if k == TrafficClass::Session.index() {
-            st.fwd_rates[k] = 0.0;
+    let session = TrafficClass::Session.index() as u8;
+    for (k, c) in channels.iter_mut().enumerate() {
+        // What serve() served from the cache; the bypass is already in `forwarded`.
+        let from_cache = c.served;
+        let misses = if c.class == session {
+            c.fwd_rate = 0.0;
             0
-        } else if is_cacheable(k) {
-            let hits = flow::share(served, hit_ratio, &mut st.class_carry[k]);
-            st.fwd_rates[k] *= 1.0 - hit_ratio;
-            served - hits
+        } else if is_cacheable(c.class) {
+            let hits = flow::share(from_cache, hit_ratio, &mut c.carry);
+            c.fwd_rate *= 1.0 - hit_ratio;
+            from_cache - hits
         } else {
-            served
+            from_cache
         };
-        let goes_on = goes_on + bypass[k];
-        st.fwd_rates[k] += rates[k] * bypass_share;
-        st.tick.served[k] += bypass[k];
-        if has_route(node, k) {
-            st.tick.forwarded[k] = goes_on;
+        let bypass = c.forwarded;
+        c.served += bypass;
+        c.fwd_rate += bypass_rates[k];
+        c.rate_in += bypass_rates[k];
+        if has_route(node, c.class) {
+            c.forwarded = misses + bypass;
         } else {
             // A miss with no store behind the cache cannot be answered.
-            st.tick.errors[k] += goes_on;
-            st.fwd_rates[k] = 0.0;
+            c.forwarded = 0;
+            c.errors += misses + bypass;
+            c.fwd_rate = 0.0;
         }
     }
 }

@@ -5,9 +5,9 @@ use crate::model::{CdnParams, TrafficClass};
 use crate::sim::flow;
 use crate::sim::latency::GroupLoad;
 use crate::sim::plan::{NodePlan, Spread, Station};
-use crate::sim::state::NodeState;
+use crate::sim::state::{Channel, NodeState};
 
-use super::{TickCtx, admit, has_route, serve};
+use super::{TickCtx, admit, backlog_of, has_route, serve};
 
 /// A CDN's compiled parameters.
 #[derive(Clone, Debug)]
@@ -29,48 +29,54 @@ pub(crate) fn plan(p: &CdnParams) -> CdnPlan {
     }
 }
 
-pub(crate) fn group(plan: &CdnPlan, node: &NodePlan, st: &NodeState) -> GroupLoad {
+pub(crate) fn group(plan: &CdnPlan, node: &NodePlan, st: &NodeState, rate_per_s: f64) -> GroupLoad {
     GroupLoad {
         station: plan.station,
         spread: Spread::Pooled,
         healthy: st.tick.healthy_instances,
-        rate_per_s: st.tick.rate_in_per_s.iter().sum(),
+        rate_per_s,
         arrival_scv: node.arrival_scv,
     }
 }
 
-pub(crate) fn step(plan: &CdnPlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
-    let alive = admit(node, st, ctx.now_s);
+pub(crate) fn step(
+    plan: &CdnPlan,
+    node: &NodePlan,
+    st: &mut NodeState,
+    channels: &mut [Channel],
+    ctx: &TickCtx,
+) {
+    admit(node, st, channels, ctx.now_s);
     let capacity = f64::from(st.tick.healthy_instances) * plan.station.capacity_per_s();
-    let macro_backlog = if flow::total(&st.backlog) == 0 {
+    let backlog = backlog_of(channels);
+    let macro_backlog = if backlog == 0 {
         0.0
     } else {
-        group(plan, node, st).macro_backlog(flow::total(&st.backlog))
+        group(plan, node, st, super::rate_of(channels)).macro_backlog(backlog)
     };
     serve(
         st,
-        &alive,
+        channels,
         capacity,
         plan.station.timeout_s,
         macro_backlog,
         ctx.tick_s,
     );
     st.tick.hit_ratio = Some(plan.edge_hit_ratio);
-    let static_class = TrafficClass::Static.index();
-    for k in 0..5 {
-        let served = st.tick.served[k];
-        let goes_on = if k == static_class {
-            let hits = flow::share(served, plan.edge_hit_ratio, &mut st.class_carry[k]);
-            st.fwd_rates[k] *= 1.0 - plan.edge_hit_ratio;
-            served - hits
+    let static_class = TrafficClass::Static.index() as u8;
+    for c in channels.iter_mut() {
+        let goes_on = if c.class == static_class {
+            let hits = flow::share(c.served, plan.edge_hit_ratio, &mut c.carry);
+            c.fwd_rate *= 1.0 - plan.edge_hit_ratio;
+            c.served - hits
         } else {
-            served
+            c.served
         };
-        if has_route(node, k) {
-            st.tick.forwarded[k] = goes_on;
+        if has_route(node, c.class) {
+            c.forwarded = goes_on;
         } else {
-            st.tick.errors[k] += goes_on;
-            st.fwd_rates[k] = 0.0;
+            c.errors += goes_on;
+            c.fwd_rate = 0.0;
         }
     }
 }

@@ -7,7 +7,7 @@ use rand_distr::{Distribution, Poisson};
 use crate::model::{ArrivalProcess, ClientParams};
 use crate::sim::flow::{self, Rates};
 use crate::sim::plan::NodePlan;
-use crate::sim::state::{KindState, NodeState};
+use crate::sim::state::{Channel, KindState, NodeState};
 
 use super::{TickCtx, has_route};
 
@@ -37,11 +37,22 @@ pub(crate) fn plan(p: &ClientParams) -> ClientPlan {
 
 /// Draw this tick's requests and pass them on. Requests of a class no link carries are
 /// dropped here.
-pub(crate) fn step(plan: &ClientPlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
+pub(crate) fn step(
+    plan: &ClientPlan,
+    node: &NodePlan,
+    st: &mut NodeState,
+    channels: &mut [Channel],
+    ctx: &TickCtx,
+) {
     let rate_per_s = plan.base_rate_per_s * ctx.load;
     let mean = rate_per_s * ctx.tick_s;
     let arrivals = {
-        let KindState::Client { rng, arrival_carry } = &mut st.kind else {
+        let KindState::Client {
+            rng,
+            arrival_carry,
+            poisson,
+        } = &mut st.kind
+        else {
             return;
         };
         if mean <= 0.0 || !mean.is_finite() {
@@ -49,27 +60,44 @@ pub(crate) fn step(plan: &ClientPlan, node: &NodePlan, st: &mut NodeState, ctx: 
         } else if plan.constant {
             flow::whole(mean, arrival_carry)
         } else {
-            match Poisson::new(mean) {
-                Ok(poisson) => {
-                    let draw: f64 = poisson.sample(rng);
+            // Setting up a Poisson distribution costs logarithms: reuse it while the mean holds.
+            if poisson.as_ref().is_none_or(|(m, _)| *m != mean) {
+                *poisson = Poisson::new(mean).ok().map(|p| (mean, p));
+            }
+            match poisson {
+                Some((_, p)) => {
+                    let draw: f64 = p.sample(rng);
                     draw as u64
                 }
-                Err(_) => mean.round() as u64,
+                None => mean.round() as u64,
             }
         }
     };
-    // Split by the mix, exactly, with carried remainders.
+    // Split by the mix over the classes it sends, exactly, with carried remainders.
+    let n = channels.len();
+    let mut weights = [0.0; 5];
+    let mut carries = [0.0; 5];
+    for (k, c) in channels.iter().enumerate() {
+        weights[k] = plan.mix[c.class as usize];
+        carries[k] = c.carry;
+    }
     let mut by_class = [0u64; 5];
-    flow::split_weighted(arrivals, &plan.mix, &mut st.class_carry, &mut by_class);
-    for k in 0..5 {
-        st.tick.arrived[k] = by_class[k];
-        st.tick.rate_in_per_s[k] = plan.mix[k] * rate_per_s;
-        if has_route(node, k) {
-            st.tick.served[k] = by_class[k];
-            st.tick.forwarded[k] = by_class[k];
-            st.fwd_rates[k] = st.tick.rate_in_per_s[k];
+    flow::split_weighted(
+        arrivals,
+        &weights[..n],
+        &mut carries[..n],
+        &mut by_class[..n],
+    );
+    for (k, c) in channels.iter_mut().enumerate() {
+        c.carry = carries[k];
+        c.arrived = by_class[k];
+        c.rate_in = weights[k] * rate_per_s;
+        if has_route(node, c.class) {
+            c.served = by_class[k];
+            c.forwarded = by_class[k];
+            c.fwd_rate = c.rate_in;
         } else {
-            st.tick.dropped[k] = by_class[k];
+            c.dropped = by_class[k];
         }
     }
     st.tick.healthy_instances = 1;

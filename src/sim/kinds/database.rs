@@ -6,10 +6,10 @@
 //! capacity. When the primary dies, writes fail until a replica or standby is promoted.
 
 use crate::model::{DatabaseParams, Partitioning, TrafficClass};
-use crate::sim::flow::{self, Counts};
+use crate::sim::flow;
 use crate::sim::plan::{NodePlan, Station, effective_cores};
 use crate::sim::queueing::{ResponseTime, gg_c_wait};
-use crate::sim::state::{KindState, NodeState};
+use crate::sim::state::{Channel, KindState, NodeState};
 
 use super::TickCtx;
 
@@ -75,7 +75,9 @@ pub(crate) struct ShardState {
     pub primary_down_since: Option<f64>,
     /// A standby has been promoted and now serves as a copy.
     pub standby_promoted: bool,
-    pub backlog: Counts,
+    /// Reads and writes waiting at the end of the tick.
+    pub reads_waiting: u64,
+    pub writes_waiting: u64,
     pub read_carry: f64,
     pub write_carry: f64,
     /// Utilization of the shard this tick, and its expected value.
@@ -89,11 +91,12 @@ pub(crate) struct ShardState {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct DatabaseState {
     pub shards: Vec<ShardState>,
-    /// Per class, the carried remainders of the split over shards.
-    pub split_carry: [Vec<f64>; 5],
-    /// Scratch: this tick's arrivals per shard, and one class's split.
-    per_shard: Vec<Counts>,
-    parts: Vec<u64>,
+    /// Carried remainders of the split of reads and of writes over shards.
+    read_carry: Vec<f64>,
+    write_carry: Vec<f64>,
+    /// Scratch: this tick's reads and writes per shard.
+    reads_in: Vec<u64>,
+    writes_in: Vec<u64>,
 }
 
 impl DatabaseState {
@@ -101,9 +104,10 @@ impl DatabaseState {
         let n = plan.shard_share.len();
         Self {
             shards: vec![ShardState::default(); n],
-            split_carry: std::array::from_fn(|_| vec![0.0; n]),
-            per_shard: vec![[0; 5]; n],
-            parts: vec![0; n],
+            read_carry: vec![0.0; n],
+            write_carry: vec![0.0; n],
+            reads_in: vec![0; n],
+            writes_in: vec![0; n],
         }
     }
 }
@@ -225,46 +229,57 @@ pub(crate) fn down_count(st: &NodeState) -> u32 {
         .sum()
 }
 
-pub(crate) fn step(plan: &DatabasePlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
+pub(crate) fn step(
+    plan: &DatabasePlan,
+    node: &NodePlan,
+    st: &mut NodeState,
+    channels: &mut [Channel],
+    ctx: &TickCtx,
+) {
     let dt = ctx.tick_s;
     let now = ctx.now_s;
     let down = down_count(st);
     st.tick.healthy_instances = node.instances.saturating_sub(down);
-    let arrivals = st.tick.arrived;
-    let rates = st.tick.rate_in_per_s;
+    // Shards queue reads and writes; the classes within each are told apart only at the end.
+    let (mut reads_in, mut writes_in, mut read_rate, mut write_rate) = (0u64, 0u64, 0.0, 0.0);
+    for c in channels.iter() {
+        if is_write(c.class as usize) {
+            writes_in += c.arrived;
+            write_rate += c.rate_in;
+        } else {
+            reads_in += c.arrived;
+            read_rate += c.rate_in;
+        }
+    }
     let KindState::Database(db) = &mut st.kind else {
         return;
     };
     let shards = plan.shard_share.len();
-    // Split each class over shards by key share.
-    let per_shard = &mut db.per_shard;
-    per_shard.iter_mut().for_each(|c| *c = [0; 5]);
-    for k in 0..5 {
-        if arrivals[k] == 0 {
-            continue;
-        }
-        if shards == 1 {
-            per_shard[0][k] = arrivals[k];
-            continue;
-        }
+    if shards == 1 {
+        db.reads_in[0] = reads_in;
+        db.writes_in[0] = writes_in;
+    } else {
         flow::split_weighted(
-            arrivals[k],
+            reads_in,
             &plan.shard_share,
-            &mut db.split_carry[k],
-            &mut db.parts,
+            &mut db.read_carry,
+            &mut db.reads_in,
         );
-        for j in 0..shards {
-            per_shard[j][k] = db.parts[j];
-        }
+        flow::split_weighted(
+            writes_in,
+            &plan.shard_share,
+            &mut db.write_carry,
+            &mut db.writes_in,
+        );
     }
     let budget = plan.effective_cores * dt;
     let mut capacity_per_s = 0.0;
     let mut hottest: f64 = 0.0;
     let mut hottest_offered: f64 = 0.0;
-    let mut backlog_total = 0u64;
-    let mut node_backlog = [0u64; 5];
-    let read_rate: f64 = (0..5).filter(|k| !is_write(*k)).map(|k| rates[k]).sum();
-    let write_rate: f64 = (0..5).filter(|k| is_write(*k)).map(|k| rates[k]).sum();
+    let (mut reads_served, mut writes_served, mut reads_dropped, mut writes_dropped) =
+        (0u64, 0u64, 0u64, 0u64);
+    let (mut reads_left, mut writes_left) = (0u64, 0u64);
+    let mut overflow = 0u64;
     for j in 0..shards {
         let shard = &mut db.shards[j];
         // After the failover time, a live standby takes over as primary.
@@ -279,14 +294,8 @@ pub(crate) fn step(plan: &DatabasePlan, node: &NodePlan, st: &mut NodeState, ctx
         let copies = shard.serving_copies(plan);
         let writable = shard.writable(plan, now);
         let primary_up = shard.primary_down_since.is_none() || writable;
-        let mut available = shard.backlog;
-        for k in 0..5 {
-            available[k] += db.per_shard[j][k];
-        }
-        let reads_available: Counts =
-            std::array::from_fn(|k| if is_write(k) { 0 } else { available[k] });
-        let writes_available: Counts =
-            std::array::from_fn(|k| if is_write(k) { available[k] } else { 0 });
+        let reads_waiting = shard.reads_waiting + db.reads_in[j];
+        let writes_waiting = shard.writes_waiting + db.writes_in[j];
         // Writes first on the primary; replicas replay what the primary wrote.
         let write_capacity_per_s = if writable && primary_up {
             plan.effective_cores / plan.write_s
@@ -294,24 +303,43 @@ pub(crate) fn step(plan: &DatabasePlan, node: &NodePlan, st: &mut NodeState, ctx
             0.0
         };
         let write_cap = flow::whole(write_capacity_per_s * dt, &mut shard.write_carry);
-        let writes_total = flow::total(&writes_available).min(write_cap);
-        let writes_served = flow::split_proportional(writes_total, &writes_available);
+        let writes_total = writes_waiting.min(write_cap);
         let w = writes_total as f64;
-        let primary_left = if primary_up && copies > 0 {
+        let writing = primary_up && copies > 0;
+        let primary_left = if writing {
             (budget - w * plan.write_s).max(0.0)
         } else {
             0.0
         };
-        let replicas = copies.saturating_sub(u32::from(primary_up && copies > 0));
+        let replicas = copies.saturating_sub(u32::from(writing));
         let replica_left = (budget - w * plan.apply_s).max(0.0);
         let read_budget = primary_left + f64::from(replicas) * replica_left;
         let read_cap = flow::whole(read_budget / plan.read_s, &mut shard.read_carry);
-        let reads_total = flow::total(&reads_available).min(read_cap);
-        let reads_served = flow::split_proportional(reads_total, &reads_available);
-        // Work done and the shard's utilization.
-        let writing = primary_up && copies > 0;
+        let reads_total = reads_waiting.min(read_cap);
+        // What is left waits up to the timeout's worth of capacity; the rest is dropped.
+        let read_capacity_per_s = read_budget / plan.read_s / dt;
+        let read_limit = (read_capacity_per_s * plan.timeout_s).max(0.0) as u64;
+        let write_limit = (write_capacity_per_s * plan.timeout_s).max(0.0) as u64;
+        let read_drop = (reads_waiting - reads_total).saturating_sub(read_limit);
+        let write_drop = (writes_waiting - writes_total).saturating_sub(write_limit);
+        // Shed for want of capacity (not for want of a live copy) is overflow.
+        if read_capacity_per_s > 0.0 {
+            overflow += read_drop;
+        }
+        if write_capacity_per_s > 0.0 {
+            overflow += write_drop;
+        }
+        shard.reads_waiting = reads_waiting - reads_total - read_drop;
+        shard.writes_waiting = writes_waiting - writes_total - write_drop;
+        reads_served += reads_total;
+        writes_served += writes_total;
+        reads_dropped += read_drop;
+        writes_dropped += write_drop;
+        reads_left += shard.reads_waiting;
+        writes_left += shard.writes_waiting;
+        // The busiest copy's utilization, now and at this tick's expected rates.
         shard.utilization = if copies == 0 {
-            if flow::total(&available) > 0 {
+            if reads_waiting + writes_waiting > 0 {
                 1.0
             } else {
                 0.0
@@ -325,7 +353,6 @@ pub(crate) fn step(plan: &DatabasePlan, node: &NodePlan, st: &mut NodeState, ctx
             ) / budget
         }
         .min(1.0);
-        // Expected load at this tick's intensity.
         let share = plan.shard_share[j];
         shard.read_rate_per_s = read_rate * share;
         shard.write_rate_per_s = write_rate * share;
@@ -343,40 +370,6 @@ pub(crate) fn step(plan: &DatabasePlan, node: &NodePlan, st: &mut NodeState, ctx
                 shard.read_rate_per_s * plan.read_s,
             ) / plan.effective_cores
         };
-        // What is left waits up to the timeout's worth of capacity; the rest is dropped.
-        let read_capacity_per_s = read_budget / plan.read_s / dt;
-        let mut left = available;
-        for k in 0..5 {
-            left[k] -= reads_served[k] + writes_served[k];
-        }
-        let read_left: Counts = std::array::from_fn(|k| if is_write(k) { 0 } else { left[k] });
-        let write_left: Counts = std::array::from_fn(|k| if is_write(k) { left[k] } else { 0 });
-        let read_limit = (read_capacity_per_s * plan.timeout_s).max(0.0) as u64;
-        let write_limit = (write_capacity_per_s * plan.timeout_s).max(0.0) as u64;
-        let read_drop = flow::split_proportional(
-            flow::total(&read_left).saturating_sub(read_limit),
-            &read_left,
-        );
-        let write_drop = flow::split_proportional(
-            flow::total(&write_left).saturating_sub(write_limit),
-            &write_left,
-        );
-        // Shed for want of capacity (not for want of a live copy) is overflow.
-        if read_capacity_per_s > 0.0 {
-            st.tick.overflow_dropped += flow::total(&read_drop);
-        }
-        if write_capacity_per_s > 0.0 {
-            st.tick.overflow_dropped += flow::total(&write_drop);
-        }
-        for k in 0..5 {
-            let dropped = read_drop[k] + write_drop[k];
-            left[k] -= dropped;
-            st.tick.dropped[k] += dropped;
-            st.tick.served[k] += reads_served[k] + writes_served[k];
-            node_backlog[k] += left[k];
-        }
-        shard.backlog = left;
-        backlog_total += flow::total(&left);
         // Capacity at the current mix, in requests per second.
         let mix_work = if read_rate + write_rate > 0.0 {
             (read_rate * plan.read_s
@@ -389,8 +382,45 @@ pub(crate) fn step(plan: &DatabasePlan, node: &NodePlan, st: &mut NodeState, ctx
         hottest = hottest.max(shard.utilization);
         hottest_offered = hottest_offered.max(shard.offered_utilization);
     }
-    st.backlog = node_backlog;
-    st.tick.backlog = backlog_total;
+    // Share each group's outcome among its classes, in proportion to what each had waiting.
+    for (write_group, served, dropped) in [
+        (false, reads_served, reads_dropped),
+        (true, writes_served, writes_dropped),
+    ] {
+        let mut available = [0u64; 5];
+        let mut members = [0usize; 5];
+        let mut n = 0;
+        for (j, c) in channels.iter().enumerate() {
+            if is_write(c.class as usize) == write_group {
+                available[n] = c.backlog + c.arrived;
+                members[n] = j;
+                n += 1;
+            }
+        }
+        let waiting: u64 = available[..n].iter().sum();
+        if served == waiting {
+            for &j in &members[..n] {
+                let c = &mut channels[j];
+                c.served = c.backlog + c.arrived;
+                c.backlog = 0;
+            }
+            continue;
+        }
+        let served_k = flow::split_proportional(served, &available[..n]);
+        let mut left = [0u64; 5];
+        for k in 0..n {
+            left[k] = available[k] - served_k[k];
+        }
+        let dropped_k = flow::split_proportional(dropped, &left[..n]);
+        for (k, &j) in members[..n].iter().enumerate() {
+            let c = &mut channels[j];
+            c.served = served_k[k];
+            c.dropped = dropped_k[k];
+            c.backlog = left[k] - dropped_k[k];
+        }
+    }
+    st.tick.overflow_dropped += overflow;
+    st.tick.backlog = reads_left + writes_left;
     st.tick.capacity_per_s = capacity_per_s;
     st.tick.utilization = hottest;
     st.tick.offered_utilization = hottest_offered;
@@ -431,10 +461,11 @@ pub(crate) fn response(plan: &DatabasePlan, st: &NodeState, j: usize, write: boo
     );
     let capacity = f64::from(servers) * rate_per_server;
     let lq = equivalent_rate * wait.mean_s();
-    let waiting: u64 = (0..5)
-        .filter(|k| is_write(*k) == write)
-        .map(|k| shard.backlog[k])
-        .sum();
+    let waiting = if write {
+        shard.writes_waiting
+    } else {
+        shard.reads_waiting
+    };
     ResponseTime {
         service_mean_s: 1.0 / rate_per_server,
         service_scv: plan.service_scv,

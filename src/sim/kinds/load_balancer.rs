@@ -3,12 +3,11 @@
 //! capacity for least-loaded); here, the balancer's own capacity and latency.
 
 use crate::model::{BalancingAlgorithm, LoadBalancerParams};
-use crate::sim::flow;
 use crate::sim::latency::GroupLoad;
 use crate::sim::plan::{NodePlan, Spread, Station};
-use crate::sim::state::NodeState;
+use crate::sim::state::{Channel, NodeState};
 
-use super::{TickCtx, admit, serve};
+use super::{TickCtx, admit, backlog_of, pending, serve};
 
 /// A balancer's compiled parameters.
 #[derive(Clone, Debug)]
@@ -30,7 +29,12 @@ pub(crate) fn plan(p: &LoadBalancerParams) -> BalancerPlan {
 }
 
 /// The balancer's instances are peers behind DNS or anycast: one pooled station.
-pub(crate) fn group(plan: &BalancerPlan, node: &NodePlan, st: &NodeState) -> GroupLoad {
+pub(crate) fn group(
+    plan: &BalancerPlan,
+    node: &NodePlan,
+    st: &NodeState,
+    rate_per_s: f64,
+) -> GroupLoad {
     GroupLoad {
         station: plan.station,
         spread: if node.instances > 1 {
@@ -39,7 +43,7 @@ pub(crate) fn group(plan: &BalancerPlan, node: &NodePlan, st: &NodeState) -> Gro
             Spread::Pooled
         },
         healthy: st.tick.healthy_instances,
-        rate_per_s: st.tick.rate_in_per_s.iter().sum(),
+        rate_per_s,
         arrival_scv: node.arrival_scv,
     }
 }
@@ -60,36 +64,41 @@ pub(crate) fn target_weight(
     }
 }
 
-pub(crate) fn step(plan: &BalancerPlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
-    let mut alive = admit(node, st, ctx.now_s);
+pub(crate) fn step(
+    plan: &BalancerPlan,
+    node: &NodePlan,
+    st: &mut NodeState,
+    channels: &mut [Channel],
+    ctx: &TickCtx,
+) {
+    admit(node, st, channels, ctx.now_s);
     // A class with no target in rotation has nowhere to go.
-    for k in 0..5 {
-        let (a, b) = node.routes[k];
-        if alive[k] == 0 && st.tick.rate_in_per_s[k] == 0.0 {
-            continue;
-        }
+    for c in channels.iter_mut() {
+        let (a, b) = node.routes[c.class as usize];
         if !ctx.route_weight[a as usize..b as usize]
             .iter()
             .any(|w| *w > 0.0)
         {
-            st.tick.dropped[k] += alive[k];
-            alive[k] = 0;
-            st.tick.rate_in_per_s[k] = 0.0;
+            c.dropped += pending(c);
+            c.rate_in = 0.0;
         }
     }
     let capacity = f64::from(st.tick.healthy_instances) * plan.station.capacity_per_s();
-    let macro_backlog = if flow::total(&st.backlog) == 0 {
+    let backlog = backlog_of(channels);
+    let macro_backlog = if backlog == 0 {
         0.0
     } else {
-        group(plan, node, st).macro_backlog(flow::total(&st.backlog))
+        group(plan, node, st, super::rate_of(channels)).macro_backlog(backlog)
     };
     serve(
         st,
-        &alive,
+        channels,
         capacity,
         plan.station.timeout_s,
         macro_backlog,
         ctx.tick_s,
     );
-    st.tick.forwarded = st.tick.served;
+    for c in channels.iter_mut() {
+        c.forwarded = c.served;
+    }
 }

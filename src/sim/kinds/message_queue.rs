@@ -6,9 +6,9 @@ use crate::model::QueueParams;
 use crate::sim::flow;
 use crate::sim::latency::GroupLoad;
 use crate::sim::plan::{NodePlan, Spread, Station};
-use crate::sim::state::{KindState, NodeState};
+use crate::sim::state::{Channel, KindState, NodeState};
 
-use super::{TickCtx, admit, has_route};
+use super::{TickCtx, admit, has_route, pending};
 
 /// A queue's compiled parameters.
 #[derive(Clone, Debug)]
@@ -34,12 +34,17 @@ pub(crate) fn plan(p: &QueueParams) -> QueuePlan {
 }
 
 /// The producers' view: the brokers' enqueue station.
-pub(crate) fn group(plan: &QueuePlan, node: &NodePlan, st: &NodeState) -> GroupLoad {
+pub(crate) fn group(
+    plan: &QueuePlan,
+    node: &NodePlan,
+    st: &NodeState,
+    rate_per_s: f64,
+) -> GroupLoad {
     GroupLoad {
         station: plan.broker,
         spread: Spread::Pooled,
         healthy: st.tick.healthy_instances,
-        rate_per_s: st.tick.rate_in_per_s.iter().sum(),
+        rate_per_s,
         arrival_scv: node.arrival_scv,
     }
 }
@@ -54,8 +59,14 @@ pub(crate) fn message_wait_s(plan: &QueuePlan, backlog: f64) -> f64 {
     }
 }
 
-pub(crate) fn step(plan: &QueuePlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
-    let alive = admit(node, st, ctx.now_s);
+pub(crate) fn step(
+    plan: &QueuePlan,
+    node: &NodePlan,
+    st: &mut NodeState,
+    channels: &mut [Channel],
+    ctx: &TickCtx,
+) {
+    admit(node, st, channels, ctx.now_s);
     let healthy = st.tick.healthy_instances;
     let KindState::MessageQueue {
         accept_carry,
@@ -64,12 +75,23 @@ pub(crate) fn step(plan: &QueuePlan, node: &NodePlan, st: &mut NodeState, ctx: &
     else {
         return;
     };
+    let n = channels.len();
+    let mut alive = [0u64; 5];
+    let mut queued = [0u64; 5];
+    let mut rate_sum = 0.0;
+    let mut backlog_before = 0u64;
+    for (k, c) in channels.iter().enumerate() {
+        alive[k] = pending(c);
+        queued[k] = c.backlog;
+        backlog_before += c.backlog;
+        rate_sum += c.rate_in;
+    }
     // Accept up to the brokers' capacity; the rest is refused at once.
     let accept_rate = f64::from(healthy) * plan.broker.capacity_per_s();
     let accept = flow::whole(accept_rate * ctx.tick_s, accept_carry);
     let offered = flow::total(&alive);
     let accepted_total = offered.min(accept);
-    let accepted = flow::split_proportional(accepted_total, &alive);
+    let accepted = flow::split_proportional(accepted_total, &alive[..n]);
     // Consumers drain while a broker is up.
     let drain_rate = if healthy > 0 {
         plan.consumers.capacity_per_s()
@@ -77,29 +99,20 @@ pub(crate) fn step(plan: &QueuePlan, node: &NodePlan, st: &mut NodeState, ctx: &
         0.0
     };
     let drain = flow::whole(drain_rate * ctx.tick_s, drain_carry);
-    let backlog_before = flow::total(&st.backlog);
-    let mut queued = st.backlog;
-    for k in 0..5 {
+    for k in 0..n {
         queued[k] += accepted[k];
-        st.tick.dropped[k] += alive[k] - accepted[k];
     }
     let queued_total = flow::total(&queued);
     let served_total = queued_total.min(drain);
-    let served = flow::split_proportional(served_total, &queued);
-    let mut left = queued;
-    for k in 0..5 {
-        left[k] -= served[k];
+    let served = flow::split_proportional(served_total, &queued[..n]);
+    let mut left = [0u64; 5];
+    for k in 0..n {
+        left[k] = queued[k] - served[k];
     }
     let left_total = queued_total - served_total;
     let overflow_total = left_total.saturating_sub(plan.max_depth);
     st.tick.overflow_dropped += overflow_total + (offered - accepted_total);
-    let overflow = flow::split_proportional(overflow_total, &left);
-    for k in 0..5 {
-        left[k] -= overflow[k];
-        st.tick.dropped[k] += overflow[k];
-        st.tick.served[k] += served[k];
-    }
-    st.backlog = left;
+    let overflow = flow::split_proportional(overflow_total, &left[..n]);
     st.tick.backlog = left_total - overflow_total;
     st.tick.capacity_per_s = drain_rate;
     st.tick.utilization = if drain_rate > 0.0 {
@@ -109,7 +122,6 @@ pub(crate) fn step(plan: &QueuePlan, node: &NodePlan, st: &mut NodeState, ctx: &
     } else {
         0.0
     };
-    let rate_sum: f64 = st.tick.rate_in_per_s.iter().sum();
     let accepted_rate = rate_sum.min(accept_rate);
     st.tick.offered_utilization = if drain_rate > 0.0 {
         accepted_rate / drain_rate
@@ -129,12 +141,15 @@ pub(crate) fn step(plan: &QueuePlan, node: &NodePlan, st: &mut NodeState, ctx: &
     };
     let macro_backlog = consumers.macro_backlog(backlog_before);
     let consumed_rate = (accepted_rate + macro_backlog / ctx.tick_s).min(drain_rate);
-    for k in 0..5 {
+    for (k, c) in channels.iter_mut().enumerate() {
+        c.dropped += alive[k] - accepted[k] + overflow[k];
+        c.served += served[k];
+        c.backlog = left[k] - overflow[k];
         // Without a link for the class, the consumers do the work themselves.
-        if has_route(node, k) {
-            st.tick.forwarded[k] = served[k];
-            st.fwd_rates[k] = if rate_sum > 0.0 {
-                st.tick.rate_in_per_s[k] * consumed_rate / rate_sum
+        if has_route(node, c.class) {
+            c.forwarded = served[k];
+            c.fwd_rate = if rate_sum > 0.0 {
+                c.rate_in * consumed_rate / rate_sum
             } else {
                 0.0
             };

@@ -1,6 +1,7 @@
 //! One file per component kind: how it turns a tick's arrivals into served, dropped, waiting
-//! and forwarded requests. Shared here: the tick context and the station step that load
-//! balancers, servers, caches and CDNs have in common.
+//! and forwarded requests, working on the node's channels (one per class that can reach it).
+//! Shared here: the tick context, health, and the station step that load balancers, servers,
+//! caches and CDNs have in common.
 
 pub mod cache;
 pub mod cdn;
@@ -10,9 +11,9 @@ pub mod load_balancer;
 pub mod message_queue;
 pub mod server;
 
-use super::flow::{self, Counts};
+use super::flow;
 use super::plan::NodePlan;
-use super::state::NodeState;
+use super::state::{Channel, NodeState};
 
 /// What every kind's step may read about the tick.
 pub(crate) struct TickCtx<'a> {
@@ -25,8 +26,8 @@ pub(crate) struct TickCtx<'a> {
 }
 
 /// Whether any link of the node carries the class.
-pub(crate) fn has_route(node: &NodePlan, class: usize) -> bool {
-    let (a, b) = node.routes[class];
+pub(crate) fn has_route(node: &NodePlan, class: u8) -> bool {
+    let (a, b) = node.routes[class as usize];
     a < b
 }
 
@@ -43,83 +44,99 @@ pub(crate) fn health(node: &NodePlan, st: &NodeState, now_s: f64) -> (u32, u32, 
     (healthy, down - noticed.min(down), routable)
 }
 
-/// The arrivals that reach live instances: all of them, less the share that lands on
-/// instances which are down but still routed to (dropped here). Scales the expected rates the
-/// same way.
-pub(crate) fn admit(node: &NodePlan, st: &mut NodeState, now_s: f64) -> Counts {
+/// Requests of a channel still to be served this tick: arrived, less what was already dropped
+/// (dead instances) or passed straight on (a cache's bypass).
+#[inline]
+pub(crate) fn pending(c: &Channel) -> u64 {
+    c.arrived - c.dropped - c.forwarded
+}
+
+/// Sum of `f` over channels.
+#[inline]
+pub(crate) fn sum_of(channels: &[Channel], f: impl Fn(&Channel) -> u64) -> u64 {
+    channels.iter().map(f).sum()
+}
+
+/// Drop the share of arrivals that lands on instances which are down but still routed to
+/// (into each channel's `dropped`), and scale the expected rates the same way.
+pub(crate) fn admit(node: &NodePlan, st: &mut NodeState, channels: &mut [Channel], now_s: f64) {
     let (healthy, routed_dead, routable) = health(node, st, now_s);
     st.tick.healthy_instances = healthy;
     st.tick.routed_dead_instances = routed_dead;
-    let arrivals = st.tick.arrived;
     if routed_dead == 0 && routable > 0 {
-        return arrivals;
+        return;
     }
     let dead_share = if routable == 0 {
         1.0
     } else {
         f64::from(routed_dead) / f64::from(routable)
     };
-    let doomed_total = flow::share(flow::total(&arrivals), dead_share, &mut st.doom_carry);
-    let doomed = flow::split_proportional(doomed_total, &arrivals);
-    let mut alive = arrivals;
-    for k in 0..5 {
-        alive[k] -= doomed[k];
-        st.tick.dropped[k] += doomed[k];
-        st.tick.rate_in_per_s[k] *= 1.0 - dead_share;
+    let mut arrived = [0u64; 5];
+    for (slot, c) in arrived.iter_mut().zip(channels.iter()) {
+        *slot = c.arrived;
     }
-    alive
+    let n = channels.len();
+    let doomed_total = flow::share(flow::total(&arrived), dead_share, &mut st.doom_carry);
+    let doomed = flow::split_proportional(doomed_total, &arrived[..n]);
+    for (c, d) in channels.iter_mut().zip(doomed) {
+        c.dropped += d;
+        c.rate_in *= 1.0 - dead_share;
+    }
 }
 
-/// The station step: serve up to capacity from the backlog and `alive` arrivals (shares by
-/// class), keep the rest waiting up to what can be served within the timeout, drop the
-/// overflow. Writes served, dropped, backlog, utilization into the node's tick and the
-/// expected served rates into `fwd_rates`, from the expected arrival rates in
-/// `tick.rate_in_per_s`.
+/// The station step: serve up to capacity from each channel's backlog and pending arrivals
+/// (in proportion), keep the rest waiting up to what can be served within the timeout, drop
+/// the overflow. Writes served, dropped and backlog per channel, the node's utilization and
+/// capacity, and the expected served rates (`fwd_rate`) from the expected arrival rates.
 pub(crate) fn serve(
     st: &mut NodeState,
-    alive: &Counts,
+    channels: &mut [Channel],
     capacity_per_s: f64,
     timeout_s: f64,
     macro_backlog: f64,
     tick_s: f64,
 ) {
     let capacity = flow::whole(capacity_per_s * tick_s, &mut st.capacity_carry);
-    let backlog_total = flow::total(&st.backlog);
-    let arrived_total = flow::total(alive);
-    let total = arrived_total + backlog_total;
+    let mut total = 0u64;
+    let mut backlog_total = 0u64;
+    let mut rate_in = 0.0;
+    for c in channels.iter() {
+        total += pending(c) + c.backlog;
+        backlog_total += c.backlog;
+        rate_in += c.rate_in;
+    }
     let served_total = total.min(capacity);
     if served_total == total {
         // Everything fits: the common case, without any splitting.
-        for k in 0..5 {
-            st.tick.served[k] += alive[k] + st.backlog[k];
+        for c in channels.iter_mut() {
+            c.served += pending(c) + c.backlog;
+            c.backlog = 0;
         }
-        st.backlog = [0; 5];
         st.tick.backlog = 0;
     } else {
-        let mut available = st.backlog;
-        for k in 0..5 {
-            available[k] += alive[k];
+        let n = channels.len();
+        let mut available = [0u64; 5];
+        for (slot, c) in available.iter_mut().zip(channels.iter()) {
+            *slot = pending(c) + c.backlog;
         }
-        let served = flow::split_proportional(served_total, &available);
-        let mut left = available;
-        for k in 0..5 {
-            left[k] -= served[k];
+        let served = flow::split_proportional(served_total, &available[..n]);
+        let mut left = [0u64; 5];
+        for k in 0..n {
+            left[k] = available[k] - served[k];
         }
         let left_total = total - served_total;
         let limit = (capacity_per_s * timeout_s).max(0.0) as u64;
         let dropped_total = left_total.saturating_sub(limit);
-        let dropped = flow::split_proportional(dropped_total, &left);
-        for k in 0..5 {
-            left[k] -= dropped[k];
-            st.tick.served[k] += served[k];
-            st.tick.dropped[k] += dropped[k];
+        let dropped = flow::split_proportional(dropped_total, &left[..n]);
+        for (k, c) in channels.iter_mut().enumerate() {
+            c.served += served[k];
+            c.dropped += dropped[k];
+            c.backlog = left[k] - dropped[k];
         }
-        st.backlog = left;
         st.tick.overflow_dropped += dropped_total;
         st.tick.backlog = left_total - dropped_total;
     }
     st.tick.capacity_per_s = capacity_per_s;
-    let rate_in: f64 = st.tick.rate_in_per_s.iter().sum();
     if capacity_per_s > 0.0 {
         st.tick.utilization = (served_total as f64 / (capacity_per_s * tick_s)).min(1.0);
         st.tick.offered_utilization = rate_in / capacity_per_s;
@@ -133,13 +150,25 @@ pub(crate) fn serve(
         .max(0.0);
     if rate_in > 0.0 {
         let factor = served_rate / rate_in;
-        for k in 0..5 {
-            st.fwd_rates[k] = st.tick.rate_in_per_s[k] * factor;
+        for c in channels.iter_mut() {
+            c.fwd_rate = c.rate_in * factor;
         }
     } else if backlog_total > 0 {
         // Only an old backlog drains: pass its mix on.
-        for k in 0..5 {
-            st.fwd_rates[k] = served_rate * st.tick.served[k] as f64 / served_total.max(1) as f64;
+        for c in channels.iter_mut() {
+            c.fwd_rate = served_rate * c.served as f64 / served_total.max(1) as f64;
         }
     }
+}
+
+/// Backlog of all channels.
+#[inline]
+pub(crate) fn backlog_of(channels: &[Channel]) -> u64 {
+    sum_of(channels, |c| c.backlog)
+}
+
+/// Expected arrival rate of all channels.
+#[inline]
+pub(crate) fn rate_of(channels: &[Channel]) -> f64 {
+    channels.iter().map(|c| c.rate_in).sum()
 }

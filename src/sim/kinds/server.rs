@@ -6,9 +6,9 @@ use crate::model::{ServerParams, SessionState};
 use crate::sim::flow;
 use crate::sim::latency::GroupLoad;
 use crate::sim::plan::{NodePlan, Spread, Station, effective_cores};
-use crate::sim::state::{KindState, NodeState};
+use crate::sim::state::{Channel, KindState, NodeState};
 
-use super::{TickCtx, admit, serve};
+use super::{TickCtx, admit, backlog_of, serve};
 
 /// A server tier's compiled parameters.
 #[derive(Clone, Debug)]
@@ -34,12 +34,17 @@ pub(crate) fn plan(p: &ServerParams, vcpu: u32) -> ServerPlan {
     }
 }
 
-pub(crate) fn group(plan: &ServerPlan, node: &NodePlan, st: &NodeState) -> GroupLoad {
+pub(crate) fn group(
+    plan: &ServerPlan,
+    node: &NodePlan,
+    st: &NodeState,
+    rate_per_s: f64,
+) -> GroupLoad {
     GroupLoad {
         station: plan.station,
         spread: node.spread,
         healthy: st.tick.healthy_instances,
-        rate_per_s: st.tick.rate_in_per_s.iter().sum(),
+        rate_per_s,
         arrival_scv: node.arrival_scv,
     }
 }
@@ -63,6 +68,7 @@ pub(crate) fn on_failure(
     plan: &ServerPlan,
     node: &NodePlan,
     st: &mut NodeState,
+    rate: f64,
     failed: u32,
     healthy_before: u32,
     now_s: f64,
@@ -70,7 +76,6 @@ pub(crate) fn on_failure(
     if !plan.stateful || node.spread != Spread::Sticky || healthy_before == 0 {
         return;
     }
-    let rate: f64 = st.tick.rate_in_per_s.iter().sum();
     let think_s = if rate > 0.0 {
         node.users_upstream / rate
     } else {
@@ -86,27 +91,36 @@ pub(crate) fn on_failure(
     }
 }
 
-pub(crate) fn step(plan: &ServerPlan, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) {
-    let alive = admit(node, st, ctx.now_s);
+pub(crate) fn step(
+    plan: &ServerPlan,
+    node: &NodePlan,
+    st: &mut NodeState,
+    channels: &mut [Channel],
+    ctx: &TickCtx,
+) {
+    admit(node, st, channels, ctx.now_s);
     let healthy = st.tick.healthy_instances;
     let mut capacity = f64::from(healthy) * plan.station.capacity_per_s();
     if node.spread == Spread::Sticky {
         capacity /= sticky_hot_factor(node.users_upstream * ctx.load, healthy);
     }
-    let macro_backlog = if flow::total(&st.backlog) == 0 {
+    let backlog = backlog_of(channels);
+    let macro_backlog = if backlog == 0 {
         0.0
     } else {
-        group(plan, node, st).macro_backlog(flow::total(&st.backlog))
+        group(plan, node, st, super::rate_of(channels)).macro_backlog(backlog)
     };
     serve(
         st,
-        &alive,
+        channels,
         capacity,
         plan.station.timeout_s,
         macro_backlog,
         ctx.tick_s,
     );
-    st.tick.forwarded = st.tick.served;
+    for c in channels.iter_mut() {
+        c.forwarded = c.served;
+    }
     if plan.stateful {
         // Lost sessions: the request reaches an instance that does not hold the user's session.
         let routable = node
@@ -126,19 +140,23 @@ pub(crate) fn step(plan: &ServerPlan, node: &NodePlan, st: &mut NodeState, ctx: 
             0.0
         };
         if error_share > 0.0 {
-            let served = st.tick.served;
+            let mut served = [0u64; 5];
+            for (slot, c) in served.iter_mut().zip(channels.iter()) {
+                *slot = c.served;
+            }
+            let n = channels.len();
             let errors_total = flow::share(flow::total(&served), error_share, &mut st.error_carry);
-            let errors = flow::split_proportional(errors_total, &served);
-            for k in 0..5 {
-                st.tick.errors[k] += errors[k];
-                st.tick.forwarded[k] -= errors[k];
-                st.fwd_rates[k] *= 1.0 - error_share;
+            let errors = flow::split_proportional(errors_total, &served[..n]);
+            for (c, e) in channels.iter_mut().zip(errors) {
+                c.errors += e;
+                c.forwarded -= e;
+                c.fwd_rate *= 1.0 - error_share;
             }
         }
     }
     // One session lookup per request that goes on.
     if node.session_routes.0 < node.session_routes.1 {
-        st.session_out = flow::total(&st.tick.forwarded);
-        st.session_rate = st.fwd_rates.iter().sum();
+        st.session_out = channels.iter().map(|c| c.forwarded).sum();
+        st.session_rate = channels.iter().map(|c| c.fwd_rate).sum();
     }
 }
