@@ -8,6 +8,7 @@
 // indexing them by class reads more plainly than zipped iterators.
 #![allow(clippy::needless_range_loop)]
 
+pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod model;

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::model::{PriceTable, read_design};
-use crate::sim::{RunOptions, Simulation};
+use crate::sim::RunOptions;
 
 /// Output format of reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -35,6 +35,9 @@ pub struct SimulateArgs {
     pub samples: Option<usize>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Run the N−1 failure analysis (one simulation per component; `auto`: up to 200 components).
+    #[arg(long, value_enum, default_value_t = crate::analysis::report::FailureAnalysis::Auto)]
+    pub failure_analysis: crate::analysis::report::FailureAnalysis,
 }
 
 pub fn run(args: &SimulateArgs, prices: &PriceTable) -> ExitCode {
@@ -91,19 +94,20 @@ fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> 
             args.load
         ));
     }
-    let options = RunOptions {
-        seed: args.seed,
-        ticks: args.ticks,
-        load_multiplier: Some(args.load),
-        samples_per_tick: args.samples,
-        keep_history: false,
+    let options = crate::analysis::AnalysisOptions {
+        run: RunOptions {
+            seed: args.seed,
+            ticks: args.ticks,
+            load_multiplier: Some(args.load),
+            samples_per_tick: args.samples,
+            keep_history: false,
+        },
+        failure_analysis: args.failure_analysis,
     };
-    let mut sim =
-        Simulation::with_options(&design, &scenario, prices, options).map_err(|e| e.to_string())?;
-    sim.run_to_end().map_err(|e| e.to_string())?;
-    let summary = sim.summary();
+    let report = crate::analysis::analyze(&design, &scenario, prices, &options)
+        .map_err(|e| e.to_string())?;
     match args.format {
-        Format::Json => serde_json::to_string_pretty(&summary).map_err(|e| e.to_string()),
-        Format::Text => Ok(format!("{summary:#?}")),
+        Format::Json => serde_json::to_string_pretty(&report).map_err(|e| e.to_string()),
+        Format::Text => Ok(report.to_text()),
     }
 }

@@ -8,6 +8,7 @@
 pub mod flow;
 pub(crate) mod kinds;
 pub(crate) mod latency;
+pub mod laws;
 mod paths;
 pub(crate) mod plan;
 pub mod queueing;

@@ -367,13 +367,18 @@ impl Plan {
                 },
                 (_, None) => Spread::Random,
             };
-            let detection_delay_s = if !balancers.is_empty() && others_in == 0 {
-                balancers
+            // How long traffic keeps going to a dead instance: until the balancers in front
+            // notice it (the slowest of them); a balancer pair fails over to itself after its own
+            // health checks (a virtual IP); queue clients move to a live broker at once; groups
+            // reached without a balancer (DNS round robin) keep losing the dead share.
+            let detection_delay_s = match &component.kind {
+                ComponentKind::LoadBalancer(p) => p.detection_delay_s(),
+                ComponentKind::MessageQueue(_) => 0.0,
+                _ if !balancers.is_empty() && others_in == 0 => balancers
                     .iter()
                     .map(|b| b.detection_delay_s())
-                    .fold(0.0, f64::max)
-            } else {
-                f64::INFINITY
+                    .fold(0.0, f64::max),
+                _ => f64::INFINITY,
             };
             let constant_sources = design.incoming(id).all(|(_, s, _)| {
                 matches!(

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, a file per topic. Each test states a behaviour.
 
+mod analysis;
 mod cli;
 mod components;
 mod files;

@@ -1,0 +1,10 @@
+//! Analysis (DESIGN.md §4): the bottleneck ladder, single points of failure, availability,
+//! durability and cost — and the report that puts them beside a simulation run. No egui.
+
+pub mod availability;
+pub mod cost;
+pub mod ladder;
+pub mod report;
+pub mod spof;
+
+pub use report::{AnalysisOptions, SimulateReport, analyze};

@@ -1,0 +1,559 @@
+//! The report of `archsandbox simulate` (and the app's analysis panel): a simulation run with
+//! the analysis beside it. The JSON field names are a contract other tools rely on: fields
+//! may be added, never renamed.
+
+use serde::Serialize;
+
+use crate::model::{ComponentKind, Design, KindName, PriceTable, Scenario};
+use crate::sim::laws::{Laws, operational_laws};
+use crate::sim::report::{ComponentReport, SystemReport};
+use crate::sim::stats::Percentiles;
+use crate::sim::{RunOptions, SimError, Simulation};
+
+use super::availability::{AvailabilityReport, availability};
+use super::cost::{CostReport, monthly_cost, per_million_requests};
+use super::ladder::{LadderStep, bottleneck_ladder};
+use super::spof::{FailureImpact, failure_impact, structural_spofs};
+
+/// When to run the N−1 simulations (one run per component).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailureAnalysis {
+    /// For designs of up to [`AUTO_FAILURE_ANALYSIS_LIMIT`] components.
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+/// Designs larger than this skip the N−1 runs unless asked.
+pub const AUTO_FAILURE_ANALYSIS_LIMIT: usize = 200;
+
+/// Options of an analysis run.
+#[derive(Clone, Debug, Default)]
+pub struct AnalysisOptions {
+    pub run: RunOptions,
+    pub failure_analysis: FailureAnalysis,
+}
+
+/// The whole system: the simulation's figures and the analysis's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SystemSection {
+    pub offered_per_s: f64,
+    pub throughput_per_s: f64,
+    pub success_ratio: f64,
+    pub dropped: u64,
+    pub errors: u64,
+    pub latency_ms: Percentiles,
+    pub sampled_requests: u64,
+    /// Steady-state availability from MTBF/MTTR (independent failures, instant failover).
+    pub availability: f64,
+    pub downtime_min_per_year: f64,
+    pub cost_per_month: f64,
+    pub cost_per_million_requests: f64,
+    pub currency: String,
+    /// The load multiplier at which the first component saturates (the ladder's first step).
+    pub max_load_multiplier: Option<f64>,
+}
+
+/// One component: the simulation's figures and the analysis's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ComponentSection {
+    #[serde(flatten)]
+    pub run: ComponentReport,
+    pub availability: Option<f64>,
+    pub cost_per_month: f64,
+    /// From the operational laws.
+    pub saturates_at_load: Option<f64>,
+    /// A database with no replica, no standby and no backups: losing it loses data.
+    pub data_at_risk: bool,
+}
+
+/// Where the simulation and the operational laws disagree by more than the run's noise.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ModelCheck {
+    pub name: String,
+    pub simulated_utilization: f64,
+    pub predicted_utilization: f64,
+}
+
+/// The report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SimulateReport {
+    pub design: String,
+    pub scenario: String,
+    pub seed: u64,
+    pub ticks: u64,
+    pub tick_s: f64,
+    pub load_multiplier: f64,
+    /// Means are over the ticks after this warm-up.
+    pub warmup_s: f64,
+    pub system: SystemSection,
+    /// In design order.
+    pub components: Vec<ComponentSection>,
+    /// Ascending: the first step is today's bottleneck, the next where load goes once it is fixed.
+    pub bottleneck_ladder: Vec<LadderStep>,
+    /// Losing one instance of each component in turn, the worst first (empty when skipped).
+    pub failure_impact: Vec<FailureImpact>,
+    pub model_check: Vec<ModelCheck>,
+    /// What the figures assume, and anything left out.
+    pub notes: Vec<String>,
+}
+
+/// Simulate a scenario and analyse the design.
+pub fn analyze(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    options: &AnalysisOptions,
+) -> Result<SimulateReport, SimError> {
+    let mut sim = Simulation::with_options(design, scenario, prices, options.run.clone())?;
+    sim.run_to_end()?;
+    let summary = sim.summary();
+    let laws = operational_laws(design, scenario, prices)?;
+    let load = summary.load_multiplier;
+    // The profile's mean over the measured ticks scales the base load for cost and k-of-n.
+    let profile_mean = profile_mean(scenario, summary.warmup_ticks, summary.ticks);
+    let effective_load = load * profile_mean;
+    let ladder = bottleneck_ladder(&laws);
+    let avail = availability(design, &laws, effective_load);
+    let cost = monthly_cost(design, &laws, prices, effective_load);
+    let mut notes = vec![
+        "Availability assumes independent failures and instant failover.".to_string(),
+        format!(
+            "Saturation loads are multiples of the design's base load ({:.0} requests/s: every client's users × rate, profile 1).",
+            laws.base_rate_per_s
+        ),
+    ];
+    let structural = structural_spofs(design);
+    let run_n1 = match options.failure_analysis {
+        FailureAnalysis::On => true,
+        FailureAnalysis::Off => false,
+        FailureAnalysis::Auto => design.component_count() <= AUTO_FAILURE_ANALYSIS_LIMIT,
+    };
+    // A single point of failure is about redundancy, not capacity: if the design already
+    // misses its target at this load, test the losses at a load it carries comfortably.
+    let n1_load = if summary.system.success_ratio < scenario.target_success_ratio {
+        let safe = ladder
+            .first()
+            .map_or(load, |s| 0.7 * s.saturates_at_load / profile_peak(scenario));
+        safe.min(load)
+    } else {
+        load
+    };
+    if run_n1 && n1_load < load {
+        notes.push(format!(
+            "The design misses its {:.1} % target at this load, so single instances were lost at ×{} instead, where it carries the load.",
+            scenario.target_success_ratio * 100.0,
+            number(n1_load)
+        ));
+    }
+    let impact = if run_n1 {
+        failure_impact(design, scenario, prices, n1_load, summary.seed)?
+    } else {
+        notes.push(format!(
+            "The N−1 failure runs were skipped ({} components; ask with --failure-analysis on).",
+            design.component_count()
+        ));
+        Vec::new()
+    };
+    let target = scenario.target_success_ratio;
+    let components = summary
+        .components
+        .iter()
+        .map(|run| {
+            let id = design.find(&run.name);
+            let spof = id.is_some_and(|id| {
+                structural.contains(&id)
+                    || impact.iter().any(|f| {
+                        f.id == id
+                            && f.success_ratio_when_failed < target
+                            && f.success_ratio_baseline - f.success_ratio_when_failed > 1.0 - target
+                    })
+            });
+            let data_at_risk = id
+                .and_then(|id| design.component(id))
+                .is_some_and(|c| matches!(&c.kind, ComponentKind::Database(p) if p.instances == 1 && !p.standby && !p.backups));
+            ComponentSection {
+                run: ComponentReport { spof, ..run.clone() },
+                availability: avail.components.iter().find(|a| Some(a.id) == id).map(|a| a.availability),
+                cost_per_month: cost.components.iter().find(|c| Some(c.id) == id).map_or(0.0, |c| c.per_month),
+                saturates_at_load: laws
+                    .nodes
+                    .iter()
+                    .find(|n| Some(n.id) == id)
+                    .and_then(|n| n.saturates_at_load())
+                    .filter(|_| run.kind != "client"),
+                data_at_risk,
+            }
+        })
+        .collect::<Vec<_>>();
+    let model_check = model_check(scenario, &laws, &summary, load, &mut notes);
+    let system = system_section(&summary.system, &avail, &cost, &ladder);
+    Ok(SimulateReport {
+        design: design.name.clone(),
+        scenario: scenario.name.clone(),
+        seed: summary.seed,
+        ticks: summary.ticks,
+        tick_s: summary.tick_s,
+        load_multiplier: load,
+        warmup_s: summary.warmup_s,
+        system,
+        components,
+        bottleneck_ladder: ladder,
+        failure_impact: impact,
+        model_check,
+        notes,
+    })
+}
+
+fn system_section(
+    s: &SystemReport,
+    avail: &AvailabilityReport,
+    cost: &CostReport,
+    ladder: &[LadderStep],
+) -> SystemSection {
+    SystemSection {
+        offered_per_s: s.offered_per_s,
+        throughput_per_s: s.throughput_per_s,
+        success_ratio: s.success_ratio,
+        dropped: s.dropped,
+        errors: s.errors,
+        latency_ms: s.latency_ms,
+        sampled_requests: s.sampled_requests,
+        availability: avail.system,
+        downtime_min_per_year: avail.downtime_min_per_year,
+        cost_per_month: cost.per_month,
+        cost_per_million_requests: per_million_requests(cost.per_month, s.throughput_per_s),
+        currency: cost.currency.clone(),
+        max_load_multiplier: ladder.first().map(|s| s.saturates_at_load),
+    }
+}
+
+/// The profile's highest multiplier over the run.
+fn profile_peak(scenario: &Scenario) -> f64 {
+    (0..scenario.ticks())
+        .map(|t| scenario.profile.multiplier_at(t as f64 * scenario.tick_s))
+        .fold(0.0, f64::max)
+        .max(1e-9)
+}
+
+/// Mean of the profile over ticks `from..to`.
+fn profile_mean(scenario: &Scenario, from: u64, to: u64) -> f64 {
+    if to <= from {
+        return scenario.profile.multiplier_at(0.0);
+    }
+    let sum: f64 = (from..to)
+        .map(|t| scenario.profile.multiplier_at(t as f64 * scenario.tick_s))
+        .sum();
+    sum / (to - from) as f64
+}
+
+/// Compare each component's simulated mean utilization with what the laws predict for the
+/// same load over the same ticks (capped at 1); report differences beyond the run's noise.
+fn model_check(
+    scenario: &Scenario,
+    laws: &Laws,
+    summary: &crate::sim::RunSummary,
+    load: f64,
+    notes: &mut Vec<String>,
+) -> Vec<ModelCheck> {
+    if !scenario.failures.is_empty() || scenario.random_failures || scenario.caches_start_cold {
+        notes.push(
+            "The model check against the operational laws was skipped: failures or cold caches change the load the laws assume."
+                .into(),
+        );
+        return Vec::new();
+    }
+    let ticks: Vec<f64> = (summary.warmup_ticks..summary.ticks)
+        .map(|t| scenario.profile.multiplier_at(t as f64 * scenario.tick_s) * load)
+        .collect();
+    if ticks.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for law in &laws.nodes {
+        if law.kind == KindName::Client || law.utilization <= 0.0 {
+            continue;
+        }
+        let Some(run) = summary.components.iter().find(|c| c.name == law.name) else {
+            continue;
+        };
+        // Stateful servers without sticky sessions pass on only the requests that keep
+        // their session; the laws count the same, so no exception is needed there.
+        let predicted = ticks
+            .iter()
+            .map(|l| (l * law.utilization).min(1.0))
+            .sum::<f64>()
+            / ticks.len() as f64;
+        // Poisson noise of the mean utilization over the run, and the tick-level capping.
+        let noise = 3.0
+            * (predicted.max(1e-9)
+                / (law.rate_per_s * load * scenario.tick_s * ticks.len() as f64).max(1.0))
+            .sqrt();
+        let tolerance = 0.03f64.max(0.05 * predicted).max(noise);
+        if (run.utilization - predicted).abs() > tolerance {
+            out.push(ModelCheck {
+                name: law.name.clone(),
+                simulated_utilization: run.utilization,
+                predicted_utilization: predicted,
+            });
+        }
+    }
+    out
+}
+
+impl SimulateReport {
+    /// The report in plain words, for people.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let mut t = String::new();
+        let s = &self.system;
+        let _ = writeln!(
+            t,
+            "{} — scenario \"{}\": {} ticks of {} s, seed {}, load ×{}",
+            self.design,
+            self.scenario,
+            self.ticks,
+            self.tick_s,
+            self.seed,
+            number(self.load_multiplier)
+        );
+        let _ = writeln!(
+            t,
+            "Means are over the run after a {} s warm-up.\n",
+            number(self.warmup_s)
+        );
+        let _ = writeln!(t, "THE SYSTEM");
+        let _ = writeln!(t, "  offered        {} requests/s", number(s.offered_per_s));
+        let _ = writeln!(
+            t,
+            "  succeeded      {} requests/s ({:.2} % of requests)",
+            number(s.throughput_per_s),
+            s.success_ratio * 100.0
+        );
+        let _ = writeln!(
+            t,
+            "  latency        end to end: mean {} ms · p50 {} ms · p95 {} ms · p99 {} ms",
+            number(s.latency_ms.mean),
+            number(s.latency_ms.p50),
+            number(s.latency_ms.p95),
+            number(s.latency_ms.p99)
+        );
+        let _ = writeln!(
+            t,
+            "  availability   {:.4} % ({} minutes down a year; independent failures, instant failover)",
+            s.availability * 100.0,
+            number(s.downtime_min_per_year)
+        );
+        let _ = writeln!(
+            t,
+            "  cost           {} {} a month · {} {} per million requests served\n",
+            number(s.cost_per_month),
+            s.currency,
+            number(s.cost_per_million_requests),
+            s.currency
+        );
+
+        let _ = writeln!(
+            t,
+            "WHAT BREAKS FIRST (operational laws: capacity ÷ visits per request)"
+        );
+        if self.bottleneck_ladder.is_empty() {
+            let _ = writeln!(t, "  nothing carries load");
+        }
+        for (i, step) in self.bottleneck_ladder.iter().enumerate() {
+            let kind = self
+                .components
+                .iter()
+                .find(|c| c.run.name == step.name)
+                .map_or("", |c| c.run.kind);
+            let when = if i == 0 { "breaks first" } else { "then" };
+            let state = if step.saturates_at_load < self.load_multiplier {
+                " — already past it at this load"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                t,
+                "  {:>2}. {when} at ×{}: {} ({}){state}",
+                i + 1,
+                number(step.saturates_at_load),
+                step.name,
+                kind.replace('_', " ")
+            );
+            if i >= 7 && self.bottleneck_ladder.len() > 8 {
+                let _ = writeln!(t, "      … and {} more", self.bottleneck_ladder.len() - 8);
+                break;
+            }
+        }
+        let _ = writeln!(t);
+
+        let spofs: Vec<&ComponentSection> = self.components.iter().filter(|c| c.run.spof).collect();
+        let _ = writeln!(t, "SINGLE POINTS OF FAILURE");
+        if spofs.is_empty() {
+            let _ = writeln!(
+                t,
+                "  none: losing any one instance keeps the success ratio on target"
+            );
+        }
+        for c in &spofs {
+            let impact = self.failure_impact.iter().find(|f| f.name == c.run.name);
+            let detail = match impact {
+                Some(f) => format!(
+                    "losing {} leaves {:.2} % of requests succeeding",
+                    if f.instances_lost == 1 && c.run.instances == 1 {
+                        "it".to_string()
+                    } else {
+                        format!("{} of {} instances", f.instances_lost, c.run.instances)
+                    },
+                    f.success_ratio_when_failed * 100.0
+                ),
+                None => "it has no spare, and clients cannot get around it".to_string(),
+            };
+            let _ = writeln!(
+                t,
+                "  {} ({}): {detail}",
+                c.run.name,
+                c.run.kind.replace('_', " ")
+            );
+        }
+        for f in self.failure_impact.iter().filter(|f| f.logs_users_out) {
+            let _ = writeln!(
+                t,
+                "  {}: a lost instance logs its users out (a partial failure: sessions live in its memory)",
+                f.name
+            );
+        }
+        for c in self.components.iter().filter(|c| c.data_at_risk) {
+            let _ = writeln!(
+                t,
+                "  {}: data at risk — no replica, standby or backups; losing it loses data, not just time",
+                c.run.name
+            );
+        }
+        let _ = writeln!(t);
+
+        if !self.failure_impact.is_empty() {
+            let _ = writeln!(
+                t,
+                "LOSING ONE INSTANCE (N−1, worst first; success ratio once failover has settled)"
+            );
+            for f in self.failure_impact.iter().take(10) {
+                let _ = writeln!(
+                    t,
+                    "  {:<24} {:>8.2} %   (with the failover itself: {:.2} %; without the failure: {:.2} %)",
+                    f.name,
+                    f.success_ratio_when_failed * 100.0,
+                    f.success_ratio_including_failover * 100.0,
+                    f.success_ratio_baseline * 100.0
+                );
+            }
+            let _ = writeln!(t);
+        }
+
+        let _ = writeln!(t, "COMPONENTS (means after the warm-up)");
+        let _ = writeln!(
+            t,
+            "  {:<22} {:<14} {:>5} {:>6} {:>10} {:>10} {:>9} {:>9} {:>10}  flags",
+            "name", "kind", "inst", "util", "in/s", "ok/s", "dropped", "mean ms", "p99 ms"
+        );
+        for c in &self.components {
+            let r = &c.run;
+            let mut flags = Vec::new();
+            if r.bottleneck {
+                flags.push("BOTTLENECK");
+            }
+            if r.spof {
+                flags.push("SPOF");
+            }
+            if c.data_at_risk {
+                flags.push("DATA AT RISK");
+            }
+            if r.errors > 0 {
+                flags.push("errors");
+            }
+            let _ = writeln!(
+                t,
+                "  {:<22} {:<14} {:>5} {:>6} {:>10} {:>10} {:>9} {:>9} {:>10}  {}",
+                truncate(&r.name, 22),
+                r.kind.replace('_', " "),
+                r.instances,
+                format!("{:.0}%", r.utilization * 100.0),
+                number(r.offered_per_s),
+                number(
+                    r.served_per_s
+                        - r.errors as f64
+                            / (self.ticks as f64 * self.tick_s - self.warmup_s).max(1.0)
+                ),
+                r.dropped,
+                number(r.latency_ms.mean),
+                number(r.latency_ms.p99),
+                flags.join(" ")
+            );
+        }
+        if !self.model_check.is_empty() {
+            let _ = writeln!(
+                t,
+                "\nMODEL CHECK: the simulation and the operational laws disagree on"
+            );
+            for m in &self.model_check {
+                let _ = writeln!(
+                    t,
+                    "  {}: simulated utilization {:.3}, the laws predict {:.3}",
+                    m.name, m.simulated_utilization, m.predicted_utilization
+                );
+            }
+        }
+        let _ = writeln!(t);
+        for note in &self.notes {
+            let _ = writeln!(t, "Note: {note}");
+        }
+        t
+    }
+}
+
+/// A number for people: thousands separated, sensible digits.
+pub fn number(x: f64) -> String {
+    if !x.is_finite() {
+        return "∞".into();
+    }
+    let digits = if x.abs() >= 100.0 {
+        0
+    } else if x.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{x:.digits$}");
+    let (int, frac) = match text.split_once('.') {
+        Some((i, f)) => (i.to_string(), Some(f.to_string())),
+        None => (text.clone(), None),
+    };
+    let negative = int.starts_with('-');
+    let digits_only = int.trim_start_matches('-');
+    let mut grouped = String::new();
+    for (i, ch) in digits_only.chars().enumerate() {
+        if i > 0 && (digits_only.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let mut out = if negative {
+        format!("-{grouped}")
+    } else {
+        grouped
+    };
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(&f);
+    }
+    out
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).chain(std::iter::once('…')).collect()
+    }
+}

@@ -1,0 +1,227 @@
+//! Single points of failure, two ways. Structurally: a component with no spare instance whose
+//! loss cuts some client off from what its requests need (every call of a fan-out, any one
+//! branch of a split; a cache's loss only turns hits into misses; a queue decouples its
+//! producers from what consumes). And by simulation (N−1): lose one instance of each component
+//! in turn for a stretch of the scenario and rank them by the success ratio that is left.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::model::{
+    ComponentId, ComponentKind, Design, KindName, PriceTable, Scenario, ScheduledFailure,
+    SessionState, TrafficClass,
+};
+use crate::sim::{RunOptions, SimError, Simulation};
+
+/// Whether losing one instance of the component leaves none to take over.
+pub fn has_no_spare(kind: &ComponentKind) -> bool {
+    match kind {
+        ComponentKind::Client(_) => false,
+        // A CDN is a managed service spread over many points of presence.
+        ComponentKind::Cdn(_) => false,
+        // Losing a cache turns hits into misses, which cuts nothing off — unless nothing is
+        // behind it (a session store); that is decided by the path check.
+        ComponentKind::Cache(p) => p.instances == 1,
+        ComponentKind::Database(p) => p.instances == 1 && !p.standby,
+        other => other.instances() == 1,
+    }
+}
+
+/// Components with no spare whose loss cuts a client off from a class it sends.
+pub fn structural_spofs(design: &Design) -> Vec<ComponentId> {
+    let clients: Vec<_> = design.of_kind(KindName::Client).collect();
+    let mut out = Vec::new();
+    for (id, component) in design.components() {
+        if !has_no_spare(&component.kind) {
+            continue;
+        }
+        let cuts_off = clients.iter().any(|&client| {
+            let Some(ComponentKind::Client(p)) = design.component(client).map(|c| &c.kind) else {
+                return false;
+            };
+            TrafficClass::ALL
+                .iter()
+                .filter(|class| p.mix.share(**class) > 0.0)
+                .any(|&class| !succeeds_without(design, client, class, id, &mut HashMap::new()))
+        });
+        if cuts_off {
+            out.push(id);
+        }
+    }
+    out
+}
+
+/// Whether a request of `class` arriving at `node` can succeed with `lost` gone.
+fn succeeds_without(
+    design: &Design,
+    node: ComponentId,
+    class: TrafficClass,
+    lost: ComponentId,
+    memo: &mut HashMap<(ComponentId, TrafficClass), bool>,
+) -> bool {
+    if let Some(&known) = memo.get(&(node, class)) {
+        return known;
+    }
+    // Guard against (async) loops: assume success while the answer is being worked out.
+    memo.insert((node, class), true);
+    let Some(component) = design.component(node) else {
+        return false;
+    };
+    let kind = component.kind.name();
+    let next: Vec<ComponentId> = design
+        .outgoing(node)
+        .filter(|(_, _, l)| l.carries(class))
+        .map(|(_, t, _)| t)
+        .collect();
+    let answer = if node == lost && kind != KindName::Cache {
+        false
+    } else {
+        match kind {
+            KindName::Database => true,
+            KindName::MessageQueue => true,
+            KindName::Server => {
+                let sessions: Vec<ComponentId> = design
+                    .outgoing(node)
+                    .filter(|(_, _, l)| l.carries(TrafficClass::Session))
+                    .map(|(_, t, _)| t)
+                    .collect();
+                next.iter()
+                    .all(|&t| succeeds_without(design, t, class, lost, memo))
+                    && sessions
+                        .iter()
+                        .all(|&t| succeeds_without(design, t, TrafficClass::Session, lost, memo))
+            }
+            // Hits are answered here; what misses must get through.
+            KindName::Cache | KindName::Cdn if next.is_empty() => node != lost,
+            _ => {
+                if next.is_empty() {
+                    kind != KindName::Client && kind != KindName::LoadBalancer
+                } else {
+                    next.iter()
+                        .any(|&t| succeeds_without(design, t, class, lost, memo))
+                }
+            }
+        }
+    };
+    memo.insert((node, class), answer);
+    answer
+}
+
+/// What losing one instance of a component does to the success ratio.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FailureImpact {
+    pub name: String,
+    #[serde(skip)]
+    pub id: ComponentId,
+    /// Success ratio while one instance (or the only one) is down, once health checks and
+    /// failover have done what they can.
+    pub success_ratio_when_failed: f64,
+    /// Success ratio from the failure on, including the time until it was noticed or failed over.
+    pub success_ratio_including_failover: f64,
+    /// The same stretch without the failure.
+    pub success_ratio_baseline: f64,
+    /// Instances lost in the test (one; all, if the component has only one).
+    pub instances_lost: u32,
+    /// A stateful server whose lost instance logged its users out: a partial failure.
+    pub logs_users_out: bool,
+}
+
+/// Ticks the N−1 runs measure after failover has settled.
+pub const N_MINUS_ONE_SETTLED_TICKS: u64 = 450;
+
+/// Seconds until every balancer has noticed a dead instance and every database has promoted
+/// a replica: after this, a lost instance's effect is what remains.
+pub fn settle_s(design: &Design) -> f64 {
+    design
+        .components()
+        .map(|(_, c)| match &c.kind {
+            ComponentKind::LoadBalancer(p) => p.detection_delay_s(),
+            ComponentKind::Database(p) => p.failover_s,
+            _ => 0.0,
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Run the N−1 test: for each component (clients aside), lose one instance (the only one, if
+/// it has one) a stretch into the scenario, and measure the success ratio from when failover
+/// has settled to the end. Ranked from the worst.
+pub fn failure_impact(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    load_multiplier: f64,
+    seed: u64,
+) -> Result<Vec<FailureImpact>, SimError> {
+    let tick_s = scenario.tick_s;
+    let fail_tick = ((60.0 / tick_s).ceil() as u64).max(10);
+    let settled_tick = fail_tick + ((settle_s(design) / tick_s).ceil() as u64) + 5;
+    let ticks = settled_tick + N_MINUS_ONE_SETTLED_TICKS;
+    let at_s = fail_tick as f64 * tick_s;
+    let window = |extra: Option<ScheduledFailure>| -> Result<(f64, f64, u64), SimError> {
+        let mut s = scenario.clone();
+        s.failures = extra.into_iter().collect();
+        s.random_failures = false;
+        let options = RunOptions {
+            seed: Some(seed),
+            ticks: Some(ticks),
+            load_multiplier: Some(
+                load_multiplier / scenario.load_multiplier.max(f64::MIN_POSITIVE),
+            ),
+            samples_per_tick: Some(1),
+            keep_history: false,
+        };
+        let mut sim = Simulation::with_options(design, &s, prices, options)?;
+        let (mut offered, mut succeeded, mut errors) = (0.0, 0.0, 0u64);
+        let (mut offered_all, mut succeeded_all) = (0.0, 0.0);
+        while !sim.is_finished() {
+            let t = *sim.step()?;
+            if t.tick >= fail_tick {
+                offered_all += t.offered_per_s;
+                succeeded_all += t.throughput_per_s;
+                errors += t.errors;
+            }
+            if t.tick >= settled_tick {
+                offered += t.offered_per_s;
+                succeeded += t.throughput_per_s;
+            }
+        }
+        let ratio = |s: f64, o: f64| if o > 0.0 { s / o } else { 1.0 };
+        Ok((
+            ratio(succeeded, offered),
+            ratio(succeeded_all, offered_all),
+            errors,
+        ))
+    };
+    let (baseline, _, baseline_errors) = window(None)?;
+    let mut impacts = Vec::new();
+    for (id, component) in design.components() {
+        if component.kind.name() == KindName::Client {
+            continue;
+        }
+        let instances = component.kind.instances();
+        let lose = if instances > 1 { Some(1) } else { None };
+        let (success, including_failover, errors) = window(Some(ScheduledFailure {
+            component: component.name.clone(),
+            instances: lose,
+            at_s,
+            recover_at_s: None,
+        }))?;
+        let stateful = matches!(&component.kind, ComponentKind::Server(p) if p.sessions == SessionState::InMemory);
+        impacts.push(FailureImpact {
+            name: component.name.clone(),
+            id,
+            success_ratio_when_failed: success,
+            success_ratio_including_failover: including_failover,
+            success_ratio_baseline: baseline,
+            instances_lost: lose.unwrap_or(instances),
+            logs_users_out: stateful && errors > baseline_errors,
+        });
+    }
+    impacts.sort_by(|a, b| {
+        a.success_ratio_when_failed
+            .total_cmp(&b.success_ratio_when_failed)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(impacts)
+}

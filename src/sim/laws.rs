@@ -1,0 +1,271 @@
+//! The operational laws applied to a design without simulating it: propagate the base load
+//! (every client at load multiplier 1, profile 1, caches warm, nothing failed) through the
+//! compiled routing as expected rates. That gives each component's visits per request (forced
+//! flow: X_k = V_k·X) and its utilization (U_k = X_k·S_k / c_k), and so the load at which it
+//! saturates — the bottleneck ladder.
+
+use crate::model::{ComponentId, Design, KindName, PriceTable, Scenario, TrafficClass};
+
+use super::SimError;
+use super::kinds;
+use super::plan::{Forwarding, KindPlan, Plan};
+
+/// What the laws say about one component at base load.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeLaw {
+    pub id: ComponentId,
+    pub name: String,
+    pub kind: KindName,
+    pub instances: u32,
+    /// Requests per second arriving at base load, by class.
+    pub class_rates_per_s: [f64; TrafficClass::COUNT],
+    /// Requests per second arriving at base load.
+    pub rate_per_s: f64,
+    /// Visits per request the clients send (V_k = X_k / X).
+    pub visits: f64,
+    /// Utilization at base load: of the busiest instance, copy or shard. May exceed 1.
+    pub utilization: f64,
+    /// Requests per second one instance (one copy, for databases; the consumers, for queues)
+    /// serves at the component's mix.
+    pub instance_capacity_per_s: f64,
+}
+
+impl NodeLaw {
+    /// The load multiplier at which the component saturates (utilization 1), or `None` if it
+    /// gets no load.
+    pub fn saturates_at_load(&self) -> Option<f64> {
+        (self.utilization > 0.0).then(|| 1.0 / self.utilization)
+    }
+}
+
+/// The laws for a whole design.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Laws {
+    /// Requests per second the clients send at base load.
+    pub base_rate_per_s: f64,
+    /// In design order.
+    pub nodes: Vec<NodeLaw>,
+}
+
+/// Apply the operational laws to a design (validated, or this fails like a simulation would).
+pub fn operational_laws(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+) -> Result<Laws, SimError> {
+    let plan = Plan::compile(design, scenario, prices, Some(1))?;
+    let n = plan.nodes.len();
+    let mut rates = vec![[0.0f64; TrafficClass::COUNT]; n];
+    let session = TrafficClass::Session.index();
+    for i in 0..n {
+        let node = &plan.nodes[i];
+        if let KindPlan::Client(c) = &node.kind {
+            for k in 0..TrafficClass::COUNT {
+                rates[i][k] = c.base_rate_per_s * c.mix[k];
+            }
+        }
+        let incoming = rates[i];
+        // What goes on, by class.
+        let mut out = incoming;
+        let mut session_out = 0.0;
+        match &node.kind {
+            KindPlan::Server(p) => {
+                if p.stateful && node.spread != super::plan::Spread::Sticky && node.instances > 1 {
+                    let lost = 1.0 - 1.0 / f64::from(node.instances);
+                    out.iter_mut().for_each(|r| *r *= 1.0 - lost);
+                }
+                session_out = out.iter().sum();
+            }
+            KindPlan::Cache(p) => {
+                for k in [TrafficClass::Read.index(), TrafficClass::Static.index()] {
+                    out[k] *= 1.0 - p.hit_ratio;
+                }
+                out[session] = 0.0;
+            }
+            KindPlan::Cdn(p) => out[TrafficClass::Static.index()] *= 1.0 - p.edge_hit_ratio,
+            _ => {}
+        }
+        for k in 0..TrafficClass::COUNT {
+            let (a, b) = node.routes[k];
+            if out[k] <= 0.0 || a == b {
+                continue;
+            }
+            match node.forwarding {
+                Forwarding::Terminal => {}
+                Forwarding::FanOut => {
+                    for e in a..b {
+                        let r = plan.routes[e as usize];
+                        rates[r.target as usize][k] += out[k] * r.calls;
+                    }
+                }
+                Forwarding::Split | Forwarding::Balance => {
+                    let weight = |e: u32| {
+                        let r = &plan.routes[e as usize];
+                        match &node.kind {
+                            KindPlan::LoadBalancer(lb) => kinds::load_balancer::target_weight(
+                                lb,
+                                r.weight,
+                                plan.nodes[r.target as usize].instances,
+                                instance_capacity(
+                                    &plan,
+                                    r.target as usize,
+                                    &rates[r.target as usize],
+                                ),
+                            ),
+                            _ => r.weight,
+                        }
+                    };
+                    let weights: Vec<f64> = (a..b).map(weight).collect();
+                    let sum: f64 = weights.iter().sum();
+                    if sum <= 0.0 {
+                        continue;
+                    }
+                    for (e, w) in (a..b).zip(weights) {
+                        let share = w / sum;
+                        let target = plan.routes[e as usize].target as usize;
+                        rates[target][k] += out[k] * share;
+                    }
+                }
+            }
+        }
+        let (a, b) = node.session_routes;
+        for e in a..b {
+            let r = plan.routes[e as usize];
+            rates[r.target as usize][session] += session_out * r.calls;
+        }
+    }
+    let base_rate_per_s = plan.base_rate_per_s();
+    let mut nodes: Vec<NodeLaw> = (0..n)
+        .map(|i| {
+            let node = &plan.nodes[i];
+            let rate: f64 = rates[i].iter().sum();
+            NodeLaw {
+                id: node.id,
+                name: node.name.clone(),
+                kind: node.kind_name,
+                instances: node.instances,
+                class_rates_per_s: rates[i],
+                rate_per_s: rate,
+                visits: if base_rate_per_s > 0.0 {
+                    rate / base_rate_per_s
+                } else {
+                    0.0
+                },
+                utilization: utilization(&plan, i, &rates[i]),
+                instance_capacity_per_s: instance_capacity(&plan, i, &rates[i]),
+            }
+        })
+        .collect();
+    nodes.sort_by_key(|n| n.id);
+    Ok(Laws {
+        base_rate_per_s,
+        nodes,
+    })
+}
+
+fn is_write(k: usize) -> bool {
+    k == TrafficClass::Write.index() || k == TrafficClass::Async.index()
+}
+
+/// Requests per second one instance serves at the given mix.
+fn instance_capacity(plan: &Plan, i: usize, rates: &[f64; TrafficClass::COUNT]) -> f64 {
+    let node = &plan.nodes[i];
+    match &node.kind {
+        KindPlan::Client(_) => f64::INFINITY,
+        KindPlan::LoadBalancer(p) => p.station.capacity_per_s(),
+        KindPlan::Server(p) => p.station.capacity_per_s(),
+        KindPlan::Cache(p) => p.station.capacity_per_s(),
+        KindPlan::Cdn(p) => p.station.capacity_per_s(),
+        KindPlan::MessageQueue(p) => p.consumers.capacity_per_s(),
+        KindPlan::Database(p) => {
+            let reads: f64 = (0..TrafficClass::COUNT)
+                .filter(|k| !is_write(*k))
+                .map(|k| rates[k])
+                .sum();
+            let writes: f64 = (0..TrafficClass::COUNT)
+                .filter(|k| is_write(*k))
+                .map(|k| rates[k])
+                .sum();
+            let work = if reads + writes > 0.0 {
+                (reads * p.read_s + writes * p.write_s) / (reads + writes)
+            } else {
+                p.read_s
+            };
+            p.effective_cores / work
+        }
+    }
+}
+
+/// Utilization at the given rates, of the busiest part of the component.
+fn utilization(plan: &Plan, i: usize, rates: &[f64; TrafficClass::COUNT]) -> f64 {
+    let node = &plan.nodes[i];
+    let total: f64 = rates.iter().sum();
+    let instances = f64::from(node.instances.max(1));
+    match &node.kind {
+        KindPlan::Client(_) => 0.0,
+        KindPlan::LoadBalancer(p) => total / (instances * p.station.capacity_per_s()),
+        KindPlan::Cache(p) => total / (instances * p.station.capacity_per_s()),
+        KindPlan::Cdn(p) => total / (instances * p.station.capacity_per_s()),
+        KindPlan::Server(p) => {
+            let capacity = instances * p.station.capacity_per_s();
+            let hot = if node.spread == super::plan::Spread::Sticky {
+                kinds::server::sticky_hot_factor(node.users_upstream, node.instances)
+            } else {
+                1.0
+            };
+            total * hot / capacity
+        }
+        KindPlan::MessageQueue(p) => {
+            let brokers = total / (instances * p.broker.capacity_per_s());
+            brokers.max(total / p.consumers.capacity_per_s())
+        }
+        KindPlan::Database(p) => {
+            let reads: f64 = (0..TrafficClass::COUNT)
+                .filter(|k| !is_write(*k))
+                .map(|k| rates[k])
+                .sum();
+            let writes: f64 = (0..TrafficClass::COUNT)
+                .filter(|k| is_write(*k))
+                .map(|k| rates[k])
+                .sum();
+            p.shard_share
+                .iter()
+                .map(|share| {
+                    kinds::database::hottest_copy_utilization(
+                        p.copies,
+                        writes * share * p.write_s,
+                        writes * share * p.apply_s,
+                        reads * share * p.read_s,
+                    ) / p.effective_cores
+                })
+                .fold(0.0, f64::max)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::read_design;
+
+    #[test]
+    fn tandem_visits_and_utilizations_follow_forced_flow() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("saved-designs/validation/tandem.ron");
+        let prices = PriceTable::builtin();
+        let design = read_design(&path, &prices).expect("loads").design;
+        let laws = operational_laws(
+            &design,
+            design.default_scenario().expect("scenario"),
+            &prices,
+        )
+        .expect("laws");
+        let by_name = |n: &str| laws.nodes.iter().find(|l| l.name == n).expect("node");
+        assert!((by_name("web").utilization - 0.5).abs() < 1e-9);
+        assert!((by_name("app").utilization - 2.0 / 3.0).abs() < 1e-9);
+        assert!((by_name("database").utilization - 0.8).abs() < 1e-9);
+        assert!((by_name("database").visits - 1.0).abs() < 1e-12);
+        // Max throughput 250/s: the database saturates at 1.25 × the design load.
+        assert!((by_name("database").saturates_at_load().expect("loaded") - 1.25).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,248 @@
+//! Analysis against closed forms: availability in series and parallel, k-of-n, the forced-flow
+//! law and the bottleneck ladder, single points of failure in the shipped designs.
+
+use archsandbox::analysis::availability::{availability, k_of_n};
+use archsandbox::analysis::{AnalysisOptions, analyze};
+use archsandbox::model::{
+    ClientParams, Component, ComponentKind, DatabaseParams, Design, Link, PriceTable, Scenario,
+    ServerParams, TrafficClass, TrafficMix,
+};
+use archsandbox::sim::laws::operational_laws;
+
+use crate::simulation::shipped;
+
+fn laws_of(design: &Design) -> archsandbox::sim::laws::Laws {
+    operational_laws(
+        design,
+        design.default_scenario().expect("scenario"),
+        &PriceTable::builtin(),
+    )
+    .expect("laws")
+}
+
+fn set_instances(design: &mut Design, name: &str, n: u32) {
+    let id = design.find(name).expect("component");
+    match design.component_mut(id).map(|c| &mut c.kind) {
+        Some(ComponentKind::LoadBalancer(p)) => p.instances = n,
+        Some(ComponentKind::Server(p)) => p.instances = n,
+        Some(ComponentKind::Database(p)) => p.instances = n,
+        _ => panic!("{name} has no instances to set"),
+    }
+}
+
+#[test]
+fn a_chain_in_series_multiplies_its_availabilities() {
+    // 0.9999 × 0.990099 × 0.998004 = 0.988024; (1 − A) × 525,600 = 6,295 minutes a year.
+    let design = shipped("saved-designs/validation/availability-chain.ron");
+    let report = availability(&design, &laws_of(&design), 1.0);
+    assert!(
+        (report.system - 0.988_024).abs() < 5e-7,
+        "A = {}",
+        report.system
+    );
+    assert!(
+        (report.downtime_min_per_year - 6_295.0).abs() < 1.0,
+        "{} min",
+        report.downtime_min_per_year
+    );
+}
+
+#[test]
+fn redundant_instances_in_parallel_lift_the_chain_to_five_nines() {
+    // 2 balancers, 3 app servers, 2 databases, each needing one: 1 − (1 − A)^n per group.
+    let mut design = shipped("saved-designs/validation/availability-chain.ron");
+    set_instances(&mut design, "balancer", 2);
+    set_instances(&mut design, "app", 3);
+    set_instances(&mut design, "database", 2);
+    let report = availability(&design, &laws_of(&design), 1.0);
+    let expected = (1.0 - (1.0 - 0.9999f64).powi(2))
+        * (1.0 - (1.0 - 1000.0 / 1010.0f64).powi(3))
+        * (1.0 - (1.0 - 2000.0 / 2004.0f64).powi(2));
+    assert!(
+        (report.system - expected).abs() < 1e-9,
+        "A = {}",
+        report.system
+    );
+    assert!(
+        (report.system - 0.999_995).abs() < 5e-7,
+        "A = {}",
+        report.system
+    );
+}
+
+#[test]
+fn a_group_that_needs_k_of_its_n_instances_is_up_while_k_are() {
+    // Four app servers of which the load needs three.
+    let mut design = shipped("saved-designs/validation/availability-chain.ron");
+    set_instances(&mut design, "app", 4);
+    let laws = laws_of(&design);
+    let app = laws.nodes.iter().find(|n| n.name == "app").expect("app");
+    // The load multiplier at which three instances are needed (2.5 instances' worth).
+    let load = 2.5 * app.instance_capacity_per_s / app.rate_per_s;
+    let report = availability(&design, &laws, load);
+    let a = 1000.0 / 1010.0f64;
+    let expected = 4.0 * a.powi(3) * (1.0 - a) + a.powi(4);
+    let group = report
+        .components
+        .iter()
+        .find(|c| c.name == "app")
+        .expect("app");
+    assert_eq!(group.needed, 3);
+    assert!((group.availability - expected).abs() < 1e-12);
+    assert!((k_of_n(3, 4, a) - expected).abs() < 1e-12);
+}
+
+/// 100 requests/s into app servers (20 ms per visit) that query a database four times per
+/// request (6 ms per query): D_app = 20 ms, D_db = 24 ms, so the database saturates first.
+fn forced_flow_design() -> Design {
+    let mut design = Design::new("forced flow");
+    let users = design.add(Component {
+        name: "users".into(),
+        position: (0.0, 0.0),
+        kind: ComponentKind::Client(ClientParams {
+            users: 100,
+            rate_per_user_per_s: 1.0,
+            mix: TrafficMix {
+                read: 1.0,
+                write: 0.0,
+                static_files: 0.0,
+                async_jobs: 0.0,
+            },
+            ..ClientParams::default()
+        }),
+    });
+    let app = design.add(Component {
+        name: "app".into(),
+        position: (200.0, 0.0),
+        kind: ComponentKind::Server(ServerParams {
+            size: "small".into(),
+            service_time_ms: 20.0,
+            contention: 0.0,
+            coherency: 0.0,
+            ..ServerParams::default()
+        }),
+    });
+    let db = design.add(Component {
+        name: "db".into(),
+        position: (400.0, 0.0),
+        kind: ComponentKind::Database(DatabaseParams {
+            size: "small".into(),
+            read_service_time_ms: 6.0,
+            contention: 0.0,
+            coherency: 0.0,
+            ..DatabaseParams::default()
+        }),
+    });
+    design.connect(users, app, Link::new(&[TrafficClass::Read]));
+    let mut queries = Link::new(&[TrafficClass::Read]);
+    queries.calls_per_request = 4.0;
+    design.connect(app, db, queries);
+    design.scenarios = vec![Scenario {
+        name: "steady".into(),
+        duration_s: 1_200.0,
+        load_multiplier: 0.3,
+        ..Scenario::default()
+    }];
+    design.default_scenario = "steady".into();
+    design
+}
+
+#[test]
+fn a_database_queried_four_times_per_request_saturates_before_slower_app_servers() {
+    let design = forced_flow_design();
+    let laws = laws_of(&design);
+    let db = laws.nodes.iter().find(|n| n.name == "db").expect("db");
+    assert!((db.visits - 4.0).abs() < 1e-12, "V_db = {}", db.visits);
+    let ladder = archsandbox::analysis::ladder::bottleneck_ladder(&laws);
+    assert_eq!(ladder[0].name, "db", "{ladder:?}");
+    // X_max = 1 / D_db = 1 / 0.024 s = 41.7/s, which is 0.417 × the 100/s design load.
+    assert!((ladder[0].saturates_at_load - 1.0 / (100.0 * 0.024)).abs() < 1e-9);
+    assert_eq!(ladder[1].name, "app");
+    assert!((ladder[1].saturates_at_load - 1.0 / (100.0 * 0.020)).abs() < 1e-9);
+    // The simulation agrees: database throughput is four times the request rate (forced flow).
+    let report = analyze(
+        &design,
+        &design.scenarios[0],
+        &PriceTable::builtin(),
+        &AnalysisOptions::default(),
+    )
+    .expect("runs");
+    let db_run = report
+        .components
+        .iter()
+        .find(|c| c.run.name == "db")
+        .expect("db");
+    let app_run = report
+        .components
+        .iter()
+        .find(|c| c.run.name == "app")
+        .expect("app");
+    assert!((db_run.run.served_per_s / app_run.run.served_per_s - 4.0).abs() < 0.02);
+    assert!(report.model_check.is_empty(), "{:?}", report.model_check);
+}
+
+#[test]
+fn one_server_and_scale_up_have_single_points_of_failure_and_scale_out_has_none() {
+    let prices = PriceTable::builtin();
+    for (file, expect_spofs) in [
+        ("saved-designs/one-server.ron", true),
+        ("saved-designs/scale-up.ron", true),
+        ("saved-designs/scale-out.ron", false),
+    ] {
+        let design = shipped(file);
+        let scenario = design.scenario("steady").expect("steady").clone();
+        let report =
+            analyze(&design, &scenario, &prices, &AnalysisOptions::default()).expect("runs");
+        let spofs: Vec<_> = report
+            .components
+            .iter()
+            .filter(|c| c.run.spof)
+            .map(|c| c.run.name.clone())
+            .collect();
+        assert_eq!(!spofs.is_empty(), expect_spofs, "{file}: SPOFs {spofs:?}");
+    }
+}
+
+#[test]
+fn every_shipped_design_has_a_non_empty_ascending_ladder() {
+    for path in crate::ron_files("saved-designs") {
+        let design = archsandbox::model::read_design(&path, &PriceTable::builtin())
+            .expect("loads")
+            .design;
+        let ladder = archsandbox::analysis::ladder::bottleneck_ladder(&laws_of(&design));
+        assert!(!ladder.is_empty(), "{}", path.display());
+        assert!(
+            ladder
+                .windows(2)
+                .all(|w| w[0].saturates_at_load <= w[1].saturates_at_load),
+            "{}: {ladder:?}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn the_simulation_agrees_with_the_laws_on_every_steady_shipped_design() {
+    // Where they disagree beyond the run's noise the report says so; on steady scenarios of
+    // the shipped designs they must not.
+    let prices = PriceTable::builtin();
+    for path in crate::ron_files("saved-designs") {
+        let design = archsandbox::model::read_design(&path, &prices)
+            .expect("loads")
+            .design;
+        let Some(scenario) = design.scenario("steady").cloned() else {
+            continue;
+        };
+        let options = AnalysisOptions {
+            failure_analysis: archsandbox::analysis::report::FailureAnalysis::Off,
+            ..AnalysisOptions::default()
+        };
+        let report = analyze(&design, &scenario, &prices, &options).expect("runs");
+        assert!(
+            report.model_check.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            report.model_check
+        );
+    }
+}
