@@ -2,6 +2,7 @@
 //! durability and cost — and the report that puts them beside a simulation run. No egui.
 
 pub mod availability;
+pub mod compare;
 pub mod cost;
 pub mod ladder;
 pub mod report;

@@ -170,6 +170,7 @@ pub fn failure_impact(
             ),
             samples_per_tick: Some(1),
             keep_history: false,
+            live_latency: false,
         };
         let mut sim = Simulation::with_options(design, &s, prices, options)?;
         let (mut offered, mut succeeded, mut errors) = (0.0, 0.0, 0u64);

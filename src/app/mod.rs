@@ -1,25 +1,1364 @@
-//! The eframe desktop app.
+//! The desktop app (eframe): design on a canvas, run the simulation live, see it break in red,
+//! save and reopen. The UI reads the design and the latest simulation output and emits
+//! [`Action`]s; [`SandboxApp::apply`] is the one place that carries them out (undo, the dirty
+//! flag and validation live there).
 
-use std::path::PathBuf;
+pub mod canvas;
+pub mod commands;
+pub mod compare;
+pub mod document;
+pub mod files;
+pub mod icons;
+pub mod inspector;
+pub mod plots;
+pub mod runner;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::mpsc::{Receiver, channel};
 
-use crate::model::PriceTable;
+use egui::{Color32, Pos2, RichText, Ui};
 
-/// Open the app window. A stub until the app lands.
-pub fn run(file: Option<PathBuf>, _compare: Option<Vec<PathBuf>>, _prices: PriceTable) -> ExitCode {
-    let title = match &file {
-        Some(f) => format!("Architecture Sandbox — {}", f.display()),
-        None => "Architecture Sandbox".to_string(),
+use crate::analysis::report::{AnalysisOptions, FailureAnalysis, SimulateReport, analyze, number};
+use crate::analysis::spof::structural_spofs;
+use crate::model::{
+    Component, ComponentId, ComponentKind, Design, KindName, LinkId, PriceTable, Scenario,
+    parse_design, read_design, save_design,
+};
+use crate::sim::laws::operational_laws;
+
+use canvas::{CanvasInputs, CanvasState, Clipboard, Health};
+use commands::UiCommand;
+use document::{Document, Edit};
+use files::{Dialogs, EXAMPLES, Settings};
+use icons::Icons;
+use inspector::InspectorState;
+use plots::Timeline;
+use runner::{RunnerMsg, SimRunner};
+
+/// The window title's first part.
+pub const APP_NAME: &str = "Architecture Sandbox";
+
+/// Something the user asked for; carried out by [`SandboxApp::apply`].
+#[derive(Clone, Debug)]
+pub enum Action {
+    Command(UiCommand),
+    Edit(Edit),
+    /// Add a component of a kind (at a scene position, or the middle of the view).
+    AddKind(KindName, Option<Pos2>),
+    /// Select a component, then run a command on the selection.
+    SelectThen(ComponentId, UiCommand),
+    Select(ComponentId),
+    OpenPath(PathBuf),
+    OpenExample(usize),
+    SaveTo(PathBuf),
+    Fail(ComponentId, Option<u32>),
+    Recover(ComponentId),
+    SetScenario(String),
+    SetUsers(f64),
+    SetSpeed(f64),
+    /// Carry out what waited for an answer about unsaved changes.
+    Proceed(Pending),
+}
+
+/// What waits while the user decides about unsaved changes.
+#[derive(Clone, Debug)]
+pub enum Pending {
+    New,
+    Open,
+    OpenPath(PathBuf),
+    OpenExample(usize),
+    Quit,
+}
+
+/// A message shown above the canvas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+/// What the analysis knows about the current design.
+#[derive(Default)]
+pub struct AnalysisView {
+    /// The design revision it describes.
+    pub revision: u64,
+    /// Ladder from the operational laws: (component, saturation load).
+    pub ladder: Vec<(ComponentId, String, f64)>,
+    /// Single points of failure and why.
+    pub spofs: HashMap<ComponentId, String>,
+    /// The full report (N−1, availability, cost), once the background run is done.
+    pub report: Option<SimulateReport>,
+    pub running: bool,
+    pending: Option<Receiver<(u64, Result<SimulateReport, String>)>>,
+}
+
+/// How the app was started.
+#[derive(Clone, Debug, Default)]
+pub struct StartOptions {
+    pub file: Option<PathBuf>,
+    pub compare: Option<(PathBuf, PathBuf)>,
+    pub prices: Option<PriceTable>,
+}
+
+/// The app.
+pub struct SandboxApp {
+    pub doc: Document,
+    pub canvas: CanvasState,
+    pub runner: SimRunner,
+    pub timeline: Timeline,
+    pub analysis: AnalysisView,
+    pub settings: Settings,
+    pub prices: PriceTable,
+    pub inspector: InspectorState,
+    pub notice: Option<Notice>,
+    /// The scenario being run.
+    pub scenario: String,
+    /// The load slider: total users across clients.
+    pub users: f64,
+    pub pending: Option<Pending>,
+    pub show_gallery: bool,
+    pub show_open_path: Option<String>,
+    pub compare: Option<compare::CompareView>,
+    dialogs: Dialogs,
+    icons: Icons,
+    /// The design revision last sent to the runner.
+    sent_revision: Option<u64>,
+    title: String,
+    allow_close: bool,
+    /// Run the N−1 analysis in the background (off in tests, for speed and determinism).
+    background_analysis: bool,
+    /// For work on other threads to ask for a repaint (none in tests: work runs inline).
+    repaint: Option<egui::Context>,
+}
+
+impl SandboxApp {
+    /// The app as eframe creates it.
+    pub fn new(cc: &eframe::CreationContext<'_>, start: StartOptions) -> Self {
+        let settings: Settings = cc
+            .storage
+            .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
+            .unwrap_or_default();
+        let runner = SimRunner::threaded(cc.egui_ctx.clone());
+        Self::with_parts(&cc.egui_ctx, start, settings, runner, true)
+    }
+
+    /// The app with an inline simulation runner and default settings, for tests.
+    pub fn for_tests(ctx: &egui::Context, start: StartOptions) -> Self {
+        Self::with_parts(ctx, start, Settings::default(), SimRunner::inline(), false)
+    }
+
+    fn with_parts(
+        ctx: &egui::Context,
+        start: StartOptions,
+        settings: Settings,
+        runner: SimRunner,
+        background_analysis: bool,
+    ) -> Self {
+        let prices = start.prices.clone().unwrap_or_else(PriceTable::builtin);
+        let example = &EXAMPLES[files::DEFAULT_EXAMPLE];
+        let default_design = parse_design(example.text, &prices)
+            .map(|l| l.design)
+            .unwrap_or_else(|_| Design::new("untitled"));
+        ctx.set_visuals(if settings.dark {
+            egui::Visuals::dark()
+        } else {
+            egui::Visuals::light()
+        });
+        let mut app = Self {
+            doc: Document::new(default_design, None),
+            canvas: CanvasState::default(),
+            runner,
+            timeline: Timeline::default(),
+            analysis: AnalysisView::default(),
+            prices,
+            inspector: InspectorState::default(),
+            notice: None,
+            scenario: String::new(),
+            users: 0.0,
+            pending: None,
+            show_gallery: false,
+            show_open_path: None,
+            compare: None,
+            dialogs: Dialogs::default(),
+            icons: Icons::load(),
+            sent_revision: None,
+            title: String::new(),
+            allow_close: false,
+            background_analysis,
+            repaint: background_analysis.then(|| ctx.clone()),
+            settings,
+        };
+        app.canvas.snap = app.settings.snap;
+        app.runner.send(RunnerMsg::Speed(app.settings.speed));
+        app.reset_run_settings();
+        if let Some(path) = start.file {
+            app.open_path(&path);
+        } else if app.background_analysis {
+            // The default design opens running, so its weak spots show red at once.
+            app.sync_runner();
+            app.runner.send(RunnerMsg::Play);
+        }
+        if let Some((a, b)) = start.compare {
+            app.open_compare_files(&a, &b);
+        }
+        app
+    }
+
+    /// The title the window should have.
+    pub fn window_title(&self) -> String {
+        let mut title = format!("{APP_NAME} — {}", self.doc.title());
+        if let Some(c) = &self.compare {
+            title = format!("{APP_NAME} — {} vs {}", c.a_title, c.b_title);
+        }
+        if self.doc.dirty && self.compare.is_none() {
+            title.push_str(" •");
+        }
+        title
+    }
+
+    /// Users of all clients at load multiplier 1.
+    fn base_users(&self) -> f64 {
+        self.doc
+            .design
+            .components()
+            .filter_map(|(_, c)| match &c.kind {
+                ComponentKind::Client(p) => Some(p.users as f64),
+                _ => None,
+            })
+            .sum()
+    }
+
+    /// The load multiplier the slider asks for.
+    pub fn load_multiplier(&self) -> f64 {
+        let base = self.base_users();
+        if base > 0.0 { self.users / base } else { 1.0 }
+    }
+
+    /// The scenario being run.
+    pub fn current_scenario(&self) -> Option<&Scenario> {
+        self.doc
+            .design
+            .scenario(&self.scenario)
+            .or_else(|| self.doc.design.default_scenario())
+    }
+
+    /// After a new document: its default scenario and load.
+    fn reset_run_settings(&mut self) {
+        self.scenario = self.doc.design.default_scenario.clone();
+        let multiplier = self.current_scenario().map_or(1.0, |s| s.load_multiplier);
+        self.users = (self.base_users() * multiplier).max(1.0);
+        self.canvas.fit_requested = true;
+        self.canvas.selection.clear();
+        self.canvas.selected_link = None;
+        self.sent_revision = None;
+        self.analysis = AnalysisView::default();
+        self.analysis.revision = u64::MAX;
+    }
+
+    /// Send the current design to the runner if it changed.
+    fn sync_runner(&mut self) {
+        if self.sent_revision == Some(self.doc.revision) {
+            return;
+        }
+        self.sent_revision = Some(self.doc.revision);
+        let Some(scenario) = self.current_scenario().cloned() else {
+            return;
+        };
+        self.runner.send(RunnerMsg::Load {
+            design: Box::new(self.doc.design.clone()),
+            scenario: Box::new(scenario),
+            prices: Box::new(self.prices.clone()),
+            load_multiplier: self.load_multiplier(),
+            revision: self.doc.revision,
+        });
+        self.refresh_analysis();
+    }
+
+    /// Work out the ladder and structural SPOFs now; start the full analysis in the background.
+    fn refresh_analysis(&mut self) {
+        self.analysis.revision = self.doc.revision;
+        self.analysis.report = None;
+        self.analysis.ladder.clear();
+        self.analysis.spofs.clear();
+        let design = &self.doc.design;
+        let Some(scenario) = self.current_scenario().cloned() else {
+            return;
+        };
+        if let Ok(laws) = operational_laws(design, &scenario, &self.prices) {
+            for step in crate::analysis::ladder::bottleneck_ladder(&laws) {
+                self.analysis
+                    .ladder
+                    .push((step.id, step.name, step.saturates_at_load));
+            }
+        } else {
+            return;
+        }
+        for id in structural_spofs(design) {
+            let name = design.component(id).map_or("", |c| c.name.as_str());
+            self.analysis.spofs.insert(
+                id,
+                format!("'{name}' has no spare instance, and some client's requests cannot get around it."),
+            );
+        }
+        if !self.background_analysis {
+            return;
+        }
+        let (tx, rx) = channel();
+        let design = design.clone();
+        let prices = self.prices.clone();
+        let revision = self.doc.revision;
+        let mut scenario = scenario;
+        scenario.load_multiplier = self.load_multiplier();
+        let spawned = std::thread::Builder::new()
+            .name("analysis".into())
+            .spawn(move || {
+                let options = AnalysisOptions {
+                    run: crate::sim::RunOptions {
+                        samples_per_tick: Some(4),
+                        ..crate::sim::RunOptions::default()
+                    },
+                    failure_analysis: FailureAnalysis::Auto,
+                };
+                let result =
+                    analyze(&design, &scenario, &prices, &options).map_err(|e| e.to_string());
+                let _ = tx.send((revision, result));
+            });
+        if spawned.is_ok() {
+            self.analysis.pending = Some(rx);
+            self.analysis.running = true;
+        }
+    }
+
+    fn poll_analysis(&mut self) {
+        let Some(rx) = &self.analysis.pending else {
+            return;
+        };
+        let Ok((revision, result)) = rx.try_recv() else {
+            return;
+        };
+        self.analysis.pending = None;
+        self.analysis.running = false;
+        if revision != self.doc.revision {
+            return;
+        }
+        if let Ok(report) = result {
+            for c in &report.components {
+                if !c.run.spof {
+                    continue;
+                }
+                let Some(id) = self.doc.design.find(&c.run.name) else {
+                    continue;
+                };
+                if let Some(f) = report.failure_impact.iter().find(|f| f.name == c.run.name) {
+                    self.analysis.spofs.insert(
+                        id,
+                        format!(
+                            "losing {} leaves {:.1} % of requests succeeding (target {:.1} %).",
+                            if f.instances_lost >= c.run.instances {
+                                "it"
+                            } else {
+                                "one instance"
+                            },
+                            f.success_ratio_when_failed * 100.0,
+                            self.current_scenario()
+                                .map_or(99.9, |s| s.target_success_ratio * 100.0)
+                        ),
+                    );
+                }
+            }
+            self.analysis.report = Some(report);
+        }
+    }
+
+    /// Open a design file; on failure, keep the current design and say why (with line and column).
+    pub fn open_path(&mut self, path: &Path) {
+        match read_design(path, &self.prices) {
+            Ok(loaded) => {
+                self.doc = Document::new(loaded.design, Some(path.to_path_buf()));
+                self.settings.remember(path);
+                self.reset_run_settings();
+                self.notice = (!loaded.warnings.is_empty()).then(|| Notice {
+                    text: loaded
+                        .warnings
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    error: false,
+                });
+            }
+            Err(e) => {
+                self.notice = Some(Notice {
+                    text: format!(
+                        "Could not open {}:\n{}",
+                        path.display(),
+                        e.problems()
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    ),
+                    error: true,
+                });
+            }
+        }
+    }
+
+    fn open_example(&mut self, index: usize) {
+        let Some(example) = EXAMPLES.get(index) else {
+            return;
+        };
+        match parse_design(example.text, &self.prices) {
+            Ok(loaded) => {
+                self.doc = Document::new(loaded.design, None);
+                self.reset_run_settings();
+                self.notice = None;
+            }
+            Err(e) => {
+                self.notice = Some(Notice {
+                    text: format!("{}: {e}", example.file),
+                    error: true,
+                });
+            }
+        }
+    }
+
+    /// Save to a path, atomically; say so if it fails (the old file is untouched then).
+    pub fn save_to(&mut self, path: &Path) {
+        match save_design(path, &self.doc.design) {
+            Ok(()) => {
+                self.doc.saved_to(path.to_path_buf());
+                self.settings.remember(path);
+                self.notice = Some(Notice {
+                    text: format!("Saved {}", path.display()),
+                    error: false,
+                });
+            }
+            Err(e) => {
+                self.notice = Some(Notice {
+                    text: format!(
+                        "Could not save {}: {e}. The file on disk is as it was.",
+                        path.display()
+                    ),
+                    error: true,
+                });
+            }
+        }
+    }
+
+    fn ask_unless_clean(&mut self, ctx: &egui::Context, then: Pending) {
+        if self.doc.dirty {
+            self.pending = Some(then);
+        } else {
+            self.apply(ctx, Action::Proceed(then));
+        }
+    }
+
+    /// Carry out an action. The one place that changes the document or the run.
+    pub fn apply(&mut self, ctx: &egui::Context, action: Action) {
+        match action {
+            Action::Command(c) => self.command(ctx, c),
+            Action::Edit(edit) => {
+                let added = self.doc.apply(edit);
+                if !added.is_empty() {
+                    self.canvas.select_only(added);
+                }
+                self.canvas.prune(&self.doc.design);
+            }
+            Action::AddKind(kind, at) => {
+                let at = at.unwrap_or_else(|| self.canvas.view_center() - canvas::NODE_SIZE / 2.0);
+                let position = if self.canvas.snap {
+                    canvas::snapped(at)
+                } else {
+                    (at.x, at.y)
+                };
+                let name = kind.key().replace('_', "-");
+                self.apply(
+                    ctx,
+                    Action::Edit(Edit::Add(Component::new(name, kind, position))),
+                );
+            }
+            Action::SelectThen(id, c) => {
+                if !self.canvas.is_selected(id) {
+                    self.canvas.select_only([id]);
+                }
+                self.command(ctx, c);
+            }
+            Action::Select(id) => self.canvas.select_only([id]),
+            Action::OpenPath(p) => self.ask_unless_clean(ctx, Pending::OpenPath(p)),
+            Action::OpenExample(i) => self.ask_unless_clean(ctx, Pending::OpenExample(i)),
+            Action::SaveTo(p) => self.save_to(&p),
+            Action::Fail(id, k) => self.runner.send(RunnerMsg::Fail(id, k)),
+            Action::Recover(id) => self.runner.send(RunnerMsg::Recover(id)),
+            Action::SetScenario(name) => {
+                self.scenario = name;
+                self.sent_revision = None;
+            }
+            Action::SetUsers(users) => {
+                self.users = users.max(1.0);
+                self.runner.send(RunnerMsg::SetLoad(self.load_multiplier()));
+            }
+            Action::SetSpeed(s) => {
+                self.settings.speed = s;
+                self.runner.send(RunnerMsg::Speed(s));
+            }
+            Action::Proceed(p) => {
+                self.pending = None;
+                match p {
+                    Pending::New => {
+                        let mut design = Design::new("untitled");
+                        design.description = "A new design.".into();
+                        self.doc = Document::new(design, None);
+                        self.reset_run_settings();
+                    }
+                    Pending::Open => {
+                        let folder = self
+                            .doc
+                            .path
+                            .as_ref()
+                            .and_then(|p| p.parent().map(Path::to_path_buf));
+                        self.dialogs.open(ctx, folder);
+                    }
+                    Pending::OpenPath(p) => self.open_path(&p),
+                    Pending::OpenExample(i) => self.open_example(i),
+                    Pending::Quit => {
+                        self.allow_close = true;
+                        ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                    }
+                }
+            }
+        }
+    }
+
+    fn command(&mut self, ctx: &egui::Context, command: UiCommand) {
+        let selection = self.canvas.selection.clone();
+        match command {
+            UiCommand::New => self.ask_unless_clean(ctx, Pending::New),
+            UiCommand::Open => self.ask_unless_clean(ctx, Pending::Open),
+            UiCommand::OpenPath => self.show_open_path = Some(String::new()),
+            UiCommand::Gallery => self.show_gallery = true,
+            UiCommand::Save => match self.doc.path.clone() {
+                Some(p) => self.save_to(&p),
+                None => self.command(ctx, UiCommand::SaveAs),
+            },
+            UiCommand::SaveAs => {
+                let name = format!(
+                    "{}.ron",
+                    self.doc.design.name.to_lowercase().replace(' ', "-")
+                );
+                let folder = self
+                    .doc
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.parent().map(Path::to_path_buf));
+                self.dialogs.save_as(ctx, name, folder);
+            }
+            UiCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
+            UiCommand::Undo => {
+                self.doc.undo();
+                self.canvas.prune(&self.doc.design);
+            }
+            UiCommand::Redo => {
+                self.doc.redo();
+                self.canvas.prune(&self.doc.design);
+            }
+            UiCommand::Copy | UiCommand::Cut | UiCommand::Duplicate => {
+                let design = &self.doc.design;
+                let index: HashMap<ComponentId, usize> = selection
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| (*id, i))
+                    .collect();
+                let components: Vec<Component> = selection
+                    .iter()
+                    .filter_map(|id| design.component(*id).cloned())
+                    .collect();
+                let links = design
+                    .links()
+                    .filter_map(|(_, a, b, l)| Some((*index.get(&a)?, *index.get(&b)?, l.clone())))
+                    .collect();
+                self.canvas.clipboard = Some(Clipboard { components, links });
+                if command == UiCommand::Cut {
+                    self.command(ctx, UiCommand::Delete);
+                }
+                if command == UiCommand::Duplicate {
+                    self.command(ctx, UiCommand::Paste);
+                }
+            }
+            UiCommand::Paste => {
+                if let Some(clip) = self.canvas.clipboard.clone() {
+                    let components = clip
+                        .components
+                        .into_iter()
+                        .map(|mut c| {
+                            c.position = (c.position.0 + 40.0, c.position.1 + 40.0);
+                            c
+                        })
+                        .collect();
+                    self.apply(
+                        ctx,
+                        Action::Edit(Edit::Paste {
+                            components,
+                            links: clip.links,
+                        }),
+                    );
+                }
+            }
+            UiCommand::Delete => {
+                let links = self
+                    .canvas
+                    .selected_link
+                    .into_iter()
+                    .collect::<Vec<LinkId>>();
+                if !selection.is_empty() || !links.is_empty() {
+                    self.apply(
+                        ctx,
+                        Action::Edit(Edit::Remove {
+                            components: selection,
+                            links,
+                        }),
+                    );
+                }
+            }
+            UiCommand::SelectAll => {
+                let all: Vec<ComponentId> =
+                    self.doc.design.components().map(|(id, _)| id).collect();
+                self.canvas.select_only(all);
+            }
+            UiCommand::Connect => {
+                for pair in selection.windows(2) {
+                    let link = canvas::default_link(&self.doc.design, pair[0], pair[1]);
+                    self.apply(
+                        ctx,
+                        Action::Edit(Edit::Connect {
+                            from: pair[0],
+                            to: pair[1],
+                            link,
+                        }),
+                    );
+                }
+            }
+            UiCommand::FitView => self.canvas.fit(&self.doc.design),
+            UiCommand::ZoomIn => self.canvas.zoom_by(1.25),
+            UiCommand::ZoomOut => self.canvas.zoom_by(0.8),
+            UiCommand::ToggleSnap => {
+                self.canvas.snap = !self.canvas.snap;
+                self.settings.snap = self.canvas.snap;
+            }
+            UiCommand::ToggleTheme => {
+                self.settings.dark = !self.settings.dark;
+                ctx.set_visuals(if self.settings.dark {
+                    egui::Visuals::dark()
+                } else {
+                    egui::Visuals::light()
+                });
+            }
+            UiCommand::PlayPause => {
+                self.sync_runner();
+                let playing = self.runner.with_output(|o| o.playing);
+                self.runner.send(if playing {
+                    RunnerMsg::Pause
+                } else {
+                    RunnerMsg::Play
+                });
+            }
+            UiCommand::Step => {
+                self.sync_runner();
+                self.runner.send(RunnerMsg::Step);
+            }
+            UiCommand::Reset => {
+                self.sync_runner();
+                self.runner.send(RunnerMsg::Reset);
+            }
+            UiCommand::FailOne => {
+                for id in selection {
+                    self.runner.send(RunnerMsg::Fail(id, Some(1)));
+                }
+            }
+            UiCommand::Recover => {
+                for id in selection {
+                    self.runner.send(RunnerMsg::Recover(id));
+                }
+            }
+            UiCommand::ScaleUp | UiCommand::ScaleOut | UiCommand::LoadSweep => {
+                self.compare_command(command);
+            }
+        }
+    }
+
+    /// Per-frame work that paints nothing: file dialog answers, runner output, analysis.
+    pub fn update_state(&mut self, ctx: &egui::Context) {
+        if let Some((kind, path)) = self.dialogs.poll() {
+            match (kind, path) {
+                (files::DialogKind::Open, Some(p)) => self.open_path(&p),
+                (files::DialogKind::SaveAs, Some(p)) => self.save_to(&p),
+                (_, None) => {}
+            }
+        }
+        let dt = ctx.input(|i| i.stable_dt).min(0.1);
+        self.runner.poll(f64::from(dt));
+        self.sync_runner();
+        let timeline = &mut self.timeline;
+        self.runner.with_output(|out| timeline.take(out));
+        self.poll_analysis();
+        if let Some(c) = &mut self.compare {
+            c.update(ctx);
+        }
+        // A design dropped on the window opens (after asking about unsaved changes).
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        if let Some(p) = dropped
+            .into_iter()
+            .find(|p| p.extension().is_some_and(|e| e == "ron"))
+        {
+            self.apply(ctx, Action::OpenPath(p));
+        }
+    }
+
+    /// The whole UI.
+    pub fn show(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        let mut actions: Vec<Action> = commands::pressed(&ctx)
+            .into_iter()
+            .map(Action::Command)
+            .collect();
+
+        // Closing with unsaved changes asks first.
+        if ctx.input(|i| i.viewport().close_requested()) && self.doc.dirty && !self.allow_close {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.pending = Some(Pending::Quit);
+        }
+        let title = self.window_title();
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+
+        egui::Panel::top("menu").show(ui, |ui| {
+            egui::MenuBar::new().ui(ui, |ui| self.menu_bar(ui, &mut actions));
+        });
+        if self.compare.is_none() {
+            egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui, &mut actions));
+        }
+        if self.compare.is_some() {
+            let mut close = false;
+            if let Some(c) = &mut self.compare {
+                close = compare::show(ui, c, &self.icons, &self.prices, &mut actions);
+            }
+            if close {
+                self.compare = None;
+            }
+        } else {
+            self.editor(ui, &mut actions);
+        }
+        self.dialogs_ui(&ctx, &mut actions);
+        for action in actions {
+            self.apply(&ctx, action);
+        }
+        let playing = self.runner.with_output(|o| o.playing);
+        if playing {
+            ctx.request_repaint_after(std::time::Duration::from_millis(33));
+        }
+    }
+
+    fn editor(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        egui::Panel::left("palette")
+            .resizable(false)
+            .default_size(150.0)
+            .show(ui, |ui| self.palette(ui, actions));
+        egui::Panel::right("inspector")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    let nodes = self.runner.with_output(|o| o.nodes.clone());
+                    actions.extend(inspector::show(
+                        ui,
+                        &self.doc.design,
+                        &self.canvas.selection,
+                        self.canvas.selected_link,
+                        &nodes,
+                        &self.prices,
+                        &mut self.inspector,
+                    ));
+                    ui.separator();
+                    self.analysis_panel(ui, actions);
+                    ui.separator();
+                    legend(ui);
+                });
+            });
+        egui::Panel::bottom("plots")
+            .resizable(true)
+            .default_size(230.0)
+            .min_size(160.0)
+            .show(ui, |ui| {
+                plots::show(ui, &self.timeline, &self.doc.design, &self.canvas.selection);
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(n) = self.notice.clone() {
+                let color = if n.error {
+                    ui.visuals().error_fg_color
+                } else {
+                    ui.visuals().text_color()
+                };
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(&n.text).color(color));
+                    if ui
+                        .small_button("Dismiss")
+                        .on_hover_text("Dismiss")
+                        .clicked()
+                    {
+                        self.notice = None;
+                    }
+                });
+            }
+            let (nodes, tick_s, playing, error) = self
+                .runner
+                .with_output(|o| (o.nodes.clone(), o.tick_s, o.playing, o.error.clone()));
+            if let Some(e) = error {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("The design cannot run yet: {e}"),
+                );
+            }
+            let inputs = CanvasInputs {
+                design: &self.doc.design,
+                nodes: &nodes,
+                tick_s,
+                spofs: &self.analysis.spofs,
+                icons: &self.icons,
+                playing,
+            };
+            actions.extend(canvas::show(ui, &mut self.canvas, &inputs));
+        });
+    }
+
+    fn menu_bar(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        let can_undo = self.doc.can_undo();
+        let can_redo = self.doc.can_redo();
+        let has_selection = !self.canvas.selection.is_empty();
+        ui.menu_button("File", |ui| {
+            for c in [
+                UiCommand::New,
+                UiCommand::Open,
+                UiCommand::OpenPath,
+                UiCommand::Gallery,
+            ] {
+                if c.button(ui, true) {
+                    actions.push(Action::Command(c));
+                }
+            }
+            ui.menu_button("Open recent", |ui| {
+                if self.settings.recent.is_empty() {
+                    ui.weak("No recent files");
+                }
+                for p in self.settings.recent.clone() {
+                    if ui.button(p.display().to_string()).clicked() {
+                        actions.push(Action::OpenPath(p));
+                        ui.close();
+                    }
+                }
+            });
+            ui.separator();
+            for c in [UiCommand::Save, UiCommand::SaveAs] {
+                if c.button(ui, true) {
+                    actions.push(Action::Command(c));
+                }
+            }
+            ui.separator();
+            if UiCommand::Quit.button(ui, true) {
+                actions.push(Action::Command(UiCommand::Quit));
+            }
+        });
+        ui.menu_button("Edit", |ui| {
+            for (c, enabled) in [
+                (UiCommand::Undo, can_undo),
+                (UiCommand::Redo, can_redo),
+                (UiCommand::Cut, has_selection),
+                (UiCommand::Copy, has_selection),
+                (UiCommand::Paste, self.canvas.clipboard.is_some()),
+                (UiCommand::Duplicate, has_selection),
+                (
+                    UiCommand::Delete,
+                    has_selection || self.canvas.selected_link.is_some(),
+                ),
+                (UiCommand::SelectAll, true),
+                (UiCommand::Connect, self.canvas.selection.len() >= 2),
+            ] {
+                if c.button(ui, enabled) {
+                    actions.push(Action::Command(c));
+                }
+            }
+        });
+        ui.menu_button("View", |ui| {
+            for c in [UiCommand::FitView, UiCommand::ZoomIn, UiCommand::ZoomOut] {
+                if c.button(ui, true) {
+                    actions.push(Action::Command(c));
+                }
+            }
+            let mut snap = self.canvas.snap;
+            if ui
+                .checkbox(&mut snap, UiCommand::ToggleSnap.label())
+                .on_hover_text(UiCommand::ToggleSnap.tooltip())
+                .changed()
+            {
+                actions.push(Action::Command(UiCommand::ToggleSnap));
+            }
+            if UiCommand::ToggleTheme.button(ui, true) {
+                actions.push(Action::Command(UiCommand::ToggleTheme));
+            }
+        });
+        ui.menu_button("Simulation", |ui| {
+            for c in [UiCommand::PlayPause, UiCommand::Step, UiCommand::Reset] {
+                if c.button(ui, true) {
+                    actions.push(Action::Command(c));
+                }
+            }
+            ui.separator();
+            for c in [UiCommand::FailOne, UiCommand::Recover] {
+                if c.button(ui, has_selection) {
+                    actions.push(Action::Command(c));
+                }
+            }
+        });
+        ui.menu_button("Compare", |ui| {
+            for c in [
+                UiCommand::ScaleUp,
+                UiCommand::ScaleOut,
+                UiCommand::LoadSweep,
+            ] {
+                if c.button(ui, true) {
+                    actions.push(Action::Command(c));
+                }
+            }
+        });
+        ui.menu_button("Help", |ui| {
+            ui.label(format!("{APP_NAME} {}", env!("CARGO_PKG_VERSION")));
+            ui.label("Pan: right or middle drag, or scroll. Zoom: Ctrl + scroll, at the pointer.");
+            ui.label("Select: click, Shift/Ctrl-click, or drag a box on empty space.");
+            ui.label(
+                "Link: drag from a node's right port to another node (or select two and press L).",
+            );
+            ui.separator();
+            ui.strong("Shortcuts");
+            for c in UiCommand::ALL {
+                if let Some(s) = c.shortcut() {
+                    ui.label(format!(
+                        "{:<14} {}",
+                        ui.ctx().format_shortcut(&s),
+                        c.label()
+                    ));
+                }
+            }
+        });
+    }
+
+    fn toolbar(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        let (playing, tick, tick_s, last, error) = self.runner.with_output(|o| {
+            (
+                o.playing,
+                o.tick,
+                o.tick_s,
+                self.timeline.history.last().copied(),
+                o.error.is_some(),
+            )
+        });
+        ui.horizontal(|ui| {
+            let play = if playing { "Pause" } else { "Play" };
+            if ui
+                .add_enabled(!error, egui::Button::new(play))
+                .on_hover_text(UiCommand::PlayPause.tooltip())
+                .clicked()
+            {
+                actions.push(Action::Command(UiCommand::PlayPause));
+            }
+            if ui.add_enabled(!error, egui::Button::new("Step")).on_hover_text(UiCommand::Step.tooltip()).clicked() {
+                actions.push(Action::Command(UiCommand::Step));
+            }
+            if ui.button("Reset").on_hover_text(UiCommand::Reset.tooltip()).clicked() {
+                actions.push(Action::Command(UiCommand::Reset));
+            }
+            ui.separator();
+            let speed_label = ui.label("Speed").on_hover_text("Simulated seconds per real second.");
+            egui::ComboBox::from_id_salt("speed")
+                .selected_text(format!("{}×", number(self.settings.speed)))
+                .show_ui(ui, |ui| {
+                    for s in [1.0, 10.0, 60.0, 300.0, 3600.0] {
+                        if ui.selectable_label(self.settings.speed == s, format!("{}×", number(s))).clicked() {
+                            actions.push(Action::SetSpeed(s));
+                        }
+                    }
+                })
+                .response
+                .labelled_by(speed_label.id);
+            let scenario_label = ui.label("Scenario");
+            egui::ComboBox::from_id_salt("scenario")
+                .selected_text(self.scenario.clone())
+                .show_ui(ui, |ui| {
+                    for s in &self.doc.design.scenarios {
+                        if ui
+                            .selectable_label(s.name == self.scenario, &s.name)
+                            .on_hover_text(&s.description)
+                            .clicked()
+                        {
+                            actions.push(Action::SetScenario(s.name.clone()));
+                        }
+                    }
+                })
+                .response
+                .labelled_by(scenario_label.id);
+            ui.separator();
+            let mut users = self.users;
+            let slider = egui::Slider::new(&mut users, 10.0..=10_000_000.0)
+                .logarithmic(true)
+                .text("users")
+                .custom_formatter(|v, _| number(v.round()));
+            if ui
+                .add(slider)
+                .on_hover_text("Load: total users across all clients, from ten to ten million. Takes effect at once.")
+                .changed()
+            {
+                actions.push(Action::SetUsers(users));
+            }
+            ui.separator();
+            ui.label(format!("t = {}", format_time(tick as f64 * tick_s)));
+            if let Some(t) = last {
+                let color = if t.success_ratio < 0.999 { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+                ui.colored_label(
+                    color,
+                    format!(
+                        "{} req/s · {:.2} % ok · p99 {} ms",
+                        number(t.throughput_per_s),
+                        t.success_ratio * 100.0,
+                        number(t.latency_ms.p99)
+                    ),
+                );
+            }
+        });
+    }
+
+    fn palette(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        ui.heading("Palette");
+        ui.weak("Drag onto the canvas, or click to add in the middle.");
+        ui.add_space(4.0);
+        let dark = ui.visuals().dark_mode;
+        for kind in KindName::ALL {
+            // A row that can be clicked (add in the middle) or dragged onto the canvas.
+            let response = ui
+                .horizontal(|ui| {
+                    let (icon, _) =
+                        ui.allocate_exact_size(egui::vec2(22.0, 22.0), egui::Sense::hover());
+                    self.icons.paint(
+                        ui.painter(),
+                        kind,
+                        icon,
+                        if dark {
+                            Color32::from_gray(210)
+                        } else {
+                            Color32::from_gray(60)
+                        },
+                    );
+                    ui.add(
+                        egui::Button::new(kind.label())
+                            .frame(false)
+                            .sense(egui::Sense::click_and_drag()),
+                    )
+                })
+                .inner
+                .on_hover_text(kind.explanation());
+            if response.drag_started() {
+                egui::DragAndDrop::set_payload(ui.ctx(), kind);
+            }
+            if response.dragged() {
+                ui.ctx().set_cursor_icon(egui::CursorIcon::Grabbing);
+                if let Some(p) = ui.ctx().pointer_latest_pos() {
+                    egui::Area::new(ui.make_persistent_id("palette-drag"))
+                        .fixed_pos(p + egui::vec2(12.0, 12.0))
+                        .order(egui::Order::Tooltip)
+                        .show(ui.ctx(), |ui| {
+                            egui::Frame::popup(ui.style()).show(ui, |ui| {
+                                ui.label(format!("Add {}", kind.label().to_lowercase()))
+                            });
+                        });
+                }
+            }
+            if response.clicked() {
+                actions.push(Action::AddKind(kind, None));
+            }
+            ui.add_space(4.0);
+        }
+    }
+
+    fn analysis_panel(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        ui.strong("What breaks first");
+        ui.weak(
+            "From the operational laws: each step saturates at this multiple of the design load.",
+        );
+        let multiplier = self.load_multiplier();
+        for (i, (id, name, at)) in self.analysis.ladder.iter().enumerate().take(8) {
+            let text = if i == 0 {
+                format!("breaks first at ×{}: {name}", number(*at))
+            } else {
+                format!("then at ×{}: {name}", number(*at))
+            };
+            let color = if *at <= multiplier {
+                Health::Saturated.color(ui.visuals().dark_mode)
+            } else {
+                ui.visuals().text_color()
+            };
+            if ui
+                .add(egui::Button::new(RichText::new(text).color(color)).frame(false))
+                .on_hover_text("Click to select it.")
+                .clicked()
+            {
+                actions.push(Action::Select(*id));
+            }
+        }
+        if !self.analysis.spofs.is_empty() {
+            ui.add_space(4.0);
+            ui.strong("Single points of failure");
+            for (id, why) in &self.analysis.spofs {
+                let name = self
+                    .doc
+                    .design
+                    .component(*id)
+                    .map_or("?", |c| c.name.as_str());
+                if ui
+                    .add(
+                        egui::Button::new(
+                            RichText::new(format!("{name}: {why}"))
+                                .color(Health::Saturated.color(ui.visuals().dark_mode)),
+                        )
+                        .frame(false)
+                        .wrap(),
+                    )
+                    .clicked()
+                {
+                    actions.push(Action::Select(*id));
+                }
+            }
+        }
+        ui.add_space(4.0);
+        match &self.analysis.report {
+            Some(r) => {
+                let s = &r.system;
+                ui.label(format!(
+                    "Availability {:.4} % ({} min down a year), assuming independent failures and instant failover.",
+                    s.availability * 100.0,
+                    number(s.downtime_min_per_year)
+                ));
+                ui.label(format!(
+                    "Cost {} {} a month · {} per million requests.",
+                    number(s.cost_per_month),
+                    s.currency,
+                    number(s.cost_per_million_requests)
+                ));
+            }
+            None if self.analysis.running => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.weak("Analysing availability, failures and cost…");
+                });
+            }
+            None => {}
+        }
+    }
+
+    fn dialogs_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        if let Some(p) = self.pending.clone() {
+            let name = self.doc.title();
+            let modal = egui::Modal::new(egui::Id::unique("unsaved changes")).show(ctx, |ui| {
+                ui.heading("Unsaved changes");
+                ui.label(format!("Save the changes to {name} first?"));
+                ui.horizontal(|ui| {
+                    if ui.button("Save").clicked() {
+                        actions.push(Action::Command(UiCommand::Save));
+                        if self.doc.path.is_some() {
+                            actions.push(Action::Proceed(p.clone()));
+                        } else {
+                            self.pending = None;
+                        }
+                    }
+                    if ui.button("Don't save").clicked() {
+                        actions.push(Action::Proceed(p.clone()));
+                    }
+                    if ui.button("Cancel").clicked() {
+                        self.pending = None;
+                    }
+                });
+            });
+            if modal.should_close() {
+                self.pending = None;
+            }
+        }
+        if self.show_gallery {
+            let mut open = true;
+            egui::Window::new("Example designs")
+                .open(&mut open)
+                .collapsible(false)
+                .show(ctx, |ui| {
+                    ui.label("The story of a restaurant that goes viral, one move at a time:");
+                    for (i, e) in EXAMPLES.iter().enumerate() {
+                        let description = parse_design(e.text, &self.prices)
+                            .map(|l| (l.design.name, l.design.description))
+                            .unwrap_or_default();
+                        ui.horizontal_wrapped(|ui| {
+                            if ui.button(&description.0).clicked() {
+                                actions.push(Action::OpenExample(i));
+                                self.show_gallery = false;
+                            }
+                            ui.weak(&description.1);
+                        });
+                    }
+                });
+            if !open {
+                self.show_gallery = false;
+            }
+        }
+        if let Some(mut text) = self.show_open_path.take() {
+            let mut keep = true;
+            egui::Window::new("Open path")
+                .collapsible(false)
+                .show(ctx, |ui| {
+                    ui.label("Path of a design file:");
+                    let r = ui.text_edit_singleline(&mut text);
+                    ui.horizontal(|ui| {
+                        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                        if ui.button("Open").clicked() || enter {
+                            actions.push(Action::OpenPath(PathBuf::from(text.trim())));
+                            keep = false;
+                        }
+                        if ui.button("Cancel").clicked() {
+                            keep = false;
+                        }
+                    });
+                });
+            if keep {
+                self.show_open_path = Some(text);
+            }
+        }
+    }
+
+    fn open_compare_files(&mut self, a: &Path, b: &Path) {
+        match compare::CompareView::from_files(a, b, &self.prices, self.repaint.as_ref()) {
+            Ok(view) => self.compare = Some(view),
+            Err(e) => {
+                self.notice = Some(Notice {
+                    text: e,
+                    error: true,
+                });
+            }
+        }
+    }
+
+    fn compare_command(&mut self, command: UiCommand) {
+        let Some(scenario) = self.current_scenario().cloned() else {
+            return;
+        };
+        let ctx = self.repaint.clone();
+        let variant =
+            |v| compare::CompareView::variant(&self.doc, &scenario, &self.prices, v, ctx.as_ref());
+        let result = match command {
+            UiCommand::ScaleUp => variant(compare::Variant::Up),
+            UiCommand::ScaleOut => variant(compare::Variant::Out),
+            _ => match &mut self.compare {
+                Some(c) => {
+                    c.start_sweep();
+                    return;
+                }
+                None => variant(compare::Variant::Out).map(|mut c| {
+                    c.start_sweep();
+                    c
+                }),
+            },
+        };
+        match result {
+            Ok(view) => self.compare = Some(view),
+            Err(e) => {
+                self.notice = Some(Notice {
+                    text: e,
+                    error: true,
+                })
+            }
+        }
+    }
+}
+
+fn format_time(s: f64) -> String {
+    let s = s.max(0.0) as u64;
+    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+/// What the colours mean.
+fn legend(ui: &mut Ui) {
+    ui.strong("Legend");
+    let dark = ui.visuals().dark_mode;
+    for h in Health::ALL {
+        ui.horizontal(|ui| {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
+            ui.painter().rect_filled(rect, 3.0, h.color(dark));
+            ui.label(h.meaning());
+        });
+    }
+    ui.horizontal(|ui| {
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
+        ui.painter().rect_stroke(
+            rect,
+            3.0,
+            egui::Stroke::new(2.5, Health::Saturated.color(dark)),
+            egui::StrokeKind::Inside,
+        );
+        ui.label("red outline + SPOF badge: a single point of failure");
+    });
+    ui.label("dashed outline: some instances down · dashed link: async only · moving dashes: traffic flowing");
+    ui.label("link letters: R read, W write, S static, A async; thicker = more requests");
+}
+
+impl eframe::App for SandboxApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.update_state(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, eframe::APP_KEY, &self.settings);
+    }
+}
+
+/// Open the app window.
+pub fn run(file: Option<PathBuf>, compare: Option<Vec<PathBuf>>, prices: PriceTable) -> ExitCode {
+    let compare = compare.and_then(|v| match v.as_slice() {
+        [a, b] => Some((a.clone(), b.clone())),
+        _ => None,
+    });
+    let start = StartOptions {
+        file,
+        compare,
+        prices: Some(prices),
     };
-    let options = eframe::NativeOptions::default();
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([1440.0, 900.0])
+            .with_min_inner_size([900.0, 600.0])
+            .with_title(APP_NAME)
+            .with_app_id("archsandbox")
+            .with_drag_and_drop(true),
+        ..Default::default()
+    };
     let result = eframe::run_native(
-        "Architecture Sandbox",
+        APP_NAME,
         options,
-        Box::new(move |cc| {
-            cc.egui_ctx
-                .send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
-            Ok(Box::new(Stub))
-        }),
+        Box::new(move |cc| Ok(Box::new(SandboxApp::new(cc, start)))),
     );
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -27,15 +1366,5 @@ pub fn run(file: Option<PathBuf>, _compare: Option<Vec<PathBuf>>, _prices: Price
             eprintln!("cannot open the window: {e}");
             ExitCode::FAILURE
         }
-    }
-}
-
-struct Stub;
-
-impl eframe::App for Stub {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        egui::CentralPanel::default().show(ui, |ui| {
-            ui.heading("Architecture Sandbox");
-        });
     }
 }

@@ -9,6 +9,7 @@ use crate::model::PriceTable;
 
 pub mod bench;
 mod check;
+pub mod compare;
 mod fmt;
 pub mod simulate;
 
@@ -45,6 +46,8 @@ pub enum Command {
     },
     /// Run a scenario on a design and report what happened.
     Simulate(simulate::SimulateArgs),
+    /// Compare two designs on the same seeded traffic, with a load sweep.
+    Compare(compare::CompareArgs),
     /// Simulate a generated design and report the speed (last line: `component-ticks/s: X`).
     Bench(bench::BenchArgs),
     /// Rewrite design files in the canonical layout (the layout the app saves).
@@ -72,6 +75,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Fmt { files, check }) => fmt::run(&files, check, &prices),
         Some(Command::Simulate(args)) => simulate::run(&args, &prices),
         Some(Command::Bench(args)) => bench::run(&args, &prices),
+        Some(Command::Compare(args)) => compare::run(&args, &prices),
         None => crate::app::run(cli.file, cli.compare, prices),
     }
 }

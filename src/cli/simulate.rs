@@ -101,6 +101,7 @@ fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> 
             load_multiplier: Some(args.load),
             samples_per_tick: args.samples,
             keep_history: false,
+            live_latency: false,
         },
         failure_analysis: args.failure_analysis,
     };

@@ -41,6 +41,9 @@ pub enum SimError {
     /// A size is missing from the price table.
     #[error("size '{0}' is not in the price table")]
     UnknownSize(String),
+    /// Something that should not happen did (a worker thread stopped); the run cannot go on.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The run has reached its last tick; reset or build a longer run to go on.
     #[error("the run is over after {0} ticks")]
     Finished(u64),
@@ -60,6 +63,9 @@ pub struct RunOptions {
     pub samples_per_tick: Option<usize>,
     /// Keep a per-tick system history (for plots).
     pub keep_history: bool,
+    /// Work out end-to-end latency percentiles of the last few ticks every tick (for a live
+    /// display; implied by `keep_history`).
+    pub live_latency: bool,
 }
 
 /// The whole system in one tick.
@@ -347,6 +353,46 @@ impl Simulation {
     /// What node `i` did in the last tick.
     pub(crate) fn tick_of(&self, i: usize) -> NodeTick {
         NodeTick::from_parts(self.node_channels(i), &self.states[i].tick)
+    }
+
+    /// Take `instances` instances of a component down now (all of them for `None`); they stay
+    /// down until [`Simulation::recover`]. Returns how many went down.
+    pub fn fail(&mut self, id: ComponentId, instances: Option<u32>) -> u32 {
+        let Some(&i) = self.plan.index_of.get(&id) else {
+            return 0;
+        };
+        let now_s = self.tick as f64 * self.plan.tick_s;
+        self.fail_instances(i as usize, instances.unwrap_or(u32::MAX), now_s)
+    }
+
+    /// Bring every down instance of a component back now (a cache comes back cold).
+    pub fn recover(&mut self, id: ComponentId) -> u32 {
+        let Some(&i) = self.plan.index_of.get(&id) else {
+            return 0;
+        };
+        let now_s = self.tick as f64 * self.plan.tick_s;
+        self.recover_instances(i as usize, u32::MAX, now_s)
+    }
+
+    /// Instances of a component that are down now.
+    pub fn down_instances(&self, id: ComponentId) -> u32 {
+        self.plan
+            .index_of
+            .get(&id)
+            .map_or(0, |&i| self.states[i as usize].down_since.len() as u32)
+    }
+
+    /// A component's own latency this tick from its queueing model, in milliseconds: the mean
+    /// and the 99th percentile.
+    pub fn latency_now_ms(&self, id: ComponentId) -> Option<(f64, f64)> {
+        let &i = self.plan.index_of.get(&id)?;
+        let i = i as usize;
+        if matches!(self.plan.nodes[i].kind, KindPlan::Client(_)) {
+            return Some((0.0, 0.0));
+        }
+        let mean = self.mean_latency_ms(i);
+        let p99 = self.response(i, 0, 0).quantile_s(0.99) * 1000.0;
+        Some((mean, p99))
     }
 
     /// Node `i`'s channels.
@@ -737,7 +783,7 @@ impl Simulation {
             success_ratio,
             dropped,
             errors,
-            latency_ms: if self.options.keep_history {
+            latency_ms: if self.options.keep_history || self.options.live_latency {
                 self.sampler.window_percentiles()
             } else {
                 Percentiles::default()

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a file per topic. Each test states a behaviour.
 
 mod analysis;
+mod app;
 mod cli;
 mod components;
 mod files;

@@ -1,0 +1,463 @@
+//! Compare: scale up or scale out, on the same seeded traffic. One-click variants of a design
+//! (its bottleneck on the next larger size, or more instances behind a balancer), and a load
+//! sweep that runs two designs across loads on a log scale — the hockey sticks — with what it
+//! costs each of them to carry every load.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::Serialize;
+
+use super::cost::monthly_cost;
+use super::ladder::bottleneck_ladder;
+use super::report::{AnalysisOptions, SimulateReport, analyze};
+use crate::model::{
+    BalancingAlgorithm, CacheParams, Component, ComponentId, ComponentKind, Design, HitRatio,
+    KindName, Link, LoadBalancerParams, Partitioning, PriceTable, Scenario, SessionState,
+    TrafficClass,
+};
+use crate::sim::laws::operational_laws;
+use crate::sim::{RunOptions, SimError, Simulation};
+
+/// Which way to scale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// Vertical: the bottleneck on the next larger instance size.
+    Up,
+    /// Horizontal: the bottleneck gets more instances behind a balancer.
+    Out,
+}
+
+/// A copy of `design` with its bottleneck scaled one way, and a sentence saying what changed.
+/// Fails with the reason when there is nothing to scale that way (the vertical ceiling).
+pub fn scale_variant(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    variant: Variant,
+) -> Result<(Design, String), String> {
+    let laws = operational_laws(design, scenario, prices).map_err(|e| e.to_string())?;
+    let ladder = bottleneck_ladder(&laws);
+    let first = ladder.first().ok_or("nothing in the design carries load")?;
+    let mut out = design.clone();
+    match variant {
+        Variant::Up => {
+            // The first step that has an instance size to grow.
+            let step = ladder
+                .iter()
+                .find(|s| matches!(s.kind, KindName::Server | KindName::Database))
+                .ok_or("no server or database to give a bigger machine")?;
+            let component = design.component(step.id).ok_or("the bottleneck is gone")?;
+            let size = component.kind.size().unwrap_or_default().to_string();
+            let Some(next) = prices.next_larger(&size) else {
+                return Err(format!(
+                    "'{}' already runs on the largest size ({size}): that is the vertical ceiling. Scale out instead.",
+                    step.name
+                ));
+            };
+            let next = next.name.clone();
+            if let Some(c) = out.component_mut(step.id) {
+                match &mut c.kind {
+                    ComponentKind::Server(p) => p.size.clone_from(&next),
+                    ComponentKind::Database(p) => p.size.clone_from(&next),
+                    _ => {}
+                }
+            }
+            out.name = format!("{} (scaled up)", design.name);
+            let note = if step.id == first.id {
+                format!("'{}' moved from {size} to {next}.", step.name)
+            } else {
+                format!(
+                    "'{}' moved from {size} to {next} ('{}' saturates first but has no instance size).",
+                    step.name, first.name
+                )
+            };
+            Ok((out, note))
+        }
+        Variant::Out => {
+            // Enough instances to lift this step at least to the next one (or to double it).
+            let target = ladder
+                .get(1)
+                .map_or(2.0 * first.saturates_at_load, |s| s.saturates_at_load);
+            let factor = (target / first.saturates_at_load).max(1.0);
+            let note = scale_out(&mut out, first.id, factor)?;
+            out.name = format!("{} (scaled out)", design.name);
+            Ok((out, note))
+        }
+    }
+}
+
+/// Scale one component out by at least `factor`.
+fn scale_out(design: &mut Design, id: ComponentId, factor: f64) -> Result<String, String> {
+    let component = design
+        .component(id)
+        .cloned()
+        .ok_or("the bottleneck is gone")?;
+    let grown = |n: u32| ((f64::from(n) * factor).ceil() as u32).max(n + 1);
+    let mut notes = Vec::new();
+    let mut kind = component.kind.clone();
+    match &mut kind {
+        ComponentKind::Server(p) => {
+            let before = p.instances;
+            p.instances = grown(p.instances);
+            notes.push(format!(
+                "'{}' went from {before} to {} instances",
+                component.name, p.instances
+            ));
+            if p.sessions == SessionState::InMemory {
+                p.sessions = SessionState::Stateless;
+                notes.push("its sessions moved to a shared session store, so any instance can serve any user".into());
+            }
+        }
+        ComponentKind::LoadBalancer(p) => {
+            let before = p.instances;
+            p.instances = grown(p.instances);
+            notes.push(format!(
+                "'{}' went from {before} to {} instances",
+                component.name, p.instances
+            ));
+        }
+        ComponentKind::Cache(p) => {
+            let before = p.instances;
+            p.instances = grown(p.instances);
+            notes.push(format!(
+                "'{}' went from {before} to {} instances",
+                component.name, p.instances
+            ));
+        }
+        ComponentKind::MessageQueue(p) => {
+            let before = p.consumers;
+            p.consumers = grown(p.consumers);
+            notes.push(format!(
+                "'{}' went from {before} to {} consumers",
+                component.name, p.consumers
+            ));
+        }
+        ComponentKind::Cdn(p) => {
+            p.edge_capacity_per_s *= factor.max(2.0);
+            notes.push(format!(
+                "'{}' got {}× the edge capacity",
+                component.name,
+                factor.max(2.0)
+            ));
+        }
+        ComponentKind::Database(p) => {
+            // Reads scale with replicas; writes only with shards.
+            let before = (p.instances, p.shards);
+            if p.write_service_time_ms >= p.read_service_time_ms * 2.0 && p.shards < 64 {
+                p.shards = grown(p.shards);
+                p.partitioning = Partitioning::Hash;
+                notes.push(format!(
+                    "'{}' went from {} to {} shards, split by hash",
+                    component.name, before.1, p.shards
+                ));
+            } else {
+                p.instances = grown(p.instances);
+                notes.push(format!(
+                    "'{}' went from {} to {} copies (read replicas)",
+                    component.name, before.0, p.instances
+                ));
+            }
+        }
+        ComponentKind::Client(_) => return Err("clients are not scaled".into()),
+    }
+    let was_stateful =
+        matches!(&component.kind, ComponentKind::Server(p) if p.sessions == SessionState::InMemory);
+    if let Some(c) = design.component_mut(id) {
+        c.kind = kind;
+    }
+    // Many instances need a balancer in front (and none of the callers may bypass it).
+    let is_group = matches!(component.kind.name(), KindName::Server);
+    let behind_balancer = design.incoming(id).all(|(_, s, _)| {
+        design
+            .component(s)
+            .is_some_and(|c| c.kind.name() == KindName::LoadBalancer)
+    });
+    if is_group && !behind_balancer {
+        let (x, y) = component.position;
+        let lb = design.add(Component {
+            name: design.unique_name(&format!("{}-balancer", component.name)),
+            position: (x - 220.0, y + 100.0),
+            kind: ComponentKind::LoadBalancer(LoadBalancerParams {
+                instances: 2,
+                algorithm: BalancingAlgorithm::RoundRobin,
+                ..LoadBalancerParams::default()
+            }),
+        });
+        let incoming: Vec<_> = design
+            .incoming(id)
+            .map(|(l, s, link)| (l, s, link.clone()))
+            .collect();
+        let mut classes: Vec<TrafficClass> = Vec::new();
+        for (link_id, source, link) in incoming {
+            design.graph.remove_edge(link_id);
+            classes.extend(link.carries.iter().copied());
+            design.connect(source, lb, link);
+        }
+        classes.sort();
+        classes.dedup();
+        design.connect(lb, id, Link::new(&classes));
+        notes.push("a pair of load balancers now spreads requests over them".into());
+    }
+    if was_stateful {
+        let (x, y) = component.position;
+        let store = design.add(Component {
+            name: design.unique_name("session-store"),
+            position: (x + 220.0, y + 140.0),
+            kind: ComponentKind::Cache(CacheParams {
+                instances: 2,
+                hit_ratio: HitRatio::Fixed(1.0),
+                ..CacheParams::default()
+            }),
+        });
+        design.connect(id, store, Link::new(&[TrafficClass::Session]));
+    }
+    let mut note = notes.join("; ");
+    note.push('.');
+    if let Some(first) = note.get(..1) {
+        note = first.to_uppercase() + &note[1..];
+    }
+    Ok(note)
+}
+
+/// One design at one load in a sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SweepSide {
+    pub success_ratio: f64,
+    pub throughput_per_s: f64,
+    pub latency_ms: SweepLatency,
+    /// The design as it is, for a month at this load.
+    pub cost_per_month: f64,
+    /// The cheapest way to carry this load by scaling the same way the design scales
+    /// (bigger sizes for one that has a single instance, more instances otherwise); `None`
+    /// past the largest size — the vertical ceiling.
+    pub cost_to_carry_per_month: Option<f64>,
+}
+
+/// End-to-end latency at a sweep point.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SweepLatency {
+    pub p50: f64,
+    pub p99: f64,
+}
+
+/// Both designs at one load.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SweepPoint {
+    pub load: f64,
+    pub a: SweepSide,
+    pub b: SweepSide,
+}
+
+/// `points` loads on a log scale from 1 to `max`.
+pub fn sweep_loads(max: f64, points: usize) -> Vec<f64> {
+    let max = max.max(1.0001);
+    let n = points.max(2);
+    (0..n)
+        .map(|i| max.powf(i as f64 / (n - 1) as f64))
+        .collect()
+}
+
+/// The load up to which a sweep should go: three times where the later of the two designs
+/// saturates, so both are seen breaking.
+pub fn sweep_ceiling(
+    a: &Design,
+    b: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+) -> Result<f64, SimError> {
+    let first = |d: &Design| -> Result<f64, SimError> {
+        let laws = operational_laws(d, scenario, prices)?;
+        Ok(bottleneck_ladder(&laws)
+            .first()
+            .map_or(1.0, |s| s.saturates_at_load))
+    };
+    Ok((first(a)?.max(first(b)?) * 3.0).max(2.0))
+}
+
+/// Ticks each sweep run simulates (at most).
+pub const SWEEP_TICKS: u64 = 600;
+
+/// Run one design at one load (a short steady run of the scenario).
+fn sweep_side(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    load: f64,
+    carry: Option<f64>,
+) -> Result<SweepSide, SimError> {
+    let options = RunOptions {
+        ticks: Some(scenario.ticks().min(SWEEP_TICKS)),
+        load_multiplier: Some(load),
+        samples_per_tick: Some(8),
+        ..RunOptions::default()
+    };
+    let mut sim = Simulation::with_options(design, scenario, prices, options)?;
+    sim.run_to_end()?;
+    let summary = sim.summary();
+    let laws = operational_laws(design, scenario, prices)?;
+    let cost = monthly_cost(design, &laws, prices, load * scenario.load_multiplier);
+    Ok(SweepSide {
+        success_ratio: summary.system.success_ratio,
+        throughput_per_s: summary.system.throughput_per_s,
+        latency_ms: SweepLatency {
+            p50: summary.system.latency_ms.p50,
+            p99: summary.system.latency_ms.p99,
+        },
+        cost_per_month: cost.per_month,
+        cost_to_carry_per_month: carry,
+    })
+}
+
+/// The cheapest monthly cost of a version of `design` that carries `load` (every component
+/// below 90 % busy by the operational laws), growing the bottleneck again and again the way
+/// the design grows: single-instance servers and databases get bigger sizes (until the
+/// largest, past which there is no answer); everything else gets more instances.
+pub fn cost_to_carry(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    load: f64,
+) -> Option<f64> {
+    let mut d = design.clone();
+    for _ in 0..64 {
+        let laws = operational_laws(&d, scenario, prices).ok()?;
+        let ladder = bottleneck_ladder(&laws);
+        let Some(first) = ladder.first() else {
+            return Some(
+                monthly_cost(&d, &laws, prices, load * scenario.load_multiplier).per_month,
+            );
+        };
+        let effective = load * scenario.load_multiplier;
+        if first.saturates_at_load * 0.9 >= effective {
+            return Some(monthly_cost(&d, &laws, prices, effective).per_month);
+        }
+        let component = d.component(first.id)?.clone();
+        let single_sized = component.kind.instances() == 1 && component.kind.size().is_some();
+        if single_sized {
+            let next = prices.next_larger(component.kind.size()?)?.name.clone();
+            if let Some(c) = d.component_mut(first.id) {
+                match &mut c.kind {
+                    ComponentKind::Server(p) => p.size = next,
+                    ComponentKind::Database(p) => p.size = next,
+                    _ => {}
+                }
+            }
+        } else {
+            let factor = (effective / (first.saturates_at_load * 0.9)).max(1.05);
+            scale_out(&mut d, first.id, factor).ok()?;
+        }
+    }
+    None
+}
+
+/// Sweep runs a worker finished: (load index, side B?, result).
+type Finished = Vec<(usize, bool, SweepSide)>;
+
+/// Run both designs at every load, on both cores. `progress` counts finished runs (two per
+/// load). The same seed drives both (common random numbers).
+pub fn sweep(
+    a: &Design,
+    b: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    loads: &[f64],
+    progress: &AtomicUsize,
+) -> Result<Vec<SweepPoint>, SimError> {
+    let jobs: Vec<(usize, bool)> = (0..loads.len())
+        .flat_map(|i| [(i, false), (i, true)])
+        .collect();
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
+    let results: Vec<Result<Finished, SimError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let j = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&(i, is_b)) = jobs.get(j) else {
+                            break;
+                        };
+                        let design = if is_b { b } else { a };
+                        let carry = cost_to_carry(design, scenario, prices, loads[i]);
+                        let side = sweep_side(design, scenario, prices, loads[i], carry)?;
+                        done.push((i, is_b, side));
+                        progress.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(done)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or(Err(SimError::Internal(
+                    "a sweep worker stopped unexpectedly".into(),
+                )))
+            })
+            .collect()
+    });
+    let mut sides: Vec<(Option<SweepSide>, Option<SweepSide>)> = vec![(None, None); loads.len()];
+    for r in results {
+        for (i, is_b, side) in r? {
+            if is_b {
+                sides[i].1 = Some(side);
+            } else {
+                sides[i].0 = Some(side);
+            }
+        }
+    }
+    Ok(loads
+        .iter()
+        .zip(sides)
+        .filter_map(|(&load, (a, b))| Some(SweepPoint { load, a: a?, b: b? }))
+        .collect())
+}
+
+/// `archsandbox compare`'s report: both designs' simulate reports and the sweep.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CompareReport {
+    pub a: SimulateReport,
+    pub b: SimulateReport,
+    pub sweep: Vec<SweepPoint>,
+}
+
+/// Compare two designs under one scenario and seed.
+pub fn compare(
+    a: &Design,
+    b: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    options: &AnalysisOptions,
+    sweep_points: usize,
+) -> Result<CompareReport, SimError> {
+    let ra = analyze(a, scenario, prices, options)?;
+    let rb = analyze(b, scenario, prices, options)?;
+    let ceiling = sweep_ceiling(a, b, scenario, prices)?;
+    let loads = sweep_loads(ceiling, sweep_points);
+    let mut seeded = scenario.clone();
+    seeded.seed = ra.seed;
+    let points = sweep(a, b, &seeded, prices, &loads, &AtomicUsize::new(0))?;
+    Ok(CompareReport {
+        a: ra,
+        b: rb,
+        sweep: points,
+    })
+}
+
+/// The scenario two designs are compared under: the named one from the first design (or its
+/// default); the second must know no other.
+pub fn shared_scenario(a: &Design, name: Option<&str>) -> Result<Scenario, String> {
+    match name {
+        Some(n) => a
+            .scenario(n)
+            .cloned()
+            .ok_or_else(|| format!("the first design has no scenario named '{n}'")),
+        None => a
+            .default_scenario()
+            .cloned()
+            .ok_or_else(|| "the first design has no scenario".into()),
+    }
+}

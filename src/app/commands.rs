@@ -1,0 +1,239 @@
+//! The command table: every command the menus, toolbar and keyboard offer, with its label,
+//! tooltip and shortcut, in one place — so menus, shortcuts and the help read the same table.
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+/// A command without arguments, as menus and shortcuts offer them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UiCommand {
+    New,
+    Open,
+    OpenPath,
+    Gallery,
+    Save,
+    SaveAs,
+    Quit,
+    Undo,
+    Redo,
+    Cut,
+    Copy,
+    Paste,
+    Duplicate,
+    Delete,
+    SelectAll,
+    Connect,
+    FitView,
+    ZoomIn,
+    ZoomOut,
+    ToggleSnap,
+    ToggleTheme,
+    PlayPause,
+    Step,
+    Reset,
+    FailOne,
+    Recover,
+    ScaleUp,
+    ScaleOut,
+    LoadSweep,
+}
+
+const fn shortcut(modifiers: Modifiers, key: Key) -> KeyboardShortcut {
+    KeyboardShortcut::new(modifiers, key)
+}
+
+const CMD: Modifiers = Modifiers::COMMAND;
+const CMD_SHIFT: Modifiers = Modifiers::COMMAND.plus(Modifiers::SHIFT);
+
+impl UiCommand {
+    /// Every command, in menu order. Shortcuts are matched in this order too, so a command
+    /// whose shortcut adds Shift to another's comes first (Ctrl+Shift+S before Ctrl+S).
+    pub const ALL: [UiCommand; 29] = [
+        UiCommand::SaveAs,
+        UiCommand::Redo,
+        UiCommand::New,
+        UiCommand::Open,
+        UiCommand::OpenPath,
+        UiCommand::Gallery,
+        UiCommand::Save,
+        UiCommand::Quit,
+        UiCommand::Undo,
+        UiCommand::Cut,
+        UiCommand::Copy,
+        UiCommand::Paste,
+        UiCommand::Duplicate,
+        UiCommand::Delete,
+        UiCommand::SelectAll,
+        UiCommand::Connect,
+        UiCommand::FitView,
+        UiCommand::ZoomIn,
+        UiCommand::ZoomOut,
+        UiCommand::ToggleSnap,
+        UiCommand::ToggleTheme,
+        UiCommand::PlayPause,
+        UiCommand::Step,
+        UiCommand::Reset,
+        UiCommand::FailOne,
+        UiCommand::Recover,
+        UiCommand::ScaleUp,
+        UiCommand::ScaleOut,
+        UiCommand::LoadSweep,
+    ];
+
+    /// The menu label.
+    pub fn label(self) -> &'static str {
+        match self {
+            UiCommand::New => "New",
+            UiCommand::Open => "Open…",
+            UiCommand::OpenPath => "Open path…",
+            UiCommand::Gallery => "Example designs…",
+            UiCommand::Save => "Save",
+            UiCommand::SaveAs => "Save as…",
+            UiCommand::Quit => "Quit",
+            UiCommand::Undo => "Undo",
+            UiCommand::Redo => "Redo",
+            UiCommand::Cut => "Cut",
+            UiCommand::Copy => "Copy",
+            UiCommand::Paste => "Paste",
+            UiCommand::Duplicate => "Duplicate",
+            UiCommand::Delete => "Delete",
+            UiCommand::SelectAll => "Select all",
+            UiCommand::Connect => "Link selected",
+            UiCommand::FitView => "Fit to view",
+            UiCommand::ZoomIn => "Zoom in",
+            UiCommand::ZoomOut => "Zoom out",
+            UiCommand::ToggleSnap => "Snap to grid",
+            UiCommand::ToggleTheme => "Dark / light theme",
+            UiCommand::PlayPause => "Play / pause",
+            UiCommand::Step => "Step one tick",
+            UiCommand::Reset => "Reset",
+            UiCommand::FailOne => "Fail one instance",
+            UiCommand::Recover => "Recover",
+            UiCommand::ScaleUp => "Scale up (compare)",
+            UiCommand::ScaleOut => "Scale out (compare)",
+            UiCommand::LoadSweep => "Load sweep",
+        }
+    }
+
+    /// One plain sentence about what the command does.
+    pub fn tooltip(self) -> &'static str {
+        match self {
+            UiCommand::New => "Start an empty design.",
+            UiCommand::Open => "Open a design file (.ron).",
+            UiCommand::OpenPath => {
+                "Open a design by typing its path (when no file dialog is available)."
+            }
+            UiCommand::Gallery => {
+                "Open one of the example designs that tell the viral-restaurant story."
+            }
+            UiCommand::Save => "Save the design to its file.",
+            UiCommand::SaveAs => "Save the design to a new file.",
+            UiCommand::Quit => "Close the window (asks first if there are unsaved changes).",
+            UiCommand::Undo => "Undo the last change to the design.",
+            UiCommand::Redo => "Redo the last undone change.",
+            UiCommand::Cut => "Copy the selected components and remove them.",
+            UiCommand::Copy => "Copy the selected components and the links between them.",
+            UiCommand::Paste => "Paste copied components beside the originals.",
+            UiCommand::Duplicate => "Copy and paste the selection in one go.",
+            UiCommand::Delete => "Remove the selected components (with their links) or link.",
+            UiCommand::SelectAll => "Select every component.",
+            UiCommand::Connect => "Link the selected components in the order they were selected.",
+            UiCommand::FitView => "Zoom so that the whole design fits the canvas.",
+            UiCommand::ZoomIn => "Zoom in on the canvas.",
+            UiCommand::ZoomOut => "Zoom out of the canvas.",
+            UiCommand::ToggleSnap => "Snap moved components to a 20-unit grid.",
+            UiCommand::ToggleTheme => "Switch between the dark and the light theme.",
+            UiCommand::PlayPause => "Run the simulation, or pause it.",
+            UiCommand::Step => "Simulate a single tick.",
+            UiCommand::Reset => "Start the simulation again from time zero.",
+            UiCommand::FailOne => "Take one instance of the selected component down.",
+            UiCommand::Recover => "Bring every down instance of the selected component back.",
+            UiCommand::ScaleUp => {
+                "Compare with a copy whose bottleneck runs on the next larger size."
+            }
+            UiCommand::ScaleOut => {
+                "Compare with a copy whose bottleneck gets more instances behind a balancer."
+            }
+            UiCommand::LoadSweep => {
+                "Run both compared designs across loads and plot the hockey sticks."
+            }
+        }
+    }
+
+    /// The keyboard shortcut, if any.
+    pub fn shortcut(self) -> Option<KeyboardShortcut> {
+        Some(match self {
+            UiCommand::New => shortcut(CMD, Key::N),
+            UiCommand::Open => shortcut(CMD, Key::O),
+            UiCommand::Save => shortcut(CMD, Key::S),
+            UiCommand::SaveAs => shortcut(CMD_SHIFT, Key::S),
+            UiCommand::Quit => shortcut(CMD, Key::Q),
+            UiCommand::Undo => shortcut(CMD, Key::Z),
+            UiCommand::Redo => shortcut(CMD_SHIFT, Key::Z),
+            UiCommand::Cut => shortcut(CMD, Key::X),
+            UiCommand::Copy => shortcut(CMD, Key::C),
+            UiCommand::Paste => shortcut(CMD, Key::V),
+            UiCommand::Duplicate => shortcut(CMD, Key::D),
+            UiCommand::Delete => shortcut(Modifiers::NONE, Key::Delete),
+            UiCommand::SelectAll => shortcut(CMD, Key::A),
+            UiCommand::Connect => shortcut(Modifiers::NONE, Key::L),
+            UiCommand::FitView => shortcut(Modifiers::NONE, Key::F),
+            UiCommand::ZoomIn => shortcut(CMD, Key::Plus),
+            UiCommand::ZoomOut => shortcut(CMD, Key::Minus),
+            UiCommand::PlayPause => shortcut(Modifiers::NONE, Key::Space),
+            UiCommand::Step => shortcut(Modifiers::NONE, Key::Period),
+            UiCommand::Reset => shortcut(CMD, Key::R),
+            _ => return None,
+        })
+    }
+
+    /// Other shortcuts that do the same (Backspace deletes too).
+    pub fn alternative_shortcut(self) -> Option<KeyboardShortcut> {
+        match self {
+            UiCommand::Delete => Some(shortcut(Modifiers::NONE, Key::Backspace)),
+            UiCommand::ZoomIn => Some(shortcut(CMD, Key::Equals)),
+            _ => None,
+        }
+    }
+
+    /// Whether the shortcut is a plain key that must not fire while typing in a text field.
+    fn is_plain_key(self) -> bool {
+        self.shortcut().is_some_and(|s| s.modifiers.is_none())
+    }
+
+    /// A menu button for the command, with its shortcut shown; returns whether it was clicked.
+    pub fn button(self, ui: &mut egui::Ui, enabled: bool) -> bool {
+        let mut button = egui::Button::new(self.label());
+        if let Some(s) = self.shortcut() {
+            button = button.shortcut_text(ui.ctx().format_shortcut(&s));
+        }
+        let clicked = ui
+            .add_enabled(enabled, button)
+            .on_hover_text(self.tooltip())
+            .clicked();
+        if clicked {
+            ui.close();
+        }
+        clicked
+    }
+}
+
+/// Commands whose shortcut was pressed this frame (consumed from the input).
+pub fn pressed(ctx: &egui::Context) -> Vec<UiCommand> {
+    let typing = ctx.egui_wants_keyboard_input();
+    let mut out = Vec::new();
+    for command in UiCommand::ALL {
+        if typing && command.is_plain_key() {
+            continue;
+        }
+        for s in [command.shortcut(), command.alternative_shortcut()]
+            .into_iter()
+            .flatten()
+        {
+            if ctx.input_mut(|i| i.consume_shortcut(&s)) {
+                out.push(command);
+                break;
+            }
+        }
+    }
+    out
+}

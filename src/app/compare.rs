@@ -1,0 +1,865 @@
+//! Compare mode: two designs side by side, each on its own canvas with its red highlights,
+//! driven by the same scenario, seed and load slider (common random numbers, so differences are
+//! the designs', not the noise's); linked plots; a table of differences with the better value
+//! marked; and the load sweep — the hockey sticks — run in the background on both cores.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, channel};
+
+use egui::{Color32, RichText, Ui};
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use super::Action;
+use super::canvas::{self, CanvasInputs, CanvasState};
+use super::document::Document;
+use super::icons::Icons;
+use super::plots::Timeline;
+use super::runner::{RunnerMsg, SimRunner};
+use crate::analysis::compare::{SweepPoint, scale_variant, sweep, sweep_ceiling, sweep_loads};
+use crate::analysis::cost::monthly_cost;
+use crate::analysis::report::{AnalysisOptions, FailureAnalysis, SimulateReport, analyze, number};
+use crate::model::{ComponentId, ComponentKind, Design, PriceTable, Scenario, read_design};
+use crate::sim::laws::operational_laws;
+
+pub use crate::analysis::compare::Variant;
+
+/// Load points of the sweep.
+pub const SWEEP_POINTS: usize = 20;
+
+/// Colours of the two sides.
+pub const A_COLOR: Color32 = Color32::from_rgb(86, 156, 214);
+pub const B_COLOR: Color32 = Color32::from_rgb(230, 140, 50);
+
+/// One side of the comparison.
+pub struct Side {
+    pub design: Design,
+    pub canvas: CanvasState,
+    pub runner: SimRunner,
+    pub timeline: Timeline,
+    /// The analysis at the current load, once done.
+    pub report: Option<SimulateReport>,
+    pending: Option<Receiver<Result<SimulateReport, String>>>,
+    /// Monthly cost at load 0 and its growth per unit of load (for the cost plot).
+    cost_fixed: f64,
+    cost_per_load: f64,
+    spofs: HashMap<ComponentId, String>,
+}
+
+impl Side {
+    fn new(design: Design, scenario: &Scenario, prices: &PriceTable, runner: SimRunner) -> Self {
+        let (cost_fixed, cost_per_load) = operational_laws(&design, scenario, prices)
+            .map(|laws| {
+                let c0 = monthly_cost(&design, &laws, prices, 0.0).per_month;
+                let c1 = monthly_cost(&design, &laws, prices, 1.0).per_month;
+                (c0, c1 - c0)
+            })
+            .unwrap_or_default();
+        Self {
+            design,
+            canvas: CanvasState::default(),
+            runner,
+            timeline: Timeline::default(),
+            report: None,
+            pending: None,
+            cost_fixed,
+            cost_per_load,
+            spofs: HashMap::new(),
+        }
+    }
+}
+
+/// A sweep in progress or done.
+#[derive(Default)]
+pub struct SweepState {
+    pub progress: Arc<AtomicUsize>,
+    pub total: usize,
+    pub result: Option<Result<Vec<SweepPoint>, String>>,
+    pending: Option<Receiver<Result<Vec<SweepPoint>, String>>>,
+    /// Seconds the last sweep took.
+    pub took_s: f64,
+}
+
+impl SweepState {
+    pub fn running(&self) -> bool {
+        self.pending.is_some()
+    }
+}
+
+/// The compare view.
+pub struct CompareView {
+    pub a: Side,
+    pub b: Side,
+    pub a_title: String,
+    pub b_title: String,
+    pub scenario: Scenario,
+    pub prices: PriceTable,
+    /// Total users of side A's clients (the load slider); side B runs the same multiplier.
+    pub users: f64,
+    base_users: f64,
+    /// What the one-click variant changed.
+    pub note: Option<String>,
+    pub sweep: SweepState,
+    pub show_sweep: bool,
+    threaded: bool,
+    /// The load the reports were worked out for.
+    report_load: f64,
+    sweep_timer: Option<Receiver<f64>>,
+}
+
+fn base_users(design: &Design) -> f64 {
+    design
+        .components()
+        .filter_map(|(_, c)| match &c.kind {
+            ComponentKind::Client(p) => Some(p.users as f64),
+            _ => None,
+        })
+        .sum::<f64>()
+        .max(1.0)
+}
+
+impl CompareView {
+    fn build(
+        a: Design,
+        b: Design,
+        a_title: String,
+        b_title: String,
+        scenario: Scenario,
+        prices: &PriceTable,
+        ctx: Option<&egui::Context>,
+    ) -> Self {
+        let runner = || match ctx {
+            Some(ctx) => SimRunner::threaded(ctx.clone()),
+            None => SimRunner::inline(),
+        };
+        let base = base_users(&a);
+        let mut view = Self {
+            a: Side::new(a, &scenario, prices, runner()),
+            b: Side::new(b, &scenario, prices, runner()),
+            a_title,
+            b_title,
+            users: base * scenario.load_multiplier,
+            base_users: base,
+            scenario,
+            prices: prices.clone(),
+            note: None,
+            sweep: SweepState::default(),
+            show_sweep: false,
+            threaded: ctx.is_some(),
+            report_load: f64::NAN,
+            sweep_timer: None,
+        };
+        view.restart();
+        view
+    }
+
+    /// Compare two design files (the command line's `--compare A B`).
+    pub fn from_files(
+        a: &Path,
+        b: &Path,
+        prices: &PriceTable,
+        ctx: Option<&egui::Context>,
+    ) -> Result<Self, String> {
+        let load = |p: &Path| {
+            read_design(p, prices)
+                .map(|l| l.design)
+                .map_err(|e| format!("Could not open {}:\n{e}", p.display()))
+        };
+        let (da, db) = (load(a)?, load(b)?);
+        let scenario = crate::analysis::compare::shared_scenario(&da, None)?;
+        let title = |p: &Path| {
+            p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            )
+        };
+        Ok(Self::build(
+            da,
+            db,
+            title(a),
+            title(b),
+            scenario,
+            prices,
+            ctx,
+        ))
+    }
+
+    /// Compare a document with its scaled-up or scaled-out variant.
+    pub fn variant(
+        doc: &Document,
+        scenario: &Scenario,
+        prices: &PriceTable,
+        variant: Variant,
+        ctx: Option<&egui::Context>,
+    ) -> Result<Self, String> {
+        let (b, note) = scale_variant(&doc.design, scenario, prices, variant)?;
+        let b_title = match variant {
+            Variant::Up => "scaled up".to_string(),
+            Variant::Out => "scaled out".to_string(),
+        };
+        let mut view = Self::build(
+            doc.design.clone(),
+            b,
+            doc.title(),
+            b_title,
+            scenario.clone(),
+            prices,
+            ctx,
+        );
+        view.note = Some(note);
+        Ok(view)
+    }
+
+    /// The load multiplier of the slider.
+    pub fn load_multiplier(&self) -> f64 {
+        self.users / self.base_users
+    }
+
+    /// Start both runs again from time zero, on the same scenario, seed and load.
+    pub fn restart(&mut self) {
+        let load = self.load_multiplier();
+        for (i, side) in [&mut self.a, &mut self.b].into_iter().enumerate() {
+            side.runner.send(RunnerMsg::Load {
+                design: Box::new(side.design.clone()),
+                scenario: Box::new(self.scenario.clone()),
+                prices: Box::new(self.prices.clone()),
+                load_multiplier: load,
+                revision: i as u64,
+            });
+            side.canvas.fit_requested = true;
+            side.spofs = crate::analysis::spof::structural_spofs(&side.design)
+                .into_iter()
+                .map(|id| {
+                    (
+                        id,
+                        "no spare instance, and clients cannot get around it".to_string(),
+                    )
+                })
+                .collect();
+        }
+        self.refresh_reports();
+    }
+
+    /// Set the load of both sides.
+    pub fn set_users(&mut self, users: f64) {
+        self.users = users.max(1.0);
+        let load = self.load_multiplier();
+        self.a.runner.send(RunnerMsg::SetLoad(load));
+        self.b.runner.send(RunnerMsg::SetLoad(load));
+    }
+
+    /// Send a message to both runners.
+    pub fn send(&mut self, msg: RunnerMsg) {
+        self.a.runner.send(msg.clone());
+        self.b.runner.send(msg);
+    }
+
+    /// Work out both sides' analyses at the current load (in the background in the app).
+    fn refresh_reports(&mut self) {
+        let load = self.load_multiplier();
+        self.report_load = load;
+        for side in [&mut self.a, &mut self.b] {
+            let design = side.design.clone();
+            let mut scenario = self.scenario.clone();
+            scenario.load_multiplier = load;
+            let prices = self.prices.clone();
+            let job = move || {
+                let options = AnalysisOptions {
+                    run: crate::sim::RunOptions {
+                        ticks: Some(scenario.ticks().min(1_800)),
+                        samples_per_tick: Some(8),
+                        ..crate::sim::RunOptions::default()
+                    },
+                    failure_analysis: FailureAnalysis::Auto,
+                };
+                analyze(&design, &scenario, &prices, &options).map_err(|e| e.to_string())
+            };
+            if self.threaded {
+                let (tx, rx) = channel();
+                if std::thread::Builder::new()
+                    .name("compare analysis".into())
+                    .spawn(move || {
+                        let _ = tx.send(job());
+                    })
+                    .is_ok()
+                {
+                    side.pending = Some(rx);
+                }
+            } else {
+                side.report = job().ok();
+            }
+        }
+    }
+
+    /// Start the load sweep (in the background in the app).
+    pub fn start_sweep(&mut self) {
+        self.show_sweep = true;
+        if self.sweep.running() {
+            return;
+        }
+        let (a, b) = (self.a.design.clone(), self.b.design.clone());
+        let scenario = self.scenario.clone();
+        let prices = self.prices.clone();
+        let progress = Arc::new(AtomicUsize::new(0));
+        self.sweep = SweepState {
+            progress: Arc::clone(&progress),
+            total: 2 * SWEEP_POINTS,
+            ..SweepState::default()
+        };
+        let job = move || -> (Result<Vec<SweepPoint>, String>, f64) {
+            let start = std::time::Instant::now();
+            let result = sweep_ceiling(&a, &b, &scenario, &prices)
+                .and_then(|ceiling| {
+                    sweep(
+                        &a,
+                        &b,
+                        &scenario,
+                        &prices,
+                        &sweep_loads(ceiling, SWEEP_POINTS),
+                        &progress,
+                    )
+                })
+                .map_err(|e| e.to_string());
+            (result, start.elapsed().as_secs_f64())
+        };
+        if self.threaded {
+            let (tx, rx) = channel();
+            let (ttx, trx) = channel();
+            if std::thread::Builder::new()
+                .name("sweep".into())
+                .spawn(move || {
+                    let (result, took) = job();
+                    let _ = ttx.send(took);
+                    let _ = tx.send(result);
+                })
+                .is_ok()
+            {
+                self.sweep.pending = Some(rx);
+                self.sweep_timer = Some(trx);
+            }
+        } else {
+            let (result, took) = job();
+            self.sweep.result = Some(result);
+            self.sweep.took_s = took;
+        }
+    }
+
+    /// Per-frame work: fresh ticks, finished analyses, the sweep.
+    pub fn update(&mut self, ctx: &egui::Context) {
+        let dt = f64::from(ctx.input(|i| i.stable_dt).min(0.1));
+        for side in [&mut self.a, &mut self.b] {
+            side.runner.poll(dt);
+            let timeline = &mut side.timeline;
+            side.runner.with_output(|o| timeline.take(o));
+            if let Some(rx) = &side.pending
+                && let Ok(result) = rx.try_recv()
+            {
+                side.pending = None;
+                side.report = result.ok();
+                if let Some(r) = &side.report {
+                    for c in r.components.iter().filter(|c| c.run.spof) {
+                        if let Some(id) = side.design.find(&c.run.name) {
+                            side.spofs.entry(id).or_insert_with(|| {
+                                "losing it drops the success ratio below target".into()
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(rx) = &self.sweep.pending
+            && let Ok(result) = rx.try_recv()
+        {
+            self.sweep.pending = None;
+            self.sweep.result = Some(result);
+            if let Some(t) = self.sweep_timer.take().and_then(|r| r.try_recv().ok()) {
+                self.sweep.took_s = t;
+            }
+        }
+        if self.sweep.running() {
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        let busy = self.a.pending.is_some() || self.b.pending.is_some();
+        if !busy && (self.load_multiplier() / self.report_load - 1.0).abs() > 0.01 {
+            self.refresh_reports();
+        }
+    }
+}
+
+/// One row of the table of differences.
+struct Row {
+    label: &'static str,
+    a: Option<f64>,
+    b: Option<f64>,
+    /// Higher is better.
+    higher_better: bool,
+    format: fn(f64) -> String,
+}
+
+fn rows(view: &CompareView) -> Vec<Row> {
+    let live = |s: &Side| s.timeline.history.last().copied();
+    let report = |s: &Side, f: fn(&SimulateReport) -> f64| s.report.as_ref().map(f);
+    vec![
+        Row {
+            label: "max sustainable load (laws)",
+            a: view
+                .a
+                .report
+                .as_ref()
+                .and_then(|r| r.system.max_load_multiplier),
+            b: view
+                .b
+                .report
+                .as_ref()
+                .and_then(|r| r.system.max_load_multiplier),
+            higher_better: true,
+            format: |v| format!("×{}", number(v)),
+        },
+        Row {
+            label: "p99 latency now",
+            a: live(&view.a).map(|t| t.latency_ms.p99),
+            b: live(&view.b).map(|t| t.latency_ms.p99),
+            higher_better: false,
+            format: |v| format!("{} ms", number(v)),
+        },
+        Row {
+            label: "success ratio now",
+            a: live(&view.a).map(|t| t.success_ratio),
+            b: live(&view.b).map(|t| t.success_ratio),
+            higher_better: true,
+            format: |v| format!("{:.2} %", v * 100.0),
+        },
+        Row {
+            label: "availability",
+            a: report(&view.a, |r| r.system.availability),
+            b: report(&view.b, |r| r.system.availability),
+            higher_better: true,
+            format: |v| format!("{:.4} %", v * 100.0),
+        },
+        Row {
+            label: "downtime a year",
+            a: report(&view.a, |r| r.system.downtime_min_per_year),
+            b: report(&view.b, |r| r.system.downtime_min_per_year),
+            higher_better: false,
+            format: |v| format!("{} min", number(v)),
+        },
+        Row {
+            label: "single points of failure",
+            a: report(&view.a, |r| {
+                r.components.iter().filter(|c| c.run.spof).count() as f64
+            }),
+            b: report(&view.b, |r| {
+                r.components.iter().filter(|c| c.run.spof).count() as f64
+            }),
+            higher_better: false,
+            format: |v| format!("{v:.0}"),
+        },
+        Row {
+            label: "cost a month",
+            a: report(&view.a, |r| r.system.cost_per_month),
+            b: report(&view.b, |r| r.system.cost_per_month),
+            higher_better: false,
+            format: number,
+        },
+        Row {
+            label: "cost per million requests",
+            a: report(&view.a, |r| r.system.cost_per_million_requests),
+            b: report(&view.b, |r| r.system.cost_per_million_requests),
+            higher_better: false,
+            format: number,
+        },
+    ]
+}
+
+/// The table of differences as text rows: (label, A, B, which is better: 'A', 'B' or '=').
+pub fn difference_table(view: &CompareView) -> Vec<(String, String, String, char)> {
+    rows(view)
+        .into_iter()
+        .map(|r| {
+            let better = match (r.a, r.b) {
+                (Some(a), Some(b)) if (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12) => {
+                    '='
+                }
+                (Some(a), Some(b)) => {
+                    if (a > b) == r.higher_better {
+                        'A'
+                    } else {
+                        'B'
+                    }
+                }
+                _ => '=',
+            };
+            let show = |v: Option<f64>| v.map_or_else(|| "…".to_string(), r.format);
+            (r.label.to_string(), show(r.a), show(r.b), better)
+        })
+        .collect()
+}
+
+/// Draw compare mode. Returns true when the user closes it.
+pub fn show(
+    ui: &mut Ui,
+    view: &mut CompareView,
+    icons: &Icons,
+    _prices: &PriceTable,
+    _actions: &mut Vec<Action>,
+) -> bool {
+    let mut close = false;
+    let playing = view.a.runner.with_output(|o| o.playing);
+    egui::Panel::top("compare-bar").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            if ui.button("Back to the editor").clicked() {
+                close = true;
+            }
+            ui.separator();
+            ui.colored_label(A_COLOR, format!("A: {}", view.a_title));
+            ui.label("vs");
+            ui.colored_label(B_COLOR, format!("B: {}", view.b_title));
+            ui.separator();
+            if ui.button(if playing { "Pause" } else { "Play" }).clicked() {
+                view.send(if playing {
+                    RunnerMsg::Pause
+                } else {
+                    RunnerMsg::Play
+                });
+            }
+            if ui.button("Step").clicked() {
+                view.send(RunnerMsg::Step);
+            }
+            if ui.button("Reset").clicked() {
+                view.restart();
+            }
+            let mut users = view.users;
+            if ui
+                .add(
+                    egui::Slider::new(&mut users, 10.0..=10_000_000.0)
+                        .logarithmic(true)
+                        .text("users")
+                        .custom_formatter(|v, _| number(v.round())),
+                )
+                .on_hover_text("Load of both designs: the same users, the same seeded traffic.")
+                .changed()
+            {
+                view.set_users(users);
+            }
+            ui.separator();
+            if view.sweep.running() {
+                let done = view.sweep.progress.load(Ordering::Relaxed);
+                ui.add(
+                    egui::ProgressBar::new(done as f32 / view.sweep.total.max(1) as f32)
+                        .desired_width(160.0)
+                        .text(format!("sweep {done}/{}", view.sweep.total)),
+                );
+            } else if ui
+                .button("Load sweep")
+                .on_hover_text(super::commands::UiCommand::LoadSweep.tooltip())
+                .clicked()
+            {
+                view.start_sweep();
+            }
+        });
+        if let Some(note) = &view.note {
+            ui.weak(format!("B is A with: {note}"));
+        }
+    });
+    egui::Panel::bottom("compare-details")
+        .resizable(true)
+        .default_size(300.0)
+        .show(ui, |ui| {
+            ui.columns(2, |cols| {
+                compare_plots(&mut cols[0], view);
+                table_ui(&mut cols[1], view);
+            });
+        });
+    if view.show_sweep {
+        let mut open = true;
+        egui::Window::new("Load sweep: the hockey sticks")
+            .open(&mut open)
+            .default_size([900.0, 420.0])
+            .show(ui.ctx(), |ui| sweep_ui(ui, view));
+        view.show_sweep = open;
+    }
+    egui::CentralPanel::default().show(ui, |ui| {
+        ui.columns(2, |cols| {
+            let (left, right) = cols.split_at_mut(1);
+            for (col, side, color, title) in [
+                (&mut left[0], &mut view.a, A_COLOR, &view.a_title),
+                (&mut right[0], &mut view.b, B_COLOR, &view.b_title),
+            ] {
+                col.colored_label(color, title);
+                let side_id = if std::ptr::eq(title, &view.a_title) {
+                    "side-a"
+                } else {
+                    "side-b"
+                };
+                let (nodes, tick_s, playing) = side
+                    .runner
+                    .with_output(|o| (o.nodes.clone(), o.tick_s, o.playing));
+                let inputs = CanvasInputs {
+                    design: &side.design,
+                    nodes: &nodes,
+                    tick_s,
+                    spofs: &side.spofs,
+                    icons,
+                    playing,
+                };
+                // Compare mode is for looking: edits on these canvases are not applied.
+                col.push_id(side_id, |ui| {
+                    let _ = canvas::show(ui, &mut side.canvas, &inputs);
+                });
+            }
+        });
+    });
+    close
+}
+
+fn compare_plots(ui: &mut Ui, view: &CompareView) {
+    let group = ui.make_persistent_id("compare-time");
+    let height = ((ui.available_height() - 20.0) / 2.0).max(80.0);
+    let width = (ui.available_width() / 2.0 - 6.0).max(120.0);
+    let plot = |id: &str, y: &str| {
+        Plot::new(id.to_string())
+            .height(height)
+            .width(width)
+            .legend(Legend::default())
+            .link_axis(group, [true, false])
+            .link_cursor(group, [true, false])
+            .allow_scroll(false)
+            .y_axis_label(y.to_string())
+            .include_y(0.0)
+    };
+    let series = |side: &Side, f: &dyn Fn(&crate::sim::SystemTick) -> f64| -> PlotPoints<'static> {
+        side.timeline
+            .history
+            .iter()
+            .map(|t| [t.time_s, f(t)])
+            .collect()
+    };
+    egui::Grid::new("compare-plots")
+        .num_columns(2)
+        .show(ui, |ui| {
+            plot("cmp-throughput", "requests/s").show(ui, |p| {
+                p.line(
+                    Line::new("A throughput", series(&view.a, &|t| t.throughput_per_s))
+                        .color(A_COLOR),
+                );
+                p.line(
+                    Line::new("B throughput", series(&view.b, &|t| t.throughput_per_s))
+                        .color(B_COLOR),
+                );
+            });
+            plot("cmp-success", "success %")
+                .include_y(100.0)
+                .show(ui, |p| {
+                    p.line(
+                        Line::new("A success", series(&view.a, &|t| t.success_ratio * 100.0))
+                            .color(A_COLOR),
+                    );
+                    p.line(
+                        Line::new("B success", series(&view.b, &|t| t.success_ratio * 100.0))
+                            .color(B_COLOR),
+                    );
+                });
+            ui.end_row();
+            plot("cmp-p99", "p99 ms").show(ui, |p| {
+                p.line(Line::new("A p99", series(&view.a, &|t| t.latency_ms.p99)).color(A_COLOR));
+                p.line(Line::new("B p99", series(&view.b, &|t| t.latency_ms.p99)).color(B_COLOR));
+            });
+            plot("cmp-cost", "cost a month").show(ui, |p| {
+                let (a, b) = (&view.a, &view.b);
+                p.line(
+                    Line::new(
+                        "A cost",
+                        series(a, &|t| a.cost_fixed + a.cost_per_load * t.load),
+                    )
+                    .color(A_COLOR),
+                );
+                p.line(
+                    Line::new(
+                        "B cost",
+                        series(b, &|t| b.cost_fixed + b.cost_per_load * t.load),
+                    )
+                    .color(B_COLOR),
+                );
+            });
+            ui.end_row();
+        });
+}
+
+fn table_ui(ui: &mut Ui, view: &CompareView) {
+    ui.strong(format!(
+        "Differences at {} users (×{})",
+        number(view.users),
+        number(view.load_multiplier())
+    ));
+    egui::Grid::new("differences")
+        .striped(true)
+        .num_columns(3)
+        .show(ui, |ui| {
+            ui.label("");
+            ui.colored_label(A_COLOR, "A");
+            ui.colored_label(B_COLOR, "B");
+            ui.end_row();
+            let good = Color32::from_rgb(63, 185, 80);
+            for (label, a, b, better) in difference_table(view) {
+                ui.label(label);
+                let cell = |ui: &mut Ui, text: String, best: bool| {
+                    if best {
+                        ui.label(
+                            RichText::new(format!("{text}  (better)"))
+                                .color(good)
+                                .strong(),
+                        )
+                    } else {
+                        ui.label(text)
+                    }
+                };
+                cell(ui, a, better == 'A');
+                cell(ui, b, better == 'B');
+                ui.end_row();
+            }
+        });
+    if view.a.report.is_none() || view.b.report.is_none() {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.weak("Analysing availability, failures and cost…");
+        });
+    }
+    ui.weak("(better) marks the better value. Availability assumes independent failures and instant failover.");
+}
+
+fn sweep_ui(ui: &mut Ui, view: &CompareView) {
+    let Some(result) = &view.sweep.result else {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label("Running both designs across loads…");
+        });
+        return;
+    };
+    let points = match result {
+        Ok(p) => p,
+        Err(e) => {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+            return;
+        }
+    };
+    ui.label(format!(
+        "{} loads from ×1 to ×{} on a log scale, both designs on the same seeded traffic ({:.2} s on {} threads).",
+        points.len(),
+        number(points.last().map_or(1.0, |p| p.load)),
+        view.sweep.took_s,
+        std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4)
+    ));
+    let log_x = |load: f64| load.log10();
+    let height = (ui.available_height() - 40.0).max(120.0);
+    let width = (ui.available_width() / 3.0 - 8.0).max(160.0);
+    let group = ui.make_persistent_id("sweep-x");
+    let plot = |id: &str, y: &str| {
+        Plot::new(id.to_string())
+            .height(height)
+            .width(width)
+            .legend(Legend::default())
+            .link_axis(group, [true, false])
+            .link_cursor(group, [true, false])
+            .x_axis_label("load multiplier (log)")
+            .y_axis_label(y.to_string())
+            .x_axis_formatter(|mark, _| format!("×{}", number(10f64.powf(mark.value))))
+            .label_formatter(|hover| {
+                let (name, point) = match hover {
+                    egui_plot::HoverPosition::NearDataPoint {
+                        plot_name,
+                        position,
+                        ..
+                    } => (*plot_name, *position),
+                    egui_plot::HoverPosition::Elsewhere { position } => ("", *position),
+                };
+                Some(format!(
+                    "{name}\n×{} → {}",
+                    number(10f64.powf(point.x)),
+                    number(point.y)
+                ))
+            })
+            .include_y(0.0)
+    };
+    ui.horizontal(|ui| {
+        plot("sweep-p99", "p99 latency (ms)").show(ui, |p| {
+            let a: PlotPoints = points
+                .iter()
+                .map(|s| [log_x(s.load), s.a.latency_ms.p99])
+                .collect();
+            let b: PlotPoints = points
+                .iter()
+                .map(|s| [log_x(s.load), s.b.latency_ms.p99])
+                .collect();
+            p.line(Line::new(format!("A {}", view.a_title), a).color(A_COLOR));
+            p.line(Line::new(format!("B {}", view.b_title), b).color(B_COLOR));
+        });
+        plot("sweep-success", "success %")
+            .include_y(100.0)
+            .show(ui, |p| {
+                let a: PlotPoints = points
+                    .iter()
+                    .map(|s| [log_x(s.load), s.a.success_ratio * 100.0])
+                    .collect();
+                let b: PlotPoints = points
+                    .iter()
+                    .map(|s| [log_x(s.load), s.b.success_ratio * 100.0])
+                    .collect();
+                p.line(Line::new(format!("A {}", view.a_title), a).color(A_COLOR));
+                p.line(Line::new(format!("B {}", view.b_title), b).color(B_COLOR));
+            });
+        plot("sweep-cost", "cost to carry the load (a month)").show(ui, |p| {
+            // A line stops where that design cannot be grown to carry the load any more:
+            // the vertical ceiling.
+            let a: PlotPoints = points
+                .iter()
+                .filter_map(|s| s.a.cost_to_carry_per_month.map(|c| [log_x(s.load), c]))
+                .collect();
+            let b: PlotPoints = points
+                .iter()
+                .filter_map(|s| s.b.cost_to_carry_per_month.map(|c| [log_x(s.load), c]))
+                .collect();
+            p.line(Line::new(format!("A {}", view.a_title), a).color(A_COLOR));
+            p.line(Line::new(format!("B {}", view.b_title), b).color(B_COLOR));
+            for (side, color) in [
+                (&points.iter().map(|s| s.a).collect::<Vec<_>>(), A_COLOR),
+                (&points.iter().map(|s| s.b).collect::<Vec<_>>(), B_COLOR),
+            ] {
+                if let Some(i) = side
+                    .iter()
+                    .position(|s| s.cost_to_carry_per_month.is_none())
+                    && i > 0
+                {
+                    let x = (log_x(points[i - 1].load) + log_x(points[i].load)) / 2.0;
+                    p.vline(
+                        egui_plot::VLine::new("ceiling", x)
+                            .color(color)
+                            .style(egui_plot::LineStyle::dashed_loose()),
+                    );
+                }
+            }
+        });
+    });
+    let ceiling = |pick: fn(&SweepPoint) -> &crate::analysis::compare::SweepSide| {
+        points
+            .iter()
+            .position(|s| pick(s).cost_to_carry_per_month.is_none())
+            .map(|i| points[i].load)
+    };
+    match (ceiling(|s| &s.a), ceiling(|s| &s.b)) {
+        (Some(a), None) => {
+            ui.label(format!(
+                "A hits its ceiling near ×{}: no bigger machine carries more. B keeps going, at a cost.",
+                number(a)
+            ));
+        }
+        (None, Some(b)) => {
+            ui.label(format!(
+                "B hits its ceiling near ×{}: no bigger machine carries more. A keeps going, at a cost.",
+                number(b)
+            ));
+        }
+        _ => {}
+    }
+}

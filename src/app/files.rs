@@ -1,0 +1,174 @@
+//! Files: the example gallery (built in, so it works wherever the binary is), native file
+//! dialogs run off the UI thread, and the settings that persist between sessions.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, channel};
+
+use serde::{Deserialize, Serialize};
+
+/// A shipped example design.
+pub struct Example {
+    pub file: &'static str,
+    pub text: &'static str,
+}
+
+macro_rules! example {
+    ($file:literal) => {
+        Example {
+            file: $file,
+            text: include_str!(concat!("../../saved-designs/", $file)),
+        }
+    };
+}
+
+/// The example designs, in the order of the story.
+pub const EXAMPLES: [Example; 10] = [
+    example!("one-server.ron"),
+    example!("scale-up.ron"),
+    example!("scale-out.ron"),
+    example!("stateful-servers.ron"),
+    example!("cache-in-front.ron"),
+    example!("read-replicas.ron"),
+    example!("sharded-database.ron"),
+    example!("message-queue.ron"),
+    example!("cdn-static.ron"),
+    example!("viral-restaurant.ron"),
+];
+
+/// The design the app opens on.
+pub const DEFAULT_EXAMPLE: usize = 9;
+
+/// Which dialog a path came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialogKind {
+    Open,
+    SaveAs,
+}
+
+/// Native file dialogs on a worker thread: the UI never waits for them, and a missing desktop
+/// portal simply returns nothing.
+#[derive(Default)]
+pub struct Dialogs {
+    pending: Option<Receiver<(DialogKind, Option<PathBuf>)>>,
+}
+
+impl Dialogs {
+    /// Whether a dialog is open.
+    pub fn busy(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Ask for a file to open.
+    pub fn open(&mut self, ctx: &egui::Context, folder: Option<PathBuf>) {
+        self.spawn(ctx, DialogKind::Open, move || {
+            let mut d = rfd::FileDialog::new().add_filter("Design", &["ron"]);
+            if let Some(f) = folder {
+                d = d.set_directory(f);
+            }
+            d.pick_file()
+        });
+    }
+
+    /// Ask where to save.
+    pub fn save_as(&mut self, ctx: &egui::Context, file_name: String, folder: Option<PathBuf>) {
+        self.spawn(ctx, DialogKind::SaveAs, move || {
+            let mut d = rfd::FileDialog::new()
+                .add_filter("Design", &["ron"])
+                .set_file_name(file_name);
+            if let Some(f) = folder {
+                d = d.set_directory(f);
+            }
+            d.save_file()
+        });
+    }
+
+    fn spawn(
+        &mut self,
+        ctx: &egui::Context,
+        kind: DialogKind,
+        pick: impl FnOnce() -> Option<PathBuf> + Send + 'static,
+    ) {
+        if self.busy() {
+            return;
+        }
+        let (tx, rx) = channel();
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("file dialog".into())
+            .spawn(move || {
+                let path = pick();
+                let _ = tx.send((kind, path));
+                ctx.request_repaint();
+            });
+        if spawned.is_ok() {
+            self.pending = Some(rx);
+        }
+    }
+
+    /// A dialog's answer, once it has one (`None` inside: cancelled or no dialog available).
+    pub fn poll(&mut self) -> Option<(DialogKind, Option<PathBuf>)> {
+        let rx = self.pending.as_ref()?;
+        match rx.try_recv() {
+            Ok(answer) => {
+                self.pending = None;
+                Some(answer)
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => None,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                self.pending = None;
+                None
+            }
+        }
+    }
+}
+
+/// Settings kept between sessions.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub dark: bool,
+    /// Most recent first.
+    pub recent: Vec<PathBuf>,
+    pub snap: bool,
+    /// Simulated seconds per real second.
+    pub speed: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            dark: true,
+            recent: Vec::new(),
+            snap: true,
+            speed: 10.0,
+        }
+    }
+}
+
+/// Recent files kept.
+const RECENT: usize = 10;
+
+impl Settings {
+    /// Put a file at the top of the recent list.
+    pub fn remember(&mut self, path: &Path) {
+        let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        self.recent.retain(|p| *p != path);
+        self.recent.insert(0, path);
+        self.recent.truncate(RECENT);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{PriceTable, parse_design};
+
+    #[test]
+    fn every_built_in_example_loads() {
+        let prices = PriceTable::builtin();
+        for e in &EXAMPLES {
+            parse_design(e.text, &prices).unwrap_or_else(|err| panic!("{}: {err}", e.file));
+        }
+        assert_eq!(EXAMPLES[DEFAULT_EXAMPLE].file, "viral-restaurant.ron");
+    }
+}

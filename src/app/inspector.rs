@@ -1,0 +1,773 @@
+//! The inspector: every parameter of the selected component (or link) with its unit, a sensible
+//! range and a one-sentence tooltip. An edit is checked against the validation rules before it
+//! is applied; a value that breaks one is refused on the spot, with the reason.
+
+use std::collections::HashMap;
+
+use egui::{DragValue, Ui};
+
+use super::Action;
+use super::document::Edit;
+use super::runner::NodeView;
+use crate::analysis::report::number;
+use crate::model::{
+    ArrivalProcess, BalancingAlgorithm, Component, ComponentId, ComponentKind, Design, HitRatio,
+    Link, LinkId, Partitioning, PriceTable, Reliability, SessionState, Severity, Subject,
+    TrafficClass, validate,
+};
+
+/// Inspector state kept between frames.
+#[derive(Debug, Default)]
+pub struct InspectorState {
+    /// The last refused edit: which component, and why.
+    pub refused: Option<(ComponentId, String)>,
+    /// The name being typed, before it is committed.
+    name_edit: Option<(ComponentId, String)>,
+}
+
+/// A labelled number with a unit and a tooltip; returns whether it changed.
+fn number_field(
+    ui: &mut Ui,
+    label: &str,
+    value: &mut f64,
+    unit: &str,
+    speed: f64,
+    tip: &str,
+) -> bool {
+    let label = ui.label(label).on_hover_text(tip);
+    let r = ui
+        .add(
+            DragValue::new(value)
+                .speed(speed)
+                .suffix(unit)
+                .max_decimals(4),
+        )
+        .labelled_by(label.id)
+        .on_hover_text(tip);
+    ui.end_row();
+    r.changed()
+}
+
+fn count_field(ui: &mut Ui, label: &str, value: &mut u32, unit: &str, tip: &str) -> bool {
+    let label = ui.label(label).on_hover_text(tip);
+    let r = ui
+        .add(
+            DragValue::new(value)
+                .speed(0.05)
+                .range(0..=100_000)
+                .suffix(unit),
+        )
+        .labelled_by(label.id)
+        .on_hover_text(tip);
+    ui.end_row();
+    r.changed()
+}
+
+fn reliability_fields(ui: &mut Ui, r: &mut Reliability) -> bool {
+    let mut changed = number_field(
+        ui,
+        "MTBF",
+        &mut r.mtbf_hours,
+        " h",
+        10.0,
+        "Mean time between failures of one instance: on average it runs this long before it breaks.",
+    );
+    changed |= number_field(
+        ui,
+        "MTTR",
+        &mut r.mttr_hours,
+        " h",
+        0.1,
+        "Mean time to repair one instance: how long it stays down when it breaks.",
+    );
+    changed
+}
+
+fn share_field(ui: &mut Ui, label: &str, value: &mut f64, tip: &str) -> bool {
+    let label = ui.label(label).on_hover_text(tip);
+    let mut percent = *value * 100.0;
+    let r = ui
+        .add(
+            DragValue::new(&mut percent)
+                .speed(0.5)
+                .suffix(" %")
+                .max_decimals(2),
+        )
+        .labelled_by(label.id)
+        .on_hover_text(tip);
+    ui.end_row();
+    if r.changed() {
+        *value = percent / 100.0;
+    }
+    r.changed()
+}
+
+fn size_field(ui: &mut Ui, size: &mut String, prices: &PriceTable, tip: &str) -> bool {
+    let label = ui.label("Size").on_hover_text(tip);
+    let mut changed = false;
+    egui::ComboBox::from_id_salt("size")
+        .selected_text(size.as_str())
+        .show_ui(ui, |ui| {
+            for s in &prices.sizes {
+                let text = format!(
+                    "{} — {} vCPU, {} GiB, {} {}/month",
+                    s.name, s.vcpu, s.memory_gib, s.price_per_month, prices.currency
+                );
+                if ui.selectable_label(*size == s.name, text).clicked() {
+                    *size = s.name.clone();
+                    changed = true;
+                }
+            }
+        })
+        .response
+        .labelled_by(label.id)
+        .on_hover_text(tip);
+    ui.end_row();
+    changed
+}
+
+/// Show the inspector for the selection and collect edits.
+pub fn show(
+    ui: &mut Ui,
+    design: &Design,
+    selection: &[ComponentId],
+    selected_link: Option<LinkId>,
+    nodes: &HashMap<ComponentId, NodeView>,
+    prices: &PriceTable,
+    state: &mut InspectorState,
+) -> Vec<Action> {
+    let mut actions = Vec::new();
+    if let Some(link) = selected_link {
+        link_inspector(ui, design, link, &mut actions);
+        return actions;
+    }
+    match selection {
+        [] => {
+            ui.weak("Select a component to see and edit its parameters.");
+            ui.add_space(6.0);
+            ui.label("Drag from the palette to add one; drag from a node's right port to link it.");
+        }
+        [id] => {
+            if let Some(component) = design.component(*id) {
+                component_inspector(
+                    ui,
+                    design,
+                    *id,
+                    component,
+                    nodes.get(id),
+                    prices,
+                    state,
+                    &mut actions,
+                );
+            }
+        }
+        many => {
+            ui.strong(format!("{} components selected", many.len()));
+            ui.label("Press L to link them in the order you selected them, Delete to remove them.");
+        }
+    }
+    actions
+}
+
+#[allow(clippy::too_many_arguments)]
+fn component_inspector(
+    ui: &mut Ui,
+    design: &Design,
+    id: ComponentId,
+    component: &Component,
+    view: Option<&NodeView>,
+    prices: &PriceTable,
+    state: &mut InspectorState,
+    actions: &mut Vec<Action>,
+) {
+    let kind = component.kind.name();
+    ui.heading(kind.label());
+    ui.label(kind.explanation());
+    ui.separator();
+    let mut edited = component.clone();
+    // The name commits when the field loses focus (so half-typed names are not applied).
+    let buffer = match &mut state.name_edit {
+        Some((edit_id, text)) if *edit_id == id => text,
+        slot => {
+            *slot = Some((id, component.name.clone()));
+            match slot {
+                Some((_, text)) => text,
+                None => return,
+            }
+        }
+    };
+    ui.horizontal(|ui| {
+        ui.label("Name");
+        let r = ui
+            .text_edit_singleline(buffer)
+            .on_hover_text("A name unique in the design.");
+        if r.lost_focus() && *buffer != component.name {
+            edited.name = buffer.clone();
+        }
+    });
+    let mut changed = edited.name != component.name;
+    egui::Grid::new("params")
+        .num_columns(2)
+        .spacing([12.0, 6.0])
+        .show(ui, |ui| {
+            changed |= kind_fields(ui, &mut edited.kind, prices);
+        });
+    if changed {
+        // Check the edit against the rules before applying it.
+        let mut candidate = design.clone();
+        if let Some(c) = candidate.component_mut(id) {
+            *c = edited.clone();
+        }
+        let problems: Vec<String> = validate(&candidate, prices)
+            .into_iter()
+            .filter(|i| i.severity == Severity::Error)
+            .filter(
+                |i| matches!(&i.subject, Subject::Component { name, .. } if *name == edited.name),
+            )
+            .map(|i| i.message)
+            .collect();
+        if problems.is_empty() {
+            state.refused = None;
+            state.name_edit = None;
+            actions.push(Action::Edit(Edit::Replace(id, edited)));
+        } else {
+            state.refused = Some((id, problems.join("; ")));
+            if let Some((_, text)) = &mut state.name_edit {
+                text.clone_from(&component.name);
+            }
+        }
+    }
+    if let Some((refused_id, why)) = &state.refused
+        && *refused_id == id
+    {
+        ui.colored_label(ui.visuals().error_fg_color, format!("Refused: {why}"));
+    }
+    if let Some(v) = view {
+        ui.separator();
+        ui.strong("Now");
+        let t = &v.tick;
+        egui::Grid::new("now").num_columns(2).show(ui, |ui| {
+            let mut row = |label: &str, value: String| {
+                ui.label(label);
+                ui.label(value);
+                ui.end_row();
+            };
+            row(
+                "arriving",
+                format!("{} /s", number(t.rate_in_per_s.iter().sum())),
+            );
+            row("utilization", format!("{:.1} %", t.utilization * 100.0));
+            if t.capacity_per_s > 0.0 {
+                row("capacity", format!("{} /s", number(t.capacity_per_s)));
+            }
+            row("waiting", t.backlog.to_string());
+            row("dropped this tick", t.dropped_total().to_string());
+            if kind != crate::model::KindName::Client {
+                row(
+                    "latency",
+                    format!(
+                        "mean {} ms · p99 {} ms",
+                        number(v.latency_mean_ms),
+                        number(v.latency_p99_ms)
+                    ),
+                );
+            }
+            if let Some(h) = t.hit_ratio {
+                row("hit ratio", format!("{:.1} %", h * 100.0));
+            }
+            if v.down > 0 {
+                row(
+                    "down",
+                    format!("{} of {}", v.down, component.kind.instances()),
+                );
+            }
+        });
+    }
+}
+
+/// The fields of a kind; returns whether any changed.
+fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bool {
+    let mut c = false;
+    match kind {
+        ComponentKind::Client(p) => {
+            ui.label("Users")
+                .on_hover_text("How many people use the system (the load slider scales them all).");
+            c |= ui
+                .add(
+                    DragValue::new(&mut p.users)
+                        .speed(10.0)
+                        .range(0..=u64::MAX / 4),
+                )
+                .on_hover_text("How many people use the system.")
+                .changed();
+            ui.end_row();
+            c |= number_field(
+                ui,
+                "Rate per user",
+                &mut p.rate_per_user_per_s,
+                " req/s",
+                0.001,
+                "Requests each user sends per second, on average.",
+            );
+            c |= share_field(
+                ui,
+                "Reads",
+                &mut p.mix.read,
+                "Share of requests that only read (a cache or replica can answer them).",
+            );
+            c |= share_field(
+                ui,
+                "Writes",
+                &mut p.mix.write,
+                "Share of requests that change data (they always reach the primary database).",
+            );
+            c |= share_field(
+                ui,
+                "Static",
+                &mut p.mix.static_files,
+                "Share of requests for images and files (a CDN can answer them).",
+            );
+            c |= share_field(
+                ui,
+                "Async",
+                &mut p.mix.async_jobs,
+                "Share of requests that start background work (a queue can take it).",
+            );
+            let label = ui
+                .label("Arrivals")
+                .on_hover_text("Poisson: independent users; constant: an even stream.");
+            egui::ComboBox::from_id_salt("arrivals")
+                .selected_text(format!("{:?}", p.arrivals))
+                .show_ui(ui, |ui| {
+                    for a in [ArrivalProcess::Poisson, ArrivalProcess::Constant] {
+                        c |= ui
+                            .selectable_value(&mut p.arrivals, a, format!("{a:?}"))
+                            .changed();
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+        }
+        ComponentKind::LoadBalancer(p) => {
+            let label = ui
+                .label("Algorithm")
+                .on_hover_text("How the balancer picks an instance for each request.");
+            egui::ComboBox::from_id_salt("algorithm")
+                .selected_text(p.algorithm.label())
+                .show_ui(ui, |ui| {
+                    for a in BalancingAlgorithm::ALL {
+                        c |= ui
+                            .selectable_value(&mut p.algorithm, a, a.label())
+                            .changed();
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+            c |= count_field(
+                ui,
+                "Instances",
+                &mut p.instances,
+                "",
+                "Balancer instances sharing the traffic (two avoid a single point of failure).",
+            );
+            c |= number_field(
+                ui,
+                "Capacity",
+                &mut p.capacity_per_s,
+                " req/s",
+                100.0,
+                "Requests per second one instance can pass.",
+            );
+            c |= number_field(
+                ui,
+                "Latency",
+                &mut p.latency_ms,
+                " ms",
+                0.05,
+                "Time to pass one request through.",
+            );
+            c |= number_field(
+                ui,
+                "Health check",
+                &mut p.health_check_interval_s,
+                " s",
+                0.5,
+                "Seconds between checks of each target instance.",
+            );
+            c |= count_field(
+                ui,
+                "Unhealthy after",
+                &mut p.unhealthy_threshold,
+                " checks",
+                "Failed checks in a row before an instance leaves rotation.",
+            );
+            c |= number_field(
+                ui,
+                "Timeout",
+                &mut p.timeout_ms,
+                " ms",
+                50.0,
+                "Requests that would wait longer are dropped.",
+            );
+            c |= reliability_fields(ui, &mut p.reliability);
+        }
+        ComponentKind::Server(p) => {
+            c |= size_field(
+                ui,
+                &mut p.size,
+                prices,
+                "Instance size: more vCPUs serve more, never quite in proportion (USL). The largest is the ceiling.",
+            );
+            c |= count_field(
+                ui,
+                "Instances",
+                &mut p.instances,
+                "",
+                "Identical instances; more of them need a balancer in front.",
+            );
+            c |= number_field(
+                ui,
+                "Service time",
+                &mut p.service_time_ms,
+                " ms",
+                0.5,
+                "CPU time one request needs on one core: the cook's time per dish.",
+            );
+            c |= number_field(
+                ui,
+                "Variability (SCV)",
+                &mut p.service_scv,
+                "",
+                0.05,
+                "0 = every request takes the same time, 1 = exponential; more waits longer in queue.",
+            );
+            c |= number_field(
+                ui,
+                "Contention σ",
+                &mut p.contention,
+                "",
+                0.005,
+                "USL contention: the share of work that cores must take turns on.",
+            );
+            c |= number_field(
+                ui,
+                "Coherency κ",
+                &mut p.coherency,
+                "",
+                0.00005,
+                "USL coherency: the cost of cores keeping each other up to date.",
+            );
+            let label = ui.label("Sessions").on_hover_text("Stateless servers keep no session; in-memory sessions break behind a balancer that is not sticky.");
+            egui::ComboBox::from_id_salt("sessions")
+                .selected_text(format!("{:?}", p.sessions))
+                .show_ui(ui, |ui| {
+                    for s in [SessionState::Stateless, SessionState::InMemory] {
+                        c |= ui
+                            .selectable_value(&mut p.sessions, s, format!("{s:?}"))
+                            .changed();
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+            c |= number_field(
+                ui,
+                "Timeout",
+                &mut p.timeout_ms,
+                " ms",
+                50.0,
+                "Requests that would wait longer are dropped.",
+            );
+            c |= reliability_fields(ui, &mut p.reliability);
+        }
+        ComponentKind::Cache(p) => {
+            c |= count_field(
+                ui,
+                "Instances",
+                &mut p.instances,
+                "",
+                "Cache nodes; keys are spread over them.",
+            );
+            c |= number_field(
+                ui,
+                "Capacity",
+                &mut p.capacity_per_s,
+                " req/s",
+                100.0,
+                "Requests per second one instance answers.",
+            );
+            c |= number_field(
+                ui,
+                "Latency",
+                &mut p.latency_ms,
+                " ms",
+                0.05,
+                "Time to answer a request.",
+            );
+            match &mut p.hit_ratio {
+                HitRatio::Fixed(h) => {
+                    c |= share_field(
+                        ui,
+                        "Hit ratio",
+                        h,
+                        "Share of reads the cache answers: the pre-prepped ingredients on the counter.",
+                    );
+                }
+                HitRatio::Lru {
+                    capacity_items,
+                    working_set_items,
+                    zipf_exponent,
+                } => {
+                    c |= number_field(
+                        ui,
+                        "Holds",
+                        capacity_items,
+                        " items",
+                        10.0,
+                        "Items one instance holds.",
+                    );
+                    c |= number_field(
+                        ui,
+                        "Working set",
+                        working_set_items,
+                        " items",
+                        100.0,
+                        "Distinct items requested.",
+                    );
+                    c |= number_field(
+                        ui,
+                        "Zipf exponent",
+                        zipf_exponent,
+                        "",
+                        0.01,
+                        "How skewed popularity is (0 = even, 1 = very skewed).",
+                    );
+                }
+            }
+            c |= number_field(
+                ui,
+                "Warm-up",
+                &mut p.warmup_s,
+                " s",
+                5.0,
+                "Time a cold or restarted cache takes to reach its hit ratio.",
+            );
+            c |= number_field(
+                ui,
+                "Timeout",
+                &mut p.timeout_ms,
+                " ms",
+                10.0,
+                "Requests that would wait longer are dropped.",
+            );
+            c |= reliability_fields(ui, &mut p.reliability);
+        }
+        ComponentKind::Database(p) => {
+            c |= size_field(ui, &mut p.size, prices, "Instance size of every copy.");
+            c |= count_field(
+                ui,
+                "Copies",
+                &mut p.instances,
+                "",
+                "Primary plus read replicas per shard: reads spread, every write is replayed on each.",
+            );
+            ui.label("Standby")
+                .on_hover_text("A hot standby per shard that serves nothing but can take over.");
+            c |= ui.checkbox(&mut p.standby, "").changed();
+            ui.end_row();
+            c |= number_field(
+                ui,
+                "Read time",
+                &mut p.read_service_time_ms,
+                " ms",
+                0.1,
+                "CPU time of one read.",
+            );
+            c |= number_field(
+                ui,
+                "Write time",
+                &mut p.write_service_time_ms,
+                " ms",
+                0.1,
+                "CPU time of one write on the primary.",
+            );
+            c |= number_field(
+                ui,
+                "Replay time",
+                &mut p.replica_apply_ms,
+                " ms",
+                0.1,
+                "CPU time for a replica to replay one write.",
+            );
+            c |= count_field(
+                ui,
+                "Shards",
+                &mut p.shards,
+                "",
+                "Pieces the data is split into; the hottest one sets the capacity.",
+            );
+            let label = ui
+                .label("Partitioning")
+                .on_hover_text("By key range (hot ranges make hot shards) or by hash (even).");
+            egui::ComboBox::from_id_salt("partitioning")
+                .selected_text(format!("{:?}", p.partitioning))
+                .show_ui(ui, |ui| {
+                    for s in [Partitioning::Range, Partitioning::Hash] {
+                        c |= ui
+                            .selectable_value(&mut p.partitioning, s, format!("{s:?}"))
+                            .changed();
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+            c |= number_field(
+                ui,
+                "Key skew",
+                &mut p.key_skew,
+                "",
+                0.01,
+                "How much more popular low key ranges are (0 = even).",
+            );
+            c |= number_field(
+                ui,
+                "Failover",
+                &mut p.failover_s,
+                " s",
+                1.0,
+                "Time to promote a replica or standby when the primary dies.",
+            );
+            ui.label("Backups")
+                .on_hover_text("Without replicas or backups, losing the database loses data.");
+            c |= ui.checkbox(&mut p.backups, "").changed();
+            ui.end_row();
+            c |= number_field(
+                ui,
+                "Timeout",
+                &mut p.timeout_ms,
+                " ms",
+                50.0,
+                "Requests that would wait longer are dropped.",
+            );
+            c |= reliability_fields(ui, &mut p.reliability);
+        }
+        ComponentKind::MessageQueue(p) => {
+            c |= count_field(
+                ui,
+                "Brokers",
+                &mut p.instances,
+                "",
+                "Broker instances accepting messages.",
+            );
+            c |= number_field(
+                ui,
+                "Capacity",
+                &mut p.capacity_per_s,
+                " msg/s",
+                100.0,
+                "Messages per second one broker accepts.",
+            );
+            ui.label("Max depth")
+                .on_hover_text("Messages the queue holds before it drops new ones.");
+            c |= ui
+                .add(DragValue::new(&mut p.max_depth).speed(100.0))
+                .changed();
+            ui.end_row();
+            c |= count_field(
+                ui,
+                "Consumers",
+                &mut p.consumers,
+                "",
+                "Workers draining the queue.",
+            );
+            c |= number_field(
+                ui,
+                "Consumer rate",
+                &mut p.consumer_rate_per_s,
+                " msg/s",
+                1.0,
+                "Messages per second one consumer handles.",
+            );
+            c |= reliability_fields(ui, &mut p.reliability);
+        }
+        ComponentKind::Cdn(p) => {
+            c |= share_field(
+                ui,
+                "Edge hit ratio",
+                &mut p.edge_hit_ratio,
+                "Share of static requests the edge answers without asking the origin.",
+            );
+            c |= number_field(
+                ui,
+                "Edge capacity",
+                &mut p.edge_capacity_per_s,
+                " req/s",
+                1000.0,
+                "Requests per second the edge answers.",
+            );
+            c |= number_field(
+                ui,
+                "Edge latency",
+                &mut p.edge_latency_ms,
+                " ms",
+                0.5,
+                "Time for the edge to answer (mostly distance).",
+            );
+            c |= reliability_fields(ui, &mut p.reliability);
+        }
+    }
+    c
+}
+
+fn link_inspector(ui: &mut Ui, design: &Design, link: LinkId, actions: &mut Vec<Action>) {
+    let (Some((from, to)), Some(l)) = (
+        design.graph.edge_endpoints(link),
+        design.graph.edge_weight(link),
+    ) else {
+        return;
+    };
+    let name = |id| design.component(id).map_or("?", |c| c.name.as_str());
+    ui.heading("Link");
+    ui.label(format!("{} → {}", name(from), name(to)));
+    ui.separator();
+    let mut edited: Link = l.clone();
+    ui.label("Carries");
+    for class in TrafficClass::ALL {
+        let mut on = edited.carries(class);
+        if ui.checkbox(&mut on, class.label()).changed() {
+            if on {
+                edited.carries.push(class);
+            } else {
+                edited.carries.retain(|c| *c != class);
+            }
+            edited.carries.sort();
+        }
+    }
+    egui::Grid::new("link").num_columns(2).show(ui, |ui| {
+        number_field(ui, "Weight", &mut edited.weight, "", 0.05, "Share of traffic when the source splits over several links.");
+        number_field(ui, "Calls per request", &mut edited.calls_per_request, "", 0.1, "Calls a server makes down this link for each request (a page that runs 4 queries has 4).");
+    });
+    let valid = !edited.carries.is_empty()
+        && edited.weight.is_finite()
+        && edited.weight > 0.0
+        && edited.calls_per_request.is_finite()
+        && edited.calls_per_request > 0.0;
+    if edited != *l {
+        if valid {
+            actions.push(Action::Edit(Edit::SetLink(link, edited)));
+        } else {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                "Refused: a link carries at least one class, with a weight and calls above zero.",
+            );
+        }
+    }
+    if ui.button("Remove link").clicked() {
+        actions.push(Action::Edit(Edit::Remove {
+            components: Vec::new(),
+            links: vec![link],
+        }));
+    }
+}

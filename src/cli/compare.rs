@@ -1,0 +1,172 @@
+//! `archsandbox compare A.ron B.ron`: two designs under one scenario and seed, and the sweep.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::analysis::AnalysisOptions;
+use crate::analysis::compare::{compare, shared_scenario};
+use crate::analysis::report::number;
+use crate::model::{PriceTable, read_design};
+use crate::sim::RunOptions;
+
+use super::simulate::Format;
+
+/// Options of `compare`.
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The first design (A).
+    pub a: PathBuf,
+    /// The second design (B).
+    pub b: PathBuf,
+    /// The scenario both run (default: the first design's default scenario).
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// Seed of every random stream (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Load points of the sweep.
+    #[arg(long, default_value_t = 20)]
+    pub points: usize,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+pub fn run(args: &CompareArgs, prices: &PriceTable) -> ExitCode {
+    match compare_files(args, prices) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn compare_files(args: &CompareArgs, prices: &PriceTable) -> Result<String, String> {
+    let load = |p: &PathBuf| {
+        read_design(p, prices)
+            .map(|l| l.design)
+            .map_err(|e| format!("{}:\n{e}", p.display()))
+    };
+    let (a, b) = (load(&args.a)?, load(&args.b)?);
+    let mut scenario = shared_scenario(&a, args.scenario.as_deref())
+        .map_err(|e| format!("{}: {e}", args.a.display()))?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    let options = AnalysisOptions {
+        run: RunOptions {
+            seed: args.seed,
+            ..RunOptions::default()
+        },
+        ..AnalysisOptions::default()
+    };
+    let report = compare(&a, &b, &scenario, prices, &options, args.points.max(2))
+        .map_err(|e| e.to_string())?;
+    match args.format {
+        Format::Json => serde_json::to_string_pretty(&report).map_err(|e| e.to_string()),
+        Format::Text => {
+            use std::fmt::Write;
+            let mut t = String::new();
+            let (ra, rb) = (&report.a, &report.b);
+            let _ = writeln!(t, "A: {}\nB: {}", ra.design, rb.design);
+            let _ = writeln!(
+                t,
+                "Scenario \"{}\", seed {}, the same traffic for both (common random numbers).\n",
+                ra.scenario, ra.seed
+            );
+            let rows: Vec<(&str, String, String)> = vec![
+                (
+                    "max sustainable load (laws)",
+                    ra.system
+                        .max_load_multiplier
+                        .map_or("–".into(), |v| format!("×{}", number(v))),
+                    rb.system
+                        .max_load_multiplier
+                        .map_or("–".into(), |v| format!("×{}", number(v))),
+                ),
+                (
+                    "p99 latency",
+                    format!("{} ms", number(ra.system.latency_ms.p99)),
+                    format!("{} ms", number(rb.system.latency_ms.p99)),
+                ),
+                (
+                    "success ratio",
+                    format!("{:.3} %", ra.system.success_ratio * 100.0),
+                    format!("{:.3} %", rb.system.success_ratio * 100.0),
+                ),
+                (
+                    "availability",
+                    format!("{:.4} %", ra.system.availability * 100.0),
+                    format!("{:.4} %", rb.system.availability * 100.0),
+                ),
+                (
+                    "downtime a year",
+                    format!("{} min", number(ra.system.downtime_min_per_year)),
+                    format!("{} min", number(rb.system.downtime_min_per_year)),
+                ),
+                (
+                    "single points of failure",
+                    ra.components
+                        .iter()
+                        .filter(|c| c.run.spof)
+                        .count()
+                        .to_string(),
+                    rb.components
+                        .iter()
+                        .filter(|c| c.run.spof)
+                        .count()
+                        .to_string(),
+                ),
+                (
+                    "cost a month",
+                    format!(
+                        "{} {}",
+                        number(ra.system.cost_per_month),
+                        ra.system.currency
+                    ),
+                    format!(
+                        "{} {}",
+                        number(rb.system.cost_per_month),
+                        rb.system.currency
+                    ),
+                ),
+                (
+                    "cost per million requests",
+                    number(ra.system.cost_per_million_requests),
+                    number(rb.system.cost_per_million_requests),
+                ),
+            ];
+            let _ = writeln!(t, "{:<28} {:>18} {:>18}", "", "A", "B");
+            for (label, a, b) in rows {
+                let _ = writeln!(t, "{label:<28} {a:>18} {b:>18}");
+            }
+            let _ = writeln!(
+                t,
+                "\nLOAD SWEEP (success ratio, p99 latency, cost to carry the load a month)"
+            );
+            let _ = writeln!(
+                t,
+                "{:>10}   {:>9} {:>10} {:>10}   {:>9} {:>10} {:>10}",
+                "load", "A ok", "A p99", "A cost", "B ok", "B p99", "B cost"
+            );
+            for p in &report.sweep {
+                let cost = |c: Option<f64>| c.map_or("ceiling".to_string(), number);
+                let _ = writeln!(
+                    t,
+                    "{:>10}   {:>8.2}% {:>8} ms {:>10}   {:>8.2}% {:>8} ms {:>10}",
+                    format!("×{}", number(p.load)),
+                    p.a.success_ratio * 100.0,
+                    number(p.a.latency_ms.p99),
+                    cost(p.a.cost_to_carry_per_month),
+                    p.b.success_ratio * 100.0,
+                    number(p.b.latency_ms.p99),
+                    cost(p.b.cost_to_carry_per_month)
+                );
+            }
+            Ok(t)
+        }
+    }
+}

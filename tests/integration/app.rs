@@ -1,0 +1,289 @@
+//! The real app, driven without a mouse through egui_kittest: the accessibility tree finds
+//! buttons and fields by their labels, the keyboard does the rest.
+
+use archsandbox::app::canvas::Health;
+use archsandbox::app::{Action, SandboxApp, StartOptions};
+use archsandbox::model::{ComponentKind, KindName, to_ron};
+use egui::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+
+use crate::root;
+
+fn app_with(start: StartOptions) -> Harness<'static, SandboxApp> {
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1440.0, 900.0))
+        .with_max_steps(200)
+        .build_eframe(move |cc| SandboxApp::for_tests(&cc.egui_ctx, start));
+    harness.run_steps(3);
+    harness
+}
+
+fn app() -> Harness<'static, SandboxApp> {
+    app_with(StartOptions::default())
+}
+
+/// Press a shortcut and let the app handle it.
+fn press(harness: &mut Harness<'_, SandboxApp>, modifiers: Modifiers, key: Key) {
+    harness.key_press_modifiers(modifiers, key);
+    harness.run_steps(2);
+}
+
+fn click_button(harness: &mut Harness<'_, SandboxApp>, label: &str) {
+    harness.get_by_role_and_label(Role::Button, label).click();
+    harness.run_steps(2);
+}
+
+fn id_of(harness: &Harness<'_, SandboxApp>, name: &str) -> archsandbox::model::ComponentId {
+    harness
+        .state()
+        .doc
+        .design
+        .find(name)
+        .unwrap_or_else(|| panic!("no component {name}"))
+}
+
+#[test]
+fn the_app_opens_on_the_viral_restaurant() {
+    let harness = app();
+    assert!(
+        harness
+            .state()
+            .window_title()
+            .starts_with("Architecture Sandbox — The viral restaurant")
+    );
+    assert_eq!(harness.state().doc.design.component_count(), 9);
+}
+
+#[test]
+fn components_added_from_the_palette_can_be_linked_and_edited() {
+    let mut harness = app();
+    press(&mut harness, Modifiers::COMMAND, Key::N);
+    assert_eq!(harness.state().doc.design.component_count(), 0);
+    for kind in ["Client", "Server", "Database"] {
+        click_button(&mut harness, kind);
+    }
+    assert_eq!(harness.state().doc.design.component_count(), 3);
+    // Select all (in the order they were added) and link them in a chain.
+    press(&mut harness, Modifiers::COMMAND, Key::A);
+    press(&mut harness, Modifiers::NONE, Key::L);
+    assert_eq!(harness.state().doc.design.graph.edge_count(), 2);
+    // Edit the server's instances in the inspector.
+    let server = id_of(&harness, "server");
+    harness.state_mut().canvas.select_only([server]);
+    harness.run_steps(2);
+    harness.get_by_label("Instances").set_value_accesskit(3.0);
+    harness.run_steps(3);
+    let instances = harness
+        .state()
+        .doc
+        .design
+        .component(server)
+        .map(|c| c.kind.instances());
+    assert_eq!(instances, Some(3));
+    assert!(harness.state().doc.dirty);
+    assert!(
+        harness.state().window_title().ends_with('•'),
+        "{}",
+        harness.state().window_title()
+    );
+}
+
+#[test]
+fn an_invalid_value_is_refused_where_it_is_typed_with_the_reason() {
+    let mut harness = app();
+    let kitchen = id_of(&harness, "kitchen");
+    harness.state_mut().canvas.select_only([kitchen]);
+    harness.run_steps(2);
+    harness
+        .get_by_label("Service time")
+        .set_value_accesskit(-5.0);
+    harness.run_steps(3);
+    let service = match harness
+        .state()
+        .doc
+        .design
+        .component(kitchen)
+        .map(|c| &c.kind)
+    {
+        Some(ComponentKind::Server(p)) => p.service_time_ms,
+        _ => panic!("kitchen is a server"),
+    };
+    assert_eq!(service, 11.0, "the negative time was applied");
+    let refused = harness.get_by_label_contains("Refused:");
+    assert!(refused.value().is_none() || refused.rect().width() > 0.0);
+    assert!(!harness.state().doc.dirty);
+}
+
+#[test]
+fn running_ticks_marks_the_saturated_component_red() {
+    let mut harness = app();
+    for _ in 0..30 {
+        click_button(&mut harness, "Step");
+    }
+    let kitchen = id_of(&harness, "kitchen");
+    let view = harness
+        .state()
+        .runner
+        .with_output(|o| o.nodes.get(&kitchen).copied());
+    let view = view.expect("the kitchen has figures after 30 ticks");
+    assert!(
+        view.saturated(),
+        "kitchen utilization {}",
+        view.tick.utilization
+    );
+    assert_eq!(Health::of(Some(&view), 7), Health::Saturated);
+    // The ladder names the first bottleneck; clicking it selects it.
+    harness.get_by_label_contains("breaks first at").click();
+    harness.run_steps(2);
+    let back_office = id_of(&harness, "back office");
+    assert_eq!(harness.state().canvas.selection, vec![back_office]);
+}
+
+#[test]
+fn a_failed_instance_goes_down_and_recovers() {
+    let mut harness = app();
+    click_button(&mut harness, "Step");
+    let pantry = id_of(&harness, "pantry");
+    harness.state_mut().canvas.select_only([pantry]);
+    harness.run_steps(2);
+    click_button(&mut harness, "Simulation");
+    click_button(&mut harness, "Fail one instance");
+    click_button(&mut harness, "Step");
+    let down = harness
+        .state()
+        .runner
+        .with_output(|o| o.nodes.get(&pantry).map(|n| n.down));
+    assert_eq!(down, Some(1));
+    click_button(&mut harness, "Simulation");
+    click_button(&mut harness, "Recover");
+    click_button(&mut harness, "Step");
+    let down = harness
+        .state()
+        .runner
+        .with_output(|o| o.nodes.get(&pantry).map(|n| n.down));
+    assert_eq!(down, Some(0));
+}
+
+#[test]
+fn undo_and_redo_walk_back_and_forth_through_edits() {
+    let mut harness = app();
+    let before = harness.state().doc.design.component_count();
+    click_button(&mut harness, "Cache");
+    assert_eq!(harness.state().doc.design.component_count(), before + 1);
+    press(&mut harness, Modifiers::COMMAND, Key::Z);
+    assert_eq!(harness.state().doc.design.component_count(), before);
+    press(&mut harness, Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    assert_eq!(harness.state().doc.design.component_count(), before + 1);
+    // Deleting the new component is undoable too.
+    let cache = id_of(&harness, "cache");
+    harness.state_mut().canvas.select_only([cache]);
+    press(&mut harness, Modifiers::NONE, Key::Delete);
+    assert_eq!(harness.state().doc.design.component_count(), before);
+    press(&mut harness, Modifiers::COMMAND, Key::Z);
+    assert_eq!(harness.state().doc.design.component_count(), before + 1);
+}
+
+#[test]
+fn a_bad_file_shows_its_error_with_line_and_column_and_keeps_the_design() {
+    let mut harness = app();
+    let before = to_ron(&harness.state().doc.design);
+    click_button(&mut harness, "File");
+    click_button(&mut harness, "Open path…");
+    // A new window takes a sizing pass before its contents show.
+    harness.run_steps(3);
+    let bad = root().join("tests/data/invalid/negative-capacity.ron");
+    let field = harness.get_by_role(Role::TextInput);
+    field.focus();
+    harness.run_steps(1);
+    harness
+        .get_by_role(Role::TextInput)
+        .type_text(&bad.display().to_string());
+    harness.run_steps(2);
+    click_button(&mut harness, "Open");
+    let notice = harness.state().notice.clone().expect("an error is shown");
+    assert!(notice.error);
+    assert!(notice.text.contains("12:"), "{}", notice.text);
+    assert!(notice.text.contains("'front door'"), "{}", notice.text);
+    assert!(
+        harness
+            .get_by_label_contains("Could not open")
+            .rect()
+            .width()
+            > 0.0
+    );
+    assert_eq!(
+        to_ron(&harness.state().doc.design),
+        before,
+        "the current design is untouched"
+    );
+}
+
+#[test]
+fn saving_to_a_path_and_reopening_gives_the_same_design() {
+    let mut harness = app();
+    click_button(&mut harness, "CDN");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("saved.ron");
+    let ctx = harness.ctx.clone();
+    harness
+        .state_mut()
+        .apply(&ctx, Action::SaveTo(path.clone()));
+    harness.run_steps(2);
+    assert!(!harness.state().doc.dirty);
+    assert!(harness.state().window_title().contains("saved.ron"));
+    let saved = to_ron(&harness.state().doc.design);
+    let mut reopened = app_with(StartOptions {
+        file: Some(path.clone()),
+        ..StartOptions::default()
+    });
+    reopened.run_steps(2);
+    assert_eq!(to_ron(&reopened.state().doc.design), saved);
+    assert_eq!(std::fs::read_to_string(&path).expect("file"), saved);
+    assert!(reopened.state().doc.design.of_kind(KindName::Cdn).count() == 2);
+}
+
+#[test]
+fn compare_mode_runs_both_designs_on_one_load_and_tables_the_differences() {
+    let mut harness = app_with(StartOptions {
+        compare: Some((
+            root().join("saved-designs/scale-up.ron"),
+            root().join("saved-designs/scale-out.ron"),
+        )),
+        ..StartOptions::default()
+    });
+    assert!(harness.state().compare.is_some());
+    let title = harness.state().window_title();
+    assert!(
+        title.contains("scale-up.ron") && title.contains("scale-out.ron"),
+        "{title}"
+    );
+    // Move the shared load slider: both sides follow.
+    harness
+        .get_by_role_and_label(Role::Slider, "users")
+        .set_value_accesskit(5_000.0);
+    harness.run_steps(3);
+    for _ in 0..20 {
+        click_button(&mut harness, "Step");
+    }
+    let view = harness.state().compare.as_ref().expect("compare mode");
+    assert!((view.users - 5_000.0).abs() < 1.0);
+    let (a_load, b_load) = (
+        view.a.runner.with_output(|o| o.load_multiplier),
+        view.b.runner.with_output(|o| o.load_multiplier),
+    );
+    assert_eq!(a_load, b_load);
+    // The table: scale-out sustains more and has no single point of failure.
+    let table = archsandbox::app::compare::difference_table(view);
+    let row = |label: &str| table.iter().find(|r| r.0 == label).cloned().expect("row");
+    assert_eq!(row("max sustainable load (laws)").3, 'B');
+    assert_eq!(row("single points of failure").3, 'B');
+    assert!(
+        harness
+            .get_by_label("single points of failure")
+            .rect()
+            .width()
+            > 0.0
+    );
+}
