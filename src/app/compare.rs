@@ -152,6 +152,10 @@ impl CompareView {
             sweep_timer: None,
         };
         view.restart();
+        if view.threaded {
+            // In the app the comparison starts running at once.
+            view.send(RunnerMsg::Play);
+        }
         view
     }
 
@@ -636,55 +640,46 @@ fn compare_plots(ui: &mut Ui, view: &CompareView) {
             .map(|t| [t.time_s, f(t)])
             .collect()
     };
-    egui::Grid::new("compare-plots")
-        .num_columns(2)
-        .show(ui, |ui| {
-            plot("cmp-throughput", "requests/s").show(ui, |p| {
+    let cost_series = |side: &Side| -> PlotPoints<'static> {
+        let (fixed, per_load) = (side.cost_fixed, side.cost_per_load);
+        side.timeline
+            .history
+            .iter()
+            .map(|t| [t.time_s, fixed + per_load * t.load])
+            .collect()
+    };
+    ui.horizontal(|ui| {
+        plot("cmp-throughput", "requests/s").show(ui, |p| {
+            p.line(
+                Line::new("A throughput", series(&view.a, &|t| t.throughput_per_s)).color(A_COLOR),
+            );
+            p.line(
+                Line::new("B throughput", series(&view.b, &|t| t.throughput_per_s)).color(B_COLOR),
+            );
+        });
+        plot("cmp-success", "success %")
+            .include_y(100.0)
+            .show(ui, |p| {
                 p.line(
-                    Line::new("A throughput", series(&view.a, &|t| t.throughput_per_s))
+                    Line::new("A success", series(&view.a, &|t| t.success_ratio * 100.0))
                         .color(A_COLOR),
                 );
                 p.line(
-                    Line::new("B throughput", series(&view.b, &|t| t.throughput_per_s))
+                    Line::new("B success", series(&view.b, &|t| t.success_ratio * 100.0))
                         .color(B_COLOR),
                 );
             });
-            plot("cmp-success", "success %")
-                .include_y(100.0)
-                .show(ui, |p| {
-                    p.line(
-                        Line::new("A success", series(&view.a, &|t| t.success_ratio * 100.0))
-                            .color(A_COLOR),
-                    );
-                    p.line(
-                        Line::new("B success", series(&view.b, &|t| t.success_ratio * 100.0))
-                            .color(B_COLOR),
-                    );
-                });
-            ui.end_row();
-            plot("cmp-p99", "p99 ms").show(ui, |p| {
-                p.line(Line::new("A p99", series(&view.a, &|t| t.latency_ms.p99)).color(A_COLOR));
-                p.line(Line::new("B p99", series(&view.b, &|t| t.latency_ms.p99)).color(B_COLOR));
-            });
-            plot("cmp-cost", "cost a month").show(ui, |p| {
-                let (a, b) = (&view.a, &view.b);
-                p.line(
-                    Line::new(
-                        "A cost",
-                        series(a, &|t| a.cost_fixed + a.cost_per_load * t.load),
-                    )
-                    .color(A_COLOR),
-                );
-                p.line(
-                    Line::new(
-                        "B cost",
-                        series(b, &|t| b.cost_fixed + b.cost_per_load * t.load),
-                    )
-                    .color(B_COLOR),
-                );
-            });
-            ui.end_row();
+    });
+    ui.horizontal(|ui| {
+        plot("cmp-p99", "p99 ms").show(ui, |p| {
+            p.line(Line::new("A p99", series(&view.a, &|t| t.latency_ms.p99)).color(A_COLOR));
+            p.line(Line::new("B p99", series(&view.b, &|t| t.latency_ms.p99)).color(B_COLOR));
         });
+        plot("cmp-cost", "cost a month").show(ui, |p| {
+            p.line(Line::new("A cost", cost_series(&view.a)).color(A_COLOR));
+            p.line(Line::new("B cost", cost_series(&view.b)).color(B_COLOR));
+        });
+    });
 }
 
 fn table_ui(ui: &mut Ui, view: &CompareView) {

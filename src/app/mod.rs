@@ -144,6 +144,13 @@ impl SandboxApp {
         Self::with_parts(&cc.egui_ctx, start, settings, runner, true)
     }
 
+    /// The app as it runs for a user (simulation and analysis on their own threads) but with
+    /// default settings and no window: for benchmarks.
+    pub fn headless(ctx: &egui::Context, start: StartOptions) -> Self {
+        let runner = SimRunner::threaded(ctx.clone());
+        Self::with_parts(ctx, start, Settings::default(), runner, true)
+    }
+
     /// The app with an inline simulation runner and default settings, for tests.
     pub fn for_tests(ctx: &egui::Context, start: StartOptions) -> Self {
         Self::with_parts(ctx, start, Settings::default(), SimRunner::inline(), false)
