@@ -24,6 +24,8 @@ pub const NODE_SIZE: Vec2 = vec2(176.0, 76.0);
 pub const GRID: f32 = 20.0;
 /// Below this zoom, nodes are drawn without text and details.
 const DETAIL_ZOOM: f32 = 0.35;
+/// How far out the canvas zooms: enough to fit a thousand components in view.
+const MIN_ZOOM: f32 = 0.02;
 
 /// Copied components and the links among them.
 #[derive(Clone, Debug, Default)]
@@ -337,7 +339,7 @@ pub fn show(ui: &mut Ui, state: &mut CanvasState, inputs: &CanvasInputs) -> Vec<
     let mut scene_rect = state.scene_rect;
 
     let scene = egui::Scene::new()
-        .zoom_range(0.1..=4.0)
+        .zoom_range(MIN_ZOOM..=4.0)
         .max_inner_size([1.0e6, 1.0e6])
         .drag_pan_buttons(egui::DragPanButtons::MIDDLE | egui::DragPanButtons::SECONDARY);
     let response = scene.show(ui, &mut scene_rect, |ui| {
@@ -377,10 +379,12 @@ pub fn show(ui: &mut Ui, state: &mut CanvasState, inputs: &CanvasInputs) -> Vec<
             .collect();
 
         // Links first, under the nodes.
-        let max_rate = design
+        let rates: HashMap<LinkId, f64> = design
             .links()
-            .map(|(l, ..)| link_rate(design, inputs.nodes, inputs.tick_s, l))
-            .fold(1.0, f64::max);
+            .map(|(l, ..)| (l, link_rate(design, inputs.nodes, inputs.tick_s, l)))
+            .collect();
+        let max_rate = rates.values().copied().fold(1.0, f64::max);
+        let detailed = zoom >= DETAIL_ZOOM;
         for (link, from, to, l) in design.links() {
             let (Some(&ra), Some(&rb)) = (rects.get(&from), rects.get(&to)) else {
                 continue;
@@ -390,7 +394,7 @@ pub fn show(ui: &mut Ui, state: &mut CanvasState, inputs: &CanvasInputs) -> Vec<
             if !bounds.intersects(visible) {
                 continue;
             }
-            let rate = link_rate(design, inputs.nodes, inputs.tick_s, link);
+            let rate = rates.get(&link).copied().unwrap_or(0.0);
             let target_health = Health::of(
                 inputs.nodes.get(&to),
                 design.component(to).map_or(1, |c| c.kind.instances()),
@@ -410,6 +414,12 @@ pub fn show(ui: &mut Ui, state: &mut CanvasState, inputs: &CanvasInputs) -> Vec<
             };
             let width = 1.5 + 5.0 * ((1.0 + rate).ln() / (1.0 + max_rate).ln()) as f32;
             let stroke = Stroke::new(width, color);
+            if !detailed {
+                // Level of detail: from afar a link is a straight line whose thickness is its
+                // traffic; curves, arrow heads and moving dashes would be a pixel or two.
+                painter.line_segment([curve[0], curve[3]], stroke);
+                continue;
+            }
             let async_only = l.is_async_only();
             let shape =
                 CubicBezierShape::from_points_stroke(curve, false, Color32::TRANSPARENT, stroke);
@@ -449,37 +459,32 @@ pub fn show(ui: &mut Ui, state: &mut CanvasState, inputs: &CanvasInputs) -> Vec<
                 color,
                 Stroke::NONE,
             ));
-            if zoom >= DETAIL_ZOOM {
-                let mid = CubicBezierShape::from_points_stroke(
-                    curve,
-                    false,
-                    Color32::TRANSPARENT,
-                    stroke,
-                )
-                .sample(0.5);
-                let classes: Vec<&str> = l
-                    .carries
-                    .iter()
-                    .map(|c| match c {
-                        TrafficClass::Read => "R",
-                        TrafficClass::Write => "W",
-                        TrafficClass::Static => "S",
-                        TrafficClass::Async => "A",
-                        TrafficClass::Session => "sess",
-                    })
-                    .collect();
-                let mut text = classes.join(" ");
-                if l.calls_per_request != 1.0 {
-                    text.push_str(&format!(" ×{}", l.calls_per_request));
-                }
-                labels.text(
-                    to_screen * (mid - vec2(0.0, 8.0)),
-                    Align2::CENTER_BOTTOM,
-                    text,
-                    FontId::proportional((10.0 * zoom).clamp(8.0, 18.0)),
-                    ui.visuals().weak_text_color(),
-                );
+            // The classes it carries, at its middle.
+            let mid =
+                CubicBezierShape::from_points_stroke(curve, false, Color32::TRANSPARENT, stroke)
+                    .sample(0.5);
+            let classes: Vec<&str> = l
+                .carries
+                .iter()
+                .map(|c| match c {
+                    TrafficClass::Read => "R",
+                    TrafficClass::Write => "W",
+                    TrafficClass::Static => "S",
+                    TrafficClass::Async => "A",
+                    TrafficClass::Session => "sess",
+                })
+                .collect();
+            let mut text = classes.join(" ");
+            if l.calls_per_request != 1.0 {
+                text.push_str(&format!(" ×{}", l.calls_per_request));
             }
+            labels.text(
+                to_screen * (mid - vec2(0.0, 8.0)),
+                Align2::CENTER_BOTTOM,
+                text,
+                FontId::proportional((10.0 * zoom).clamp(8.0, 18.0)),
+                ui.visuals().weak_text_color(),
+            );
         }
 
         // The nodes.
@@ -749,6 +754,12 @@ fn draw_node(
         Health::Down => base.lerp_to_gamma(status, 0.55),
         _ => base,
     };
+    if zoom < DETAIL_ZOOM {
+        draw_node_from_afar(
+            painter, rect, fill, status, view, spof, selected, dark, visuals,
+        );
+        return;
+    }
     let radius = CornerRadius::same(10);
     painter.rect(
         rect,
@@ -842,9 +853,6 @@ fn draw_node(
         let badge = Rect::from_min_size(rect.right_top() + vec2(-44.0, -9.0), vec2(40.0, 16.0));
         painter.rect_filled(badge, 8.0, Health::Saturated.color(dark));
     }
-    if zoom < DETAIL_ZOOM {
-        return;
-    }
     // Text, in screen space so it stays crisp at any zoom.
     let text_color = visuals.strong_text_color();
     let weak = visuals.weak_text_color();
@@ -873,7 +881,6 @@ fn draw_node(
         weak,
     );
     if let Some(v) = view {
-        let rate = v.tick.arrived_total() as f64;
         let figures = if health == Health::Down {
             "DOWN".to_string()
         } else if component.kind.name() == KindName::Client {
@@ -885,7 +892,6 @@ fn draw_node(
                 v.tick.utilization * 100.0
             )
         };
-        let _ = rate;
         labels.text(
             to_screen * (rect.min + vec2(46.0, 46.0)),
             Align2::LEFT_TOP,
@@ -902,6 +908,57 @@ fn draw_node(
             "SPOF",
             size(10.0),
             Color32::WHITE,
+        );
+    }
+}
+
+/// A node seen from afar (level of detail below [`DETAIL_ZOOM`]): a few pixels wide, so its
+/// health colour, utilization bar, SPOF outline and selection are all that can be seen; text,
+/// icon and ports would only cost time.
+#[allow(clippy::too_many_arguments)]
+fn draw_node_from_afar(
+    painter: &egui::Painter,
+    rect: Rect,
+    fill: Color32,
+    status: Color32,
+    view: Option<&NodeView>,
+    spof: bool,
+    selected: bool,
+    dark: bool,
+    visuals: &egui::Visuals,
+) {
+    painter.rect(
+        rect,
+        CornerRadius::ZERO,
+        fill,
+        Stroke::new(2.0, status),
+        StrokeKind::Inside,
+    );
+    if let Some(v) = view {
+        let bar = Rect::from_min_max(
+            rect.left_bottom() + vec2(0.0, -20.0),
+            rect.left_bottom()
+                + vec2(
+                    rect.width() * v.tick.utilization.clamp(0.0, 1.0) as f32,
+                    0.0,
+                ),
+        );
+        painter.rect_filled(bar, CornerRadius::ZERO, status);
+    }
+    if spof {
+        painter.rect_stroke(
+            rect.expand(8.0),
+            CornerRadius::ZERO,
+            Stroke::new(8.0, Health::Saturated.color(dark)),
+            StrokeKind::Outside,
+        );
+    }
+    if selected {
+        painter.rect_stroke(
+            rect.expand(20.0),
+            CornerRadius::ZERO,
+            Stroke::new(8.0, visuals.selection.stroke.color),
+            StrokeKind::Outside,
         );
     }
 }

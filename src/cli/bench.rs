@@ -18,6 +18,9 @@ pub struct BenchArgs {
     /// Request paths sampled per tick (default: as for any run of this length).
     #[arg(long)]
     pub samples: Option<usize>,
+    /// Also write the generated design to this file (to open it in the app), then measure.
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<std::path::PathBuf>,
 }
 
 /// Resident memory of this process, in bytes (Linux; 0 elsewhere).
@@ -37,6 +40,13 @@ pub fn run(args: &BenchArgs, prices: &PriceTable) -> ExitCode {
     let Some(scenario) = design.default_scenario().cloned() else {
         return ExitCode::FAILURE;
     };
+    if let Some(path) = &args.save {
+        if let Err(e) = crate::model::save_design(path, &design) {
+            eprintln!("{}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("wrote {}", path.display());
+    }
     let n = design.component_count();
     let before = resident_bytes();
     let options = RunOptions {

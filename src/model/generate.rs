@@ -10,6 +10,9 @@ use super::design::{ComponentId, Design};
 use super::link::Link;
 use super::scenario::{Scenario, TrafficProfile};
 
+/// Grid cell of the generated layout on the canvas (x, y), in points.
+const CELL: (f32, f32) = (260.0, 130.0);
+
 /// Components in one generated stack.
 pub const STACK_SIZE: usize = 10;
 
@@ -28,18 +31,23 @@ pub fn benchmark_design(components: usize) -> Design {
             .into();
     let mut auth: Vec<ComponentId> = Vec::with_capacity(stacks);
     let mut apis: Vec<ComponentId> = Vec::with_capacity(stacks);
+    // Stacks are tiled in a grid about as wide as a screen is, each a block of 5 × 3 cells.
+    let columns = ((stacks as f64 * 0.5).sqrt().round() as usize).max(1);
     for s in 0..stacks {
-        let y = s as f32 * 300.0;
-        let mut add = |name: &str, x: f32, kind: ComponentKind| {
+        let origin = (
+            (s % columns) as f32 * (5.0 * CELL.0 + 120.0),
+            (s / columns) as f32 * (3.0 * CELL.1 + 100.0),
+        );
+        let mut add = |name: &str, (column, row): (f32, f32), kind: ComponentKind| {
             design.add(Component {
                 name: format!("{name}-{s}"),
-                position: (x, y),
+                position: (origin.0 + column * CELL.0, origin.1 + row * CELL.1),
                 kind,
             })
         };
         let users = add(
             "users",
-            0.0,
+            (0.0, 1.0),
             ComponentKind::Client(ClientParams {
                 users: 20_000 + (s as u64 % 7) * 5_000,
                 rate_per_user_per_s: 0.02,
@@ -52,10 +60,10 @@ pub fn benchmark_design(components: usize) -> Design {
                 arrivals: ArrivalProcess::Poisson,
             }),
         );
-        let cdn = add("cdn", 200.0, ComponentKind::default_for(KindName::Cdn));
+        let cdn = add("cdn", (1.0, 0.0), ComponentKind::default_for(KindName::Cdn));
         let lb = add(
             "lb",
-            200.0,
+            (1.0, 1.0),
             ComponentKind::LoadBalancer(LoadBalancerParams {
                 instances: 2,
                 algorithm: if s % 2 == 0 {
@@ -68,7 +76,7 @@ pub fn benchmark_design(components: usize) -> Design {
         );
         let api = add(
             "api",
-            400.0,
+            (2.0, 1.0),
             ComponentKind::Server(ServerParams {
                 size: "large".into(),
                 instances: 6,
@@ -79,7 +87,7 @@ pub fn benchmark_design(components: usize) -> Design {
         );
         let auth_tier = add(
             "auth",
-            400.0,
+            (2.0, 2.0),
             ComponentKind::Server(ServerParams {
                 size: "medium".into(),
                 instances: 3,
@@ -89,7 +97,7 @@ pub fn benchmark_design(components: usize) -> Design {
         );
         let sessions = add(
             "sessions",
-            600.0,
+            (3.0, 0.0),
             ComponentKind::Cache(CacheParams {
                 hit_ratio: HitRatio::Fixed(1.0),
                 ..CacheParams::default()
@@ -97,7 +105,7 @@ pub fn benchmark_design(components: usize) -> Design {
         );
         let cache = add(
             "cache",
-            600.0,
+            (3.0, 1.0),
             ComponentKind::Cache(CacheParams {
                 instances: 2,
                 hit_ratio: HitRatio::Fixed(0.85),
@@ -106,7 +114,7 @@ pub fn benchmark_design(components: usize) -> Design {
         );
         let db = add(
             "db",
-            800.0,
+            (4.0, 1.0),
             ComponentKind::Database(DatabaseParams {
                 size: "xlarge".into(),
                 instances: 3,
@@ -117,7 +125,7 @@ pub fn benchmark_design(components: usize) -> Design {
         );
         let queue = add(
             "queue",
-            600.0,
+            (3.0, 2.0),
             ComponentKind::MessageQueue(QueueParams {
                 consumers: 8,
                 consumer_rate_per_s: 40.0,
@@ -126,7 +134,7 @@ pub fn benchmark_design(components: usize) -> Design {
         );
         let worker = add(
             "worker",
-            800.0,
+            (4.0, 2.0),
             ComponentKind::Server(ServerParams {
                 size: "medium".into(),
                 instances: 2,
