@@ -45,7 +45,7 @@ pub fn run(args: &BenchArgs, prices: &PriceTable) -> ExitCode {
             eprintln!("{}: {e}", path.display());
             return ExitCode::FAILURE;
         }
-        println!("wrote {}", path.display());
+        outln!("wrote {}", path.display());
     }
     let n = design.component_count();
     let before = resident_bytes();
@@ -72,14 +72,14 @@ pub fn run(args: &BenchArgs, prices: &PriceTable) -> ExitCode {
     let after = resident_bytes();
     let summary = sim.summary();
     let component_ticks = n as f64 * args.ticks as f64;
-    println!(
+    outln!(
         "design: {n} components, {} links per component on average",
         {
             let d = benchmark_design(args.components);
             format!("{:.1}", d.graph.edge_count() as f64 / n as f64)
         }
     );
-    println!(
+    outln!(
         "ran {} ticks of {} s in {:.3} s (single thread), {} sampled paths per tick",
         args.ticks,
         sim.tick_s(),
@@ -87,19 +87,20 @@ pub fn run(args: &BenchArgs, prices: &PriceTable) -> ExitCode {
         args.samples
             .unwrap_or_else(|| crate::sim::default_samples_per_tick(args.ticks))
     );
-    println!(
+    outln!(
         "system: {:.0} requests/s offered, success ratio {:.4}",
-        summary.system.offered_per_s, summary.system.success_ratio
+        summary.system.offered_per_s,
+        summary.system.success_ratio
     );
-    println!(
+    outln!(
         "memory: {:.0} bytes per component for the simulation state ({} MiB resident after the run)",
         built.saturating_sub(before) as f64 / n as f64,
         after / (1024 * 1024)
     );
-    println!(
+    outln!(
         "simulated seconds per wall second: {:.0}",
         args.ticks as f64 * sim.tick_s() / elapsed
     );
-    println!("component-ticks/s: {:.0}", component_ticks / elapsed);
+    outln!("component-ticks/s: {:.0}", component_ticks / elapsed);
     ExitCode::SUCCESS
 }

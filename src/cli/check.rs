@@ -24,7 +24,7 @@ pub fn run(files: &[PathBuf], prices: &PriceTable) -> ExitCode {
                         without_position(warning)
                     );
                 }
-                println!("{shown}: ok");
+                outln!("{shown}: ok");
             }
             Err(crate::model::LoadError::Io { source, .. }) => {
                 all_good = false;

@@ -25,12 +25,12 @@ pub fn run(files: &[PathBuf], check_only: bool, prices: &PriceTable) -> ExitCode
         }
         if check_only {
             ok = false;
-            println!("{}: not in canonical layout", path.display());
+            outln!("{}: not in canonical layout", path.display());
         } else if let Err(e) = save_design(path, &loaded.design) {
             ok = false;
             eprintln!("{}: cannot write: {e}", path.display());
         } else {
-            println!("{}: rewritten", path.display());
+            outln!("{}: rewritten", path.display());
         }
     }
     if ok {

@@ -7,6 +7,20 @@ use clap::{Parser, Subcommand};
 
 use crate::model::PriceTable;
 
+/// Print a line on standard output. When the reader has gone (`archsandbox … | head`), stop
+/// quietly as other command-line tools do, instead of panicking on the broken pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("cannot write to standard output: {e}");
+        }
+    }};
+}
+
 pub mod bench;
 mod check;
 pub mod compare;

@@ -43,7 +43,7 @@ pub struct SimulateArgs {
 pub fn run(args: &SimulateArgs, prices: &PriceTable) -> ExitCode {
     match simulate(args, prices) {
         Ok(text) => {
-            println!("{text}");
+            outln!("{text}");
             ExitCode::SUCCESS
         }
         Err(message) => {
