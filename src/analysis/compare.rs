@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::cost::monthly_cost;
 use super::ladder::bottleneck_ladder;
-use super::report::{AnalysisOptions, SimulateReport, analyze};
+use super::report::{AnalysisOptions, SimulateReport, analyze, number};
 use crate::model::{
     BalancingAlgorithm, CacheParams, Component, ComponentId, ComponentKind, Design, HitRatio,
     KindName, Link, LoadBalancerParams, Partitioning, PriceTable, Scenario, SessionState,
@@ -414,6 +414,133 @@ pub fn sweep(
         .zip(sides)
         .filter_map(|(&load, (a, b))| Some(SweepPoint { load, a: a?, b: b? }))
         .collect())
+}
+
+/// How a figure in the table of differences reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Figure {
+    LoadMultiplier,
+    Milliseconds,
+    /// A ratio shown as a percentage with this many decimals.
+    Percent(usize),
+    MinutesPerYear,
+    Count,
+    Money,
+}
+
+impl Figure {
+    pub fn show(self, v: f64) -> String {
+        match self {
+            Figure::LoadMultiplier => format!("×{}", number(v)),
+            Figure::Milliseconds => format!("{} ms", number(v)),
+            Figure::Percent(decimals) => format!("{:.*} %", decimals, v * 100.0),
+            Figure::MinutesPerYear => format!("{} min", number(v)),
+            Figure::Count => format!("{v:.0}"),
+            Figure::Money => number(v),
+        }
+    }
+}
+
+/// Which side a row of the table of differences favours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Better {
+    A,
+    B,
+    /// Equal, or not known for both.
+    Neither,
+}
+
+/// One row of the table of differences between two designs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Difference {
+    pub label: &'static str,
+    pub a: Option<f64>,
+    pub b: Option<f64>,
+    pub higher_is_better: bool,
+    pub figure: Figure,
+}
+
+impl Difference {
+    /// The side with the better value (equal within rounding: neither).
+    pub fn better(&self) -> Better {
+        match (self.a, self.b) {
+            (Some(a), Some(b)) if (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12) => {
+                Better::Neither
+            }
+            (Some(a), Some(b)) if (a > b) == self.higher_is_better => Better::A,
+            (Some(_), Some(_)) => Better::B,
+            _ => Better::Neither,
+        }
+    }
+
+    /// A value as the row shows it (`…` while unknown).
+    pub fn show(&self, v: Option<f64>) -> String {
+        v.map_or_else(|| "…".to_string(), |v| self.figure.show(v))
+    }
+}
+
+/// The table of differences between two reports (either may still be missing): max
+/// sustainable load, p99 latency, success ratio, availability, downtime, SPOF count, cost a
+/// month and per million requests.
+pub fn differences(a: Option<&SimulateReport>, b: Option<&SimulateReport>) -> Vec<Difference> {
+    let row =
+        |label, f: &dyn Fn(&SimulateReport) -> Option<f64>, higher_is_better, figure| Difference {
+            label,
+            a: a.and_then(f),
+            b: b.and_then(f),
+            higher_is_better,
+            figure,
+        };
+    vec![
+        row(
+            "max sustainable load (laws)",
+            &|r| r.system.max_load_multiplier,
+            true,
+            Figure::LoadMultiplier,
+        ),
+        row(
+            "p99 latency",
+            &|r| Some(r.system.latency_ms.p99),
+            false,
+            Figure::Milliseconds,
+        ),
+        row(
+            "success ratio",
+            &|r| Some(r.system.success_ratio),
+            true,
+            Figure::Percent(3),
+        ),
+        row(
+            "availability",
+            &|r| Some(r.system.availability),
+            true,
+            Figure::Percent(4),
+        ),
+        row(
+            "downtime a year",
+            &|r| Some(r.system.downtime_min_per_year),
+            false,
+            Figure::MinutesPerYear,
+        ),
+        row(
+            "single points of failure",
+            &|r| Some(r.components.iter().filter(|c| c.run.spof).count() as f64),
+            false,
+            Figure::Count,
+        ),
+        row(
+            "cost a month",
+            &|r| Some(r.system.cost_per_month),
+            false,
+            Figure::Money,
+        ),
+        row(
+            "cost per million requests",
+            &|r| Some(r.system.cost_per_million_requests),
+            false,
+            Figure::Money,
+        ),
+    ]
 }
 
 /// `archsandbox compare`'s report: both designs' simulate reports and the sweep.

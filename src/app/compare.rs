@@ -18,7 +18,9 @@ use super::document::Document;
 use super::icons::Icons;
 use super::plots::Timeline;
 use super::runner::{RunnerMsg, SimRunner};
-use crate::analysis::compare::{SweepPoint, scale_variant, sweep, sweep_ceiling, sweep_loads};
+use crate::analysis::compare::{
+    Better, Difference, SweepPoint, differences, scale_variant, sweep, sweep_ceiling, sweep_loads,
+};
 use crate::analysis::cost::monthly_cost;
 use crate::analysis::report::{AnalysisOptions, FailureAnalysis, SimulateReport, analyze, number};
 use crate::model::{ComponentId, ComponentKind, Design, PriceTable, Scenario, read_design};
@@ -392,113 +394,27 @@ impl CompareView {
     }
 }
 
-/// One row of the table of differences.
-struct Row {
-    label: &'static str,
-    a: Option<f64>,
-    b: Option<f64>,
-    /// Higher is better.
-    higher_better: bool,
-    format: fn(f64) -> String,
-}
-
-fn rows(view: &CompareView) -> Vec<Row> {
+/// The table of differences: the reports' rows, with the latency and success ratio of the
+/// live runs at the slider's load in place of the reports' (which ran the scenario's load).
+pub fn difference_table(view: &CompareView) -> Vec<Difference> {
+    let mut rows = differences(view.a.report.as_ref(), view.b.report.as_ref());
     let live = |s: &Side| s.timeline.history.last().copied();
-    let report = |s: &Side, f: fn(&SimulateReport) -> f64| s.report.as_ref().map(f);
-    vec![
-        Row {
-            label: "max sustainable load (laws)",
-            a: view
-                .a
-                .report
-                .as_ref()
-                .and_then(|r| r.system.max_load_multiplier),
-            b: view
-                .b
-                .report
-                .as_ref()
-                .and_then(|r| r.system.max_load_multiplier),
-            higher_better: true,
-            format: |v| format!("×{}", number(v)),
-        },
-        Row {
-            label: "p99 latency now",
-            a: live(&view.a).map(|t| t.latency_ms.p99),
-            b: live(&view.b).map(|t| t.latency_ms.p99),
-            higher_better: false,
-            format: |v| format!("{} ms", number(v)),
-        },
-        Row {
-            label: "success ratio now",
-            a: live(&view.a).map(|t| t.success_ratio),
-            b: live(&view.b).map(|t| t.success_ratio),
-            higher_better: true,
-            format: |v| format!("{:.2} %", v * 100.0),
-        },
-        Row {
-            label: "availability",
-            a: report(&view.a, |r| r.system.availability),
-            b: report(&view.b, |r| r.system.availability),
-            higher_better: true,
-            format: |v| format!("{:.4} %", v * 100.0),
-        },
-        Row {
-            label: "downtime a year",
-            a: report(&view.a, |r| r.system.downtime_min_per_year),
-            b: report(&view.b, |r| r.system.downtime_min_per_year),
-            higher_better: false,
-            format: |v| format!("{} min", number(v)),
-        },
-        Row {
-            label: "single points of failure",
-            a: report(&view.a, |r| {
-                r.components.iter().filter(|c| c.run.spof).count() as f64
-            }),
-            b: report(&view.b, |r| {
-                r.components.iter().filter(|c| c.run.spof).count() as f64
-            }),
-            higher_better: false,
-            format: |v| format!("{v:.0}"),
-        },
-        Row {
-            label: "cost a month",
-            a: report(&view.a, |r| r.system.cost_per_month),
-            b: report(&view.b, |r| r.system.cost_per_month),
-            higher_better: false,
-            format: number,
-        },
-        Row {
-            label: "cost per million requests",
-            a: report(&view.a, |r| r.system.cost_per_million_requests),
-            b: report(&view.b, |r| r.system.cost_per_million_requests),
-            higher_better: false,
-            format: number,
-        },
-    ]
-}
-
-/// The table of differences as text rows: (label, A, B, which is better: 'A', 'B' or '=').
-pub fn difference_table(view: &CompareView) -> Vec<(String, String, String, char)> {
-    rows(view)
-        .into_iter()
-        .map(|r| {
-            let better = match (r.a, r.b) {
-                (Some(a), Some(b)) if (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12) => {
-                    '='
-                }
-                (Some(a), Some(b)) => {
-                    if (a > b) == r.higher_better {
-                        'A'
-                    } else {
-                        'B'
-                    }
-                }
-                _ => '=',
-            };
-            let show = |v: Option<f64>| v.map_or_else(|| "…".to_string(), r.format);
-            (r.label.to_string(), show(r.a), show(r.b), better)
-        })
-        .collect()
+    for row in &mut rows {
+        match row.label {
+            "p99 latency" => {
+                row.label = "p99 latency now";
+                row.a = live(&view.a).map(|t| t.latency_ms.p99);
+                row.b = live(&view.b).map(|t| t.latency_ms.p99);
+            }
+            "success ratio" => {
+                row.label = "success ratio now";
+                row.a = live(&view.a).map(|t| t.success_ratio);
+                row.b = live(&view.b).map(|t| t.success_ratio);
+            }
+            _ => {}
+        }
+    }
+    rows
 }
 
 /// Draw compare mode. Returns true when the user closes it.
@@ -697,10 +613,11 @@ fn table_ui(ui: &mut Ui, view: &CompareView) {
             ui.colored_label(B_COLOR, "B");
             ui.end_row();
             let good = Color32::from_rgb(63, 185, 80);
-            for (label, a, b, better) in difference_table(view) {
-                ui.label(label);
-                let cell = |ui: &mut Ui, text: String, best: bool| {
-                    if best {
+            for row in difference_table(view) {
+                ui.label(row.label);
+                let cell = |ui: &mut Ui, value: Option<f64>, side: Better| {
+                    let text = row.show(value);
+                    if row.better() == side {
                         ui.label(
                             RichText::new(format!("{text}  (better)"))
                                 .color(good)
@@ -710,8 +627,8 @@ fn table_ui(ui: &mut Ui, view: &CompareView) {
                         ui.label(text)
                     }
                 };
-                cell(ui, a, better == 'A');
-                cell(ui, b, better == 'B');
+                cell(ui, row.a, Better::A);
+                cell(ui, row.b, Better::B);
                 ui.end_row();
             }
         });

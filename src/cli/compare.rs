@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::analysis::AnalysisOptions;
-use crate::analysis::compare::{compare, shared_scenario};
+use crate::analysis::compare::{Better, compare, differences, shared_scenario};
 use crate::analysis::report::number;
 use crate::model::{PriceTable, read_design};
 use crate::sim::RunOptions;
@@ -34,7 +34,7 @@ pub struct CompareArgs {
 pub fn run(args: &CompareArgs, prices: &PriceTable) -> ExitCode {
     match compare_files(args, prices) {
         Ok(text) => {
-            println!("{text}");
+            outln!("{text}");
             ExitCode::SUCCESS
         }
         Err(message) => {
@@ -77,72 +77,21 @@ fn compare_files(args: &CompareArgs, prices: &PriceTable) -> Result<String, Stri
                 "Scenario \"{}\", seed {}, the same traffic for both (common random numbers).\n",
                 ra.scenario, ra.seed
             );
-            let rows: Vec<(&str, String, String)> = vec![
-                (
-                    "max sustainable load (laws)",
-                    ra.system
-                        .max_load_multiplier
-                        .map_or("–".into(), |v| format!("×{}", number(v))),
-                    rb.system
-                        .max_load_multiplier
-                        .map_or("–".into(), |v| format!("×{}", number(v))),
-                ),
-                (
-                    "p99 latency",
-                    format!("{} ms", number(ra.system.latency_ms.p99)),
-                    format!("{} ms", number(rb.system.latency_ms.p99)),
-                ),
-                (
-                    "success ratio",
-                    format!("{:.3} %", ra.system.success_ratio * 100.0),
-                    format!("{:.3} %", rb.system.success_ratio * 100.0),
-                ),
-                (
-                    "availability",
-                    format!("{:.4} %", ra.system.availability * 100.0),
-                    format!("{:.4} %", rb.system.availability * 100.0),
-                ),
-                (
-                    "downtime a year",
-                    format!("{} min", number(ra.system.downtime_min_per_year)),
-                    format!("{} min", number(rb.system.downtime_min_per_year)),
-                ),
-                (
-                    "single points of failure",
-                    ra.components
-                        .iter()
-                        .filter(|c| c.run.spof)
-                        .count()
-                        .to_string(),
-                    rb.components
-                        .iter()
-                        .filter(|c| c.run.spof)
-                        .count()
-                        .to_string(),
-                ),
-                (
-                    "cost a month",
-                    format!(
-                        "{} {}",
-                        number(ra.system.cost_per_month),
-                        ra.system.currency
-                    ),
-                    format!(
-                        "{} {}",
-                        number(rb.system.cost_per_month),
-                        rb.system.currency
-                    ),
-                ),
-                (
-                    "cost per million requests",
-                    number(ra.system.cost_per_million_requests),
-                    number(rb.system.cost_per_million_requests),
-                ),
-            ];
+            // The better value of each row is marked with a star.
             let _ = writeln!(t, "{:<28} {:>18} {:>18}", "", "A", "B");
-            for (label, a, b) in rows {
-                let _ = writeln!(t, "{label:<28} {a:>18} {b:>18}");
+            for row in differences(Some(ra), Some(rb)) {
+                let mark = |side: Better| if row.better() == side { " *" } else { "  " };
+                let _ = writeln!(
+                    t,
+                    "{:<28} {:>16}{} {:>16}{}",
+                    row.label,
+                    row.show(row.a),
+                    mark(Better::A),
+                    row.show(row.b),
+                    mark(Better::B)
+                );
             }
+            let _ = writeln!(t, "(* the better value; costs in {})", ra.system.currency);
             let _ = writeln!(
                 t,
                 "\nLOAD SWEEP (success ratio, p99 latency, cost to carry the load a month)"

@@ -1,6 +1,7 @@
 //! The real app, driven without a mouse through egui_kittest: the accessibility tree finds
 //! buttons and fields by their labels, the keyboard does the rest.
 
+use archsandbox::analysis::compare::Better;
 use archsandbox::app::canvas::Health;
 use archsandbox::app::{Action, SandboxApp, StartOptions};
 use archsandbox::model::{ComponentKind, KindName, to_ron};
@@ -276,9 +277,19 @@ fn compare_mode_runs_both_designs_on_one_load_and_tables_the_differences() {
     assert_eq!(a_load, b_load);
     // The table: scale-out sustains more and has no single point of failure.
     let table = archsandbox::app::compare::difference_table(view);
-    let row = |label: &str| table.iter().find(|r| r.0 == label).cloned().expect("row");
-    assert_eq!(row("max sustainable load (laws)").3, 'B');
-    assert_eq!(row("single points of failure").3, 'B');
+    let row = |label: &str| {
+        table
+            .iter()
+            .find(|r| r.label == label)
+            .cloned()
+            .expect("row")
+    };
+    assert_eq!(row("max sustainable load (laws)").better(), Better::B);
+    assert_eq!(row("single points of failure").better(), Better::B);
+    assert!(
+        row("p99 latency now").a.is_some(),
+        "the live runs are in the table"
+    );
     assert!(
         harness
             .get_by_label("single points of failure")

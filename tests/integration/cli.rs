@@ -202,3 +202,90 @@ fn simulate_reports_an_unknown_scenario_by_name() {
         "{stderr}"
     );
 }
+
+#[test]
+fn compare_json_holds_both_reports_and_a_sweep_ordered_by_load() {
+    let output = archsandbox()
+        .args([
+            "compare", "--format", "json", "--points", "8", "--seed", "7",
+        ])
+        .arg(root().join("saved-designs/scale-up.ron"))
+        .arg(root().join("saved-designs/scale-out.ron"))
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    for side in ["a", "b"] {
+        assert_eq!(report[side]["seed"], 7, "both sides run the given seed");
+        assert!(report[side]["system"]["success_ratio"].is_number());
+        assert!(report[side]["components"].is_array());
+    }
+    let sweep = report["sweep"].as_array().expect("sweep");
+    assert_eq!(sweep.len(), 8);
+    let loads: Vec<f64> = sweep
+        .iter()
+        .map(|p| p["load"].as_f64().expect("load"))
+        .collect();
+    assert!(loads.windows(2).all(|w| w[0] < w[1]), "{loads:?}");
+    for point in sweep {
+        for side in ["a", "b"] {
+            assert!(point[side]["success_ratio"].is_number());
+            assert!(point[side]["latency_ms"]["p99"].is_number());
+            assert!(point[side]["cost_per_month"].is_number());
+        }
+    }
+}
+
+#[test]
+fn compare_text_names_both_designs_and_the_better_side() {
+    let output = archsandbox()
+        .args(["compare", "--points", "6"])
+        .arg(root().join("saved-designs/scale-up.ron"))
+        .arg(root().join("saved-designs/scale-out.ron"))
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("A: Scale up"), "{text}");
+    assert!(text.contains("B: Scale out"), "{text}");
+    // Scale-out has no single point of failure: its column is marked better.
+    let spofs = text
+        .lines()
+        .find(|l| l.starts_with("single points of failure"))
+        .expect("SPOF row");
+    assert!(spofs.trim_end().ends_with("0 *"), "{spofs}");
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    use std::io::Read as _;
+    // A report far larger than a pipe's buffer, so that the writer meets the closed pipe.
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let big = dir.path().join("big.ron");
+    let made = archsandbox()
+        .args(["bench", "--components", "1000", "--ticks", "1", "--save"])
+        .arg(&big)
+        .output()
+        .expect("runs");
+    assert!(made.status.success(), "{made:?}");
+    let mut child = archsandbox()
+        .args(["simulate", "--ticks", "20", "--format", "json"])
+        .arg(&big)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    // Read one byte, then close the pipe as `| head -c 1` would.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut byte = [0u8; 1];
+    stdout.read_exact(&mut byte).expect("some output");
+    drop(stdout);
+    let output = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+}

@@ -3,6 +3,7 @@
 mod analysis;
 mod app;
 mod cli;
+mod compare;
 mod components;
 mod files;
 mod fuzz;
