@@ -536,7 +536,9 @@ pub fn show(
 
 fn compare_plots(ui: &mut Ui, view: &CompareView) {
     let group = ui.make_persistent_id("compare-time");
-    let height = ((ui.available_height() - 20.0) / 2.0).max(80.0);
+    // Two rows that fill the panel exactly (a resizable panel keeps the size its contents
+    // take, so anything less would shrink it frame by frame).
+    let height = ((ui.available_height() - ui.spacing().item_spacing.y) / 2.0).max(80.0);
     let width = (ui.available_width() / 2.0 - 6.0).max(120.0);
     let plot = |id: &str, y: &str| {
         Plot::new(id.to_string())

@@ -78,17 +78,29 @@ const PALETTE: [Color32; 6] = [
 /// Draw the plots side by side; their time axes move together.
 pub fn show(ui: &mut Ui, timeline: &Timeline, design: &Design, selection: &[ComponentId]) {
     let group = ui.make_persistent_id("plots-time-axis");
-    let height = (ui.available_height() - 24.0).max(80.0);
+    // Exactly the panel's height: a resizable panel keeps the size its contents take, so
+    // anything less would shrink it frame by frame.
+    let height = ui.available_height().max(80.0);
     let width = (ui.available_width() / 5.0 - 8.0).max(120.0);
     let h = &timeline.history;
     let series = |f: &dyn Fn(&SystemTick) -> f64| -> PlotPoints<'static> {
         h.iter().map(|t| [t.time_s, f(t)]).collect()
     };
-    let plot = |id: &str, y: &str| {
-        Plot::new(id.to_string())
-            .height(height)
+    // A plot of one series is named by its axis; plots of several have a small, see-through
+    // legend so that it hides little of the lines.
+    let plot = |id: &str, y: &str, legend: bool| {
+        let plot = Plot::new(id.to_string());
+        let plot = if legend {
+            plot.legend(
+                Legend::default()
+                    .text_style(egui::TextStyle::Small)
+                    .background_alpha(0.45),
+            )
+        } else {
+            plot
+        };
+        plot.height(height)
             .width(width)
-            .legend(Legend::default())
             .link_axis(group, [true, false])
             .link_cursor(group, [true, false])
             .allow_scroll(false)
@@ -97,20 +109,23 @@ pub fn show(ui: &mut Ui, timeline: &Timeline, design: &Design, selection: &[Comp
             .include_y(0.0)
     };
     ui.horizontal(|ui| {
-        plot("throughput", "requests/s").show(ui, |p| {
+        plot("throughput", "requests/s", true).show(ui, |p| {
             p.line(Line::new("offered", series(&|t| t.offered_per_s)).color(PALETTE[0]));
             p.line(Line::new("succeeded", series(&|t| t.throughput_per_s)).color(PALETTE[2]));
         });
-        plot("success", "success %").include_y(100.0).show(ui, |p| {
-            p.line(
-                Line::new("success ratio", series(&|t| t.success_ratio * 100.0)).color(PALETTE[2]),
-            );
-        });
-        plot("latency", "ms (end to end)").show(ui, |p| {
+        plot("success", "success %", false)
+            .include_y(100.0)
+            .show(ui, |p| {
+                p.line(
+                    Line::new("success ratio", series(&|t| t.success_ratio * 100.0))
+                        .color(PALETTE[2]),
+                );
+            });
+        plot("latency", "ms (end to end)", true).show(ui, |p| {
             p.line(Line::new("p50", series(&|t| t.latency_ms.p50)).color(PALETTE[0]));
             p.line(Line::new("p99", series(&|t| t.latency_ms.p99)).color(PALETTE[1]));
         });
-        plot("utilization", "utilization %")
+        plot("utilization", "utilization %", true)
             .include_y(100.0)
             .show(ui, |p| {
                 // The selected components, else the busiest five now.
@@ -134,7 +149,7 @@ pub fn show(ui: &mut Ui, timeline: &Timeline, design: &Design, selection: &[Comp
                     p.line(Line::new(c.name.clone(), points).color(PALETTE[n % PALETTE.len()]));
                 }
             });
-        plot("backlog", "requests waiting").show(ui, |p| {
+        plot("backlog", "requests waiting", false).show(ui, |p| {
             let points: PlotPoints = timeline.backlog.iter().copied().collect();
             p.line(Line::new("backlog", points).color(PALETTE[3]));
         });

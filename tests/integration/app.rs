@@ -298,3 +298,43 @@ fn compare_mode_runs_both_designs_on_one_load_and_tables_the_differences() {
             > 0.0
     );
 }
+
+#[test]
+fn panels_keep_their_size_frame_after_frame() {
+    // A resizable panel keeps the size its contents take: contents a little smaller than the
+    // panel would shrink it a little every frame, and the canvas would grow.
+    let mut harness = app();
+    harness.run_steps(20);
+    let canvas = harness.state().canvas.screen_rect;
+    // The window is 900 points high; the plots panel's default height is 230 (the canvas
+    // keeps a margin of its own above it).
+    let below = 900.0 - canvas.bottom();
+    assert!(
+        (230.0..245.0).contains(&below),
+        "the plots panel shrank: the canvas ends at {}",
+        canvas.bottom()
+    );
+
+    let mut harness = app_with(StartOptions {
+        compare: Some((
+            root().join("saved-designs/scale-up.ron"),
+            root().join("saved-designs/scale-out.ron"),
+        )),
+        ..StartOptions::default()
+    });
+    harness.run_steps(3);
+    let side = |h: &Harness<'_, SandboxApp>| {
+        h.state()
+            .compare
+            .as_ref()
+            .map(|c| c.a.canvas.screen_rect)
+            .expect("compare mode")
+    };
+    harness.run_steps(20);
+    // The details panel's default height is 300.
+    let bottom = side(&harness).bottom();
+    assert!(
+        (300.0..330.0).contains(&(900.0 - bottom)),
+        "the details panel shrank: the canvases end at {bottom}"
+    );
+}
