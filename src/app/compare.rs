@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 
 use egui::{Color32, RichText, Ui};
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Line, PlotPoints};
 
 use super::Action;
 use super::canvas::{self, CanvasInputs, CanvasState};
 use super::document::Document;
 use super::icons::Icons;
-use super::plots::Timeline;
+use super::plots::{Timeline, styled_plot};
 use super::runner::{RunnerMsg, SimRunner};
 use crate::analysis::compare::{
     Better, Difference, SweepPoint, differences, scale_variant, sweep, sweep_ceiling, sweep_loads,
@@ -541,10 +541,9 @@ fn compare_plots(ui: &mut Ui, view: &CompareView) {
     let height = ((ui.available_height() - ui.spacing().item_spacing.y) / 2.0).max(80.0);
     let width = (ui.available_width() / 2.0 - 6.0).max(120.0);
     let plot = |id: &str, y: &str| {
-        Plot::new(id.to_string())
+        styled_plot(id, true)
             .height(height)
             .width(width)
-            .legend(Legend::default())
             .link_axis(group, [true, false])
             .link_cursor(group, [true, false])
             .allow_scroll(false)
@@ -670,10 +669,10 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
     let width = (ui.available_width() / 3.0 - 8.0).max(160.0);
     let group = ui.make_persistent_id("sweep-x");
     let plot = |id: &str, y: &str| {
-        Plot::new(id.to_string())
+        styled_plot(id, true)
+            .x_grid_spacer(egui_plot::log_grid_spacer(10))
             .height(height)
             .width(width)
-            .legend(Legend::default())
             .link_axis(group, [true, false])
             .link_cursor(group, [true, false])
             .x_axis_label("load multiplier (log)")

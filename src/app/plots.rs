@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use egui::{Color32, Ui};
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{GridInput, GridMark, Legend, Line, Plot, PlotPoints};
 
 use super::runner::RunnerOutput;
 use crate::model::{ComponentId, Design};
@@ -75,6 +75,76 @@ const PALETTE: [Color32; 6] = [
     Color32::from_rgb(90, 200, 200),
 ];
 
+/// A plot in the app's style: value labels on a 1-2-5 grid (egui_plot's default powers of
+/// ten leave a short plot with a lone 0 on its axis), and, for plots of several series, a
+/// small, see-through legend that hides little of the lines (a plot of one series is named
+/// by its axis).
+pub fn styled_plot(id: &str, legend: bool) -> Plot<'static> {
+    let plot = Plot::new(id.to_string())
+        .x_grid_spacer(one_two_five_grid)
+        .y_grid_spacer(one_two_five_grid);
+    if legend {
+        plot.legend(
+            Legend::default()
+                .text_style(egui::TextStyle::Small)
+                .background_alpha(0.45),
+        )
+    } else {
+        plot
+    }
+}
+
+/// Grid marks on 1-2-5 steps (…, 1, 2, 5, 10, 20, …) from the smallest one egui_plot can
+/// show, three levels deep, each level a multiple of the one below (1, 2, 10 or 2, 10, 20 or
+/// 5, 10, 20) so that the labels of one level are evenly spaced.
+pub fn one_two_five_grid(input: GridInput) -> Vec<GridMark> {
+    let (low, high) = input.bounds;
+    let base = input.base_step_size;
+    if !(base > 0.0 && base.is_finite() && low.is_finite() && high.is_finite()) {
+        return Vec::new();
+    }
+    // The smallest 1-2-5 step at least `base`.
+    let magnitude = 10f64.powf(base.log10().floor());
+    let Some(first_step) = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= base * (1.0 - 1e-12))
+    else {
+        return Vec::new();
+    };
+    // The next level: the smallest 1-2-5 step above that is a multiple of it.
+    let coarser = |step: f64| {
+        let mantissa = step / 10f64.powf(step.log10().floor());
+        if (mantissa - 2.0).abs() < 1e-6 {
+            step * 5.0
+        } else {
+            step * 2.0
+        }
+    };
+    let steps = [
+        first_step,
+        coarser(first_step),
+        coarser(coarser(first_step)),
+    ];
+    let (first, last) = ((low / steps[0]).ceil(), (high / steps[0]).floor());
+    if !(last - first).is_finite() || last - first > 2_000.0 {
+        return Vec::new();
+    }
+    let multiple_of = |v: f64, step: f64| ((v / step).round() * step - v).abs() < step * 1e-6;
+    (first as i64..=last as i64)
+        .map(|i| {
+            let value = i as f64 * steps[0];
+            let step_size = steps
+                .iter()
+                .rev()
+                .copied()
+                .find(|s| multiple_of(value, *s))
+                .unwrap_or(steps[0]);
+            GridMark { value, step_size }
+        })
+        .collect()
+}
+
 /// Draw the plots side by side; their time axes move together.
 pub fn show(ui: &mut Ui, timeline: &Timeline, design: &Design, selection: &[ComponentId]) {
     let group = ui.make_persistent_id("plots-time-axis");
@@ -86,19 +156,8 @@ pub fn show(ui: &mut Ui, timeline: &Timeline, design: &Design, selection: &[Comp
     let series = |f: &dyn Fn(&SystemTick) -> f64| -> PlotPoints<'static> {
         h.iter().map(|t| [t.time_s, f(t)]).collect()
     };
-    // A plot of one series is named by its axis; plots of several have a small, see-through
-    // legend so that it hides little of the lines.
     let plot = |id: &str, y: &str, legend: bool| {
-        let plot = Plot::new(id.to_string());
-        let plot = if legend {
-            plot.legend(
-                Legend::default()
-                    .text_style(egui::TextStyle::Small)
-                    .background_alpha(0.45),
-            )
-        } else {
-            plot
-        };
+        let plot = styled_plot(id, legend);
         plot.height(height)
             .width(width)
             .link_axis(group, [true, false])
@@ -154,4 +213,53 @@ pub fn show(ui: &mut Ui, timeline: &Timeline, design: &Design, selection: &[Comp
             p.line(Line::new("backlog", points).color(PALETTE[3]));
         });
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_steps_go_one_two_five_and_mark_each_value_by_its_largest_step() {
+        let marks = one_two_five_grid(GridInput {
+            bounds: (0.0, 80.0),
+            base_step_size: 2.3,
+        });
+        // From 2.3 up: steps 5, 10 and 20.
+        assert_eq!(marks.len(), 17);
+        let step_at = |v: f64| {
+            marks
+                .iter()
+                .find(|m| (m.value - v).abs() < 1e-9)
+                .map(|m| m.step_size)
+        };
+        assert_eq!(step_at(5.0), Some(5.0));
+        assert_eq!(step_at(10.0), Some(10.0));
+        assert_eq!(step_at(40.0), Some(20.0));
+        assert_eq!(step_at(2.0), None);
+        // From 1.5 up: steps 2, 10 and 20 (no 5: its labels would fall between the 2s).
+        let marks = one_two_five_grid(GridInput {
+            bounds: (0.0, 100.0),
+            base_step_size: 1.5,
+        });
+        let steps: Vec<f64> = marks.iter().map(|m| m.step_size).collect();
+        assert!(steps.contains(&2.0) && steps.contains(&10.0) && steps.contains(&20.0));
+        assert!(!steps.contains(&5.0), "{steps:?}");
+    }
+
+    #[test]
+    fn a_degenerate_axis_gets_no_grid() {
+        for (bounds, base) in [
+            ((0.0, 1.0), 0.0),
+            ((0.0, 1.0), f64::NAN),
+            ((f64::NEG_INFINITY, 1.0), 1.0),
+            ((0.0, 1e12), 1e-6),
+        ] {
+            let marks = one_two_five_grid(GridInput {
+                bounds,
+                base_step_size: base,
+            });
+            assert!(marks.is_empty(), "{bounds:?} {base}");
+        }
+    }
 }
