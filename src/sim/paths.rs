@@ -19,10 +19,11 @@ const MAX_VISITS: u32 = 256;
 /// Ticks of samples behind the per-tick latency figures shown while a run plays.
 const WINDOW_TICKS: usize = 10;
 
-/// An exponential draw with the given mean.
+/// An exponential draw with the given mean (the ziggurat method: no logarithm for most
+/// draws).
 pub(crate) fn exponential(rng: &mut Xoshiro256PlusPlus, mean: f64) -> f64 {
-    let u: f64 = rng.random();
-    -mean * (1.0 - u).ln()
+    let unit: f64 = rand_distr::Exp1.sample(rng);
+    mean * unit
 }
 
 /// Draw a response time in seconds from a node's model.
@@ -219,22 +220,19 @@ impl Simulation {
         match node.forwarding {
             Forwarding::Terminal => {}
             Forwarding::FanOut => {
+                // Every link of the class, then the session lookups; each called `calls`
+                // times on average (the fraction by a coin).
                 let (a, b) = node.routes[k];
                 let (sa, sb) = node.session_routes;
-                let calls: Vec<(usize, usize, f64)> = (a..b)
-                    .map(|e| (e, k))
-                    .chain((sa..sb).map(|e| (e, TrafficClass::Session.index())))
-                    .map(|(e, class)| {
-                        let entry = self.plan.routes[e as usize];
-                        (entry.target as usize, class, entry.calls)
-                    })
-                    .collect();
-                for (target, class, calls) in calls {
-                    let whole = calls.floor();
+                let session = TrafficClass::Session.index();
+                let calls = (a..b).map(|e| (e, k)).chain((sa..sb).map(|e| (e, session)));
+                for (e, class) in calls {
+                    let entry = self.plan.routes[e as usize];
+                    let whole = entry.calls.floor();
                     let extra: f64 = self.sampler.rng.random();
-                    let n = whole as u32 + u32::from(extra < calls - whole);
+                    let n = whole as u32 + u32::from(extra < entry.calls - whole);
                     for _ in 0..n {
-                        total += self.walk(target, class, visits, measuring)?;
+                        total += self.walk(entry.target as usize, class, visits, measuring)?;
                     }
                 }
             }
