@@ -8,6 +8,17 @@ fn archsandbox() -> Command {
     Command::new(env!("CARGO_BIN_EXE_archsandbox"))
 }
 
+/// Run a command that must succeed and print JSON; the parsed JSON.
+fn json_of(command: &mut Command) -> serde_json::Value {
+    let output = command.output().expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
 #[test]
 fn check_prints_ok_for_each_good_file_and_exits_zero() {
     let output = archsandbox()
@@ -87,17 +98,11 @@ fn every_shipped_design_checks_ok() {
 
 #[test]
 fn simulate_json_keeps_the_contract_fields() {
-    let output = archsandbox()
-        .args(["simulate", "--format", "json", "--ticks", "300"])
-        .arg(root().join("saved-designs/viral-restaurant.ron"))
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let report = json_of(
+        archsandbox()
+            .args(["simulate", "--format", "json", "--ticks", "300"])
+            .arg(root().join("saved-designs/viral-restaurant.ron")),
     );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     for field in [
         "design",
         "scenario",
@@ -205,20 +210,14 @@ fn simulate_reports_an_unknown_scenario_by_name() {
 
 #[test]
 fn compare_json_holds_both_reports_and_a_sweep_ordered_by_load() {
-    let output = archsandbox()
-        .args([
-            "compare", "--format", "json", "--points", "8", "--seed", "7",
-        ])
-        .arg(root().join("saved-designs/scale-up.ron"))
-        .arg(root().join("saved-designs/scale-out.ron"))
-        .output()
-        .expect("runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let report = json_of(
+        archsandbox()
+            .args([
+                "compare", "--format", "json", "--points", "8", "--seed", "7",
+            ])
+            .arg(root().join("saved-designs/scale-up.ron"))
+            .arg(root().join("saved-designs/scale-out.ron")),
     );
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     for side in ["a", "b"] {
         assert_eq!(report[side]["seed"], 7, "both sides run the given seed");
         assert!(report[side]["system"]["success_ratio"].is_number());
