@@ -429,11 +429,17 @@ impl Simulation {
         std::mem::swap(&mut self.inbox, &mut self.delayed_inbox);
         std::mem::swap(&mut self.inrate, &mut self.delayed_inrate);
         let load = self.plan.profile.multiplier_at(now_s) * self.load_multiplier;
-        let measuring = self.tick >= self.plan.warmup_ticks;
+        if self.tick == self.plan.warmup_ticks {
+            // The warm-up ends: the run's means count from here.
+            for st in &mut self.states {
+                st.sums.max_utilization = 0.0;
+                st.at_warmup = st.sums;
+            }
+        }
         self.tick_dropped = 0;
         self.tick_errors = 0;
         for i in 0..self.plan.nodes.len() {
-            self.step_node(i, now_s, load, measuring);
+            self.step_node(i, now_s, load);
         }
         // When nothing failed anywhere this tick (the usual case), every request succeeds and
         // the success pass has nothing to find.
@@ -464,17 +470,16 @@ impl Simulation {
     }
 
     #[inline(never)]
-    fn step_node(&mut self, i: usize, now_s: f64, load: f64, measuring: bool) {
+    fn step_node(&mut self, i: usize, now_s: f64, load: f64) {
         let node = &self.plan.nodes[i];
         let st = &mut self.states[i];
         let (a, b) = (node.channels.0 as usize, node.channels.1 as usize);
         let channels = &mut self.channels[a..b];
-        for (j, c) in channels.iter_mut().enumerate() {
-            let arrived = std::mem::take(&mut self.inbox[a + j]);
-            let rate_in = std::mem::take(&mut self.inrate[a + j]);
+        let inbox = self.inbox[a..b].iter_mut().zip(&mut self.inrate[a..b]);
+        for (c, (arrived, rate_in)) in channels.iter_mut().zip(inbox) {
             *c = Channel {
-                arrived,
-                rate_in,
+                arrived: std::mem::take(arrived),
+                rate_in: std::mem::take(rate_in),
                 backlog: c.backlog,
                 carry: c.carry,
                 class: c.class,
@@ -503,11 +508,11 @@ impl Simulation {
             KindPlan::Cdn(p) => kinds::cdn::step(p, node, st, channels, &ctx),
         }
         self.route(i);
-        self.account(i, measuring);
+        self.account(i);
     }
 
     /// Add node `i`'s tick to the run's sums.
-    fn account(&mut self, i: usize, measuring: bool) {
+    fn account(&mut self, i: usize) {
         let (a, b) = self.plan.nodes[i].channels;
         let (mut arrived, mut served, mut dropped, mut errors, mut rate_in) =
             (0u64, 0u64, 0u64, 0u64, 0.0);
@@ -523,36 +528,38 @@ impl Simulation {
         self.degraded[i] = dropped + errors > 0;
         self.tick_dropped += dropped;
         self.tick_errors += errors;
-        st.totals.arrived += arrived;
-        st.totals.served += served;
-        st.totals.dropped += dropped;
-        st.totals.errors += errors;
-        if measuring {
-            let m = &mut st.measured;
-            m.ticks += 1;
-            m.arrived += arrived;
-            m.served += served;
-            m.dropped += dropped;
-            m.errors += errors;
-            m.overflow_dropped += t.overflow_dropped;
-            m.utilization_sum += t.utilization;
-            if t.offered_utilization.is_finite() {
-                m.offered_utilization_sum += t.offered_utilization;
-            }
-            m.backlog_sum += t.backlog as f64;
-            m.rate_in_sum += rate_in;
-            m.capacity_sum += t.capacity_per_s;
-            m.max_utilization = m.max_utilization.max(t.utilization);
-            if t.utilization >= report::SATURATED_UTILIZATION || t.overflow_dropped > 0 {
-                m.saturated_ticks += 1;
-            }
+        let m = &mut st.sums;
+        m.ticks += 1;
+        m.arrived += arrived;
+        m.served += served;
+        m.dropped += dropped;
+        m.errors += errors;
+        m.overflow_dropped += t.overflow_dropped;
+        m.utilization_sum += t.utilization;
+        if t.offered_utilization.is_finite() {
+            m.offered_utilization_sum += t.offered_utilization;
         }
+        m.backlog_sum += t.backlog as f64;
+        m.rate_in_sum += rate_in;
+        m.capacity_sum += t.capacity_per_s;
+        m.max_utilization = m.max_utilization.max(t.utilization);
+        m.saturated_ticks +=
+            u64::from(t.utilization >= report::SATURATED_UTILIZATION || t.overflow_dropped > 0);
     }
 
     /// Pass a node's output down its links, by its compiled route ops.
     #[inline(never)]
     fn route(&mut self, i: usize) {
+        let (a, b) = self.plan.nodes[i].direct;
+        for &(from, to) in &self.plan.direct[a as usize..b as usize] {
+            let c = &self.channels[from as usize];
+            self.inbox[to as usize] += c.forwarded;
+            self.inrate[to as usize] += c.fwd_rate;
+        }
         let (a, b) = self.plan.nodes[i].ops;
+        if a == b {
+            return;
+        }
         let st = &self.states[i];
         for op in &self.plan.ops[a as usize..b as usize] {
             match *op {
@@ -662,19 +669,23 @@ impl Simulation {
             // failed downstream either, succeeds for sure: skip the arithmetic.
             if !self.degraded[i] {
                 let (a, b) = node.ops;
+                let (da, db) = node.direct;
                 let cn = &self.plan.channel_node;
-                let clean = self.plan.ops[a as usize..b as usize]
+                let clean = self.plan.direct[da as usize..db as usize]
                     .iter()
-                    .all(|op| match *op {
-                        RouteOp::Direct { to, .. } => !self.degraded[cn[to as usize] as usize],
-                        RouteOp::Scaled { entry, .. } | RouteOp::Session { entry } => {
-                            !self.degraded[self.plan.routes[entry as usize].target as usize]
-                        }
-                        RouteOp::Split { start, end, .. } => self.plan.routes
-                            [start as usize..end as usize]
-                            .iter()
-                            .all(|r| !self.degraded[r.target as usize]),
-                    });
+                    .all(|&(_, to)| !self.degraded[cn[to as usize] as usize])
+                    && self.plan.ops[a as usize..b as usize]
+                        .iter()
+                        .all(|op| match *op {
+                            RouteOp::Direct { to, .. } => !self.degraded[cn[to as usize] as usize],
+                            RouteOp::Scaled { entry, .. } | RouteOp::Session { entry } => {
+                                !self.degraded[self.plan.routes[entry as usize].target as usize]
+                            }
+                            RouteOp::Split { start, end, .. } => self.plan.routes
+                                [start as usize..end as usize]
+                                .iter()
+                                .all(|r| !self.degraded[r.target as usize]),
+                        });
                 let (ca, cb) = node.channels;
                 if clean {
                     self.success[ca as usize..cb as usize].fill(1.0);

@@ -228,9 +228,10 @@ impl Simulation {
                 let calls = (a..b).map(|e| (e, k)).chain((sa..sb).map(|e| (e, session)));
                 for (e, class) in calls {
                     let entry = self.plan.routes[e as usize];
-                    let whole = entry.calls.floor();
+                    // `calls` is positive: truncation is the floor (without a libm call).
+                    let whole = entry.calls as u32;
                     let extra: f64 = self.sampler.rng.random();
-                    let n = whole as u32 + u32::from(extra < entry.calls - whole);
+                    let n = whole + u32::from(extra < entry.calls - f64::from(whole));
                     for _ in 0..n {
                         total += self.walk(entry.target as usize, class, visits, measuring)?;
                     }

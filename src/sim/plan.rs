@@ -147,7 +147,10 @@ pub(crate) struct NodePlan {
     pub routes: [(u32, u32); TrafficClass::COUNT],
     /// Servers: the session-store lookups every request makes.
     pub session_routes: (u32, u32),
-    /// How the node passes its output on: the range of `Plan::ops`.
+    /// How the node passes its output on: the range of `Plan::direct` (whole channels passed
+    /// on in this tick, the common case, kept apart so it runs as a tight loop), then the
+    /// range of `Plan::ops` (everything else).
+    pub direct: (u32, u32),
     pub ops: (u32, u32),
     pub spread: Spread,
     /// Seconds until the balancers in front stop routing to a dead instance (infinite when
@@ -180,6 +183,8 @@ pub(crate) struct Plan {
     pub clients: Vec<u32>,
     pub routes: Vec<RouteEntry>,
     pub ops: Vec<RouteOp>,
+    /// Pairs (from channel, to channel) passed on whole within the tick.
+    pub direct: Vec<(u32, u32)>,
     /// The class of each channel.
     pub channel_class: Vec<u8>,
     /// The node (position) each channel belongs to.
@@ -263,6 +268,7 @@ impl Plan {
         let mut nodes = Vec::with_capacity(order.len());
         let mut routes = Vec::new();
         let mut ops = Vec::new();
+        let mut direct = Vec::new();
         for (position, &id) in order.iter().enumerate() {
             let Some(component) = design.component(id) else {
                 continue;
@@ -395,6 +401,7 @@ impl Plan {
             let in_mask = masks[position];
             let own = class_channels[position];
             let ops_start = ops.len() as u32;
+            let direct_start = direct.len() as u32;
             for (k, &(a, b)) in class_routes.iter().enumerate() {
                 if a == b || in_mask & (1 << k) == 0 || forwarding == Forwarding::Terminal {
                     continue;
@@ -403,23 +410,29 @@ impl Plan {
                 if forwarding == Forwarding::FanOut {
                     for e in a..b {
                         let r = routes[e as usize];
-                        ops.push(if r.calls == 1.0 {
-                            RouteOp::Direct {
+                        if r.calls == 1.0 && !r.delayed {
+                            direct.push((from, r.channel));
+                        } else if r.calls == 1.0 {
+                            ops.push(RouteOp::Direct {
                                 from,
                                 to: r.channel,
                                 delayed: r.delayed,
-                            }
+                            });
                         } else {
-                            RouteOp::Scaled { from, entry: e }
-                        });
+                            ops.push(RouteOp::Scaled { from, entry: e });
+                        }
                     }
                 } else if b - a == 1 {
                     let r = routes[a as usize];
-                    ops.push(RouteOp::Direct {
-                        from,
-                        to: r.channel,
-                        delayed: r.delayed,
-                    });
+                    if r.delayed {
+                        ops.push(RouteOp::Direct {
+                            from,
+                            to: r.channel,
+                            delayed: r.delayed,
+                        });
+                    } else {
+                        direct.push((from, r.channel));
+                    }
                 } else {
                     ops.push(RouteOp::Split {
                         from,
@@ -432,9 +445,11 @@ impl Plan {
                 ops.push(RouteOp::Session { entry: e });
             }
             let node_ops = (ops_start, ops.len() as u32);
+            let node_direct = (direct_start, direct.len() as u32);
             let channels = channel_ranges[position];
             nodes.push(NodePlan {
                 id,
+                direct: node_direct,
                 ops: node_ops,
                 channels,
                 class_channel: own,
@@ -496,6 +511,7 @@ impl Plan {
             nodes,
             routes,
             ops,
+            direct,
             channel_class,
             channel_node,
             index_of,

@@ -15,7 +15,8 @@ pub fn usl_effective(n: f64, contention: f64, coherency: f64) -> f64 {
 
 /// Erlang C: the probability that an arrival waits in an M/M/c queue with offered load
 /// `a = λ/μ` (in Erlangs). Computed through the Erlang B recursion
-/// `B_k = a·B_{k−1}/(k + a·B_{k−1})`, `C = B/(1 − ρ(1−B))`, which is stable for large `c`.
+/// `B_k = a·B_{k−1}/(k + a·B_{k−1})` (run on 1/B), `C = B/(1 − ρ(1−B))`, which is stable for
+/// large `c`.
 /// Returns 1 when the queue is unstable (`a ≥ c`).
 pub fn erlang_c(servers: u32, offered_erlangs: f64) -> f64 {
     let c = f64::from(servers);
@@ -35,11 +36,21 @@ pub fn erlang_c(servers: u32, offered_erlangs: f64) -> f64 {
             return 0.0;
         }
     }
-    let mut b = 1.0;
-    for k in 1..=servers {
-        b = offered_erlangs * b / (f64::from(k) + offered_erlangs * b);
+    // The same recursion on 1/B, `1/B_k = 1 + (k/a)·(1/B_{k−1})`: all terms positive (as
+    // stable), and a multiply-add per server instead of a division, whose latency would chain.
+    // 1/B only grows; past 1e300 the chance of waiting is nil.
+    let per_erlang = 1.0 / offered_erlangs;
+    let mut inverse_b = 1.0;
+    let mut k = 0.0;
+    for _ in 0..servers {
+        k += 1.0;
+        inverse_b = 1.0 + k * per_erlang * inverse_b;
+        if inverse_b > 1e300 {
+            return 0.0;
+        }
     }
-    b / (1.0 - rho * (1.0 - b))
+    // C = B / (1 − ρ(1 − B)) = 1 / ((1 − ρ)/B + ρ).
+    1.0 / ((1.0 - rho) * inverse_b + rho)
 }
 
 /// The waiting-time distribution of a G/G/c station in the Allen–Cunneen approximation:
@@ -374,6 +385,19 @@ mod tests {
         let a = 200.0 / 150.0;
         let rho = a / 2.0;
         assert!(close(erlang_c(2, a), 2.0 * rho * rho / (1.0 + rho), 1e-12));
+    }
+
+    #[test]
+    fn erlang_c_matches_the_sum_formula_for_three_servers() {
+        // a = 2, c = 3: B = (a³/3!) / Σ_{k≤3} aᵏ/k! = (4/3)/(19/3) = 4/19, C = B/(1 − ρ(1 − B))
+        // with ρ = 2/3: 4/9.
+        assert!(close(erlang_c(3, 2.0), 4.0 / 9.0, 1e-12));
+    }
+
+    #[test]
+    fn erlang_c_of_a_huge_idle_station_is_nil() {
+        let c = erlang_c(3000, 0.5);
+        assert!(c.is_finite() && (0.0..1e-12).contains(&c), "{c}");
     }
 
     #[test]

@@ -110,7 +110,7 @@ impl Simulation {
             .map(|i| {
                 let node = &self.plan.nodes[i];
                 let st = &self.states[i];
-                let m = &st.measured;
+                let m = &st.measured();
                 let ticks = m.ticks.max(1) as f64;
                 let utilization = m.utilization_sum / ticks;
                 let capacity = m.capacity_sum / ticks;
@@ -164,9 +164,9 @@ impl Simulation {
                     bottleneck: utilization >= SATURATED_UTILIZATION || m.overflow_dropped > 0,
                     spof: false,
                     totals: RunTotals {
-                        arrived: st.totals.arrived,
-                        served: st.totals.served,
-                        dropped: st.totals.dropped,
+                        arrived: st.sums.arrived,
+                        served: st.sums.served,
+                        dropped: st.sums.dropped,
                         backlog_end: st.tick.backlog,
                     },
                 }

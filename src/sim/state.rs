@@ -127,16 +127,8 @@ pub(crate) struct NodeScalars {
     pub routed_dead_instances: u32,
 }
 
-/// Sums over the run, for the summary.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct Totals {
-    pub arrived: u64,
-    pub served: u64,
-    pub dropped: u64,
-    pub errors: u64,
-}
-
-/// Sums over the ticks after the warm-up.
+/// Sums over ticks: kept from the start of the run, with a copy taken when the warm-up ends,
+/// so that one addition per tick serves both the run's totals and the measured means.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Measured {
     pub ticks: u64,
@@ -151,7 +143,29 @@ pub(crate) struct Measured {
     pub capacity_sum: f64,
     pub overflow_dropped: u64,
     pub saturated_ticks: u64,
+    /// Highest utilization since the warm-up ended (since the start during the warm-up).
     pub max_utilization: f64,
+}
+
+impl Measured {
+    /// The sums since `start` was copied (`max_utilization` is kept as is).
+    pub fn since(&self, start: &Measured) -> Measured {
+        Measured {
+            ticks: self.ticks - start.ticks,
+            arrived: self.arrived - start.arrived,
+            served: self.served - start.served,
+            dropped: self.dropped - start.dropped,
+            errors: self.errors - start.errors,
+            utilization_sum: self.utilization_sum - start.utilization_sum,
+            offered_utilization_sum: self.offered_utilization_sum - start.offered_utilization_sum,
+            backlog_sum: self.backlog_sum - start.backlog_sum,
+            rate_in_sum: self.rate_in_sum - start.rate_in_sum,
+            capacity_sum: self.capacity_sum - start.capacity_sum,
+            overflow_dropped: self.overflow_dropped - start.overflow_dropped,
+            saturated_ticks: self.saturated_ticks - start.saturated_ticks,
+            max_utilization: self.max_utilization,
+        }
+    }
 }
 
 /// Per-kind dynamic state.
@@ -199,8 +213,10 @@ pub(crate) struct NodeState {
     pub session_out: u64,
     pub session_rate: f64,
     pub kind: KindState,
-    pub totals: Totals,
-    pub measured: Measured,
+    /// Sums since the start of the run.
+    pub sums: Measured,
+    /// The sums when the warm-up ended.
+    pub at_warmup: Measured,
 }
 
 impl NodeState {
@@ -217,9 +233,14 @@ impl NodeState {
             session_out: 0,
             session_rate: 0.0,
             kind,
-            totals: Totals::default(),
-            measured: Measured::default(),
+            sums: Measured::default(),
+            at_warmup: Measured::default(),
         }
+    }
+
+    /// Sums over the ticks after the warm-up.
+    pub fn measured(&self) -> Measured {
+        self.sums.since(&self.at_warmup)
     }
 
     /// Instances down that a balancer with detection delay `delay_s` has noticed by `now_s`.
