@@ -8,16 +8,30 @@ pub type Counts = [u64; 5];
 /// Per-class rates per second.
 pub type Rates = [f64; 5];
 
+/// A count as a float. Counts stay far below 2⁶³, and the signed conversion is one
+/// instruction where the unsigned one is a sequence.
+#[inline]
+pub fn count_f64(count: u64) -> f64 {
+    count as i64 as f64
+}
+
+/// The whole part of a non-negative amount as a count (saturating, like `as`), by the signed
+/// conversion for the same reason.
+#[inline]
+pub fn floor_count(amount: f64) -> u64 {
+    amount as i64 as u64
+}
+
 /// `floor(carry + count·factor)`, keeping the fractional remainder in `carry` for next time.
 #[inline]
 pub fn scale(count: u64, factor: f64, carry: &mut f64) -> u64 {
     if count == 0 || factor <= 0.0 {
         return 0;
     }
-    let exact = *carry + count as f64 * factor;
+    let exact = *carry + count_f64(count) * factor;
     // `exact` is non-negative, so truncation is the floor (and avoids a libm call).
-    let whole = exact as u64;
-    *carry = exact - whole as f64;
+    let whole = floor_count(exact);
+    *carry = exact - count_f64(whole);
     whole
 }
 
@@ -31,8 +45,8 @@ pub fn whole(amount: f64, carry: &mut f64) -> u64 {
         return 0;
     }
     let exact = amount + *carry;
-    let whole = exact as u64;
-    *carry = exact - whole as f64;
+    let whole = floor_count(exact);
+    *carry = exact - count_f64(whole);
     whole
 }
 
@@ -58,13 +72,13 @@ pub fn split_weighted(total: u64, weights: &[f64], carries: &mut [f64], out: &mu
         out.iter_mut().for_each(|o| *o = 0);
         return;
     }
-    let scale = total as f64 / sum;
+    let scale = count_f64(total) / sum;
     let mut left = total;
     for i in 0..n - 1 {
         let exact = carries[i] + weights[i] * scale;
-        let want = if exact > 0.0 { exact as u64 } else { 0 };
+        let want = if exact > 0.0 { floor_count(exact) } else { 0 };
         let give = want.min(left);
-        carries[i] = exact - give as f64;
+        carries[i] = exact - count_f64(give);
         out[i] = give;
         left -= give;
     }

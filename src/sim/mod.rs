@@ -507,27 +507,20 @@ impl Simulation {
             KindPlan::MessageQueue(p) => kinds::message_queue::step(p, node, st, channels, &ctx),
             KindPlan::Cdn(p) => kinds::cdn::step(p, node, st, channels, &ctx),
         }
-        self.route(i);
-        self.account(i);
-    }
-
-    /// Add node `i`'s tick to the run's sums.
-    fn account(&mut self, i: usize) {
-        let (a, b) = self.plan.nodes[i].channels;
+        // The tick into the run's sums.
         let (mut arrived, mut served, mut dropped, mut errors, mut rate_in) =
             (0u64, 0u64, 0u64, 0u64, 0.0);
-        for c in &self.channels[a as usize..b as usize] {
+        for c in channels.iter() {
             arrived += c.arrived;
             served += c.served;
             dropped += c.dropped;
             errors += c.errors;
             rate_in += c.rate_in;
         }
-        let st = &mut self.states[i];
-        let t = &st.tick;
         self.degraded[i] = dropped + errors > 0;
         self.tick_dropped += dropped;
         self.tick_errors += errors;
+        let t = &st.tick;
         let m = &mut st.sums;
         m.ticks += 1;
         m.arrived += arrived;
@@ -539,27 +532,29 @@ impl Simulation {
         if t.offered_utilization.is_finite() {
             m.offered_utilization_sum += t.offered_utilization;
         }
-        m.backlog_sum += t.backlog as f64;
+        m.backlog_sum += flow::count_f64(t.backlog);
         m.rate_in_sum += rate_in;
         m.capacity_sum += t.capacity_per_s;
         m.max_utilization = m.max_utilization.max(t.utilization);
         m.saturated_ticks +=
             u64::from(t.utilization >= report::SATURATED_UTILIZATION || t.overflow_dropped > 0);
-    }
-
-    /// Pass a node's output down its links, by its compiled route ops.
-    #[inline(never)]
-    fn route(&mut self, i: usize) {
-        let (a, b) = self.plan.nodes[i].direct;
-        for &(from, to) in &self.plan.direct[a as usize..b as usize] {
+        // Whole channels handed on within the tick: the common case, as a tight loop.
+        let (da, db) = node.direct;
+        for &(from, to) in &self.plan.direct[da as usize..db as usize] {
             let c = &self.channels[from as usize];
             self.inbox[to as usize] += c.forwarded;
             self.inrate[to as usize] += c.fwd_rate;
         }
-        let (a, b) = self.plan.nodes[i].ops;
-        if a == b {
-            return;
+        if node.ops.0 < node.ops.1 {
+            self.route(i);
         }
+    }
+
+    /// Pass a node's output down its links by its compiled route ops (beyond the whole-channel
+    /// hand-offs `step_node` does itself).
+    #[inline(never)]
+    fn route(&mut self, i: usize) {
+        let (a, b) = self.plan.nodes[i].ops;
         let st = &self.states[i];
         for op in &self.plan.ops[a as usize..b as usize] {
             match *op {

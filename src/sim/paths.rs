@@ -9,6 +9,7 @@ use rand_distr::{Distribution, Gamma};
 use crate::model::TrafficClass;
 
 use super::Simulation;
+use super::flow::count_f64;
 use super::plan::{Forwarding, KindPlan};
 use super::queueing::ResponseTime;
 use super::state;
@@ -165,7 +166,7 @@ impl Simulation {
         let failed = channel.dropped + channel.errors;
         if failed > 0 {
             let fail_share = if arrived > 0 {
-                (failed as f64 / arrived as f64).min(1.0)
+                (count_f64(failed) / count_f64(arrived)).min(1.0)
             } else {
                 1.0
             };
@@ -202,7 +203,7 @@ impl Simulation {
             KindPlan::Cache(_) | KindPlan::Cdn(_) => {
                 let ok = channel.served.saturating_sub(channel.errors);
                 let goes_on = if ok > 0 {
-                    channel.forwarded as f64 / ok as f64
+                    count_f64(channel.forwarded) / count_f64(ok)
                 } else {
                     1.0
                 };

@@ -67,7 +67,7 @@ pub(crate) fn step(
             match poisson {
                 Some((_, p)) => {
                     let draw: f64 = p.sample(rng);
-                    draw as u64
+                    flow::floor_count(draw)
                 }
                 None => mean.round() as u64,
             }

@@ -306,7 +306,7 @@ pub(crate) fn step(
         };
         let write_cap = flow::whole(write_capacity_per_s * dt, &mut shard.write_carry);
         let writes_total = writes_waiting.min(write_cap);
-        let w = writes_total as f64;
+        let w = flow::count_f64(writes_total);
         let writing = primary_up && copies > 0;
         let primary_left = if writing {
             (budget - w * plan.write_s).max(0.0)
@@ -320,8 +320,8 @@ pub(crate) fn step(
         let reads_total = reads_waiting.min(read_cap);
         // What is left waits up to the timeout's worth of capacity; the rest is dropped.
         let read_capacity_per_s = read_budget / plan.read_s / dt;
-        let read_limit = (read_capacity_per_s * plan.timeout_s).max(0.0) as u64;
-        let write_limit = (write_capacity_per_s * plan.timeout_s).max(0.0) as u64;
+        let read_limit = flow::floor_count((read_capacity_per_s * plan.timeout_s).max(0.0));
+        let write_limit = flow::floor_count((write_capacity_per_s * plan.timeout_s).max(0.0));
         let read_drop = (reads_waiting - reads_total).saturating_sub(read_limit);
         let write_drop = (writes_waiting - writes_total).saturating_sub(write_limit);
         // Shed for want of capacity (not for want of a live copy) is overflow.
@@ -351,7 +351,7 @@ pub(crate) fn step(
                 copies,
                 if writing { w * plan.write_s } else { 0.0 },
                 w * plan.apply_s,
-                reads_total as f64 * plan.read_s,
+                flow::count_f64(reads_total) * plan.read_s,
             ) / budget
         }
         .min(1.0);

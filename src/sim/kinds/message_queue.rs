@@ -116,7 +116,7 @@ pub(crate) fn step(
     st.tick.backlog = left_total - overflow_total;
     st.tick.capacity_per_s = drain_rate;
     st.tick.utilization = if drain_rate > 0.0 {
-        (served_total as f64 / (drain_rate * ctx.tick_s)).min(1.0)
+        (flow::count_f64(served_total) / (drain_rate * ctx.tick_s)).min(1.0)
     } else if queued_total > 0 {
         1.0
     } else {

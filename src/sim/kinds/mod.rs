@@ -125,7 +125,7 @@ pub(crate) fn serve(
             left[k] = available[k] - served[k];
         }
         let left_total = total - served_total;
-        let limit = (capacity_per_s * timeout_s).max(0.0) as u64;
+        let limit = flow::floor_count((capacity_per_s * timeout_s).max(0.0));
         let dropped_total = left_total.saturating_sub(limit);
         let dropped = flow::split_proportional(dropped_total, &left[..n]);
         for (k, c) in channels.iter_mut().enumerate() {
@@ -138,7 +138,7 @@ pub(crate) fn serve(
     }
     st.tick.capacity_per_s = capacity_per_s;
     if capacity_per_s > 0.0 {
-        st.tick.utilization = (served_total as f64 / (capacity_per_s * tick_s)).min(1.0);
+        st.tick.utilization = (flow::count_f64(served_total) / (capacity_per_s * tick_s)).min(1.0);
         st.tick.offered_utilization = rate_in / capacity_per_s;
     } else {
         st.tick.utilization = if total > 0 { 1.0 } else { 0.0 };
