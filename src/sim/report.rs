@@ -110,7 +110,12 @@ impl Simulation {
             .map(|i| {
                 let node = &self.plan.nodes[i];
                 let st = &self.states[i];
-                let m = &st.measured();
+                // Nothing is measured until the warm-up is over.
+                let m = &if self.tick > self.plan.warmup_ticks {
+                    st.measured()
+                } else {
+                    super::state::Measured::default()
+                };
                 let ticks = m.ticks.max(1) as f64;
                 let utilization = m.utilization_sum / ticks;
                 let capacity = m.capacity_sum / ticks;
