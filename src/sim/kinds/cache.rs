@@ -142,6 +142,7 @@ pub(crate) fn step(
         plan.station.timeout_s,
         macro_backlog,
         ctx.tick_s,
+        false,
     );
     let hit_ratio = current_hit_ratio(plan, st, ctx.now_s);
     st.tick.hit_ratio = Some(hit_ratio);

@@ -61,6 +61,7 @@ pub(crate) fn step(
         plan.station.timeout_s,
         macro_backlog,
         ctx.tick_s,
+        false,
     );
     st.tick.hit_ratio = Some(plan.edge_hit_ratio);
     let static_class = TrafficClass::Static.index() as u8;

@@ -97,8 +97,6 @@ pub(crate) fn step(
         plan.station.timeout_s,
         macro_backlog,
         ctx.tick_s,
+        true,
     );
-    for c in channels.iter_mut() {
-        c.forwarded = c.served;
-    }
 }

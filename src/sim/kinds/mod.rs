@@ -88,6 +88,7 @@ pub(crate) fn admit(node: &NodePlan, st: &mut NodeState, channels: &mut [Channel
 /// (in proportion), keep the rest waiting up to what can be served within the timeout, drop
 /// the overflow. Writes served, dropped and backlog per channel, the node's utilization and
 /// capacity, and the expected served rates (`fwd_rate`) from the expected arrival rates.
+/// With `pass_on`, everything served is also forwarded (balancers, servers).
 pub(crate) fn serve(
     st: &mut NodeState,
     channels: &mut [Channel],
@@ -95,6 +96,7 @@ pub(crate) fn serve(
     timeout_s: f64,
     macro_backlog: f64,
     tick_s: f64,
+    pass_on: bool,
 ) {
     let capacity = flow::whole(capacity_per_s * tick_s, &mut st.capacity_carry);
     let mut total = 0u64;
@@ -106,8 +108,37 @@ pub(crate) fn serve(
         rate_in += c.rate_in;
     }
     let served_total = total.min(capacity);
+    st.tick.capacity_per_s = capacity_per_s;
+    if capacity_per_s > 0.0 {
+        st.tick.utilization = (flow::count_f64(served_total) / (capacity_per_s * tick_s)).min(1.0);
+        st.tick.offered_utilization = rate_in / capacity_per_s;
+    } else {
+        st.tick.utilization = if total > 0 { 1.0 } else { 0.0 };
+        st.tick.offered_utilization = if rate_in > 0.0 { f64::INFINITY } else { 0.0 };
+    }
+    // Expected served rate: arrivals plus the draining of a macroscopic backlog, up to capacity.
+    let served_rate = (rate_in + macro_backlog / tick_s)
+        .min(capacity_per_s)
+        .max(0.0);
+    if served_total == total && (rate_in > 0.0 || backlog_total == 0) {
+        // Everything fits: the common case, in one pass and without any splitting.
+        let factor = if rate_in > 0.0 {
+            served_rate / rate_in
+        } else {
+            0.0
+        };
+        for c in channels.iter_mut() {
+            c.served += pending(c) + c.backlog;
+            c.backlog = 0;
+            c.fwd_rate = c.rate_in * factor;
+            if pass_on {
+                c.forwarded = c.served;
+            }
+        }
+        st.tick.backlog = 0;
+        return;
+    }
     if served_total == total {
-        // Everything fits: the common case, without any splitting.
         for c in channels.iter_mut() {
             c.served += pending(c) + c.backlog;
             c.backlog = 0;
@@ -136,18 +167,6 @@ pub(crate) fn serve(
         st.tick.overflow_dropped += dropped_total;
         st.tick.backlog = left_total - dropped_total;
     }
-    st.tick.capacity_per_s = capacity_per_s;
-    if capacity_per_s > 0.0 {
-        st.tick.utilization = (flow::count_f64(served_total) / (capacity_per_s * tick_s)).min(1.0);
-        st.tick.offered_utilization = rate_in / capacity_per_s;
-    } else {
-        st.tick.utilization = if total > 0 { 1.0 } else { 0.0 };
-        st.tick.offered_utilization = if rate_in > 0.0 { f64::INFINITY } else { 0.0 };
-    }
-    // Expected served rate: arrivals plus the draining of a macroscopic backlog, up to capacity.
-    let served_rate = (rate_in + macro_backlog / tick_s)
-        .min(capacity_per_s)
-        .max(0.0);
     if rate_in > 0.0 {
         let factor = served_rate / rate_in;
         for c in channels.iter_mut() {
@@ -156,7 +175,13 @@ pub(crate) fn serve(
     } else if backlog_total > 0 {
         // Only an old backlog drains: pass its mix on.
         for c in channels.iter_mut() {
-            c.fwd_rate = served_rate * c.served as f64 / served_total.max(1) as f64;
+            c.fwd_rate =
+                served_rate * flow::count_f64(c.served) / flow::count_f64(served_total.max(1));
+        }
+    }
+    if pass_on {
+        for c in channels.iter_mut() {
+            c.forwarded = c.served;
         }
     }
 }

@@ -117,10 +117,8 @@ pub(crate) fn step(
         plan.station.timeout_s,
         macro_backlog,
         ctx.tick_s,
+        true,
     );
-    for c in channels.iter_mut() {
-        c.forwarded = c.served;
-    }
     if plan.stateful {
         // Lost sessions: the request reaches an instance that does not hold the user's session.
         let routable = node
