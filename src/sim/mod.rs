@@ -508,21 +508,18 @@ impl Simulation {
             KindPlan::Cdn(p) => kinds::cdn::step(p, node, st, channels, &ctx),
         }
         // The tick into the run's sums.
-        let (mut arrived, mut served, mut dropped, mut errors, mut rate_in) =
-            (0u64, 0u64, 0u64, 0u64, 0.0);
+        let (mut arrived, mut served, mut dropped, mut errors) = (0u64, 0u64, 0u64, 0u64);
         for c in channels.iter() {
             arrived += c.arrived;
             served += c.served;
             dropped += c.dropped;
             errors += c.errors;
-            rate_in += c.rate_in;
         }
         self.degraded[i] = dropped + errors > 0;
         self.tick_dropped += dropped;
         self.tick_errors += errors;
         let t = &st.tick;
         let m = &mut st.sums;
-        m.ticks += 1;
         m.arrived += arrived;
         m.served += served;
         m.dropped += dropped;
@@ -533,11 +530,8 @@ impl Simulation {
             m.offered_utilization_sum += t.offered_utilization;
         }
         m.backlog_sum += flow::count_f64(t.backlog);
-        m.rate_in_sum += rate_in;
         m.capacity_sum += t.capacity_per_s;
         m.max_utilization = m.max_utilization.max(t.utilization);
-        m.saturated_ticks +=
-            u64::from(t.utilization >= report::SATURATED_UTILIZATION || t.overflow_dropped > 0);
         // Whole channels handed on within the tick: the common case, as a tight loop.
         let (da, db) = node.direct;
         for &(from, to) in &self.plan.direct[da as usize..db as usize] {

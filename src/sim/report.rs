@@ -116,7 +116,8 @@ impl Simulation {
                 } else {
                     super::state::Measured::default()
                 };
-                let ticks = m.ticks.max(1) as f64;
+                // Every node steps every tick: the system's count of measured ticks is each node's.
+                let ticks = self.measured.ticks.max(1) as f64;
                 let utilization = m.utilization_sum / ticks;
                 let capacity = m.capacity_sum / ticks;
                 let offered_utilization = m.offered_utilization_sum / ticks;

@@ -131,7 +131,6 @@ pub(crate) struct NodeScalars {
 /// so that one addition per tick serves both the run's totals and the measured means.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Measured {
-    pub ticks: u64,
     pub arrived: u64,
     pub served: u64,
     pub dropped: u64,
@@ -139,10 +138,8 @@ pub(crate) struct Measured {
     pub utilization_sum: f64,
     pub offered_utilization_sum: f64,
     pub backlog_sum: f64,
-    pub rate_in_sum: f64,
     pub capacity_sum: f64,
     pub overflow_dropped: u64,
-    pub saturated_ticks: u64,
     /// Highest utilization since the warm-up ended (since the start during the warm-up).
     pub max_utilization: f64,
 }
@@ -151,7 +148,6 @@ impl Measured {
     /// The sums since `start` was copied (`max_utilization` is kept as is).
     pub fn since(&self, start: &Measured) -> Measured {
         Measured {
-            ticks: self.ticks - start.ticks,
             arrived: self.arrived - start.arrived,
             served: self.served - start.served,
             dropped: self.dropped - start.dropped,
@@ -159,10 +155,8 @@ impl Measured {
             utilization_sum: self.utilization_sum - start.utilization_sum,
             offered_utilization_sum: self.offered_utilization_sum - start.offered_utilization_sum,
             backlog_sum: self.backlog_sum - start.backlog_sum,
-            rate_in_sum: self.rate_in_sum - start.rate_in_sum,
             capacity_sum: self.capacity_sum - start.capacity_sum,
             overflow_dropped: self.overflow_dropped - start.overflow_dropped,
-            saturated_ticks: self.saturated_ticks - start.saturated_ticks,
             max_utilization: self.max_utilization,
         }
     }
