@@ -8,13 +8,28 @@
 
 use std::time::Instant;
 
-/// CPU time this thread has run, in ms (Linux's scheduler statistics; 0 elsewhere). Unlike
-/// the wall clock it leaves out the time the other threads held the two cores.
+/// CPU time this thread has run, in ms (0 where there is no thread CPU clock). Unlike the
+/// wall clock it leaves out the time the other threads held the two cores. The thread CPU
+/// clock is exact; Linux's `/proc/thread-self/schedstat` is not: it is brought up to date
+/// only at scheduler ticks, which rounded frame times to 4 ms steps.
+#[cfg(unix)]
 fn thread_cpu_ms() -> f64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |ns| ns / 1e6)
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec through the valid, exclusive pointer it gets.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    if status == 0 {
+        now.tv_sec as f64 * 1e3 + now.tv_nsec as f64 / 1e6
+    } else {
+        0.0
+    }
+}
+
+#[cfg(not(unix))]
+fn thread_cpu_ms() -> f64 {
+    0.0
 }
 
 use archsandbox::app::commands::UiCommand;
