@@ -15,11 +15,11 @@ pub fn count_f64(count: u64) -> f64 {
     count as i64 as f64
 }
 
-/// The whole part of a non-negative amount as a count (saturating, like `as`), by the signed
-/// conversion for the same reason.
+/// The whole part of an amount as a count, by the signed conversion for the same reason;
+/// like `as u64`, negative amounts and NaN give 0.
 #[inline]
 pub fn floor_count(amount: f64) -> u64 {
-    amount as i64 as u64
+    (amount as i64).max(0) as u64
 }
 
 /// `floor(carry + count·factor)`, keeping the fractional remainder in `carry` for next time.
@@ -165,6 +165,16 @@ pub fn total(counts: &Counts) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_convert_like_the_unsigned_casts() {
+        for amount in [0.0, 0.4, 1.0, 7.9, 1e12 + 0.5, -0.5, -3.7, f64::NAN] {
+            assert_eq!(floor_count(amount), amount as u64, "{amount}");
+        }
+        for count in [0u64, 1, 12_345, 1 << 40] {
+            assert_eq!(count_f64(count), count as f64);
+        }
+    }
 
     #[test]
     fn scaling_with_carry_is_exact_in_the_long_run() {
