@@ -9,7 +9,7 @@ use crate::sim::plan::{NodePlan, Spread, Station};
 use crate::sim::queueing::che_lru_hit_ratio;
 use crate::sim::state::{Channel, KindState, NodeState};
 
-use super::{TickCtx, backlog_of, has_route, serve};
+use super::{TickCtx, has_route, serve, share_of};
 
 /// A cache's compiled parameters.
 #[derive(Clone, Debug)]
@@ -115,13 +115,7 @@ pub(crate) fn step(
     let bypass_share = f64::from(down.min(node.instances)) / f64::from(node.instances.max(1));
     let mut bypass_rates = [0.0; 5];
     if down > 0 {
-        let mut arrived = [0u64; 5];
-        for (slot, c) in arrived.iter_mut().zip(channels.iter()) {
-            *slot = c.arrived;
-        }
-        let n = channels.len();
-        let total = flow::share(flow::total(&arrived), bypass_share, &mut st.doom_carry);
-        let bypass = flow::split_proportional(total, &arrived[..n]);
+        let bypass = share_of(channels, |c| c.arrived, bypass_share, &mut st.doom_carry);
         for (k, c) in channels.iter_mut().enumerate() {
             c.forwarded = bypass[k];
             bypass_rates[k] = c.rate_in * bypass_share;
@@ -129,21 +123,9 @@ pub(crate) fn step(
         }
     }
     let capacity = f64::from(healthy) * plan.station.capacity_per_s();
-    let backlog = backlog_of(channels);
-    let macro_backlog = if backlog == 0 {
-        0.0
-    } else {
-        group(plan, node, st, super::rate_of(channels)).macro_backlog(backlog)
-    };
-    serve(
-        st,
-        channels,
-        capacity,
-        plan.station.timeout_s,
-        macro_backlog,
-        ctx.tick_s,
-        false,
-    );
+    // The rate is the channels' own, filled in by serve().
+    let station = group(plan, node, st, 0.0);
+    serve(st, channels, capacity, station, ctx.tick_s, false);
     let hit_ratio = current_hit_ratio(plan, st, ctx.now_s);
     st.tick.hit_ratio = Some(hit_ratio);
     let session = TrafficClass::Session.index() as u8;

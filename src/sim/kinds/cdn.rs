@@ -7,7 +7,7 @@ use crate::sim::latency::GroupLoad;
 use crate::sim::plan::{NodePlan, Spread, Station};
 use crate::sim::state::{Channel, NodeState};
 
-use super::{TickCtx, admit, backlog_of, has_route, serve};
+use super::{TickCtx, admit, has_route, serve};
 
 /// A CDN's compiled parameters.
 #[derive(Clone, Debug)]
@@ -48,21 +48,9 @@ pub(crate) fn step(
 ) {
     admit(node, st, channels, ctx.now_s);
     let capacity = f64::from(st.tick.healthy_instances) * plan.station.capacity_per_s();
-    let backlog = backlog_of(channels);
-    let macro_backlog = if backlog == 0 {
-        0.0
-    } else {
-        group(plan, node, st, super::rate_of(channels)).macro_backlog(backlog)
-    };
-    serve(
-        st,
-        channels,
-        capacity,
-        plan.station.timeout_s,
-        macro_backlog,
-        ctx.tick_s,
-        false,
-    );
+    // The rate is the channels' own, filled in by serve().
+    let station = group(plan, node, st, 0.0);
+    serve(st, channels, capacity, station, ctx.tick_s, false);
     st.tick.hit_ratio = Some(plan.edge_hit_ratio);
     let static_class = TrafficClass::Static.index() as u8;
     for c in channels.iter_mut() {

@@ -7,7 +7,7 @@ use crate::sim::latency::GroupLoad;
 use crate::sim::plan::{NodePlan, Spread, Station};
 use crate::sim::state::{Channel, NodeState};
 
-use super::{TickCtx, admit, backlog_of, pending, serve};
+use super::{TickCtx, admit, pending, serve};
 
 /// A balancer's compiled parameters.
 #[derive(Clone, Debug)]
@@ -84,19 +84,7 @@ pub(crate) fn step(
         }
     }
     let capacity = f64::from(st.tick.healthy_instances) * plan.station.capacity_per_s();
-    let backlog = backlog_of(channels);
-    let macro_backlog = if backlog == 0 {
-        0.0
-    } else {
-        group(plan, node, st, super::rate_of(channels)).macro_backlog(backlog)
-    };
-    serve(
-        st,
-        channels,
-        capacity,
-        plan.station.timeout_s,
-        macro_backlog,
-        ctx.tick_s,
-        true,
-    );
+    // The rate is the channels' own, filled in by serve().
+    let station = group(plan, node, st, 0.0);
+    serve(st, channels, capacity, station, ctx.tick_s, true);
 }

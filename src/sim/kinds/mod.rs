@@ -12,6 +12,7 @@ pub mod message_queue;
 pub mod server;
 
 use super::flow;
+use super::latency::GroupLoad;
 use super::plan::NodePlan;
 use super::state::{Channel, NodeState};
 
@@ -57,6 +58,22 @@ pub(crate) fn sum_of(channels: &[Channel], f: impl Fn(&Channel) -> u64) -> u64 {
     channels.iter().map(f).sum()
 }
 
+/// A `fraction` of the channels' `count`s in all (whole requests, the remainder carried in
+/// `carry`), shared among the channels in proportion to their counts.
+pub(crate) fn share_of(
+    channels: &[Channel],
+    count: impl Fn(&Channel) -> u64,
+    fraction: f64,
+    carry: &mut f64,
+) -> flow::Counts {
+    let mut counts = [0u64; 5];
+    for (slot, c) in counts.iter_mut().zip(channels) {
+        *slot = count(c);
+    }
+    let total = flow::share(flow::total(&counts), fraction, carry);
+    flow::split_proportional(total, &counts[..channels.len()])
+}
+
 /// Drop the share of arrivals that lands on instances which are down but still routed to
 /// (into each channel's `dropped`), and scale the expected rates the same way.
 pub(crate) fn admit(node: &NodePlan, st: &mut NodeState, channels: &mut [Channel], now_s: f64) {
@@ -71,13 +88,7 @@ pub(crate) fn admit(node: &NodePlan, st: &mut NodeState, channels: &mut [Channel
     } else {
         f64::from(routed_dead) / f64::from(routable)
     };
-    let mut arrived = [0u64; 5];
-    for (slot, c) in arrived.iter_mut().zip(channels.iter()) {
-        *slot = c.arrived;
-    }
-    let n = channels.len();
-    let doomed_total = flow::share(flow::total(&arrived), dead_share, &mut st.doom_carry);
-    let doomed = flow::split_proportional(doomed_total, &arrived[..n]);
+    let doomed = share_of(channels, |c| c.arrived, dead_share, &mut st.doom_carry);
     for (c, d) in channels.iter_mut().zip(doomed) {
         c.dropped += d;
         c.rate_in *= 1.0 - dead_share;
@@ -88,13 +99,14 @@ pub(crate) fn admit(node: &NodePlan, st: &mut NodeState, channels: &mut [Channel
 /// (in proportion), keep the rest waiting up to what can be served within the timeout, drop
 /// the overflow. Writes served, dropped and backlog per channel, the node's utilization and
 /// capacity, and the expected served rates (`fwd_rate`) from the expected arrival rates.
-/// With `pass_on`, everything served is also forwarded (balancers, servers).
+/// `station` is the node's queueing model (its rate is taken from the channels here); it
+/// gives the timeout and how much of a backlog is more than queueing noise. With `pass_on`,
+/// everything served is also forwarded (balancers, servers).
 pub(crate) fn serve(
     st: &mut NodeState,
     channels: &mut [Channel],
     capacity_per_s: f64,
-    timeout_s: f64,
-    macro_backlog: f64,
+    mut station: GroupLoad,
     tick_s: f64,
     pass_on: bool,
 ) {
@@ -108,6 +120,9 @@ pub(crate) fn serve(
         rate_in += c.rate_in;
     }
     let served_total = total.min(capacity);
+    station.rate_per_s = rate_in;
+    let macro_backlog = station.macro_backlog(backlog_total);
+    let timeout_s = station.station.timeout_s;
     st.tick.capacity_per_s = capacity_per_s;
     if capacity_per_s > 0.0 {
         st.tick.utilization = (flow::count_f64(served_total) / (capacity_per_s * tick_s)).min(1.0);

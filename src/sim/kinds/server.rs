@@ -3,12 +3,11 @@
 //! sessions up in a shared store (their `Session` links).
 
 use crate::model::{ServerParams, SessionState};
-use crate::sim::flow;
 use crate::sim::latency::GroupLoad;
 use crate::sim::plan::{NodePlan, Spread, Station, effective_cores};
 use crate::sim::state::{Channel, KindState, NodeState};
 
-use super::{TickCtx, admit, backlog_of, serve};
+use super::{TickCtx, admit, serve, share_of};
 
 /// A server tier's compiled parameters.
 #[derive(Clone, Debug)]
@@ -104,21 +103,9 @@ pub(crate) fn step(
     if node.spread == Spread::Sticky {
         capacity /= sticky_hot_factor(node.users_upstream * ctx.load, healthy);
     }
-    let backlog = backlog_of(channels);
-    let macro_backlog = if backlog == 0 {
-        0.0
-    } else {
-        group(plan, node, st, super::rate_of(channels)).macro_backlog(backlog)
-    };
-    serve(
-        st,
-        channels,
-        capacity,
-        plan.station.timeout_s,
-        macro_backlog,
-        ctx.tick_s,
-        true,
-    );
+    // The rate is the channels' own, filled in by serve().
+    let station = group(plan, node, st, 0.0);
+    serve(st, channels, capacity, station, ctx.tick_s, true);
     if plan.stateful {
         // Lost sessions: the request reaches an instance that does not hold the user's session.
         let routable = node
@@ -138,13 +125,7 @@ pub(crate) fn step(
             0.0
         };
         if error_share > 0.0 {
-            let mut served = [0u64; 5];
-            for (slot, c) in served.iter_mut().zip(channels.iter()) {
-                *slot = c.served;
-            }
-            let n = channels.len();
-            let errors_total = flow::share(flow::total(&served), error_share, &mut st.error_carry);
-            let errors = flow::split_proportional(errors_total, &served[..n]);
+            let errors = share_of(channels, |c| c.served, error_share, &mut st.error_carry);
             for (c, e) in channels.iter_mut().zip(errors) {
                 c.errors += e;
                 c.forwarded -= e;
