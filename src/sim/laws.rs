@@ -167,6 +167,19 @@ fn is_write(k: usize) -> bool {
     k == TrafficClass::Write.index() || k == TrafficClass::Async.index()
 }
 
+/// The rates of a database's reads and of its writes (writes and async jobs).
+fn reads_and_writes(rates: &[f64; TrafficClass::COUNT]) -> (f64, f64) {
+    let (mut reads, mut writes) = (0.0, 0.0);
+    for (k, rate) in rates.iter().enumerate() {
+        if is_write(k) {
+            writes += rate;
+        } else {
+            reads += rate;
+        }
+    }
+    (reads, writes)
+}
+
 /// Requests per second one instance serves at the given mix.
 fn instance_capacity(plan: &Plan, i: usize, rates: &[f64; TrafficClass::COUNT]) -> f64 {
     let node = &plan.nodes[i];
@@ -178,14 +191,7 @@ fn instance_capacity(plan: &Plan, i: usize, rates: &[f64; TrafficClass::COUNT]) 
         KindPlan::Cdn(p) => p.station.capacity_per_s(),
         KindPlan::MessageQueue(p) => p.consumers.capacity_per_s(),
         KindPlan::Database(p) => {
-            let reads: f64 = (0..TrafficClass::COUNT)
-                .filter(|k| !is_write(*k))
-                .map(|k| rates[k])
-                .sum();
-            let writes: f64 = (0..TrafficClass::COUNT)
-                .filter(|k| is_write(*k))
-                .map(|k| rates[k])
-                .sum();
+            let (reads, writes) = reads_and_writes(rates);
             let work = if reads + writes > 0.0 {
                 (reads * p.read_s + writes * p.write_s) / (reads + writes)
             } else {
@@ -220,14 +226,7 @@ fn utilization(plan: &Plan, i: usize, rates: &[f64; TrafficClass::COUNT]) -> f64
             brokers.max(total / p.consumers.capacity_per_s())
         }
         KindPlan::Database(p) => {
-            let reads: f64 = (0..TrafficClass::COUNT)
-                .filter(|k| !is_write(*k))
-                .map(|k| rates[k])
-                .sum();
-            let writes: f64 = (0..TrafficClass::COUNT)
-                .filter(|k| is_write(*k))
-                .map(|k| rates[k])
-                .sum();
+            let (reads, writes) = reads_and_writes(rates);
             p.shard_share
                 .iter()
                 .map(|share| {
