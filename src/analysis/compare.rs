@@ -500,13 +500,13 @@ pub fn differences(a: Option<&SimulateReport>, b: Option<&SimulateReport>) -> Ve
         ),
         row(
             "p99 latency",
-            &|r| Some(r.system.latency_ms.p99),
+            &|r| Some(r.system.run.latency_ms.p99),
             false,
             Figure::Milliseconds,
         ),
         row(
             "success ratio",
-            &|r| Some(r.system.success_ratio),
+            &|r| Some(r.system.run.success_ratio),
             true,
             Figure::Percent(3),
         ),

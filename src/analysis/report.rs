@@ -7,7 +7,6 @@ use serde::Serialize;
 use crate::model::{ComponentKind, Design, KindName, PriceTable, Scenario};
 use crate::sim::laws::{Laws, operational_laws};
 use crate::sim::report::{ComponentReport, SystemReport};
-use crate::sim::stats::Percentiles;
 use crate::sim::{RunOptions, SimError, Simulation};
 
 use super::availability::{AvailabilityReport, availability};
@@ -38,13 +37,8 @@ pub struct AnalysisOptions {
 /// The whole system: the simulation's figures and the analysis's.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SystemSection {
-    pub offered_per_s: f64,
-    pub throughput_per_s: f64,
-    pub success_ratio: f64,
-    pub dropped: u64,
-    pub errors: u64,
-    pub latency_ms: Percentiles,
-    pub sampled_requests: u64,
+    #[serde(flatten)]
+    pub run: SystemReport,
     /// Steady-state availability from MTBF/MTTR (independent failures, instant failover).
     pub availability: f64,
     pub downtime_min_per_year: f64,
@@ -213,13 +207,7 @@ fn system_section(
     ladder: &[LadderStep],
 ) -> SystemSection {
     SystemSection {
-        offered_per_s: s.offered_per_s,
-        throughput_per_s: s.throughput_per_s,
-        success_ratio: s.success_ratio,
-        dropped: s.dropped,
-        errors: s.errors,
-        latency_ms: s.latency_ms,
-        sampled_requests: s.sampled_requests,
+        run: s.clone(),
         availability: avail.system,
         downtime_min_per_year: avail.downtime_min_per_year,
         cost_per_month: cost.per_month,
@@ -324,20 +312,20 @@ impl SimulateReport {
             number(self.warmup_s)
         );
         let _ = writeln!(t, "THE SYSTEM");
-        let _ = writeln!(t, "  offered        {} requests/s", number(s.offered_per_s));
+        let _ = writeln!(t, "  offered        {} requests/s", number(s.run.offered_per_s));
         let _ = writeln!(
             t,
             "  succeeded      {} requests/s ({:.2} % of requests)",
-            number(s.throughput_per_s),
-            s.success_ratio * 100.0
+            number(s.run.throughput_per_s),
+            s.run.success_ratio * 100.0
         );
         let _ = writeln!(
             t,
             "  latency        end to end: mean {} ms · p50 {} ms · p95 {} ms · p99 {} ms",
-            number(s.latency_ms.mean),
-            number(s.latency_ms.p50),
-            number(s.latency_ms.p95),
-            number(s.latency_ms.p99)
+            number(s.run.latency_ms.mean),
+            number(s.run.latency_ms.p50),
+            number(s.run.latency_ms.p95),
+            number(s.run.latency_ms.p99)
         );
         let _ = writeln!(
             t,
