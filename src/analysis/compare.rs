@@ -92,46 +92,26 @@ fn scale_out(design: &mut Design, id: ComponentId, factor: f64) -> Result<String
         .component(id)
         .cloned()
         .ok_or("the bottleneck is gone")?;
-    let grown = |n: u32| ((f64::from(n) * factor).ceil() as u32).max(n + 1);
+    let name = &component.name;
+    // Grow a count by the factor (at least by one) and say so.
+    let grow = |count: &mut u32, what: &str| {
+        let before = *count;
+        *count = ((f64::from(before) * factor).ceil() as u32).max(before + 1);
+        format!("'{name}' went from {before} to {} {what}", *count)
+    };
     let mut notes = Vec::new();
     let mut kind = component.kind.clone();
     match &mut kind {
         ComponentKind::Server(p) => {
-            let before = p.instances;
-            p.instances = grown(p.instances);
-            notes.push(format!(
-                "'{}' went from {before} to {} instances",
-                component.name, p.instances
-            ));
+            notes.push(grow(&mut p.instances, "instances"));
             if p.sessions == SessionState::InMemory {
                 p.sessions = SessionState::Stateless;
                 notes.push("its sessions moved to a shared session store, so any instance can serve any user".into());
             }
         }
-        ComponentKind::LoadBalancer(p) => {
-            let before = p.instances;
-            p.instances = grown(p.instances);
-            notes.push(format!(
-                "'{}' went from {before} to {} instances",
-                component.name, p.instances
-            ));
-        }
-        ComponentKind::Cache(p) => {
-            let before = p.instances;
-            p.instances = grown(p.instances);
-            notes.push(format!(
-                "'{}' went from {before} to {} instances",
-                component.name, p.instances
-            ));
-        }
-        ComponentKind::MessageQueue(p) => {
-            let before = p.consumers;
-            p.consumers = grown(p.consumers);
-            notes.push(format!(
-                "'{}' went from {before} to {} consumers",
-                component.name, p.consumers
-            ));
-        }
+        ComponentKind::LoadBalancer(p) => notes.push(grow(&mut p.instances, "instances")),
+        ComponentKind::Cache(p) => notes.push(grow(&mut p.instances, "instances")),
+        ComponentKind::MessageQueue(p) => notes.push(grow(&mut p.consumers, "consumers")),
         ComponentKind::Cdn(p) => {
             p.edge_capacity_per_s *= factor.max(2.0);
             notes.push(format!(
@@ -142,20 +122,11 @@ fn scale_out(design: &mut Design, id: ComponentId, factor: f64) -> Result<String
         }
         ComponentKind::Database(p) => {
             // Reads scale with replicas; writes only with shards.
-            let before = (p.instances, p.shards);
             if p.write_service_time_ms >= p.read_service_time_ms * 2.0 && p.shards < 64 {
-                p.shards = grown(p.shards);
                 p.partitioning = Partitioning::Hash;
-                notes.push(format!(
-                    "'{}' went from {} to {} shards, split by hash",
-                    component.name, before.1, p.shards
-                ));
+                notes.push(format!("{}, split by hash", grow(&mut p.shards, "shards")));
             } else {
-                p.instances = grown(p.instances);
-                notes.push(format!(
-                    "'{}' went from {} to {} copies (read replicas)",
-                    component.name, before.0, p.instances
-                ));
+                notes.push(grow(&mut p.instances, "copies (read replicas)"));
             }
         }
         ComponentKind::Client(_) => return Err("clients are not scaled".into()),
