@@ -102,6 +102,32 @@ fn share_field(ui: &mut Ui, label: &str, value: &mut f64, tip: &str) -> bool {
     r.changed()
 }
 
+/// A labelled choice among `options`, each shown by `name`, with a tooltip; returns whether
+/// it changed.
+fn choice_field<T: Copy + PartialEq>(
+    ui: &mut Ui,
+    label: &str,
+    value: &mut T,
+    options: &[T],
+    name: impl Fn(T) -> String,
+    tip: &str,
+) -> bool {
+    let label_response = ui.label(label).on_hover_text(tip);
+    let mut changed = false;
+    egui::ComboBox::from_id_salt(label)
+        .selected_text(name(*value))
+        .show_ui(ui, |ui| {
+            for &option in options {
+                changed |= ui.selectable_value(value, option, name(option)).changed();
+            }
+        })
+        .response
+        .labelled_by(label_response.id)
+        .on_hover_text(tip);
+    ui.end_row();
+    changed
+}
+
 fn size_field(ui: &mut Ui, size: &mut String, prices: &PriceTable, tip: &str) -> bool {
     let label = ui.label("Size").on_hover_text(tip);
     let mut changed = false;
@@ -333,38 +359,24 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
                 &mut p.mix.async_jobs,
                 "Share of requests that start background work (a queue can take it).",
             );
-            let label = ui
-                .label("Arrivals")
-                .on_hover_text("Poisson: independent users; constant: an even stream.");
-            egui::ComboBox::from_id_salt("arrivals")
-                .selected_text(format!("{:?}", p.arrivals))
-                .show_ui(ui, |ui| {
-                    for a in [ArrivalProcess::Poisson, ArrivalProcess::Constant] {
-                        c |= ui
-                            .selectable_value(&mut p.arrivals, a, format!("{a:?}"))
-                            .changed();
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            ui.end_row();
+            c |= choice_field(
+                ui,
+                "Arrivals",
+                &mut p.arrivals,
+                &[ArrivalProcess::Poisson, ArrivalProcess::Constant],
+                |a| format!("{a:?}"),
+                "Poisson: independent users; constant: an even stream.",
+            );
         }
         ComponentKind::LoadBalancer(p) => {
-            let label = ui
-                .label("Algorithm")
-                .on_hover_text("How the balancer picks an instance for each request.");
-            egui::ComboBox::from_id_salt("algorithm")
-                .selected_text(p.algorithm.label())
-                .show_ui(ui, |ui| {
-                    for a in BalancingAlgorithm::ALL {
-                        c |= ui
-                            .selectable_value(&mut p.algorithm, a, a.label())
-                            .changed();
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            ui.end_row();
+            c |= choice_field(
+                ui,
+                "Algorithm",
+                &mut p.algorithm,
+                &BalancingAlgorithm::ALL,
+                |a| a.label().to_string(),
+                "How the balancer picks an instance for each request.",
+            );
             c |= count_field(
                 ui,
                 "Instances",
@@ -459,19 +471,14 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
                 0.00005,
                 "USL coherency: the cost of cores keeping each other up to date.",
             );
-            let label = ui.label("Sessions").on_hover_text("Stateless servers keep no session; in-memory sessions break behind a balancer that is not sticky.");
-            egui::ComboBox::from_id_salt("sessions")
-                .selected_text(format!("{:?}", p.sessions))
-                .show_ui(ui, |ui| {
-                    for s in [SessionState::Stateless, SessionState::InMemory] {
-                        c |= ui
-                            .selectable_value(&mut p.sessions, s, format!("{s:?}"))
-                            .changed();
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            ui.end_row();
+            c |= choice_field(
+                ui,
+                "Sessions",
+                &mut p.sessions,
+                &[SessionState::Stateless, SessionState::InMemory],
+                |s| format!("{s:?}"),
+                "Stateless servers keep no session; in-memory sessions break behind a balancer that is not sticky.",
+            );
             c |= number_field(
                 ui,
                 "Timeout",
@@ -608,21 +615,14 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
                 "",
                 "Pieces the data is split into; the hottest one sets the capacity.",
             );
-            let label = ui
-                .label("Partitioning")
-                .on_hover_text("By key range (hot ranges make hot shards) or by hash (even).");
-            egui::ComboBox::from_id_salt("partitioning")
-                .selected_text(format!("{:?}", p.partitioning))
-                .show_ui(ui, |ui| {
-                    for s in [Partitioning::Range, Partitioning::Hash] {
-                        c |= ui
-                            .selectable_value(&mut p.partitioning, s, format!("{s:?}"))
-                            .changed();
-                    }
-                })
-                .response
-                .labelled_by(label.id);
-            ui.end_row();
+            c |= choice_field(
+                ui,
+                "Partitioning",
+                &mut p.partitioning,
+                &[Partitioning::Range, Partitioning::Hash],
+                |s| format!("{s:?}"),
+                "By key range (hot ranges make hot shards) or by hash (even).",
+            );
             c |= number_field(
                 ui,
                 "Key skew",
