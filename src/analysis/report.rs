@@ -312,7 +312,11 @@ impl SimulateReport {
             number(self.warmup_s)
         );
         let _ = writeln!(t, "THE SYSTEM");
-        let _ = writeln!(t, "  offered        {} requests/s", number(s.run.offered_per_s));
+        let _ = writeln!(
+            t,
+            "  offered        {} requests/s",
+            number(s.run.offered_per_s)
+        );
         let _ = writeln!(
             t,
             "  succeeded      {} requests/s ({:.2} % of requests)",
