@@ -552,15 +552,10 @@ impl Simulation {
         let st = &self.states[i];
         for op in &self.plan.ops[a as usize..b as usize] {
             match *op {
-                RouteOp::Direct { from, to, delayed } => {
+                RouteOp::Delayed { from, to } => {
                     let c = &self.channels[from as usize];
-                    let (inbox, inrate) = if delayed {
-                        (&mut self.delayed_inbox, &mut self.delayed_inrate)
-                    } else {
-                        (&mut self.inbox, &mut self.inrate)
-                    };
-                    inbox[to as usize] += c.forwarded;
-                    inrate[to as usize] += c.fwd_rate;
+                    self.delayed_inbox[to as usize] += c.forwarded;
+                    self.delayed_inrate[to as usize] += c.fwd_rate;
                 }
                 RouteOp::Scaled { from, entry } => {
                     let c = &self.channels[from as usize];
@@ -666,7 +661,7 @@ impl Simulation {
                     && self.plan.ops[a as usize..b as usize]
                         .iter()
                         .all(|op| match *op {
-                            RouteOp::Direct { to, .. } => !self.degraded[cn[to as usize] as usize],
+                            RouteOp::Delayed { to, .. } => !self.degraded[cn[to as usize] as usize],
                             RouteOp::Scaled { entry, .. } | RouteOp::Session { entry } => {
                                 !self.degraded[self.plan.routes[entry as usize].target as usize]
                             }

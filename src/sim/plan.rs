@@ -108,14 +108,28 @@ pub(crate) struct RouteEntry {
 /// One step of passing a node's output on, compiled from its links.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RouteOp {
-    /// Channel `from` goes whole to channel `to` (a split with one link, or a call made once).
-    Direct { from: u32, to: u32, delayed: bool },
+    /// Channel `from` goes whole to channel `to` of the next tick, by an async link that closes
+    /// a loop (whole hand-offs within the tick are `Plan::direct`).
+    Delayed { from: u32, to: u32 },
     /// A server calls route entry `entry` `calls_per_request` times per request in `from`.
     Scaled { from: u32, entry: u32 },
     /// A server's session lookups go down route entry `entry`.
     Session { entry: u32 },
     /// Channel `from` splits over route entries `start..end` by this tick's weights.
     Split { from: u32, start: u32, end: u32 },
+}
+
+/// Channel `from` goes whole down route entry `r` (a split with one link, or a call made once):
+/// within the tick as a direct pair, or to the next tick by a loop-closing async link.
+fn hand_on_whole(from: u32, r: &RouteEntry, direct: &mut Vec<(u32, u32)>, ops: &mut Vec<RouteOp>) {
+    if r.delayed {
+        ops.push(RouteOp::Delayed {
+            from,
+            to: r.channel,
+        });
+    } else {
+        direct.push((from, r.channel));
+    }
 }
 
 /// The per-kind parameters a tick needs.
@@ -409,30 +423,15 @@ impl Plan {
                 let from = own[k];
                 if forwarding == Forwarding::FanOut {
                     for e in a..b {
-                        let r = routes[e as usize];
-                        if r.calls == 1.0 && !r.delayed {
-                            direct.push((from, r.channel));
-                        } else if r.calls == 1.0 {
-                            ops.push(RouteOp::Direct {
-                                from,
-                                to: r.channel,
-                                delayed: r.delayed,
-                            });
+                        let r = &routes[e as usize];
+                        if r.calls == 1.0 {
+                            hand_on_whole(from, r, &mut direct, &mut ops);
                         } else {
                             ops.push(RouteOp::Scaled { from, entry: e });
                         }
                     }
                 } else if b - a == 1 {
-                    let r = routes[a as usize];
-                    if r.delayed {
-                        ops.push(RouteOp::Direct {
-                            from,
-                            to: r.channel,
-                            delayed: r.delayed,
-                        });
-                    } else {
-                        direct.push((from, r.channel));
-                    }
+                    hand_on_whole(from, &routes[a as usize], &mut direct, &mut ops);
                 } else {
                     ops.push(RouteOp::Split {
                         from,

@@ -278,6 +278,74 @@ fn queue_backlog_grows_at_lambda_minus_mu_and_drains_in_q_over_mu_minus_lambda()
     );
 }
 
+#[test]
+fn an_async_link_that_closes_a_loop_delivers_on_the_next_tick() {
+    // Producers → queue → worker, and the worker queues a follow-up job for each one back on
+    // the same queue: the loop's link is the only way back, so it hands on one tick later.
+    let mut design = Design::new("follow-ups");
+    let producers = design.add(Component {
+        name: "producers".into(),
+        position: (0.0, 0.0),
+        kind: ComponentKind::Client(ClientParams {
+            users: 20,
+            rate_per_user_per_s: 1.0,
+            mix: TrafficMix {
+                read: 0.0,
+                write: 0.0,
+                static_files: 0.0,
+                async_jobs: 1.0,
+            },
+            arrivals: ArrivalProcess::Constant,
+        }),
+    });
+    let queue = design.add(Component {
+        name: "queue".into(),
+        position: (200.0, 0.0),
+        kind: ComponentKind::MessageQueue(QueueParams::default()),
+    });
+    let worker = design.add(Component {
+        name: "worker".into(),
+        position: (400.0, 0.0),
+        kind: ComponentKind::default_for(archsandbox::model::KindName::Server),
+    });
+    design.connect(producers, queue, Link::new(&[TrafficClass::Async]));
+    design.connect(queue, worker, Link::new(&[TrafficClass::Async]));
+    design.connect(worker, queue, Link::new(&[TrafficClass::Async]));
+    let scenario = Scenario {
+        name: "steady".into(),
+        duration_s: 200.0,
+        ..Scenario::default()
+    };
+    let mut sim = Simulation::new(&design, &scenario, &PriceTable::builtin()).expect("valid");
+    let mut worker_forwarded_before = 0;
+    let mut follow_ups = 0;
+    while !sim.is_finished() {
+        sim.step().expect("steps");
+        let at_queue = sim.node_tick(queue).expect("queue").arrived_total();
+        let produced: u64 = sim
+            .node_tick(producers)
+            .expect("producers")
+            .forwarded
+            .iter()
+            .sum();
+        assert_eq!(
+            at_queue,
+            produced + worker_forwarded_before,
+            "the queue at tick {} gets the producers' jobs and the worker's of the tick before",
+            sim.tick()
+        );
+        worker_forwarded_before = sim
+            .node_tick(worker)
+            .expect("worker")
+            .forwarded
+            .iter()
+            .sum();
+        follow_ups += worker_forwarded_before;
+    }
+    assert!(follow_ups > 0, "the loop carried follow-ups");
+    assert_flow_balance(&design, &scenario, 200);
+}
+
 /// Every node on every tick: previous backlog + arrived = served + dropped + backlog.
 fn assert_flow_balance(design: &Design, scenario: &Scenario, ticks: u64) {
     let prices = PriceTable::builtin();
