@@ -214,15 +214,13 @@ fn cache_hit_ratio_thins_database_load_until_the_cliff() {
     );
 }
 
-#[test]
-fn queue_backlog_grows_at_lambda_minus_mu_and_drains_in_q_over_mu_minus_lambda() {
-    // 120 msg/s into consumers of 100/s for 60 s, then 50/s: backlog 1200, drained in 24 s.
-    let mut design = Design::new("queue");
-    let producers = design.add(Component {
+/// Producers sending `per_s` background jobs a second, evenly.
+fn producers(per_s: u64) -> Component {
+    Component {
         name: "producers".into(),
         position: (0.0, 0.0),
         kind: ComponentKind::Client(ClientParams {
-            users: 120,
+            users: per_s,
             rate_per_user_per_s: 1.0,
             mix: TrafficMix {
                 read: 0.0,
@@ -232,7 +230,14 @@ fn queue_backlog_grows_at_lambda_minus_mu_and_drains_in_q_over_mu_minus_lambda()
             },
             arrivals: ArrivalProcess::Constant,
         }),
-    });
+    }
+}
+
+#[test]
+fn queue_backlog_grows_at_lambda_minus_mu_and_drains_in_q_over_mu_minus_lambda() {
+    // 120 msg/s into consumers of 100/s for 60 s, then 50/s: backlog 1200, drained in 24 s.
+    let mut design = Design::new("queue");
+    let producers = design.add(producers(120));
     let queue = design.add(Component {
         name: "queue".into(),
         position: (200.0, 0.0),
@@ -283,21 +288,7 @@ fn an_async_link_that_closes_a_loop_delivers_on_the_next_tick() {
     // Producers → queue → worker, and the worker queues a follow-up job for each one back on
     // the same queue: the loop's link is the only way back, so it hands on one tick later.
     let mut design = Design::new("follow-ups");
-    let producers = design.add(Component {
-        name: "producers".into(),
-        position: (0.0, 0.0),
-        kind: ComponentKind::Client(ClientParams {
-            users: 20,
-            rate_per_user_per_s: 1.0,
-            mix: TrafficMix {
-                read: 0.0,
-                write: 0.0,
-                static_files: 0.0,
-                async_jobs: 1.0,
-            },
-            arrivals: ArrivalProcess::Constant,
-        }),
-    });
+    let producers = design.add(producers(20));
     let queue = design.add(Component {
         name: "queue".into(),
         position: (200.0, 0.0),
