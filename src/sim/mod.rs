@@ -20,7 +20,7 @@ use crate::model::{ComponentId, Design, Issue, KindName, PriceTable, Scenario};
 
 use kinds::TickCtx;
 use plan::{Forwarding, KindPlan, Plan, RouteOp};
-use state::{Channel, KindState, NodeState, NodeTick};
+use state::{Channel, FailureClock, KindState, Measured, NodeState, NodeTick};
 use stats::{LogHistogram, Percentiles};
 
 pub use report::{ComponentReport, RunSummary};
@@ -100,6 +100,10 @@ pub(crate) struct NodeLatency {
 pub struct Simulation {
     pub(crate) plan: Plan,
     pub(crate) states: Vec<NodeState>,
+    /// Per node: its run sums when the warm-up ended (the measured means count from there).
+    warmup_sums: Vec<Measured>,
+    /// Per node, in runs with random failures (else empty): its failure clock, if it fails.
+    failure_clocks: Vec<Option<FailureClock>>,
     /// Per channel (a class at a node): this tick's arrivals and what they do.
     pub(crate) channels: Vec<Channel>,
     /// Per channel: requests and expected rate delivered for this tick, and for the next (by
@@ -176,14 +180,15 @@ impl Simulation {
         let seed = options.seed.unwrap_or(scenario.seed);
         let n = plan.nodes.len();
         let mut states = Vec::with_capacity(n);
+        let mut failure_clocks = Vec::new();
         let mut instance_capacity = Vec::with_capacity(n);
         for node in &plan.nodes {
             let kind = match &node.kind {
-                KindPlan::Client(_) => KindState::Client {
+                KindPlan::Client(_) => KindState::Client(Box::new(state::ClientState {
                     rng: state::stream(seed, &format!("arrivals/{}", node.name)),
                     arrival_carry: 0.0,
                     poisson: None,
-                },
+                })),
                 KindPlan::Server(_) => KindState::Server {
                     session_loss_until_s: f64::NEG_INFINITY,
                     session_loss_share: 0.0,
@@ -199,7 +204,7 @@ impl Simulation {
                     ],
                 },
                 KindPlan::Database(d) => {
-                    KindState::Database(kinds::database::DatabaseState::new(d))
+                    KindState::Database(Box::new(kinds::database::DatabaseState::new(d)))
                 }
                 KindPlan::MessageQueue(_) => KindState::MessageQueue {
                     accept_carry: 0.0,
@@ -209,13 +214,17 @@ impl Simulation {
             };
             let mut st = NodeState::new(kind);
             st.tick.healthy_instances = node.instances;
-            if plan.random_failures
-                && let Some(mtbf_s) = node.mtbf_s
-            {
-                let mut rng = state::stream(seed, &format!("failures/{}", node.name));
-                st.next_random_failure_s =
-                    paths::exponential(&mut rng, mtbf_s / f64::from(node.instances.max(1)));
-                st.failure_rng = Some(rng);
+            if plan.random_failures {
+                failure_clocks.push(node.mtbf_s.map(|mtbf_s| {
+                    let mut rng = state::stream(seed, &format!("failures/{}", node.name));
+                    let next_failure_s =
+                        paths::exponential(&mut rng, mtbf_s / f64::from(node.instances.max(1)));
+                    FailureClock {
+                        rng,
+                        next_failure_s,
+                        repair_at_s: Vec::new(),
+                    }
+                }));
             }
             states.push(st);
             instance_capacity.push(match &node.kind {
@@ -290,6 +299,8 @@ impl Simulation {
             last: SystemTick::default(),
             history: Vec::new(),
             measured: SystemMeasured::default(),
+            warmup_sums: vec![Measured::default(); n],
+            failure_clocks,
             plan,
             states,
         })
@@ -431,9 +442,9 @@ impl Simulation {
         let load = self.plan.profile.multiplier_at(now_s) * self.load_multiplier;
         if self.tick == self.plan.warmup_ticks {
             // The warm-up ends: the run's means count from here.
-            for st in &mut self.states {
+            for (st, at_warmup) in self.states.iter_mut().zip(&mut self.warmup_sums) {
                 st.sums.max_utilization = 0.0;
-                st.at_warmup = st.sums;
+                *at_warmup = st.sums;
             }
         }
         self.tick_dropped = 0;
@@ -838,33 +849,44 @@ impl Simulation {
         };
         let mttr_s = self.plan.nodes[i].mttr_s;
         // Repairs due.
-        let due = {
-            let st = &mut self.states[i];
-            let before = st.repair_at_s.len();
-            st.repair_at_s.retain(|t| *t > now_s);
-            (before - st.repair_at_s.len()) as u32
+        let due = match self.failure_clocks.get_mut(i) {
+            Some(Some(clock)) => {
+                let before = clock.repair_at_s.len();
+                clock.repair_at_s.retain(|t| *t > now_s);
+                (before - clock.repair_at_s.len()) as u32
+            }
+            _ => return,
         };
         if due > 0 {
             self.recover_instances(i, due, now_s);
         }
-        while self.states[i].next_random_failure_s <= now_s {
+        loop {
+            match &self.failure_clocks[i] {
+                Some(clock) if clock.next_failure_s <= now_s => {}
+                _ => break,
+            }
             let failed = self.fail_instances(i, 1, now_s);
-            let instances = self.plan.nodes[i].instances;
-            let st = &mut self.states[i];
-            let Some(rng) = st.failure_rng.as_mut() else {
+            let alive = self.plan.nodes[i]
+                .instances
+                .saturating_sub(self.states[i].down_since.len() as u32);
+            let Some(clock) = self.failure_clocks[i].as_mut() else {
                 break;
             };
             if failed > 0 {
-                let repair = now_s + paths::exponential(rng, mttr_s);
-                st.repair_at_s.push(repair);
+                let repair = now_s + paths::exponential(&mut clock.rng, mttr_s);
+                clock.repair_at_s.push(repair);
             }
-            let alive = instances.saturating_sub(self.states[i].down_since.len() as u32);
-            let st = &mut self.states[i];
-            let Some(rng) = st.failure_rng.as_mut() else {
-                break;
-            };
             let rate_s = mtbf_s / f64::from(alive.max(1));
-            st.next_random_failure_s = now_s + paths::exponential(rng, rate_s).max(1e-9);
+            clock.next_failure_s = now_s + paths::exponential(&mut clock.rng, rate_s).max(1e-9);
+        }
+    }
+
+    /// Node `i`'s sums over the ticks after the warm-up (nothing until the warm-up is over).
+    pub(crate) fn measured_of(&self, i: usize) -> Measured {
+        if self.tick > self.plan.warmup_ticks {
+            self.states[i].sums.since(&self.warmup_sums[i])
+        } else {
+            Measured::default()
         }
     }
 

@@ -139,7 +139,7 @@ pub(crate) enum KindPlan {
     LoadBalancer(kinds::load_balancer::BalancerPlan),
     Server(kinds::server::ServerPlan),
     Cache(kinds::cache::CachePlan),
-    Database(kinds::database::DatabasePlan),
+    Database(Box<kinds::database::DatabasePlan>),
     MessageQueue(kinds::message_queue::QueuePlan),
     Cdn(kinds::cdn::CdnPlan),
 }
@@ -304,7 +304,7 @@ impl Plan {
                     let size = prices
                         .size(&p.size)
                         .ok_or_else(|| SimError::UnknownSize(p.size.clone()))?;
-                    KindPlan::Database(kinds::database::plan(p, size.vcpu))
+                    KindPlan::Database(Box::new(kinds::database::plan(p, size.vcpu)))
                 }
                 ComponentKind::MessageQueue(p) => {
                     KindPlan::MessageQueue(kinds::message_queue::plan(p))

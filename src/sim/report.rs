@@ -110,12 +110,7 @@ impl Simulation {
             .map(|i| {
                 let node = &self.plan.nodes[i];
                 let st = &self.states[i];
-                // Nothing is measured until the warm-up is over.
-                let m = &if self.tick > self.plan.warmup_ticks {
-                    st.measured()
-                } else {
-                    super::state::Measured::default()
-                };
+                let m = &self.measured_of(i);
                 // Every node steps every tick: the system's count of measured ticks is each node's.
                 let ticks = self.measured.ticks.max(1) as f64;
                 let utilization = m.utilization_sum / ticks;

@@ -165,13 +165,9 @@ impl Measured {
 /// Per-kind dynamic state.
 #[derive(Clone, Debug)]
 pub(crate) enum KindState {
-    Client {
-        rng: Xoshiro256PlusPlus,
-        /// Carry of a constant arrival stream.
-        arrival_carry: f64,
-        /// The Poisson distribution of the last tick's mean, kept while the mean holds.
-        poisson: Option<(f64, rand_distr::Poisson<f64>)>,
-    },
+    /// Boxed, like the database's, so that the common kinds' state stays small (a tick
+    /// touches every node's state, and the fewer cache lines the better).
+    Client(Box<ClientState>),
     Server {
         /// Users pinned to a failed instance lose their session; their next requests fail
         /// until this time.
@@ -182,12 +178,22 @@ pub(crate) enum KindState {
         /// When each instance last (re)started; a cold instance warms from then on.
         started_at_s: Vec<f64>,
     },
-    Database(super::kinds::database::DatabaseState),
+    Database(Box<super::kinds::database::DatabaseState>),
     MessageQueue {
         accept_carry: f64,
         drain_carry: f64,
     },
     Stateless,
+}
+
+/// A client's random stream and what it carries between ticks.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientState {
+    pub rng: Xoshiro256PlusPlus,
+    /// Carry of a constant arrival stream.
+    pub arrival_carry: f64,
+    /// The Poisson distribution of the last tick's mean, kept while the mean holds.
+    pub poisson: Option<(f64, rand_distr::Poisson<f64>)>,
 }
 
 /// The state of one node (its classes live in its channels).
@@ -198,19 +204,24 @@ pub(crate) struct NodeState {
     pub error_carry: f64,
     /// Failure times of instances that are down, oldest first.
     pub down_since: Vec<f64>,
-    /// Random failures: when the next instance fails, and when each down one is repaired.
-    pub failure_rng: Option<Xoshiro256PlusPlus>,
-    pub next_random_failure_s: f64,
-    pub repair_at_s: Vec<f64>,
     pub tick: NodeScalars,
     /// Servers: session-store lookups made this tick, and their expected rate.
     pub session_out: u64,
     pub session_rate: f64,
     pub kind: KindState,
-    /// Sums since the start of the run.
+    /// Sums since the start of the run (the copy taken when the warm-up ends lives with the
+    /// simulation: it is not touched tick by tick).
     pub sums: Measured,
-    /// The sums when the warm-up ended.
-    pub at_warmup: Measured,
+}
+
+/// A node's random failures: when its next instance fails, and when each down one is
+/// repaired. Kept apart from [`NodeState`], which every tick touches, since only runs with
+/// random failures need it.
+#[derive(Clone, Debug)]
+pub(crate) struct FailureClock {
+    pub rng: Xoshiro256PlusPlus,
+    pub next_failure_s: f64,
+    pub repair_at_s: Vec<f64>,
 }
 
 impl NodeState {
@@ -220,21 +231,12 @@ impl NodeState {
             doom_carry: 0.0,
             error_carry: 0.0,
             down_since: Vec::new(),
-            failure_rng: None,
-            next_random_failure_s: f64::INFINITY,
-            repair_at_s: Vec::new(),
             tick: NodeScalars::default(),
             session_out: 0,
             session_rate: 0.0,
             kind,
             sums: Measured::default(),
-            at_warmup: Measured::default(),
         }
-    }
-
-    /// Sums over the ticks after the warm-up.
-    pub fn measured(&self) -> Measured {
-        self.sums.since(&self.at_warmup)
     }
 
     /// Instances down that a balancer with detection delay `delay_s` has noticed by `now_s`.

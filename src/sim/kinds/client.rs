@@ -7,7 +7,7 @@ use rand_distr::{Distribution, Poisson};
 use crate::model::{ArrivalProcess, ClientParams};
 use crate::sim::flow::{self, Rates};
 use crate::sim::plan::NodePlan;
-use crate::sim::state::{Channel, KindState, NodeState};
+use crate::sim::state::{Channel, ClientState, KindState, NodeState};
 
 use super::{TickCtx, has_route};
 
@@ -47,14 +47,14 @@ pub(crate) fn step(
     let rate_per_s = plan.base_rate_per_s * ctx.load;
     let mean = rate_per_s * ctx.tick_s;
     let arrivals = {
-        let KindState::Client {
+        let KindState::Client(client) = &mut st.kind else {
+            return;
+        };
+        let ClientState {
             rng,
             arrival_carry,
             poisson,
-        } = &mut st.kind
-        else {
-            return;
-        };
+        } = &mut **client;
         if mean <= 0.0 || !mean.is_finite() {
             0
         } else if plan.constant {
