@@ -121,6 +121,9 @@ pub struct Simulation {
     /// Per route entry: this tick's weight (static splits normalised; balancers by instances
     /// in rotation).
     pub(crate) route_weight: Vec<f64>,
+    /// Per node (balancers; zero elsewhere): the classes with no target in rotation, worked
+    /// out with the weights.
+    stranded_classes: Vec<u8>,
     /// Routing weights must be worked out again (an instance went down or came back).
     routing_dirty: bool,
     /// No request failed anywhere in the last tick (so `success` was not worked out).
@@ -273,6 +276,7 @@ impl Simulation {
             instance_capacity,
             success: vec![1.0; plan.channel_class.len()],
             route_weight: plan.routes.iter().map(|r| r.weight).collect(),
+            stranded_classes: vec![0; n],
             routing_dirty: true,
             all_succeeded: true,
             degraded: vec![false; n],
@@ -507,7 +511,7 @@ impl Simulation {
             now_s,
             tick_s: self.plan.tick_s,
             load,
-            route_weight: &self.route_weight,
+            stranded_classes: self.stranded_classes[i],
         };
         match &node.kind {
             KindPlan::Client(p) => kinds::client::step(p, node, st, channels, &ctx),
@@ -634,7 +638,7 @@ impl Simulation {
     /// Work out again the weights of balancers' links: link weight × instances in rotation
     /// (× instance capacity for least loaded). Static splits keep their normalised weights.
     fn refresh_balance_weights(&mut self) {
-        for node in &self.plan.nodes {
+        for (i, node) in self.plan.nodes.iter().enumerate() {
             let KindPlan::LoadBalancer(lb) = &node.kind else {
                 continue;
             };
@@ -649,6 +653,8 @@ impl Simulation {
                     );
                 }
             }
+            self.stranded_classes[i] =
+                kinds::load_balancer::stranded_classes(node, &self.route_weight);
         }
     }
 

@@ -48,6 +48,21 @@ pub(crate) fn group(
     }
 }
 
+/// The classes (bit k for class k) that have no target in rotation: no link carries them, or
+/// every target's weight is nil.
+pub(crate) fn stranded_classes(node: &NodePlan, route_weight: &[f64]) -> u8 {
+    let mut stranded = 0u8;
+    for (k, &(a, b)) in node.routes.iter().enumerate() {
+        if !route_weight[a as usize..b as usize]
+            .iter()
+            .any(|w| *w > 0.0)
+        {
+            stranded |= 1 << k;
+        }
+    }
+    stranded
+}
+
 /// Weight of a target in this tick's split: link weight × instances in rotation
 /// (× instance capacity when least loaded).
 pub(crate) fn target_weight(
@@ -73,14 +88,12 @@ pub(crate) fn step(
 ) {
     admit(node, st, channels, ctx.now_s);
     // A class with no target in rotation has nowhere to go.
-    for c in channels.iter_mut() {
-        let (a, b) = node.routes[c.class as usize];
-        if !ctx.route_weight[a as usize..b as usize]
-            .iter()
-            .any(|w| *w > 0.0)
-        {
-            c.dropped += pending(c);
-            c.rate_in = 0.0;
+    if ctx.stranded_classes != 0 {
+        for c in channels.iter_mut() {
+            if ctx.stranded_classes & (1 << c.class) != 0 {
+                c.dropped += pending(c);
+                c.rate_in = 0.0;
+            }
         }
     }
     let capacity = f64::from(st.tick.healthy_instances) * plan.station.capacity_per_s();

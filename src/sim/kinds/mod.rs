@@ -17,13 +17,13 @@ use super::plan::NodePlan;
 use super::state::{Channel, NodeState};
 
 /// What every kind's step may read about the tick.
-pub(crate) struct TickCtx<'a> {
+pub(crate) struct TickCtx {
     pub now_s: f64,
     pub tick_s: f64,
     /// Profile × load multiplier at this tick.
     pub load: f64,
-    /// Per route entry: this tick's weight (zero for a target with no instance in rotation).
-    pub route_weight: &'a [f64],
+    /// Balancers: the classes (bit k for class k) with no target in rotation this tick.
+    pub stranded_classes: u8,
 }
 
 /// Whether any link of the node carries the class.
@@ -102,6 +102,7 @@ pub(crate) fn admit(node: &NodePlan, st: &mut NodeState, channels: &mut [Channel
 /// `station` is the node's queueing model (its rate is taken from the channels here); it
 /// gives the timeout and how much of a backlog is more than queueing noise. With `pass_on`,
 /// everything served is also forwarded (balancers, servers).
+#[inline]
 pub(crate) fn serve(
     st: &mut NodeState,
     channels: &mut [Channel],
