@@ -104,14 +104,9 @@ pub struct Simulation {
     warmup_sums: Vec<Measured>,
     /// Per node, in runs with random failures (else empty): its failure clock, if it fails.
     failure_clocks: Vec<Option<FailureClock>>,
-    /// Per channel (a class at a node): this tick's arrivals and what they do.
+    /// Per channel (a class at a node): this tick's arrivals and what they do, and what has
+    /// been handed to it since its node last stepped.
     pub(crate) channels: Vec<Channel>,
-    /// Per channel: requests and expected rate delivered for this tick, and for the next (by
-    /// async links that close a loop).
-    inbox: Vec<u64>,
-    inrate: Vec<f64>,
-    delayed_inbox: Vec<u64>,
-    delayed_inrate: Vec<f64>,
     route_carry: Vec<f64>,
     pub(crate) routable: Vec<u32>,
     /// Per node: instance capacity, for least-loaded balancing.
@@ -267,10 +262,6 @@ impl Simulation {
                     ..Channel::default()
                 })
                 .collect(),
-            inbox: vec![0; plan.channel_class.len()],
-            inrate: vec![0.0; plan.channel_class.len()],
-            delayed_inbox: vec![0; plan.channel_class.len()],
-            delayed_inrate: vec![0.0; plan.channel_class.len()],
             route_carry: vec![0.0; plan.routes.len()],
             routable,
             instance_capacity,
@@ -441,8 +432,6 @@ impl Simulation {
         let now_s = self.tick as f64 * dt;
         self.apply_failures(now_s);
         self.refresh_routing(now_s);
-        std::mem::swap(&mut self.inbox, &mut self.delayed_inbox);
-        std::mem::swap(&mut self.inrate, &mut self.delayed_inrate);
         let load = self.plan.profile.multiplier_at(now_s) * self.load_multiplier;
         if self.tick == self.plan.warmup_ticks {
             // The warm-up ends: the run's means count from here.
@@ -490,11 +479,12 @@ impl Simulation {
         let st = &mut self.states[i];
         let (a, b) = (node.channels.0 as usize, node.channels.1 as usize);
         let channels = &mut self.channels[a..b];
-        let inbox = self.inbox[a..b].iter_mut().zip(&mut self.inrate[a..b]);
-        for (c, (arrived, rate_in)) in channels.iter_mut().zip(inbox) {
+        // Take what was handed over since the last step: this tick's from nodes earlier in
+        // the order, last tick's from later ones (async links that close a loop).
+        for c in channels.iter_mut() {
             *c = Channel {
-                arrived: std::mem::take(arrived),
-                rate_in: std::mem::take(rate_in),
+                arrived: std::mem::take(&mut c.incoming),
+                rate_in: std::mem::take(&mut c.incoming_rate),
                 backlog: c.backlog,
                 carry: c.carry,
                 class: c.class,
@@ -551,8 +541,8 @@ impl Simulation {
         let (da, db) = node.direct;
         for &(from, to) in &self.plan.direct[da as usize..db as usize] {
             let c = &self.channels[from as usize];
-            self.inbox[to as usize] += c.forwarded;
-            self.inrate[to as usize] += c.fwd_rate;
+            let (count, rate) = (c.forwarded, c.fwd_rate);
+            self.channels[to as usize].hand_over(count, rate);
         }
         if node.ops.0 < node.ops.1 {
             self.route(i);
@@ -567,23 +557,13 @@ impl Simulation {
         let st = &self.states[i];
         for op in &self.plan.ops[a as usize..b as usize] {
             match *op {
-                RouteOp::Delayed { from, to } => {
-                    let c = &self.channels[from as usize];
-                    self.delayed_inbox[to as usize] += c.forwarded;
-                    self.delayed_inrate[to as usize] += c.fwd_rate;
-                }
                 RouteOp::Scaled { from, entry } => {
                     let c = &self.channels[from as usize];
                     let e = self.plan.routes[entry as usize];
                     let count =
                         flow::scale(c.forwarded, e.calls, &mut self.route_carry[entry as usize]);
-                    let (inbox, inrate) = if e.delayed {
-                        (&mut self.delayed_inbox, &mut self.delayed_inrate)
-                    } else {
-                        (&mut self.inbox, &mut self.inrate)
-                    };
-                    inbox[e.channel as usize] += count;
-                    inrate[e.channel as usize] += c.fwd_rate * e.calls;
+                    let rate = c.fwd_rate * e.calls;
+                    self.channels[e.channel as usize].hand_over(count, rate);
                 }
                 RouteOp::Session { entry } => {
                     let e = self.plan.routes[entry as usize];
@@ -592,13 +572,7 @@ impl Simulation {
                         e.calls,
                         &mut self.route_carry[entry as usize],
                     );
-                    let (inbox, inrate) = if e.delayed {
-                        (&mut self.delayed_inbox, &mut self.delayed_inrate)
-                    } else {
-                        (&mut self.inbox, &mut self.inrate)
-                    };
-                    inbox[e.channel as usize] += count;
-                    inrate[e.channel as usize] += st.session_rate * e.calls;
+                    self.channels[e.channel as usize].hand_over(count, st.session_rate * e.calls);
                 }
                 RouteOp::Split { from, start, end } => {
                     let c = self.channels[from as usize];
@@ -622,13 +596,8 @@ impl Simulation {
                         } else {
                             0.0
                         };
-                        let (inbox, inrate) = if entry.delayed {
-                            (&mut self.delayed_inbox, &mut self.delayed_inrate)
-                        } else {
-                            (&mut self.inbox, &mut self.inrate)
-                        };
-                        inbox[entry.channel as usize] += self.scratch_counts[j];
-                        inrate[entry.channel as usize] += rate;
+                        self.channels[entry.channel as usize]
+                            .hand_over(self.scratch_counts[j], rate);
                     }
                 }
             }
@@ -678,7 +647,6 @@ impl Simulation {
                     && self.plan.ops[a as usize..b as usize]
                         .iter()
                         .all(|op| match *op {
-                            RouteOp::Delayed { to, .. } => !self.degraded[cn[to as usize] as usize],
                             RouteOp::Scaled { entry, .. } | RouteOp::Session { entry } => {
                                 !self.degraded[self.plan.routes[entry as usize].target as usize]
                             }

@@ -101,35 +101,23 @@ pub(crate) struct RouteEntry {
     /// The link's weight (splits) — normalised per class at plan time for static splits.
     pub weight: f64,
     pub calls: f64,
-    /// Delivered on the next tick: an async link that closes a loop.
-    pub delayed: bool,
 }
 
-/// One step of passing a node's output on, compiled from its links.
+/// One step of passing a node's output on, compiled from its links (whole channels handed on
+/// go to `Plan::direct` instead).
+///
+/// Every hand-off adds to the target channel's `incoming`, which the target takes when it
+/// next steps: within the tick when the target comes later in the processing order, on the
+/// next tick when it came earlier (an async link that closes a loop, the only backward link
+/// validation allows).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RouteOp {
-    /// Channel `from` goes whole to channel `to` of the next tick, by an async link that closes
-    /// a loop (whole hand-offs within the tick are `Plan::direct`).
-    Delayed { from: u32, to: u32 },
     /// A server calls route entry `entry` `calls_per_request` times per request in `from`.
     Scaled { from: u32, entry: u32 },
     /// A server's session lookups go down route entry `entry`.
     Session { entry: u32 },
     /// Channel `from` splits over route entries `start..end` by this tick's weights.
     Split { from: u32, start: u32, end: u32 },
-}
-
-/// Channel `from` goes whole down route entry `r` (a split with one link, or a call made once):
-/// within the tick as a direct pair, or to the next tick by a loop-closing async link.
-fn hand_on_whole(from: u32, r: &RouteEntry, direct: &mut Vec<(u32, u32)>, ops: &mut Vec<RouteOp>) {
-    if r.delayed {
-        ops.push(RouteOp::Delayed {
-            from,
-            to: r.channel,
-        });
-    } else {
-        direct.push((from, r.channel));
-    }
 }
 
 /// The per-kind parameters a tick needs.
@@ -162,8 +150,8 @@ pub(crate) struct NodePlan {
     /// Servers: the session-store lookups every request makes.
     pub session_routes: (u32, u32),
     /// How the node passes its output on: the range of `Plan::direct` (whole channels passed
-    /// on in this tick, the common case, kept apart so it runs as a tight loop), then the
-    /// range of `Plan::ops` (everything else).
+    /// on, the common case, kept apart so it runs as a tight loop), then the range of
+    /// `Plan::ops` (everything else).
     pub direct: (u32, u32),
     pub ops: (u32, u32),
     pub spread: Spread,
@@ -197,7 +185,7 @@ pub(crate) struct Plan {
     pub clients: Vec<u32>,
     pub routes: Vec<RouteEntry>,
     pub ops: Vec<RouteOp>,
-    /// Pairs (from channel, to channel) passed on whole within the tick.
+    /// Pairs (from channel, to channel) passed on whole (see [`RouteOp`] for when they arrive).
     pub direct: Vec<(u32, u32)>,
     /// The class of each channel.
     pub channel_class: Vec<u8>,
@@ -334,7 +322,6 @@ impl Plan {
                             channel: class_channels[target as usize][class.index()],
                             weight: link.weight,
                             calls: link.calls_per_request,
-                            delayed: (target as usize) <= position,
                         });
                     }
                 }
@@ -425,13 +412,13 @@ impl Plan {
                     for e in a..b {
                         let r = &routes[e as usize];
                         if r.calls == 1.0 {
-                            hand_on_whole(from, r, &mut direct, &mut ops);
+                            direct.push((from, r.channel));
                         } else {
                             ops.push(RouteOp::Scaled { from, entry: e });
                         }
                     }
                 } else if b - a == 1 {
-                    hand_on_whole(from, &routes[a as usize], &mut direct, &mut ops);
+                    direct.push((from, routes[a as usize].channel));
                 } else {
                     ops.push(RouteOp::Split {
                         from,

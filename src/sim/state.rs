@@ -112,6 +112,19 @@ pub(crate) struct Channel {
     pub carry: f64,
     /// The traffic class, as an index into [`crate::model::TrafficClass::ALL`].
     pub class: u8,
+    /// Requests handed to this channel since its node last stepped, and their expected rate:
+    /// taken as the next step's arrivals.
+    pub incoming: u64,
+    pub incoming_rate: f64,
+}
+
+impl Channel {
+    /// Hand `count` requests at expected rate `rate_per_s` to this channel.
+    #[inline]
+    pub fn hand_over(&mut self, count: u64, rate_per_s: f64) {
+        self.incoming += count;
+        self.incoming_rate += rate_per_s;
+    }
 }
 
 /// What a node as a whole did in the current tick.
