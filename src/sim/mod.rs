@@ -19,7 +19,7 @@ pub mod stats;
 use crate::model::{ComponentId, Design, Issue, KindName, PriceTable, Scenario};
 
 use kinds::TickCtx;
-use plan::{Forwarding, KindPlan, Plan, RouteOp};
+use plan::{Forwarding, KindPlan, NodePlan, Plan, RouteOp};
 use state::{Channel, FailureClock, KindState, Measured, NodeState, NodeTick};
 use stats::{LogHistogram, Percentiles};
 
@@ -440,11 +440,33 @@ impl Simulation {
                 *at_warmup = st.sums;
             }
         }
-        self.tick_dropped = 0;
-        self.tick_errors = 0;
-        for i in 0..self.plan.nodes.len() {
-            self.step_node(i, now_s, load);
+        let ctx = TickCtx {
+            now_s,
+            tick_s: dt,
+            load,
+            stranded_classes: 0,
+        };
+        let mut router = Router {
+            plan: &self.plan,
+            channels: &mut self.channels,
+            route_weight: &self.route_weight,
+            route_carry: &mut self.route_carry,
+            scratch_counts: &mut self.scratch_counts,
+        };
+        let (mut tick_dropped, mut tick_errors) = (0, 0);
+        let nodes = self.plan.nodes.iter().zip(&mut self.states);
+        let flags = self.degraded.iter_mut().zip(&self.stranded_classes);
+        for ((node, st), (degraded, &stranded_classes)) in nodes.zip(flags) {
+            let ctx = TickCtx {
+                stranded_classes,
+                ..ctx
+            };
+            let (dropped, errors) = router.step_node(node, st, &ctx);
+            *degraded = dropped + errors > 0;
+            tick_dropped += dropped;
+            tick_errors += errors;
         }
+        (self.tick_dropped, self.tick_errors) = (tick_dropped, tick_errors);
         // When nothing failed anywhere this tick (the usual case), every request succeeds and
         // the success pass has nothing to find.
         self.all_succeeded = self.tick_dropped == 0 && self.tick_errors == 0;
@@ -471,137 +493,6 @@ impl Simulation {
     pub fn run_to_end(&mut self) -> Result<&SystemTick, SimError> {
         let ticks = self.ticks;
         self.run_until(ticks)
-    }
-
-    #[inline(never)]
-    fn step_node(&mut self, i: usize, now_s: f64, load: f64) {
-        let node = &self.plan.nodes[i];
-        let st = &mut self.states[i];
-        let (a, b) = (node.channels.0 as usize, node.channels.1 as usize);
-        let channels = &mut self.channels[a..b];
-        // Take what was handed over since the last step: this tick's from nodes earlier in
-        // the order, last tick's from later ones (async links that close a loop).
-        for c in channels.iter_mut() {
-            *c = Channel {
-                arrived: std::mem::take(&mut c.incoming),
-                rate_in: std::mem::take(&mut c.incoming_rate),
-                backlog: c.backlog,
-                carry: c.carry,
-                class: c.class,
-                ..Channel::default()
-            };
-        }
-        st.tick = state::NodeScalars {
-            healthy_instances: st.tick.healthy_instances,
-            ..state::NodeScalars::default()
-        };
-        st.session_out = 0;
-        st.session_rate = 0.0;
-        let ctx = TickCtx {
-            now_s,
-            tick_s: self.plan.tick_s,
-            load,
-            stranded_classes: self.stranded_classes[i],
-        };
-        match &node.kind {
-            KindPlan::Client(p) => kinds::client::step(p, node, st, channels, &ctx),
-            KindPlan::LoadBalancer(p) => kinds::load_balancer::step(p, node, st, channels, &ctx),
-            KindPlan::Server(p) => kinds::server::step(p, node, st, channels, &ctx),
-            KindPlan::Cache(p) => kinds::cache::step(p, node, st, channels, &ctx),
-            KindPlan::Database(p) => kinds::database::step(p, node, st, channels, &ctx),
-            KindPlan::MessageQueue(p) => kinds::message_queue::step(p, node, st, channels, &ctx),
-            KindPlan::Cdn(p) => kinds::cdn::step(p, node, st, channels, &ctx),
-        }
-        // The tick into the run's sums.
-        let (mut arrived, mut served, mut dropped, mut errors) = (0u64, 0u64, 0u64, 0u64);
-        for c in channels.iter() {
-            arrived += c.arrived;
-            served += c.served;
-            dropped += c.dropped;
-            errors += c.errors;
-        }
-        self.degraded[i] = dropped + errors > 0;
-        self.tick_dropped += dropped;
-        self.tick_errors += errors;
-        let t = &st.tick;
-        let m = &mut st.sums;
-        m.arrived += arrived;
-        m.served += served;
-        m.dropped += dropped;
-        m.errors += errors;
-        m.overflow_dropped += t.overflow_dropped;
-        m.utilization_sum += t.utilization;
-        if t.offered_utilization.is_finite() {
-            m.offered_utilization_sum += t.offered_utilization;
-        }
-        m.backlog_sum += flow::count_f64(t.backlog);
-        m.capacity_sum += t.capacity_per_s;
-        m.max_utilization = m.max_utilization.max(t.utilization);
-        // Whole channels handed on within the tick: the common case, as a tight loop.
-        let (da, db) = node.direct;
-        for &(from, to) in &self.plan.direct[da as usize..db as usize] {
-            let c = &self.channels[from as usize];
-            let (count, rate) = (c.forwarded, c.fwd_rate);
-            self.channels[to as usize].hand_over(count, rate);
-        }
-        if node.ops.0 < node.ops.1 {
-            self.route(i);
-        }
-    }
-
-    /// Pass a node's output down its links by its compiled route ops (beyond the whole-channel
-    /// hand-offs `step_node` does itself).
-    #[inline(never)]
-    fn route(&mut self, i: usize) {
-        let (a, b) = self.plan.nodes[i].ops;
-        let st = &self.states[i];
-        for op in &self.plan.ops[a as usize..b as usize] {
-            match *op {
-                RouteOp::Scaled { from, entry } => {
-                    let c = &self.channels[from as usize];
-                    let e = self.plan.routes[entry as usize];
-                    let count =
-                        flow::scale(c.forwarded, e.calls, &mut self.route_carry[entry as usize]);
-                    let rate = c.fwd_rate * e.calls;
-                    self.channels[e.channel as usize].hand_over(count, rate);
-                }
-                RouteOp::Session { entry } => {
-                    let e = self.plan.routes[entry as usize];
-                    let count = flow::scale(
-                        st.session_out,
-                        e.calls,
-                        &mut self.route_carry[entry as usize],
-                    );
-                    self.channels[e.channel as usize].hand_over(count, st.session_rate * e.calls);
-                }
-                RouteOp::Split { from, start, end } => {
-                    let c = self.channels[from as usize];
-                    let (a, b) = (start as usize, end as usize);
-                    if c.forwarded == 0 && c.fwd_rate == 0.0 {
-                        continue;
-                    }
-                    self.scratch_counts.clear();
-                    self.scratch_counts.resize(b - a, 0);
-                    flow::split_weighted(
-                        c.forwarded,
-                        &self.route_weight[a..b],
-                        &mut self.route_carry[a..b],
-                        &mut self.scratch_counts,
-                    );
-                    let weight_sum: f64 = self.route_weight[a..b].iter().sum();
-                    for (j, e) in (a..b).enumerate() {
-                        let entry = self.plan.routes[e];
-                        let rate = if weight_sum > 0.0 {
-                            c.fwd_rate * self.route_weight[e] / weight_sum
-                        } else {
-                            0.0
-                        };
-                        self.channels[entry.channel as usize]
-                            .hand_over(self.scratch_counts[j], rate);
-                    }
-                }
-            }
-        }
     }
 
     /// Work out again the weights of balancers' links: link weight × instances in rotation
@@ -1004,6 +895,141 @@ impl Simulation {
                 mean * 1000.0
             }
             _ => self.response(i, 0, 0).mean_s() * 1000.0,
+        }
+    }
+}
+
+/// What a node's step reads and writes beyond its own plan and state: every channel (its own,
+/// and those it hands requests to) and the routing tables. Borrowed apart from the rest of the
+/// simulation so that the step loop walks nodes and states side by side.
+struct Router<'a> {
+    plan: &'a Plan,
+    channels: &'a mut [Channel],
+    route_weight: &'a [f64],
+    route_carry: &'a mut [f64],
+    scratch_counts: &'a mut Vec<u64>,
+}
+
+impl Router<'_> {
+    /// Step one node: take its arrivals, run its kind, add the tick to its run sums and hand
+    /// its output on. Returns the requests it dropped and failed with an error this tick.
+    #[inline(never)]
+    fn step_node(&mut self, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) -> (u64, u64) {
+        let (a, b) = (node.channels.0 as usize, node.channels.1 as usize);
+        let channels = &mut self.channels[a..b];
+        // Take what was handed over since the last step: this tick's from nodes earlier in
+        // the order, last tick's from later ones (async links that close a loop).
+        for c in channels.iter_mut() {
+            *c = Channel {
+                arrived: std::mem::take(&mut c.incoming),
+                rate_in: std::mem::take(&mut c.incoming_rate),
+                backlog: c.backlog,
+                carry: c.carry,
+                class: c.class,
+                ..Channel::default()
+            };
+        }
+        st.tick = state::NodeScalars {
+            healthy_instances: st.tick.healthy_instances,
+            ..state::NodeScalars::default()
+        };
+        st.session_out = 0;
+        st.session_rate = 0.0;
+        match &node.kind {
+            KindPlan::Client(p) => kinds::client::step(p, node, st, channels, ctx),
+            KindPlan::LoadBalancer(p) => kinds::load_balancer::step(p, node, st, channels, ctx),
+            KindPlan::Server(p) => kinds::server::step(p, node, st, channels, ctx),
+            KindPlan::Cache(p) => kinds::cache::step(p, node, st, channels, ctx),
+            KindPlan::Database(p) => kinds::database::step(p, node, st, channels, ctx),
+            KindPlan::MessageQueue(p) => kinds::message_queue::step(p, node, st, channels, ctx),
+            KindPlan::Cdn(p) => kinds::cdn::step(p, node, st, channels, ctx),
+        }
+        // The tick into the run's sums.
+        let (mut arrived, mut served, mut dropped, mut errors) = (0u64, 0u64, 0u64, 0u64);
+        for c in channels.iter() {
+            arrived += c.arrived;
+            served += c.served;
+            dropped += c.dropped;
+            errors += c.errors;
+        }
+        let t = &st.tick;
+        let m = &mut st.sums;
+        m.arrived += arrived;
+        m.served += served;
+        m.dropped += dropped;
+        m.errors += errors;
+        m.overflow_dropped += t.overflow_dropped;
+        m.utilization_sum += t.utilization;
+        if t.offered_utilization.is_finite() {
+            m.offered_utilization_sum += t.offered_utilization;
+        }
+        m.backlog_sum += flow::count_f64(t.backlog);
+        m.capacity_sum += t.capacity_per_s;
+        m.max_utilization = m.max_utilization.max(t.utilization);
+        // Whole channels handed on: the common case, as a tight loop.
+        let (da, db) = node.direct;
+        for &(from, to) in &self.plan.direct[da as usize..db as usize] {
+            let c = &self.channels[from as usize];
+            let (count, rate) = (c.forwarded, c.fwd_rate);
+            self.channels[to as usize].hand_over(count, rate);
+        }
+        if node.ops.0 < node.ops.1 {
+            self.route(node, st);
+        }
+        (dropped, errors)
+    }
+
+    /// Pass a node's output down its links by its compiled route ops (beyond the whole-channel
+    /// hand-offs `step_node` does itself).
+    #[inline(never)]
+    fn route(&mut self, node: &NodePlan, st: &NodeState) {
+        let (a, b) = node.ops;
+        for op in &self.plan.ops[a as usize..b as usize] {
+            match *op {
+                RouteOp::Scaled { from, entry } => {
+                    let c = &self.channels[from as usize];
+                    let e = self.plan.routes[entry as usize];
+                    let count =
+                        flow::scale(c.forwarded, e.calls, &mut self.route_carry[entry as usize]);
+                    let rate = c.fwd_rate * e.calls;
+                    self.channels[e.channel as usize].hand_over(count, rate);
+                }
+                RouteOp::Session { entry } => {
+                    let e = self.plan.routes[entry as usize];
+                    let count = flow::scale(
+                        st.session_out,
+                        e.calls,
+                        &mut self.route_carry[entry as usize],
+                    );
+                    self.channels[e.channel as usize].hand_over(count, st.session_rate * e.calls);
+                }
+                RouteOp::Split { from, start, end } => {
+                    let c = self.channels[from as usize];
+                    let (a, b) = (start as usize, end as usize);
+                    if c.forwarded == 0 && c.fwd_rate == 0.0 {
+                        continue;
+                    }
+                    self.scratch_counts.clear();
+                    self.scratch_counts.resize(b - a, 0);
+                    flow::split_weighted(
+                        c.forwarded,
+                        &self.route_weight[a..b],
+                        &mut self.route_carry[a..b],
+                        self.scratch_counts,
+                    );
+                    let weight_sum: f64 = self.route_weight[a..b].iter().sum();
+                    for (j, e) in (a..b).enumerate() {
+                        let entry = self.plan.routes[e];
+                        let rate = if weight_sum > 0.0 {
+                            c.fwd_rate * self.route_weight[e] / weight_sum
+                        } else {
+                            0.0
+                        };
+                        self.channels[entry.channel as usize]
+                            .hand_over(self.scratch_counts[j], rate);
+                    }
+                }
+            }
         }
     }
 }

@@ -38,14 +38,17 @@ pub fn erlang_c(servers: u32, offered_erlangs: f64) -> f64 {
     }
     // The same recursion on 1/B, `1/B_k = 1 + (k/a)·(1/B_{k−1})`: all terms positive (as
     // stable), and a multiply-add per server instead of a division, whose latency would chain.
-    // 1/B only grows; past 1e300 the chance of waiting is nil.
+    // 1/B only grows, and C < 1/((1 − ρ)/B): once (1 − ρ)/B passes 1e15 the chance of
+    // waiting is below 1e-15, nil for every figure shown, and a big lightly loaded station
+    // stops here instead of running through all its servers.
     let per_erlang = 1.0 / offered_erlangs;
+    let nil_above = 1e15 / (1.0 - rho);
     let mut inverse_b = 1.0;
     let mut k = 0.0;
     for _ in 0..servers {
         k += 1.0;
         inverse_b = 1.0 + k * per_erlang * inverse_b;
-        if inverse_b > 1e300 {
+        if inverse_b > nil_above {
             return 0.0;
         }
     }

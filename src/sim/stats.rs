@@ -68,6 +68,19 @@ impl LogHistogram {
             return;
         }
         let bin = self.bin(value_ms);
+        // The common case first: a bin inside the range seen so far (one bounds check).
+        let index = (bin - self.first_bin) as usize;
+        match self.counts.get_mut(index) {
+            Some(slot) if bin >= self.first_bin => *slot = slot.saturating_add(1),
+            _ => self.add_outside(bin),
+        }
+        self.total += 1;
+        self.sum += value_ms;
+    }
+
+    /// Count a value in `bin`, which lies outside the bins kept so far: grow the range to it.
+    #[cold]
+    fn add_outside(&mut self, bin: i64) {
         if self.counts.is_empty() {
             self.first_bin = bin;
             self.counts.push(0);
@@ -77,13 +90,11 @@ impl LogHistogram {
             counts.extend_from_slice(&self.counts);
             self.counts = counts;
             self.first_bin = bin;
-        } else if bin >= self.first_bin + self.counts.len() as i64 {
+        } else {
             self.counts.resize((bin - self.first_bin + 1) as usize, 0);
         }
         let slot = &mut self.counts[(bin - self.first_bin) as usize];
         *slot = slot.saturating_add(1);
-        self.total += 1;
-        self.sum += value_ms;
     }
 
     /// Values added.

@@ -102,7 +102,7 @@ pub(crate) fn admit(node: &NodePlan, st: &mut NodeState, channels: &mut [Channel
 /// `station` is the node's queueing model (its rate is taken from the channels here); it
 /// gives the timeout and how much of a backlog is more than queueing noise. With `pass_on`,
 /// everything served is also forwarded (balancers, servers).
-#[inline]
+#[inline(always)]
 pub(crate) fn serve(
     st: &mut NodeState,
     channels: &mut [Channel],
