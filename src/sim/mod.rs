@@ -444,7 +444,6 @@ impl Simulation {
             now_s,
             tick_s: dt,
             load,
-            stranded_classes: 0,
         };
         let mut router = Router {
             plan: &self.plan,
@@ -457,11 +456,7 @@ impl Simulation {
         let nodes = self.plan.nodes.iter().zip(&mut self.states);
         let flags = self.degraded.iter_mut().zip(&self.stranded_classes);
         for ((node, st), (degraded, &stranded_classes)) in nodes.zip(flags) {
-            let ctx = TickCtx {
-                stranded_classes,
-                ..ctx
-            };
-            let (dropped, errors) = router.step_node(node, st, &ctx);
+            let (dropped, errors) = router.step_node(node, st, &ctx, stranded_classes);
             *degraded = dropped + errors > 0;
             tick_dropped += dropped;
             tick_errors += errors;
@@ -913,8 +908,15 @@ struct Router<'a> {
 impl Router<'_> {
     /// Step one node: take its arrivals, run its kind, add the tick to its run sums and hand
     /// its output on. Returns the requests it dropped and failed with an error this tick.
+    /// `stranded_classes`: for a balancer, the classes with no target in rotation.
     #[inline(never)]
-    fn step_node(&mut self, node: &NodePlan, st: &mut NodeState, ctx: &TickCtx) -> (u64, u64) {
+    fn step_node(
+        &mut self,
+        node: &NodePlan,
+        st: &mut NodeState,
+        ctx: &TickCtx,
+        stranded_classes: u8,
+    ) -> (u64, u64) {
         let (a, b) = (node.channels.0 as usize, node.channels.1 as usize);
         let channels = &mut self.channels[a..b];
         // Take what was handed over since the last step: this tick's from nodes earlier in
@@ -937,7 +939,9 @@ impl Router<'_> {
         st.session_rate = 0.0;
         match &node.kind {
             KindPlan::Client(p) => kinds::client::step(p, node, st, channels, ctx),
-            KindPlan::LoadBalancer(p) => kinds::load_balancer::step(p, node, st, channels, ctx),
+            KindPlan::LoadBalancer(p) => {
+                kinds::load_balancer::step(p, node, st, channels, ctx, stranded_classes)
+            }
             KindPlan::Server(p) => kinds::server::step(p, node, st, channels, ctx),
             KindPlan::Cache(p) => kinds::cache::step(p, node, st, channels, ctx),
             KindPlan::Database(p) => kinds::database::step(p, node, st, channels, ctx),

@@ -85,12 +85,13 @@ pub(crate) fn step(
     st: &mut NodeState,
     channels: &mut [Channel],
     ctx: &TickCtx,
+    stranded_classes: u8,
 ) {
     admit(node, st, channels, ctx.now_s);
-    // A class with no target in rotation has nowhere to go.
-    if ctx.stranded_classes != 0 {
+    // A class with no target in rotation (see `stranded_classes`) has nowhere to go.
+    if stranded_classes != 0 {
         for c in channels.iter_mut() {
-            if ctx.stranded_classes & (1 << c.class) != 0 {
+            if stranded_classes & (1 << c.class) != 0 {
                 c.dropped += pending(c);
                 c.rate_in = 0.0;
             }

@@ -22,8 +22,6 @@ pub(crate) struct TickCtx {
     pub tick_s: f64,
     /// Profile × load multiplier at this tick.
     pub load: f64,
-    /// Balancers: the classes (bit k for class k) with no target in rotation this tick.
-    pub stranded_classes: u8,
 }
 
 /// Whether any link of the node carries the class.
