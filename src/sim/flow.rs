@@ -89,6 +89,7 @@ pub fn split_weighted(total: u64, weights: &[f64], carries: &mut [f64], out: &mu
 /// Used to share a node's served and dropped requests among the classes it holds.
 /// `weights` has at most five entries; the result's first `weights.len()` entries line up
 /// with them.
+#[inline]
 pub fn split_proportional(total: u64, weights: &[u64]) -> Counts {
     let n = weights.len().min(5);
     let weights = &weights[..n];
@@ -98,9 +99,17 @@ pub fn split_proportional(total: u64, weights: &[u64]) -> Counts {
         return out;
     }
     if total >= sum {
+        // Enough for every weight in full: the usual case, inlined.
         out[..n].copy_from_slice(weights);
         return out;
     }
+    split_short(total, weights, sum)
+}
+
+/// [`split_proportional`] when `total` falls short of the weights' `sum` (0 < total < sum).
+fn split_short(total: u64, weights: &[u64], sum: u64) -> Counts {
+    let n = weights.len();
+    let mut out = [0u64; 5];
     // Fast path: one class present.
     if let Some(only) = single_class(weights) {
         out[only] = total;

@@ -74,7 +74,24 @@ pub(crate) fn share_of(
 
 /// Drop the share of arrivals that lands on instances which are down but still routed to
 /// (into each channel's `dropped`), and scale the expected rates the same way.
+#[inline]
 pub(crate) fn admit(node: &NodePlan, st: &mut NodeState, channels: &mut [Channel], now_s: f64) {
+    if st.down_since.is_empty() && node.instances > 0 {
+        // Every instance up: the usual case, with nothing to drop.
+        st.tick.healthy_instances = node.instances;
+        st.tick.routed_dead_instances = 0;
+        return;
+    }
+    admit_with_instances_down(node, st, channels, now_s);
+}
+
+#[cold]
+fn admit_with_instances_down(
+    node: &NodePlan,
+    st: &mut NodeState,
+    channels: &mut [Channel],
+    now_s: f64,
+) {
     let (healthy, routed_dead, routable) = health(node, st, now_s);
     st.tick.healthy_instances = healthy;
     st.tick.routed_dead_instances = routed_dead;
