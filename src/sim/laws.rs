@@ -163,15 +163,11 @@ pub fn operational_laws(
     })
 }
 
-fn is_write(k: usize) -> bool {
-    k == TrafficClass::Write.index() || k == TrafficClass::Async.index()
-}
-
 /// The rates of a database's reads and of its writes (writes and async jobs).
 fn reads_and_writes(rates: &[f64; TrafficClass::COUNT]) -> (f64, f64) {
     let (mut reads, mut writes) = (0.0, 0.0);
     for (k, rate) in rates.iter().enumerate() {
-        if is_write(k) {
+        if kinds::database::is_write(k) {
             writes += rate;
         } else {
             reads += rate;
