@@ -121,8 +121,6 @@ pub struct Simulation {
     stranded_classes: Vec<u8>,
     /// Routing weights must be worked out again (an instance went down or came back).
     routing_dirty: bool,
-    /// No request failed anywhere in the last tick (so `success` was not worked out).
-    all_succeeded: bool,
     /// Per node: something failed here, or downstream of here, this tick.
     degraded: Vec<bool>,
     tick_dropped: u64,
@@ -269,7 +267,6 @@ impl Simulation {
             route_weight: plan.routes.iter().map(|r| r.weight).collect(),
             stranded_classes: vec![0; n],
             routing_dirty: true,
-            all_succeeded: true,
             degraded: vec![false; n],
             tick_dropped: 0,
             tick_errors: 0,
@@ -299,6 +296,12 @@ impl Simulation {
             plan,
             states,
         })
+    }
+
+    /// No request was dropped or failed anywhere in the last tick (so the success pass, which
+    /// would find nothing, did not run and `success` is stale).
+    fn all_succeeded(&self) -> bool {
+        self.tick_dropped == 0 && self.tick_errors == 0
     }
 
     /// Ticks simulated so far.
@@ -464,8 +467,7 @@ impl Simulation {
         (self.tick_dropped, self.tick_errors) = (tick_dropped, tick_errors);
         // When nothing failed anywhere this tick (the usual case), every request succeeds and
         // the success pass has nothing to find.
-        self.all_succeeded = self.tick_dropped == 0 && self.tick_errors == 0;
-        if !self.all_succeeded {
+        if !self.all_succeeded() {
             self.propagate_success();
         }
         self.finish_tick(now_s, load);
@@ -633,6 +635,7 @@ impl Simulation {
     fn finish_tick(&mut self, now_s: f64, load: f64) {
         let dt = self.plan.tick_s;
         let measuring = self.tick >= self.plan.warmup_ticks;
+        let all_succeeded = self.all_succeeded();
         let mut offered = 0u64;
         let mut succeeded = 0.0;
         for &client in &self.plan.clients {
@@ -640,12 +643,12 @@ impl Simulation {
             for ch in a as usize..b as usize {
                 let arrived = self.channels[ch].arrived;
                 offered += arrived;
-                if !self.all_succeeded {
+                if !all_succeeded {
                     succeeded += arrived as f64 * f64::from(self.success[ch]);
                 }
             }
         }
-        if self.all_succeeded {
+        if all_succeeded {
             succeeded = offered as f64;
         }
         let (dropped, errors) = (self.tick_dropped, self.tick_errors);
