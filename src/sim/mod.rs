@@ -1011,15 +1011,16 @@ impl Router<'_> {
                     self.channels[e.channel as usize].hand_over(count, st.session_rate * e.calls);
                 }
                 RouteOp::Split { from, start, end } => {
-                    let c = self.channels[from as usize];
+                    let c = &self.channels[from as usize];
+                    let (forwarded, fwd_rate) = (c.forwarded, c.fwd_rate);
                     let (a, b) = (start as usize, end as usize);
-                    if c.forwarded == 0 && c.fwd_rate == 0.0 {
+                    if forwarded == 0 && fwd_rate == 0.0 {
                         continue;
                     }
                     self.scratch_counts.clear();
                     self.scratch_counts.resize(b - a, 0);
                     flow::split_weighted(
-                        c.forwarded,
+                        forwarded,
                         &self.route_weight[a..b],
                         &mut self.route_carry[a..b],
                         self.scratch_counts,
@@ -1028,7 +1029,7 @@ impl Router<'_> {
                     for (j, e) in (a..b).enumerate() {
                         let entry = self.plan.routes[e];
                         let rate = if weight_sum > 0.0 {
-                            c.fwd_rate * self.route_weight[e] / weight_sum
+                            fwd_rate * self.route_weight[e] / weight_sum
                         } else {
                             0.0
                         };
