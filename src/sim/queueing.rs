@@ -404,6 +404,34 @@ mod tests {
     }
 
     #[test]
+    fn erlang_c_agrees_with_the_textbook_recursion_and_stops_only_below_1e_15() {
+        // The textbook recursion on B, run through every server: the stop on 1/B may only
+        // turn a chance of waiting below 1e-15 into 0.
+        let textbook = |servers: u32, a: f64| {
+            let mut b = 1.0;
+            for k in 1..=servers {
+                b = a * b / (f64::from(k) + a * b);
+            }
+            let rho = a / f64::from(servers);
+            b / (1.0 - rho * (1.0 - b))
+        };
+        for servers in [1, 2, 3, 7, 16, 42, 64] {
+            for rho in [0.001, 0.01, 0.1, 0.3, 0.5, 0.8, 0.95, 0.999] {
+                let a = rho * f64::from(servers);
+                let (fast, slow) = (erlang_c(servers, a), textbook(servers, a));
+                if fast == 0.0 {
+                    assert!(slow < 1e-15, "c {servers}, ρ {rho}: {slow} cut to 0");
+                } else {
+                    assert!(
+                        close(fast, slow, 1e-10),
+                        "c {servers}, ρ {rho}: {fast} vs {slow}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn erlang_c_is_stable_for_thousands_of_servers() {
         let c = erlang_c(5000, 4900.0);
         assert!(c.is_finite() && c > 0.0 && c < 1.0);
