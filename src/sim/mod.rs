@@ -922,57 +922,15 @@ impl Router<'_> {
     ) -> (u64, u64) {
         let (a, b) = (node.channels.0 as usize, node.channels.1 as usize);
         let channels = &mut self.channels[a..b];
-        // Take what was handed over since the last step: this tick's from nodes earlier in
-        // the order, last tick's from later ones (async links that close a loop).
-        for c in channels.iter_mut() {
-            *c = Channel {
-                arrived: std::mem::take(&mut c.incoming),
-                rate_in: std::mem::take(&mut c.incoming_rate),
-                backlog: c.backlog,
-                carry: c.carry,
-                class: c.class,
-                ..Channel::default()
-            };
-        }
-        st.tick = state::NodeScalars {
-            healthy_instances: st.tick.healthy_instances,
-            ..state::NodeScalars::default()
+        // Dispatched on the number of channels, so that each copy's loops over them have a
+        // known length (unrolled, without bounds checks).
+        let (dropped, errors) = match channels.len() {
+            1 => step_channels(node, st, &mut channels[..1], ctx, stranded_classes),
+            2 => step_channels(node, st, &mut channels[..2], ctx, stranded_classes),
+            3 => step_channels(node, st, &mut channels[..3], ctx, stranded_classes),
+            4 => step_channels(node, st, &mut channels[..4], ctx, stranded_classes),
+            _ => step_channels(node, st, channels, ctx, stranded_classes),
         };
-        st.session_out = 0;
-        st.session_rate = 0.0;
-        match &node.kind {
-            KindPlan::Client(p) => kinds::client::step(p, node, st, channels, ctx),
-            KindPlan::LoadBalancer(p) => {
-                kinds::load_balancer::step(p, node, st, channels, ctx, stranded_classes)
-            }
-            KindPlan::Server(p) => kinds::server::step(p, node, st, channels, ctx),
-            KindPlan::Cache(p) => kinds::cache::step(p, node, st, channels, ctx),
-            KindPlan::Database(p) => kinds::database::step(p, node, st, channels, ctx),
-            KindPlan::MessageQueue(p) => kinds::message_queue::step(p, node, st, channels, ctx),
-            KindPlan::Cdn(p) => kinds::cdn::step(p, node, st, channels, ctx),
-        }
-        // The tick into the run's sums.
-        let (mut arrived, mut served, mut dropped, mut errors) = (0u64, 0u64, 0u64, 0u64);
-        for c in channels.iter() {
-            arrived += c.arrived;
-            served += c.served;
-            dropped += c.dropped;
-            errors += c.errors;
-        }
-        let t = &st.tick;
-        let m = &mut st.sums;
-        m.arrived += arrived;
-        m.served += served;
-        m.dropped += dropped;
-        m.errors += errors;
-        m.overflow_dropped += t.overflow_dropped;
-        m.utilization_sum += t.utilization;
-        if t.offered_utilization.is_finite() {
-            m.offered_utilization_sum += t.offered_utilization;
-        }
-        m.backlog_sum += flow::count_f64(t.backlog);
-        m.capacity_sum += t.capacity_per_s;
-        m.max_utilization = m.max_utilization.max(t.utilization);
         // Whole channels handed on: the common case, as a tight loop.
         let (da, db) = node.direct;
         for &(from, to) in &self.plan.direct[da as usize..db as usize] {
@@ -1040,6 +998,70 @@ impl Router<'_> {
             }
         }
     }
+}
+
+/// Take a node's arrivals, run its kind and add the tick to its run sums. Returns the requests
+/// it dropped and failed with an error this tick.
+#[inline(always)]
+fn step_channels(
+    node: &NodePlan,
+    st: &mut NodeState,
+    channels: &mut [Channel],
+    ctx: &TickCtx,
+    stranded_classes: u8,
+) -> (u64, u64) {
+    // Take what was handed over since the last step: this tick's from nodes earlier in
+    // the order, last tick's from later ones (async links that close a loop).
+    for c in channels.iter_mut() {
+        *c = Channel {
+            arrived: std::mem::take(&mut c.incoming),
+            rate_in: std::mem::take(&mut c.incoming_rate),
+            backlog: c.backlog,
+            carry: c.carry,
+            class: c.class,
+            ..Channel::default()
+        };
+    }
+    st.tick = state::NodeScalars {
+        healthy_instances: st.tick.healthy_instances,
+        ..state::NodeScalars::default()
+    };
+    st.session_out = 0;
+    st.session_rate = 0.0;
+    match &node.kind {
+        KindPlan::Client(p) => kinds::client::step(p, node, st, channels, ctx),
+        KindPlan::LoadBalancer(p) => {
+            kinds::load_balancer::step(p, node, st, channels, ctx, stranded_classes)
+        }
+        KindPlan::Server(p) => kinds::server::step(p, node, st, channels, ctx),
+        KindPlan::Cache(p) => kinds::cache::step(p, node, st, channels, ctx),
+        KindPlan::Database(p) => kinds::database::step(p, node, st, channels, ctx),
+        KindPlan::MessageQueue(p) => kinds::message_queue::step(p, node, st, channels, ctx),
+        KindPlan::Cdn(p) => kinds::cdn::step(p, node, st, channels, ctx),
+    }
+    // The tick into the run's sums.
+    let (mut arrived, mut served, mut dropped, mut errors) = (0u64, 0u64, 0u64, 0u64);
+    for c in channels.iter() {
+        arrived += c.arrived;
+        served += c.served;
+        dropped += c.dropped;
+        errors += c.errors;
+    }
+    let t = &st.tick;
+    let m = &mut st.sums;
+    m.arrived += arrived;
+    m.served += served;
+    m.dropped += dropped;
+    m.errors += errors;
+    m.overflow_dropped += t.overflow_dropped;
+    m.utilization_sum += t.utilization;
+    if t.offered_utilization.is_finite() {
+        m.offered_utilization_sum += t.offered_utilization;
+    }
+    m.backlog_sum += flow::count_f64(t.backlog);
+    m.capacity_sum += t.capacity_per_s;
+    m.max_utilization = m.max_utilization.max(t.utilization);
+    (dropped, errors)
 }
 
 /// Chance that `calls` independent calls all succeed, each with chance `p`.

@@ -101,6 +101,7 @@ fn is_cacheable(k: u8) -> bool {
     k == TrafficClass::Read.index() as u8 || k == TrafficClass::Static.index() as u8
 }
 
+#[inline(always)]
 pub(crate) fn step(
     plan: &CachePlan,
     node: &NodePlan,

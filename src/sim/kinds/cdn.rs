@@ -39,6 +39,7 @@ pub(crate) fn group(plan: &CdnPlan, node: &NodePlan, st: &NodeState, rate_per_s:
     }
 }
 
+#[inline(always)]
 pub(crate) fn step(
     plan: &CdnPlan,
     node: &NodePlan,

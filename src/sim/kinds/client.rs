@@ -37,6 +37,7 @@ pub(crate) fn plan(p: &ClientParams) -> ClientPlan {
 
 /// Draw this tick's requests and pass them on. Requests of a class no link carries are
 /// dropped here.
+#[inline(always)]
 pub(crate) fn step(
     plan: &ClientPlan,
     node: &NodePlan,

@@ -79,6 +79,7 @@ pub(crate) fn target_weight(
     }
 }
 
+#[inline(always)]
 pub(crate) fn step(
     plan: &BalancerPlan,
     node: &NodePlan,

@@ -59,6 +59,7 @@ pub(crate) fn message_wait_s(plan: &QueuePlan, backlog: f64) -> f64 {
     }
 }
 
+#[inline(always)]
 pub(crate) fn step(
     plan: &QueuePlan,
     node: &NodePlan,

@@ -90,6 +90,7 @@ pub(crate) fn on_failure(
     }
 }
 
+#[inline(always)]
 pub(crate) fn step(
     plan: &ServerPlan,
     node: &NodePlan,
