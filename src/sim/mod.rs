@@ -912,7 +912,7 @@ impl Router<'_> {
     /// Step one node: take its arrivals, run its kind, add the tick to its run sums and hand
     /// its output on. Returns the requests it dropped and failed with an error this tick.
     /// `stranded_classes`: for a balancer, the classes with no target in rotation.
-    #[inline(never)]
+    #[inline(always)]
     fn step_node(
         &mut self,
         node: &NodePlan,
