@@ -67,22 +67,60 @@ pub fn split_weighted(total: u64, weights: &[f64], carries: &mut [f64], out: &mu
     if n == 0 {
         return;
     }
-    let sum: f64 = weights.iter().sum();
-    if total == 0 || sum <= 0.0 {
-        out.iter_mut().for_each(|o| *o = 0);
-        return;
-    }
-    let scale = count_f64(total) / sum;
-    let mut left = total;
+    let mut split = WeightedSplit::new(total, weights.iter().sum());
     for i in 0..n - 1 {
-        let exact = carries[i] + weights[i] * scale;
-        let want = if exact > 0.0 { floor_count(exact) } else { 0 };
-        let give = want.min(left);
-        carries[i] = exact - count_f64(give);
-        out[i] = give;
-        left -= give;
+        out[i] = split.part(weights[i], &mut carries[i]);
     }
-    out[n - 1] = left;
+    out[n - 1] = split.rest();
+}
+
+/// [`split_weighted`] one part at a time, for callers that keep the weights and carries in
+/// records of their own (a database's shards): `part` for every weight but the last, in
+/// order, then `rest` for the last. With nothing to split (`total` 0, or weights summing to
+/// 0 or less) every part is 0 and the carries are left as they are.
+#[derive(Clone, Copy, Debug)]
+pub struct WeightedSplit {
+    left: u64,
+    scale: f64,
+    active: bool,
+}
+
+impl WeightedSplit {
+    /// A split of `total` over weights that sum to `weight_sum` (summed in order, as
+    /// `iter().sum()` does, for the same result as [`split_weighted`]).
+    #[inline]
+    pub fn new(total: u64, weight_sum: f64) -> Self {
+        let active = total > 0 && weight_sum > 0.0;
+        Self {
+            left: if active { total } else { 0 },
+            scale: if active {
+                count_f64(total) / weight_sum
+            } else {
+                0.0
+            },
+            active,
+        }
+    }
+
+    /// The part of the next weight (not the last).
+    #[inline]
+    pub fn part(&mut self, weight: f64, carry: &mut f64) -> u64 {
+        if !self.active {
+            return 0;
+        }
+        let exact = *carry + weight * self.scale;
+        let want = if exact > 0.0 { floor_count(exact) } else { 0 };
+        let give = want.min(self.left);
+        *carry = exact - count_f64(give);
+        self.left -= give;
+        give
+    }
+
+    /// The last part: what is left.
+    #[inline]
+    pub fn rest(&self) -> u64 {
+        self.left
+    }
 }
 
 /// Split `total` over classes in proportion to `weights` (counts), exactly, without carries.
@@ -212,6 +250,36 @@ mod tests {
             let expected = all as f64 * weights[i] / 10.0;
             let bound = if i < 2 { 1.0 } else { 2.0 };
             assert!((totals[i] as f64 - expected).abs() < bound, "{totals:?}");
+        }
+    }
+
+    #[test]
+    fn a_split_one_part_at_a_time_leaves_nothing_and_skips_an_empty_tick() {
+        let weights = [0.5, 0.3, 0.2];
+        let mut carries = [0.0; 3];
+        let mut totals = [0u64; 3];
+        for n in 0..1000u64 {
+            let total = n % 7;
+            let before = carries;
+            let mut split = WeightedSplit::new(total, weights.iter().sum());
+            let first = split.part(weights[0], &mut carries[0]);
+            let second = split.part(weights[1], &mut carries[1]);
+            let last = split.rest();
+            assert_eq!(first + second + last, total);
+            if total == 0 {
+                // Nothing to split: the carries wait for the next requests.
+                assert_eq!(carries, before);
+            }
+            for (t, part) in totals.iter_mut().zip([first, second, last]) {
+                *t += part;
+            }
+        }
+        let all: u64 = totals.iter().sum();
+        for (i, w) in weights.iter().enumerate() {
+            assert!(
+                (totals[i] as f64 - all as f64 * w).abs() < 2.0,
+                "{totals:?}"
+            );
         }
     }
 

@@ -27,6 +27,8 @@ pub(crate) struct DatabasePlan {
     pub standby: bool,
     /// Share of the traffic each shard gets.
     pub shard_share: Vec<f64>,
+    /// Their sum (near 1, as rounding leaves it), for splitting requests over the shards.
+    pub shard_share_sum: f64,
     pub failover_s: f64,
     pub timeout_s: f64,
 }
@@ -57,6 +59,7 @@ pub(crate) fn shard_shares(shards: u32, partitioning: Partitioning, key_skew: f6
 }
 
 pub(crate) fn plan(p: &DatabaseParams, vcpu: u32) -> DatabasePlan {
+    let shard_share = shard_shares(p.shards, p.partitioning, p.key_skew);
     DatabasePlan {
         effective_cores: effective_cores(vcpu, p.contention, p.coherency),
         read_s: p.read_service_time_ms / 1000.0,
@@ -65,7 +68,8 @@ pub(crate) fn plan(p: &DatabaseParams, vcpu: u32) -> DatabasePlan {
         service_scv: p.service_scv,
         copies: p.instances,
         standby: p.standby,
-        shard_share: shard_shares(p.shards, p.partitioning, p.key_skew),
+        shard_share_sum: shard_share.iter().sum(),
+        shard_share,
         failover_s: p.failover_s,
         timeout_s: p.timeout_ms / 1000.0,
     }
@@ -86,6 +90,9 @@ pub(crate) struct ShardState {
     pub writes_waiting: u64,
     pub read_carry: f64,
     pub write_carry: f64,
+    /// Carried remainders of this shard's part of the tick's reads and writes.
+    pub reads_part_carry: f64,
+    pub writes_part_carry: f64,
     /// Utilization of the shard this tick, and its expected value.
     pub utilization: f64,
     pub offered_utilization: f64,
@@ -97,23 +104,12 @@ pub(crate) struct ShardState {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct DatabaseState {
     pub shards: Vec<ShardState>,
-    /// Carried remainders of the split of reads and of writes over shards.
-    read_carry: Vec<f64>,
-    write_carry: Vec<f64>,
-    /// Scratch: this tick's reads and writes per shard.
-    reads_in: Vec<u64>,
-    writes_in: Vec<u64>,
 }
 
 impl DatabaseState {
     pub fn new(plan: &DatabasePlan) -> Self {
-        let n = plan.shard_share.len();
         Self {
-            shards: vec![ShardState::default(); n],
-            read_carry: vec![0.0; n],
-            write_carry: vec![0.0; n],
-            reads_in: vec![0; n],
-            writes_in: vec![0; n],
+            shards: vec![ShardState::default(); plan.shard_share.len()],
         }
     }
 }
@@ -244,36 +240,26 @@ pub(crate) fn step(
     st.tick.healthy_instances = node.instances.saturating_sub(down);
     // Shards queue reads and writes; the classes within each are told apart only at the end.
     let (mut reads_in, mut writes_in, mut read_rate, mut write_rate) = (0u64, 0u64, 0.0, 0.0);
+    // Requests waiting to be read and written: the channels' backlogs and arrivals.
+    let (mut reads_available, mut writes_available) = (0u64, 0u64);
     for c in channels.iter() {
         if is_write(c.class as usize) {
             writes_in += c.arrived;
             write_rate += c.rate_in;
+            writes_available += c.backlog + c.arrived;
         } else {
             reads_in += c.arrived;
             read_rate += c.rate_in;
+            reads_available += c.backlog + c.arrived;
         }
     }
     let KindState::Database(db) = &mut st.kind else {
         return;
     };
-    let shards = plan.shard_share.len();
-    if shards == 1 {
-        db.reads_in[0] = reads_in;
-        db.writes_in[0] = writes_in;
-    } else {
-        flow::split_weighted(
-            reads_in,
-            &plan.shard_share,
-            &mut db.read_carry,
-            &mut db.reads_in,
-        );
-        flow::split_weighted(
-            writes_in,
-            &plan.shard_share,
-            &mut db.write_carry,
-            &mut db.writes_in,
-        );
-    }
+    // The tick's reads and writes split over the shards by their shares, with carries.
+    let mut read_split = flow::WeightedSplit::new(reads_in, plan.shard_share_sum);
+    let mut write_split = flow::WeightedSplit::new(writes_in, plan.shard_share_sum);
+    let last_shard = db.shards.len().saturating_sub(1);
     let budget = plan.effective_cores * dt;
     let mut capacity_per_s = 0.0;
     let mut hottest: f64 = 0.0;
@@ -282,8 +268,15 @@ pub(crate) fn step(
         (0u64, 0u64, 0u64, 0u64);
     let (mut reads_left, mut writes_left) = (0u64, 0u64);
     let mut overflow = 0u64;
-    for j in 0..shards {
-        let shard = &mut db.shards[j];
+    for (j, (shard, &share)) in db.shards.iter_mut().zip(&plan.shard_share).enumerate() {
+        let (shard_reads, shard_writes) = if j < last_shard {
+            (
+                read_split.part(share, &mut shard.reads_part_carry),
+                write_split.part(share, &mut shard.writes_part_carry),
+            )
+        } else {
+            (read_split.rest(), write_split.rest())
+        };
         // After the failover time, a live standby takes over as primary.
         if let Some(since) = shard.primary_down_since
             && plan.standby
@@ -296,8 +289,8 @@ pub(crate) fn step(
         let copies = shard.serving_copies(plan);
         let writable = shard.writable(plan, now);
         let primary_up = shard.primary_down_since.is_none() || writable;
-        let reads_waiting = shard.reads_waiting + db.reads_in[j];
-        let writes_waiting = shard.writes_waiting + db.writes_in[j];
+        let reads_waiting = shard.reads_waiting + shard_reads;
+        let writes_waiting = shard.writes_waiting + shard_writes;
         // Writes first on the primary; replicas replay what the primary wrote.
         let write_capacity_per_s = if writable && primary_up {
             plan.effective_cores / plan.write_s
@@ -355,7 +348,6 @@ pub(crate) fn step(
             ) / budget
         }
         .min(1.0);
-        let share = plan.shard_share[j];
         shard.read_rate_per_s = read_rate * share;
         shard.write_rate_per_s = write_rate * share;
         shard.offered_utilization = if copies == 0 {
@@ -384,11 +376,32 @@ pub(crate) fn step(
         hottest = hottest.max(shard.utilization);
         hottest_offered = hottest_offered.max(shard.offered_utilization);
     }
-    // Share each group's outcome among its classes, in proportion to what each had waiting.
-    for (write_group, served, dropped) in [
-        (false, reads_served, reads_dropped),
-        (true, writes_served, writes_dropped),
-    ] {
+    if reads_served == reads_available && writes_served == writes_available {
+        // Everything waiting was served: the usual case, in one pass.
+        for c in channels.iter_mut() {
+            c.served = c.backlog + c.arrived;
+            c.backlog = 0;
+        }
+    } else {
+        share_outcome(
+            channels,
+            [
+                (reads_served, reads_dropped),
+                (writes_served, writes_dropped),
+            ],
+        );
+    }
+    st.tick.overflow_dropped += overflow;
+    st.tick.backlog = reads_left + writes_left;
+    st.tick.capacity_per_s = capacity_per_s;
+    st.tick.utilization = hottest;
+    st.tick.offered_utilization = hottest_offered;
+}
+
+/// Share each group's outcome (reads, then writes: served and dropped) among its classes, in
+/// proportion to what each had waiting.
+fn share_outcome(channels: &mut [Channel], outcome: [(u64, u64); 2]) {
+    for (write_group, (served, dropped)) in [false, true].into_iter().zip(outcome) {
         let mut available = [0u64; 5];
         let mut members = [0usize; 5];
         let mut n = 0;
@@ -421,11 +434,6 @@ pub(crate) fn step(
             c.backlog = left[k] - dropped_k[k];
         }
     }
-    st.tick.overflow_dropped += overflow;
-    st.tick.backlog = reads_left + writes_left;
-    st.tick.capacity_per_s = capacity_per_s;
-    st.tick.utilization = hottest;
-    st.tick.offered_utilization = hottest_offered;
 }
 
 /// The response time of a read or a write on shard `j` this tick: pooled copies for reads, the
