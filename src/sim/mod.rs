@@ -121,7 +121,8 @@ pub struct Simulation {
     stranded_classes: Vec<u8>,
     /// Routing weights must be worked out again (an instance went down or came back).
     routing_dirty: bool,
-    /// Per node: something failed here, or downstream of here, this tick.
+    /// Per node: something failed here, or downstream of here, this tick (worked out by the
+    /// success pass, which only runs on ticks where something failed).
     degraded: Vec<bool>,
     tick_dropped: u64,
     tick_errors: u64,
@@ -457,10 +458,8 @@ impl Simulation {
         };
         let (mut tick_dropped, mut tick_errors) = (0, 0);
         let nodes = self.plan.nodes.iter().zip(&mut self.states);
-        let flags = self.degraded.iter_mut().zip(&self.stranded_classes);
-        for ((node, st), (degraded, &stranded_classes)) in nodes.zip(flags) {
+        for ((node, st), &stranded_classes) in nodes.zip(&self.stranded_classes) {
             let (dropped, errors) = router.step_node(node, st, &ctx, stranded_classes);
-            *degraded = dropped + errors > 0;
             tick_dropped += dropped;
             tick_errors += errors;
         }
@@ -521,6 +520,13 @@ impl Simulation {
     /// queue, which decouples).
     #[inline(never)]
     fn propagate_success(&mut self) {
+        // Where something failed this tick.
+        for (node, degraded) in self.plan.nodes.iter().zip(&mut self.degraded) {
+            let (a, b) = node.channels;
+            *degraded = self.channels[a as usize..b as usize]
+                .iter()
+                .any(|c| c.dropped + c.errors > 0);
+        }
         for i in (0..self.plan.nodes.len()).rev() {
             let node = &self.plan.nodes[i];
             // A node where nothing failed, whose every link leads to nodes where nothing
