@@ -159,7 +159,10 @@ fn design_from(spec: &Spec) -> Design {
     }
     for (from, to, bits, calls) in extra_links {
         let (from, to) = (from % ids.len(), to % ids.len());
-        if from >= to {
+        // Links go forward, except some that carry only async work back to an earlier node
+        // (not the client): loops, which such links alone may close.
+        let back = from > to;
+        if from == to || back && (to == 0 || bits & 0x20 == 0) {
             continue;
         }
         let (f, t) = (ids[from], ids[to]);
@@ -174,7 +177,11 @@ fn design_from(spec: &Spec) -> Design {
             design.component(t).map(|c| &c.kind),
             Some(ComponentKind::Cache(_) | ComponentKind::Database(_))
         );
-        let mut link = Link::new(&classes(*bits, is_store));
+        let mut link = if back {
+            Link::new(&[TrafficClass::Async])
+        } else {
+            Link::new(&classes(*bits, is_store))
+        };
         link.calls_per_request = 0.2 + calls * 3.0;
         link.weight = 0.1 + calls;
         design.connect(f, t, link);
