@@ -77,7 +77,8 @@ pub fn split_weighted(total: u64, weights: &[f64], carries: &mut [f64], out: &mu
 /// [`split_weighted`] one part at a time, for callers that keep the weights and carries in
 /// records of their own (a database's shards): `part` for every weight but the last, in
 /// order, then `rest` for the last. With nothing to split (`total` 0, or weights summing to
-/// 0 or less) every part is 0 and the carries are left as they are.
+/// 0 or less) every part is 0 and the carries are left as they are. Should the weights sum
+/// to NaN, every part but the last is 0 and the last takes the whole (no request is lost).
 #[derive(Clone, Copy, Debug)]
 pub struct WeightedSplit {
     left: u64,
@@ -90,7 +91,7 @@ impl WeightedSplit {
     /// `iter().sum()` does, for the same result as [`split_weighted`]).
     #[inline]
     pub fn new(total: u64, weight_sum: f64) -> Self {
-        let active = total > 0 && weight_sum > 0.0;
+        let active = total > 0 && (weight_sum > 0.0 || weight_sum.is_nan());
         Self {
             left: if active { total } else { 0 },
             scale: if active {
@@ -281,6 +282,10 @@ mod tests {
                 "{totals:?}"
             );
         }
+        // Weights that sum to NaN lose nothing: the last part takes the whole.
+        let mut split = WeightedSplit::new(5, f64::NAN);
+        assert_eq!(split.part(0.5, &mut 0.0), 0);
+        assert_eq!(split.rest(), 5);
     }
 
     #[test]
