@@ -556,18 +556,20 @@ pub(crate) fn processing_order(design: &Design) -> Vec<ComponentId> {
         .filter(|(_, (all, _))| *all == 0)
         .map(|(id, _)| *id)
         .collect();
+    // Components not yet placed with no link but async ones still pending: where a loop may
+    // start (kept as a set so that a design with many loops does not rescan every component).
+    let mut may_start: BTreeSet<ComponentId> = pending
+        .iter()
+        .filter(|(_, (_, sync))| *sync == 0)
+        .map(|(id, _)| *id)
+        .collect();
     let mut placed: BTreeSet<ComponentId> = BTreeSet::new();
     let mut order = Vec::with_capacity(pending.len());
     loop {
         if wave.is_empty() {
             // Stalled on a loop closed by async links (or done).
-            let start = pending
-                .iter()
-                .filter(|(id, (_, sync))| *sync == 0 && !placed.contains(*id))
-                .map(|(id, _)| *id)
-                .min();
-            match start {
-                Some(id) => wave.push(id),
+            match may_start.first() {
+                Some(&id) => wave.push(id),
                 None => break,
             }
         }
@@ -575,6 +577,7 @@ pub(crate) fn processing_order(design: &Design) -> Vec<ComponentId> {
         let mut next = Vec::new();
         for &id in &wave {
             placed.insert(id);
+            may_start.remove(&id);
             order.push(id);
         }
         for &id in &wave {
@@ -586,6 +589,9 @@ pub(crate) fn processing_order(design: &Design) -> Vec<ComponentId> {
                     *all -= 1;
                     if !link.is_async_only() {
                         *sync -= 1;
+                        if *sync == 0 {
+                            may_start.insert(to);
+                        }
                     }
                     if *all == 0 {
                         next.push(to);
