@@ -378,6 +378,59 @@ fn an_async_link_that_closes_no_loop_delivers_within_its_tick() {
     assert!(delivered > 0, "jobs reached the queue");
 }
 
+#[test]
+fn a_link_out_of_a_loop_delivers_within_its_tick() {
+    // Producers → queue ⇄ worker (the worker queues follow-ups), and the worker also files
+    // every job in an archive, added first (the lowest id). Only the link back to the queue
+    // closes a loop; the archive gets the worker's jobs in the tick the worker passes them on.
+    let mut design = Design::new("follow-ups and archive");
+    let archive = design.add(Component {
+        name: "archive".into(),
+        position: (600.0, 0.0),
+        kind: ComponentKind::default_for(archsandbox::model::KindName::Database),
+    });
+    let producers = design.add(producers(20));
+    let queue = design.add(Component {
+        name: "queue".into(),
+        position: (200.0, 0.0),
+        kind: ComponentKind::MessageQueue(QueueParams::default()),
+    });
+    let worker = design.add(Component {
+        name: "worker".into(),
+        position: (400.0, 0.0),
+        kind: ComponentKind::default_for(archsandbox::model::KindName::Server),
+    });
+    design.connect(producers, queue, Link::new(&[TrafficClass::Async]));
+    design.connect(queue, worker, Link::new(&[TrafficClass::Async]));
+    design.connect(worker, queue, Link::new(&[TrafficClass::Async]));
+    design.connect(worker, archive, Link::new(&[TrafficClass::Async]));
+    let scenario = Scenario {
+        name: "steady".into(),
+        duration_s: 50.0,
+        ..Scenario::default()
+    };
+    let mut sim = Simulation::new(&design, &scenario, &PriceTable::builtin()).expect("valid");
+    let mut archived = 0;
+    while !sim.is_finished() {
+        sim.step().expect("steps");
+        let passed_on: u64 = sim
+            .node_tick(worker)
+            .expect("worker")
+            .forwarded
+            .iter()
+            .sum();
+        let at_archive = sim.node_tick(archive).expect("archive").arrived_total();
+        assert_eq!(
+            at_archive,
+            passed_on,
+            "the archive at tick {} gets what the worker passed on in that tick",
+            sim.tick()
+        );
+        archived += at_archive;
+    }
+    assert!(archived > 0, "jobs reached the archive");
+}
+
 /// Every node on every tick: previous backlog + arrived = served + dropped + backlog.
 fn assert_flow_balance(design: &Design, scenario: &Scenario, ticks: u64) {
     let prices = PriceTable::builtin();
