@@ -2,9 +2,9 @@
 //! determinism. Tolerances fit each run's length.
 
 use archsandbox::model::{
-    ArrivalProcess, CacheParams, ClientParams, Component, ComponentKind, DatabaseParams, Design,
-    HitRatio, Link, PriceTable, QueueParams, Scenario, TrafficClass, TrafficMix, TrafficProfile,
-    read_design,
+    ArrivalProcess, CacheParams, ClientParams, Component, ComponentId, ComponentKind,
+    DatabaseParams, Design, HitRatio, Link, PriceTable, QueueParams, Scenario, TrafficClass,
+    TrafficMix, TrafficProfile, read_design,
 };
 use archsandbox::sim::{RunOptions, RunSummary, Simulation};
 
@@ -283,11 +283,9 @@ fn queue_backlog_grows_at_lambda_minus_mu_and_drains_in_q_over_mu_minus_lambda()
     );
 }
 
-#[test]
-fn an_async_link_that_closes_a_loop_delivers_on_the_next_tick() {
-    // Producers → queue → worker, and the worker queues a follow-up job for each one back on
-    // the same queue: the loop's link is the only way back, so it hands on one tick later.
-    let mut design = Design::new("follow-ups");
+/// Producers → queue → worker, and the worker queues a follow-up job for each one back on the
+/// same queue: a loop that only its async link back closes. Returns (producers, queue, worker).
+fn follow_up_loop(design: &mut Design) -> (ComponentId, ComponentId, ComponentId) {
     let producers = design.add(producers(20));
     let queue = design.add(Component {
         name: "queue".into(),
@@ -302,6 +300,14 @@ fn an_async_link_that_closes_a_loop_delivers_on_the_next_tick() {
     design.connect(producers, queue, Link::new(&[TrafficClass::Async]));
     design.connect(queue, worker, Link::new(&[TrafficClass::Async]));
     design.connect(worker, queue, Link::new(&[TrafficClass::Async]));
+    (producers, queue, worker)
+}
+
+#[test]
+fn an_async_link_that_closes_a_loop_delivers_on_the_next_tick() {
+    // The loop's link is the only way back to the queue, so it hands on one tick later.
+    let mut design = Design::new("follow-ups");
+    let (producers, queue, worker) = follow_up_loop(&mut design);
     let scenario = Scenario {
         name: "steady".into(),
         duration_s: 200.0,
@@ -380,29 +386,16 @@ fn an_async_link_that_closes_no_loop_delivers_within_its_tick() {
 
 #[test]
 fn a_link_out_of_a_loop_delivers_within_its_tick() {
-    // Producers → queue ⇄ worker (the worker queues follow-ups), and the worker also files
-    // every job in an archive, added first (the lowest id). Only the link back to the queue
-    // closes a loop; the archive gets the worker's jobs in the tick the worker passes them on.
+    // The follow-up loop, and the worker also files every job in an archive, added first (the
+    // lowest id). Only the link back to the queue closes a loop; the archive gets the worker's
+    // jobs in the tick the worker passes them on.
     let mut design = Design::new("follow-ups and archive");
     let archive = design.add(Component {
         name: "archive".into(),
         position: (600.0, 0.0),
         kind: ComponentKind::default_for(archsandbox::model::KindName::Database),
     });
-    let producers = design.add(producers(20));
-    let queue = design.add(Component {
-        name: "queue".into(),
-        position: (200.0, 0.0),
-        kind: ComponentKind::MessageQueue(QueueParams::default()),
-    });
-    let worker = design.add(Component {
-        name: "worker".into(),
-        position: (400.0, 0.0),
-        kind: ComponentKind::default_for(archsandbox::model::KindName::Server),
-    });
-    design.connect(producers, queue, Link::new(&[TrafficClass::Async]));
-    design.connect(queue, worker, Link::new(&[TrafficClass::Async]));
-    design.connect(worker, queue, Link::new(&[TrafficClass::Async]));
+    let (_, _, worker) = follow_up_loop(&mut design);
     design.connect(worker, archive, Link::new(&[TrafficClass::Async]));
     let scenario = Scenario {
         name: "steady".into(),
