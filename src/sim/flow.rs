@@ -56,29 +56,14 @@ pub fn share(count: u64, fraction: f64, carry: &mut f64) -> u64 {
     scale(count, fraction.clamp(0.0, 1.0), carry).min(count)
 }
 
-/// Split `total` over weights in proportion, so that the parts sum to `total` exactly and
-/// long-run shares match the weights: every part but the last takes the floor of its exact
-/// share plus its carried remainder (never more than is left); the last takes the rest.
-/// `weights` need not be normalised; `carries` has one entry per weight.
-pub fn split_weighted(total: u64, weights: &[f64], carries: &mut [f64], out: &mut [u64]) {
-    debug_assert_eq!(weights.len(), carries.len());
-    debug_assert_eq!(weights.len(), out.len());
-    let n = out.len();
-    if n == 0 {
-        return;
-    }
-    let mut split = WeightedSplit::new(total, weights.iter().sum());
-    for i in 0..n - 1 {
-        out[i] = split.part(weights[i], &mut carries[i]);
-    }
-    out[n - 1] = split.rest();
-}
-
-/// [`split_weighted`] one part at a time, for callers that keep the weights and carries in
-/// records of their own (a database's shards): `part` for every weight but the last, in
-/// order, then `rest` for the last. With nothing to split (`total` 0, or weights summing to
-/// 0 or less) every part is 0 and the carries are left as they are. Should the weights sum
-/// to NaN, every part but the last is 0 and the last takes the whole (no request is lost).
+/// A split of `total` requests over weights in proportion, one part at a time, so that the
+/// parts sum to `total` exactly and long-run shares match the weights: `part` for every
+/// weight but the last, in order, takes the floor of its exact share plus its carried
+/// remainder (never more than is left); `rest`, for the last, takes what is left. Weights need
+/// not be normalised; each keeps its carry where its caller keeps it (a client's channel, a
+/// route entry, a database shard). With nothing to split (`total` 0, or weights summing to 0
+/// or less) every part is 0 and the carries are left as they are. Should the weights sum to
+/// NaN, every part but the last is 0 and the last takes the whole (no request is lost).
 #[derive(Clone, Copy, Debug)]
 pub struct WeightedSplit {
     left: u64,
@@ -87,8 +72,7 @@ pub struct WeightedSplit {
 }
 
 impl WeightedSplit {
-    /// A split of `total` over weights that sum to `weight_sum` (summed in order, as
-    /// `iter().sum()` does, for the same result as [`split_weighted`]).
+    /// A split of `total` over weights that sum to `weight_sum`.
     #[inline]
     pub fn new(total: u64, weight_sum: f64) -> Self {
         let active = total > 0 && (weight_sum > 0.0 || weight_sum.is_nan());
@@ -237,9 +221,19 @@ mod tests {
         let mut carries = [0.0; 3];
         let mut totals = [0u64; 3];
         for n in 0..1000u64 {
-            let mut out = [0u64; 3];
-            split_weighted(n % 13, &weights, &mut carries, &mut out);
-            assert_eq!(out.iter().sum::<u64>(), n % 13);
+            let total = n % 13;
+            let before = carries;
+            let mut split = WeightedSplit::new(total, weights.iter().sum());
+            let out = [
+                split.part(weights[0], &mut carries[0]),
+                split.part(weights[1], &mut carries[1]),
+                split.rest(),
+            ];
+            assert_eq!(out.iter().sum::<u64>(), total);
+            if total == 0 {
+                // Nothing to split: the carries wait for the next requests.
+                assert_eq!(carries, before);
+            }
             for i in 0..3 {
                 totals[i] += out[i];
             }
@@ -251,36 +245,6 @@ mod tests {
             let expected = all as f64 * weights[i] / 10.0;
             let bound = if i < 2 { 1.0 } else { 2.0 };
             assert!((totals[i] as f64 - expected).abs() < bound, "{totals:?}");
-        }
-    }
-
-    #[test]
-    fn a_split_one_part_at_a_time_leaves_nothing_and_skips_an_empty_tick() {
-        let weights = [0.5, 0.3, 0.2];
-        let mut carries = [0.0; 3];
-        let mut totals = [0u64; 3];
-        for n in 0..1000u64 {
-            let total = n % 7;
-            let before = carries;
-            let mut split = WeightedSplit::new(total, weights.iter().sum());
-            let first = split.part(weights[0], &mut carries[0]);
-            let second = split.part(weights[1], &mut carries[1]);
-            let last = split.rest();
-            assert_eq!(first + second + last, total);
-            if total == 0 {
-                // Nothing to split: the carries wait for the next requests.
-                assert_eq!(carries, before);
-            }
-            for (t, part) in totals.iter_mut().zip([first, second, last]) {
-                *t += part;
-            }
-        }
-        let all: u64 = totals.iter().sum();
-        for (i, w) in weights.iter().enumerate() {
-            assert!(
-                (totals[i] as f64 - all as f64 * w).abs() < 2.0,
-                "{totals:?}"
-            );
         }
         // Weights that sum to NaN lose nothing: the last part takes the whole.
         let mut split = WeightedSplit::new(5, f64::NAN);

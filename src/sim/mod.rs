@@ -128,7 +128,6 @@ pub struct Simulation {
     tick_errors: u64,
     /// Nodes with instances down, whose routing must be refreshed each tick.
     failing: Vec<u32>,
-    scratch_counts: Vec<u64>,
     event_cursor: usize,
     tick: u64,
     ticks: u64,
@@ -272,7 +271,6 @@ impl Simulation {
             tick_dropped: 0,
             tick_errors: 0,
             failing: Vec::new(),
-            scratch_counts: Vec::new(),
             event_cursor: 0,
             tick: 0,
             ticks,
@@ -454,7 +452,6 @@ impl Simulation {
             channels: &mut self.channels,
             route_weight: &self.route_weight,
             route_carry: &mut self.route_carry,
-            scratch_counts: &mut self.scratch_counts,
         };
         let (mut tick_dropped, mut tick_errors) = (0, 0);
         let nodes = self.plan.nodes.iter().zip(&mut self.states);
@@ -911,7 +908,6 @@ struct Router<'a> {
     channels: &'a mut [Channel],
     route_weight: &'a [f64],
     route_carry: &'a mut [f64],
-    scratch_counts: &'a mut Vec<u64>,
 }
 
 impl Router<'_> {
@@ -981,24 +977,22 @@ impl Router<'_> {
                     if forwarded == 0 && fwd_rate == 0.0 {
                         continue;
                     }
-                    self.scratch_counts.clear();
-                    self.scratch_counts.resize(b - a, 0);
-                    flow::split_weighted(
-                        forwarded,
-                        &self.route_weight[a..b],
-                        &mut self.route_carry[a..b],
-                        self.scratch_counts,
-                    );
                     let weight_sum: f64 = self.route_weight[a..b].iter().sum();
-                    for (j, e) in (a..b).enumerate() {
-                        let entry = self.plan.routes[e];
+                    let mut split = flow::WeightedSplit::new(forwarded, weight_sum);
+                    for e in a..b {
+                        let weight = self.route_weight[e];
+                        let count = if e + 1 < b {
+                            split.part(weight, &mut self.route_carry[e])
+                        } else {
+                            split.rest()
+                        };
                         let rate = if weight_sum > 0.0 {
-                            fwd_rate * self.route_weight[e] / weight_sum
+                            fwd_rate * weight / weight_sum
                         } else {
                             0.0
                         };
-                        self.channels[entry.channel as usize]
-                            .hand_over(self.scratch_counts[j], rate);
+                        let channel = self.plan.routes[e].channel;
+                        self.channels[channel as usize].hand_over(count, rate);
                     }
                 }
             }

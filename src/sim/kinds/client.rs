@@ -74,31 +74,26 @@ pub(crate) fn step(
             }
         }
     };
-    // Split by the mix over the classes it sends, exactly, with carried remainders.
-    let n = channels.len();
-    let mut weights = [0.0; 5];
-    let mut carries = [0.0; 5];
-    for (k, c) in channels.iter().enumerate() {
-        weights[k] = plan.mix[c.class as usize];
-        carries[k] = c.carry;
-    }
-    let mut by_class = [0u64; 5];
-    flow::split_weighted(
-        arrivals,
-        &weights[..n],
-        &mut carries[..n],
-        &mut by_class[..n],
-    );
+    // Split by the mix over the classes it sends, exactly, with each channel's carried
+    // remainder.
+    let weight_sum: f64 = channels.iter().map(|c| plan.mix[c.class as usize]).sum();
+    let mut split = flow::WeightedSplit::new(arrivals, weight_sum);
+    let last = channels.len().saturating_sub(1);
     for (k, c) in channels.iter_mut().enumerate() {
-        c.carry = carries[k];
-        c.arrived = by_class[k];
-        c.rate_in = weights[k] * rate_per_s;
+        let weight = plan.mix[c.class as usize];
+        let count = if k < last {
+            split.part(weight, &mut c.carry)
+        } else {
+            split.rest()
+        };
+        c.arrived = count;
+        c.rate_in = weight * rate_per_s;
         if has_route(node, c.class) {
-            c.served = by_class[k];
-            c.forwarded = by_class[k];
+            c.served = count;
+            c.forwarded = count;
             c.fwd_rate = c.rate_in;
         } else {
-            c.dropped = by_class[k];
+            c.dropped = count;
         }
     }
     st.tick.healthy_instances = 1;
