@@ -726,11 +726,10 @@ impl Simulation {
         if due > 0 {
             self.recover_instances(i, due, now_s);
         }
-        loop {
-            match &self.failure_clocks[i] {
-                Some(clock) if clock.next_failure_s <= now_s => {}
-                _ => break,
-            }
+        while self.failure_clocks[i]
+            .as_ref()
+            .is_some_and(|clock| clock.next_failure_s <= now_s)
+        {
             let failed = self.fail_instances(i, 1, now_s);
             let alive = self.plan.nodes[i]
                 .instances
