@@ -3,7 +3,7 @@
 //! drop from the palette, and live figures on every node. It reads the design and the latest
 //! simulation output and returns [`Action`]s; it changes nothing itself.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use egui::epaint::CubicBezierShape;
 use egui::{
@@ -225,7 +225,7 @@ pub struct CanvasInputs<'a> {
     pub nodes: &'a HashMap<ComponentId, NodeView>,
     pub tick_s: f64,
     /// Single points of failure, with why.
-    pub spofs: &'a HashMap<ComponentId, String>,
+    pub spofs: &'a BTreeMap<ComponentId, String>,
     pub icons: &'a Icons,
     /// Animate the flow on links.
     pub playing: bool,

@@ -3,7 +3,7 @@
 //! the designs', not the noise's); linked plots; a table of differences with the better value
 //! marked; and the load sweep — the hockey sticks — run in the background on both cores.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,7 +47,7 @@ pub struct Side {
     /// Monthly cost at load 0 and its growth per unit of load (for the cost plot).
     cost_fixed: f64,
     cost_per_load: f64,
-    spofs: HashMap<ComponentId, String>,
+    spofs: BTreeMap<ComponentId, String>,
 }
 
 impl Side {
@@ -68,7 +68,7 @@ impl Side {
             pending: None,
             cost_fixed,
             cost_per_load,
-            spofs: HashMap::new(),
+            spofs: BTreeMap::new(),
         }
     }
 }

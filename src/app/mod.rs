@@ -13,7 +13,7 @@ pub mod inspector;
 pub mod plots;
 pub mod runner;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc::{Receiver, channel};
@@ -86,8 +86,9 @@ pub struct AnalysisView {
     pub revision: u64,
     /// Ladder from the operational laws: (component, saturation load).
     pub ladder: Vec<(ComponentId, String, f64)>,
-    /// Single points of failure and why.
-    pub spofs: HashMap<ComponentId, String>,
+    /// Single points of failure and why, in component order (a hash map's order would change
+    /// from run to run, and the list on screen with it).
+    pub spofs: BTreeMap<ComponentId, String>,
     /// The full report (N−1, availability, cost), once the background run is done.
     pub report: Option<SimulateReport>,
     pub running: bool,
