@@ -2,6 +2,8 @@
 
 /// The smallest latency told apart, in milliseconds (values below share the first bin).
 const FLOOR_MS: f64 = 0.001;
+/// Empty bins added at least when a histogram grows downwards (see `add_outside`).
+const MIN_SPARE_BINS: usize = 16;
 
 /// A histogram of positive values in log-linear bins (each power of two split into 2^m
 /// equal parts, as HdrHistogram does), growing to the range it sees. A value's bin comes
@@ -85,11 +87,17 @@ impl LogHistogram {
             self.first_bin = bin;
             self.counts.push(0);
         } else if bin < self.first_bin {
-            let grow = (self.first_bin - bin) as usize;
-            let mut counts = vec![0; grow];
+            // Grow downwards with room to spare, as a Vec grows upwards, so that a run of ever
+            // smaller values copies the bins a few times instead of once per value. The spare
+            // bins stay empty, and empty bins change no quantile. Bins start at 0.
+            let spare = (self.counts.len() / 2).max(MIN_SPARE_BINS) as i64;
+            let first = (bin - spare).max(0);
+            let grow = (self.first_bin - first) as usize;
+            let mut counts = Vec::with_capacity(grow + self.counts.capacity());
+            counts.resize(grow, 0);
             counts.extend_from_slice(&self.counts);
             self.counts = counts;
-            self.first_bin = bin;
+            self.first_bin = first;
         } else {
             self.counts.resize((bin - self.first_bin + 1) as usize, 0);
         }
