@@ -40,14 +40,14 @@ impl DatabasePlan {
     }
 }
 
-/// Share of keys' traffic per shard: Zipf over shard ranks under range partitioning
-/// (popularity ∝ 1/rank^skew), even under hashing.
 /// Whether requests of class `k` write (writes and async jobs go to the primary).
 #[inline]
 pub(crate) fn is_write(k: usize) -> bool {
     k == TrafficClass::Write.index() || k == TrafficClass::Async.index()
 }
 
+/// Share of keys' traffic per shard: Zipf over shard ranks under range partitioning
+/// (popularity ∝ 1/rank^skew), even under hashing.
 pub(crate) fn shard_shares(shards: u32, partitioning: Partitioning, key_skew: f64) -> Vec<f64> {
     let n = shards.max(1) as usize;
     let weights: Vec<f64> = match partitioning {
