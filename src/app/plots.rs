@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use egui::{Color32, Ui};
-use egui_plot::{GridInput, GridMark, Legend, Line, Plot, PlotPoints};
+use egui_plot::{AxisHints, GridInput, GridMark, Legend, Line, Plot, PlotPoints};
 
 use super::runner::RunnerOutput;
 use crate::model::{ComponentId, Design};
@@ -79,8 +79,14 @@ const PALETTE: [Color32; 6] = [
 /// ten leave a short plot with a lone 0 on its axis), and, for plots of several series, a
 /// small, see-through legend that hides little of the lines (a plot of one series is named
 /// by its axis).
+///
+/// The x axis labels its marks once they are 40 points apart, not egui_plot's 60: the app's
+/// plots stand five abreast, and their labels are short numbers (egui_plot still never draws
+/// a label closer to the next one than its own width). At 60, a run of about 400 s showed
+/// only its 0: its marks 200 s apart are 59 points apart.
 pub fn styled_plot(id: &str, legend: bool) -> Plot<'static> {
     let plot = Plot::new(id.to_string())
+        .custom_x_axes(vec![AxisHints::new_x().label_spacing(40.0..=60.0)])
         .x_grid_spacer(one_two_five_grid)
         .y_grid_spacer(one_two_five_grid);
     if legend {
@@ -95,9 +101,15 @@ pub fn styled_plot(id: &str, legend: bool) -> Plot<'static> {
 }
 
 /// Grid marks on 1-2-5 steps (…, 1, 2, 5, 10, 20, …) from the smallest one egui_plot can
-/// show, three levels deep, each level a multiple of the one below (1, 2, 10 or 2, 10, 20 or
-/// 5, 10, 20) so that the labels of one level are evenly spaced.
+/// show, each level a multiple of the one below (1, 2, 10, 20, … or 5, 10, 20, 100, …) so
+/// that the labels of one level are evenly spaced, up to the first level whose step spans
+/// the axis: egui_plot labels the marks of a level only when they are far enough apart, and
+/// some level always is. (Three levels, as egui_plot's own spacer has, span only ten times
+/// the first step here, and a narrow plot of a few hundred seconds got no labels.)
 pub fn one_two_five_grid(input: GridInput) -> Vec<GridMark> {
+    // Enough for a step to grow from the smallest egui_plot asks for to a whole axis (a
+    // level at most multiplies the step by five; the first is at most 2,000 below the span).
+    const MAX_GRID_LEVELS: usize = 12;
     let (low, high) = input.bounds;
     let base = input.base_step_size;
     if !(base > 0.0 && base.is_finite() && low.is_finite() && high.is_finite()) {
@@ -121,11 +133,14 @@ pub fn one_two_five_grid(input: GridInput) -> Vec<GridMark> {
             step * 2.0
         }
     };
-    let steps = [
-        first_step,
-        coarser(first_step),
-        coarser(coarser(first_step)),
-    ];
+    let span = high - low;
+    let mut steps = vec![first_step];
+    while let Some(&last) = steps.last()
+        && last < span
+        && steps.len() < MAX_GRID_LEVELS
+    {
+        steps.push(coarser(last));
+    }
     let (first, last) = ((low / steps[0]).ceil(), (high / steps[0]).floor());
     if !(last - first).is_finite() || last - first > 2_000.0 {
         return Vec::new();
@@ -245,6 +260,21 @@ mod tests {
         let steps: Vec<f64> = marks.iter().map(|m| m.step_size).collect();
         assert!(steps.contains(&2.0) && steps.contains(&10.0) && steps.contains(&20.0));
         assert!(!steps.contains(&5.0), "{steps:?}");
+    }
+
+    #[test]
+    fn some_level_of_marks_spans_the_axis_so_that_a_narrow_plot_is_labelled() {
+        // A run of 430 s on a plot about 130 points wide: egui_plot asks for steps of 27 s.
+        let marks = one_two_five_grid(GridInput {
+            bounds: (0.0, 430.0),
+            base_step_size: 27.0,
+        });
+        let steps: Vec<f64> = marks.iter().map(|m| m.step_size).collect();
+        for step in [50.0, 100.0, 200.0] {
+            assert!(steps.contains(&step), "{step} in {steps:?}");
+        }
+        let widest = steps.iter().copied().fold(0.0, f64::max);
+        assert!(widest >= 430.0, "{steps:?}");
     }
 
     #[test]

@@ -222,6 +222,26 @@ mod tests {
     }
 
     #[test]
+    fn quantiles_do_not_depend_on_the_order_values_arrive_in() {
+        // Falling values grow the bins downwards, with spare empty bins in front; rising ones
+        // grow them upwards. Both must count every value in the same bin.
+        let values: Vec<f64> = (0..5_000).map(|i| 0.002 * 1.003f64.powi(i)).collect();
+        let mut rising = LogHistogram::with_bin_ratio(1.01);
+        let mut falling = LogHistogram::with_bin_ratio(1.01);
+        for &v in &values {
+            rising.add(v);
+        }
+        for &v in values.iter().rev() {
+            falling.add(v);
+        }
+        assert_eq!(rising.count(), falling.count());
+        for p in [0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0] {
+            assert_eq!(rising.quantile(p), falling.quantile(p), "p = {p}");
+        }
+        assert!((rising.mean() - falling.mean()).abs() < 1e-9 * rising.mean());
+    }
+
+    #[test]
     fn odd_values_land_in_the_first_bin_or_are_ignored() {
         let mut h = LogHistogram::default();
         h.add(f64::NAN);
