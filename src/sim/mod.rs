@@ -136,11 +136,9 @@ pub struct Simulation {
     options: RunOptions,
     pub(crate) sampler: paths::Sampler,
     pub(crate) node_latency: Vec<NodeLatency>,
-    /// Response models worked out this run: per slot, the tick it was worked out for and the
-    /// model. A node has one slot; a database one per shard for reads and one for writes.
-    response_cache: std::cell::RefCell<Vec<(u64, queueing::ResponseTime)>>,
-    /// Per node: its first slot in `response_cache`.
-    response_slot: Vec<u32>,
+    /// Response models worked out this tick, so that the sampled paths that visit a node
+    /// work its model out once.
+    response_cache: std::cell::RefCell<ResponseCache>,
     last: SystemTick,
     history: Vec<SystemTick>,
     measured: SystemMeasured,
@@ -234,15 +232,6 @@ impl Simulation {
             });
         }
         let routable = plan.nodes.iter().map(|n| n.instances).collect();
-        let mut response_slot = Vec::with_capacity(n);
-        let mut response_slots = 0usize;
-        for node in &plan.nodes {
-            response_slot.push(response_slots as u32);
-            response_slots += match &node.kind {
-                KindPlan::Database(d) => 2 * d.shard_share.len().max(1),
-                _ => 1,
-            };
-        }
         let ticks = plan.ticks;
         let load_multiplier = plan.load_multiplier * options.load_multiplier.unwrap_or(1.0);
         let sampler = paths::Sampler::new(
@@ -279,14 +268,7 @@ impl Simulation {
             options,
             sampler,
             node_latency: vec![NodeLatency::default(); n],
-            response_cache: std::cell::RefCell::new(vec![
-                (
-                    u64::MAX,
-                    queueing::ResponseTime::default()
-                );
-                response_slots
-            ]),
-            response_slot,
+            response_cache: std::cell::RefCell::new(ResponseCache::new()),
             last: SystemTick::default(),
             history: Vec::new(),
             measured: SystemMeasured::default(),
@@ -836,20 +818,21 @@ impl Simulation {
     /// The response-time model of node `i` for class `k` this tick (for databases, of shard
     /// `shard`).
     pub(crate) fn response(&self, i: usize, k: usize, shard: usize) -> queueing::ResponseTime {
-        let slot = self.response_slot[i] as usize
-            + match &self.plan.nodes[i].kind {
-                KindPlan::Database(_) => 2 * shard + usize::from(kinds::database::is_write(k)),
-                _ => 0,
-            };
-        if let Some((tick, rt)) = self.response_cache.borrow().get(slot).copied()
-            && tick == self.tick
-        {
+        // A node has one model; a database one per shard for reads and one for writes.
+        let part = match &self.plan.nodes[i].kind {
+            KindPlan::Database(_) => 2 * shard + usize::from(kinds::database::is_write(k)),
+            _ => 0,
+        };
+        let key = ResponseKey {
+            tick: self.tick,
+            node: i as u32,
+            part: part as u32,
+        };
+        if let Some(rt) = self.response_cache.borrow().get(key) {
             return rt;
         }
         let rt = self.compute_response(i, k, shard);
-        if let Some(cached) = self.response_cache.borrow_mut().get_mut(slot) {
-            *cached = (self.tick, rt);
-        }
+        self.response_cache.borrow_mut().put(key, rt);
         rt
     }
 
@@ -895,6 +878,62 @@ impl Simulation {
                 mean * 1000.0
             }
             _ => self.response(i, 0, 0).mean_s() * 1000.0,
+        }
+    }
+}
+
+/// Which response model: a node's (`part` 0), or a database shard's reads or writes, as
+/// worked out at `tick`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct ResponseKey {
+    tick: u64,
+    node: u32,
+    part: u32,
+}
+
+/// Response models worked out lately, in a small direct-mapped table: a model goes in the
+/// entry its key hashes to, in place of whatever was there.
+///
+/// A tick's sampled paths usually visit a few hundred nodes (at most 32 paths of a dozen
+/// visits or so), so a table of 1,024 entries keeps nearly every model worked out this tick,
+/// whatever the size of the design, and stays in the processor's cache. A table with an entry per node was as large as the
+/// design, and at 10,000 components nearly every visit missed the cache twice on it (the
+/// node's slot, then the entry) before finding the entry stale. Which models the table
+/// keeps changes no result: a model depends only on the tick's state, which path sampling
+/// does not change, so one worked out again is the same.
+#[derive(Clone, Debug)]
+struct ResponseCache {
+    entries: Vec<(ResponseKey, queueing::ResponseTime)>,
+}
+
+impl ResponseCache {
+    const BITS: u32 = 10;
+
+    fn new() -> Self {
+        let empty = ResponseKey {
+            tick: u64::MAX,
+            node: u32::MAX,
+            part: u32::MAX,
+        };
+        Self {
+            entries: vec![(empty, queueing::ResponseTime::default()); 1 << Self::BITS],
+        }
+    }
+
+    fn index(key: ResponseKey) -> usize {
+        let mixed =
+            (u64::from(key.node) << 16 ^ u64::from(key.part)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (mixed >> (64 - Self::BITS)) as usize
+    }
+
+    fn get(&self, key: ResponseKey) -> Option<queueing::ResponseTime> {
+        let (held, rt) = self.entries.get(Self::index(key))?;
+        (*held == key).then_some(*rt)
+    }
+
+    fn put(&mut self, key: ResponseKey, rt: queueing::ResponseTime) {
+        if let Some(entry) = self.entries.get_mut(Self::index(key)) {
+            *entry = (key, rt);
         }
     }
 }
@@ -1070,5 +1109,50 @@ fn repeated(p: f32, calls: f64) -> f32 {
         p
     } else {
         p.powf(calls as f32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_response_cache_gives_back_only_the_model_of_the_same_node_part_and_tick() {
+        let mut cache = ResponseCache::new();
+        let model = queueing::ResponseTime {
+            service_mean_s: 0.01,
+            ..Default::default()
+        };
+        let key = ResponseKey {
+            tick: 7,
+            node: 42,
+            part: 3,
+        };
+        assert_eq!(cache.get(key), None, "nothing is kept before it is put");
+        cache.put(key, model);
+        assert_eq!(cache.get(key), Some(model));
+        assert_eq!(
+            cache.get(ResponseKey { tick: 8, ..key }),
+            None,
+            "a later tick"
+        );
+        assert_eq!(
+            cache.get(ResponseKey { part: 2, ..key }),
+            None,
+            "another part"
+        );
+        assert_eq!(
+            cache.get(ResponseKey { node: 43, ..key }),
+            None,
+            "another node"
+        );
+        // A key that lands on the same entry takes its place.
+        let rival = (0..u32::MAX)
+            .map(|node| ResponseKey { node, ..key })
+            .find(|k| k.node != key.node && ResponseCache::index(*k) == ResponseCache::index(key))
+            .expect("the table is smaller than the nodes");
+        cache.put(rival, queueing::ResponseTime::default());
+        assert_eq!(cache.get(key), None);
+        assert_eq!(cache.get(rival), Some(queueing::ResponseTime::default()));
     }
 }
