@@ -815,9 +815,20 @@ impl Simulation {
         }
     }
 
-    /// The response-time model of node `i` for class `k` this tick (for databases, of shard
-    /// `shard`).
-    pub(crate) fn response(&self, i: usize, k: usize, shard: usize) -> queueing::ResponseTime {
+    /// The response-time model of node `i` for class `k` in the tick being sampled (for
+    /// databases, of shard `shard`), worked out once per tick: for path sampling only.
+    ///
+    /// Only path sampling fills the table, so an entry for tick `t` was always worked out
+    /// from tick `t`'s state. (Models looked up between ticks, as the app does for every
+    /// component after each step, used to go in under the tick about to run, and that tick's
+    /// paths then drew from the state before it: a run watched in the app differed from the
+    /// same run on the command line.)
+    pub(crate) fn sampled_response(
+        &self,
+        i: usize,
+        k: usize,
+        shard: usize,
+    ) -> queueing::ResponseTime {
         // A node has one model; a database one per shard for reads and one for writes.
         let part = match &self.plan.nodes[i].kind {
             KindPlan::Database(_) => 2 * shard + usize::from(kinds::database::is_write(k)),
@@ -831,12 +842,14 @@ impl Simulation {
         if let Some(rt) = self.response_cache.borrow().get(key) {
             return rt;
         }
-        let rt = self.compute_response(i, k, shard);
+        let rt = self.response(i, k, shard);
         self.response_cache.borrow_mut().put(key, rt);
         rt
     }
 
-    fn compute_response(&self, i: usize, k: usize, shard: usize) -> queueing::ResponseTime {
+    /// The response-time model of node `i` for class `k` in its current state (for
+    /// databases, of shard `shard`).
+    pub(crate) fn response(&self, i: usize, k: usize, shard: usize) -> queueing::ResponseTime {
         let node = &self.plan.nodes[i];
         let st = &self.states[i];
         let channels = self.node_channels(i);
@@ -895,12 +908,13 @@ struct ResponseKey {
 /// entry its key hashes to, in place of whatever was there.
 ///
 /// A tick's sampled paths usually visit a few hundred nodes (at most 32 paths of a dozen
-/// visits or so), so a table of 1,024 entries keeps nearly every model worked out this tick,
-/// whatever the size of the design, and stays in the processor's cache. A table with an entry per node was as large as the
-/// design, and at 10,000 components nearly every visit missed the cache twice on it (the
-/// node's slot, then the entry) before finding the entry stale. Which models the table
-/// keeps changes no result: a model depends only on the tick's state, which path sampling
-/// does not change, so one worked out again is the same.
+/// visits or so), so a table of 1,024 entries keeps nearly every model worked out this
+/// tick, whatever the size of the design, and stays in the processor's cache. A table with
+/// an entry per node was as large as the design, and at 10,000 components nearly every
+/// visit missed the cache twice on it (the node's slot, then the entry) before finding the
+/// entry stale. Which models the table keeps changes no result: only path sampling fills
+/// it, a model depends only on the tick's state, and path sampling does not change that
+/// state, so a model worked out again is the same.
 #[derive(Clone, Debug)]
 struct ResponseCache {
     entries: Vec<(ResponseKey, queueing::ResponseTime)>,

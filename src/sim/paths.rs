@@ -214,11 +214,11 @@ impl Simulation {
                         break;
                     }
                 }
-                let rt = self.response(i, k, shard);
+                let rt = self.sampled_response(i, k, shard);
                 self.record(i, &rt, measuring)
             }
             _ => {
-                let rt = self.response(i, k, 0);
+                let rt = self.sampled_response(i, k, 0);
                 self.record(i, &rt, measuring)
             }
         };
