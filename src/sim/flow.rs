@@ -56,25 +56,28 @@ pub fn share(count: u64, fraction: f64, carry: &mut f64) -> u64 {
     scale(count, fraction.clamp(0.0, 1.0), carry).min(count)
 }
 
-/// A split of `total` requests over weights in proportion, one part at a time, so that the
-/// parts sum to `total` exactly and long-run shares match the weights: `part` for every
-/// weight but the last, in order, takes the floor of its exact share plus its carried
-/// remainder (never more than is left); `rest`, for the last, takes what is left. Weights need
-/// not be normalised; each keeps its carry where its caller keeps it (a client's channel, a
-/// route entry, a database shard). With nothing to split (`total` 0, or weights summing to 0
-/// or less) every part is 0 and the carries are left as they are. Should the weights sum to
-/// NaN, every part but the last is 0 and the last takes the whole (no request is lost).
+/// A split of `total` requests over a known number of weights in proportion, one part at a
+/// time, so that the parts sum to `total` exactly and long-run shares match the weights:
+/// `part`, called once per weight in order, takes for every weight but the last the floor of
+/// its exact share plus its carried remainder (never more than is left), and for the last
+/// what is left (its carry untouched). Weights need not be normalised; each keeps its carry
+/// where its caller keeps it (a client's channel, a route entry, a database shard). With
+/// nothing to split (`total` 0, or weights summing to 0 or less) every part is 0 and the
+/// carries are left as they are. Should the weights sum to NaN, every part but the last is 0
+/// and the last takes the whole (no request is lost).
 #[derive(Clone, Copy, Debug)]
 pub struct WeightedSplit {
     left: u64,
     scale: f64,
     active: bool,
+    /// Parts not yet taken, this one included.
+    parts_left: usize,
 }
 
 impl WeightedSplit {
-    /// A split of `total` over weights that sum to `weight_sum`.
+    /// A split of `total` over `parts` weights that sum to `weight_sum`.
     #[inline]
-    pub fn new(total: u64, weight_sum: f64) -> Self {
+    pub fn new(total: u64, weight_sum: f64, parts: usize) -> Self {
         let active = total > 0 && (weight_sum > 0.0 || weight_sum.is_nan());
         Self {
             left: if active { total } else { 0 },
@@ -84,12 +87,17 @@ impl WeightedSplit {
                 0.0
             },
             active,
+            parts_left: parts,
         }
     }
 
-    /// The part of the next weight (not the last).
+    /// The part of the next weight: what is left if it is the last.
     #[inline]
     pub fn part(&mut self, weight: f64, carry: &mut f64) -> u64 {
+        self.parts_left = self.parts_left.saturating_sub(1);
+        if self.parts_left == 0 {
+            return std::mem::take(&mut self.left);
+        }
         if !self.active {
             return 0;
         }
@@ -99,12 +107,6 @@ impl WeightedSplit {
         *carry = exact - count_f64(give);
         self.left -= give;
         give
-    }
-
-    /// The last part: what is left.
-    #[inline]
-    pub fn rest(&self) -> u64 {
-        self.left
     }
 }
 
@@ -223,11 +225,11 @@ mod tests {
         for n in 0..1000u64 {
             let total = n % 13;
             let before = carries;
-            let mut split = WeightedSplit::new(total, weights.iter().sum());
+            let mut split = WeightedSplit::new(total, weights.iter().sum(), 3);
             let out = [
                 split.part(weights[0], &mut carries[0]),
                 split.part(weights[1], &mut carries[1]),
-                split.rest(),
+                split.part(weights[2], &mut carries[2]),
             ];
             assert_eq!(out.iter().sum::<u64>(), total);
             if total == 0 {
@@ -247,9 +249,9 @@ mod tests {
             assert!((totals[i] as f64 - expected).abs() < bound, "{totals:?}");
         }
         // Weights that sum to NaN lose nothing: the last part takes the whole.
-        let mut split = WeightedSplit::new(5, f64::NAN);
+        let mut split = WeightedSplit::new(5, f64::NAN, 2);
         assert_eq!(split.part(0.5, &mut 0.0), 0);
-        assert_eq!(split.rest(), 5);
+        assert_eq!(split.part(0.5, &mut 0.0), 5);
     }
 
     #[test]

@@ -1030,14 +1030,10 @@ impl Router<'_> {
                         continue;
                     }
                     let weight_sum: f64 = self.route_weight[a..b].iter().sum();
-                    let mut split = flow::WeightedSplit::new(forwarded, weight_sum);
+                    let mut split = flow::WeightedSplit::new(forwarded, weight_sum, b - a);
                     for e in a..b {
                         let weight = self.route_weight[e];
-                        let count = if e + 1 < b {
-                            split.part(weight, &mut self.route_carry[e])
-                        } else {
-                            split.rest()
-                        };
+                        let count = split.part(weight, &mut self.route_carry[e]);
                         let rate = if weight_sum > 0.0 {
                             fwd_rate * weight / weight_sum
                         } else {

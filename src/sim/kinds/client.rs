@@ -77,15 +77,10 @@ pub(crate) fn step(
     // Split by the mix over the classes it sends, exactly, with each channel's carried
     // remainder.
     let weight_sum: f64 = channels.iter().map(|c| plan.mix[c.class as usize]).sum();
-    let mut split = flow::WeightedSplit::new(arrivals, weight_sum);
-    let last = channels.len().saturating_sub(1);
-    for (k, c) in channels.iter_mut().enumerate() {
+    let mut split = flow::WeightedSplit::new(arrivals, weight_sum, channels.len());
+    for c in channels.iter_mut() {
         let weight = plan.mix[c.class as usize];
-        let count = if k < last {
-            split.part(weight, &mut c.carry)
-        } else {
-            split.rest()
-        };
+        let count = split.part(weight, &mut c.carry);
         c.arrived = count;
         c.rate_in = weight * rate_per_s;
         if has_route(node, c.class) {

@@ -257,9 +257,9 @@ pub(crate) fn step(
         return;
     };
     // The tick's reads and writes split over the shards by their shares, with carries.
-    let mut read_split = flow::WeightedSplit::new(reads_in, plan.shard_share_sum);
-    let mut write_split = flow::WeightedSplit::new(writes_in, plan.shard_share_sum);
-    let last_shard = db.shards.len().saturating_sub(1);
+    let shards = db.shards.len();
+    let mut read_split = flow::WeightedSplit::new(reads_in, plan.shard_share_sum, shards);
+    let mut write_split = flow::WeightedSplit::new(writes_in, plan.shard_share_sum, shards);
     let budget = plan.effective_cores * dt;
     let mut capacity_per_s = 0.0;
     let mut hottest: f64 = 0.0;
@@ -268,15 +268,9 @@ pub(crate) fn step(
         (0u64, 0u64, 0u64, 0u64);
     let (mut reads_left, mut writes_left) = (0u64, 0u64);
     let mut overflow = 0u64;
-    for (j, (shard, &share)) in db.shards.iter_mut().zip(&plan.shard_share).enumerate() {
-        let (shard_reads, shard_writes) = if j < last_shard {
-            (
-                read_split.part(share, &mut shard.reads_part_carry),
-                write_split.part(share, &mut shard.writes_part_carry),
-            )
-        } else {
-            (read_split.rest(), write_split.rest())
-        };
+    for (shard, &share) in db.shards.iter_mut().zip(&plan.shard_share) {
+        let shard_reads = read_split.part(share, &mut shard.reads_part_carry);
+        let shard_writes = write_split.part(share, &mut shard.writes_part_carry);
         // After the failover time, a live standby takes over as primary.
         if let Some(since) = shard.primary_down_since
             && plan.standby
