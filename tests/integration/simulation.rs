@@ -3,12 +3,21 @@
 
 use archsandbox::model::{
     ArrivalProcess, CacheParams, ClientParams, Component, ComponentId, ComponentKind,
-    DatabaseParams, Design, HitRatio, Link, PriceTable, QueueParams, Scenario, TrafficClass,
-    TrafficMix, TrafficProfile, read_design,
+    DatabaseParams, Design, HitRatio, KindName, Link, PriceTable, QueueParams, Scenario,
+    TrafficClass, TrafficMix, TrafficProfile, read_design,
 };
 use archsandbox::sim::{RunOptions, RunSummary, Simulation};
 
 use crate::root;
+
+/// A component called `name` of `kind`, in column `column` of a row on the canvas.
+fn placed(name: &str, column: u8, kind: ComponentKind) -> Component {
+    Component {
+        name: name.into(),
+        position: (200.0 * f32::from(column), 0.0),
+        kind,
+    }
+}
 
 /// A shipped design.
 pub fn shipped(path: &str) -> Design {
@@ -139,10 +148,10 @@ fn hockey_stick_response_time_follows_s_over_one_minus_rho() {
 /// 2000 reads/s into a cache (0.5 ms) in front of a database M/M/1 at 500/s.
 fn cache_cliff_design(hit_ratio: f64) -> Design {
     let mut design = Design::new("cache cliff");
-    let client = design.add(Component {
-        name: "readers".into(),
-        position: (0.0, 0.0),
-        kind: ComponentKind::Client(ClientParams {
+    let client = design.add(placed(
+        "readers",
+        0,
+        ComponentKind::Client(ClientParams {
             users: 2000,
             rate_per_user_per_s: 1.0,
             mix: TrafficMix {
@@ -153,27 +162,27 @@ fn cache_cliff_design(hit_ratio: f64) -> Design {
             },
             arrivals: ArrivalProcess::Poisson,
         }),
-    });
-    let cache = design.add(Component {
-        name: "cache".into(),
-        position: (200.0, 0.0),
-        kind: ComponentKind::Cache(CacheParams {
+    ));
+    let cache = design.add(placed(
+        "cache",
+        1,
+        ComponentKind::Cache(CacheParams {
             hit_ratio: HitRatio::Fixed(hit_ratio),
             latency_ms: 0.5,
             ..CacheParams::default()
         }),
-    });
-    let db = design.add(Component {
-        name: "database".into(),
-        position: (400.0, 0.0),
-        kind: ComponentKind::Database(DatabaseParams {
+    ));
+    let db = design.add(placed(
+        "database",
+        2,
+        ComponentKind::Database(DatabaseParams {
             size: "small".into(),
             read_service_time_ms: 2.0,
             contention: 0.0,
             coherency: 0.0,
             ..DatabaseParams::default()
         }),
-    });
+    ));
     design.connect(client, cache, Link::new(&[TrafficClass::Read]));
     design.connect(cache, db, Link::new(&[TrafficClass::Read]));
     design.scenarios = vec![Scenario {
@@ -238,15 +247,15 @@ fn queue_backlog_grows_at_lambda_minus_mu_and_drains_in_q_over_mu_minus_lambda()
     // 120 msg/s into consumers of 100/s for 60 s, then 50/s: backlog 1200, drained in 24 s.
     let mut design = Design::new("queue");
     let producers = design.add(producers(120));
-    let queue = design.add(Component {
-        name: "queue".into(),
-        position: (200.0, 0.0),
-        kind: ComponentKind::MessageQueue(QueueParams {
+    let queue = design.add(placed(
+        "queue",
+        1,
+        ComponentKind::MessageQueue(QueueParams {
             consumers: 4,
             consumer_rate_per_s: 25.0,
             ..QueueParams::default()
         }),
-    });
+    ));
     design.connect(producers, queue, Link::new(&[TrafficClass::Async]));
     let scenario = Scenario {
         name: "burst".into(),
@@ -287,16 +296,16 @@ fn queue_backlog_grows_at_lambda_minus_mu_and_drains_in_q_over_mu_minus_lambda()
 /// same queue: a loop that only its async link back closes. Returns (producers, queue, worker).
 fn follow_up_loop(design: &mut Design) -> (ComponentId, ComponentId, ComponentId) {
     let producers = design.add(producers(20));
-    let queue = design.add(Component {
-        name: "queue".into(),
-        position: (200.0, 0.0),
-        kind: ComponentKind::MessageQueue(QueueParams::default()),
-    });
-    let worker = design.add(Component {
-        name: "worker".into(),
-        position: (400.0, 0.0),
-        kind: ComponentKind::default_for(archsandbox::model::KindName::Server),
-    });
+    let queue = design.add(placed(
+        "queue",
+        1,
+        ComponentKind::MessageQueue(QueueParams::default()),
+    ));
+    let worker = design.add(placed(
+        "worker",
+        2,
+        ComponentKind::default_for(KindName::Server),
+    ));
     design.connect(producers, queue, Link::new(&[TrafficClass::Async]));
     design.connect(queue, worker, Link::new(&[TrafficClass::Async]));
     design.connect(worker, queue, Link::new(&[TrafficClass::Async]));
@@ -349,17 +358,17 @@ fn an_async_link_that_closes_no_loop_delivers_within_its_tick() {
     // nothing but the links orders them, and the queue still gets the api's jobs in the tick
     // the api passes them on. Only a loop forces a link to wait a tick.
     let mut design = Design::new("jobs");
-    let queue = design.add(Component {
-        name: "queue".into(),
-        position: (400.0, 0.0),
-        kind: ComponentKind::MessageQueue(QueueParams::default()),
-    });
+    let queue = design.add(placed(
+        "queue",
+        2,
+        ComponentKind::MessageQueue(QueueParams::default()),
+    ));
     let producers = design.add(producers(20));
-    let api = design.add(Component {
-        name: "api".into(),
-        position: (200.0, 0.0),
-        kind: ComponentKind::default_for(archsandbox::model::KindName::Server),
-    });
+    let api = design.add(placed(
+        "api",
+        1,
+        ComponentKind::default_for(KindName::Server),
+    ));
     design.connect(producers, api, Link::new(&[TrafficClass::Async]));
     design.connect(api, queue, Link::new(&[TrafficClass::Async]));
     assert_delivered_within_the_tick(&design, api, queue);
@@ -371,11 +380,11 @@ fn a_link_out_of_a_loop_delivers_within_its_tick() {
     // lowest id). Only the link back to the queue closes a loop; the archive gets the worker's
     // jobs in the tick the worker passes them on.
     let mut design = Design::new("follow-ups and archive");
-    let archive = design.add(Component {
-        name: "archive".into(),
-        position: (600.0, 0.0),
-        kind: ComponentKind::default_for(archsandbox::model::KindName::Database),
-    });
+    let archive = design.add(placed(
+        "archive",
+        3,
+        ComponentKind::default_for(KindName::Database),
+    ));
     let (_, _, worker) = follow_up_loop(&mut design);
     design.connect(worker, archive, Link::new(&[TrafficClass::Async]));
     assert_delivered_within_the_tick(&design, worker, archive);
