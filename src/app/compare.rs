@@ -10,13 +10,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 
 use egui::{Color32, RichText, Ui};
-use egui_plot::{Line, PlotPoints};
+use egui_plot::{AxisHints, Line, PlotPoints};
 
 use super::Action;
 use super::canvas::{self, CanvasInputs, CanvasState};
 use super::document::Document;
 use super::icons::Icons;
-use super::plots::{Timeline, styled_plot};
+use super::plots::{Timeline, log_axis_grid, multiplier_label, styled_plot};
 use super::runner::{RunnerMsg, SimRunner};
 use crate::analysis::compare::{
     Better, Difference, SweepPoint, differences, scale_variant, sweep, sweep_ceiling, sweep_loads,
@@ -670,14 +670,18 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
     let group = ui.make_persistent_id("sweep-x");
     let plot = |id: &str, y: &str| {
         styled_plot(id, true)
-            .x_grid_spacer(egui_plot::log_grid_spacer(10))
+            // Only round multipliers get marks wide enough to be labelled, so labels show
+            // from 30 points apart, at full strength: egui_plot's fade from 40 to 60 points
+            // gave the three plots, a few points apart in width, different labels.
+            .custom_x_axes(vec![AxisHints::new_x().label_spacing(30.0..=30.5)])
+            .x_grid_spacer(log_axis_grid)
             .height(height)
             .width(width)
             .link_axis(group, [true, false])
             .link_cursor(group, [true, false])
             .x_axis_label("load multiplier (log)")
             .y_axis_label(y.to_string())
-            .x_axis_formatter(|mark, _| format!("×{}", number(10f64.powf(mark.value))))
+            .x_axis_formatter(|mark, _| multiplier_label(10f64.powf(mark.value)))
             .label_formatter(|hover| {
                 let (name, point) = match hover {
                     egui_plot::HoverPosition::NearDataPoint {

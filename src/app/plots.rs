@@ -160,6 +160,84 @@ pub fn one_two_five_grid(input: GridInput) -> Vec<GridMark> {
         .collect()
 }
 
+/// Grid marks for an axis that shows the base-10 logarithm of a value (the load sweep's
+/// multipliers): every decade (×1, ×10, ×100, on 1-2-5 multiples of a decade when decades
+/// are close), then within each decade the marks of log paper, coarse to fine: 2 and 5;
+/// 3, 4, 6, 7, 8 and 9; and tenths (1.1, 1.2, …). A mark's step is its smaller gap to a
+/// neighbour of its own set, so egui_plot labels it, and draws its line strongly, only where
+/// it stands far enough from those neighbours: a narrow sweep from ×1 to ×3 is labelled
+/// ×1, ×2, ×3, a wide one ×1, ×10, ×100. An axis too short for two such marks gets the 1-2-5
+/// marks of its logarithms.
+pub fn log_axis_grid(input: GridInput) -> Vec<GridMark> {
+    /// Mantissas within a decade, coarse to fine, each set with the coarser ones in it.
+    fn mantissa_sets() -> [Vec<f64>; 3] {
+        [
+            vec![1.0, 2.0, 5.0],
+            (1..10).map(f64::from).collect(),
+            (10..100).map(|m| f64::from(m) / 10.0).collect(),
+        ]
+    }
+    /// More decades than any axis of this app spans; beyond it, decades alone.
+    const MAX_DECADES_WITH_MANTISSAS: f64 = 40.0;
+    let (low, high) = input.bounds;
+    let base = input.base_step_size;
+    if !(base > 0.0 && base.is_finite() && low.is_finite() && high.is_finite() && low < high) {
+        return Vec::new();
+    }
+    let mut marks = one_two_five_grid(GridInput {
+        bounds: input.bounds,
+        base_step_size: base.max(1.0),
+    });
+    if high - low <= MAX_DECADES_WITH_MANTISSAS {
+        let mut coarser: &[f64] = &[1.0];
+        let sets = mantissa_sets();
+        for set in &sets {
+            let logs: Vec<f64> = set.iter().map(|m| m.log10()).collect();
+            let gap = |i: usize| {
+                let next = logs.get(i + 1).copied().unwrap_or(1.0);
+                let previous = if i == 0 {
+                    logs[0] - (1.0 - logs[logs.len() - 1])
+                } else {
+                    logs[i - 1]
+                };
+                (logs[i] - previous).min(next - logs[i])
+            };
+            let smallest_gap = (0..logs.len()).map(gap).fold(f64::INFINITY, f64::min);
+            if smallest_gap <= base {
+                break; // this set's lines would stand closer than egui_plot draws
+            }
+            for decade in (low.floor() as i64)..=(high.ceil() as i64) {
+                for (i, mantissa) in set.iter().enumerate() {
+                    let value = decade as f64 + logs[i];
+                    if !coarser.contains(mantissa) && (low..=high).contains(&value) {
+                        marks.push(GridMark {
+                            value,
+                            step_size: gap(i),
+                        });
+                    }
+                }
+            }
+            coarser = set.as_slice();
+        }
+    }
+    if marks.len() < 2 {
+        return one_two_five_grid(input);
+    }
+    marks.sort_by(|a, b| a.value.total_cmp(&b.value));
+    marks
+}
+
+/// A multiplier as an axis label: "×1", "×2.5", "×1,000" (no trailing zeros).
+pub fn multiplier_label(multiplier: f64) -> String {
+    let text = crate::analysis::report::number(multiplier);
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
+    format!("×{text}")
+}
+
 /// Draw the plots side by side; their time axes move together.
 pub fn show(ui: &mut Ui, timeline: &Timeline, design: &Design, selection: &[ComponentId]) {
     let group = ui.make_persistent_id("plots-time-axis");
@@ -275,6 +353,82 @@ mod tests {
         }
         let widest = steps.iter().copied().fold(0.0, f64::max);
         assert!(widest >= 430.0, "{steps:?}");
+    }
+
+    /// The labels egui_plot draws from `marks` at `points_per_unit`: those of the marks whose
+    /// step is wider than the x axis's label spacing (40 points), in order.
+    fn labels(marks: &[GridMark], points_per_unit: f64) -> Vec<String> {
+        marks
+            .iter()
+            .filter(|m| m.step_size * points_per_unit > 40.0)
+            .map(|m| multiplier_label(10f64.powf(m.value)))
+            .collect()
+    }
+
+    /// The marks of a log axis from `from` to `to` drawn `width_points` wide (egui_plot asks
+    /// for steps of 8 points), and the points per decade.
+    fn log_axis(from: f64, to: f64, width_points: f64) -> (Vec<GridMark>, f64) {
+        let bounds = (from.log10(), to.log10());
+        let per_decade = width_points / (bounds.1 - bounds.0);
+        let marks = log_axis_grid(GridInput {
+            bounds,
+            base_step_size: 8.0 / per_decade,
+        });
+        (marks, per_decade)
+    }
+
+    #[test]
+    fn a_log_axis_is_labelled_at_round_multipliers_however_many_decades_it_spans() {
+        let (marks, per_decade) = log_axis(1.0, 3.26, 230.0);
+        assert_eq!(labels(&marks, per_decade), ["×1", "×2", "×3"]);
+        // Its finer lines are log paper's: 1.5, 2.5 are not on it, 4 is beyond the axis.
+        for mark in &marks {
+            let multiplier = 10f64.powf(mark.value);
+            assert!(
+                (multiplier - multiplier.round()).abs() < 1e-9,
+                "×{multiplier}"
+            );
+        }
+        let (marks, per_decade) = log_axis(1.0, 100.0, 230.0);
+        assert_eq!(labels(&marks, per_decade), ["×1", "×10", "×100"]);
+        assert!(
+            marks
+                .iter()
+                .any(|m| (10f64.powf(m.value) - 50.0).abs() < 1e-9)
+        );
+        // Seven decades on 200 points: every other decade is labelled.
+        let (marks, per_decade) = log_axis(1.0, 1e7, 200.0);
+        assert_eq!(
+            labels(&marks, per_decade),
+            ["×1", "×100", "×10,000", "×1,000,000"]
+        );
+        // Close up, the tenths between 1 and 2 show.
+        let (marks, per_decade) = log_axis(1.0, 2.0, 600.0);
+        let shown = labels(&marks, per_decade);
+        assert!(shown.contains(&"×1.5".to_string()), "{shown:?}");
+        assert_eq!(shown.first().map(String::as_str), Some("×1"));
+        assert_eq!(shown.last().map(String::as_str), Some("×2"));
+    }
+
+    #[test]
+    fn a_log_axis_too_short_for_round_multipliers_still_gets_marks() {
+        let (marks, _) = log_axis(1.26, 1.28, 200.0);
+        assert!(marks.len() >= 2, "{marks:?}");
+        for (bounds, base) in [((0.0, 1.0), 0.0), ((1.0, 0.0), 0.1), ((f64::NAN, 1.0), 0.1)] {
+            let marks = log_axis_grid(GridInput {
+                bounds,
+                base_step_size: base,
+            });
+            assert!(marks.is_empty(), "{bounds:?} {base}");
+        }
+    }
+
+    #[test]
+    fn multipliers_are_labelled_without_trailing_zeros() {
+        assert_eq!(multiplier_label(10f64.powf(2f64.log10())), "×2");
+        assert_eq!(multiplier_label(2.5), "×2.5");
+        assert_eq!(multiplier_label(1_000.0), "×1,000");
+        assert_eq!(multiplier_label(10.0), "×10");
     }
 
     #[test]
