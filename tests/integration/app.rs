@@ -338,3 +338,48 @@ fn panels_keep_their_size_frame_after_frame() {
         "the details panel shrank: the canvases end at {bottom}"
     );
 }
+
+#[test]
+fn the_rendered_canvas_paints_the_saturated_component_red_and_an_idle_one_not() {
+    // Rendered on the machine's GPU or, on CI, Mesa's CPU renderer (lavapipe).
+    let mut harness = app();
+    for _ in 0..30 {
+        click_button(&mut harness, "Step");
+    }
+    let image = harness.render().expect("the app renders");
+    let pixels_per_point = harness.ctx.pixels_per_point();
+    // The share of the pixels inside a component's box that are clearly red.
+    let red_share = |name: &str| {
+        let id = id_of(&harness, name);
+        let position = harness.state().doc.design.graph[id].position;
+        let rect = harness.state().canvas.to_screen * archsandbox::app::canvas::node_rect(position);
+        let (mut red, mut all) = (0u32, 0u32);
+        for y in (rect.top() * pixels_per_point) as u32..(rect.bottom() * pixels_per_point) as u32 {
+            for x in
+                (rect.left() * pixels_per_point) as u32..(rect.right() * pixels_per_point) as u32
+            {
+                if x < image.width() && y < image.height() {
+                    let [r, g, b, _] = image.get_pixel(x, y).0;
+                    all += 1;
+                    if i32::from(r) > i32::from(g) + 40 && i32::from(r) > i32::from(b) + 40 {
+                        red += 1;
+                    }
+                }
+            }
+        }
+        assert!(all > 1_000, "{name}'s box is on screen ({all} pixels)");
+        f64::from(red) / f64::from(all)
+    };
+    let kitchen = red_share("kitchen");
+    assert!(
+        kitchen > 0.5,
+        "the saturated kitchen is {:.0} % red",
+        kitchen * 100.0
+    );
+    let counter = red_share("counter");
+    assert!(
+        counter < 0.05,
+        "the counter at a few % busy is {:.0} % red",
+        counter * 100.0
+    );
+}
