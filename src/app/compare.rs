@@ -16,7 +16,9 @@ use super::Action;
 use super::canvas::{self, CanvasInputs, CanvasState};
 use super::document::Document;
 use super::icons::Icons;
-use super::plots::{Timeline, log_axis_grid, multiplier_label, styled_plot};
+use super::plots::{
+    LOG_AXIS_LABEL_SPACING_POINTS, Timeline, log_axis_grid, multiplier_label, styled_plot,
+};
 use super::runner::{RunnerMsg, SimRunner};
 use crate::analysis::compare::{
     Better, Difference, SweepPoint, differences, scale_variant, sweep, sweep_ceiling, sweep_loads,
@@ -673,7 +675,9 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
             // Only round multipliers get marks wide enough to be labelled, so labels show
             // from 30 points apart, at full strength: egui_plot's fade from 40 to 60 points
             // gave the three plots, a few points apart in width, different labels.
-            .custom_x_axes(vec![AxisHints::new_x().label_spacing(30.0..=30.5)])
+            .custom_x_axes(vec![AxisHints::new_x().label_spacing(
+                LOG_AXIS_LABEL_SPACING_POINTS..=LOG_AXIS_LABEL_SPACING_POINTS + 0.5,
+            )])
             .x_grid_spacer(log_axis_grid)
             .height(height)
             .width(width)
