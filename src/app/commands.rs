@@ -195,9 +195,20 @@ impl UiCommand {
         }
     }
 
-    /// Whether the shortcut is a plain key that must not fire while typing in a text field.
-    fn is_plain_key(self) -> bool {
+    /// Whether a focused text field takes the command's keys for itself: plain keys type, and
+    /// select all, the clipboard and undo edit the text (Ctrl+A in a number field selected
+    /// every component and closed the inspector).
+    fn is_text_editing_key(self) -> bool {
         self.shortcut().is_some_and(|s| s.modifiers.is_none())
+            || matches!(
+                self,
+                UiCommand::SelectAll
+                    | UiCommand::Cut
+                    | UiCommand::Copy
+                    | UiCommand::Paste
+                    | UiCommand::Undo
+                    | UiCommand::Redo
+            )
     }
 
     /// A menu button for the command, with its shortcut shown; returns whether it was clicked.
@@ -222,7 +233,7 @@ pub fn pressed(ctx: &egui::Context) -> Vec<UiCommand> {
     let typing = ctx.egui_wants_keyboard_input();
     let mut out = Vec::new();
     for command in UiCommand::ALL {
-        if typing && command.is_plain_key() {
+        if typing && command.is_text_editing_key() {
             continue;
         }
         for s in [command.shortcut(), command.alternative_shortcut()]

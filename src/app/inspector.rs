@@ -223,9 +223,10 @@ fn component_inspector(
         }
     };
     ui.horizontal(|ui| {
-        ui.label("Name");
+        let label = ui.label("Name");
         let r = ui
             .text_edit_singleline(buffer)
+            .labelled_by(label.id)
             .on_hover_text("A name unique in the design.");
         if r.lost_focus() && *buffer != component.name {
             edited.name = buffer.clone();

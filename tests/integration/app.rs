@@ -383,3 +383,26 @@ fn the_rendered_canvas_paints_the_saturated_component_red_and_an_idle_one_not() 
         counter * 100.0
     );
 }
+
+#[test]
+fn editing_keys_in_a_text_field_edit_the_text_not_the_design() {
+    let mut harness = app();
+    let kitchen = id_of(&harness, "kitchen");
+    harness.state_mut().canvas.select_only([kitchen]);
+    harness.run_steps(2);
+    harness
+        .get_by_role_and_label(Role::TextInput, "Name")
+        .focus();
+    harness.run_steps(2);
+    for key in [Key::A, Key::C, Key::X, Key::V, Key::Z] {
+        press(&mut harness, Modifiers::COMMAND, key);
+    }
+    assert_eq!(harness.state().canvas.selection, vec![kitchen]);
+    assert_eq!(harness.state().doc.design.component_count(), 9);
+    // Out of the field, the same keys act on the design again.
+    press(&mut harness, Modifiers::NONE, Key::Escape);
+    harness.state_mut().canvas.select_only([kitchen]);
+    harness.run_steps(2);
+    press(&mut harness, Modifiers::COMMAND, Key::A);
+    assert_eq!(harness.state().canvas.selection.len(), 9);
+}
