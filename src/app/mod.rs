@@ -816,15 +816,18 @@ impl SandboxApp {
                 } else {
                     ui.visuals().text_color()
                 };
+                // The button first and the message wrapped in what is left of the row: a long
+                // message on one line pushed the button out of sight and widened the canvas
+                // over the right panel.
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new(&n.text).color(color));
                     if ui
                         .small_button("Dismiss")
-                        .on_hover_text("Dismiss")
+                        .on_hover_text("Hide this message")
                         .clicked()
                     {
                         self.notice = None;
                     }
+                    ui.add(egui::Label::new(RichText::new(&n.text).color(color)).wrap());
                 });
             }
             let (nodes, tick_s, playing, error) = self

@@ -190,6 +190,7 @@ fn undo_and_redo_walk_back_and_forth_through_edits() {
 fn a_bad_file_shows_its_error_with_line_and_column_and_keeps_the_design() {
     let mut harness = app();
     let before = to_ron(&harness.state().doc.design);
+    let canvas_before = harness.state().canvas.screen_rect;
     click_button(&mut harness, "File");
     click_button(&mut harness, "Open path…");
     // A new window takes a sizing pass before its contents show.
@@ -219,6 +220,16 @@ fn a_bad_file_shows_its_error_with_line_and_column_and_keeps_the_design() {
         before,
         "the current design is untouched"
     );
+    // However long the message, it wraps above the canvas, which keeps its width.
+    harness.run_steps(2);
+    let canvas = harness.state().canvas.screen_rect;
+    assert_eq!(
+        (canvas.left(), canvas.right()),
+        (canvas_before.left(), canvas_before.right()),
+        "the canvas was {canvas_before:?}, now {canvas:?}"
+    );
+    click_button(&mut harness, "Dismiss");
+    assert!(harness.state().notice.is_none());
 }
 
 #[test]
