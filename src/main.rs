@@ -2,9 +2,54 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 fn main() -> ExitCode {
-    let cli = archsandbox::cli::Cli::parse();
-    archsandbox::cli::run(cli)
+    match archsandbox::cli::Cli::try_parse() {
+        Ok(cli) => archsandbox::cli::run(cli),
+        Err(error) => {
+            // `archsandbox simulte x.ron` parses as a design to open plus a stray argument;
+            // say what was meant instead.
+            if let Some(suggestion) = misspelt_subcommand() {
+                eprintln!("{suggestion}");
+                return ExitCode::from(2);
+            }
+            error.exit()
+        }
+    }
+}
+
+/// "unknown command 'simulte'; did you mean 'simulate'?" when the first argument is no file
+/// and is one or two letters away from a subcommand's name.
+fn misspelt_subcommand() -> Option<String> {
+    let first = std::env::args().nth(1)?;
+    if first.starts_with('-') || std::path::Path::new(&first).exists() {
+        return None;
+    }
+    let command = archsandbox::cli::Cli::command();
+    let name = command
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|name| name != &first)
+        .min_by_key(|name| edit_distance(name, &first))
+        .filter(|name| edit_distance(name, &first) <= 2)?;
+    Some(format!(
+        "error: unknown command '{first}'; did you mean '{name}'?\n\nFor more information, try '--help'."
+    ))
+}
+
+/// Levenshtein distance between two short words.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substituted = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substituted.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
 }

@@ -11,24 +11,44 @@ use crate::sim::laws::Laws;
 /// Minutes in a year (365 days).
 pub const MINUTES_PER_YEAR: f64 = 525_600.0;
 
-/// Availability of `k`-of-`n` instances, each up with probability `a`.
+/// Availability of `k`-of-`n` instances, each up with probability `a`: the binomial tail
+/// Σ_{i≥k} C(n,i) a^i (1−a)^{n−i}, summed in log space term by term (each from the one before
+/// by the ratio (n−i)/(i+1) · a/(1−a)), so it takes O(n) steps and neither underflows nor
+/// overflows for thousands of instances.
 pub fn k_of_n(k: u32, n: u32, a: f64) -> f64 {
     if k == 0 {
         return 1.0;
     }
-    if k > n {
+    if k > n || a <= 0.0 {
         return 0.0;
     }
-    let mut total = 0.0;
-    for i in k..=n {
-        total += binomial(n, i) * a.powi(i as i32) * (1.0 - a).powi((n - i) as i32);
+    if a >= 1.0 {
+        return 1.0;
     }
-    total.min(1.0)
+    let (n_f, k_f) = (f64::from(n), f64::from(k));
+    let ln_odds = a.ln() - (-a).ln_1p();
+    // ln of the first term, C(n,k) a^k (1−a)^(n−k).
+    let mut ln_term = ln_binomial(n, k) + k_f * a.ln() + (n_f - k_f) * (-a).ln_1p();
+    // Σ exp(ln_term) as exp(ln_max) · sum, rescaled whenever a term is the largest so far.
+    let (mut ln_max, mut sum) = (ln_term, 1.0);
+    for i in k..n {
+        ln_term += (f64::from(n - i) / f64::from(i + 1)).ln() + ln_odds;
+        if ln_term > ln_max {
+            sum = sum * (ln_max - ln_term).exp() + 1.0;
+            ln_max = ln_term;
+        } else {
+            sum += (ln_term - ln_max).exp();
+        }
+    }
+    (ln_max.exp() * sum).min(1.0)
 }
 
-fn binomial(n: u32, k: u32) -> f64 {
+/// ln C(n, k), as a sum of logarithms over the smaller of k and n − k.
+fn ln_binomial(n: u32, k: u32) -> f64 {
     let k = k.min(n - k);
-    (0..k).fold(1.0, |acc, i| acc * f64::from(n - i) / f64::from(i + 1))
+    (0..k)
+        .map(|i| (f64::from(n - i) / f64::from(i + 1)).ln())
+        .sum()
 }
 
 /// One component's availability.
@@ -153,6 +173,23 @@ pub fn availability(design: &Design, laws: &Laws, load: f64) -> AvailabilityRepo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn k_of_n_of_thousands_of_instances_is_a_proper_binomial_tail() {
+        // P(X ≥ k) + P(Y ≥ n − k + 1) = 1 for X ~ Bin(n, a) and Y = n − X ~ Bin(n, 1 − a).
+        for (k, n, a) in [
+            (5_000, 10_000, 0.5),
+            (9_990, 10_000, 0.999),
+            (3, 10_000, 0.0001),
+        ] {
+            let total = k_of_n(k, n, a) + k_of_n(n - k + 1, n, 1.0 - a);
+            assert!((total - 1.0).abs() < 1e-9, "k {k} of {n} at {a}: {total}");
+        }
+        // Half of 10,000 fair coins or more: 1/2 + P(X = 5000)/2, with P(X = 5000) ≈
+        // 1/√(π·5000) by Stirling.
+        let expected = 0.5 + 0.5 / (std::f64::consts::PI * 5_000.0).sqrt();
+        assert!((k_of_n(5_000, 10_000, 0.5) - expected).abs() < 1e-5);
+    }
 
     #[test]
     fn k_of_n_reduces_to_the_parallel_formula_for_one_needed() {

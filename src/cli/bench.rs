@@ -35,7 +35,17 @@ fn resident_bytes() -> u64 {
         .map_or(0, |pages| pages * 4096)
 }
 
+/// The largest generated design (about 800 MB of simulation state).
+const MAX_COMPONENTS: usize = 1_000_000;
+
 pub fn run(args: &BenchArgs, prices: &PriceTable) -> ExitCode {
+    if args.components > MAX_COMPONENTS {
+        eprintln!(
+            "--components must be at most {MAX_COMPONENTS}, not {}",
+            args.components
+        );
+        return ExitCode::from(2);
+    }
     let design = benchmark_design(args.components);
     let Some(scenario) = design.default_scenario().cloned() else {
         return ExitCode::FAILURE;

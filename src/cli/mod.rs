@@ -30,12 +30,7 @@ pub mod simulate;
 /// Architecture Sandbox: design a software architecture, drive traffic through it, and watch
 /// where it breaks.
 #[derive(Debug, Parser)]
-#[command(
-    name = "archsandbox",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "archsandbox", version, about)]
 pub struct Cli {
     /// A design file to open in the app (default: the built-in example design).
     pub file: Option<PathBuf>,
@@ -72,11 +67,25 @@ pub enum Command {
         /// Only report files that are not canonical; change nothing.
         #[arg(long)]
         check: bool,
+        /// Rewrite files that have comments too; their comments are lost.
+        #[arg(long)]
+        drop_comments: bool,
     },
 }
 
 /// Run the parsed command line and return the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    // A design to open and a subcommand exclude each other; `--pricing` goes with either, before
+    // or after the subcommand (clap's own exclusion also refused it before one).
+    if cli.command.is_some() && (cli.file.is_some() || cli.compare.is_some()) {
+        eprintln!(
+            "error: a design to open in the app (FILE or --compare) cannot be given with a subcommand"
+        );
+        eprintln!(
+            "Usage: archsandbox [OPTIONS] [FILE]\n       archsandbox [--pricing FILE] <COMMAND>"
+        );
+        return ExitCode::from(2);
+    }
     let prices = match load_prices(cli.pricing.as_deref()) {
         Ok(p) => p,
         Err(message) => {
@@ -86,7 +95,11 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match cli.command {
         Some(Command::Check { files }) => check::run(&files, &prices),
-        Some(Command::Fmt { files, check }) => fmt::run(&files, check, &prices),
+        Some(Command::Fmt {
+            files,
+            check,
+            drop_comments,
+        }) => fmt::run(&files, check, drop_comments, &prices),
         Some(Command::Simulate(args)) => simulate::run(&args, &prices),
         Some(Command::Bench(args)) => bench::run(&args, &prices),
         Some(Command::Compare(args)) => compare::run(&args, &prices),

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::component::Component;
 use super::design::Design;
 use super::link::{Link, LinkRecord};
-use super::locate::{SourceMap, TextPosition, position_of_offset};
+use super::locate::{SourceMap, TextPosition, first_comment, position_of_offset};
 use super::pricing::PriceTable;
 use super::scenario::Scenario;
 use super::validate::{Issue, Severity, Subject, validate};
@@ -177,17 +177,31 @@ pub fn parse_design_bytes(bytes: &[u8], prices: &PriceTable) -> Result<Loaded, L
     parse_design(text, prices)
 }
 
-/// Read a design from RON text. See [`parse_design_bytes`].
+/// Read a design from RON text. See [`parse_design_bytes`]. A byte-order mark, which some
+/// editors put at the start of UTF-8 files, is skipped.
 pub fn parse_design(text: &str, prices: &PriceTable) -> Result<Loaded, LoadError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let file = parse_file(text)?;
     let map = SourceMap::scan(text);
     let design = from_file(file).map_err(|issues| LoadError::Invalid {
         problems: place(&issues, text, &map),
     })?;
     let issues = validate(&design, prices);
-    let problems = place(&issues, text, &map);
+    let mut problems = place(&issues, text, &map);
     if problems.iter().any(|p| p.severity == Severity::Error) {
         return Err(LoadError::Invalid { problems });
+    }
+    if let Some(offset) = first_comment(text) {
+        problems.push(Problem {
+            severity: Severity::Warning,
+            position: Some(position_of_offset(text, offset)),
+            message: "the file has comments, which are not kept when the design is saved".into(),
+            hint: Some(
+                "the app and `archsandbox fmt` write the design itself; keep notes in the \
+                 design's description"
+                    .into(),
+            ),
+        });
     }
     Ok(Loaded {
         design,
@@ -422,10 +436,34 @@ pub fn save_design(path: &Path, design: &Design) -> io::Result<()> {
 
 /// Write a file atomically with the given writer; see [`save_design`]. If `write` fails, the
 /// temporary file is removed and the target is untouched.
+///
+/// A symbolic link is written through: the file it points to is replaced and the link stays. A
+/// file that exists keeps its permissions, and one that is read-only is refused, not replaced.
 pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut fs::File) -> io::Result<()>,
 ) -> io::Result<()> {
+    let resolved;
+    let existing = match fs::metadata(path) {
+        Ok(metadata) => {
+            resolved = fs::canonicalize(path)?;
+            Some(metadata)
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            resolved = path.to_path_buf();
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let path = resolved.as_path();
+    if let Some(metadata) = &existing
+        && metadata.permissions().readonly()
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "the file is read-only; make it writable to save over it",
+        ));
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -442,6 +480,9 @@ pub fn write_atomically(
         let mut file = fs::File::create(&temp)?;
         write(&mut file)?;
         file.flush()?;
+        if let Some(metadata) = &existing {
+            file.set_permissions(metadata.permissions())?;
+        }
         file.sync_all()?;
         drop(file);
         fs::rename(&temp, path)?;

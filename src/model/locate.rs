@@ -209,6 +209,22 @@ pub fn position_of_offset(text: &str, offset: usize) -> TextPosition {
     TextPosition { line, column }
 }
 
+/// Offset of the first comment (`//` or `/*`) in RON text, outside strings and characters.
+pub fn first_comment(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if matches!(bytes.get(i + 1), Some(b'/' | b'*')) => return Some(i),
+            b'"' => i = skip_string(bytes, i),
+            b'r' if matches!(bytes.get(i + 1), Some(b'"' | b'#')) => i = skip_raw_string(bytes, i),
+            b'\'' => i = skip_char(bytes, i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// Offset of `key` followed by optional space and ':' in `body`, outside strings and comments.
 fn find_key(body: &str, key: &str) -> Option<usize> {
     let bytes = body.as_bytes();
@@ -316,6 +332,18 @@ fn skip_char(bytes: &[u8], mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn comments_are_found_outside_strings_only() {
+        assert_eq!(first_comment("(a: 1) // note"), Some(7));
+        assert_eq!(first_comment("(a: 1, /* note */ b: 2)"), Some(7));
+        assert_eq!(
+            first_comment(r#"(name: "http://x /* y */", r: r"//")"#),
+            None
+        );
+        assert_eq!(first_comment(r#"(c: '/', d: "a\"//", e: 1)"#), None);
+        assert_eq!(first_comment(r#"(d: "a\"", e: 1) // after"#), Some(17));
+    }
 
     const TEXT: &str = r#"(
     version: 1,

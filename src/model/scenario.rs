@@ -98,6 +98,22 @@ impl TrafficProfile {
         }
     }
 
+    /// The highest multiplier the profile reaches at any time (at least the 1 that a spike
+    /// or surge starts and ends at).
+    pub fn peak_multiplier(&self) -> f64 {
+        match self {
+            TrafficProfile::Constant => 1.0,
+            TrafficProfile::Ramp { from, to, .. } => from.max(*to),
+            TrafficProfile::StepSurge { multiplier, .. } => multiplier.max(1.0),
+            TrafficProfile::Spike { peak, .. } => peak.max(1.0),
+            TrafficProfile::DailyWave { trough, peak, .. } => trough.max(*peak),
+            TrafficProfile::Points(points) => points
+                .iter()
+                .map(|(_, m)| *m)
+                .fold(if points.is_empty() { 1.0 } else { 0.0 }, f64::max),
+        }
+    }
+
     /// A short label for pickers.
     pub fn label(&self) -> &'static str {
         match self {

@@ -89,6 +89,29 @@ impl Issue {
 /// The most ticks a scenario may ask for (ten days at one-second ticks, or a day at 10 ms).
 pub const MAX_TICKS: u64 = 10_000_000;
 
+// Upper bounds on what a design may ask for. Each is far beyond what one component of a real
+// system has; under them the simulation's exact request counts stay well inside 64 bits
+// (10^10 requests a second for 10^7 ticks of up to 60 s is under 10^19) and the analyses'
+// work stays bounded (availability is linear in instances, a database keeps state per shard).
+// Without them a file `check` called good could hang the analysis or exhaust memory.
+
+/// Instances of one component.
+pub const MAX_INSTANCES: u32 = 10_000;
+/// Shards of one database.
+pub const MAX_SHARDS: u32 = 1_024;
+/// Consumers of one message queue.
+pub const MAX_CONSUMERS: u32 = 100_000;
+/// Requests a second: the most a client sends, a capacity takes, or a run offers at its peak.
+pub const MAX_RATE_PER_S: f64 = 1e10;
+/// The shortest service time, in ms (a microsecond).
+pub const MIN_SERVICE_TIME_MS: f64 = 1e-3;
+/// The longest time of any kind, in ms (about 2.8 hours).
+pub const MAX_TIME_MS: f64 = 1e7;
+/// The largest squared coefficient of variation of service times (1 is exponential).
+pub const MAX_SCV: f64 = 100.0;
+/// The largest load multiplier of a scenario or a point of its profile.
+pub const MAX_MULTIPLIER: f64 = 1e6;
+
 /// Check a design against every rule. Errors first is not promised; callers filter.
 pub fn validate(design: &Design, prices: &PriceTable) -> Vec<Issue> {
     let mut v = Validator {
@@ -184,6 +207,72 @@ impl Numbers<'_, '_> {
         if value == 0 {
             self.error(field, format!("{field} must be at least 1"), None);
         }
+    }
+
+    /// A count from 1 to `max`.
+    fn count(&mut self, field: &'static str, value: u32, max: u32) {
+        self.at_least_one(field, u64::from(value));
+        if value > max {
+            self.error(
+                field,
+                format!("{field} must be at most {max}, not {value}"),
+                Some("split it into several components".into()),
+            );
+        }
+    }
+
+    /// A finite number no greater than `max`, reported with `unit`.
+    fn at_most(&mut self, field: &'static str, value: f64, max: f64, unit: &str) {
+        if value.is_finite() && value > max {
+            self.error(
+                field,
+                format!("{field} must be at most {max:e}{unit}, not {value:e}"),
+                None,
+            );
+        }
+    }
+
+    /// A service time: from `MIN_SERVICE_TIME_MS` to `MAX_TIME_MS`.
+    fn service_time(&mut self, field: &'static str, value_ms: f64) {
+        self.positive(field, value_ms);
+        if value_ms.is_finite() && value_ms > 0.0 && value_ms < MIN_SERVICE_TIME_MS {
+            self.error(
+                field,
+                format!("{field} must be at least {MIN_SERVICE_TIME_MS} ms, not {value_ms:e} ms"),
+                Some("for more capacity, add instances or a larger size".into()),
+            );
+        }
+        self.at_most(field, value_ms, MAX_TIME_MS, " ms");
+    }
+
+    /// A time of zero or more, in ms, up to `MAX_TIME_MS`.
+    fn time_ms(&mut self, field: &'static str, value_ms: f64) {
+        self.non_negative(field, value_ms);
+        self.at_most(field, value_ms, MAX_TIME_MS, " ms");
+    }
+
+    /// A timeout: above zero, up to `MAX_TIME_MS`.
+    fn timeout_ms(&mut self, field: &'static str, value_ms: f64) {
+        self.positive(field, value_ms);
+        self.at_most(field, value_ms, MAX_TIME_MS, " ms");
+    }
+
+    /// A rate above zero, up to `MAX_RATE_PER_S`.
+    fn rate_per_s(&mut self, field: &'static str, value: f64) {
+        self.positive(field, value);
+        self.at_most(field, value, MAX_RATE_PER_S, " per second");
+    }
+
+    /// A squared coefficient of variation, 0 to `MAX_SCV`.
+    fn scv(&mut self, field: &'static str, value: f64) {
+        self.non_negative(field, value);
+        self.at_most(field, value, MAX_SCV, "");
+    }
+
+    /// A load multiplier, 0 to `MAX_MULTIPLIER`.
+    fn multiplier(&mut self, field: &'static str, value: f64) {
+        self.non_negative(field, value);
+        self.at_most(field, value, MAX_MULTIPLIER, "");
     }
 
     fn reliability(&mut self, r: &Reliability) {
@@ -283,7 +372,18 @@ impl<'a> Validator<'a> {
             };
             match &component.kind {
                 ComponentKind::Client(p) => {
-                    n.positive("rate_per_user_per_s", p.rate_per_user_per_s);
+                    n.rate_per_s("rate_per_user_per_s", p.rate_per_user_per_s);
+                    let offered = p.users as f64 * p.rate_per_user_per_s;
+                    if offered > MAX_RATE_PER_S {
+                        n.error(
+                            "users",
+                            format!(
+                                "{} users at {} requests a second each offer {offered:e} requests a second; at most {MAX_RATE_PER_S:e} can be simulated",
+                                p.users, p.rate_per_user_per_s
+                            ),
+                            Some("fewer users, or fewer requests per user".into()),
+                        );
+                    }
                     n.ratio("read", p.mix.read);
                     n.ratio("write", p.mix.write);
                     n.ratio("static", p.mix.static_files);
@@ -300,27 +400,33 @@ impl<'a> Validator<'a> {
                     }
                 }
                 ComponentKind::LoadBalancer(p) => {
-                    n.at_least_one("instances", u64::from(p.instances));
-                    n.positive("capacity_per_s", p.capacity_per_s);
-                    n.non_negative("latency_ms", p.latency_ms);
+                    n.count("instances", p.instances, MAX_INSTANCES);
+                    n.rate_per_s("capacity_per_s", p.capacity_per_s);
+                    n.time_ms("latency_ms", p.latency_ms);
                     n.positive("health_check_interval_s", p.health_check_interval_s);
-                    n.at_least_one("unhealthy_threshold", u64::from(p.unhealthy_threshold));
-                    n.positive("timeout_ms", p.timeout_ms);
+                    n.at_most(
+                        "health_check_interval_s",
+                        p.health_check_interval_s,
+                        MAX_TIME_MS / 1e3,
+                        " s",
+                    );
+                    n.count("unhealthy_threshold", p.unhealthy_threshold, 1_000);
+                    n.timeout_ms("timeout_ms", p.timeout_ms);
                     n.reliability(&p.reliability);
                 }
                 ComponentKind::Server(p) => {
                     n.size(&p.size);
-                    n.at_least_one("instances", u64::from(p.instances));
-                    n.positive("service_time_ms", p.service_time_ms);
-                    n.non_negative("service_scv", p.service_scv);
+                    n.count("instances", p.instances, MAX_INSTANCES);
+                    n.service_time("service_time_ms", p.service_time_ms);
+                    n.scv("service_scv", p.service_scv);
                     n.usl(p.contention, p.coherency);
-                    n.positive("timeout_ms", p.timeout_ms);
+                    n.timeout_ms("timeout_ms", p.timeout_ms);
                     n.reliability(&p.reliability);
                 }
                 ComponentKind::Cache(p) => {
-                    n.at_least_one("instances", u64::from(p.instances));
-                    n.positive("capacity_per_s", p.capacity_per_s);
-                    n.non_negative("latency_ms", p.latency_ms);
+                    n.count("instances", p.instances, MAX_INSTANCES);
+                    n.rate_per_s("capacity_per_s", p.capacity_per_s);
+                    n.time_ms("latency_ms", p.latency_ms);
                     match &p.hit_ratio {
                         HitRatio::Fixed(h) => n.ratio("hit_ratio", *h),
                         HitRatio::Lru {
@@ -334,37 +440,37 @@ impl<'a> Validator<'a> {
                         }
                     }
                     n.non_negative("warmup_s", p.warmup_s);
-                    n.positive("timeout_ms", p.timeout_ms);
+                    n.timeout_ms("timeout_ms", p.timeout_ms);
                     n.reliability(&p.reliability);
                 }
                 ComponentKind::Database(p) => {
                     n.size(&p.size);
-                    n.at_least_one("instances", u64::from(p.instances));
-                    n.at_least_one("shards", u64::from(p.shards));
-                    n.positive("read_service_time_ms", p.read_service_time_ms);
-                    n.positive("write_service_time_ms", p.write_service_time_ms);
-                    n.non_negative("replica_apply_ms", p.replica_apply_ms);
-                    n.non_negative("service_scv", p.service_scv);
+                    n.count("instances", p.instances, MAX_INSTANCES);
+                    n.count("shards", p.shards, MAX_SHARDS);
+                    n.service_time("read_service_time_ms", p.read_service_time_ms);
+                    n.service_time("write_service_time_ms", p.write_service_time_ms);
+                    n.time_ms("replica_apply_ms", p.replica_apply_ms);
+                    n.scv("service_scv", p.service_scv);
                     n.usl(p.contention, p.coherency);
                     n.non_negative("key_skew", p.key_skew);
-                    n.non_negative("replication_lag_ms", p.replication_lag_ms);
+                    n.time_ms("replication_lag_ms", p.replication_lag_ms);
                     n.non_negative("failover_s", p.failover_s);
-                    n.positive("timeout_ms", p.timeout_ms);
+                    n.timeout_ms("timeout_ms", p.timeout_ms);
                     n.reliability(&p.reliability);
                 }
                 ComponentKind::MessageQueue(p) => {
-                    n.at_least_one("instances", u64::from(p.instances));
-                    n.positive("capacity_per_s", p.capacity_per_s);
-                    n.non_negative("latency_ms", p.latency_ms);
+                    n.count("instances", p.instances, MAX_INSTANCES);
+                    n.rate_per_s("capacity_per_s", p.capacity_per_s);
+                    n.time_ms("latency_ms", p.latency_ms);
                     n.at_least_one("max_depth", p.max_depth);
-                    n.at_least_one("consumers", u64::from(p.consumers));
-                    n.positive("consumer_rate_per_s", p.consumer_rate_per_s);
+                    n.count("consumers", p.consumers, MAX_CONSUMERS);
+                    n.rate_per_s("consumer_rate_per_s", p.consumer_rate_per_s);
                     n.reliability(&p.reliability);
                 }
                 ComponentKind::Cdn(p) => {
                     n.ratio("edge_hit_ratio", p.edge_hit_ratio);
-                    n.positive("edge_capacity_per_s", p.edge_capacity_per_s);
-                    n.non_negative("edge_latency_ms", p.edge_latency_ms);
+                    n.rate_per_s("edge_capacity_per_s", p.edge_capacity_per_s);
+                    n.time_ms("edge_latency_ms", p.edge_latency_ms);
                     n.reliability(&p.reliability);
                 }
             }
@@ -617,6 +723,13 @@ impl<'a> Validator<'a> {
 
     fn scenario(&mut self, subject: Subject, s: &Scenario) {
         let design = self.design;
+        let base_offered_per_s: f64 = design
+            .components()
+            .filter_map(|(_, c)| match &c.kind {
+                ComponentKind::Client(p) => Some(p.users as f64 * p.rate_per_user_per_s),
+                _ => None,
+            })
+            .sum();
         let mut n = Numbers {
             v: self,
             subject: subject.clone(),
@@ -658,6 +771,7 @@ impl<'a> Validator<'a> {
             }
         }
         n.positive("load_multiplier", s.load_multiplier);
+        n.at_most("load_multiplier", s.load_multiplier, MAX_MULTIPLIER, "");
         if !(s.target_success_ratio.is_finite()
             && s.target_success_ratio > 0.0
             && s.target_success_ratio <= 1.0)
@@ -679,8 +793,8 @@ impl<'a> Validator<'a> {
                 start_s,
                 end_s,
             } => {
-                n.non_negative("from", *from);
-                n.non_negative("to", *to);
+                n.multiplier("from", *from);
+                n.multiplier("to", *to);
                 n.non_negative("start_s", *start_s);
                 if end_s.partial_cmp(start_s) != Some(std::cmp::Ordering::Greater) {
                     n.error(
@@ -696,7 +810,7 @@ impl<'a> Validator<'a> {
                 until_s,
             } => {
                 n.non_negative("at_s", *at_s);
-                n.non_negative("multiplier", *multiplier);
+                n.multiplier("multiplier", *multiplier);
                 if let Some(u) = until_s
                     && u.partial_cmp(at_s) != Some(std::cmp::Ordering::Greater)
                 {
@@ -714,7 +828,7 @@ impl<'a> Validator<'a> {
                 decay_s,
             } => {
                 n.non_negative("at_s", *at_s);
-                n.non_negative("peak", *peak);
+                n.multiplier("peak", *peak);
                 n.positive("rise_s", *rise_s);
                 n.positive("decay_s", *decay_s);
             }
@@ -725,19 +839,31 @@ impl<'a> Validator<'a> {
                 peak_at_s,
             } => {
                 n.positive("period_s", *period_s);
-                n.non_negative("trough", *trough);
-                n.non_negative("peak", *peak);
+                n.multiplier("trough", *trough);
+                n.multiplier("peak", *peak);
                 n.non_negative("peak_at_s", *peak_at_s);
             }
             TrafficProfile::Points(points) => {
                 for (t, m) in points {
                     n.non_negative("Points", *t);
-                    n.non_negative("Points", *m);
+                    n.multiplier("Points", *m);
                 }
                 if points.windows(2).any(|w| w[1].0 < w[0].0) {
                     n.error("Points", "the points must be in time order".into(), None);
                 }
             }
+        }
+        let peak_per_s = base_offered_per_s * s.load_multiplier * s.profile.peak_multiplier();
+        if peak_per_s.is_finite() && peak_per_s > MAX_RATE_PER_S {
+            n.error(
+                "load_multiplier",
+                format!(
+                    "at its peak the scenario offers {peak_per_s:e} requests a second (the clients' {base_offered_per_s:e} × load_multiplier {} × the profile's peak {}); at most {MAX_RATE_PER_S:e} can be simulated",
+                    s.load_multiplier,
+                    s.profile.peak_multiplier()
+                ),
+                Some("lower load_multiplier, the profile's peak or the clients' users".into()),
+            );
         }
         for failure in &s.failures {
             let Some(id) = design.find(&failure.component) else {

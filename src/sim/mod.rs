@@ -16,6 +16,7 @@ pub mod report;
 pub mod state;
 pub mod stats;
 
+use crate::model::validate::{MAX_RATE_PER_S, MAX_TICKS};
 use crate::model::{ComponentId, Design, Issue, KindName, PriceTable, Scenario};
 
 use kinds::TickCtx;
@@ -49,7 +50,13 @@ pub enum SimError {
     /// The run has reached its last tick; reset or build a longer run to go on.
     #[error("the run is over after {0} ticks")]
     Finished(u64),
+    /// The run's options (ticks, samples, load) are out of range; the message says which.
+    #[error("{0}")]
+    BadOptions(String),
 }
+
+/// The most request paths sampled per tick (each is a walk through the design).
+pub const MAX_SAMPLES_PER_TICK: usize = 100_000;
 
 /// Options of a run beyond the scenario.
 #[derive(Clone, Debug, Default)]
@@ -170,7 +177,38 @@ impl Simulation {
         prices: &PriceTable,
         options: RunOptions,
     ) -> Result<Self, SimError> {
+        if let Some(ticks) = options.ticks
+            && !(1..=MAX_TICKS).contains(&ticks)
+        {
+            return Err(SimError::BadOptions(format!(
+                "ticks must be between 1 and {MAX_TICKS}, not {ticks}"
+            )));
+        }
+        if let Some(samples) = options.samples_per_tick
+            && samples > MAX_SAMPLES_PER_TICK
+        {
+            return Err(SimError::BadOptions(format!(
+                "at most {MAX_SAMPLES_PER_TICK} paths can be sampled per tick, not {samples}"
+            )));
+        }
+        if let Some(load) = options.load_multiplier
+            && !(load.is_finite() && load > 0.0)
+        {
+            return Err(SimError::BadOptions(format!(
+                "the load multiplier must be a number above zero, not {load}"
+            )));
+        }
         let plan = Plan::compile(design, scenario, prices, options.ticks)?;
+        let peak_per_s = plan.base_rate_per_s()
+            * plan.load_multiplier
+            * options.load_multiplier.unwrap_or(1.0)
+            * plan.profile.peak_multiplier();
+        if peak_per_s > MAX_RATE_PER_S {
+            return Err(SimError::BadOptions(format!(
+                "at its peak this run would offer {peak_per_s:e} requests a second; at most \
+                 {MAX_RATE_PER_S:e} can be simulated (lower the load multiplier)"
+            )));
+        }
         let seed = options.seed.unwrap_or(scenario.seed);
         let n = plan.nodes.len();
         let mut states = Vec::with_capacity(n);
@@ -325,10 +363,17 @@ impl Simulation {
         self.load_multiplier
     }
 
-    /// Change the load multiplier from the next tick on (the app's load slider).
+    /// Change the load multiplier from the next tick on (the app's load slider), up to what
+    /// keeps the run's peak within `MAX_RATE_PER_S`.
     pub fn set_load_multiplier(&mut self, multiplier: f64) {
         if multiplier.is_finite() && multiplier >= 0.0 {
-            self.load_multiplier = multiplier;
+            let peak_per_unit = self.plan.base_rate_per_s() * self.plan.profile.peak_multiplier();
+            let most = if peak_per_unit > 0.0 {
+                MAX_RATE_PER_S / peak_per_unit
+            } else {
+                f64::INFINITY
+            };
+            self.load_multiplier = multiplier.min(most);
         }
     }
 

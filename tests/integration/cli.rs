@@ -288,3 +288,104 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(output.status.success(), "{:?}: {stderr}", output.status);
 }
+
+#[test]
+fn fmt_leaves_a_file_with_comments_alone_unless_told_to_drop_them() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("noted.ron");
+    let shipped = crate::read(&root().join("saved-designs/validation/mm1.ron"));
+    let (first, rest) = shipped.split_once('\n').expect("several lines");
+    let noted = format!("{first}\n// why the server is this size: see the ticket\n{rest}");
+    std::fs::write(&path, &noted).expect("write");
+    let output = archsandbox().arg("fmt").arg(&path).output().expect("runs");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(":2:1: not rewritten") && stderr.contains("comments"),
+        "{stderr}"
+    );
+    assert_eq!(
+        crate::read(&path),
+        noted,
+        "the file and its comment are kept"
+    );
+    // `check` loads it, and warns that saving would drop the comment.
+    let output = archsandbox()
+        .arg("check")
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains(":2:1: warning:"));
+    let output = archsandbox()
+        .args(["fmt", "--drop-comments"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        crate::read(&path),
+        shipped,
+        "rewritten in the canonical layout"
+    );
+}
+
+#[test]
+fn a_misspelt_command_is_named_with_the_one_meant() {
+    let output = archsandbox()
+        .arg("simulte")
+        .arg(root().join("saved-designs/validation/mm1.ron"))
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("did you mean 'simulate'"), "{stderr}");
+}
+
+#[test]
+fn the_price_table_option_goes_before_or_after_the_command() {
+    let pricing = root().join("assets/pricing.ron");
+    let design = root().join("saved-designs/validation/mm1.ron");
+    for args in [
+        vec![
+            "--pricing".as_ref(),
+            pricing.as_os_str(),
+            "check".as_ref(),
+            design.as_os_str(),
+        ],
+        vec![
+            "check".as_ref(),
+            design.as_os_str(),
+            "--pricing".as_ref(),
+            pricing.as_os_str(),
+        ],
+    ] {
+        let output = archsandbox().args(&args).output().expect("runs");
+        assert!(output.status.success(), "{args:?}: {output:?}");
+    }
+}
+
+#[test]
+fn run_options_out_of_range_are_refused_with_the_limit() {
+    let design = root().join("saved-designs/validation/mm1.ron");
+    for (option, value, words) in [
+        ("--ticks", "0", "between 1 and"),
+        ("--ticks", "99999999999", "between 1 and"),
+        ("--samples", "100000000", "at most"),
+        ("--load", "1e17", "at most 1e10"),
+    ] {
+        let output = archsandbox()
+            .arg("simulate")
+            .arg(&design)
+            .args([option, value])
+            .output()
+            .expect("runs");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{option} {value}: {output:?}"
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(words), "{option} {value}: {stderr}");
+    }
+}

@@ -181,6 +181,56 @@ fn a_failed_save_leaves_the_old_file_untouched() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn saving_keeps_the_files_permissions_and_writes_through_a_link() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let prices = PriceTable::builtin();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = dir.path().join("real.ron");
+    std::fs::write(&target, "the old design").expect("write");
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let link = dir.path().join("link.ron");
+    symlink(&target, &link).expect("symlink");
+    let design = read_design(&root().join("saved-designs/validation/mm1.ron"), &prices)
+        .expect("loads")
+        .design;
+    save_design(&link, &design).expect("saves");
+    let link_metadata = std::fs::symlink_metadata(&link).expect("link");
+    assert!(
+        link_metadata.file_type().is_symlink(),
+        "the link stays a link"
+    );
+    assert_eq!(
+        read(&target),
+        to_ron(&design),
+        "the file it points to is saved"
+    );
+    let mode = std::fs::metadata(&target)
+        .expect("target")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o640, "the permissions are kept");
+}
+
+#[test]
+fn a_read_only_file_is_refused_and_left_as_it_was() {
+    let prices = PriceTable::builtin();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("design.ron");
+    std::fs::write(&path, "the old design").expect("write");
+    let mut permissions = std::fs::metadata(&path).expect("file").permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&path, permissions).expect("make read-only");
+    let design = read_design(&root().join("saved-designs/validation/mm1.ron"), &prices)
+        .expect("loads")
+        .design;
+    let error = save_design(&path, &design).expect_err("refused");
+    assert_eq!(error.kind(), std::io::ErrorKind::PermissionDenied);
+    assert!(error.to_string().contains("read-only"), "{error}");
+    assert_eq!(read(&path), "the old design");
+}
+
 #[test]
 fn a_save_into_a_missing_folder_fails_without_creating_anything() {
     let prices = PriceTable::builtin();

@@ -117,6 +117,24 @@ fn a_failure_of_an_unknown_component_is_refused_naming_it() {
 }
 
 #[test]
+fn a_count_beyond_its_bound_is_refused_naming_the_server() {
+    assert_error(
+        "too-many-instances.ron",
+        &["'kitchen'", "instances", "at most 10000"],
+        10,
+    );
+}
+
+#[test]
+fn a_scenario_whose_peak_offers_too_much_is_refused_with_the_sum() {
+    assert_error(
+        "too-much-load.ron",
+        &["'lunch'", "3e10", "at most 1e10"],
+        16,
+    );
+}
+
+#[test]
 fn every_invalid_file_is_refused_and_every_problem_has_a_position() {
     for path in crate::ron_files("tests/data/invalid") {
         let prices = PriceTable::builtin();
