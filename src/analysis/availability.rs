@@ -1,11 +1,19 @@
 //! Availability from MTBF and MTTR (MODEL-REFERENCE.md §4): per instance A = MTBF/(MTBF+MTTR);
 //! a group of n instances where the load needs k is up while at least k are
-//! (Σ_{i≥k} C(n,i) A^i (1−A)^{n−i}, which is 1 − (1−A)^n when k = 1); components a request
-//! passes through are in series. These assume independent failures and instant failover.
+//! (Σ_{i≥k} C(n,i) A^i (1−A)^{n−i}, which is 1 − (1−A)^n when k = 1). A request's chance of
+//! success then follows the routing, as the simulation does: what a server calls is in series
+//! with it (and its session store with every request through it); a balancer's targets are
+//! alternatives (it routes around a dead one); a static split sends each request one way, so
+//! its branches count by weight; a cache or CDN answers its hits itself (a dead cache turns
+//! them into misses for the store behind it); a queue takes a job and decouples the request
+//! from what consumes it. These assume independent failures and instant failover, and that
+//! the targets left behind a balancer can carry the load.
 
 use serde::Serialize;
 
-use crate::model::{ComponentId, ComponentKind, Design, TrafficClass};
+use std::collections::HashMap;
+
+use crate::model::{ComponentId, ComponentKind, Design, KindName, TrafficClass};
 use crate::sim::laws::Laws;
 
 /// Minutes in a year (365 days).
@@ -112,6 +120,12 @@ pub fn availability(design: &Design, laws: &Laws, load: f64) -> AvailabilityRepo
                 let k = needed_for(p.instances, law.instance_capacity_per_s);
                 (p.instances, k, k_of_n(k, p.instances, a), false)
             }
+            // The brokers take the messages; each takes `capacity_per_s` (the law's instance
+            // capacity is the consumers', who only drain).
+            ComponentKind::MessageQueue(p) => {
+                let k = needed_for(p.instances, p.capacity_per_s);
+                (p.instances, k, k_of_n(k, p.instances, a), true)
+            }
             kind => {
                 let n = kind.instances();
                 let k = needed_for(n, law.instance_capacity_per_s);
@@ -128,45 +142,216 @@ pub fn availability(design: &Design, laws: &Laws, load: f64) -> AvailabilityRepo
             in_series,
         });
     }
-    // Series per class: the components requests of that class reach (and the session stores,
-    // which every request through a server with a session link needs).
-    let session = TrafficClass::Session.index();
-    let class_share: Vec<f64> = (0..TrafficClass::COUNT)
-        .map(|k| {
-            laws.nodes
-                .iter()
-                .filter(|n| n.kind == crate::model::KindName::Client)
-                .map(|n| n.class_rates_per_s[k])
-                .sum::<f64>()
-        })
-        .collect();
-    let total: f64 = class_share.iter().sum();
-    let mut system = 0.0;
-    for k in 0..TrafficClass::COUNT {
-        if class_share[k] <= 0.0 {
-            continue;
-        }
-        let mut a_class = 1.0;
-        for (law, c) in laws
-            .nodes
-            .iter()
-            .filter(|n| n.kind != crate::model::KindName::Client)
-            .filter_map(|n| components.iter().find(|c| c.id == n.id).map(|c| (n, c)))
-        {
-            let on_path = law.class_rates_per_s[k] > 0.0 || law.class_rates_per_s[session] > 0.0;
-            if on_path && c.in_series {
-                a_class *= c.availability;
+    // Request-weighted over what the clients send, each class along its routes.
+    let mut routes = Routes {
+        design,
+        laws: laws.nodes.iter().map(|n| (n.id, n)).collect(),
+        group: components.iter().map(|c| (c.id, c.availability)).collect(),
+        memo: HashMap::new(),
+        fixed: HashMap::new(),
+    };
+    let (mut weighted, mut total) = (0.0, 0.0);
+    for client in laws.nodes.iter().filter(|n| n.kind == KindName::Client) {
+        for class in TrafficClass::ALL {
+            let rate = client.class_rates_per_s[class.index()];
+            if rate > 0.0 {
+                weighted += rate * routes.request_success(client.id, class);
+                total += rate;
             }
         }
-        system += class_share[k] / total * a_class;
     }
-    if total <= 0.0 {
-        system = 1.0;
-    }
+    let system = if total > 0.0 { weighted / total } else { 1.0 };
     AvailabilityReport {
         components,
         system,
         downtime_min_per_year: (1.0 - system) * MINUTES_PER_YEAR,
+    }
+}
+
+/// Components a request may reach twice (two calls or branches that share what is behind
+/// them) are summed over exactly, up and down, when there are at most this many uncertain
+/// ones below them; beyond, branches are taken as independent (slightly pessimistic for
+/// shared parts in series, optimistic for shared parts behind alternatives).
+const MAX_CONDITIONED: usize = 12;
+
+/// The chance that a request of a class succeeds from a component on, along its routes.
+struct Routes<'a> {
+    design: &'a Design,
+    laws: HashMap<ComponentId, &'a crate::sim::laws::NodeLaw>,
+    /// Each component's group availability (1 where none is modelled: clients).
+    group: HashMap<ComponentId, f64>,
+    memo: HashMap<(ComponentId, TrafficClass), f64>,
+    /// Components whose state is fixed in the world being summed: up (true) or down.
+    fixed: HashMap<ComponentId, bool>,
+}
+
+impl Routes<'_> {
+    /// The chance a request of `class` sent by `client` succeeds. Where branches share a
+    /// component, the sum runs over its states (and those of what is behind it), so that each
+    /// world's branches are independent and the products and alternatives are exact.
+    fn request_success(&mut self, client: ComponentId, class: TrafficClass) -> f64 {
+        let shared = self.shared_uncertain(client, class);
+        self.memo.clear();
+        self.fixed.clear();
+        if shared.is_empty() || shared.len() > MAX_CONDITIONED {
+            return self.success(client, class);
+        }
+        let mut total = 0.0;
+        for world in 0..(1u32 << shared.len()) {
+            let mut chance = 1.0;
+            for (i, &component) in shared.iter().enumerate() {
+                let up = world & (1 << i) != 0;
+                let a = self.group.get(&component).copied().unwrap_or(1.0);
+                chance *= if up { a } else { 1.0 - a };
+                self.fixed.insert(component, up);
+            }
+            if chance > 0.0 {
+                self.memo.clear();
+                total += chance * self.success(client, class);
+            }
+        }
+        self.memo.clear();
+        self.fixed.clear();
+        total
+    }
+
+    /// Where a request of `class` at `node` goes next: (target, class, weight), the calls or
+    /// branches of its class and a server's session lookups. Empty where the walk ends.
+    fn onward(
+        &self,
+        node: ComponentId,
+        class: TrafficClass,
+    ) -> Vec<(ComponentId, TrafficClass, f64)> {
+        let kind = self.design.component(node).map(|c| c.kind.name());
+        if matches!(
+            kind,
+            None | Some(KindName::Database | KindName::MessageQueue)
+        ) {
+            return Vec::new();
+        }
+        let mut next: Vec<(ComponentId, TrafficClass, f64)> = self
+            .design
+            .outgoing(node)
+            .filter(|(_, _, l)| l.carries(class))
+            .map(|(_, t, l)| (t, class, l.weight))
+            .collect();
+        if kind == Some(KindName::Server) {
+            next.extend(
+                self.design
+                    .outgoing(node)
+                    .filter(|(_, _, l)| l.carries(TrafficClass::Session))
+                    .map(|(_, t, _)| (t, TrafficClass::Session, 1.0)),
+            );
+        }
+        next
+    }
+
+    /// The uncertain components at or behind any component a request reaches by two routes,
+    /// in id order.
+    fn shared_uncertain(&self, client: ComponentId, class: TrafficClass) -> Vec<ComponentId> {
+        let mut seen = std::collections::HashSet::new();
+        let mut arrivals: HashMap<ComponentId, usize> = HashMap::new();
+        let mut stack = vec![(client, class)];
+        while let Some(key) = stack.pop() {
+            if !seen.insert(key) {
+                continue;
+            }
+            for (target, next_class, _) in self.onward(key.0, key.1) {
+                *arrivals.entry(target).or_default() += 1;
+                stack.push((target, next_class));
+            }
+        }
+        let mut behind = std::collections::BTreeSet::new();
+        let mut stack: Vec<(ComponentId, TrafficClass)> = seen
+            .iter()
+            .copied()
+            .filter(|(c, _)| arrivals.get(c).is_some_and(|n| *n > 1))
+            .collect();
+        let mut walked = std::collections::HashSet::new();
+        while let Some(key) = stack.pop() {
+            if !walked.insert(key) {
+                continue;
+            }
+            if self.group.get(&key.0).is_some_and(|a| *a < 1.0) {
+                behind.insert(key.0);
+            }
+            stack.extend(
+                self.onward(key.0, key.1)
+                    .into_iter()
+                    .map(|(t, c, _)| (t, c)),
+            );
+        }
+        behind.into_iter().collect()
+    }
+
+    /// A component's chance of being up, or its fixed state in the world being summed.
+    fn up(&self, node: ComponentId) -> f64 {
+        match self.fixed.get(&node) {
+            Some(true) => 1.0,
+            Some(false) => 0.0,
+            None => self.group.get(&node).copied().unwrap_or(1.0),
+        }
+    }
+
+    fn success(&mut self, node: ComponentId, class: TrafficClass) -> f64 {
+        if let Some(&known) = self.memo.get(&(node, class)) {
+            return known;
+        }
+        // An async loop back into a queue: the queue ends the walk before it closes, but
+        // guard anyway.
+        self.memo.insert((node, class), 1.0);
+        let up = self.up(node);
+        let kind = self.design.component(node).map(|c| c.kind.name());
+        let next = self.onward(node, class);
+        let answered = self
+            .laws
+            .get(&node)
+            .map_or(0.0, |l| l.answered_share[class.index()]);
+        let answer = match kind {
+            None => 0.0,
+            // Terminal, or the queue has the job: what consumes it does not decide the request.
+            Some(KindName::Database | KindName::MessageQueue) => up,
+            // Every call and session lookup must succeed.
+            Some(KindName::Server) => {
+                up * next
+                    .iter()
+                    .map(|&(t, c, _)| self.success(t, c))
+                    .product::<f64>()
+            }
+            // Any target will do: the balancer routes around the dead.
+            Some(KindName::LoadBalancer) => {
+                let all_fail: f64 = next
+                    .iter()
+                    .map(|&(t, c, _)| 1.0 - self.success(t, c))
+                    .product();
+                if next.is_empty() {
+                    0.0
+                } else {
+                    up * (1.0 - all_fail)
+                }
+            }
+            // Each request takes one branch, by weight.
+            Some(kind @ (KindName::Client | KindName::Cache | KindName::Cdn)) => {
+                let weights: f64 = next.iter().map(|&(_, _, w)| w).sum();
+                let onward = if weights > 0.0 {
+                    next.iter()
+                        .map(|&(t, c, w)| w * self.success(t, c))
+                        .sum::<f64>()
+                        / weights
+                } else {
+                    0.0
+                };
+                match kind {
+                    // Up, it answers its hits; down, everything goes on as a miss.
+                    KindName::Cache => {
+                        up * (answered + (1.0 - answered) * onward) + (1.0 - up) * onward
+                    }
+                    _ => up * (answered + (1.0 - answered) * onward),
+                }
+            }
+        };
+        self.memo.insert((node, class), answer);
+        answer
     }
 }
 

@@ -28,6 +28,9 @@ pub struct NodeLaw {
     /// Requests per second one instance (one copy, for databases; the consumers, for queues)
     /// serves at the component's mix.
     pub instance_capacity_per_s: f64,
+    /// Share of each class's requests the component answers itself, sending nothing on:
+    /// cache hits (and every session lookup), CDN edge hits; 0 for other kinds.
+    pub answered_share: [f64; TrafficClass::COUNT],
 }
 
 impl NodeLaw {
@@ -76,13 +79,11 @@ pub fn operational_laws(
                 }
                 session_out = out.iter().sum();
             }
-            KindPlan::Cache(p) => {
-                for k in [TrafficClass::Read.index(), TrafficClass::Static.index()] {
-                    out[k] *= 1.0 - p.hit_ratio;
+            KindPlan::Cache(_) | KindPlan::Cdn(_) => {
+                for (rate, answered) in out.iter_mut().zip(answered_share(&node.kind)) {
+                    *rate *= 1.0 - answered;
                 }
-                out[session] = 0.0;
             }
-            KindPlan::Cdn(p) => out[TrafficClass::Static.index()] *= 1.0 - p.edge_hit_ratio,
             _ => {}
         }
         for k in 0..TrafficClass::COUNT {
@@ -153,6 +154,7 @@ pub fn operational_laws(
                 },
                 utilization: utilization(&plan, i, &rates[i]),
                 instance_capacity_per_s: instance_capacity(&plan, i, &rates[i]),
+                answered_share: answered_share(&node.kind),
             }
         })
         .collect();
@@ -161,6 +163,23 @@ pub fn operational_laws(
         base_rate_per_s,
         nodes,
     })
+}
+
+/// Share of each class a component answers itself (see `NodeLaw::answered_share`): the
+/// same shares the propagation above keeps from going on.
+fn answered_share(kind: &KindPlan) -> [f64; TrafficClass::COUNT] {
+    let mut answered = [0.0; TrafficClass::COUNT];
+    match kind {
+        KindPlan::Cache(p) => {
+            for k in [TrafficClass::Read.index(), TrafficClass::Static.index()] {
+                answered[k] = p.hit_ratio;
+            }
+            answered[TrafficClass::Session.index()] = 1.0;
+        }
+        KindPlan::Cdn(p) => answered[TrafficClass::Static.index()] = p.edge_hit_ratio,
+        _ => {}
+    }
+    answered
 }
 
 /// The rates of a database's reads and of its writes (writes and async jobs).

@@ -1,11 +1,11 @@
 //! Analysis against closed forms: availability in series and parallel, k-of-n, the forced-flow
 //! law and the bottleneck ladder, single points of failure in the shipped designs.
 
-use archsandbox::analysis::availability::{availability, k_of_n};
+use archsandbox::analysis::availability::{AvailabilityReport, availability, k_of_n};
 use archsandbox::analysis::{AnalysisOptions, analyze};
 use archsandbox::model::{
-    ClientParams, Component, ComponentKind, DatabaseParams, Design, Link, PriceTable, Scenario,
-    ServerParams, TrafficClass, TrafficMix,
+    CacheParams, ClientParams, Component, ComponentKind, DatabaseParams, Design, HitRatio,
+    KindName, Link, PriceTable, QueueParams, Scenario, ServerParams, TrafficClass, TrafficMix,
 };
 use archsandbox::sim::laws::operational_laws;
 
@@ -90,6 +90,193 @@ fn a_group_that_needs_k_of_its_n_instances_is_up_while_k_are() {
     assert_eq!(group.needed, 3);
     assert!((group.availability - expected).abs() < 1e-12);
     assert!((k_of_n(3, 4, a) - expected).abs() < 1e-12);
+}
+
+/// A design of `components` (name, kind) in a row on the canvas and `links` between them
+/// (from, to, classes), under a steady scenario.
+fn design_of(
+    components: Vec<(&str, ComponentKind)>,
+    links: &[(&str, &str, &[TrafficClass])],
+) -> Design {
+    let mut design = Design::new("availability");
+    for (i, (name, kind)) in components.into_iter().enumerate() {
+        design.add(Component {
+            name: name.into(),
+            position: (220.0 * i as f32, 0.0),
+            kind,
+        });
+    }
+    for (from, to, classes) in links {
+        let (from, to) = (
+            design.find(from).expect("from"),
+            design.find(to).expect("to"),
+        );
+        design.connect(from, to, Link::new(classes));
+    }
+    design.scenarios = vec![Scenario::default()];
+    design.default_scenario = Scenario::default().name;
+    design
+}
+
+/// Clients sending `rate_per_s` requests a second, all of one class.
+fn clients(rate_per_s: u64, class: TrafficClass) -> ComponentKind {
+    let share = |c: TrafficClass| if c == class { 1.0 } else { 0.0 };
+    ComponentKind::Client(ClientParams {
+        users: rate_per_s,
+        rate_per_user_per_s: 1.0,
+        mix: TrafficMix {
+            read: share(TrafficClass::Read),
+            write: share(TrafficClass::Write),
+            static_files: share(TrafficClass::Static),
+            async_jobs: share(TrafficClass::Async),
+        },
+        ..ClientParams::default()
+    })
+}
+
+/// Each component's group availability in a report, by name.
+fn group_availability(report: &AvailabilityReport, name: &str) -> f64 {
+    report
+        .components
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no {name}"))
+        .availability
+}
+
+#[test]
+fn server_groups_behind_a_balancer_are_alternatives_that_share_the_database() {
+    // One request needs the balancer, either app group, and the database both groups use:
+    // A = A_lb · (1 − (1 − A_app)²) · A_db, not the series product of all four.
+    let chain = shipped("saved-designs/validation/availability-chain.ron");
+    let app = chain
+        .component(chain.find("app").expect("app"))
+        .expect("app")
+        .kind
+        .clone();
+    let balancer = chain
+        .component(chain.find("balancer").expect("lb"))
+        .expect("lb")
+        .kind
+        .clone();
+    let database = chain
+        .component(chain.find("database").expect("db"))
+        .expect("db")
+        .kind
+        .clone();
+    use TrafficClass::Read;
+    let design = design_of(
+        vec![
+            ("users", clients(10, Read)),
+            ("balancer", balancer),
+            ("app", app.clone()),
+            ("app-2", app),
+            ("database", database),
+        ],
+        &[
+            ("users", "balancer", &[Read]),
+            ("balancer", "app", &[Read]),
+            ("balancer", "app-2", &[Read]),
+            ("app", "database", &[Read]),
+            ("app-2", "database", &[Read]),
+        ],
+    );
+    let report = availability(&design, &laws_of(&design), 1.0);
+    let (lb, app, db) = (50_000.0 / 50_005.0, 1000.0 / 1010.0, 2000.0 / 2004.0);
+    let expected = lb * (1.0 - (1.0f64 - app).powi(2)) * db;
+    assert!(
+        (report.system - expected).abs() < 1e-9,
+        "A = {}, expected {expected}",
+        report.system
+    );
+}
+
+#[test]
+fn a_queue_decouples_the_request_from_the_workers_behind_it() {
+    use TrafficClass::Async;
+    let design = design_of(
+        vec![
+            ("producers", clients(100, Async)),
+            ("api", ComponentKind::default_for(KindName::Server)),
+            ("queue", ComponentKind::default_for(KindName::MessageQueue)),
+            ("worker", ComponentKind::default_for(KindName::Server)),
+            ("store", ComponentKind::default_for(KindName::Database)),
+        ],
+        &[
+            ("producers", "api", &[Async]),
+            ("api", "queue", &[Async]),
+            ("queue", "worker", &[Async]),
+            ("worker", "store", &[Async]),
+        ],
+    );
+    let report = availability(&design, &laws_of(&design), 1.0);
+    let expected = group_availability(&report, "api") * group_availability(&report, "queue");
+    assert!(group_availability(&report, "worker") < 1.0);
+    assert!(
+        (report.system - expected).abs() < 1e-12,
+        "A = {}, expected api × queue = {expected}",
+        report.system
+    );
+}
+
+#[test]
+fn a_cache_answers_its_hits_while_the_store_is_down_and_misses_everything_while_it_is() {
+    use TrafficClass::Read;
+    let design = design_of(
+        vec![
+            ("readers", clients(100, Read)),
+            (
+                "cache",
+                ComponentKind::Cache(CacheParams {
+                    hit_ratio: HitRatio::Fixed(0.9),
+                    ..CacheParams::default()
+                }),
+            ),
+            ("store", ComponentKind::default_for(KindName::Database)),
+        ],
+        &[("readers", "cache", &[Read]), ("cache", "store", &[Read])],
+    );
+    let report = availability(&design, &laws_of(&design), 1.0);
+    let (cache, store) = (
+        group_availability(&report, "cache"),
+        group_availability(&report, "store"),
+    );
+    let expected = cache * (0.9 + 0.1 * store) + (1.0 - cache) * store;
+    assert!(
+        (report.system - expected).abs() < 1e-12,
+        "A = {}, expected {expected}",
+        report.system
+    );
+}
+
+#[test]
+fn a_queue_needs_as_many_brokers_as_its_message_rate_takes() {
+    // 1,500 messages a second into brokers of 1,000 a second each: both are needed.
+    use TrafficClass::Async;
+    let design = design_of(
+        vec![
+            ("producers", clients(1_500, Async)),
+            (
+                "queue",
+                ComponentKind::MessageQueue(QueueParams {
+                    instances: 2,
+                    capacity_per_s: 1_000.0,
+                    consumers: 100,
+                    consumer_rate_per_s: 25.0,
+                    ..QueueParams::default()
+                }),
+            ),
+        ],
+        &[("producers", "queue", &[Async])],
+    );
+    let report = availability(&design, &laws_of(&design), 1.0);
+    let queue = report
+        .components
+        .iter()
+        .find(|c| c.name == "queue")
+        .expect("queue");
+    assert_eq!((queue.needed, queue.instances), (2, 2));
+    assert!((queue.availability - queue.instance.powi(2)).abs() < 1e-12);
 }
 
 /// 100 requests/s into app servers (20 ms per visit) that query a database four times per
