@@ -149,21 +149,11 @@ fn server_groups_behind_a_balancer_are_alternatives_that_share_the_database() {
     // One request needs the balancer, either app group, and the database both groups use:
     // A = A_lb · (1 − (1 − A_app)²) · A_db, not the series product of all four.
     let chain = shipped("saved-designs/validation/availability-chain.ron");
-    let app = chain
-        .component(chain.find("app").expect("app"))
-        .expect("app")
-        .kind
-        .clone();
-    let balancer = chain
-        .component(chain.find("balancer").expect("lb"))
-        .expect("lb")
-        .kind
-        .clone();
-    let database = chain
-        .component(chain.find("database").expect("db"))
-        .expect("db")
-        .kind
-        .clone();
+    let kind_of = |name: &str| {
+        let id = chain.find(name).expect("in the chain");
+        chain.component(id).expect("component").kind.clone()
+    };
+    let (balancer, app, database) = (kind_of("balancer"), kind_of("app"), kind_of("database"));
     use TrafficClass::Read;
     let design = design_of(
         vec![
