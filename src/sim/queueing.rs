@@ -115,6 +115,27 @@ pub fn gg_c_wait(
     }
 }
 
+/// Mean and squared coefficient of variation of the service time of one FCFS queue fed by a
+/// mix of classes, each `(arrival rate, mean service time)` with service SCV `scv`: the
+/// mixture's mean `S̄ = Σ p_i S_i` and `cs² = Σ p_i S_i²(1 + scv) / S̄² − 1`. Classes that take
+/// no time (or do not arrive) are left out. `None` when nothing is left.
+pub fn mixture_service(classes: &[(f64, f64)], scv: f64) -> Option<(f64, f64)> {
+    let (mut rate, mut first, mut second) = (0.0, 0.0, 0.0);
+    for &(r, s) in classes {
+        if r > 0.0 && s > 0.0 {
+            rate += r;
+            first += r * s;
+            second += r * s * s * (1.0 + scv);
+        }
+    }
+    if rate <= 0.0 || first <= 0.0 {
+        return None;
+    }
+    let mean = first / rate;
+    let scv_mix = (second / rate / (mean * mean) - 1.0).max(0.0);
+    Some((mean, scv_mix))
+}
+
 /// A station's response-time distribution: service time (mean and squared coefficient of
 /// variation, drawn as a gamma distribution) plus queueing wait plus a fixed delay for a
 /// backlog built up under overload.
@@ -455,6 +476,38 @@ mod tests {
     fn deterministic_service_halves_the_mm1_wait() {
         let w = gg_c_wait(1, 100.0, 80.0, 1.0, 0.0);
         assert!(close(w.mean_s(), 0.020, 1e-12));
+    }
+
+    #[test]
+    fn a_mix_of_service_times_waits_as_pollaczek_khinchine_says() {
+        // Reads 1 ms and writes 10 ms, exponential, half each, at ρ = 0.8 on one server:
+        // S̄ = 5.5 ms, E[S²] = 101 ms², cs² = 101/30.25 − 1, and P–K gives
+        // Wq = λ·E[S²]/(2(1−ρ)) = 36.727 ms.
+        let (s, cs2) = mixture_service(&[(1.0, 0.001), (1.0, 0.010)], 1.0).expect("a mix");
+        assert!(close(s, 0.0055, 1e-12));
+        assert!(close(cs2, 101.0 / 30.25 - 1.0, 1e-12));
+        let lambda = 0.8 / s;
+        let w = gg_c_wait(1, 1.0 / s, lambda, 1.0, cs2);
+        assert!(close(w.mean_s(), lambda * 101e-6 / (2.0 * 0.2), 1e-12));
+        assert!(close(w.mean_s(), 0.036_727_27, 1e-6));
+        // One class alone, or classes of one service time, is that class.
+        let (s0, c0) = mixture_service(&[(3.0, 0.004)], 1.0).expect("one class");
+        assert!(close(s0, 0.004, 1e-12) && close(c0, 1.0, 1e-12));
+        let (s1, c1) = mixture_service(&[(1.0, 0.004), (2.0, 0.004)], 0.5).expect("a mix");
+        assert!(close(s1, 0.004, 1e-12) && close(c1, 0.5, 1e-12));
+        // Nothing arriving, or nothing taking time, is no mix.
+        assert_eq!(mixture_service(&[(0.0, 0.004), (5.0, 0.0)], 1.0), None);
+    }
+
+    #[test]
+    fn a_mix_on_two_servers_waits_as_allen_cunneen_says() {
+        // The same mix at ρ = 0.8 on two servers: C(2, 1.6) = 2ρ²/(1+ρ) = 0.7111,
+        // Wq(M/M/2) = C/(2/S̄ − λ) = 9.778 ms, times (1 + cs²)/2 = 1.6694: 16.323 ms.
+        let (s, cs2) = mixture_service(&[(1.0, 0.001), (1.0, 0.010)], 1.0).expect("a mix");
+        let lambda = 1.6 / s;
+        let w = gg_c_wait(2, 1.0 / s, lambda, 1.0, cs2);
+        assert!(close(w.wait_probability, 1.28 / 1.8, 1e-12));
+        assert!(close(w.mean_s(), 0.016_323_23, 1e-6));
     }
 
     #[test]

@@ -413,3 +413,65 @@ fn stateless_servers_with_a_session_store_put_one_lookup_per_request_on_it() {
         - kitchen.errors as f64 / (summary.ticks - summary.warmup_ticks) as f64;
     assert!((sessions.offered_per_s - served_ok).abs() < 0.01 * served_ok);
 }
+
+#[test]
+fn reads_and_writes_in_one_database_queue_wait_the_same() {
+    // Reads 1 ms and writes 10 ms (exponential), half each, on one core at ρ = 0.8
+    // (145.45/s): one FCFS queue, so both wait as the mix does. Pollaczek–Khinchine:
+    // S̄ = 5.5 ms, E[S²] = 101 ms², Wq = λ·E[S²]/(2(1−ρ)) = 36.727 ms; a read takes
+    // 37.727 ms on average, a write 46.727 ms, the mix 42.227 ms. The p99 shown is a read's:
+    // P(W + S > t) with W = 0 w.p. 0.2, else Exp(45.909 ms), and S ~ Exp(1 ms): 202.19 ms.
+    let design_of = |size: &str, users: u64| {
+        let mut design = Design::new("mixed service times");
+        let mut users = client("users", users, mix(0.5, 0.5, 0.0));
+        if let ComponentKind::Client(p) = &mut users.kind {
+            p.rate_per_user_per_s = 1.0 / 1.1;
+        }
+        let users = design.add(users);
+        let db = design.add(Component {
+            name: "db".into(),
+            position: (200.0, 0.0),
+            kind: ComponentKind::Database(DatabaseParams {
+                read_service_time_ms: 1.0,
+                write_service_time_ms: 10.0,
+                size: size.into(),
+                ..database(1)
+            }),
+        });
+        design.connect(
+            users,
+            db,
+            Link::new(&[TrafficClass::Read, TrafficClass::Write]),
+        );
+        (design, db)
+    };
+    let s = scenario(60.0, Vec::new());
+    for (size, users, mean_ms, p99_ms) in [
+        // One core: P–K, as above.
+        ("small", 160, 42.227_27, 202.186),
+        // Two cores at 290.9/s, ρ = 0.8: Allen–Cunneen, Wq = 0.7111 · 1.6694 / (2/S̄ − λ)
+        // = 16.323 ms; read 17.323 ms, write 26.323 ms, mix 21.823 ms; a read's p99 98.91 ms.
+        ("medium", 320, 21.823_23, 98.906),
+    ] {
+        let (design, db) = design_of(size, users);
+        let design = with_scenario(design, &s);
+        let mut sim = Simulation::new(&design, &s, &PriceTable::builtin()).expect("valid");
+        // A few ticks in, and at the end of a tick that left nothing waiting (a Poisson
+        // burst above the tick's capacity would add its backlog's delay).
+        for _ in 0..5 {
+            sim.step().expect("steps");
+        }
+        while sim.node_tick(db).expect("db").backlog > 0 {
+            sim.step().expect("steps");
+        }
+        let (mean, p99) = sim.latency_now_ms(db).expect("db");
+        assert!(
+            (mean - mean_ms).abs() < 1e-3 * mean_ms,
+            "{size}: mean {mean} ms, expected {mean_ms}"
+        );
+        assert!(
+            (p99 - p99_ms).abs() < 1e-3 * p99_ms,
+            "{size}: p99 {p99} ms, expected {p99_ms}"
+        );
+    }
+}

@@ -8,7 +8,7 @@
 use crate::model::{DatabaseParams, Partitioning, TrafficClass};
 use crate::sim::flow;
 use crate::sim::plan::{NodePlan, Station, effective_cores};
-use crate::sim::queueing::{ResponseTime, gg_c_wait};
+use crate::sim::queueing::{ResponseTime, gg_c_wait, mixture_service};
 use crate::sim::state::{Channel, KindState, NodeState};
 
 use super::TickCtx;
@@ -209,11 +209,37 @@ pub(crate) fn hottest_copy_utilization(
     replica_work: f64,
     read_work: f64,
 ) -> f64 {
-    let c = f64::from(copies.max(1));
-    let level = (primary_work + (c - 1.0) * replica_work + read_work) / c;
-    level
+    common_level(copies, primary_work, replica_work, read_work)
         .max(primary_work)
         .max(if copies > 1 { replica_work } else { 0.0 })
+}
+
+/// The level the copies of a shard fill to when reads spread over them where there is room.
+fn common_level(copies: u32, primary_work: f64, replica_work: f64, read_work: f64) -> f64 {
+    let c = f64::from(copies.max(1));
+    (primary_work + (c - 1.0) * replica_work + read_work) / c
+}
+
+/// The read work of those copies that lands on the primary: all of it with one copy; none
+/// when its writes alone sit above the common level; all when the replicas' replays do; else
+/// what fills it up to that level.
+pub(crate) fn primary_read_work(
+    copies: u32,
+    primary_work: f64,
+    replica_work: f64,
+    read_work: f64,
+) -> f64 {
+    if copies <= 1 {
+        return read_work;
+    }
+    let level = common_level(copies, primary_work, replica_work, read_work);
+    if primary_work >= level {
+        0.0
+    } else if replica_work >= level {
+        read_work
+    } else {
+        (level - primary_work).min(read_work)
+    }
 }
 
 /// Instances down in all shards.
@@ -432,6 +458,13 @@ fn share_outcome(channels: &mut [Channel], outcome: [(u64, u64); 2]) {
 
 /// The response time of a read or a write on shard `j` this tick: pooled copies for reads, the
 /// primary for writes, each at the shard's utilization, plus the delay of its backlog.
+///
+/// Each is one FCFS queue fed by a mix of classes, and in one FCFS queue every class waits
+/// the same: the wait is worked out from the mix's mean service time and its SCV
+/// (Allen–Cunneen; Pollaczek–Khinchine on one server), and only the service that follows is
+/// the class's own. Reads pool over every copy, so their queue holds all of the shard's
+/// work: reads, the primary's writes and the replicas' replays. Writes queue at the primary,
+/// behind its writes and the reads that land on it. With one copy the two queues are one.
 pub(crate) fn response(plan: &DatabasePlan, st: &NodeState, j: usize, write: bool) -> ResponseTime {
     let KindState::Database(db) = &st.kind else {
         return ResponseTime::default();
@@ -440,10 +473,47 @@ pub(crate) fn response(plan: &DatabasePlan, st: &NodeState, j: usize, write: boo
         return ResponseTime::default();
     };
     let copies = shard.serving_copies(plan).max(1);
-    let service_s = if write { plan.write_s } else { plan.read_s };
+    let reads = shard.read_rate_per_s;
+    let writes = shard.write_rate_per_s;
+    // The classes in this request's queue, as (rate, service time), this class first; the
+    // same split of reads over copies as the shard's offered utilization.
+    let mix = if write {
+        let primary_reads = if plan.read_s > 0.0 {
+            primary_read_work(
+                copies,
+                writes * plan.write_s,
+                writes * plan.apply_s,
+                reads * plan.read_s,
+            ) / plan.read_s
+        } else {
+            reads
+        };
+        [
+            (writes, plan.write_s),
+            (primary_reads, plan.read_s),
+            (0.0, plan.apply_s),
+        ]
+    } else {
+        [
+            (reads, plan.read_s),
+            (writes, plan.write_s),
+            (f64::from(copies - 1) * writes, plan.apply_s),
+        ]
+    };
+    let own_s = if write { plan.write_s } else { plan.read_s };
+    let (mix_s, mix_scv) =
+        mixture_service(&mix, plan.service_scv).unwrap_or((own_s, plan.service_scv));
+    // `ceil(effective cores)` servers whatever the service time; their rate at the mix's mean
+    // sets the wait, at the class's own its service.
     let instance = Station::from_effective_cores(
         plan.effective_cores,
-        service_s,
+        mix_s,
+        plan.service_scv,
+        plan.timeout_s,
+    );
+    let own = Station::from_effective_cores(
+        plan.effective_cores,
+        own_s,
         plan.service_scv,
         plan.timeout_s,
     );
@@ -456,22 +526,27 @@ pub(crate) fn response(plan: &DatabasePlan, st: &NodeState, j: usize, write: boo
     let rate_per_server = instance.rate_per_server_s;
     let rho = shard.offered_utilization.min(1.0);
     let equivalent_rate = rho * f64::from(servers) * rate_per_server;
-    let wait = gg_c_wait(
-        servers,
-        rate_per_server,
-        equivalent_rate,
-        1.0,
-        plan.service_scv,
-    );
-    let capacity = f64::from(servers) * rate_per_server;
-    let lq = equivalent_rate * wait.mean_s();
+    let wait = gg_c_wait(servers, rate_per_server, equivalent_rate, 1.0, mix_scv);
+    // This class's part of the stationary queue (Little: its share of λ, times Wq).
+    let mix_rate: f64 = mix
+        .iter()
+        .filter(|(r, s)| *r > 0.0 && *s > 0.0)
+        .map(|(r, _)| r)
+        .sum();
+    let own_share = if mix_rate > 0.0 {
+        (mix[0].0 / mix_rate).min(1.0)
+    } else {
+        1.0
+    };
+    let lq = own_share * equivalent_rate * wait.mean_s();
+    let capacity = f64::from(servers) * own.rate_per_server_s;
     let waiting = if write {
         shard.writes_waiting
     } else {
         shard.reads_waiting
     };
     ResponseTime {
-        service_mean_s: 1.0 / rate_per_server,
+        service_mean_s: 1.0 / own.rate_per_server_s,
         service_scv: plan.service_scv,
         wait,
         backlog_delay_s: (waiting as f64 - lq).max(0.0) / capacity,
