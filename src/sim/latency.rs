@@ -21,7 +21,7 @@ impl GroupLoad {
     /// The response-time distribution of one request, with `backlog` requests waiting at the
     /// start of the tick.
     pub fn response(&self, backlog: u64) -> ResponseTime {
-        let service_mean_s = 1.0 / self.station.rate_per_server_s;
+        let service_mean_s = self.station.service_mean_s;
         if self.healthy == 0 || self.rate_per_s <= 0.0 {
             return ResponseTime {
                 service_mean_s,

@@ -45,6 +45,10 @@ pub(crate) enum Spread {
 pub(crate) struct Station {
     pub servers: u32,
     pub rate_per_server_s: f64,
+    /// What one request's service takes on average, the latency it sees at low load: a
+    /// server's `1 / rate_per_server_s` for cores; the configured latency for a device given
+    /// by its capacity and latency (see `from_capacity`).
+    pub service_mean_s: f64,
     pub service_scv: f64,
     /// Requests that would wait longer than this are dropped.
     pub timeout_s: f64,
@@ -52,7 +56,11 @@ pub(crate) struct Station {
 
 impl Station {
     /// A station that passes `capacity_per_s` requests per second taking `latency_s` each:
-    /// as many servers as that takes (at least one), each at `capacity / servers`.
+    /// as many servers as that takes (at least one), each at `capacity / servers`, so that it
+    /// queues as a device of that capacity does. A request's service is the latency itself:
+    /// with capacity × latency not a whole number the servers each take a little longer than
+    /// it (1,000/s at 0.5 ms is one server of 1 ms), which would otherwise show as latency
+    /// at no load.
     pub fn from_capacity(
         capacity_per_s: f64,
         latency_s: f64,
@@ -63,6 +71,7 @@ impl Station {
         Self {
             servers,
             rate_per_server_s: capacity_per_s / f64::from(servers),
+            service_mean_s: latency_s,
             service_scv,
             timeout_s,
         }
@@ -78,9 +87,11 @@ impl Station {
         timeout_s: f64,
     ) -> Self {
         let servers = effective_cores.ceil().clamp(1.0, 1e6) as u32;
+        let rate_per_server_s = effective_cores / (f64::from(servers) * service_s);
         Self {
             servers,
-            rate_per_server_s: effective_cores / (f64::from(servers) * service_s),
+            rate_per_server_s,
+            service_mean_s: 1.0 / rate_per_server_s,
             service_scv,
             timeout_s,
         }

@@ -475,3 +475,43 @@ fn reads_and_writes_in_one_database_queue_wait_the_same() {
         );
     }
 }
+
+#[test]
+fn a_balancer_takes_its_configured_latency_plus_the_wait_at_its_capacity() {
+    // 1,000/s at 0.5 ms is less than one request in service at a time: it queues as one
+    // server of 1,000/s, but a request takes the 0.5 ms configured, not 1 ms. At 10/s
+    // (ρ = 0.01) the M/M/1 wait is ρ/(μ − λ) = 0.0101 ms: R = 0.5101 ms. At 3,000/s and
+    // 0.5 ms (two servers of 1,500/s) the wait at 30/s is C(2, 0.02)/(3,000 − 30) ≈ 0.07 µs.
+    for (capacity_per_s, rate_per_s, expected_ms) in [
+        (1_000.0, 10, 0.5 + 0.01 / 990.0 * 1e3),
+        (3_000.0, 30, 0.5 + 2e-4 / 2_970.0 * 1e3),
+    ] {
+        let mut design = Design::new("balancer latency");
+        let users = design.add(client("users", rate_per_s, mix(1.0, 0.0, 0.0)));
+        let lb = design.add(Component {
+            name: "lb".into(),
+            position: (200.0, 0.0),
+            kind: ComponentKind::LoadBalancer(LoadBalancerParams {
+                capacity_per_s,
+                latency_ms: 0.5,
+                ..LoadBalancerParams::default()
+            }),
+        });
+        let app = design.add(Component {
+            name: "app".into(),
+            position: (400.0, 0.0),
+            kind: ComponentKind::default_for(archsandbox::model::KindName::Server),
+        });
+        design.connect(users, lb, Link::new(&[TrafficClass::Read]));
+        design.connect(lb, app, Link::new(&[TrafficClass::Read]));
+        let s = scenario(30.0, Vec::new());
+        let design = with_scenario(design, &s);
+        let mut sim = Simulation::new(&design, &s, &PriceTable::builtin()).expect("valid");
+        sim.run_until(10).expect("runs");
+        let (mean_ms, _) = sim.latency_now_ms(lb).expect("the balancer");
+        assert!(
+            (mean_ms - expected_ms).abs() < 1e-3 * expected_ms,
+            "{capacity_per_s}/s: mean {mean_ms} ms, expected {expected_ms}"
+        );
+    }
+}

@@ -546,7 +546,7 @@ pub(crate) fn response(plan: &DatabasePlan, st: &NodeState, j: usize, write: boo
         shard.reads_waiting
     };
     ResponseTime {
-        service_mean_s: 1.0 / own.rate_per_server_s,
+        service_mean_s: own.service_mean_s,
         service_scv: plan.service_scv,
         wait,
         backlog_delay_s: (waiting as f64 - lq).max(0.0) / capacity,

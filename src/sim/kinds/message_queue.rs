@@ -26,6 +26,7 @@ pub(crate) fn plan(p: &QueueParams) -> QueuePlan {
         consumers: Station {
             servers: p.consumers,
             rate_per_server_s: p.consumer_rate_per_s,
+            service_mean_s: 1.0 / p.consumer_rate_per_s,
             service_scv: 1.0,
             timeout_s: f64::INFINITY,
         },
