@@ -507,7 +507,7 @@ pub fn differences(a: Option<&SimulateReport>, b: Option<&SimulateReport>) -> Ve
         ),
         row(
             "cost per million requests",
-            &|r| Some(r.system.cost_per_million_requests),
+            &|r| r.system.cost_per_million_requests,
             false,
             Figure::Money,
         ),

@@ -77,12 +77,23 @@ pub fn monthly_cost(design: &Design, laws: &Laws, prices: &PriceTable, load: f64
     }
 }
 
-/// Cost per million requests served, from a monthly cost and the successful request rate.
-pub fn per_million_requests(per_month: f64, throughput_per_s: f64) -> f64 {
+/// Cost per million requests served, from a monthly cost and the successful request rate;
+/// `None` when nothing is served (a price per request served has no value then, and 0 would
+/// read as free).
+pub fn per_million_requests(per_month: f64, throughput_per_s: f64) -> Option<f64> {
     let millions = throughput_per_s * SECONDS_PER_MONTH / 1e6;
-    if millions > 0.0 {
-        per_month / millions
-    } else {
-        0.0
+    (millions > 0.0).then(|| per_month / millions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cost_per_million_requests_needs_requests_served() {
+        // 2,592 a month at one request a second: 2.592 million requests, 1,000 per million.
+        let per_million = per_million_requests(2_592.0, 1.0).expect("requests served");
+        assert!((per_million - 1_000.0).abs() < 1e-9);
+        assert_eq!(per_million_requests(2_592.0, 0.0), None);
     }
 }

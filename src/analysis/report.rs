@@ -43,7 +43,8 @@ pub struct SystemSection {
     pub availability: f64,
     pub downtime_min_per_year: f64,
     pub cost_per_month: f64,
-    pub cost_per_million_requests: f64,
+    /// `None` (JSON null) when nothing was served.
+    pub cost_per_million_requests: Option<f64>,
     pub currency: String,
     /// The load multiplier at which the first component saturates (the ladder's first step).
     pub max_load_multiplier: Option<f64>,
@@ -339,11 +340,15 @@ impl SimulateReport {
         );
         let _ = writeln!(
             t,
-            "  cost           {} {} a month · {} {} per million requests served\n",
+            "  cost           {} {} a month · {}\n",
             number(s.cost_per_month),
             s.currency,
-            number(s.cost_per_million_requests),
-            s.currency
+            s.cost_per_million_requests
+                .map_or("nothing served".to_string(), |c| format!(
+                    "{} {} per million requests served",
+                    number(c),
+                    s.currency
+                )),
         );
 
         let _ = writeln!(

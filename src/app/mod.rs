@@ -1166,10 +1166,13 @@ impl SandboxApp {
                     number(s.downtime_min_per_year)
                 ));
                 ui.label(format!(
-                    "Cost {} {} a month · {} per million requests.",
+                    "Cost {} {} a month · {}.",
                     number(s.cost_per_month),
                     s.currency,
-                    number(s.cost_per_million_requests)
+                    s.cost_per_million_requests.map_or(
+                        "nothing served, so no cost per request".to_string(),
+                        |c| format!("{} per million requests", number(c))
+                    )
                 ));
             }
             None if self.analysis.running => {
