@@ -1042,14 +1042,22 @@ impl SandboxApp {
             ui.label(format!("t = {}", format_time(tick as f64 * tick_s)));
             if let Some(t) = last {
                 let color = if t.success_ratio < 0.999 { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+                // Offered, with the share that succeeds; the latency is of the requests that
+                // succeed, which says so once some fail.
+                let p99 = if t.success_ratio < 0.999 { "p99 of those ok" } else { "p99" };
                 ui.colored_label(
                     color,
                     format!(
-                        "{} req/s · {:.2} % ok · p99 {} ms",
-                        number(t.throughput_per_s),
+                        "{} req/s · {:.2} % ok · {p99} {} ms",
+                        number(t.offered_per_s),
                         t.success_ratio * 100.0,
                         number(t.latency_ms.p99)
                     ),
+                )
+                .on_hover_text(
+                    "Requests offered a second this tick, the share that succeeded end to end, \
+                     and the 99th percentile of their end-to-end latency over the last \
+                     ticks' sampled requests (at least 200 of them, at most 120 ticks).",
                 );
             }
         });

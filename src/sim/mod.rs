@@ -90,7 +90,8 @@ pub struct SystemTick {
     pub success_ratio: f64,
     pub dropped: u64,
     pub errors: u64,
-    /// End-to-end latency of the sampled requests of the last few ticks, in milliseconds.
+    /// End-to-end latency of the successful sampled requests of the last ticks (enough of
+    /// them for a p99), in milliseconds.
     pub latency_ms: Percentiles,
 }
 

@@ -17,8 +17,14 @@ use super::stats::{LogHistogram, Percentiles};
 
 /// The most node visits one sampled request may make (fan-outs multiply).
 const MAX_VISITS: u32 = 256;
-/// Ticks of samples behind the per-tick latency figures shown while a run plays.
-const WINDOW_TICKS: usize = 10;
+/// The per-tick latency figures shown while a run plays come from the last ticks' successful
+/// samples: as few ticks as hold this many (at least one tick), so that a p99 is the 99th
+/// percentile of enough requests and not the largest of a few dozen. Under heavy overload
+/// few samples succeed and a window of ten ticks made the p99 flip between ~60 ms and ~13 s
+/// as a rare slow success came and went.
+const WINDOW_SAMPLES: usize = 200;
+/// ... and at most this many ticks, so that the figures still follow the run.
+const MAX_WINDOW_TICKS: usize = 120;
 
 /// An exponential draw with the given mean (the ziggurat method: no logarithm for most
 /// draws).
@@ -55,8 +61,12 @@ fn draw(rng: &mut Xoshiro256PlusPlus, rt: &ResponseTime) -> f64 {
 pub(crate) struct Sampler {
     rng: Xoshiro256PlusPlus,
     per_tick: usize,
-    /// End-to-end latencies of the last ticks' successful samples, in milliseconds.
+    /// End-to-end latencies of the last ticks' successful samples, in milliseconds, a list
+    /// per tick, and how many they are in all.
     window: std::collections::VecDeque<Vec<f64>>,
+    window_samples: usize,
+    /// A tick's list that left the window, kept for its allocation.
+    spare: Vec<f64>,
     /// End-to-end latencies after the warm-up.
     pub run: LogHistogram,
     /// Sampled requests after the warm-up, and how many of them failed.
@@ -75,13 +85,30 @@ impl Sampler {
         Self {
             rng: state::stream(seed, "paths"),
             per_tick,
-            window: std::collections::VecDeque::with_capacity(WINDOW_TICKS + 1),
+            window: std::collections::VecDeque::new(),
+            window_samples: 0,
+            spare: Vec::new(),
             run: LogHistogram::default(),
             sampled: 0,
             failed: 0,
             scratch: Vec::new(),
             starts: Vec::new(),
             visits: Vec::new(),
+        }
+    }
+
+    /// Drop the oldest ticks the window can do without (see `WINDOW_SAMPLES`).
+    fn trim_window(&mut self) {
+        while let Some(oldest) = self.window.front() {
+            let too_long = self.window.len() > MAX_WINDOW_TICKS;
+            let enough_without = self.window_samples - oldest.len() >= WINDOW_SAMPLES;
+            if self.window.len() == 1 || !(too_long || enough_without) {
+                break;
+            }
+            if let Some(oldest) = self.window.pop_front() {
+                self.window_samples -= oldest.len();
+                self.spare = oldest;
+            }
         }
     }
 
@@ -100,11 +127,7 @@ impl Simulation {
     #[inline(never)]
     pub(crate) fn sample_paths(&mut self, measuring: bool) {
         let per_tick = self.sampler.per_tick;
-        let mut this_tick = if self.sampler.window.len() >= WINDOW_TICKS {
-            self.sampler.window.pop_front().unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+        let mut this_tick = std::mem::take(&mut self.sampler.spare);
         this_tick.clear();
         // Where requests start this tick: (client, class) weighted by arrivals.
         self.sampler.starts.clear();
@@ -151,7 +174,9 @@ impl Simulation {
                 }
             }
         }
+        self.sampler.window_samples += this_tick.len();
         self.sampler.window.push_back(this_tick);
+        self.sampler.trim_window();
         self.add_visits();
     }
 
@@ -297,5 +322,35 @@ impl Simulation {
                 .push((i as u32, latency_s * 1000.0, rt.mean_s() * 1000.0));
         }
         latency_s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The window after ticks that each had `per_tick` successful samples.
+    fn window_after(ticks: usize, per_tick: usize) -> (usize, usize) {
+        let mut sampler = Sampler::new(1, per_tick);
+        for _ in 0..ticks {
+            sampler.window.push_back(vec![1.0; per_tick]);
+            sampler.window_samples += per_tick;
+            sampler.trim_window();
+        }
+        (sampler.window.len(), sampler.window_samples)
+    }
+
+    #[test]
+    fn the_latency_window_holds_enough_samples_for_a_p99_within_a_bounded_time() {
+        // 16 successes a tick: 13 ticks hold 208, the fewest that hold 200.
+        assert_eq!(window_after(50, 16), (13, 208));
+        // Five a tick (heavy overload): 40 ticks.
+        assert_eq!(window_after(100, 5), (40, 200));
+        // One a tick would need 200 ticks; the window stops at 120.
+        assert_eq!(window_after(300, 1), (MAX_WINDOW_TICKS, MAX_WINDOW_TICKS));
+        // A tick of many is a window on its own.
+        assert_eq!(window_after(5, 1_000), (1, 1_000));
+        // Nothing succeeding keeps an empty window of bounded length.
+        assert_eq!(window_after(300, 0), (MAX_WINDOW_TICKS, 0));
     }
 }
