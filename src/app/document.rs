@@ -50,10 +50,33 @@ pub struct Document {
     pub path: Option<PathBuf>,
     /// Changed since it was loaded or saved.
     pub dirty: bool,
-    /// Bumped on every change, so that the simulation and the analysis know to start again.
+    /// Bumped on every change the simulation or the analysis would see, so that they know to
+    /// start again: not on moving components or renaming the design (a run went back to time
+    /// zero, its plots wiped, whenever a node was dragged).
     pub revision: u64,
     undo: Vec<Design>,
     redo: Vec<Design>,
+}
+
+/// Whether two designs simulate alike: the same but for where components sit on the canvas
+/// and the design's own name and description.
+fn simulates_alike(a: &Design, b: &Design) -> bool {
+    if a.component_count() != b.component_count() {
+        return false;
+    }
+    let plain = |d: &Design| {
+        let mut d = d.clone();
+        d.name.clear();
+        d.description.clear();
+        let ids: Vec<ComponentId> = d.components().map(|(id, _)| id).collect();
+        for id in ids {
+            if let Some(c) = d.component_mut(id) {
+                c.position = (0.0, 0.0);
+            }
+        }
+        d
+    };
+    plain(a) == plain(b)
 }
 
 /// Undo steps kept.
@@ -86,15 +109,22 @@ impl Document {
         let before = self.design.clone();
         let added = apply_to(&mut self.design, edit);
         if self.design != before {
+            self.count_change_from(&before);
             self.undo.push(before);
             if self.undo.len() > MAX_UNDO {
                 self.undo.remove(0);
             }
             self.redo.clear();
             self.dirty = true;
-            self.revision += 1;
         }
         added
+    }
+
+    /// Bump the revision if the design now simulates differently from `before`.
+    fn count_change_from(&mut self, before: &Design) {
+        if !simulates_alike(before, &self.design) {
+            self.revision += 1;
+        }
     }
 
     /// Undo the last edit. Returns whether there was one.
@@ -103,9 +133,9 @@ impl Document {
             return false;
         };
         let current = std::mem::replace(&mut self.design, previous);
-        self.redo.push(current);
         self.dirty = true;
-        self.revision += 1;
+        self.count_change_from(&current);
+        self.redo.push(current);
         true
     }
 
@@ -115,9 +145,9 @@ impl Document {
             return false;
         };
         let current = std::mem::replace(&mut self.design, next);
-        self.undo.push(current);
         self.dirty = true;
-        self.revision += 1;
+        self.count_change_from(&current);
+        self.undo.push(current);
         true
     }
 
@@ -245,6 +275,37 @@ mod tests {
         let depth = doc.undo.len();
         doc.apply(Edit::Move(vec![(a, (40.0, 20.0))]));
         assert_eq!(doc.undo.len(), depth);
+    }
+
+    #[test]
+    fn moving_components_or_renaming_the_design_does_not_restart_the_run() {
+        let mut doc = Document::new(Design::new("t"), None);
+        let a = doc.apply(Edit::Add(Component::new(
+            "server",
+            KindName::Server,
+            (0.0, 0.0),
+        )))[0];
+        let revision = doc.revision;
+        doc.apply(Edit::Move(vec![(a, (40.0, 20.0))]));
+        doc.apply(Edit::SetDescription {
+            name: "renamed".into(),
+            description: "a note".into(),
+        });
+        assert!(doc.undo() && doc.redo());
+        assert_eq!(doc.revision, revision, "layout and naming only");
+        assert!(doc.dirty, "but they are unsaved changes");
+        let mut bigger = doc.design.component(a).cloned().expect("server");
+        if let crate::model::ComponentKind::Server(p) = &mut bigger.kind {
+            p.instances = 3;
+        }
+        doc.apply(Edit::Replace(a, bigger));
+        assert_eq!(doc.revision, revision + 1);
+        assert!(doc.undo());
+        assert_eq!(
+            doc.revision,
+            revision + 2,
+            "undoing a real change is one too"
+        );
     }
 
     #[test]
