@@ -12,6 +12,7 @@ pub enum UiCommand {
     Gallery,
     Save,
     SaveAs,
+    SavePath,
     Quit,
     Undo,
     Redo,
@@ -47,7 +48,7 @@ const CMD_SHIFT: Modifiers = Modifiers::COMMAND.plus(Modifiers::SHIFT);
 impl UiCommand {
     /// Every command, in menu order. Shortcuts are matched in this order too, so a command
     /// whose shortcut adds Shift to another's comes first (Ctrl+Shift+S before Ctrl+S).
-    pub const ALL: [UiCommand; 29] = [
+    pub const ALL: [UiCommand; 30] = [
         UiCommand::SaveAs,
         UiCommand::Redo,
         UiCommand::New,
@@ -55,6 +56,7 @@ impl UiCommand {
         UiCommand::OpenPath,
         UiCommand::Gallery,
         UiCommand::Save,
+        UiCommand::SavePath,
         UiCommand::Quit,
         UiCommand::Undo,
         UiCommand::Cut,
@@ -88,6 +90,7 @@ impl UiCommand {
             UiCommand::Gallery => "Example designs…",
             UiCommand::Save => "Save",
             UiCommand::SaveAs => "Save as…",
+            UiCommand::SavePath => "Save to path…",
             UiCommand::Quit => "Quit",
             UiCommand::Undo => "Undo",
             UiCommand::Redo => "Redo",
@@ -127,6 +130,9 @@ impl UiCommand {
             }
             UiCommand::Save => "Save the design to its file.",
             UiCommand::SaveAs => "Save the design to a new file.",
+            UiCommand::SavePath => {
+                "Save the design to a path you type (when no file dialog is available)."
+            }
             UiCommand::Quit => "Close the window (asks first if there are unsaved changes).",
             UiCommand::Undo => "Undo the last change to the design.",
             UiCommand::Redo => "Redo the last undone change.",

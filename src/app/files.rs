@@ -45,11 +45,24 @@ pub enum DialogKind {
     SaveAs,
 }
 
+/// What a file dialog came back with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    Picked(DialogKind, PathBuf),
+    Cancelled(DialogKind),
+    /// It answered nothing at once: no dialog could be shown (no desktop portal).
+    Unavailable(DialogKind),
+}
+
+/// A dialog that comes back empty faster than this was never on screen: no one cancels a file
+/// dialog in a fifth of a second.
+const NO_DIALOG_WITHIN_S: f64 = 0.2;
+
 /// Native file dialogs on a worker thread: the UI never waits for them, and a missing desktop
-/// portal simply returns nothing.
+/// portal is told from a cancel by how fast the empty answer comes.
 #[derive(Default)]
 pub struct Dialogs {
-    pending: Option<Receiver<(DialogKind, Option<PathBuf>)>>,
+    pending: Option<Receiver<(DialogKind, Option<PathBuf>, f64)>>,
 }
 
 impl Dialogs {
@@ -96,8 +109,9 @@ impl Dialogs {
         let spawned = std::thread::Builder::new()
             .name("file dialog".into())
             .spawn(move || {
+                let started = std::time::Instant::now();
                 let path = pick();
-                let _ = tx.send((kind, path));
+                let _ = tx.send((kind, path, started.elapsed().as_secs_f64()));
                 ctx.request_repaint();
             });
         if spawned.is_ok() {
@@ -105,13 +119,17 @@ impl Dialogs {
         }
     }
 
-    /// A dialog's answer, once it has one (`None` inside: cancelled or no dialog available).
-    pub fn poll(&mut self) -> Option<(DialogKind, Option<PathBuf>)> {
+    /// A dialog's answer, once it has one.
+    pub fn poll(&mut self) -> Option<Answer> {
         let rx = self.pending.as_ref()?;
         match rx.try_recv() {
-            Ok(answer) => {
+            Ok((kind, path, took_s)) => {
                 self.pending = None;
-                Some(answer)
+                Some(match path {
+                    Some(p) => Answer::Picked(kind, p),
+                    None if took_s < NO_DIALOG_WITHIN_S => Answer::Unavailable(kind),
+                    None => Answer::Cancelled(kind),
+                })
             }
             Err(std::sync::mpsc::TryRecvError::Empty) => None,
             Err(std::sync::mpsc::TryRecvError::Disconnected) => {

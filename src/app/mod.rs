@@ -120,7 +120,11 @@ pub struct SandboxApp {
     pub users: f64,
     pub pending: Option<Pending>,
     pub show_gallery: bool,
-    pub show_open_path: Option<String>,
+    /// The prompt for a typed path (to open, or to save to) and its text so far.
+    pub path_prompt: Option<(files::DialogKind, String)>,
+    /// What to carry out once the document has been saved (the unsaved-changes prompt's
+    /// "Save"); dropped if the save fails or is cancelled, so nothing unsaved is lost.
+    after_save: Option<Pending>,
     pub compare: Option<compare::CompareView>,
     dialogs: Dialogs,
     icons: Icons,
@@ -187,7 +191,8 @@ impl SandboxApp {
             users: 0.0,
             pending: None,
             show_gallery: false,
-            show_open_path: None,
+            path_prompt: None,
+            after_save: None,
             compare: None,
             dialogs: Dialogs::default(),
             icons: Icons::load(),
@@ -434,7 +439,7 @@ impl SandboxApp {
     }
 
     /// Save to a path, atomically; say so if it fails (the old file is untouched then).
-    pub fn save_to(&mut self, path: &Path) {
+    pub fn save_to(&mut self, ctx: &egui::Context, path: &Path) {
         match save_design(path, &self.doc.design) {
             Ok(()) => {
                 self.doc.saved_to(path.to_path_buf());
@@ -443,11 +448,15 @@ impl SandboxApp {
                     text: format!("Saved {}", path.display()),
                     error: false,
                 });
+                if let Some(then) = self.after_save.take() {
+                    self.apply(ctx, Action::Proceed(then));
+                }
             }
             Err(e) => {
+                self.after_save = None;
                 self.notice = Some(Notice {
                     text: format!(
-                        "Could not save {}: {e}. The file on disk is as it was.",
+                        "Could not save {}: {e}. The file on disk is as it was, and so is the design here.",
                         path.display()
                     ),
                     error: true,
@@ -497,7 +506,7 @@ impl SandboxApp {
             Action::Select(id) => self.canvas.select_only([id]),
             Action::OpenPath(p) => self.ask_unless_clean(ctx, Pending::OpenPath(p)),
             Action::OpenExample(i) => self.ask_unless_clean(ctx, Pending::OpenExample(i)),
-            Action::SaveTo(p) => self.save_to(&p),
+            Action::SaveTo(p) => self.save_to(ctx, &p),
             Action::Fail(id, k) => self.runner.send(RunnerMsg::Fail(id, k)),
             Action::Recover(id) => self.runner.send(RunnerMsg::Recover(id)),
             Action::SetScenario(name) => {
@@ -545,10 +554,16 @@ impl SandboxApp {
         match command {
             UiCommand::New => self.ask_unless_clean(ctx, Pending::New),
             UiCommand::Open => self.ask_unless_clean(ctx, Pending::Open),
-            UiCommand::OpenPath => self.show_open_path = Some(String::new()),
+            UiCommand::OpenPath => {
+                self.path_prompt = Some((files::DialogKind::Open, String::new()));
+            }
+            UiCommand::SavePath => {
+                let current = self.doc.path.as_ref().map(|p| p.display().to_string());
+                self.path_prompt = Some((files::DialogKind::SaveAs, current.unwrap_or_default()));
+            }
             UiCommand::Gallery => self.show_gallery = true,
             UiCommand::Save => match self.doc.path.clone() {
-                Some(p) => self.save_to(&p),
+                Some(p) => self.save_to(ctx, &p),
                 None => self.command(ctx, UiCommand::SaveAs),
             },
             UiCommand::SaveAs => {
@@ -698,11 +713,24 @@ impl SandboxApp {
 
     /// Per-frame work that paints nothing: file dialog answers, runner output, analysis.
     pub fn update_state(&mut self, ctx: &egui::Context) {
-        if let Some((kind, path)) = self.dialogs.poll() {
-            match (kind, path) {
-                (files::DialogKind::Open, Some(p)) => self.open_path(&p),
-                (files::DialogKind::SaveAs, Some(p)) => self.save_to(&p),
-                (_, None) => {}
+        if let Some(answer) = self.dialogs.poll() {
+            match answer {
+                files::Answer::Picked(files::DialogKind::Open, p) => self.open_path(&p),
+                files::Answer::Picked(files::DialogKind::SaveAs, p) => self.save_to(ctx, &p),
+                files::Answer::Cancelled(_) => self.after_save = None,
+                // No dialog could be shown (no desktop portal): ask for the path here.
+                files::Answer::Unavailable(kind) => {
+                    let current = match kind {
+                        files::DialogKind::SaveAs => self.doc.path.as_ref(),
+                        files::DialogKind::Open => None,
+                    };
+                    let text = current.map(|p| p.display().to_string()).unwrap_or_default();
+                    self.path_prompt = Some((kind, text));
+                    self.notice = Some(Notice {
+                        text: "No file dialog could be shown here (it needs a desktop portal); type the path instead.".into(),
+                        error: false,
+                    });
+                }
             }
         }
         let dt = ctx.input(|i| i.stable_dt).min(0.1);
@@ -878,7 +906,7 @@ impl SandboxApp {
                 }
             });
             ui.separator();
-            for c in [UiCommand::Save, UiCommand::SaveAs] {
+            for c in [UiCommand::Save, UiCommand::SaveAs, UiCommand::SavePath] {
                 if c.button(ui, true) {
                     actions.push(Action::Command(c));
                 }
@@ -1201,12 +1229,11 @@ impl SandboxApp {
                 ui.label(format!("Save the changes to {name} first?"));
                 ui.horizontal(|ui| {
                     if ui.button("Save").clicked() {
+                        // Carried on once the save succeeds (after a dialog, if the design
+                        // has no file yet); a failed or cancelled save carries on nothing.
+                        self.after_save = Some(p.clone());
+                        self.pending = None;
                         actions.push(Action::Command(UiCommand::Save));
-                        if self.doc.path.is_some() {
-                            actions.push(Action::Proceed(p.clone()));
-                        } else {
-                            self.pending = None;
-                        }
                     }
                     if ui.button("Don't save").clicked() {
                         actions.push(Action::Proceed(p.clone()));
@@ -1244,26 +1271,33 @@ impl SandboxApp {
                 self.show_gallery = false;
             }
         }
-        if let Some(mut text) = self.show_open_path.take() {
+        if let Some((kind, mut text)) = self.path_prompt.take() {
             let mut keep = true;
-            egui::Window::new("Open path")
-                .collapsible(false)
-                .show(ctx, |ui| {
-                    ui.label("Path of a design file:");
-                    let r = ui.text_edit_singleline(&mut text);
-                    ui.horizontal(|ui| {
-                        let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-                        if ui.button("Open").clicked() || enter {
-                            actions.push(Action::OpenPath(PathBuf::from(text.trim())));
-                            keep = false;
-                        }
-                        if ui.button("Cancel").clicked() {
-                            keep = false;
-                        }
-                    });
+            let (title, label, button) = match kind {
+                files::DialogKind::Open => ("Open path", "Path of a design file:", "Open"),
+                files::DialogKind::SaveAs => ("Save to path", "Save the design to:", "Save"),
+            };
+            egui::Window::new(title).collapsible(false).show(ctx, |ui| {
+                ui.label(label);
+                let r = ui.text_edit_singleline(&mut text);
+                ui.horizontal(|ui| {
+                    let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+                    if ui.button(button).clicked() || enter {
+                        let path = PathBuf::from(text.trim());
+                        actions.push(match kind {
+                            files::DialogKind::Open => Action::OpenPath(path),
+                            files::DialogKind::SaveAs => Action::SaveTo(path),
+                        });
+                        keep = false;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        keep = false;
+                        self.after_save = None;
+                    }
                 });
+            });
             if keep {
-                self.show_open_path = Some(text);
+                self.path_prompt = Some((kind, text));
             }
         }
     }

@@ -417,3 +417,78 @@ fn editing_keys_in_a_text_field_edit_the_text_not_the_design() {
     press(&mut harness, Modifiers::COMMAND, Key::A);
     assert_eq!(harness.state().canvas.selection.len(), 9);
 }
+
+/// An app with an unsaved change to a design whose file is `path`.
+fn changed_design_saved_at(path: &std::path::Path) -> Harness<'static, SandboxApp> {
+    let mut harness = app();
+    let ctx = harness.ctx.clone();
+    harness
+        .state_mut()
+        .apply(&ctx, Action::SaveTo(path.to_path_buf()));
+    click_button(&mut harness, "CDN");
+    assert!(harness.state().doc.dirty);
+    harness
+}
+
+#[test]
+fn saving_first_then_opening_another_design_opens_it_only_if_the_save_worked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("mine.ron");
+    let other = root().join("saved-designs/one-server.ron");
+    // The save works: the other design opens.
+    let mut harness = changed_design_saved_at(&path);
+    let ctx = harness.ctx.clone();
+    harness
+        .state_mut()
+        .apply(&ctx, Action::OpenPath(other.clone()));
+    harness.run_steps(2);
+    click_button(&mut harness, "Save");
+    assert!(harness.state().window_title().contains("one-server.ron"));
+    let saved = archsandbox::model::read_design(&path, &archsandbox::model::PriceTable::builtin())
+        .expect("saved");
+    assert_eq!(saved.design.of_kind(KindName::Cdn).count(), 2);
+    // The save fails (the file became read-only): the changed design stays, unsaved.
+    let mut harness = changed_design_saved_at(&path);
+    let mut permissions = std::fs::metadata(&path).expect("file").permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&path, permissions).expect("read-only");
+    let ctx = harness.ctx.clone();
+    harness.state_mut().apply(&ctx, Action::OpenPath(other));
+    harness.run_steps(2);
+    click_button(&mut harness, "Save");
+    assert!(harness.state().window_title().contains("mine.ron"));
+    assert!(
+        harness.state().doc.dirty,
+        "the change is still there to save"
+    );
+    let notice = harness
+        .state()
+        .notice
+        .clone()
+        .expect("the failure is shown");
+    assert!(
+        notice.error && notice.text.contains("read-only"),
+        "{}",
+        notice.text
+    );
+}
+
+#[test]
+fn a_design_can_be_saved_to_a_typed_path() {
+    let mut harness = app();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("typed.ron");
+    click_button(&mut harness, "File");
+    click_button(&mut harness, "Save to path…");
+    harness.run_steps(3);
+    harness.get_by_role(Role::TextInput).focus();
+    harness.run_steps(1);
+    harness
+        .get_by_role(Role::TextInput)
+        .type_text(&path.display().to_string());
+    harness.run_steps(2);
+    click_button(&mut harness, "Save");
+    assert!(path.exists());
+    assert!(!harness.state().doc.dirty);
+    assert!(harness.state().window_title().contains("typed.ron"));
+}
