@@ -146,8 +146,8 @@ fn scale_out(design: &mut Design, id: ComponentId, factor: f64) -> Result<String
     if is_group && !behind_balancer {
         let (x, y) = component.position;
         let lb = design.add(Component {
-            name: design.unique_name(&format!("{}-balancer", component.name)),
-            position: (x - 220.0, y + 100.0),
+            name: design.unique_name(&format!("{} lb", component.name)),
+            position: design.free_position((x - 220.0, y + 100.0)),
             kind: ComponentKind::LoadBalancer(LoadBalancerParams {
                 instances: 2,
                 algorithm: BalancingAlgorithm::RoundRobin,
@@ -173,7 +173,7 @@ fn scale_out(design: &mut Design, id: ComponentId, factor: f64) -> Result<String
         let (x, y) = component.position;
         let store = design.add(Component {
             name: design.unique_name("session-store"),
-            position: (x + 220.0, y + 140.0),
+            position: design.free_position((x + 220.0, y + 140.0)),
             kind: ComponentKind::Cache(CacheParams {
                 instances: 2,
                 hit_ratio: HitRatio::Fixed(1.0),

@@ -14,12 +14,13 @@ use egui::{
 use super::Action;
 use super::icons::Icons;
 use super::runner::NodeView;
+use crate::model::design::COMPONENT_FOOTPRINT;
 use crate::model::{
     Component, ComponentId, ComponentKind, Design, KindName, Link, LinkId, TrafficClass,
 };
 
 /// A node's size on the canvas, in scene units.
-pub const NODE_SIZE: Vec2 = vec2(176.0, 76.0);
+pub const NODE_SIZE: Vec2 = vec2(COMPONENT_FOOTPRINT.0, COMPONENT_FOOTPRINT.1);
 /// The grid components snap to.
 pub const GRID: f32 = 20.0;
 /// Below this zoom, nodes are drawn without text and details.

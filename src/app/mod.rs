@@ -486,11 +486,11 @@ impl SandboxApp {
             }
             Action::AddKind(kind, at) => {
                 let at = at.unwrap_or_else(|| self.canvas.view_center() - canvas::NODE_SIZE / 2.0);
-                let position = if self.canvas.snap {
+                let position = self.doc.design.free_position(if self.canvas.snap {
                     canvas::snapped(at)
                 } else {
                     (at.x, at.y)
-                };
+                });
                 let name = kind.key().replace('_', "-");
                 self.apply(
                     ctx,

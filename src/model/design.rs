@@ -16,6 +16,10 @@ pub type ComponentId = NodeIndex;
 /// Identifies a link in a design; stays valid when other links are removed.
 pub type LinkId = EdgeIndex;
 
+/// The room a component's box takes on the canvas, in scene units (width, height); the
+/// canvas draws it this size.
+pub const COMPONENT_FOOTPRINT: (f32, f32) = (176.0, 76.0);
+
 /// A software architecture: a graph of components and links, and its scenarios.
 #[derive(Clone, Debug)]
 pub struct Design {
@@ -117,6 +121,38 @@ impl Design {
         self.graph.add_edge(from, to, link)
     }
 
+    /// The position nearest `wanted` where a component's box (`COMPONENT_FOOTPRINT`, with a
+    /// margin) overlaps no other component's: `wanted` itself if it is free, else the first
+    /// free point on rings of grid steps around it (a new component dropped on the middle of
+    /// the view used to land on whatever sat there).
+    pub fn free_position(&self, wanted: (f32, f32)) -> (f32, f32) {
+        const STEP: f32 = 20.0;
+        const MARGIN: f32 = 20.0;
+        const MAX_RINGS: i32 = 60;
+        let (w, h) = COMPONENT_FOOTPRINT;
+        let free = |(x, y): (f32, f32)| {
+            self.components().all(|(_, c)| {
+                (c.position.0 - x).abs() >= w + MARGIN || (c.position.1 - y).abs() >= h + MARGIN
+            })
+        };
+        for ring in 0..=MAX_RINGS {
+            // The points of the square ring, nearest first.
+            let mut points: Vec<(f32, f32)> = (-ring..=ring)
+                .flat_map(|i| (-ring..=ring).map(move |j| (i, j)))
+                .filter(|(i, j)| i.abs().max(j.abs()) == ring)
+                .map(|(i, j)| (wanted.0 + i as f32 * STEP, wanted.1 + j as f32 * STEP))
+                .collect();
+            points.sort_by(|a, b| {
+                let d = |p: &(f32, f32)| (p.0 - wanted.0).powi(2) + (p.1 - wanted.1).powi(2);
+                d(a).total_cmp(&d(b))
+            });
+            if let Some(p) = points.into_iter().find(|p| free(*p)) {
+                return p;
+            }
+        }
+        wanted
+    }
+
     /// Remove a component and every link that touches it.
     pub fn remove(&mut self, id: ComponentId) -> Option<Component> {
         self.graph.remove_node(id)
@@ -185,5 +221,28 @@ impl Design {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::KindName;
+
+    #[test]
+    fn a_free_position_keeps_clear_of_every_box_and_is_the_wanted_one_when_free() {
+        let mut design = Design::new("t");
+        for x in [0.0, 200.0] {
+            design.add(Component::new(format!("s{x}"), KindName::Server, (x, 0.0)));
+        }
+        assert_eq!(design.free_position((0.0, 300.0)), (0.0, 300.0));
+        let (w, h) = COMPONENT_FOOTPRINT;
+        let p = design.free_position((100.0, 0.0));
+        for (_, c) in design.components() {
+            let clear = (c.position.0 - p.0).abs() >= w || (c.position.1 - p.1).abs() >= h;
+            assert!(clear, "{p:?} overlaps {}", c.name);
+        }
+        // The nearest clear point: straight above or below the row, not far away.
+        assert!((p.1.abs() - 100.0).abs() < 1.0 && p.0 == 100.0, "{p:?}");
     }
 }
