@@ -163,6 +163,12 @@ pub fn show(
     state: &mut InspectorState,
 ) -> Vec<Action> {
     let mut actions = Vec::new();
+    // A refusal is about the value just typed: it goes once the component is left.
+    let still_shown = matches!(selection, [id] if selected_link.is_none()
+        && state.refused.as_ref().is_some_and(|(refused, _)| refused == id));
+    if !still_shown {
+        state.refused = None;
+    }
     if let Some(link) = selected_link {
         link_inspector(ui, design, link, &mut actions);
         return actions;

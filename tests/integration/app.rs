@@ -115,6 +115,13 @@ fn an_invalid_value_is_refused_where_it_is_typed_with_the_reason() {
     let refused = harness.get_by_label_contains("Refused:");
     assert!(refused.value().is_none() || refused.rect().width() > 0.0);
     assert!(!harness.state().doc.dirty);
+    // Selecting something else and coming back, the refusal is gone.
+    let pantry = id_of(&harness, "pantry");
+    harness.state_mut().canvas.select_only([pantry]);
+    harness.run_steps(2);
+    harness.state_mut().canvas.select_only([kitchen]);
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("Refused:").is_none());
 }
 
 #[test]
