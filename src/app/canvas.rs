@@ -570,7 +570,12 @@ pub fn show(ui: &mut Ui, state: &mut CanvasState, inputs: &CanvasInputs) -> Vec<
             response.context_menu(|ui| node_menu(ui, id, component, inputs, &mut actions));
             if state.drag_offset.is_none() && state.connecting.is_none() {
                 response.on_hover_ui(|ui| {
-                    node_tooltip(ui, component, inputs.nodes.get(&id), inputs.spofs.get(&id))
+                    node_tooltip(
+                        ui,
+                        component,
+                        inputs.nodes.get(&id).map(|v| (v, inputs.tick_s)),
+                        inputs.spofs.get(&id),
+                    )
                 });
             }
             draw_node(
@@ -1039,23 +1044,24 @@ fn node_menu(
 fn node_tooltip(
     ui: &mut Ui,
     component: &Component,
-    view: Option<&NodeView>,
+    view: Option<(&NodeView, f64)>,
     spof: Option<&String>,
 ) {
     use crate::analysis::report::number;
     let kind = component.kind.name();
     ui.strong(format!("{} — {}", component.name, kind.label()));
     ui.label(kind.explanation());
-    let Some(v) = view else {
+    let Some((v, tick_s)) = view else {
         return;
     };
     ui.separator();
     let t = &v.tick;
+    let per_s = |count: u64| number(count as f64 / tick_s);
     ui.label(format!(
-        "{} requests/s arriving (expected {}/s), {} served, {} dropped this tick",
-        number(t.arrived_total() as f64),
+        "{} requests/s arriving (expected {}/s), {}/s served, {} dropped this tick",
+        per_s(t.arrived_total()),
         number(t.rate_in_per_s.iter().sum()),
-        number(t.served_total() as f64),
+        per_s(t.served_total()),
         number(t.dropped_total() as f64)
     ));
     if t.capacity_per_s > 0.0 {

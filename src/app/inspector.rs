@@ -156,9 +156,8 @@ fn size_field(ui: &mut Ui, size: &mut String, prices: &PriceTable, tip: &str) ->
 pub fn show(
     ui: &mut Ui,
     design: &Design,
-    selection: &[ComponentId],
-    selected_link: Option<LinkId>,
-    nodes: &HashMap<ComponentId, NodeView>,
+    (selection, selected_link): (&[ComponentId], Option<LinkId>),
+    (nodes, tick_s): (&HashMap<ComponentId, NodeView>, f64),
     prices: &PriceTable,
     state: &mut InspectorState,
 ) -> Vec<Action> {
@@ -186,7 +185,7 @@ pub fn show(
                     design,
                     *id,
                     component,
-                    nodes.get(id),
+                    nodes.get(id).map(|v| (v, tick_s)),
                     prices,
                     state,
                     &mut actions,
@@ -207,7 +206,7 @@ fn component_inspector(
     design: &Design,
     id: ComponentId,
     component: &Component,
-    view: Option<&NodeView>,
+    view: Option<(&NodeView, f64)>,
     prices: &PriceTable,
     state: &mut InspectorState,
     actions: &mut Vec<Action>,
@@ -275,10 +274,12 @@ fn component_inspector(
     {
         ui.colored_label(ui.visuals().error_fg_color, format!("Refused: {why}"));
     }
-    if let Some(v) = view {
+    if let Some((v, tick_s)) = view {
         ui.separator();
         ui.strong("Now");
         let t = &v.tick;
+        // This tick's counts as rates, as utilization has them; the expected rate beside.
+        let per_s = |count: u64| number(count as f64 / tick_s);
         egui::Grid::new("now").num_columns(2).show(ui, |ui| {
             let mut row = |label: &str, value: String| {
                 ui.label(label);
@@ -287,14 +288,19 @@ fn component_inspector(
             };
             row(
                 "arriving",
-                format!("{} /s", number(t.rate_in_per_s.iter().sum())),
+                format!(
+                    "{} /s (expected {} /s)",
+                    per_s(t.arrived_total()),
+                    number(t.rate_in_per_s.iter().sum())
+                ),
             );
+            row("served", format!("{} /s", per_s(t.served_total())));
             row("utilization", format!("{:.1} %", t.utilization * 100.0));
             if t.capacity_per_s > 0.0 {
                 row("capacity", format!("{} /s", number(t.capacity_per_s)));
             }
-            row("waiting", t.backlog.to_string());
-            row("dropped this tick", t.dropped_total().to_string());
+            row("waiting", number(t.backlog as f64));
+            row("dropped this tick", number(t.dropped_total() as f64));
             if kind != crate::model::KindName::Client {
                 row(
                     "latency",

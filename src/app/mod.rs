@@ -814,13 +814,12 @@ impl SandboxApp {
             .default_size(300.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
-                    let nodes = self.runner.with_output(|o| o.nodes.clone());
+                    let (nodes, tick_s) = self.runner.with_output(|o| (o.nodes.clone(), o.tick_s));
                     actions.extend(inspector::show(
                         ui,
                         &self.doc.design,
-                        &self.canvas.selection,
-                        self.canvas.selected_link,
-                        &nodes,
+                        (&self.canvas.selection, self.canvas.selected_link),
+                        (&nodes, tick_s),
                         &self.prices,
                         &mut self.inspector,
                     ));
