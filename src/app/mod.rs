@@ -834,7 +834,12 @@ impl SandboxApp {
             .default_size(230.0)
             .min_size(160.0)
             .show(ui, |ui| {
-                plots::show(ui, &self.timeline, &self.doc.design, &self.canvas.selection);
+                plots::show(
+                    ui,
+                    &mut self.timeline,
+                    &self.doc.design,
+                    &self.canvas.selection,
+                );
             });
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(n) = self.notice.clone() {

@@ -23,6 +23,38 @@ pub struct Timeline {
     pub utilization: HashMap<ComponentId, Vec<[f64; 2]>>,
     /// Backlog of the whole system per tick: (time, requests waiting).
     pub backlog: Vec<[f64; 2]>,
+    /// The palette colour each component's utilization line has had, kept while it is shown
+    /// so that a line does not change colour when the busiest five change.
+    line_colors: HashMap<ComponentId, usize>,
+}
+
+impl Timeline {
+    /// Colours for the lines of `shown`: each keeps the one it had unless another shown line
+    /// has it; the others take the first free ones.
+    fn colors_for(&mut self, shown: &[ComponentId]) -> Vec<Color32> {
+        let mut taken = [false; PALETTE.len()];
+        let mut kept: Vec<Option<usize>> = Vec::with_capacity(shown.len());
+        for id in shown {
+            let color = self.line_colors.get(id).copied().filter(|c| !taken[*c]);
+            if let Some(c) = color {
+                taken[c] = true;
+            }
+            kept.push(color);
+        }
+        shown
+            .iter()
+            .zip(kept)
+            .map(|(id, color)| {
+                let c = color.unwrap_or_else(|| {
+                    let free = taken.iter().position(|t| !t).unwrap_or(0);
+                    taken[free] = true;
+                    free
+                });
+                self.line_colors.insert(*id, c);
+                PALETTE[c]
+            })
+            .collect()
+    }
 }
 
 fn thin<T: Copy>(v: &mut Vec<T>) {
@@ -66,13 +98,17 @@ impl Timeline {
 }
 
 /// Colours for series, readable on dark and light.
-const PALETTE: [Color32; 6] = [
+const PALETTE: [Color32; 10] = [
     Color32::from_rgb(86, 156, 214),
     Color32::from_rgb(235, 72, 60),
     Color32::from_rgb(63, 185, 80),
     Color32::from_rgb(214, 158, 40),
     Color32::from_rgb(180, 120, 220),
     Color32::from_rgb(90, 200, 200),
+    Color32::from_rgb(230, 130, 180),
+    Color32::from_rgb(160, 160, 160),
+    Color32::from_rgb(150, 190, 60),
+    Color32::from_rgb(240, 200, 110),
 ];
 
 /// Points between grid lines below which egui_plot draws none (its default grid spacing):
@@ -207,14 +243,23 @@ fn drawable(input: &GridInput) -> bool {
 /// `label_spacing_points` apart: the finest level egui_plot can show as lines, the level
 /// that is labelled (see `one_two_five_levels`), and coarser ones for stronger lines.
 pub fn one_two_five_grid(input: GridInput, label_spacing_points: f32) -> Vec<GridMark> {
+    one_two_five_grid_from(input, label_spacing_points, 0.0)
+}
+
+/// As `one_two_five_grid`, with no step below `smallest` (1 for whole counts and decades).
+pub fn one_two_five_grid_from(
+    input: GridInput,
+    label_spacing_points: f32,
+    smallest: f64,
+) -> Vec<GridMark> {
     if !drawable(&input) {
         return Vec::new();
     }
     let base = input.base_step_size;
     let label_step = base * f64::from(label_spacing_points) / GRID_SPACING_POINTS;
     let levels = one_two_five_levels(
-        base,
-        label_step * (1.0 + 1e-9),
+        base.max(smallest),
+        label_step.max(smallest) * (1.0 + 1e-9),
         input.bounds.1 - input.bounds.0,
     );
     marks_of_levels(input.bounds, &levels)
@@ -244,13 +289,15 @@ pub fn log_axis_grid(input: GridInput) -> Vec<GridMark> {
     }
     let (low, high) = input.bounds;
     let base = input.base_step_size;
-    let label_step = base * f64::from(LOG_AXIS_LABEL_SPACING_POINTS) / GRID_SPACING_POINTS;
-    let decades = one_two_five_levels(
-        base.max(1.0),
-        label_step.max(1.0) * (1.0 + 1e-9),
-        high - low,
+    // Whole decades first.
+    let mut marks = one_two_five_grid_from(
+        GridInput {
+            bounds: input.bounds,
+            base_step_size: base,
+        },
+        LOG_AXIS_LABEL_SPACING_POINTS,
+        1.0,
     );
-    let mut marks = marks_of_levels(input.bounds, &decades);
     if high - low <= MAX_DECADES_WITH_MANTISSAS {
         let mut coarser: &[f64] = &[1.0];
         let sets = mantissa_sets();
@@ -302,15 +349,33 @@ pub fn multiplier_label(multiplier: f64) -> String {
 }
 
 /// Draw the plots side by side; their time axes move together.
-pub fn show(ui: &mut Ui, timeline: &Timeline, design: &Design, selection: &[ComponentId]) {
+pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[ComponentId]) {
     let group = ui.make_persistent_id("plots-time-axis");
     // Exactly the panel's height: a resizable panel keeps the size its contents take, so
     // anything less would shrink it frame by frame.
     let height = ui.available_height().max(80.0);
     let width = (ui.available_width() / 5.0 - 8.0).max(120.0);
+    // The selected components, else the busiest five now.
+    let mut ids: Vec<ComponentId> = selection.to_vec();
+    if ids.is_empty() {
+        let mut busiest: Vec<(ComponentId, f64)> = timeline
+            .utilization
+            .iter()
+            .filter_map(|(id, s)| s.last().map(|last| (*id, last[1])))
+            .filter(|(_, u)| *u > 0.0)
+            .collect();
+        busiest.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ids = busiest.into_iter().take(5).map(|(id, _)| id).collect();
+    }
+    ids.truncate(PALETTE.len());
+    let colors = timeline.colors_for(&ids);
     let h = &timeline.history;
     let series = |f: &dyn Fn(&SystemTick) -> f64| -> PlotPoints<'static> {
         h.iter().map(|t| [t.time_s, f(t)]).collect()
+    };
+    // Room above the highest value for the legend, which sits in the top corner.
+    let headroom = |values: &mut dyn Iterator<Item = f64>| {
+        values.filter(|v| v.is_finite()).fold(0.0, f64::max) * 1.35
     };
     let plot = |id: &str, y: &str, legend: bool| {
         let plot = styled_plot(id, legend);
@@ -324,10 +389,12 @@ pub fn show(ui: &mut Ui, timeline: &Timeline, design: &Design, selection: &[Comp
             .include_y(0.0)
     };
     ui.horizontal(|ui| {
-        plot("throughput", "requests/s", true).show(ui, |p| {
-            p.line(Line::new("offered", series(&|t| t.offered_per_s)).color(PALETTE[0]));
-            p.line(Line::new("succeeded", series(&|t| t.throughput_per_s)).color(PALETTE[2]));
-        });
+        plot("throughput", "requests/s", true)
+            .include_y(headroom(&mut h.iter().map(|t| t.offered_per_s)))
+            .show(ui, |p| {
+                p.line(Line::new("offered", series(&|t| t.offered_per_s)).color(PALETTE[0]));
+                p.line(Line::new("succeeded", series(&|t| t.throughput_per_s)).color(PALETTE[2]));
+            });
         plot("success", "success %", false)
             .include_y(100.0)
             .show(ui, |p| {
@@ -336,38 +403,42 @@ pub fn show(ui: &mut Ui, timeline: &Timeline, design: &Design, selection: &[Comp
                         .color(PALETTE[2]),
                 );
             });
-        plot("latency", "ms (end to end)", true).show(ui, |p| {
-            p.line(Line::new("p50", series(&|t| t.latency_ms.p50)).color(PALETTE[0]));
-            p.line(Line::new("p99", series(&|t| t.latency_ms.p99)).color(PALETTE[1]));
-        });
-        plot("utilization", "utilization %", true)
-            .include_y(100.0)
+        plot("latency", "ms (end to end)", true)
+            .include_y(headroom(&mut h.iter().map(|t| t.latency_ms.p99)))
             .show(ui, |p| {
-                // The selected components, else the busiest five now.
-                let mut ids: Vec<ComponentId> = selection.to_vec();
-                if ids.is_empty() {
-                    let mut busiest: Vec<(ComponentId, f64)> = timeline
-                        .utilization
-                        .iter()
-                        .filter_map(|(id, s)| s.last().map(|last| (*id, last[1])))
-                        .filter(|(_, u)| *u > 0.0)
-                        .collect();
-                    busiest.sort_by(|a, b| b.1.total_cmp(&a.1));
-                    ids = busiest.into_iter().take(5).map(|(id, _)| id).collect();
+                p.line(Line::new("p50", series(&|t| t.latency_ms.p50)).color(PALETTE[0]));
+                p.line(Line::new("p99", series(&|t| t.latency_ms.p99)).color(PALETTE[1]));
+            });
+        // The busiest lines run along the top, under the legend: room above 100 % for it,
+        // a line's worth per entry, unlabelled.
+        let shown = ids.len();
+        plot("utilization", "utilization %", true)
+            .include_y(100.0 + 11.0 * shown as f64)
+            .y_axis_formatter(|mark, _| {
+                if mark.value > 100.0 + 1e-9 {
+                    String::new()
+                } else {
+                    format!("{:.0}", mark.value)
                 }
-                for (n, id) in ids.iter().enumerate() {
+            })
+            .show(ui, |p| {
+                for (id, color) in ids.iter().zip(colors) {
                     let (Some(s), Some(c)) = (timeline.utilization.get(id), design.component(*id))
                     else {
                         continue;
                     };
                     let points: PlotPoints = s.iter().map(|p| [p[0], p[1] * 100.0]).collect();
-                    p.line(Line::new(c.name.clone(), points).color(PALETTE[n % PALETTE.len()]));
+                    p.line(Line::new(c.name.clone(), points).color(color));
                 }
             });
-        plot("backlog", "requests waiting", false).show(ui, |p| {
-            let points: PlotPoints = timeline.backlog.iter().copied().collect();
-            p.line(Line::new("backlog", points).color(PALETTE[3]));
-        });
+        // Whole requests: marks on whole numbers, and an axis up to at least one.
+        plot("backlog", "requests waiting", false)
+            .include_y(1.0)
+            .y_grid_spacer(|input| one_two_five_grid_from(input, Y_LABEL_SPACING_POINTS, 1.0))
+            .show(ui, |p| {
+                let points: PlotPoints = timeline.backlog.iter().copied().collect();
+                p.line(Line::new("backlog", points).color(PALETTE[3]));
+            });
     });
 }
 
@@ -451,6 +522,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_line_keeps_its_colour_while_the_others_shown_change() {
+        let id = |i: u32| ComponentId::new(i as usize);
+        let mut timeline = Timeline::default();
+        let first = timeline.colors_for(&[id(1), id(2), id(3)]);
+        // 2 drops out, 4 comes in ahead of the others: 1 and 3 keep theirs, 4 takes 2's.
+        let second = timeline.colors_for(&[id(4), id(1), id(3)]);
+        assert_eq!((second[1], second[2]), (first[0], first[2]));
+        assert_eq!(second[0], first[1]);
+        // No two shown lines share a colour.
+        let many: Vec<ComponentId> = (0..PALETTE.len() as u32).map(id).collect();
+        let colors = timeline.colors_for(&many);
+        for (i, a) in colors.iter().enumerate() {
+            assert!(colors[i + 1..].iter().all(|b| b != a));
+        }
+    }
+
+    #[test]
+    fn a_count_axis_is_marked_on_whole_numbers_only() {
+        // Three requests waiting at most, on 150 points: 0, 1, 2, 3 (not 0, 0.5, 1, …, which
+        // whole-number labels showed as 0, 1, 1, 2, 2, 3).
+        let marks = one_two_five_grid_from(
+            GridInput {
+                bounds: (0.0, 3.0),
+                base_step_size: 3.0 * GRID_SPACING_POINTS / 150.0,
+            },
+            Y_LABEL_SPACING_POINTS,
+            1.0,
+        );
+        let values: Vec<f64> = marks.iter().map(|m| m.value).collect();
+        assert_eq!(values, [0.0, 1.0, 2.0, 3.0]);
     }
 
     #[test]
