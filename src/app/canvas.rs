@@ -1062,14 +1062,14 @@ fn node_tooltip(
         per_s(t.arrived_total()),
         number(t.rate_in_per_s.iter().sum()),
         per_s(t.served_total()),
-        number(t.dropped_total() as f64)
+        crate::analysis::report::count(t.dropped_total())
     ));
     if t.capacity_per_s > 0.0 {
         ui.label(format!(
             "utilization {:.0} % of {} requests/s capacity; {} waiting",
             t.utilization * 100.0,
             number(t.capacity_per_s),
-            number(t.backlog as f64)
+            crate::analysis::report::count(t.backlog)
         ));
     }
     if kind != KindName::Client {

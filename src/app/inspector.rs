@@ -9,7 +9,7 @@ use egui::{DragValue, Ui};
 use super::Action;
 use super::document::Edit;
 use super::runner::NodeView;
-use crate::analysis::report::number;
+use crate::analysis::report::{count, number};
 use crate::model::{
     ArrivalProcess, BalancingAlgorithm, Component, ComponentId, ComponentKind, Design, HitRatio,
     Link, LinkId, Partitioning, PriceTable, Reliability, SessionState, Severity, Subject,
@@ -299,8 +299,8 @@ fn component_inspector(
             if t.capacity_per_s > 0.0 {
                 row("capacity", format!("{} /s", number(t.capacity_per_s)));
             }
-            row("waiting", number(t.backlog as f64));
-            row("dropped this tick", number(t.dropped_total() as f64));
+            row("waiting", count(t.backlog));
+            row("dropped this tick", count(t.dropped_total()));
             if kind != crate::model::KindName::Client {
                 row(
                     "latency",

@@ -1013,7 +1013,8 @@ impl SandboxApp {
                 o.error.is_some(),
             )
         });
-        ui.horizontal(|ui| {
+        // Wrapped, so that in a narrow window the figures go to a second line, not off the edge.
+        ui.horizontal_wrapped(|ui| {
             let play = if playing { "Pause" } else { "Play" };
             if ui
                 .add_enabled(!error, egui::Button::new(play))

@@ -354,7 +354,9 @@ pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[
     // Exactly the panel's height: a resizable panel keeps the size its contents take, so
     // anything less would shrink it frame by frame.
     let height = ui.available_height().max(80.0);
-    let width = (ui.available_width() / 5.0 - 8.0).max(120.0);
+    // Five abreast in the panel's width; in a narrow window each gets narrower (not less than
+    // 90 points), and past that the row scrolls instead of running under the side panel.
+    let width = (ui.available_width() / 5.0 - 8.0).max(90.0);
     // The selected components, else the busiest five now.
     let mut ids: Vec<ComponentId> = selection.to_vec();
     if ids.is_empty() {
@@ -388,57 +390,62 @@ pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[
             .y_axis_label(y.to_string())
             .include_y(0.0)
     };
-    ui.horizontal(|ui| {
-        plot("throughput", "requests/s", true)
-            .include_y(headroom(&mut h.iter().map(|t| t.offered_per_s)))
-            .show(ui, |p| {
-                p.line(Line::new("offered", series(&|t| t.offered_per_s)).color(PALETTE[0]));
-                p.line(Line::new("succeeded", series(&|t| t.throughput_per_s)).color(PALETTE[2]));
-            });
-        plot("success", "success %", false)
-            .include_y(100.0)
-            .show(ui, |p| {
-                p.line(
-                    Line::new("success ratio", series(&|t| t.success_ratio * 100.0))
-                        .color(PALETTE[2]),
-                );
-            });
-        plot("latency", "ms (end to end)", true)
-            .include_y(headroom(&mut h.iter().map(|t| t.latency_ms.p99)))
-            .show(ui, |p| {
-                p.line(Line::new("p50", series(&|t| t.latency_ms.p50)).color(PALETTE[0]));
-                p.line(Line::new("p99", series(&|t| t.latency_ms.p99)).color(PALETTE[1]));
-            });
-        // The busiest lines run along the top, under the legend: room above 100 % for it,
-        // a line's worth per entry, unlabelled.
-        let shown = ids.len();
-        plot("utilization", "utilization %", true)
-            .include_y(100.0 + 11.0 * shown as f64)
-            .y_axis_formatter(|mark, _| {
-                if mark.value > 100.0 + 1e-9 {
-                    String::new()
-                } else {
-                    format!("{:.0}", mark.value)
-                }
-            })
-            .show(ui, |p| {
-                for (id, color) in ids.iter().zip(colors) {
-                    let (Some(s), Some(c)) = (timeline.utilization.get(id), design.component(*id))
-                    else {
-                        continue;
-                    };
-                    let points: PlotPoints = s.iter().map(|p| [p[0], p[1] * 100.0]).collect();
-                    p.line(Line::new(c.name.clone(), points).color(color));
-                }
-            });
-        // Whole requests: marks on whole numbers, and an axis up to at least one.
-        plot("backlog", "requests waiting", false)
-            .include_y(1.0)
-            .y_grid_spacer(|input| one_two_five_grid_from(input, Y_LABEL_SPACING_POINTS, 1.0))
-            .show(ui, |p| {
-                let points: PlotPoints = timeline.backlog.iter().copied().collect();
-                p.line(Line::new("backlog", points).color(PALETTE[3]));
-            });
+    egui::ScrollArea::horizontal().show(ui, |ui| {
+        ui.horizontal(|ui| {
+            plot("throughput", "requests/s", true)
+                .include_y(headroom(&mut h.iter().map(|t| t.offered_per_s)))
+                .show(ui, |p| {
+                    p.line(Line::new("offered", series(&|t| t.offered_per_s)).color(PALETTE[0]));
+                    p.line(
+                        Line::new("succeeded", series(&|t| t.throughput_per_s)).color(PALETTE[2]),
+                    );
+                });
+            plot("success", "success %", false)
+                .include_y(100.0)
+                .show(ui, |p| {
+                    p.line(
+                        Line::new("success ratio", series(&|t| t.success_ratio * 100.0))
+                            .color(PALETTE[2]),
+                    );
+                });
+            plot("latency", "ms (end to end)", true)
+                .include_y(headroom(&mut h.iter().map(|t| t.latency_ms.p99)))
+                .show(ui, |p| {
+                    p.line(Line::new("p50", series(&|t| t.latency_ms.p50)).color(PALETTE[0]));
+                    p.line(Line::new("p99", series(&|t| t.latency_ms.p99)).color(PALETTE[1]));
+                });
+            // The busiest lines run along the top, under the legend: room above 100 % for it,
+            // a line's worth per entry, unlabelled.
+            let shown = ids.len();
+            plot("utilization", "utilization %", true)
+                .include_y(100.0 + 11.0 * shown as f64)
+                .y_axis_formatter(|mark, _| {
+                    if mark.value > 100.0 + 1e-9 {
+                        String::new()
+                    } else {
+                        format!("{:.0}", mark.value)
+                    }
+                })
+                .show(ui, |p| {
+                    for (id, color) in ids.iter().zip(colors) {
+                        let (Some(s), Some(c)) =
+                            (timeline.utilization.get(id), design.component(*id))
+                        else {
+                            continue;
+                        };
+                        let points: PlotPoints = s.iter().map(|p| [p[0], p[1] * 100.0]).collect();
+                        p.line(Line::new(c.name.clone(), points).color(color));
+                    }
+                });
+            // Whole requests: marks on whole numbers, and an axis up to at least one.
+            plot("backlog", "requests waiting", false)
+                .include_y(1.0)
+                .y_grid_spacer(|input| one_two_five_grid_from(input, Y_LABEL_SPACING_POINTS, 1.0))
+                .show(ui, |p| {
+                    let points: PlotPoints = timeline.backlog.iter().copied().collect();
+                    p.line(Line::new("backlog", points).color(PALETTE[3]));
+                });
+        })
     });
 }
 
