@@ -60,6 +60,7 @@ impl PriceTable {
                 ));
             }
         }
+        let mut names = std::collections::HashSet::new();
         for size in &table.sizes {
             if size.vcpu == 0 || !(size.price_per_month > 0.0 && size.price_per_month.is_finite()) {
                 return Err(format!(
@@ -67,6 +68,43 @@ impl PriceTable {
                     size.name
                 ));
             }
+            if !names.insert(size.name.as_str()) {
+                return Err(format!("size '{}' is listed twice", size.name));
+            }
+        }
+        // Every price and the response size: a finite number, zero or more (the database
+        // factor above zero), or costs come out negative, infinite or not a number.
+        let rates = [
+            (
+                "load_balancer_per_instance_month",
+                table.load_balancer_per_instance_month,
+            ),
+            (
+                "load_balancer_per_million_requests",
+                table.load_balancer_per_million_requests,
+            ),
+            ("cache_per_instance_month", table.cache_per_instance_month),
+            ("queue_per_instance_month", table.queue_per_instance_month),
+            (
+                "queue_per_million_messages",
+                table.queue_per_million_messages,
+            ),
+            ("cdn_per_million_requests", table.cdn_per_million_requests),
+            ("transfer_per_gib", table.transfer_per_gib),
+            ("response_kib", table.response_kib),
+        ];
+        for (field, value) in rates {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(format!(
+                    "{field} must be a finite number, zero or more, not {value}"
+                ));
+            }
+        }
+        let factor = table.database_price_factor;
+        if !(factor.is_finite() && factor > 0.0) {
+            return Err(format!(
+                "database_price_factor must be a finite number above zero, not {factor}"
+            ));
         }
         Ok(table)
     }
@@ -101,6 +139,22 @@ impl PriceTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_negative_or_missing_price_is_refused_naming_the_field() {
+        let broken = |from: &str, to: &str| {
+            assert!(DEFAULT_PRICING_RON.contains(from), "{from}");
+            PriceTable::parse(&DEFAULT_PRICING_RON.replacen(from, to, 1)).expect_err("refused")
+        };
+        let table = PriceTable::builtin();
+        let factor = format!("database_price_factor: {:?}", table.database_price_factor);
+        assert!(broken(&factor, "database_price_factor: -1.7").contains("database_price_factor"));
+        let transfer = format!("transfer_per_gib: {:?}", table.transfer_per_gib);
+        assert!(broken(&transfer, "transfer_per_gib: inf").contains("transfer_per_gib"));
+        let first = &table.sizes[0].name;
+        let second = format!("name: \"{}\"", table.sizes[1].name);
+        assert!(broken(&second, &format!("name: \"{first}\"")).contains("twice"));
+    }
 
     #[test]
     fn shipped_price_table_parses_and_ascends() {
