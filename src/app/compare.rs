@@ -17,7 +17,8 @@ use super::canvas::{self, CanvasInputs, CanvasState};
 use super::document::Document;
 use super::icons::Icons;
 use super::plots::{
-    LOG_AXIS_LABEL_SPACING_POINTS, Timeline, log_axis_grid, multiplier_label, styled_plot,
+    LOG_AXIS_LABEL_SPACING_POINTS, Timeline, legend_headroom, log_axis_grid, multiplier_label,
+    percent_axis, styled_plot,
 };
 use super::runner::{RunnerMsg, SimRunner};
 use crate::analysis::compare::{
@@ -559,45 +560,61 @@ fn compare_plots(ui: &mut Ui, view: &CompareView) {
             .map(|t| [t.time_s, f(t)])
             .collect()
     };
+    let cost_at =
+        |side: &Side, t: &crate::sim::SystemTick| side.cost_fixed + side.cost_per_load * t.load;
     let cost_series = |side: &Side| -> PlotPoints<'static> {
-        let (fixed, per_load) = (side.cost_fixed, side.cost_per_load);
         side.timeline
             .history
             .iter()
-            .map(|t| [t.time_s, fixed + per_load * t.load])
+            .map(|t| [t.time_s, cost_at(side, t)])
             .collect()
     };
+    let highest = |f: fn(&crate::sim::SystemTick) -> f64| {
+        legend_headroom(
+            [&view.a, &view.b]
+                .into_iter()
+                .flat_map(|side| side.timeline.history.iter().map(f)),
+        )
+    };
     ui.horizontal(|ui| {
-        plot("cmp-throughput", "requests/s").show(ui, |p| {
-            p.line(
-                Line::new("A throughput", series(&view.a, &|t| t.throughput_per_s)).color(A_COLOR),
-            );
-            p.line(
-                Line::new("B throughput", series(&view.b, &|t| t.throughput_per_s)).color(B_COLOR),
-            );
-        });
-        plot("cmp-success", "success %")
-            .include_y(100.0)
+        plot("cmp-throughput", "requests/s")
+            .include_y(highest(|t| t.throughput_per_s))
             .show(ui, |p| {
                 p.line(
-                    Line::new("A success", series(&view.a, &|t| t.success_ratio * 100.0))
+                    Line::new("A throughput", series(&view.a, &|t| t.throughput_per_s))
                         .color(A_COLOR),
                 );
                 p.line(
-                    Line::new("B success", series(&view.b, &|t| t.success_ratio * 100.0))
+                    Line::new("B throughput", series(&view.b, &|t| t.throughput_per_s))
                         .color(B_COLOR),
                 );
             });
+        percent_axis(plot("cmp-success", "success %"), 2).show(ui, |p| {
+            p.line(
+                Line::new("A success", series(&view.a, &|t| t.success_ratio * 100.0))
+                    .color(A_COLOR),
+            );
+            p.line(
+                Line::new("B success", series(&view.b, &|t| t.success_ratio * 100.0))
+                    .color(B_COLOR),
+            );
+        });
     });
     ui.horizontal(|ui| {
-        plot("cmp-p99", "p99 ms").show(ui, |p| {
-            p.line(Line::new("A p99", series(&view.a, &|t| t.latency_ms.p99)).color(A_COLOR));
-            p.line(Line::new("B p99", series(&view.b, &|t| t.latency_ms.p99)).color(B_COLOR));
-        });
-        plot("cmp-cost", "cost a month").show(ui, |p| {
-            p.line(Line::new("A cost", cost_series(&view.a)).color(A_COLOR));
-            p.line(Line::new("B cost", cost_series(&view.b)).color(B_COLOR));
-        });
+        plot("cmp-p99", "p99 ms")
+            .include_y(highest(|t| t.latency_ms.p99))
+            .show(ui, |p| {
+                p.line(Line::new("A p99", series(&view.a, &|t| t.latency_ms.p99)).color(A_COLOR));
+                p.line(Line::new("B p99", series(&view.b, &|t| t.latency_ms.p99)).color(B_COLOR));
+            });
+        plot("cmp-cost", "cost a month")
+            .include_y(legend_headroom([&view.a, &view.b].into_iter().flat_map(
+                |side| side.timeline.history.iter().map(move |t| cost_at(side, t)),
+            )))
+            .show(ui, |p| {
+                p.line(Line::new("A cost", cost_series(&view.a)).color(A_COLOR));
+                p.line(Line::new("B cost", cost_series(&view.b)).color(B_COLOR));
+            });
     });
 }
 
@@ -704,63 +721,68 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
             .include_y(0.0)
     };
     ui.horizontal(|ui| {
-        plot("sweep-p99", "p99 latency (ms)").show(ui, |p| {
-            let a: PlotPoints = points
-                .iter()
-                .map(|s| [log_x(s.load), s.a.latency_ms.p99])
-                .collect();
-            let b: PlotPoints = points
-                .iter()
-                .map(|s| [log_x(s.load), s.b.latency_ms.p99])
-                .collect();
-            p.line(Line::new(format!("A {}", view.a_title), a).color(A_COLOR));
-            p.line(Line::new(format!("B {}", view.b_title), b).color(B_COLOR));
-        });
-        plot("sweep-success", "success %")
-            .include_y(100.0)
+        let both = |f: fn(&crate::analysis::compare::SweepSide) -> Option<f64>| {
+            legend_headroom(points.iter().flat_map(|s| [f(&s.a), f(&s.b)]).flatten())
+        };
+        plot("sweep-p99", "p99 latency (ms)")
+            .include_y(both(|s| Some(s.latency_ms.p99)))
             .show(ui, |p| {
                 let a: PlotPoints = points
                     .iter()
-                    .map(|s| [log_x(s.load), s.a.success_ratio * 100.0])
+                    .map(|s| [log_x(s.load), s.a.latency_ms.p99])
                     .collect();
                 let b: PlotPoints = points
                     .iter()
-                    .map(|s| [log_x(s.load), s.b.success_ratio * 100.0])
+                    .map(|s| [log_x(s.load), s.b.latency_ms.p99])
                     .collect();
                 p.line(Line::new(format!("A {}", view.a_title), a).color(A_COLOR));
                 p.line(Line::new(format!("B {}", view.b_title), b).color(B_COLOR));
             });
-        plot("sweep-cost", "cost to carry the load (a month)").show(ui, |p| {
-            // A line stops where that design cannot be grown to carry the load any more:
-            // the vertical ceiling.
+        percent_axis(plot("sweep-success", "success %"), 2).show(ui, |p| {
             let a: PlotPoints = points
                 .iter()
-                .filter_map(|s| s.a.cost_to_carry_per_month.map(|c| [log_x(s.load), c]))
+                .map(|s| [log_x(s.load), s.a.success_ratio * 100.0])
                 .collect();
             let b: PlotPoints = points
                 .iter()
-                .filter_map(|s| s.b.cost_to_carry_per_month.map(|c| [log_x(s.load), c]))
+                .map(|s| [log_x(s.load), s.b.success_ratio * 100.0])
                 .collect();
             p.line(Line::new(format!("A {}", view.a_title), a).color(A_COLOR));
             p.line(Line::new(format!("B {}", view.b_title), b).color(B_COLOR));
-            for (side, color) in [
-                (&points.iter().map(|s| s.a).collect::<Vec<_>>(), A_COLOR),
-                (&points.iter().map(|s| s.b).collect::<Vec<_>>(), B_COLOR),
-            ] {
-                if let Some(i) = side
-                    .iter()
-                    .position(|s| s.cost_to_carry_per_month.is_none())
-                    && i > 0
-                {
-                    let x = (log_x(points[i - 1].load) + log_x(points[i].load)) / 2.0;
-                    p.vline(
-                        egui_plot::VLine::new("ceiling", x)
-                            .color(color)
-                            .style(egui_plot::LineStyle::dashed_loose()),
-                    );
-                }
-            }
         });
+        plot("sweep-cost", "cost to carry the load (a month)")
+            .include_y(both(|s| s.cost_to_carry_per_month))
+            .show(ui, |p| {
+                // A line stops where that design cannot be grown to carry the load any more:
+                // the vertical ceiling.
+                let a: PlotPoints = points
+                    .iter()
+                    .filter_map(|s| s.a.cost_to_carry_per_month.map(|c| [log_x(s.load), c]))
+                    .collect();
+                let b: PlotPoints = points
+                    .iter()
+                    .filter_map(|s| s.b.cost_to_carry_per_month.map(|c| [log_x(s.load), c]))
+                    .collect();
+                p.line(Line::new(format!("A {}", view.a_title), a).color(A_COLOR));
+                p.line(Line::new(format!("B {}", view.b_title), b).color(B_COLOR));
+                for (side, color) in [
+                    (&points.iter().map(|s| s.a).collect::<Vec<_>>(), A_COLOR),
+                    (&points.iter().map(|s| s.b).collect::<Vec<_>>(), B_COLOR),
+                ] {
+                    if let Some(i) = side
+                        .iter()
+                        .position(|s| s.cost_to_carry_per_month.is_none())
+                        && i > 0
+                    {
+                        let x = (log_x(points[i - 1].load) + log_x(points[i].load)) / 2.0;
+                        p.vline(
+                            egui_plot::VLine::new("ceiling", x)
+                                .color(color)
+                                .style(egui_plot::LineStyle::dashed_loose()),
+                        );
+                    }
+                }
+            });
     });
     let ceiling = |pick: fn(&SweepPoint) -> &crate::analysis::compare::SweepSide| {
         points

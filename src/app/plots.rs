@@ -348,6 +348,25 @@ pub fn multiplier_label(multiplier: f64) -> String {
     format!("×{text}")
 }
 
+/// The top of a value axis that leaves room for a legend in the top corner above the
+/// highest of `values` (a third of the plot more).
+pub fn legend_headroom(values: impl Iterator<Item = f64>) -> f64 {
+    values.filter(|v| v.is_finite()).fold(0.0, f64::max) * 1.35
+}
+
+/// A 0–100 % axis with room above 100 for a legend of `entries` (a line's worth each),
+/// unlabelled: lines that run along the top stay clear of the legend.
+pub fn percent_axis(plot: Plot<'static>, entries: usize) -> Plot<'static> {
+    plot.include_y(100.0 + 11.0 * entries as f64)
+        .y_axis_formatter(|mark, _| {
+            if mark.value > 100.0 + 1e-9 {
+                String::new()
+            } else {
+                format!("{:.0}", mark.value)
+            }
+        })
+}
+
 /// Draw the plots side by side; their time axes move together.
 pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[ComponentId]) {
     let group = ui.make_persistent_id("plots-time-axis");
@@ -375,10 +394,6 @@ pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[
     let series = |f: &dyn Fn(&SystemTick) -> f64| -> PlotPoints<'static> {
         h.iter().map(|t| [t.time_s, f(t)]).collect()
     };
-    // Room above the highest value for the legend, which sits in the top corner.
-    let headroom = |values: &mut dyn Iterator<Item = f64>| {
-        values.filter(|v| v.is_finite()).fold(0.0, f64::max) * 1.35
-    };
     let plot = |id: &str, y: &str, legend: bool| {
         let plot = styled_plot(id, legend);
         plot.height(height)
@@ -393,7 +408,7 @@ pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[
     egui::ScrollArea::horizontal().show(ui, |ui| {
         ui.horizontal(|ui| {
             plot("throughput", "requests/s", true)
-                .include_y(headroom(&mut h.iter().map(|t| t.offered_per_s)))
+                .include_y(legend_headroom(h.iter().map(|t| t.offered_per_s)))
                 .show(ui, |p| {
                     p.line(Line::new("offered", series(&|t| t.offered_per_s)).color(PALETTE[0]));
                     p.line(
@@ -409,34 +424,22 @@ pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[
                     );
                 });
             plot("latency", "ms (end to end)", true)
-                .include_y(headroom(&mut h.iter().map(|t| t.latency_ms.p99)))
+                .include_y(legend_headroom(h.iter().map(|t| t.latency_ms.p99)))
                 .show(ui, |p| {
                     p.line(Line::new("p50", series(&|t| t.latency_ms.p50)).color(PALETTE[0]));
                     p.line(Line::new("p99", series(&|t| t.latency_ms.p99)).color(PALETTE[1]));
                 });
-            // The busiest lines run along the top, under the legend: room above 100 % for it,
-            // a line's worth per entry, unlabelled.
-            let shown = ids.len();
-            plot("utilization", "utilization %", true)
-                .include_y(100.0 + 11.0 * shown as f64)
-                .y_axis_formatter(|mark, _| {
-                    if mark.value > 100.0 + 1e-9 {
-                        String::new()
-                    } else {
-                        format!("{:.0}", mark.value)
-                    }
-                })
-                .show(ui, |p| {
-                    for (id, color) in ids.iter().zip(colors) {
-                        let (Some(s), Some(c)) =
-                            (timeline.utilization.get(id), design.component(*id))
-                        else {
-                            continue;
-                        };
-                        let points: PlotPoints = s.iter().map(|p| [p[0], p[1] * 100.0]).collect();
-                        p.line(Line::new(c.name.clone(), points).color(color));
-                    }
-                });
+            // The busiest lines run along the top, under the legend.
+            percent_axis(plot("utilization", "utilization %", true), ids.len()).show(ui, |p| {
+                for (id, color) in ids.iter().zip(colors) {
+                    let (Some(s), Some(c)) = (timeline.utilization.get(id), design.component(*id))
+                    else {
+                        continue;
+                    };
+                    let points: PlotPoints = s.iter().map(|p| [p[0], p[1] * 100.0]).collect();
+                    p.line(Line::new(c.name.clone(), points).color(color));
+                }
+            });
             // Whole requests: marks on whole numbers, and an axis up to at least one.
             plot("backlog", "requests waiting", false)
                 .include_y(1.0)
