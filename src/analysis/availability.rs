@@ -2,16 +2,17 @@
 //! a group of n instances where the load needs k is up while at least k are
 //! (Σ_{i≥k} C(n,i) A^i (1−A)^{n−i}, which is 1 − (1−A)^n when k = 1). A request's chance of
 //! success then follows the routing, as the simulation does: what a server calls is in series
-//! with it (and its session store with every request through it); a balancer's targets are
-//! alternatives (it routes around a dead one); a static split sends each request one way, so
-//! its branches count by weight; a cache or CDN answers its hits itself (a dead cache turns
-//! them into misses for the store behind it); a queue takes a job and decouples the request
-//! from what consumes it. These assume independent failures and instant failover, and that
-//! the targets left behind a balancer can carry the load.
-
-use serde::Serialize;
+//! with it (and its session store with every request through it); a balancer sends to the
+//! targets that are up, by weight, so it routes around a dead target but not around what
+//! fails behind one; a static split sends each request one way, so its branches count by
+//! weight; a cache or CDN answers its hits itself (a dead cache turns them into misses for the
+//! store behind it); a queue takes a job and decouples the request from what consumes it.
+//! These assume independent failures and instant failover, and that the targets left behind
+//! a balancer can carry the load.
 
 use std::collections::HashMap;
+
+use serde::Serialize;
 
 use crate::model::{ComponentId, ComponentKind, Design, KindName, TrafficClass};
 use crate::sim::laws::Laws;
@@ -73,8 +74,8 @@ pub struct ComponentAvailability {
     pub needed: u32,
     /// The group's availability (all shards together, for databases).
     pub availability: f64,
-    /// Whether the component is in series on request paths (a cache is not: when it fails,
-    /// requests miss and go to the store behind it).
+    /// Whether its failure fails the requests that reach it (a cache's does not: they miss
+    /// and go on to the store behind it).
     pub in_series: bool,
 }
 
@@ -293,14 +294,28 @@ impl Routes<'_> {
         }
     }
 
+    /// A request's chance of success arriving at `node`.
     fn success(&mut self, node: ComponentId, class: TrafficClass) -> f64 {
+        let up = self.up(node);
+        let through = self.through(node, class);
+        match self.design.component(node).map(|c| c.kind.name()) {
+            // Down, a cache turns every request into a miss for what is behind it.
+            Some(KindName::Cache) => {
+                let next = self.onward(node, class);
+                up * through + (1.0 - up) * self.split(&next)
+            }
+            _ => up * through,
+        }
+    }
+
+    /// A request's chance of success from `node` on, given that `node` itself is up.
+    fn through(&mut self, node: ComponentId, class: TrafficClass) -> f64 {
         if let Some(&known) = self.memo.get(&(node, class)) {
             return known;
         }
         // An async loop back into a queue: the queue ends the walk before it closes, but
         // guard anyway.
         self.memo.insert((node, class), 1.0);
-        let up = self.up(node);
         let kind = self.design.component(node).map(|c| c.kind.name());
         let next = self.onward(node, class);
         let answered = self
@@ -310,48 +325,79 @@ impl Routes<'_> {
         let answer = match kind {
             None => 0.0,
             // Terminal, or the queue has the job: what consumes it does not decide the request.
-            Some(KindName::Database | KindName::MessageQueue) => up,
+            Some(KindName::Database | KindName::MessageQueue) => 1.0,
             // Every call and session lookup must succeed.
-            Some(KindName::Server) => {
-                up * next
-                    .iter()
-                    .map(|&(t, c, _)| self.success(t, c))
-                    .product::<f64>()
-            }
-            // Any target will do: the balancer routes around the dead.
-            Some(KindName::LoadBalancer) => {
-                let all_fail: f64 = next
-                    .iter()
-                    .map(|&(t, c, _)| 1.0 - self.success(t, c))
-                    .product();
-                if next.is_empty() {
-                    0.0
-                } else {
-                    up * (1.0 - all_fail)
-                }
-            }
-            // Each request takes one branch, by weight.
-            Some(kind @ (KindName::Client | KindName::Cache | KindName::Cdn)) => {
-                let weights: f64 = next.iter().map(|&(_, _, w)| w).sum();
-                let onward = if weights > 0.0 {
-                    next.iter()
-                        .map(|&(t, c, w)| w * self.success(t, c))
-                        .sum::<f64>()
-                        / weights
-                } else {
-                    0.0
-                };
-                match kind {
-                    // Up, it answers its hits; down, everything goes on as a miss.
-                    KindName::Cache => {
-                        up * (answered + (1.0 - answered) * onward) + (1.0 - up) * onward
-                    }
-                    _ => up * (answered + (1.0 - answered) * onward),
-                }
+            Some(KindName::Server) => next
+                .iter()
+                .map(|&(t, c, _)| self.success(t, c))
+                .product::<f64>(),
+            Some(KindName::LoadBalancer) => self.balanced(&next),
+            // Each request takes one branch, by weight; hits are answered here.
+            Some(KindName::Client | KindName::Cache | KindName::Cdn) => {
+                answered + (1.0 - answered) * self.split(&next)
             }
         };
         self.memo.insert((node, class), answer);
         answer
+    }
+
+    /// A static split: each request takes one branch, by weight.
+    fn split(&mut self, next: &[(ComponentId, TrafficClass, f64)]) -> f64 {
+        let weights: f64 = next.iter().map(|&(_, _, w)| w).sum();
+        if weights <= 0.0 {
+            return 0.0;
+        }
+        next.iter()
+            .map(|&(t, c, w)| w * self.success(t, c))
+            .sum::<f64>()
+            / weights
+    }
+
+    /// A balancer's targets: it sends to those in rotation (whose own instances are up), each
+    /// by its weight × instances as in rotation, and what fails behind a target fails the
+    /// request: the balancer does not see it. Summed over which targets are up, exactly for
+    /// up to `MAX_TARGETS_SUMMED` targets; beyond, each up target's share is taken as its
+    /// weight over the up targets' expected weight.
+    fn balanced(&mut self, next: &[(ComponentId, TrafficClass, f64)]) -> f64 {
+        const MAX_TARGETS_SUMMED: usize = 12;
+        let targets: Vec<(f64, f64, f64)> = next
+            .iter()
+            .map(|&(t, c, w)| {
+                let instances = self.design.component(t).map_or(1, |c| c.kind.instances());
+                (
+                    self.up(t),
+                    w * f64::from(instances.max(1)),
+                    self.through(t, c),
+                )
+            })
+            .collect();
+        if targets.len() > MAX_TARGETS_SUMMED {
+            let any_up = 1.0 - targets.iter().map(|(u, _, _)| 1.0 - u).product::<f64>();
+            let weight: f64 = targets.iter().map(|(u, w, _)| u * w).sum();
+            let carried: f64 = targets.iter().map(|(u, w, t)| u * w * t).sum();
+            return if weight > 0.0 {
+                any_up * carried / weight
+            } else {
+                0.0
+            };
+        }
+        let mut total = 0.0;
+        for live in 1u32..(1 << targets.len()) {
+            let (mut chance, mut weight, mut carried) = (1.0, 0.0, 0.0);
+            for (i, &(up, w, through)) in targets.iter().enumerate() {
+                if live & (1 << i) != 0 {
+                    chance *= up;
+                    weight += w;
+                    carried += w * through;
+                } else {
+                    chance *= 1.0 - up;
+                }
+            }
+            if chance > 0.0 && weight > 0.0 {
+                total += chance * carried / weight;
+            }
+        }
+        total
     }
 }
 

@@ -145,9 +145,12 @@ fn group_availability(report: &AvailabilityReport, name: &str) -> f64 {
 }
 
 #[test]
-fn server_groups_behind_a_balancer_are_alternatives_that_share_the_database() {
-    // One request needs the balancer, either app group, and the database both groups use:
-    // A = A_lb · (1 − (1 − A_app)²) · A_db, not the series product of all four.
+fn a_balancer_routes_around_a_dead_server_group_but_not_around_a_dead_database_behind_one() {
+    // Two app groups behind one balancer, each on its database (or both on one). The balancer
+    // sends each request to a group that is up, half and half while both are; a request is
+    // lost when the database behind its group is down: the balancer does not see that.
+    // Both ways A = A_lb · (1 − (1 − A_app)²) · A_db: with both groups up half the requests
+    // need each database, with one up all need its own.
     let chain = shipped("saved-designs/validation/availability-chain.ron");
     let kind_of = |name: &str| {
         let id = chain.find(name).expect("in the chain");
@@ -155,30 +158,36 @@ fn server_groups_behind_a_balancer_are_alternatives_that_share_the_database() {
     };
     let (balancer, app, database) = (kind_of("balancer"), kind_of("app"), kind_of("database"));
     use TrafficClass::Read;
-    let design = design_of(
-        vec![
+    let (lb, a, db) = (50_000.0 / 50_005.0, 1000.0 / 1010.0, 2000.0 / 2004.0);
+    let expected = lb * (1.0 - (1.0f64 - a).powi(2)) * db;
+    for (shared, second_database) in [(true, "database"), (false, "database-2")] {
+        let mut components = vec![
             ("users", clients(10, Read)),
-            ("balancer", balancer),
+            ("balancer", balancer.clone()),
             ("app", app.clone()),
-            ("app-2", app),
-            ("database", database),
-        ],
-        &[
-            ("users", "balancer", &[Read]),
-            ("balancer", "app", &[Read]),
-            ("balancer", "app-2", &[Read]),
-            ("app", "database", &[Read]),
-            ("app-2", "database", &[Read]),
-        ],
-    );
-    let report = availability(&design, &laws_of(&design), 1.0);
-    let (lb, app, db) = (50_000.0 / 50_005.0, 1000.0 / 1010.0, 2000.0 / 2004.0);
-    let expected = lb * (1.0 - (1.0f64 - app).powi(2)) * db;
-    assert!(
-        (report.system - expected).abs() < 1e-9,
-        "A = {}, expected {expected}",
-        report.system
-    );
+            ("app-2", app.clone()),
+            ("database", database.clone()),
+        ];
+        if !shared {
+            components.push(("database-2", database.clone()));
+        }
+        let design = design_of(
+            components,
+            &[
+                ("users", "balancer", &[Read]),
+                ("balancer", "app", &[Read]),
+                ("balancer", "app-2", &[Read]),
+                ("app", "database", &[Read]),
+                ("app-2", second_database, &[Read]),
+            ],
+        );
+        let report = availability(&design, &laws_of(&design), 1.0);
+        assert!(
+            (report.system - expected).abs() < 1e-9,
+            "shared database {shared}: A = {}, expected {expected}",
+            report.system
+        );
+    }
 }
 
 #[test]
