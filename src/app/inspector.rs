@@ -10,6 +10,7 @@ use super::Action;
 use super::document::Edit;
 use super::runner::NodeView;
 use crate::analysis::report::{count, number};
+use crate::model::validate::{MAX_CONSUMERS, MAX_INSTANCES, MAX_SHARDS, MAX_UNHEALTHY_THRESHOLD};
 use crate::model::{
     ArrivalProcess, BalancingAlgorithm, Component, ComponentId, ComponentKind, Design, HitRatio,
     Link, LinkId, Partitioning, PriceTable, Reliability, SessionState, Severity, Subject,
@@ -48,13 +49,21 @@ fn number_field(
     r.changed()
 }
 
-fn count_field(ui: &mut Ui, label: &str, value: &mut u32, unit: &str, tip: &str) -> bool {
+/// A labelled count from 0 (which validation refuses, with the reason) to `max`, the bound
+/// validation allows.
+fn count_field(
+    ui: &mut Ui,
+    label: &str,
+    (value, max): (&mut u32, u32),
+    unit: &str,
+    tip: &str,
+) -> bool {
     let label = ui.label(label).on_hover_text(tip);
     let r = ui
         .add(
             DragValue::new(value)
                 .speed(0.05)
-                .range(0..=100_000)
+                .range(0..=max)
                 .suffix(unit),
         )
         .labelled_by(label.id)
@@ -250,12 +259,20 @@ fn component_inspector(
         if let Some(c) = candidate.component_mut(id) {
             *c = edited.clone();
         }
+        // What the edit breaks: its component's errors, and any other it brings (a client's
+        // users can push a scenario's peak past what can be simulated).
+        let before: Vec<String> = validate(design, prices)
+            .into_iter()
+            .filter(|i| i.severity == Severity::Error)
+            .map(|i| i.message)
+            .collect();
         let problems: Vec<String> = validate(&candidate, prices)
             .into_iter()
             .filter(|i| i.severity == Severity::Error)
-            .filter(
-                |i| matches!(&i.subject, Subject::Component { name, .. } if *name == edited.name),
-            )
+            .filter(|i| {
+                matches!(&i.subject, Subject::Component { name, .. } if *name == edited.name)
+                    || !before.contains(&i.message)
+            })
             .map(|i| i.message)
             .collect();
         if problems.is_empty() {
@@ -393,7 +410,7 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
             c |= count_field(
                 ui,
                 "Instances",
-                &mut p.instances,
+                (&mut p.instances, MAX_INSTANCES),
                 "",
                 "Balancer instances sharing the traffic (two avoid a single point of failure).",
             );
@@ -424,7 +441,7 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
             c |= count_field(
                 ui,
                 "Unhealthy after",
-                &mut p.unhealthy_threshold,
+                (&mut p.unhealthy_threshold, MAX_UNHEALTHY_THRESHOLD),
                 " checks",
                 "Failed checks in a row before an instance leaves rotation.",
             );
@@ -448,7 +465,7 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
             c |= count_field(
                 ui,
                 "Instances",
-                &mut p.instances,
+                (&mut p.instances, MAX_INSTANCES),
                 "",
                 "Identical instances; more of them need a balancer in front.",
             );
@@ -506,7 +523,7 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
             c |= count_field(
                 ui,
                 "Instances",
-                &mut p.instances,
+                (&mut p.instances, MAX_INSTANCES),
                 "",
                 "Cache nodes; keys are spread over them.",
             );
@@ -589,7 +606,7 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
             c |= count_field(
                 ui,
                 "Copies",
-                &mut p.instances,
+                (&mut p.instances, MAX_INSTANCES),
                 "",
                 "Primary plus read replicas per shard: reads spread, every write is replayed on each.",
             );
@@ -624,7 +641,7 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
             c |= count_field(
                 ui,
                 "Shards",
-                &mut p.shards,
+                (&mut p.shards, MAX_SHARDS),
                 "",
                 "Pieces the data is split into; the hottest one sets the capacity.",
             );
@@ -670,7 +687,7 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
             c |= count_field(
                 ui,
                 "Brokers",
-                &mut p.instances,
+                (&mut p.instances, MAX_INSTANCES),
                 "",
                 "Broker instances accepting messages.",
             );
@@ -691,7 +708,7 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
             c |= count_field(
                 ui,
                 "Consumers",
-                &mut p.consumers,
+                (&mut p.consumers, MAX_CONSUMERS),
                 "",
                 "Workers draining the queue.",
             );

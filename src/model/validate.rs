@@ -101,6 +101,8 @@ pub const MAX_INSTANCES: u32 = 10_000;
 pub const MAX_SHARDS: u32 = 1_024;
 /// Consumers of one message queue.
 pub const MAX_CONSUMERS: u32 = 100_000;
+/// Failed health checks before a balancer takes an instance out of rotation.
+pub const MAX_UNHEALTHY_THRESHOLD: u32 = 1_000;
 /// Requests a second: the most a client sends, a capacity takes, or a run offers at its peak.
 pub const MAX_RATE_PER_S: f64 = 1e10;
 /// The shortest service time, in ms (a microsecond).
@@ -213,10 +215,13 @@ impl Numbers<'_, '_> {
     fn count(&mut self, field: &'static str, value: u32, max: u32) {
         self.at_least_one(field, u64::from(value));
         if value > max {
+            // More instances or consumers than one component holds: several components do.
+            let hint = matches!(field, "instances" | "consumers")
+                .then(|| "split it into several components".to_string());
             self.error(
                 field,
                 format!("{field} must be at most {max}, not {value}"),
-                Some("split it into several components".into()),
+                hint,
             );
         }
     }
@@ -410,7 +415,11 @@ impl<'a> Validator<'a> {
                         MAX_TIME_MS / 1e3,
                         " s",
                     );
-                    n.count("unhealthy_threshold", p.unhealthy_threshold, 1_000);
+                    n.count(
+                        "unhealthy_threshold",
+                        p.unhealthy_threshold,
+                        MAX_UNHEALTHY_THRESHOLD,
+                    );
                     n.timeout_ms("timeout_ms", p.timeout_ms);
                     n.reliability(&p.reliability);
                 }
