@@ -55,7 +55,8 @@ pub enum Answer {
 }
 
 /// A dialog that comes back empty faster than this was never on screen: no one cancels a file
-/// dialog in a fifth of a second.
+/// dialog in a fifth of a second. (A portal that fails slowly, say on a D-Bus timeout, reads as
+/// a cancel: the user then sees no dialog and can use the typed-path items.)
 const NO_DIALOG_WITHIN_S: f64 = 0.2;
 
 /// Native file dialogs on a worker thread: the UI never waits for them, and a missing desktop
@@ -82,8 +83,16 @@ impl Dialogs {
         });
     }
 
-    /// Ask where to save.
-    pub fn save_as(&mut self, ctx: &egui::Context, file_name: String, folder: Option<PathBuf>) {
+    /// Ask where to save; false if another dialog is open (and none is shown).
+    pub fn save_as(
+        &mut self,
+        ctx: &egui::Context,
+        file_name: String,
+        folder: Option<PathBuf>,
+    ) -> bool {
+        if self.busy() {
+            return false;
+        }
         self.spawn(ctx, DialogKind::SaveAs, move || {
             let mut d = rfd::FileDialog::new()
                 .add_filter("Design", &["ron"])
@@ -93,6 +102,7 @@ impl Dialogs {
             }
             d.save_file()
         });
+        true
     }
 
     fn spawn(

@@ -53,6 +53,8 @@ pub enum Action {
     OpenPath(PathBuf),
     OpenExample(usize),
     SaveTo(PathBuf),
+    /// Save, then carry on with what waited for the answer about unsaved changes.
+    SaveThen(Pending),
     Fail(ComponentId, Option<u32>),
     Recover(ComponentId),
     SetScenario(String),
@@ -465,6 +467,30 @@ impl SandboxApp {
         }
     }
 
+    /// Save to the document's file, or ask where if it has none.
+    fn save(&mut self, ctx: &egui::Context) {
+        match self.doc.path.clone() {
+            Some(p) => self.save_to(ctx, &p),
+            None => self.ask_where_to_save(ctx),
+        }
+    }
+
+    fn ask_where_to_save(&mut self, ctx: &egui::Context) {
+        let name = format!(
+            "{}.ron",
+            self.doc.design.name.to_lowercase().replace(' ', "-")
+        );
+        let folder = self
+            .doc
+            .path
+            .as_ref()
+            .and_then(|p| p.parent().map(Path::to_path_buf));
+        if !self.dialogs.save_as(ctx, name, folder) {
+            // Another dialog is open: nothing will answer for this save.
+            self.after_save = None;
+        }
+    }
+
     fn ask_unless_clean(&mut self, ctx: &egui::Context, then: Pending) {
         if self.doc.dirty {
             self.pending = Some(then);
@@ -507,6 +533,14 @@ impl SandboxApp {
             Action::OpenPath(p) => self.ask_unless_clean(ctx, Pending::OpenPath(p)),
             Action::OpenExample(i) => self.ask_unless_clean(ctx, Pending::OpenExample(i)),
             Action::SaveTo(p) => self.save_to(ctx, &p),
+            // The unsaved-changes prompt's "Save": what it held back is carried on once the
+            // save succeeds (after a dialog, if the design has no file yet); a failed or
+            // cancelled save carries on nothing.
+            Action::SaveThen(then) => {
+                self.pending = None;
+                self.after_save = Some(then);
+                self.save(ctx);
+            }
             Action::Fail(id, k) => self.runner.send(RunnerMsg::Fail(id, k)),
             Action::Recover(id) => self.runner.send(RunnerMsg::Recover(id)),
             Action::SetScenario(name) => {
@@ -551,6 +585,14 @@ impl SandboxApp {
 
     fn command(&mut self, ctx: &egui::Context, command: UiCommand) {
         let selection = self.canvas.selection.clone();
+        // A save or an open the user asks for anew is no longer the unsaved-changes prompt's:
+        // what that prompt left to carry on after its save is dropped.
+        if matches!(
+            command,
+            UiCommand::Save | UiCommand::SaveAs | UiCommand::SavePath | UiCommand::OpenPath
+        ) {
+            self.after_save = None;
+        }
         match command {
             UiCommand::New => self.ask_unless_clean(ctx, Pending::New),
             UiCommand::Open => self.ask_unless_clean(ctx, Pending::Open),
@@ -562,22 +604,8 @@ impl SandboxApp {
                 self.path_prompt = Some((files::DialogKind::SaveAs, current.unwrap_or_default()));
             }
             UiCommand::Gallery => self.show_gallery = true,
-            UiCommand::Save => match self.doc.path.clone() {
-                Some(p) => self.save_to(ctx, &p),
-                None => self.command(ctx, UiCommand::SaveAs),
-            },
-            UiCommand::SaveAs => {
-                let name = format!(
-                    "{}.ron",
-                    self.doc.design.name.to_lowercase().replace(' ', "-")
-                );
-                let folder = self
-                    .doc
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.parent().map(Path::to_path_buf));
-                self.dialogs.save_as(ctx, name, folder);
-            }
+            UiCommand::Save => self.save(ctx),
+            UiCommand::SaveAs => self.ask_where_to_save(ctx),
             UiCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             UiCommand::Undo => {
                 self.doc.undo();
@@ -1234,11 +1262,7 @@ impl SandboxApp {
                 ui.label(format!("Save the changes to {name} first?"));
                 ui.horizontal(|ui| {
                     if ui.button("Save").clicked() {
-                        // Carried on once the save succeeds (after a dialog, if the design
-                        // has no file yet); a failed or cancelled save carries on nothing.
-                        self.after_save = Some(p.clone());
-                        self.pending = None;
-                        actions.push(Action::Command(UiCommand::Save));
+                        actions.push(Action::SaveThen(p.clone()));
                     }
                     if ui.button("Don't save").clicked() {
                         actions.push(Action::Proceed(p.clone()));
