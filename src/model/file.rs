@@ -443,19 +443,27 @@ pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut fs::File) -> io::Result<()>,
 ) -> io::Result<()> {
-    let resolved;
+    // Follow symbolic links to the file they name, existing or not (a bounded chain: a loop
+    // of links is an error).
+    let mut resolved = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&resolved) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = fs::read_link(&resolved)?;
+                resolved = match resolved.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => break,
+        }
+    }
+    let path = resolved.as_path();
     let existing = match fs::metadata(path) {
-        Ok(metadata) => {
-            resolved = fs::canonicalize(path)?;
-            Some(metadata)
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            resolved = path.to_path_buf();
-            None
-        }
+        Ok(metadata) => Some(metadata),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
-    let path = resolved.as_path();
     if let Some(metadata) = &existing
         && metadata.permissions().readonly()
     {

@@ -211,6 +211,14 @@ fn saving_keeps_the_files_permissions_and_writes_through_a_link() {
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o640, "the permissions are kept");
+    // A link to a file not written yet is written through too.
+    let new_target = dir.path().join("new.ron");
+    let new_link = dir.path().join("new-link.ron");
+    symlink(&new_target, &new_link).expect("symlink");
+    save_design(&new_link, &design).expect("saves");
+    let new_link_metadata = std::fs::symlink_metadata(&new_link).expect("link");
+    assert!(new_link_metadata.file_type().is_symlink());
+    assert_eq!(read(&new_target), to_ron(&design));
 }
 
 #[test]
