@@ -509,7 +509,6 @@ impl SimulateReport {
     }
 }
 
-/// A number for people: thousands separated, sensible digits.
 /// A whole count with thousands separators: "0", "1,202".
 pub fn count(n: u64) -> String {
     number(n as f64)
@@ -518,6 +517,7 @@ pub fn count(n: u64) -> String {
         .map_or_else(|| n.to_string(), str::to_string)
 }
 
+/// A number for people: thousands separated, sensible digits.
 pub fn number(x: f64) -> String {
     if !x.is_finite() {
         return "∞".into();

@@ -207,7 +207,7 @@ impl Simulation {
         if peak_per_s > MAX_RATE_PER_S {
             return Err(SimError::BadOptions(format!(
                 "at its peak this run would offer {peak_per_s:e} requests a second; at most \
-                 {MAX_RATE_PER_S:e} can be simulated (lower the load multiplier)"
+                 {MAX_RATE_PER_S:e} can be simulated (lower the load or the number of users)"
             )));
         }
         let seed = options.seed.unwrap_or(scenario.seed);
