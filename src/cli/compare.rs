@@ -44,7 +44,16 @@ pub fn run(args: &CompareArgs, prices: &PriceTable) -> ExitCode {
     }
 }
 
+/// The most load points a sweep runs (each is a simulation of both designs).
+const MAX_POINTS: usize = 200;
+
 fn compare_files(args: &CompareArgs, prices: &PriceTable) -> Result<String, String> {
+    if !(2..=MAX_POINTS).contains(&args.points) {
+        return Err(format!(
+            "--points must be between 2 and {MAX_POINTS}, not {}",
+            args.points
+        ));
+    }
     let load = |p: &PathBuf| {
         read_design(p, prices)
             .map(|l| l.design)

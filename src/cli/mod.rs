@@ -112,9 +112,19 @@ pub fn load_prices(path: Option<&std::path::Path>) -> Result<PriceTable, String>
     match path {
         None => Ok(PriceTable::builtin()),
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            let bytes = crate::model::file::read_at_most(path, 16 * 1024 * 1024)
                 .map_err(|e| format!("cannot read price table {}: {e}", path.display()))?;
-            PriceTable::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
+            let text = String::from_utf8(bytes)
+                .map_err(|_| format!("{}: the price table is not UTF-8 text", path.display()))?;
+            // A syntax error starts with its line and column; a rule broken, with the rule.
+            PriceTable::parse(&text).map_err(|e| {
+                let sep = if e.starts_with(|c: char| c.is_ascii_digit()) {
+                    ":"
+                } else {
+                    ": "
+                };
+                format!("{}{sep}{e}", path.display())
+            })
         }
     }
 }

@@ -211,11 +211,32 @@ pub fn parse_design(text: &str, prices: &PriceTable) -> Result<Loaded, LoadError
 
 /// Read a design file from disk. Never modifies the file.
 pub fn read_design(path: &Path, prices: &PriceTable) -> Result<Loaded, LoadError> {
-    let bytes = fs::read(path).map_err(|source| LoadError::Io {
+    let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let bytes = read_at_most(path, MAX_DESIGN_FILE_BYTES).map_err(io)?;
     parse_design_bytes(&bytes, prices)
+}
+
+/// The largest design file read: a design of 100,000 components is some 60 MB of RON. (Reading
+/// `/dev/zero` took memory until it ran out.)
+pub const MAX_DESIGN_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A file's bytes, or an error if there are more than `limit`.
+pub fn read_at_most(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    fs::File::open(path)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("the file is larger than {} MiB", limit / (1024 * 1024)),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Parse the text into the current file structure, migrating older versions.

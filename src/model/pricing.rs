@@ -61,10 +61,15 @@ impl PriceTable {
             }
         }
         let mut names = std::collections::HashSet::new();
+        // Beyond any machine or price there is, and far inside what the sums can carry.
+        const MAX_VCPU: u32 = 100_000;
+        const MAX_PRICE: f64 = 1e9;
         for size in &table.sizes {
-            if size.vcpu == 0 || !(size.price_per_month > 0.0 && size.price_per_month.is_finite()) {
+            let price_ok = size.price_per_month > 0.0 && size.price_per_month <= MAX_PRICE;
+            let memory_ok = size.memory_gib > 0.0 && size.memory_gib.is_finite();
+            if !(1..=MAX_VCPU).contains(&size.vcpu) || !price_ok || !memory_ok {
                 return Err(format!(
-                    "size '{}' needs at least one vCPU and a positive price",
+                    "size '{}' needs 1 to {MAX_VCPU} vCPU, memory above zero and a price above zero, up to {MAX_PRICE:e}",
                     size.name
                 ));
             }
@@ -94,16 +99,16 @@ impl PriceTable {
             ("response_kib", table.response_kib),
         ];
         for (field, value) in rates {
-            if !(value.is_finite() && value >= 0.0) {
+            if !(value.is_finite() && (0.0..=MAX_PRICE).contains(&value)) {
                 return Err(format!(
-                    "{field} must be a finite number, zero or more, not {value}"
+                    "{field} must be a number from 0 to {MAX_PRICE:e}, not {value}"
                 ));
             }
         }
         let factor = table.database_price_factor;
-        if !(factor.is_finite() && factor > 0.0) {
+        if !(factor.is_finite() && factor > 0.0 && factor <= 1_000.0) {
             return Err(format!(
-                "database_price_factor must be a finite number above zero, not {factor}"
+                "database_price_factor must be above zero and at most 1000, not {factor}"
             ));
         }
         Ok(table)

@@ -102,7 +102,7 @@ pub const MAX_SHARDS: u32 = 1_024;
 /// Consumers of one message queue.
 pub const MAX_CONSUMERS: u32 = 100_000;
 /// Failed health checks before a balancer takes an instance out of rotation.
-pub const MAX_UNHEALTHY_THRESHOLD: u32 = 1_000;
+pub const MAX_UNHEALTHY_THRESHOLD: u32 = 100;
 /// Requests a second: the most a client sends, a capacity takes, or a run offers at its peak.
 pub const MAX_RATE_PER_S: f64 = 1e10;
 /// The shortest service time, in ms (a microsecond).
@@ -113,6 +113,31 @@ pub const MAX_TIME_MS: f64 = 1e7;
 pub const MAX_SCV: f64 = 100.0;
 /// The largest load multiplier of a scenario or a point of its profile.
 pub const MAX_MULTIPLIER: f64 = 1e6;
+/// The smallest load multiplier above zero (smaller ones turn rates into numbers too small to
+/// divide by).
+pub const MIN_MULTIPLIER: f64 = 1e-6;
+/// The smallest capacity or consumer rate, requests a second.
+pub const MIN_RATE_PER_S: f64 = 1e-3;
+/// The smallest rate of one user, requests a second (one a month is about 4e-7).
+pub const MIN_RATE_PER_USER_PER_S: f64 = 1e-9;
+/// A link's weight, from this to its inverse.
+pub const MIN_LINK_WEIGHT: f64 = 1e-6;
+/// The most calls a request makes over one link.
+pub const MAX_CALLS_PER_REQUEST: f64 = 1_000.0;
+/// The longest health-check interval of a balancer, in seconds.
+pub const MAX_HEALTH_CHECK_INTERVAL_S: f64 = 600.0;
+/// The longest failover of a database, in seconds.
+pub const MAX_FAILOVER_S: f64 = 3_600.0;
+
+/// A number as a message shows it: as written for everyday sizes, in powers of ten for
+/// the very large and very small (1e308 has 309 digits).
+fn shown(value: f64) -> String {
+    if value == 0.0 || (1e-4..1e9).contains(&value.abs()) {
+        format!("{value}")
+    } else {
+        format!("{value:e}")
+    }
+}
 
 /// Check a design against every rule. Errors first is not promised; callers filter.
 pub fn validate(design: &Design, prices: &PriceTable) -> Vec<Issue> {
@@ -231,7 +256,11 @@ impl Numbers<'_, '_> {
         if value.is_finite() && value > max {
             self.error(
                 field,
-                format!("{field} must be at most {max:e}{unit}, not {value:e}"),
+                format!(
+                    "{field} must be at most {}{unit}, not {}",
+                    shown(max),
+                    shown(value)
+                ),
                 None,
             );
         }
@@ -262,10 +291,30 @@ impl Numbers<'_, '_> {
         self.at_most(field, value_ms, MAX_TIME_MS, " ms");
     }
 
-    /// A rate above zero, up to `MAX_RATE_PER_S`.
+    /// A rate from `MIN_RATE_PER_S` to `MAX_RATE_PER_S`.
     fn rate_per_s(&mut self, field: &'static str, value: f64) {
-        self.positive(field, value);
-        self.at_most(field, value, MAX_RATE_PER_S, " per second");
+        self.between(
+            field,
+            value,
+            (MIN_RATE_PER_S, MAX_RATE_PER_S),
+            " per second",
+        );
+    }
+
+    /// A finite number from `low` to `high`, reported with `unit`.
+    fn between(&mut self, field: &'static str, value: f64, (low, high): (f64, f64), unit: &str) {
+        if !(value.is_finite() && (low..=high).contains(&value)) {
+            self.error(
+                field,
+                format!(
+                    "{field} must be between {} and {}{unit}, not {}",
+                    shown(low),
+                    shown(high),
+                    shown(value)
+                ),
+                None,
+            );
+        }
     }
 
     /// A squared coefficient of variation, 0 to `MAX_SCV`.
@@ -274,10 +323,11 @@ impl Numbers<'_, '_> {
         self.at_most(field, value, MAX_SCV, "");
     }
 
-    /// A load multiplier, 0 to `MAX_MULTIPLIER`.
+    /// A load multiplier: 0, or from `MIN_MULTIPLIER` to `MAX_MULTIPLIER`.
     fn multiplier(&mut self, field: &'static str, value: f64) {
-        self.non_negative(field, value);
-        self.at_most(field, value, MAX_MULTIPLIER, "");
+        if value != 0.0 {
+            self.between(field, value, (MIN_MULTIPLIER, MAX_MULTIPLIER), "");
+        }
     }
 
     fn reliability(&mut self, r: &Reliability) {
@@ -377,7 +427,12 @@ impl<'a> Validator<'a> {
             };
             match &component.kind {
                 ComponentKind::Client(p) => {
-                    n.rate_per_s("rate_per_user_per_s", p.rate_per_user_per_s);
+                    n.between(
+                        "rate_per_user_per_s",
+                        p.rate_per_user_per_s,
+                        (MIN_RATE_PER_USER_PER_S, MAX_RATE_PER_S),
+                        " per second",
+                    );
                     let offered = p.users as f64 * p.rate_per_user_per_s;
                     if offered > MAX_RATE_PER_S {
                         n.error(
@@ -412,7 +467,7 @@ impl<'a> Validator<'a> {
                     n.at_most(
                         "health_check_interval_s",
                         p.health_check_interval_s,
-                        MAX_TIME_MS / 1e3,
+                        MAX_HEALTH_CHECK_INTERVAL_S,
                         " s",
                     );
                     n.count(
@@ -464,6 +519,7 @@ impl<'a> Validator<'a> {
                     n.non_negative("key_skew", p.key_skew);
                     n.time_ms("replication_lag_ms", p.replication_lag_ms);
                     n.non_negative("failover_s", p.failover_s);
+                    n.at_most("failover_s", p.failover_s, MAX_FAILOVER_S, " s");
                     n.timeout_ms("timeout_ms", p.timeout_ms);
                     n.reliability(&p.reliability);
                 }
@@ -546,28 +602,23 @@ impl<'a> Validator<'a> {
                     Some("list at least one of Read, Write, Static, Async, Session".into()),
                 ));
             }
-            if !(link.weight.is_finite() && link.weight > 0.0) {
-                self.issues.push(Issue::error(
-                    subject.clone(),
-                    Some("weight"),
-                    format!(
-                        "{who}: weight must be greater than zero, not {}",
-                        link.weight
-                    ),
-                    None,
-                ));
-            }
-            if !(link.calls_per_request.is_finite() && link.calls_per_request > 0.0) {
-                self.issues.push(Issue::error(
-                    subject.clone(),
-                    Some("calls_per_request"),
-                    format!(
-                        "{who}: calls_per_request must be greater than zero, not {}",
-                        link.calls_per_request
-                    ),
-                    None,
-                ));
-            }
+            let mut n = Numbers {
+                v: self,
+                subject: subject.clone(),
+                who: who.clone(),
+            };
+            n.between(
+                "weight",
+                link.weight,
+                (MIN_LINK_WEIGHT, 1.0 / MIN_LINK_WEIGHT),
+                "",
+            );
+            n.between(
+                "calls_per_request",
+                link.calls_per_request,
+                (MIN_MULTIPLIER, MAX_CALLS_PER_REQUEST),
+                "",
+            );
             if design
                 .component(to)
                 .is_some_and(|c| c.kind.name() == KindName::Client)
@@ -779,8 +830,12 @@ impl<'a> Validator<'a> {
                 );
             }
         }
-        n.positive("load_multiplier", s.load_multiplier);
-        n.at_most("load_multiplier", s.load_multiplier, MAX_MULTIPLIER, "");
+        n.between(
+            "load_multiplier",
+            s.load_multiplier,
+            (MIN_MULTIPLIER, MAX_MULTIPLIER),
+            "",
+        );
         if !(s.target_success_ratio.is_finite()
             && s.target_success_ratio > 0.0
             && s.target_success_ratio <= 1.0)

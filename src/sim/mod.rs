@@ -192,14 +192,16 @@ impl Simulation {
                 "at most {MAX_SAMPLES_PER_TICK} paths can be sampled per tick, not {samples}"
             )));
         }
+        let plan = Plan::compile(design, scenario, prices, options.ticks)?;
+        // Below this the rates are too small to divide by (5e-324 made capacities infinite).
+        const SMALLEST_LOAD: f64 = 1e-12;
         if let Some(load) = options.load_multiplier
-            && !(load.is_finite() && load > 0.0)
+            && !(load.is_finite() && load * plan.load_multiplier >= SMALLEST_LOAD)
         {
             return Err(SimError::BadOptions(format!(
-                "the load multiplier must be a number above zero, not {load}"
+                "the load multiplier must be a number of at least {SMALLEST_LOAD:e}, not {load:e}"
             )));
         }
-        let plan = Plan::compile(design, scenario, prices, options.ticks)?;
         let peak_per_s = plan.base_rate_per_s()
             * plan.load_multiplier
             * options.load_multiplier.unwrap_or(1.0)
