@@ -141,6 +141,9 @@ pub struct Simulation {
     ticks: u64,
     seed: u64,
     load_multiplier: f64,
+    /// Requests a second at the run's peak per unit of load multiplier: offered, or into the
+    /// busiest component if calls multiply them (see `MAX_RATE_PER_S`).
+    peak_per_unit_load: f64,
     options: RunOptions,
     pub(crate) sampler: paths::Sampler,
     pub(crate) node_latency: Vec<NodeLatency>,
@@ -159,6 +162,20 @@ struct SystemMeasured {
     succeeded: f64,
     dropped: u64,
     errors: u64,
+}
+
+/// Requests a second at the peak of the run's profile, per unit of load multiplier: what the
+/// clients offer, or what the busiest component takes if calls per request multiply it (the
+/// operational laws' rates at base load).
+fn peak_per_unit_load(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    plan: &Plan,
+) -> Result<f64, SimError> {
+    let laws = laws::operational_laws(design, scenario, prices)?;
+    let busiest = laws.nodes.iter().map(|n| n.rate_per_s).fold(0.0, f64::max);
+    Ok(plan.base_rate_per_s().max(busiest) * plan.profile.peak_multiplier())
 }
 
 impl Simulation {
@@ -202,14 +219,14 @@ impl Simulation {
                 "the load multiplier must be a number of at least {SMALLEST_LOAD:e}, not {load:e}"
             )));
         }
-        let peak_per_s = plan.base_rate_per_s()
-            * plan.load_multiplier
-            * options.load_multiplier.unwrap_or(1.0)
-            * plan.profile.peak_multiplier();
+        let peak_per_unit_load = peak_per_unit_load(design, scenario, prices, &plan)?;
+        let peak_per_s =
+            peak_per_unit_load * plan.load_multiplier * options.load_multiplier.unwrap_or(1.0);
         if peak_per_s > MAX_RATE_PER_S {
             return Err(SimError::BadOptions(format!(
-                "at its peak this run would offer {peak_per_s:e} requests a second; at most \
-                 {MAX_RATE_PER_S:e} can be simulated (lower the load or the number of users)"
+                "at its peak this run would send {peak_per_s:e} requests a second (offered, or \
+                 into its busiest component); at most {MAX_RATE_PER_S:e} can be simulated \
+                 (lower the load, the users or the calls per request)"
             )));
         }
         let seed = options.seed.unwrap_or(scenario.seed);
@@ -306,6 +323,7 @@ impl Simulation {
             ticks,
             seed,
             load_multiplier,
+            peak_per_unit_load,
             options,
             sampler,
             node_latency: vec![NodeLatency::default(); n],
@@ -370,9 +388,8 @@ impl Simulation {
     /// keeps the run's peak within `MAX_RATE_PER_S`.
     pub fn set_load_multiplier(&mut self, multiplier: f64) {
         if multiplier.is_finite() && multiplier >= 0.0 {
-            let peak_per_unit = self.plan.base_rate_per_s() * self.plan.profile.peak_multiplier();
-            let most = if peak_per_unit > 0.0 {
-                MAX_RATE_PER_S / peak_per_unit
+            let most = if self.peak_per_unit_load > 0.0 {
+                MAX_RATE_PER_S / self.peak_per_unit_load
             } else {
                 f64::INFINITY
             };

@@ -540,3 +540,34 @@ fn two_variants_of_a_design_see_the_same_arrivals() {
         );
     }
 }
+
+#[test]
+fn a_run_whose_calls_multiply_past_the_limit_is_refused_naming_why() {
+    // 10^8 requests a second offered, each calling the pantry 1,000 times: 10^11 a second
+    // into it, past the 10^10 that can be counted over a long run.
+    let mut design = shipped("saved-designs/one-server.ron");
+    let links: Vec<_> = design.links().map(|(id, _, _, _)| id).collect();
+    for id in links {
+        if let Some(link) = design.graph.edge_weight_mut(id) {
+            link.calls_per_request = 1_000.0;
+        }
+    }
+    let scenario = design.default_scenario().cloned().expect("scenario");
+    let base = Simulation::new(&design, &scenario, &PriceTable::builtin())
+        .expect("runs at its own load")
+        .base_rate_per_s();
+    let options = RunOptions {
+        load_multiplier: Some(1e8 / base / scenario.load_multiplier),
+        ticks: Some(10),
+        ..RunOptions::default()
+    };
+    let Err(error) = Simulation::with_options(&design, &scenario, &PriceTable::builtin(), options)
+    else {
+        panic!("the run is refused");
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains("busiest component") && message.contains("1e10"),
+        "{message}"
+    );
+}
