@@ -57,6 +57,11 @@ pub fn operational_laws(
     prices: &PriceTable,
 ) -> Result<Laws, SimError> {
     let plan = Plan::compile(design, scenario, prices, Some(1))?;
+    Ok(laws_of_plan(&plan))
+}
+
+/// The laws of a compiled plan (what a simulation already has, so it need not compile twice).
+pub(crate) fn laws_of_plan(plan: &Plan) -> Laws {
     let n = plan.nodes.len();
     let mut rates = vec![[0.0f64; TrafficClass::COUNT]; n];
     let session = TrafficClass::Session.index();
@@ -108,7 +113,7 @@ pub fn operational_laws(
                                 r.weight,
                                 plan.nodes[r.target as usize].instances,
                                 instance_capacity(
-                                    &plan,
+                                    plan,
                                     r.target as usize,
                                     &rates[r.target as usize],
                                 ),
@@ -152,17 +157,17 @@ pub fn operational_laws(
                 } else {
                     0.0
                 },
-                utilization: utilization(&plan, i, &rates[i]),
-                instance_capacity_per_s: instance_capacity(&plan, i, &rates[i]),
+                utilization: utilization(plan, i, &rates[i]),
+                instance_capacity_per_s: instance_capacity(plan, i, &rates[i]),
                 answered_share: answered_share(&node.kind),
             }
         })
         .collect();
     nodes.sort_by_key(|n| n.id);
-    Ok(Laws {
+    Laws {
         base_rate_per_s,
         nodes,
-    })
+    }
 }
 
 /// Share of each class a component answers itself (see `NodeLaw::answered_share`): the

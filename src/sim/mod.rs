@@ -167,15 +167,10 @@ struct SystemMeasured {
 /// Requests a second at the peak of the run's profile, per unit of load multiplier: what the
 /// clients offer, or what the busiest component takes if calls per request multiply it (the
 /// operational laws' rates at base load).
-fn peak_per_unit_load(
-    design: &Design,
-    scenario: &Scenario,
-    prices: &PriceTable,
-    plan: &Plan,
-) -> Result<f64, SimError> {
-    let laws = laws::operational_laws(design, scenario, prices)?;
+fn peak_per_unit_load(plan: &Plan) -> f64 {
+    let laws = laws::laws_of_plan(plan);
     let busiest = laws.nodes.iter().map(|n| n.rate_per_s).fold(0.0, f64::max);
-    Ok(plan.base_rate_per_s().max(busiest) * plan.profile.peak_multiplier())
+    plan.base_rate_per_s().max(busiest) * plan.profile.peak_multiplier()
 }
 
 impl Simulation {
@@ -219,7 +214,7 @@ impl Simulation {
                 "the load multiplier must be a number of at least {SMALLEST_LOAD:e}, not {load:e}"
             )));
         }
-        let peak_per_unit_load = peak_per_unit_load(design, scenario, prices, &plan)?;
+        let peak_per_unit_load = peak_per_unit_load(&plan);
         let peak_per_s =
             peak_per_unit_load * plan.load_multiplier * options.load_multiplier.unwrap_or(1.0);
         if peak_per_s > MAX_RATE_PER_S {
