@@ -8,7 +8,7 @@ use archsandbox::model::{
 use archsandbox::model::{CacheParams, ComponentId, Link};
 use archsandbox::sim::{RunOptions, Simulation};
 
-use crate::simulation::{run_scenario, shipped};
+use crate::simulation::{placed, run_scenario, shipped};
 
 fn client(name: &str, rate_per_s: u64, mix: TrafficMix) -> Component {
     Component {
@@ -66,25 +66,25 @@ fn dropped(sim: &Simulation, id: ComponentId) -> u64 {
 fn balancer_keeps_sending_to_a_dead_instance_until_its_health_check_notices() {
     let mut design = Design::new("health checks");
     let users = design.add(client("users", 1000, mix(1.0, 0.0, 0.0)));
-    let lb = design.add(Component {
-        name: "lb".into(),
-        position: (200.0, 0.0),
-        kind: ComponentKind::LoadBalancer(LoadBalancerParams {
+    let lb = design.add(placed(
+        "lb",
+        1,
+        ComponentKind::LoadBalancer(LoadBalancerParams {
             health_check_interval_s: 5.0,
             unhealthy_threshold: 2,
             ..LoadBalancerParams::default()
         }),
-    });
-    let servers = design.add(Component {
-        name: "servers".into(),
-        position: (400.0, 0.0),
-        kind: ComponentKind::Server(ServerParams {
+    ));
+    let servers = design.add(placed(
+        "servers",
+        2,
+        ComponentKind::Server(ServerParams {
             size: "large".into(),
             instances: 4,
             service_time_ms: 2.0,
             ..ServerParams::default()
         }),
-    });
+    ));
     design.connect(users, lb, Link::new(&[TrafficClass::Read]));
     design.connect(lb, servers, Link::new(&[TrafficClass::Read]));
     let s = scenario(
@@ -187,11 +187,7 @@ fn database_utilization(params: DatabaseParams, reads_per_s: u64, writes_per_s: 
             0.0,
         ),
     ));
-    let db = design.add(Component {
-        name: "db".into(),
-        position: (200.0, 0.0),
-        kind: ComponentKind::Database(params),
-    });
+    let db = design.add(placed("db", 1, ComponentKind::Database(params)));
     design.connect(
         users,
         db,
@@ -261,24 +257,24 @@ fn the_hot_shard_of_a_skewed_range_saturates_first() {
 fn a_restarted_cache_comes_back_cold_and_warms_up() {
     let mut design = Design::new("cold cache");
     let users = design.add(client("users", 1000, mix(1.0, 0.0, 0.0)));
-    let cache = design.add(Component {
-        name: "cache".into(),
-        position: (200.0, 0.0),
-        kind: ComponentKind::Cache(CacheParams {
+    let cache = design.add(placed(
+        "cache",
+        1,
+        ComponentKind::Cache(CacheParams {
             hit_ratio: HitRatio::Fixed(0.9),
             warmup_s: 60.0,
             ..CacheParams::default()
         }),
-    });
-    let db = design.add(Component {
-        name: "db".into(),
-        position: (400.0, 0.0),
-        kind: ComponentKind::Database(DatabaseParams {
+    ));
+    let db = design.add(placed(
+        "db",
+        2,
+        ComponentKind::Database(DatabaseParams {
             size: "xlarge".into(),
             read_service_time_ms: 1.0,
             ..DatabaseParams::default()
         }),
-    });
+    ));
     design.connect(users, cache, Link::new(&[TrafficClass::Read]));
     design.connect(cache, db, Link::new(&[TrafficClass::Read]));
     let s = scenario(
@@ -331,16 +327,16 @@ fn cdn_origin_load_is_the_non_static_share_plus_the_static_misses() {
             ..CdnParams::default()
         }),
     });
-    let origin = design.add(Component {
-        name: "origin".into(),
-        position: (400.0, 0.0),
-        kind: ComponentKind::Server(ServerParams {
+    let origin = design.add(placed(
+        "origin",
+        2,
+        ComponentKind::Server(ServerParams {
             size: "xlarge".into(),
             instances: 2,
             service_time_ms: 2.0,
             ..ServerParams::default()
         }),
-    });
+    ));
     design.connect(users, edge, Link::new(&[TrafficClass::Static]));
     design.connect(users, origin, Link::new(&[TrafficClass::Read]));
     design.connect(edge, origin, Link::new(&[TrafficClass::Static]));
@@ -364,17 +360,17 @@ fn server_capacity_follows_the_universal_scalability_law() {
     // 32 cores at 1 ms per request (λ₁ = 1000/s), σ 0.03, κ 0.0001: X(32) ≈ 15,770/s.
     let mut design = Design::new("usl");
     let users = design.add(client("users", 1000, mix(1.0, 0.0, 0.0)));
-    let server = design.add(Component {
-        name: "big".into(),
-        position: (200.0, 0.0),
-        kind: ComponentKind::Server(ServerParams {
+    let server = design.add(placed(
+        "big",
+        1,
+        ComponentKind::Server(ServerParams {
             size: "4xlarge".into(),
             service_time_ms: 1.0,
             contention: 0.03,
             coherency: 0.0001,
             ..ServerParams::default()
         }),
-    });
+    ));
     design.connect(users, server, Link::new(&[TrafficClass::Read]));
     let s = Scenario {
         profile: TrafficProfile::Constant,
@@ -428,16 +424,16 @@ fn reads_and_writes_in_one_database_queue_wait_the_same() {
             p.rate_per_user_per_s = 1.0 / 1.1;
         }
         let users = design.add(users);
-        let db = design.add(Component {
-            name: "db".into(),
-            position: (200.0, 0.0),
-            kind: ComponentKind::Database(DatabaseParams {
+        let db = design.add(placed(
+            "db",
+            1,
+            ComponentKind::Database(DatabaseParams {
                 read_service_time_ms: 1.0,
                 write_service_time_ms: 10.0,
                 size: size.into(),
                 ..database(1)
             }),
-        });
+        ));
         design.connect(
             users,
             db,
@@ -488,20 +484,20 @@ fn a_balancer_takes_its_configured_latency_plus_the_wait_at_its_capacity() {
     ] {
         let mut design = Design::new("balancer latency");
         let users = design.add(client("users", rate_per_s, mix(1.0, 0.0, 0.0)));
-        let lb = design.add(Component {
-            name: "lb".into(),
-            position: (200.0, 0.0),
-            kind: ComponentKind::LoadBalancer(LoadBalancerParams {
+        let lb = design.add(placed(
+            "lb",
+            1,
+            ComponentKind::LoadBalancer(LoadBalancerParams {
                 capacity_per_s,
                 latency_ms: 0.5,
                 ..LoadBalancerParams::default()
             }),
-        });
-        let app = design.add(Component {
-            name: "app".into(),
-            position: (400.0, 0.0),
-            kind: ComponentKind::default_for(archsandbox::model::KindName::Server),
-        });
+        ));
+        let app = design.add(placed(
+            "app",
+            2,
+            ComponentKind::default_for(archsandbox::model::KindName::Server),
+        ));
         design.connect(users, lb, Link::new(&[TrafficClass::Read]));
         design.connect(lb, app, Link::new(&[TrafficClass::Read]));
         let s = scenario(30.0, Vec::new());

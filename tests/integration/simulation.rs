@@ -11,7 +11,7 @@ use archsandbox::sim::{RunOptions, RunSummary, Simulation};
 use crate::root;
 
 /// A component called `name` of `kind`, in column `column` of a row on the canvas.
-fn placed(name: &str, column: u8, kind: ComponentKind) -> Component {
+pub fn placed(name: &str, column: u8, kind: ComponentKind) -> Component {
     Component {
         name: name.into(),
         position: (200.0 * f32::from(column), 0.0),
