@@ -144,6 +144,15 @@ fn group_availability(report: &AvailabilityReport, name: &str) -> f64 {
         .availability
 }
 
+/// The report's system availability is `expected`, to rounding.
+fn assert_system_availability(report: &AvailabilityReport, expected: f64) {
+    assert!(
+        (report.system - expected).abs() < 1e-12,
+        "A = {}, expected {expected}",
+        report.system
+    );
+}
+
 #[test]
 fn a_balancer_routes_around_a_dead_server_group_but_not_around_a_dead_database_behind_one() {
     // Two app groups behind one balancer, each on its database (or both on one). The balancer
@@ -211,11 +220,7 @@ fn a_queue_decouples_the_request_from_the_workers_behind_it() {
     let report = availability(&design, &laws_of(&design), 1.0);
     let expected = group_availability(&report, "api") * group_availability(&report, "queue");
     assert!(group_availability(&report, "worker") < 1.0);
-    assert!(
-        (report.system - expected).abs() < 1e-12,
-        "A = {}, expected api × queue = {expected}",
-        report.system
-    );
+    assert_system_availability(&report, expected);
 }
 
 #[test]
@@ -241,11 +246,7 @@ fn a_cache_answers_its_hits_while_the_store_is_down_and_misses_everything_while_
         group_availability(&report, "store"),
     );
     let expected = cache * (0.9 + 0.1 * store) + (1.0 - cache) * store;
-    assert!(
-        (report.system - expected).abs() < 1e-12,
-        "A = {}, expected {expected}",
-        report.system
-    );
+    assert_system_availability(&report, expected);
 }
 
 #[test]
