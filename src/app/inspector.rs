@@ -10,7 +10,9 @@ use super::Action;
 use super::document::Edit;
 use super::runner::NodeView;
 use crate::analysis::report::{count, number};
-use crate::model::validate::{MAX_CONSUMERS, MAX_INSTANCES, MAX_SHARDS, MAX_UNHEALTHY_THRESHOLD};
+use crate::model::validate::{
+    MAX_CONSUMERS, MAX_INSTANCES, MAX_KEYS, MAX_SHARDS, MAX_UNHEALTHY_THRESHOLD,
+};
 use crate::model::{
     ArrivalProcess, BalancingAlgorithm, Component, ComponentId, ComponentKind, Design, HitRatio,
     Link, LinkId, Partitioning, PriceTable, Reliability, SessionState, Severity, Subject,
@@ -64,6 +66,29 @@ fn count_field(
             DragValue::new(value)
                 .speed(0.05)
                 .range(0..=max)
+                .suffix(unit),
+        )
+        .labelled_by(label.id)
+        .on_hover_text(tip);
+    ui.end_row();
+    r.changed()
+}
+
+/// A count that may run to trillions (a database's keys): typed, or dragged in big steps.
+fn wide_count_field(
+    ui: &mut Ui,
+    label: &str,
+    (value, max): (&mut u64, u64),
+    unit: &str,
+    tip: &str,
+) -> bool {
+    let label = ui.label(label).on_hover_text(tip);
+    let speed = (*value as f64 * 0.01).max(1.0);
+    let r = ui
+        .add(
+            DragValue::new(value)
+                .speed(speed)
+                .range(1..=max)
                 .suffix(unit),
         )
         .labelled_by(label.id)
@@ -651,7 +676,14 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
                 &mut p.partitioning,
                 &[Partitioning::Range, Partitioning::Hash],
                 |s| format!("{s:?}"),
-                "By key range (hot ranges make hot shards) or by hash (even).",
+                "By key range (the range of the most popular keys is a hot shard) or by hash (popular keys scatter).",
+            );
+            c |= wide_count_field(
+                ui,
+                "Keys",
+                (&mut p.keys, MAX_KEYS),
+                "",
+                "Distinct keys (user IDs, rows) the data holds; key 1 is the most popular.",
             );
             c |= number_field(
                 ui,
@@ -659,7 +691,7 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
                 &mut p.key_skew,
                 "",
                 0.01,
-                "How much more popular low key ranges are (0 = even).",
+                "Zipf exponent of key popularity: key i is asked for in proportion to 1/i^s (0 = every key alike).",
             );
             c |= number_field(
                 ui,
@@ -719,6 +751,14 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
                 " msg/s",
                 1.0,
                 "Messages per second one consumer handles.",
+            );
+            c |= number_field(
+                ui,
+                "Consumer variability (SCV)",
+                &mut p.consumer_service_scv,
+                "",
+                0.05,
+                "0 = every message takes a consumer the same time, 1 = exponential; more spreads the backlog.",
             );
             c |= reliability_fields(ui, &mut p.reliability);
         }

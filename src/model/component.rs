@@ -411,10 +411,12 @@ impl Default for CacheParams {
 /// How rows are split over shards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Partitioning {
-    /// By key range (user IDs 1–1M on shard 1, 1M–2M on shard 2, …): hot ranges make hot shards.
+    /// By key range (user IDs 1–1M on shard 1, 1M–2M on shard 2, …): with skewed key
+    /// popularity the range of the most popular keys is a hot shard.
     #[default]
     Range,
-    /// By a hash of the key: even shares whatever the skew of key popularity.
+    /// By a hash of the key: popular keys scatter over the shards, so a shard is only as hot as
+    /// the few most popular keys that land on it.
     Hash,
 }
 
@@ -443,7 +445,11 @@ pub struct DatabaseParams {
     /// Number of shards the data is split into.
     pub shards: u32,
     pub partitioning: Partitioning,
-    /// Zipf exponent of key popularity across shards under range partitioning (0 = even).
+    /// Distinct keys (user IDs, rows) the data holds, numbered from 1.
+    pub keys: u64,
+    /// Zipf exponent s of key popularity: key i is requested in proportion to i^(−s), so key 1
+    /// is the most popular (0 = every key alike). Each shard's share of the traffic is the sum
+    /// of its keys' shares (see `sim::sharding`).
     pub key_skew: f64,
     /// How far replicas trail the primary, in milliseconds (writes in this window are lost on failover).
     pub replication_lag_ms: f64,
@@ -470,6 +476,7 @@ impl Default for DatabaseParams {
             coherency: 0.0002,
             shards: 1,
             partitioning: Partitioning::Range,
+            keys: 1_000_000,
             key_skew: 0.0,
             replication_lag_ms: 50.0,
             failover_s: 30.0,
@@ -499,6 +506,9 @@ pub struct QueueParams {
     pub consumers: u32,
     /// Messages per second one consumer handles.
     pub consumer_rate_per_s: f64,
+    /// Squared coefficient of variation of a consumer's time per message (0 = every message
+    /// takes the same time, 1 = exponential).
+    pub consumer_service_scv: f64,
     pub reliability: Reliability,
 }
 
@@ -511,6 +521,7 @@ impl Default for QueueParams {
             max_depth: 100_000,
             consumers: 4,
             consumer_rate_per_s: 25.0,
+            consumer_service_scv: 1.0,
             reliability: Reliability {
                 mtbf_hours: 10_000.0,
                 mttr_hours: 2.0,

@@ -128,6 +128,12 @@ pub const MAX_CALLS_PER_REQUEST: f64 = 1_000.0;
 pub const MAX_HEALTH_CHECK_INTERVAL_S: f64 = 600.0;
 /// The longest failover of a database, in seconds.
 pub const MAX_FAILOVER_S: f64 = 3_600.0;
+/// The most keys a database may hold (a trillion: more than there are people, devices or
+/// rows in one table of a real system); shares are summed in time independent of it.
+pub const MAX_KEYS: u64 = 1_000_000_000_000;
+/// The steepest key popularity (a Zipf exponent of 10 puts all but a millionth of the traffic
+/// on the first key or two).
+pub const MAX_KEY_SKEW: f64 = 10.0;
 
 /// A number as a message shows it: as written for everyday sizes, in powers of ten for
 /// the very large and very small (1e308 has 309 digits).
@@ -247,6 +253,21 @@ impl Numbers<'_, '_> {
                 field,
                 format!("{field} must be at most {max}, not {value}"),
                 hint,
+            );
+        }
+    }
+
+    /// A whole number no greater than `max`.
+    fn count_at_most(&mut self, field: &'static str, value: u64, max: u64) {
+        if value > max {
+            self.error(
+                field,
+                format!(
+                    "{field} must be at most {}, not {}",
+                    shown(max as f64),
+                    shown(value as f64)
+                ),
+                None,
             );
         }
     }
@@ -517,6 +538,9 @@ impl<'a> Validator<'a> {
                     n.scv("service_scv", p.service_scv);
                     n.usl(p.contention, p.coherency);
                     n.non_negative("key_skew", p.key_skew);
+                    n.at_most("key_skew", p.key_skew, MAX_KEY_SKEW, "");
+                    n.at_least_one("keys", p.keys);
+                    n.count_at_most("keys", p.keys, MAX_KEYS);
                     n.time_ms("replication_lag_ms", p.replication_lag_ms);
                     n.non_negative("failover_s", p.failover_s);
                     n.at_most("failover_s", p.failover_s, MAX_FAILOVER_S, " s");
@@ -530,6 +554,7 @@ impl<'a> Validator<'a> {
                     n.at_least_one("max_depth", p.max_depth);
                     n.count("consumers", p.consumers, MAX_CONSUMERS);
                     n.rate_per_s("consumer_rate_per_s", p.consumer_rate_per_s);
+                    n.scv("consumer_service_scv", p.consumer_service_scv);
                     n.reliability(&p.reliability);
                 }
                 ComponentKind::Cdn(p) => {

@@ -60,10 +60,17 @@ pub fn operational_laws(
     Ok(laws_of_plan(&plan))
 }
 
-/// The laws of a compiled plan (what a simulation already has, so it need not compile twice).
-pub(crate) fn laws_of_plan(plan: &Plan) -> Laws {
+/// Requests per second at base load: into each node by class, and down each route entry.
+struct BaseRates {
+    nodes: Vec<[f64; TrafficClass::COUNT]>,
+    entries: Vec<f64>,
+}
+
+/// Propagate the base load through the compiled routing (see the module's doc).
+fn base_rates(plan: &Plan) -> BaseRates {
     let n = plan.nodes.len();
     let mut rates = vec![[0.0f64; TrafficClass::COUNT]; n];
+    let mut entries = vec![0.0f64; plan.routes.len()];
     let session = TrafficClass::Session.index();
     for i in 0..n {
         let node = &plan.nodes[i];
@@ -75,14 +82,14 @@ pub(crate) fn laws_of_plan(plan: &Plan) -> Laws {
         let incoming = rates[i];
         // What goes on, by class.
         let mut out = incoming;
-        let mut session_out = 0.0;
         match &node.kind {
-            KindPlan::Server(p) => {
-                if p.stateful && node.spread != super::plan::Spread::Sticky && node.instances > 1 {
-                    let lost = 1.0 - 1.0 / f64::from(node.instances);
-                    out.iter_mut().for_each(|r| *r *= 1.0 - lost);
-                }
-                session_out = out.iter().sum();
+            KindPlan::Server(p)
+                if p.stateful
+                    && node.spread != super::plan::Spread::Sticky
+                    && node.instances > 1 =>
+            {
+                let lost = 1.0 - 1.0 / f64::from(node.instances);
+                out.iter_mut().for_each(|r| *r *= 1.0 - lost);
             }
             KindPlan::Cache(_) | KindPlan::Cdn(_) => {
                 for (rate, answered) in out.iter_mut().zip(answered_share(&node.kind)) {
@@ -101,7 +108,9 @@ pub(crate) fn laws_of_plan(plan: &Plan) -> Laws {
                 Forwarding::FanOut => {
                     for e in a..b {
                         let r = plan.routes[e as usize];
-                        rates[r.target as usize][k] += out[k] * r.calls;
+                        let rate = out[k] * r.calls;
+                        rates[r.target as usize][k] += rate;
+                        entries[e as usize] += rate;
                     }
                 }
                 Forwarding::Split | Forwarding::Balance => {
@@ -127,19 +136,59 @@ pub(crate) fn laws_of_plan(plan: &Plan) -> Laws {
                         continue;
                     }
                     for (e, w) in (a..b).zip(weights) {
-                        let share = w / sum;
+                        let rate = out[k] * w / sum;
                         let target = plan.routes[e as usize].target as usize;
-                        rates[target][k] += out[k] * share;
+                        rates[target][k] += rate;
+                        entries[e as usize] += rate;
                     }
                 }
             }
         }
-        let (a, b) = node.session_routes;
-        for e in a..b {
-            let r = plan.routes[e as usize];
-            rates[r.target as usize][session] += session_out * r.calls;
+        for (k, &(a, b)) in node.session_routes.iter().enumerate() {
+            for e in a..b {
+                let r = plan.routes[e as usize];
+                let rate = out[k] * r.calls;
+                rates[r.target as usize][session] += rate;
+                entries[e as usize] += rate;
+            }
         }
     }
+    BaseRates {
+        nodes: rates,
+        entries,
+    }
+}
+
+/// Per route entry: its share of what arrives at its target's channel at base load. A target
+/// no base load reaches shares evenly among the entries into it.
+pub(crate) fn entry_shares(plan: &Plan) -> Vec<f64> {
+    let base = base_rates(plan);
+    let mut into = vec![0.0f64; plan.channel_class.len()];
+    let mut senders = vec![0u32; plan.channel_class.len()];
+    for (e, r) in plan.routes.iter().enumerate() {
+        if let Some(slot) = into.get_mut(r.channel as usize) {
+            *slot += base.entries[e];
+            senders[r.channel as usize] += 1;
+        }
+    }
+    plan.routes
+        .iter()
+        .enumerate()
+        .map(|(e, r)| {
+            let total = into.get(r.channel as usize).copied().unwrap_or(0.0);
+            if total > 0.0 {
+                base.entries[e] / total
+            } else {
+                1.0 / f64::from(senders.get(r.channel as usize).copied().unwrap_or(1).max(1))
+            }
+        })
+        .collect()
+}
+
+/// The laws of a compiled plan (what a simulation already has, so it need not compile twice).
+pub(crate) fn laws_of_plan(plan: &Plan) -> Laws {
+    let n = plan.nodes.len();
+    let rates = base_rates(plan).nodes;
     let base_rate_per_s = plan.base_rate_per_s();
     let mut nodes: Vec<NodeLaw> = (0..n)
         .map(|i| {

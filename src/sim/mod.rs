@@ -5,14 +5,17 @@
 //! traffic source has its own random stream named after it, so two variants of a design see
 //! the same traffic (common random numbers). See DESIGN.md §3 and MODEL-REFERENCE.md.
 
+pub(crate) mod completions;
 pub mod flow;
 pub(crate) mod kinds;
 pub(crate) mod latency;
 pub mod laws;
+pub mod outcome;
 mod paths;
 pub(crate) mod plan;
 pub mod queueing;
 pub mod report;
+pub mod sharding;
 pub mod state;
 pub mod stats;
 
@@ -20,10 +23,11 @@ use crate::model::validate::{MAX_RATE_PER_S, MAX_TICKS};
 use crate::model::{ComponentId, Design, Issue, KindName, PriceTable, Scenario};
 
 use kinds::TickCtx;
-use plan::{Forwarding, KindPlan, NodePlan, Plan, RouteOp};
+use plan::{KindPlan, NodePlan, Plan, RouteOp};
 use state::{Channel, FailureClock, KindState, Measured, NodeState, NodeTick};
 use stats::{LogHistogram, Percentiles};
 
+pub use outcome::RequestTotals;
 pub use report::{ComponentReport, RunSummary};
 
 /// Sampled request paths per tick when none is asked for: 32, or fewer for long runs, so that
@@ -85,9 +89,16 @@ pub struct SystemTick {
     /// Profile × load multiplier.
     pub load: f64,
     pub offered_per_s: f64,
-    /// Requests per second that succeed end to end.
+    /// Requests per second that completed end to end this tick (left their last hop).
     pub throughput_per_s: f64,
+    /// Of the requests that came to an end this tick, the share that succeeded: completed ÷
+    /// (completed + failed); 1 when none did.
     pub success_ratio: f64,
+    /// Requests per second that failed this tick (dropped or answered with an error).
+    pub failed_per_s: f64,
+    /// Requests in flight at the end of the tick: waiting somewhere, neither succeeded nor
+    /// failed yet.
+    pub in_flight: f64,
     pub dropped: u64,
     pub errors: u64,
     /// End-to-end latency of the successful sampled requests of the last ticks (enough of
@@ -116,11 +127,37 @@ pub struct Simulation {
     /// been handed to it since its node last stepped.
     pub(crate) channels: Vec<Channel>,
     route_carry: Vec<f64>,
+    /// Per route entry passed on by a route op (not a whole-channel hand-off): the requests
+    /// it handed over this tick.
+    pub(crate) route_handed: Vec<u64>,
+    /// Per route entry closing a loop: what it handed over the tick before (arriving now).
+    pub(crate) loop_handed_before: Vec<u64>,
     pub(crate) routable: Vec<u32>,
     /// Per node: instance capacity, for least-loaded balancing.
     instance_capacity: Vec<f64>,
-    /// Per channel: chance that a request arriving this tick succeeds end to end.
-    pub(crate) success: Vec<f32>,
+    /// Per channel: its requests that failed this tick, here or below, in its own visits (see
+    /// `outcome`), on ticks where something failed.
+    pub(crate) failed: Vec<f64>,
+    /// Per channel: visits unresolved at the end of the tick, here and below (see `outcome`).
+    pub(crate) unresolved: Vec<f64>,
+    /// Per channel: its senders' stock in it this tick (see `outcome`).
+    pub(crate) channel_stock: Vec<f64>,
+    /// Per node: some of its channels failed or left visits unresolved this tick.
+    pub(crate) node_dirty: Vec<bool>,
+    /// Per route entry: its sender's stock in its target channel this tick, and its part of
+    /// what the target left unresolved (see `outcome`).
+    pub(crate) entry_stock: Vec<f64>,
+    pub(crate) entry_part: Vec<f64>,
+    /// Some entry's part is not zero: the next tick must settle even if nothing happens.
+    pub(crate) parts_outstanding: bool,
+    /// Per route entry: its share of its target channel's arrivals at the design's base load
+    /// (for sharing out what waits at a component its senders left nothing in).
+    pub(crate) entry_base_share: Vec<f64>,
+    /// Per client (in `plan.clients`' order): its requests so far, and as the warm-up ended.
+    pub(crate) accounts: Vec<outcome::ClientAccount>,
+    accounts_at_warmup: Vec<outcome::ClientAccount>,
+    /// Requests waiting at the end of the tick at components other than message queues.
+    pub(crate) tick_waiting: u64,
     /// Per route entry: this tick's weight (static splits normalised; balancers by instances
     /// in rotation).
     pub(crate) route_weight: Vec<f64>,
@@ -129,9 +166,6 @@ pub struct Simulation {
     stranded_classes: Vec<u8>,
     /// Routing weights must be worked out again (an instance went down or came back).
     routing_dirty: bool,
-    /// Per node: something failed here, or downstream of here, this tick (worked out by the
-    /// success pass, which only runs on ticks where something failed).
-    degraded: Vec<bool>,
     tick_dropped: u64,
     tick_errors: u64,
     /// Nodes with instances down, whose routing must be refreshed each tick.
@@ -156,10 +190,12 @@ pub struct Simulation {
 }
 
 #[derive(Clone, Debug, Default)]
-struct SystemMeasured {
+pub(crate) struct SystemMeasured {
     ticks: u64,
     offered: u64,
     succeeded: f64,
+    failed: f64,
+    in_flight_sum: f64,
     dropped: u64,
     errors: u64,
 }
@@ -215,6 +251,7 @@ impl Simulation {
             )));
         }
         let peak_per_unit_load = peak_per_unit_load(&plan);
+        let entry_base_share = laws::entry_shares(&plan);
         let peak_per_s =
             peak_per_unit_load * plan.load_multiplier * options.load_multiplier.unwrap_or(1.0);
         if peak_per_s > MAX_RATE_PER_S {
@@ -259,7 +296,8 @@ impl Simulation {
                 },
                 KindPlan::LoadBalancer(_) | KindPlan::Cdn(_) => KindState::Stateless,
             };
-            let mut st = NodeState::new(kind);
+            let service_seed = completions::service_seed(seed, &node.name, 0);
+            let mut st = NodeState::new(kind, service_seed);
             st.tick.healthy_instances = node.instances;
             if plan.random_failures {
                 failure_clocks.push(node.mtbf_s.map(|mtbf_s| {
@@ -303,13 +341,24 @@ impl Simulation {
                 })
                 .collect(),
             route_carry: vec![0.0; plan.routes.len()],
+            route_handed: vec![0; plan.routes.len()],
+            loop_handed_before: vec![0; plan.routes.len()],
             routable,
             instance_capacity,
-            success: vec![1.0; plan.channel_class.len()],
+            failed: vec![0.0; plan.channel_class.len()],
+            unresolved: vec![0.0; plan.channel_class.len()],
+            channel_stock: vec![0.0; plan.channel_class.len()],
+            node_dirty: vec![false; n],
+            entry_stock: vec![0.0; plan.routes.len()],
+            entry_part: vec![0.0; plan.routes.len()],
+            parts_outstanding: false,
+            entry_base_share,
+            accounts: vec![outcome::ClientAccount::default(); plan.clients.len()],
+            accounts_at_warmup: vec![outcome::ClientAccount::default(); plan.clients.len()],
+            tick_waiting: 0,
             route_weight: plan.routes.iter().map(|r| r.weight).collect(),
             stranded_classes: vec![0; n],
             routing_dirty: true,
-            degraded: vec![false; n],
             tick_dropped: 0,
             tick_errors: 0,
             failing: Vec::new(),
@@ -333,8 +382,8 @@ impl Simulation {
         })
     }
 
-    /// No request was dropped or failed anywhere in the last tick (so the success pass, which
-    /// would find nothing, did not run and `success` is stale).
+    /// No request was dropped or failed anywhere in the last tick (so the failure pass, which
+    /// would find nothing, did not run and `failed` is stale).
     fn all_succeeded(&self) -> bool {
         self.tick_dropped == 0 && self.tick_errors == 0
     }
@@ -483,8 +532,10 @@ impl Simulation {
                 st.sums.max_utilization = 0.0;
                 *at_warmup = st.sums;
             }
+            self.accounts_at_warmup.clone_from(&self.accounts);
         }
         let ctx = TickCtx {
+            tick: self.tick,
             now_s,
             tick_s: dt,
             load,
@@ -494,20 +545,22 @@ impl Simulation {
             channels: &mut self.channels,
             route_weight: &self.route_weight,
             route_carry: &mut self.route_carry,
+            route_handed: &mut self.route_handed,
         };
-        let (mut tick_dropped, mut tick_errors) = (0, 0);
+        let (mut tick_dropped, mut tick_errors, mut tick_waiting) = (0, 0, 0);
         let nodes = self.plan.nodes.iter().zip(&mut self.states);
         for ((node, st), &stranded_classes) in nodes.zip(&self.stranded_classes) {
             let (dropped, errors) = router.step_node(node, st, &ctx, stranded_classes);
             tick_dropped += dropped;
             tick_errors += errors;
+            if node.kind_name != KindName::MessageQueue {
+                tick_waiting += st.tick.backlog;
+            }
         }
         (self.tick_dropped, self.tick_errors) = (tick_dropped, tick_errors);
+        self.tick_waiting = tick_waiting;
         // When nothing failed anywhere this tick (the usual case), every request succeeds and
         // the success pass has nothing to find.
-        if !self.all_succeeded() {
-            self.propagate_success();
-        }
         self.finish_tick(now_s, load);
         self.tick += 1;
         Ok(&self.last)
@@ -553,153 +606,16 @@ impl Simulation {
         }
     }
 
-    /// Work out, from the leaves up, the chance that a request of each class arriving at each
-    /// node this tick succeeds: its own drops and errors, then what it depends on downstream
-    /// (any one of a split; all calls of a fan-out; only misses of a cache; nothing past a
-    /// queue, which decouples).
-    #[inline(never)]
-    fn propagate_success(&mut self) {
-        // Where something failed this tick.
-        for (node, degraded) in self.plan.nodes.iter().zip(&mut self.degraded) {
-            let (a, b) = node.channels;
-            *degraded = self.channels[a as usize..b as usize]
-                .iter()
-                .any(|c| c.dropped + c.errors > 0);
-        }
-        for i in (0..self.plan.nodes.len()).rev() {
-            let node = &self.plan.nodes[i];
-            // A node where nothing failed, whose every link leads to nodes where nothing
-            // failed downstream either, succeeds for sure: skip the arithmetic.
-            if !self.degraded[i] {
-                let (a, b) = node.ops;
-                let (da, db) = node.direct;
-                let cn = &self.plan.channel_node;
-                let clean = self.plan.direct[da as usize..db as usize]
-                    .iter()
-                    .all(|&(_, to)| !self.degraded[cn[to as usize] as usize])
-                    && self.plan.ops[a as usize..b as usize]
-                        .iter()
-                        .all(|op| match *op {
-                            RouteOp::Scaled { entry, .. } | RouteOp::Session { entry } => {
-                                !self.degraded[self.plan.routes[entry as usize].target as usize]
-                            }
-                            RouteOp::Split { start, end, .. } => self.plan.routes
-                                [start as usize..end as usize]
-                                .iter()
-                                .all(|r| !self.degraded[r.target as usize]),
-                        });
-                let (ca, cb) = node.channels;
-                if clean {
-                    self.success[ca as usize..cb as usize].fill(1.0);
-                    continue;
-                }
-                self.degraded[i] = true;
-            }
-            let is_queue = node.kind_name == KindName::MessageQueue;
-            let is_cache = matches!(node.kind_name, KindName::Cache | KindName::Cdn);
-            let hit_ratio = self.states[i].tick.hit_ratio.unwrap_or(0.0) as f32;
-            let (ca, cb) = node.channels;
-            for ch in ca as usize..cb as usize {
-                let c = &self.channels[ch];
-                let k = c.class as usize;
-                let failed = c.dropped + c.errors;
-                let local = if c.arrived > 0 {
-                    1.0 - (failed as f32 / c.arrived as f32).min(1.0)
-                } else if failed > 0 {
-                    0.0
-                } else {
-                    1.0
-                };
-                let ok_served = c.served.saturating_sub(c.errors);
-                let forward = if is_queue {
-                    // Producers only wait for the enqueue: the queue decouples them.
-                    0.0
-                } else if is_cache {
-                    if ok_served > 0 {
-                        (c.forwarded as f32 / ok_served as f32).min(1.0)
-                    } else if k == 0 || k == 2 {
-                        1.0 - hit_ratio
-                    } else {
-                        1.0
-                    }
-                } else {
-                    1.0
-                };
-                let downstream = if forward <= 0.0 {
-                    1.0
-                } else {
-                    self.downstream_success(i, k)
-                };
-                self.success[ch] = local * (1.0 - forward * (1.0 - downstream));
-            }
-        }
-    }
-
-    /// Chance that what node `i` passes on for class `k` succeeds downstream: all calls of a
-    /// fan-out (and its session lookups), the weighted mean of a split.
-    fn downstream_success(&self, i: usize, k: usize) -> f32 {
-        let node = &self.plan.nodes[i];
-        let (a, b) = node.routes[k];
-        match node.forwarding {
-            Forwarding::Terminal => 1.0,
-            Forwarding::FanOut => {
-                let mut s = 1.0f32;
-                for e in a..b {
-                    let entry = &self.plan.routes[e as usize];
-                    s *= repeated(self.success[entry.channel as usize], entry.calls);
-                }
-                let (sa, sb) = node.session_routes;
-                for e in sa..sb {
-                    let entry = &self.plan.routes[e as usize];
-                    s *= repeated(self.success[entry.channel as usize], entry.calls);
-                }
-                s
-            }
-            Forwarding::Split | Forwarding::Balance => {
-                if a == b {
-                    return 1.0;
-                }
-                let mut sum = 0.0f64;
-                let mut weighted = 0.0f64;
-                for e in a..b {
-                    let w = self.route_weight[e as usize];
-                    sum += w;
-                    weighted +=
-                        w * f64::from(self.success[self.plan.routes[e as usize].channel as usize]);
-                }
-                if sum > 0.0 {
-                    (weighted / sum) as f32
-                } else {
-                    0.0
-                }
-            }
-        }
-    }
-
     #[inline(never)]
     fn finish_tick(&mut self, now_s: f64, load: f64) {
         let dt = self.plan.tick_s;
         let measuring = self.tick >= self.plan.warmup_ticks;
-        let all_succeeded = self.all_succeeded();
-        let mut offered = 0u64;
-        let mut succeeded = 0.0;
-        for &client in &self.plan.clients {
-            let (a, b) = self.plan.nodes[client as usize].channels;
-            for ch in a as usize..b as usize {
-                let arrived = self.channels[ch].arrived;
-                offered += arrived;
-                if !all_succeeded {
-                    succeeded += arrived as f64 * f64::from(self.success[ch]);
-                }
-            }
-        }
-        if all_succeeded {
-            succeeded = offered as f64;
-        }
+        let outcome = self.settle_accounts(!self.all_succeeded());
         let (dropped, errors) = (self.tick_dropped, self.tick_errors);
         self.sample_paths(measuring);
-        let success_ratio = if offered > 0 {
-            succeeded / offered as f64
+        let ended = outcome.succeeded.max(0.0) + outcome.failed;
+        let success_ratio = if ended > 0.0 {
+            outcome.succeeded.max(0.0) / ended
         } else {
             1.0
         };
@@ -707,9 +623,11 @@ impl Simulation {
             tick: self.tick,
             time_s: now_s,
             load,
-            offered_per_s: offered as f64 / dt,
-            throughput_per_s: succeeded / dt,
+            offered_per_s: outcome.offered as f64 / dt,
+            throughput_per_s: outcome.succeeded / dt,
             success_ratio,
+            failed_per_s: outcome.failed / dt,
+            in_flight: outcome.in_flight,
             dropped,
             errors,
             latency_ms: if self.options.keep_history || self.options.live_latency {
@@ -721,8 +639,10 @@ impl Simulation {
         if measuring {
             let m = &mut self.measured;
             m.ticks += 1;
-            m.offered += offered;
-            m.succeeded += succeeded;
+            m.offered += outcome.offered;
+            m.succeeded += outcome.succeeded;
+            m.failed += outcome.failed;
+            m.in_flight_sum += outcome.in_flight;
             m.dropped += dropped;
             m.errors += errors;
         }
@@ -913,7 +833,7 @@ impl Simulation {
         let node = &self.plan.nodes[i];
         let st = &self.states[i];
         let channels = self.node_channels(i);
-        let backlog = kinds::backlog_of(channels);
+        let backlog = st.fluid_backlog;
         let rate = kinds::rate_of(channels);
         match &node.kind {
             KindPlan::Client(_) => queueing::ResponseTime::default(),
@@ -923,7 +843,10 @@ impl Simulation {
             KindPlan::Server(p) => kinds::server::group(p, node, st, rate).response(backlog),
             KindPlan::Cache(p) => kinds::cache::group(p, node, st, rate).response(backlog),
             KindPlan::Cdn(p) => kinds::cdn::group(p, node, st, rate).response(backlog),
-            KindPlan::MessageQueue(p) => kinds::message_queue::group(p, node, st, rate).response(0),
+            // Producers wait for the enqueue only; the broker does not queue them.
+            KindPlan::MessageQueue(p) => {
+                kinds::message_queue::group(p, node, st, rate).response(0.0)
+            }
             KindPlan::Database(p) => {
                 kinds::database::response(p, st, shard, kinds::database::is_write(k))
             }
@@ -1020,6 +943,8 @@ struct Router<'a> {
     channels: &'a mut [Channel],
     route_weight: &'a [f64],
     route_carry: &'a mut [f64],
+    /// Per route entry passed on by a route op: what it handed over this tick.
+    route_handed: &'a mut [u64],
 }
 
 impl Router<'_> {
@@ -1053,7 +978,7 @@ impl Router<'_> {
             self.channels[to as usize].hand_over(count, rate);
         }
         if node.ops.0 < node.ops.1 {
-            self.route(node, st);
+            self.route(node);
         }
         (dropped, errors)
     }
@@ -1061,7 +986,7 @@ impl Router<'_> {
     /// Pass a node's output down its links by its compiled route ops (beyond the whole-channel
     /// hand-offs `step_node` does itself).
     #[inline(never)]
-    fn route(&mut self, node: &NodePlan, st: &NodeState) {
+    fn route(&mut self, node: &NodePlan) {
         let (a, b) = node.ops;
         for op in &self.plan.ops[a as usize..b as usize] {
             match *op {
@@ -1071,22 +996,15 @@ impl Router<'_> {
                     let count =
                         flow::scale(c.forwarded, e.calls, &mut self.route_carry[entry as usize]);
                     let rate = c.fwd_rate * e.calls;
+                    self.route_handed[entry as usize] = count;
                     self.channels[e.channel as usize].hand_over(count, rate);
-                }
-                RouteOp::Session { entry } => {
-                    let e = self.plan.routes[entry as usize];
-                    let count = flow::scale(
-                        st.session_out,
-                        e.calls,
-                        &mut self.route_carry[entry as usize],
-                    );
-                    self.channels[e.channel as usize].hand_over(count, st.session_rate * e.calls);
                 }
                 RouteOp::Split { from, start, end } => {
                     let c = &self.channels[from as usize];
                     let (forwarded, fwd_rate) = (c.forwarded, c.fwd_rate);
                     let (a, b) = (start as usize, end as usize);
                     if forwarded == 0 && fwd_rate == 0.0 {
+                        self.route_handed[a..b].fill(0);
                         continue;
                     }
                     let weight_sum: f64 = self.route_weight[a..b].iter().sum();
@@ -1100,6 +1018,7 @@ impl Router<'_> {
                             0.0
                         };
                         let channel = self.plan.routes[e].channel;
+                        self.route_handed[e] = count;
                         self.channels[channel as usize].hand_over(count, rate);
                     }
                 }
@@ -1121,9 +1040,11 @@ fn step_channels(
     // Take what was handed over since the last step: this tick's from nodes earlier in
     // the order, last tick's from later ones (async links that close a loop).
     for c in channels.iter_mut() {
+        let rate_in = std::mem::take(&mut c.incoming_rate);
         *c = Channel {
             arrived: std::mem::take(&mut c.incoming),
-            rate_in: std::mem::take(&mut c.incoming_rate),
+            rate_in,
+            arrival_rate: rate_in,
             backlog: c.backlog,
             carry: c.carry,
             class: c.class,
@@ -1134,8 +1055,6 @@ fn step_channels(
         healthy_instances: st.tick.healthy_instances,
         ..state::NodeScalars::default()
     };
-    st.session_out = 0;
-    st.session_rate = 0.0;
     match &node.kind {
         KindPlan::Client(p) => kinds::client::step(p, node, st, channels, ctx),
         KindPlan::LoadBalancer(p) => {
@@ -1162,7 +1081,7 @@ fn step_channels(
     m.dropped += dropped;
     m.errors += errors;
     m.overflow_dropped += t.overflow_dropped;
-    m.utilization_sum += t.utilization;
+    m.utilization_sum += t.busy;
     if t.offered_utilization.is_finite() {
         m.offered_utilization_sum += t.offered_utilization;
     }
@@ -1170,16 +1089,6 @@ fn step_channels(
     m.capacity_sum += t.capacity_per_s;
     m.max_utilization = m.max_utilization.max(t.utilization);
     (dropped, errors)
-}
-
-/// Chance that `calls` independent calls all succeed, each with chance `p`.
-#[inline]
-fn repeated(p: f32, calls: f64) -> f32 {
-    if p >= 1.0 || calls == 1.0 {
-        p
-    } else {
-        p.powf(calls as f32)
-    }
 }
 
 #[cfg(test)]

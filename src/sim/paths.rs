@@ -273,7 +273,7 @@ impl Simulation {
                 // Every link of the class, then the session lookups; each called `calls`
                 // times on average (the fraction by a coin).
                 let (a, b) = node.routes[k];
-                let (sa, sb) = node.session_routes;
+                let (sa, sb) = node.session_routes[k];
                 let session = TrafficClass::Session.index();
                 let calls = (a..b).map(|e| (e, k)).chain((sa..sb).map(|e| (e, session)));
                 for (e, class) in calls {

@@ -112,6 +112,15 @@ pub(crate) struct RouteEntry {
     /// The link's weight (splits) — normalised per class at plan time for static splits.
     pub weight: f64,
     pub calls: f64,
+    /// The sender's channel whose requests go down this entry (`u32::MAX` for a class that
+    /// never reaches the sender).
+    pub from_channel: u32,
+    /// Handed on whole, as `Plan::direct` does: the target gets what the sender passed on
+    /// (otherwise a route op records what it handed over).
+    pub direct: bool,
+    /// The target steps before the sender (an async link closing a loop): what the sender
+    /// hands over arrives on the next tick.
+    pub backward: bool,
 }
 
 /// One step of passing a node's output on, compiled from its links (whole channels handed on
@@ -123,10 +132,9 @@ pub(crate) struct RouteEntry {
 /// validation allows).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RouteOp {
-    /// A server calls route entry `entry` `calls_per_request` times per request in `from`.
+    /// A server calls route entry `entry` `calls_per_request` times per request in `from`
+    /// (session lookups included).
     Scaled { from: u32, entry: u32 },
-    /// A server's session lookups go down route entry `entry`.
-    Session { entry: u32 },
     /// Channel `from` splits over route entries `start..end` by this tick's weights.
     Split { from: u32, start: u32, end: u32 },
 }
@@ -158,8 +166,9 @@ pub(crate) struct NodePlan {
     pub class_channel: [u32; TrafficClass::COUNT],
     /// Per class: the range of `Plan::routes` this class may take.
     pub routes: [(u32, u32); TrafficClass::COUNT],
-    /// Servers: the session-store lookups every request makes.
-    pub session_routes: (u32, u32),
+    /// Servers, per class: the session-store lookups each request of the class makes (a
+    /// range of `Plan::routes`, whose entries carry class Session).
+    pub session_routes: [(u32, u32); TrafficClass::COUNT],
     /// How the node passes its output on: the range of `Plan::direct` (whole channels passed
     /// on, the common case, kept apart so it runs as a tight loop), then the range of
     /// `Plan::ops` (everything else).
@@ -200,8 +209,13 @@ pub(crate) struct Plan {
     pub direct: Vec<(u32, u32)>,
     /// The class of each channel.
     pub channel_class: Vec<u8>,
-    /// The node (position) each channel belongs to.
-    pub channel_node: Vec<u32>,
+    /// Channels that links closing a loop hand requests to (they arrive on the next tick), and
+    /// the route entries of those links.
+    pub loop_channels: Vec<u32>,
+    pub loop_entries: Vec<u32>,
+    /// Per channel: the range of `in_entries` that holds the route entries into it.
+    pub channel_in: Vec<(u32, u32)>,
+    pub in_entries: Vec<u32>,
     /// Node position in the plan by design id.
     pub index_of: HashMap<ComponentId, u32>,
     pub events: Vec<FailureEvent>,
@@ -263,15 +277,13 @@ impl Plan {
         let mut class_channels = Vec::with_capacity(order.len());
         let mut channel_ranges = Vec::with_capacity(order.len());
         let mut channel_class = Vec::new();
-        let mut channel_node = Vec::new();
-        for (position, &mask) in masks.iter().enumerate() {
+        for &mask in &masks {
             let start = channel_class.len() as u32;
             let mut slots = [u32::MAX; TrafficClass::COUNT];
             for (k, slot) in slots.iter_mut().enumerate() {
                 if mask & (1 << k) != 0 {
                     *slot = channel_class.len() as u32;
                     channel_class.push(k as u8);
-                    channel_node.push(position as u32);
                 }
             }
             class_channels.push(slots);
@@ -333,6 +345,9 @@ impl Plan {
                             channel: class_channels[target as usize][class.index()],
                             weight: link.weight,
                             calls: link.calls_per_request,
+                            from_channel: class_channels[position][class.index()],
+                            direct: false,
+                            backward: target as usize <= position,
                         });
                     }
                 }
@@ -350,15 +365,32 @@ impl Plan {
                 }
                 class_routes[class.index()] = (start, end);
             }
-            // Session lookups are made by servers for every request; requests of class
-            // Session that reach a server are not forwarded further.
-            let session_routes = if kind_name == KindName::Server {
-                let r = class_routes[TrafficClass::Session.index()];
-                class_routes[TrafficClass::Session.index()] = (r.0, r.0);
-                r
-            } else {
-                (0, 0)
-            };
+            // Session lookups are made by servers for every request they pass on, whatever
+            // its class: each class gets its own entries down the `Session` links (so that what
+            // waits at the store belongs to the class that asked). Requests of class Session
+            // that reach a server are not forwarded further.
+            let mut session_routes = [(0u32, 0u32); TrafficClass::COUNT];
+            if kind_name == KindName::Server {
+                let session = TrafficClass::Session.index();
+                let (a, b) = class_routes[session];
+                class_routes[session] = (a, a);
+                // The Session class comes last, so its entries are the last ones pushed.
+                let links: Vec<RouteEntry> = routes.drain(a as usize..b as usize).collect();
+                for k in 0..TrafficClass::COUNT {
+                    let own = class_channels[position][k];
+                    if k == session || own == u32::MAX {
+                        continue;
+                    }
+                    let start = routes.len() as u32;
+                    for link in &links {
+                        routes.push(RouteEntry {
+                            from_channel: own,
+                            ..*link
+                        });
+                    }
+                    session_routes[k] = (start, routes.len() as u32);
+                }
+            }
 
             let balancers: Vec<_> = design
                 .incoming(id)
@@ -421,14 +453,16 @@ impl Plan {
                 let from = own[k];
                 if forwarding == Forwarding::FanOut {
                     for e in a..b {
-                        let r = &routes[e as usize];
+                        let r = &mut routes[e as usize];
                         if r.calls == 1.0 {
+                            r.direct = true;
                             direct.push((from, r.channel));
                         } else {
                             ops.push(RouteOp::Scaled { from, entry: e });
                         }
                     }
                 } else if b - a == 1 {
+                    routes[a as usize].direct = true;
                     direct.push((from, routes[a as usize].channel));
                 } else {
                     ops.push(RouteOp::Split {
@@ -438,8 +472,17 @@ impl Plan {
                     });
                 }
             }
-            for e in session_routes.0..session_routes.1 {
-                ops.push(RouteOp::Session { entry: e });
+            for (k, &(a, b)) in session_routes.iter().enumerate() {
+                let from = own[k];
+                for e in a..b {
+                    let r = &mut routes[e as usize];
+                    if r.calls == 1.0 {
+                        r.direct = true;
+                        direct.push((from, r.channel));
+                    } else {
+                        ops.push(RouteOp::Scaled { from, entry: e });
+                    }
+                }
             }
             let node_ops = (ops_start, ops.len() as u32);
             let node_direct = (direct_start, direct.len() as u32);
@@ -503,6 +546,31 @@ impl Plan {
             .filter(|(_, n)| n.kind_name == KindName::Client)
             .map(|(i, _)| i as u32)
             .collect();
+        // The route entries into each channel, by channel.
+        let mut into: Vec<Vec<u32>> = vec![Vec::new(); channel_class.len()];
+        for (e, r) in routes.iter().enumerate() {
+            if let Some(list) = into.get_mut(r.channel as usize) {
+                list.push(e as u32);
+            }
+        }
+        let mut channel_in = Vec::with_capacity(into.len());
+        let mut in_entries = Vec::with_capacity(routes.len());
+        for list in into {
+            let start = in_entries.len() as u32;
+            in_entries.extend(list);
+            channel_in.push((start, in_entries.len() as u32));
+        }
+        // A link to a component that steps earlier delivers on the next tick.
+        let loop_entries: Vec<u32> = (0..routes.len() as u32)
+            .filter(|&e| routes[e as usize].backward)
+            .collect();
+        let mut loop_channels: Vec<u32> = Vec::new();
+        for &e in &loop_entries {
+            let channel = routes[e as usize].channel;
+            if !loop_channels.contains(&channel) {
+                loop_channels.push(channel);
+            }
+        }
         Ok(Plan {
             clients,
             nodes,
@@ -510,7 +578,10 @@ impl Plan {
             ops,
             direct,
             channel_class,
-            channel_node,
+            loop_channels,
+            loop_entries,
+            channel_in,
+            in_entries,
             index_of,
             events,
             tick_s,

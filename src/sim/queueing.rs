@@ -115,6 +115,100 @@ pub fn gg_c_wait(
     }
 }
 
+/// The decay σ of the GI/M/c queue whose arrivals are Erlang-`stages` at `arrival_rate_per_s`
+/// (the sum of `stages` exponential phases: what one of `stages` instances sees when a Poisson
+/// stream is dealt to them in turn), served by servers that together complete
+/// `service_rate_per_s` while all are busy: the root in (0, 1) of σ = A*(cμ(1 − σ)), with the
+/// interarrival time's Laplace transform A*(s) = (nλ/(nλ + s))^n (MODEL-REFERENCE §2, E_n/M/1).
+/// Solved by Newton's method from 0: σ − A*(cμ(1 − σ)) is concave in σ, so the iterates rise
+/// to the root without overshooting it. `None` when the queue is not stable (λ ≥ cμ).
+pub fn erlang_arrivals_sigma(
+    stages: f64,
+    arrival_rate_per_s: f64,
+    service_rate_per_s: f64,
+) -> Option<f64> {
+    if !(stages >= 1.0 && arrival_rate_per_s > 0.0 && arrival_rate_per_s < service_rate_per_s) {
+        return None;
+    }
+    let phase_rate = stages * arrival_rate_per_s;
+    // A*(cμ(1 − σ)) and its derivative in σ.
+    let transform = |sigma: f64| {
+        let s = service_rate_per_s * (1.0 - sigma);
+        let base = phase_rate / (phase_rate + s);
+        let value = base.powf(stages);
+        let slope = value * stages * service_rate_per_s / (phase_rate + s);
+        (value, slope)
+    };
+    let mut sigma = 0.0f64;
+    for _ in 0..200 {
+        let (value, slope) = transform(sigma);
+        let step = (value - sigma) / (1.0 - slope);
+        if !step.is_finite() || step <= 0.0 {
+            break;
+        }
+        let next = (sigma + step).min(1.0 - 1e-15);
+        if next - sigma <= 1e-15 * next {
+            sigma = next;
+            break;
+        }
+        sigma = next;
+    }
+    (sigma > 0.0 && sigma < 1.0).then_some(sigma)
+}
+
+/// The waiting time at one of `instances` identical instances of `servers` exponential servers
+/// each (rate `service_rate_per_s`), to which a Poisson stream of `arrival_rate_per_s` in all
+/// is dealt round robin, so that each instance sees Erlang-`instances` interarrival times:
+///
+/// - one server per instance: the exact E_n/M/1 result, an arrival waits with probability σ
+///   and then for an exponential time of mean 1/(μ(1 − σ));
+/// - several: the tail is the exact GI/M/c one, exponential of mean 1/(cμ(1 − σ)); the chance
+///   of waiting is set so that the mean wait is M/M/c's scaled by the one-server ratio
+///   E_n/M/1 ÷ M/M/1 at the same utilization (exact for one server, and M/M/c when n = 1);
+/// - service that is not exponential (`service_scv` ≠ 1): that wait scaled by
+///   (ca² + cs²)/(ca² + 1) with ca² = 1/n, Allen–Cunneen's correction for service variability.
+pub fn round_robin_wait(
+    instances: u32,
+    servers: u32,
+    service_rate_per_s: f64,
+    arrival_rate_per_s: f64,
+    service_scv: f64,
+) -> Wait {
+    if instances == 0 || servers == 0 || service_rate_per_s <= 0.0 || arrival_rate_per_s <= 0.0 {
+        return Wait::NONE;
+    }
+    let n = f64::from(instances);
+    let c = f64::from(servers);
+    let capacity = c * service_rate_per_s;
+    // Per instance, capped like every formula (the backlog carries the rest).
+    let lambda = (arrival_rate_per_s / n).min(MAX_FORMULA_UTILIZATION * capacity);
+    let rho = lambda / capacity;
+    let Some(sigma_c) = erlang_arrivals_sigma(n, lambda, capacity) else {
+        return Wait::NONE;
+    };
+    let tail_mean_s = 1.0 / (capacity * (1.0 - sigma_c));
+    let mut mean_s = if servers == 1 {
+        sigma_c * tail_mean_s
+    } else {
+        // M/M/c's mean wait × (E_n/M/1 ÷ M/M/1) at utilization ρ on one server of rate cμ.
+        let mmc = erlang_c(servers, lambda / service_rate_per_s) / (capacity - lambda);
+        let one_server = erlang_arrivals_sigma(n, rho, 1.0).map_or(1.0, |sigma_1| {
+            (sigma_1 / (1.0 - sigma_1)) / (rho / (1.0 - rho))
+        });
+        mmc * one_server
+    };
+    if (service_scv - 1.0).abs() > 1e-12 {
+        let arrival_scv = 1.0 / n;
+        mean_s *= (arrival_scv + service_scv) / (arrival_scv + 1.0);
+    }
+    let wait_probability = (mean_s / tail_mean_s).min(1.0);
+    Wait {
+        wait_probability,
+        // Where the chance would pass 1, the tail grows instead, so the mean holds.
+        wait_tail_mean_s: mean_s / wait_probability.max(f64::MIN_POSITIVE),
+    }
+}
+
 /// Mean and squared coefficient of variation of the service time of one FCFS queue fed by a
 /// mix of classes, each `(arrival rate, mean service time)` with service SCV `scv`: the
 /// mixture's mean `S̄ = Σ p_i S_i` and `cs² = Σ p_i S_i²(1 + scv) / S̄² − 1`. Classes that take

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::Simulation;
+use super::outcome::RequestTotals;
 use super::plan::KindPlan;
 use super::stats::Percentiles;
 
@@ -54,17 +55,67 @@ pub struct ComponentReport {
     pub message_wait_ms: Option<f64>,
     /// Saturated in the run: utilization ≥ 0.9 or shedding work.
     pub bottleneck: bool,
+    /// Clients only: what became of their requests (see `SystemReport`'s fields of the same
+    /// names).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throughput_per_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<RequestCounts>,
     /// A single point of failure (set by the analysis).
     pub spof: bool,
     pub totals: RunTotals,
+}
+
+/// The fate of the requests sent over the whole run, warm-up included, in whole requests:
+/// `offered = succeeded + failed + in_flight_end`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RequestCounts {
+    pub offered: u64,
+    /// Left their last hop.
+    pub succeeded: u64,
+    /// Dropped or answered with an error on their way.
+    pub failed: u64,
+    /// Still waiting somewhere when the run ended: neither succeeded nor failed.
+    pub in_flight_end: u64,
+}
+
+impl RequestCounts {
+    /// Whole requests from the run's totals: failed and in flight rounded, succeeded what is
+    /// left of the offered, so that the three add up to the offered exactly.
+    pub fn from_totals(t: &RequestTotals) -> Self {
+        let round = |x: f64| (x.max(0.0) + 0.5) as u64;
+        let failed = round(t.failed).min(t.offered);
+        let in_flight_end = round(t.in_flight).min(t.offered - failed);
+        Self {
+            offered: t.offered,
+            succeeded: t.offered - failed - in_flight_end,
+            failed,
+            in_flight_end,
+        }
+    }
 }
 
 /// The whole system over the run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SystemReport {
     pub offered_per_s: f64,
+    /// Requests per second that completed end to end (left their last hop) after the
+    /// warm-up: past the knee, what the bottleneck completes, not what was admitted.
     pub throughput_per_s: f64,
+    /// Of the requests that came to an end after the warm-up, the share that succeeded:
+    /// succeeded ÷ (succeeded + failed). Requests still in flight count in neither.
     pub success_ratio: f64,
+    /// Requests per second that failed after the warm-up.
+    pub failed_per_s: f64,
+    /// Requests in flight when the run ended (waiting somewhere, neither succeeded nor
+    /// failed); `requests.in_flight_end` in whole requests.
+    pub in_flight_end: f64,
+    /// Mean requests in flight after the warm-up.
+    pub in_flight_mean: f64,
+    /// Over the whole run: offered = succeeded + failed + in flight at the end.
+    pub requests: RequestCounts,
     /// Requests dropped after the warm-up, at any component.
     pub dropped: u64,
     /// Requests failed with an error after the warm-up.
@@ -111,6 +162,21 @@ impl Simulation {
                 let node = &self.plan.nodes[i];
                 let st = &self.states[i];
                 let m = &self.measured_of(i);
+                // A client's requests: over the whole run, and after the warm-up.
+                let client = self
+                    .plan
+                    .clients
+                    .iter()
+                    .position(|&c| c as usize == i)
+                    .and_then(|n| {
+                        let now = self.accounts.get(n)?.totals();
+                        let window = if self.tick > self.plan.warmup_ticks {
+                            now.since(&self.accounts_at_warmup.get(n)?.totals())
+                        } else {
+                            RequestTotals::default()
+                        };
+                        Some((now, window))
+                    });
                 // Every node steps every tick: the system's count of measured ticks is each node's.
                 let ticks = self.measured.ticks.max(1) as f64;
                 let utilization = m.utilization_sum / ticks;
@@ -163,6 +229,9 @@ impl Simulation {
                         _ => None,
                     },
                     bottleneck: utilization >= SATURATED_UTILIZATION || m.overflow_dropped > 0,
+                    throughput_per_s: client.map(|(_, window)| per_s(window.succeeded)),
+                    success_ratio: client.map(|(_, window)| window.success_ratio()),
+                    requests: client.map(|(totals, _)| RequestCounts::from_totals(&totals)),
                     spof: false,
                     totals: RunTotals {
                         arrived: st.sums.arrived,
@@ -174,6 +243,7 @@ impl Simulation {
             })
             .collect();
         let sm = &self.measured;
+        let totals = self.requests();
         RunSummary {
             ticks: self.tick,
             tick_s: dt,
@@ -183,12 +253,21 @@ impl Simulation {
             warmup_s: self.plan.warmup_ticks as f64 * dt,
             system: SystemReport {
                 offered_per_s: per_s(sm.offered as f64),
-                throughput_per_s: per_s(sm.succeeded),
-                success_ratio: if sm.offered > 0 {
-                    sm.succeeded / sm.offered as f64
+                throughput_per_s: per_s(sm.succeeded.max(0.0)),
+                success_ratio: RequestTotals {
+                    succeeded: sm.succeeded,
+                    failed: sm.failed,
+                    ..RequestTotals::default()
+                }
+                .success_ratio(),
+                failed_per_s: per_s(sm.failed),
+                in_flight_end: totals.in_flight.max(0.0),
+                in_flight_mean: if sm.ticks > 0 {
+                    sm.in_flight_sum / sm.ticks as f64
                 } else {
-                    1.0
+                    0.0
                 },
+                requests: RequestCounts::from_totals(&totals),
                 dropped: sm.dropped,
                 errors: sm.errors,
                 latency_ms: Percentiles::of(&self.sampler.run),

@@ -29,8 +29,14 @@ pub struct NodeTick {
     pub rate_in_per_s: Rates,
     /// What the node could serve this tick, per second.
     pub capacity_per_s: f64,
-    /// Busy share of the node's capacity this tick, 0..1 (the hottest shard for databases).
+    /// Busy share of the node's capacity this tick, 0..1 (the hottest shard for databases):
+    /// the work completed, spread over the ticks its service took (a request that takes
+    /// 10 ms keeps a server busy through ten 1 ms ticks).
     pub utilization: f64,
+    /// Work completed this tick over the work the tick's capacity allows (completions ×
+    /// service time ÷ servers × tick length): the utilization law's U = X·S for this tick,
+    /// not clipped, so that its mean over a run is the run's utilization at any tick length.
+    pub busy: f64,
     /// Utilization the expected arrival rate implies (may exceed 1 under overload).
     pub offered_utilization: f64,
     /// Hit ratio of a cache or CDN this tick.
@@ -68,6 +74,7 @@ impl NodeTick {
             overflow_dropped: scalars.overflow_dropped,
             capacity_per_s: scalars.capacity_per_s,
             utilization: scalars.utilization,
+            busy: scalars.busy,
             offered_utilization: scalars.offered_utilization,
             hit_ratio: scalars.hit_ratio,
             healthy_instances: scalars.healthy_instances,
@@ -109,6 +116,9 @@ pub(crate) struct Channel {
     pub served: u64,
     /// Expected rate passed on, per second.
     pub fwd_rate: f64,
+    /// Expected rate handed to this channel this tick, per second, before the node's kind
+    /// adjusts it (for instances that are down): what its senders' shares are shares of.
+    pub arrival_rate: f64,
     /// Dropped this tick: overflow, timeouts, dead instances, no route.
     pub dropped: u64,
     /// Carried remainder of this class's share (a client's mix, a cache's hits).
@@ -143,6 +153,7 @@ pub(crate) struct NodeScalars {
     pub overflow_dropped: u64,
     pub capacity_per_s: f64,
     pub utilization: f64,
+    pub busy: f64,
     pub offered_utilization: f64,
     pub hit_ratio: Option<f64>,
     pub healthy_instances: u32,
@@ -222,14 +233,19 @@ pub(crate) struct ClientState {
 #[derive(Clone, Debug)]
 pub(crate) struct NodeState {
     pub capacity_carry: f64,
+    /// Requests piled up by overload in the fluid model the waiting times use (see
+    /// `latency`): zero while the queue is stable.
+    pub fluid_backlog: f64,
+    /// Work completed in earlier ticks that still keeps servers busy (in ticks' worth of the
+    /// node's capacity), for the tick-by-tick utilization.
+    pub busy_carry: f64,
+    /// Seed of the node's completions stream (see `completions`).
+    pub service_seed: u64,
     pub doom_carry: f64,
     pub error_carry: f64,
     /// Failure times of instances that are down, oldest first.
     pub down_since: Vec<f64>,
     pub tick: NodeScalars,
-    /// Servers: session-store lookups made this tick, and their expected rate.
-    pub session_out: u64,
-    pub session_rate: f64,
     pub kind: KindState,
     /// Sums since the start of the run (the copy taken when the warm-up ends lives with the
     /// simulation: it is not touched tick by tick).
@@ -247,15 +263,16 @@ pub(crate) struct FailureClock {
 }
 
 impl NodeState {
-    pub fn new(kind: KindState) -> Self {
+    pub fn new(kind: KindState, service_seed: u64) -> Self {
         Self {
             capacity_carry: 0.0,
+            fluid_backlog: 0.0,
+            busy_carry: 0.0,
+            service_seed,
             doom_carry: 0.0,
             error_carry: 0.0,
             down_since: Vec::new(),
             tick: NodeScalars::default(),
-            session_out: 0,
-            session_rate: 0.0,
             kind,
             sums: Measured::default(),
         }

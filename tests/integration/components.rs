@@ -225,31 +225,42 @@ fn read_replicas_share_reads_but_replay_every_write() {
 
 #[test]
 fn the_hot_shard_of_a_skewed_range_saturates_first() {
-    // Four shards by range, key popularity ∝ 1/rank: the first holds 12/25 = 48 % of traffic.
+    // 1,000 keys over four shards by range, key popularity ∝ 1/i: the first range holds
+    // H(250)/H(1000) of the traffic (H the harmonic numbers), and the database is as busy as
+    // that shard.
     let params = DatabaseParams {
         shards: 4,
         partitioning: Partitioning::Range,
+        keys: 1_000,
         key_skew: 1.0,
         ..database(1)
     };
+    let harmonic = |n: u64| (1..=n).map(|i| 1.0 / i as f64).sum::<f64>();
+    let hot_share = harmonic(250) / harmonic(1_000);
     let u = database_utilization(params.clone(), 200, 0);
-    let hot_share = 1.0 / (1.0 + 1.0 / 2.0 + 1.0 / 3.0 + 1.0 / 4.0);
     assert!(
         (u - 200.0 * hot_share * 0.004).abs() < 0.01,
-        "hot shard U = {u}"
+        "hot shard U = {u}, expected {}",
+        200.0 * hot_share * 0.004
     );
-    // Hashing spreads the same keys evenly.
-    let u = database_utilization(
-        DatabaseParams {
-            partitioning: Partitioning::Hash,
-            ..params
-        },
-        200,
-        0,
-    );
+    // Hashing scatters the popular keys: the hottest shard is the one key 1 lands on, with
+    // about a quarter of the rest.
+    let hashed = DatabaseParams {
+        partitioning: Partitioning::Hash,
+        ..params
+    };
+    let mut shares = [0.0f64; 4];
+    for key in 1..=1_000u64 {
+        let shard = archsandbox::sim::sharding::key_shard(key, 1_000, 4, Partitioning::Hash);
+        shares[shard as usize] += 1.0 / key as f64 / harmonic(1_000);
+    }
+    let hottest = shares.iter().copied().fold(0.0, f64::max);
+    assert!(hottest < hot_share, "hashing spreads the hot range");
+    let u = database_utilization(hashed, 200, 0);
     assert!(
-        (u - 200.0 * 0.25 * 0.004).abs() < 0.01,
-        "hashed shard U = {u}"
+        (u - 200.0 * hottest * 0.004).abs() < 0.01,
+        "hashed hot shard U = {u}, expected {}",
+        200.0 * hottest * 0.004
     );
 }
 

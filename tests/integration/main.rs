@@ -2,6 +2,7 @@
 
 mod analysis;
 mod app;
+mod breaking_point;
 mod cli;
 mod compare;
 mod components;

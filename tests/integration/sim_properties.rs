@@ -1,4 +1,5 @@
-//! Property test over random valid designs: no panic, no NaN, flow balance on every tick.
+//! Property test over random valid designs: no panic, no NaN, flow balance on every tick, and
+//! the clients' requests conserved (offered = succeeded + failed + in flight).
 
 use archsandbox::model::{
     BalancingAlgorithm, CacheParams, CdnParams, ClientParams, Component, ComponentKind,
@@ -284,9 +285,13 @@ proptest! {
         let mut sim = Simulation::with_options(&design, &scenario, &prices, RunOptions { keep_history: true, ..RunOptions::default() })
             .expect("a valid design runs");
         let ids: Vec<_> = design.components().map(|(id, _)| id).collect();
+        let clients = crate::simulation::clients_and_slack(&design);
         let mut previous = vec![0u64; ids.len()];
+        let mut succeeded_before = 0.0;
         while !sim.is_finished() {
             let system = *sim.step().expect("steps");
+            crate::simulation::assert_requests_add_up(&sim, &clients, &mut succeeded_before, "random design");
+            prop_assert!(system.in_flight.is_finite() && system.in_flight >= 0.0);
             prop_assert!(system.success_ratio.is_finite() && (0.0..=1.0 + 1e-9).contains(&system.success_ratio));
             prop_assert!(system.throughput_per_s.is_finite() && system.offered_per_s.is_finite());
             for (n, id) in ids.iter().enumerate() {
@@ -296,6 +301,7 @@ proptest! {
                 previous[n] = t.backlog;
             }
         }
+        crate::simulation::assert_conserved(&sim.summary());
         let summary = serde_json::to_value(sim.summary()).expect("json");
         prop_assert!(all_finite(&summary), "a number in the summary is not finite: {}", summary);
     }

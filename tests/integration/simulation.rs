@@ -253,6 +253,8 @@ fn queue_backlog_grows_at_lambda_minus_mu_and_drains_in_q_over_mu_minus_lambda()
         ComponentKind::MessageQueue(QueueParams {
             consumers: 4,
             consumer_rate_per_s: 25.0,
+            // Every job takes a consumer the same time: the fluid model holds exactly.
+            consumer_service_scv: 0.0,
             ..QueueParams::default()
         }),
     ));
@@ -275,8 +277,8 @@ fn queue_backlog_grows_at_lambda_minus_mu_and_drains_in_q_over_mu_minus_lambda()
         sim.step().expect("steps");
         backlog.push(sim.node_tick(queue).expect("queue").backlog);
     }
-    // Arrivals and consumers are both constant, so the backlog follows the fluid model
-    // exactly: it grows by 120 − 100 = 20 a second for 60 s, to 1,200 at the end of tick 59,
+    // Arrivals and consumers' service times are both constant, so the backlog follows the
+    // fluid model exactly: it grows by 120 − 100 = 20 a second for 60 s, to 1,200 at the end of tick 59,
     // then drains at 100 − 50 = 50 a second and is empty 1,200 / 50 = 24 s later.
     for (tick, &waiting) in backlog.iter().enumerate() {
         let t = tick as u64;
@@ -415,7 +417,48 @@ fn assert_delivered_within_the_tick(design: &Design, from: ComponentId, to: Comp
     assert!(delivered > 0, "requests got there");
 }
 
-/// Every node on every tick: previous backlog + arrived = served + dropped + backlog.
+/// offered = succeeded + failed + in flight at the end, for the system and every client, and
+/// the system's counts are the clients' counts added up.
+pub fn assert_conserved(summary: &RunSummary) {
+    let conserved = |what: &str, r: &archsandbox::sim::report::RequestCounts| {
+        assert_eq!(
+            r.offered,
+            r.succeeded + r.failed + r.in_flight_end,
+            "{what}: offered = succeeded + failed + in flight"
+        );
+    };
+    let system = summary.system.requests;
+    conserved("the system", &system);
+    let mut sum = archsandbox::sim::report::RequestCounts::default();
+    for c in summary.components.iter().filter(|c| c.kind == "client") {
+        let r = c.requests.expect("a client reports its requests");
+        conserved(&c.name, &r);
+        sum.offered += r.offered;
+        sum.succeeded += r.succeeded;
+        sum.failed += r.failed;
+        sum.in_flight_end += r.in_flight_end;
+    }
+    assert_eq!(sum.offered, system.offered, "the clients' offered add up");
+    // Each client's figures are rounded apart: the sums may differ by one per client.
+    let clients = summary
+        .components
+        .iter()
+        .filter(|c| c.kind == "client")
+        .count() as u64;
+    for (a, b, what) in [
+        (sum.failed, system.failed, "failed"),
+        (sum.in_flight_end, system.in_flight_end, "in flight"),
+    ] {
+        assert!(
+            a.abs_diff(b) <= clients,
+            "the clients' {what} add up: {a} vs {b}"
+        );
+    }
+}
+
+/// Every node on every tick: previous backlog + arrived = served + dropped + backlog. And the
+/// clients' requests: none in flight or failed below zero, the system's figures the clients'
+/// added up, succeeded never falling back, and the report's counts conserved at the end.
 fn assert_flow_balance(design: &Design, scenario: &Scenario, ticks: u64) {
     let prices = PriceTable::builtin();
     let options = RunOptions {
@@ -424,9 +467,12 @@ fn assert_flow_balance(design: &Design, scenario: &Scenario, ticks: u64) {
     };
     let mut sim = Simulation::with_options(design, scenario, &prices, options).expect("valid");
     let ids: Vec<_> = design.components().map(|(id, _)| id).collect();
+    let clients = clients_and_slack(design);
     let mut previous = vec![0u64; ids.len()];
+    let mut succeeded_before = 0.0;
     while !sim.is_finished() {
         sim.step().expect("steps");
+        assert_requests_add_up(&sim, &clients, &mut succeeded_before, &scenario.name);
         for (n, id) in ids.iter().enumerate() {
             let t = sim.node_tick(*id).expect("node");
             assert_eq!(
@@ -443,6 +489,63 @@ fn assert_flow_balance(design: &Design, scenario: &Scenario, ticks: u64) {
         }
         assert!(sim.last().success_ratio.is_finite());
     }
+    assert_conserved(&sim.summary());
+}
+
+/// The design's clients, and its links whose calls per request are not whole: those are
+/// handed on with a carried fraction, so a tick may see up to a request more or less at each
+/// (the slack `assert_requests_add_up` allows a tick's completions).
+pub fn clients_and_slack(design: &Design) -> (Vec<ComponentId>, f64) {
+    let clients = design
+        .components()
+        .filter(|(_, c)| c.kind.name() == KindName::Client)
+        .map(|(id, _)| id)
+        .collect();
+    let fractional = design
+        .links()
+        .filter(|(_, _, _, l)| l.calls_per_request.fract() != 0.0)
+        .count();
+    (clients, fractional as f64)
+}
+
+/// After a tick: the system's requests are its clients' added up, none is below zero, and the
+/// tick's completions are not negative either (but for `slack`, see `clients_and_slack`):
+/// what has succeeded never falls back.
+pub fn assert_requests_add_up(
+    sim: &Simulation,
+    (clients, slack): &(Vec<ComponentId>, f64),
+    succeeded_before: &mut f64,
+    what: &str,
+) {
+    let system = sim.requests();
+    let tick = sim.tick();
+    let (mut offered, mut succeeded, mut failed, mut in_flight) = (0u64, 0.0, 0.0, 0.0);
+    for &id in clients {
+        let c = sim.client_requests(id).expect("a client");
+        assert!(
+            c.failed >= -1e-9 && c.in_flight >= 0.0,
+            "{what}, tick {tick}: {c:?}"
+        );
+        offered += c.offered;
+        succeeded += c.succeeded;
+        failed += c.failed;
+        in_flight += c.in_flight;
+    }
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(1.0);
+    assert_eq!(offered, system.offered, "{what}, tick {tick}");
+    assert!(
+        close(succeeded, system.succeeded)
+            && close(failed, system.failed)
+            && close(in_flight, system.in_flight),
+        "{what}, tick {tick}: {system:?} vs the clients'"
+    );
+    let completed = sim.last().throughput_per_s * sim.tick_s();
+    assert!(
+        completed >= -1e-6 * (system.offered as f64).max(1.0) - slack,
+        "{what}, tick {tick}: {completed} requests completed (succeeded was {succeeded_before}, is {})",
+        system.succeeded
+    );
+    *succeeded_before = system.succeeded;
 }
 
 #[test]

@@ -126,7 +126,7 @@ pub(crate) fn step(
     let capacity = f64::from(healthy) * plan.station.capacity_per_s();
     // The rate is the channels' own, filled in by serve().
     let station = group(plan, node, st, 0.0);
-    serve(st, channels, capacity, station, ctx.tick_s, false);
+    serve(st, channels, capacity, station, ctx, false);
     let hit_ratio = current_hit_ratio(plan, st, ctx.now_s);
     st.tick.hit_ratio = Some(hit_ratio);
     let session = TrafficClass::Session.index() as u8;

@@ -51,7 +51,7 @@ pub(crate) fn step(
     let capacity = f64::from(st.tick.healthy_instances) * plan.station.capacity_per_s();
     // The rate is the channels' own, filled in by serve().
     let station = group(plan, node, st, 0.0);
-    serve(st, channels, capacity, station, ctx.tick_s, false);
+    serve(st, channels, capacity, station, ctx, false);
     st.tick.hit_ratio = Some(plan.edge_hit_ratio);
     let static_class = TrafficClass::Static.index() as u8;
     for c in channels.iter_mut() {

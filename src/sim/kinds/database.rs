@@ -2,16 +2,20 @@
 //! queue: the driver sends each read to a copy with room), writes land on the primary and are
 //! replayed on every replica. A replica's work is therefore (reads/n)·S_read + writes·S_apply,
 //! so read capacity grows sublinearly with n and writes do not scale. Shards split the data
-//! by key; under range partitioning a skewed key popularity makes a hot shard that sets the
-//! capacity. When the primary dies, writes fail until a replica or standby is promoted.
+//! by key, each taking its keys' share of the traffic under a Zipf key popularity (see
+//! `sim::sharding`): the hottest shard sets the capacity. When the primary dies, writes fail
+//! until a replica or standby is promoted.
 
-use crate::model::{DatabaseParams, Partitioning, TrafficClass};
+use crate::model::{DatabaseParams, TrafficClass};
+use crate::sim::completions::completions;
 use crate::sim::flow;
+use crate::sim::latency::fluid_step;
 use crate::sim::plan::{NodePlan, Station, effective_cores};
 use crate::sim::queueing::{ResponseTime, gg_c_wait, mixture_service};
+use crate::sim::sharding::shard_shares;
 use crate::sim::state::{Channel, KindState, NodeState};
 
-use super::TickCtx;
+use super::{TickCtx, set_busy};
 
 /// A database's compiled parameters.
 #[derive(Clone, Debug)]
@@ -46,20 +50,8 @@ pub(crate) fn is_write(k: usize) -> bool {
     k == TrafficClass::Write.index() || k == TrafficClass::Async.index()
 }
 
-/// Share of keys' traffic per shard: Zipf over shard ranks under range partitioning
-/// (popularity ∝ 1/rank^skew), even under hashing.
-pub(crate) fn shard_shares(shards: u32, partitioning: Partitioning, key_skew: f64) -> Vec<f64> {
-    let n = shards.max(1) as usize;
-    let weights: Vec<f64> = match partitioning {
-        Partitioning::Hash => vec![1.0; n],
-        Partitioning::Range => (1..=n).map(|i| (i as f64).powf(-key_skew)).collect(),
-    };
-    let sum: f64 = weights.iter().sum();
-    weights.into_iter().map(|w| w / sum).collect()
-}
-
 pub(crate) fn plan(p: &DatabaseParams, vcpu: u32) -> DatabasePlan {
-    let shard_share = shard_shares(p.shards, p.partitioning, p.key_skew);
+    let shard_share = shard_shares(p.keys, p.shards, p.partitioning, p.key_skew);
     DatabasePlan {
         effective_cores: effective_cores(vcpu, p.contention, p.coherency),
         read_s: p.read_service_time_ms / 1000.0,
@@ -98,6 +90,12 @@ pub(crate) struct ShardState {
     pub offered_utilization: f64,
     pub read_rate_per_s: f64,
     pub write_rate_per_s: f64,
+    /// Reads and writes piled up by overload in the fluid model the waiting times use.
+    pub reads_fluid: f64,
+    pub writes_fluid: f64,
+    /// What the shard can read and write a second now (for the fluid backlogs' delay).
+    pub read_capacity_per_s: f64,
+    pub write_capacity_per_s: f64,
 }
 
 /// The state of all shards.
@@ -279,6 +277,7 @@ pub(crate) fn step(
             reads_available += c.backlog + c.arrived;
         }
     }
+    let service_seed = st.service_seed;
     let KindState::Database(db) = &mut st.kind else {
         return;
     };
@@ -287,6 +286,8 @@ pub(crate) fn step(
     let mut read_split = flow::WeightedSplit::new(reads_in, plan.shard_share_sum, shards);
     let mut write_split = flow::WeightedSplit::new(writes_in, plan.shard_share_sum, shards);
     let budget = plan.effective_cores * dt;
+    // Servers (cores) of one copy, each busy with one request at a time.
+    let servers_per_copy = plan.effective_cores.ceil().max(1.0);
     let mut capacity_per_s = 0.0;
     let mut hottest: f64 = 0.0;
     let mut hottest_offered: f64 = 0.0;
@@ -294,7 +295,7 @@ pub(crate) fn step(
         (0u64, 0u64, 0u64, 0u64);
     let (mut reads_left, mut writes_left) = (0u64, 0u64);
     let mut overflow = 0u64;
-    for (shard, &share) in db.shards.iter_mut().zip(&plan.shard_share) {
+    for (j, (shard, &share)) in db.shards.iter_mut().zip(&plan.shard_share).enumerate() {
         let shard_reads = read_split.part(share, &mut shard.reads_part_carry);
         let shard_writes = write_split.part(share, &mut shard.writes_part_carry);
         // After the failover time, a live standby takes over as primary.
@@ -311,25 +312,70 @@ pub(crate) fn step(
         let primary_up = shard.primary_down_since.is_none() || writable;
         let reads_waiting = shard.reads_waiting + shard_reads;
         let writes_waiting = shard.writes_waiting + shard_writes;
+        let writing = primary_up && copies > 0;
+        let replicas = copies.saturating_sub(u32::from(writing));
         // Writes first on the primary; replicas replay what the primary wrote.
         let write_capacity_per_s = if writable && primary_up {
             plan.effective_cores / plan.write_s
         } else {
             0.0
         };
-        let write_cap = flow::whole(write_capacity_per_s * dt, &mut shard.write_carry);
+        shard.read_rate_per_s = read_rate * share;
+        shard.write_rate_per_s = write_rate * share;
+        // The fluid model of the waiting times, at the expected rates.
+        let writes_rate = fluid_step(
+            &mut shard.writes_fluid,
+            shard.write_rate_per_s,
+            write_capacity_per_s,
+            dt,
+            write_capacity_per_s * plan.timeout_s,
+        );
+        let read_capacity_rate = (if writing {
+            (plan.effective_cores - writes_rate * plan.write_s).max(0.0)
+        } else {
+            0.0
+        } + f64::from(replicas)
+            * (plan.effective_cores - writes_rate * plan.apply_s).max(0.0))
+            / plan.read_s;
+        fluid_step(
+            &mut shard.reads_fluid,
+            shard.read_rate_per_s,
+            read_capacity_rate,
+            dt,
+            read_capacity_rate * plan.timeout_s,
+        );
+        shard.write_capacity_per_s = write_capacity_per_s;
+        shard.read_capacity_per_s = read_capacity_rate;
+        // The tick's whole requests: completions vary as the service time does.
+        let part = 2 * j as u64;
+        let write_busy = (flow::count_f64(writes_waiting) / servers_per_copy).min(1.0);
+        let write_cap = completions(
+            write_capacity_per_s * dt * write_busy,
+            plan.service_scv,
+            writes_waiting,
+            &mut shard.write_carry,
+            service_seed ^ part,
+            ctx.tick,
+        );
         let writes_total = writes_waiting.min(write_cap);
         let w = flow::count_f64(writes_total);
-        let writing = primary_up && copies > 0;
         let primary_left = if writing {
             (budget - w * plan.write_s).max(0.0)
         } else {
             0.0
         };
-        let replicas = copies.saturating_sub(u32::from(writing));
         let replica_left = (budget - w * plan.apply_s).max(0.0);
         let read_budget = primary_left + f64::from(replicas) * replica_left;
-        let read_cap = flow::whole(read_budget / plan.read_s, &mut shard.read_carry);
+        let read_servers = (f64::from(copies) * servers_per_copy).max(1.0);
+        let read_busy = (flow::count_f64(reads_waiting) / read_servers).min(1.0);
+        let read_cap = completions(
+            read_budget / plan.read_s * read_busy,
+            plan.service_scv,
+            reads_waiting,
+            &mut shard.read_carry,
+            service_seed ^ (part + 1),
+            ctx.tick,
+        );
         let reads_total = reads_waiting.min(read_cap);
         // What is left waits up to the timeout's worth of capacity; the rest is dropped.
         let read_capacity_per_s = read_budget / plan.read_s / dt;
@@ -352,7 +398,8 @@ pub(crate) fn step(
         writes_dropped += write_drop;
         reads_left += shard.reads_waiting;
         writes_left += shard.writes_waiting;
-        // The busiest copy's utilization, now and at this tick's expected rates.
+        // The busiest copy's work this tick (unclipped, see `set_busy`) and at this tick's
+        // expected rates.
         shard.utilization = if copies == 0 {
             if reads_waiting + writes_waiting > 0 {
                 1.0
@@ -366,10 +413,7 @@ pub(crate) fn step(
                 w * plan.apply_s,
                 flow::count_f64(reads_total) * plan.read_s,
             ) / budget
-        }
-        .min(1.0);
-        shard.read_rate_per_s = read_rate * share;
-        shard.write_rate_per_s = write_rate * share;
+        };
         shard.offered_utilization = if copies == 0 {
             if shard.read_rate_per_s + shard.write_rate_per_s > 0.0 {
                 f64::INFINITY
@@ -414,7 +458,8 @@ pub(crate) fn step(
     st.tick.overflow_dropped += overflow;
     st.tick.backlog = reads_left + writes_left;
     st.tick.capacity_per_s = capacity_per_s;
-    st.tick.utilization = hottest;
+    let service_ticks = plan.read_s.max(plan.write_s) / dt;
+    set_busy(st, hottest, service_ticks);
     st.tick.offered_utilization = hottest_offered;
 }
 
@@ -527,29 +572,22 @@ pub(crate) fn response(plan: &DatabasePlan, st: &NodeState, j: usize, write: boo
     let rho = shard.offered_utilization.min(1.0);
     let equivalent_rate = rho * f64::from(servers) * rate_per_server;
     let wait = gg_c_wait(servers, rate_per_server, equivalent_rate, 1.0, mix_scv);
-    // This class's part of the stationary queue (Little: its share of λ, times Wq).
-    let mix_rate: f64 = mix
-        .iter()
-        .filter(|(r, s)| *r > 0.0 && *s > 0.0)
-        .map(|(r, _)| r)
-        .sum();
-    let own_share = if mix_rate > 0.0 {
-        (mix[0].0 / mix_rate).min(1.0)
+    // Overload piles requests up in the fluid model (see `latency`); their delay comes on
+    // top of the stationary wait, which already holds the queue's noise.
+    let (fluid, capacity) = if write {
+        (shard.writes_fluid, shard.write_capacity_per_s)
     } else {
-        1.0
-    };
-    let lq = own_share * equivalent_rate * wait.mean_s();
-    let capacity = f64::from(servers) * own.rate_per_server_s;
-    let waiting = if write {
-        shard.writes_waiting
-    } else {
-        shard.reads_waiting
+        (shard.reads_fluid, shard.read_capacity_per_s)
     };
     ResponseTime {
         service_mean_s: own.service_mean_s,
         service_scv: plan.service_scv,
         wait,
-        backlog_delay_s: (waiting as f64 - lq).max(0.0) / capacity,
+        backlog_delay_s: if capacity > 0.0 {
+            fluid / capacity
+        } else {
+            0.0
+        },
     }
 }
 

@@ -101,5 +101,5 @@ pub(crate) fn step(
     let capacity = f64::from(st.tick.healthy_instances) * plan.station.capacity_per_s();
     // The rate is the channels' own, filled in by serve().
     let station = group(plan, node, st, 0.0);
-    serve(st, channels, capacity, station, ctx.tick_s, true);
+    serve(st, channels, capacity, station, ctx, true);
 }

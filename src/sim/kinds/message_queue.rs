@@ -3,12 +3,13 @@
 //! drops new messages. Producers only wait for the enqueue.
 
 use crate::model::QueueParams;
+use crate::sim::completions::completions;
 use crate::sim::flow;
-use crate::sim::latency::GroupLoad;
+use crate::sim::latency::{GroupLoad, fluid_step};
 use crate::sim::plan::{NodePlan, Spread, Station};
 use crate::sim::state::{Channel, KindState, NodeState};
 
-use super::{TickCtx, admit, has_route, pending};
+use super::{TickCtx, admit, has_route, pending, set_busy};
 
 /// A queue's compiled parameters.
 #[derive(Clone, Debug)]
@@ -27,7 +28,7 @@ pub(crate) fn plan(p: &QueueParams) -> QueuePlan {
             servers: p.consumers,
             rate_per_server_s: p.consumer_rate_per_s,
             service_mean_s: 1.0 / p.consumer_rate_per_s,
-            service_scv: 1.0,
+            service_scv: p.consumer_service_scv,
             timeout_s: f64::INFINITY,
         },
         max_depth: p.max_depth,
@@ -70,6 +71,7 @@ pub(crate) fn step(
 ) {
     admit(node, st, channels, ctx.now_s);
     let healthy = st.tick.healthy_instances;
+    let service_seed = st.service_seed;
     let KindState::MessageQueue {
         accept_carry,
         drain_carry,
@@ -81,11 +83,9 @@ pub(crate) fn step(
     let mut alive = [0u64; 5];
     let mut queued = [0u64; 5];
     let mut rate_sum = 0.0;
-    let mut backlog_before = 0u64;
     for (k, c) in channels.iter().enumerate() {
         alive[k] = pending(c);
         queued[k] = c.backlog;
-        backlog_before += c.backlog;
         rate_sum += c.rate_in;
     }
     // Accept up to the brokers' capacity; the rest is refused at once.
@@ -94,17 +94,26 @@ pub(crate) fn step(
     let offered = flow::total(&alive);
     let accepted_total = offered.min(accept);
     let accepted = flow::split_proportional(accepted_total, &alive[..n]);
-    // Consumers drain while a broker is up.
+    // Consumers drain while a broker is up; each works on one message at a time.
     let drain_rate = if healthy > 0 {
         plan.consumers.capacity_per_s()
     } else {
         0.0
     };
-    let drain = flow::whole(drain_rate * ctx.tick_s, drain_carry);
     for k in 0..n {
         queued[k] += accepted[k];
     }
     let queued_total = flow::total(&queued);
+    let consumers = f64::from(plan.consumers.servers.max(1));
+    let busy_share = (flow::count_f64(queued_total) / consumers).min(1.0);
+    let drain = completions(
+        drain_rate * ctx.tick_s * busy_share,
+        plan.consumers.service_scv,
+        queued_total,
+        drain_carry,
+        service_seed,
+        ctx.tick,
+    );
     let served_total = queued_total.min(drain);
     let served = flow::split_proportional(served_total, &queued[..n]);
     let mut left = [0u64; 5];
@@ -117,13 +126,14 @@ pub(crate) fn step(
     let overflow = flow::split_proportional(overflow_total, &left[..n]);
     st.tick.backlog = left_total - overflow_total;
     st.tick.capacity_per_s = drain_rate;
-    st.tick.utilization = if drain_rate > 0.0 {
-        (flow::count_f64(served_total) / (drain_rate * ctx.tick_s)).min(1.0)
+    let work = if drain_rate > 0.0 {
+        flow::count_f64(served_total) / (drain_rate * ctx.tick_s)
     } else if queued_total > 0 {
         1.0
     } else {
         0.0
     };
+    set_busy(st, work, plan.consumers.service_mean_s / ctx.tick_s);
     let accepted_rate = rate_sum.min(accept_rate);
     st.tick.offered_utilization = if drain_rate > 0.0 {
         accepted_rate / drain_rate
@@ -132,17 +142,15 @@ pub(crate) fn step(
     } else {
         0.0
     };
-    // Consumers work at the arrival rate, or flat out while more than the stationary queue
-    // (what the consumers' own queueing already explains) is waiting.
-    let consumers = GroupLoad {
-        station: plan.consumers,
-        spread: Spread::Pooled,
-        healthy: u32::from(healthy > 0),
-        rate_per_s: accepted_rate,
-        arrival_scv: node.arrival_scv,
-    };
-    let macro_backlog = consumers.macro_backlog(backlog_before);
-    let consumed_rate = (accepted_rate + macro_backlog / ctx.tick_s).min(drain_rate);
+    // Consumers work at the arrival rate, or flat out while a fluid backlog waits (see
+    // `latency`): the expected rate they pass on.
+    let consumed_rate = fluid_step(
+        &mut st.fluid_backlog,
+        accepted_rate,
+        drain_rate,
+        ctx.tick_s,
+        plan.max_depth as f64,
+    );
     for (k, c) in channels.iter_mut().enumerate() {
         c.dropped += alive[k] - accepted[k] + overflow[k];
         c.served += served[k];
@@ -152,6 +160,8 @@ pub(crate) fn step(
             c.forwarded = served[k];
             c.fwd_rate = if rate_sum > 0.0 {
                 c.rate_in * consumed_rate / rate_sum
+            } else if served_total > 0 {
+                consumed_rate * flow::count_f64(served[k]) / flow::count_f64(served_total)
             } else {
                 0.0
             };

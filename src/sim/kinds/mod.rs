@@ -11,13 +11,16 @@ pub mod load_balancer;
 pub mod message_queue;
 pub mod server;
 
+use super::completions::completions;
 use super::flow;
-use super::latency::GroupLoad;
+use super::latency::{GroupLoad, fluid_step};
 use super::plan::NodePlan;
 use super::state::{Channel, NodeState};
 
 /// What every kind's step may read about the tick.
 pub(crate) struct TickCtx {
+    /// The tick's number (it seeds the stations' completion draws).
+    pub tick: u64,
     pub now_s: f64,
     pub tick_s: f64,
     /// Profile × load multiplier at this tick.
@@ -48,12 +51,6 @@ pub(crate) fn health(node: &NodePlan, st: &NodeState, now_s: f64) -> (u32, u32, 
 #[inline]
 pub(crate) fn pending(c: &Channel) -> u64 {
     c.arrived - c.dropped - c.forwarded
-}
-
-/// Sum of `f` over channels.
-#[inline]
-pub(crate) fn sum_of(channels: &[Channel], f: impl Fn(&Channel) -> u64) -> u64 {
-    channels.iter().map(f).sum()
 }
 
 /// A `fraction` of the channels' `count`s in all (whole requests, the remainder carried in
@@ -110,13 +107,17 @@ fn admit_with_instances_down(
     }
 }
 
-/// The station step: serve up to capacity from each channel's backlog and pending arrivals
-/// (in proportion), keep the rest waiting up to what can be served within the timeout, drop
-/// the overflow. Writes served, dropped and backlog per channel, the node's utilization and
-/// capacity, and the expected served rates (`fwd_rate`) from the expected arrival rates.
-/// `station` is the node's queueing model (its rate is taken from the channels here); it
-/// gives the timeout and how much of a backlog is more than queueing noise. With `pass_on`,
-/// everything served is also forwarded (balancers, servers).
+/// The station step: complete up to what the tick's capacity allows from each channel's
+/// backlog and pending arrivals (in proportion), keep the rest waiting up to what can be
+/// served within the timeout, drop the overflow. Writes served, dropped and backlog per
+/// channel, the node's utilization and capacity, and the expected served rates (`fwd_rate`)
+/// from the expected arrival rates and the node's fluid backlog. `station` is the node's
+/// queueing model (its rate is taken from the channels here); it gives the timeout and the
+/// service's variability. With `pass_on`, everything served is also forwarded (balancers,
+/// servers).
+///
+/// Completions vary from tick to tick as the service distribution says (see `completions`);
+/// the busy servers are all of them once as many requests wait, else one per request.
 ///
 /// Always inlined: it is the hot path of four kinds, and inlined each copy drops the station
 /// model it does not need on the common path (2 % fewer instructions a tick, measured).
@@ -126,10 +127,10 @@ pub(crate) fn serve(
     channels: &mut [Channel],
     capacity_per_s: f64,
     mut station: GroupLoad,
-    tick_s: f64,
+    ctx: &TickCtx,
     pass_on: bool,
 ) {
-    let capacity = flow::whole(capacity_per_s * tick_s, &mut st.capacity_carry);
+    let tick_s = ctx.tick_s;
     let mut total = 0u64;
     let mut backlog_total = 0u64;
     let mut rate_in = 0.0;
@@ -138,22 +139,42 @@ pub(crate) fn serve(
         backlog_total += c.backlog;
         rate_in += c.rate_in;
     }
-    let served_total = total.min(capacity);
     station.rate_per_s = rate_in;
-    let macro_backlog = station.macro_backlog(backlog_total);
+    let servers = f64::from(station.healthy) * f64::from(station.station.servers.max(1));
+    let waiting = flow::count_f64(total);
+    let busy_servers_share = if waiting >= servers {
+        1.0
+    } else {
+        waiting / servers
+    };
+    let capacity = completions(
+        capacity_per_s * tick_s * busy_servers_share,
+        station.station.service_scv,
+        total,
+        &mut st.capacity_carry,
+        st.service_seed,
+        ctx.tick,
+    );
+    let served_total = total.min(capacity);
     let timeout_s = station.station.timeout_s;
+    // Expected served rate: arrivals plus the draining of a fluid backlog, up to capacity.
+    let served_rate = fluid_step(
+        &mut st.fluid_backlog,
+        rate_in,
+        capacity_per_s,
+        tick_s,
+        capacity_per_s * timeout_s,
+    );
     st.tick.capacity_per_s = capacity_per_s;
     if capacity_per_s > 0.0 {
-        st.tick.utilization = (flow::count_f64(served_total) / (capacity_per_s * tick_s)).min(1.0);
+        let work = flow::count_f64(served_total) / (capacity_per_s * tick_s);
+        set_busy(st, work, station.station.service_mean_s / tick_s);
         st.tick.offered_utilization = rate_in / capacity_per_s;
     } else {
-        st.tick.utilization = if total > 0 { 1.0 } else { 0.0 };
+        let work = if total > 0 { 1.0 } else { 0.0 };
+        set_busy(st, work, 0.0);
         st.tick.offered_utilization = if rate_in > 0.0 { f64::INFINITY } else { 0.0 };
     }
-    // Expected served rate: arrivals plus the draining of a macroscopic backlog, up to capacity.
-    let served_rate = (rate_in + macro_backlog / tick_s)
-        .min(capacity_per_s)
-        .max(0.0);
     if served_total == total && (rate_in > 0.0 || backlog_total == 0) {
         // Everything fits: the common case, in one pass and without any splitting.
         let factor = if rate_in > 0.0 {
@@ -220,10 +241,18 @@ pub(crate) fn serve(
     }
 }
 
-/// Backlog of all channels.
+/// The tick's utilization from the work completed (`work`: completions ÷ what the tick's
+/// capacity allows, the utilization law's U = X·S, unclipped). The run's sums take `work`
+/// itself; the tick's busy share spreads work beyond one tick's worth over the next ticks,
+/// as long as one service lasts (`spill_ticks`, in ticks): at 1 ms ticks a 10 ms request
+/// keeps its server busy through ten of them. Beyond that the excess is a fast draw of the
+/// service times, not work still to do.
 #[inline]
-pub(crate) fn backlog_of(channels: &[Channel]) -> u64 {
-    sum_of(channels, |c| c.backlog)
+pub(crate) fn set_busy(st: &mut NodeState, work: f64, spill_ticks: f64) {
+    st.tick.busy = work;
+    let total = st.busy_carry + work;
+    st.tick.utilization = total.min(1.0);
+    st.busy_carry = (total - 1.0).clamp(0.0, spill_ticks.max(0.0));
 }
 
 /// Expected arrival rate of all channels.

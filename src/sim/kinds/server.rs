@@ -106,7 +106,7 @@ pub(crate) fn step(
     }
     // The rate is the channels' own, filled in by serve().
     let station = group(plan, node, st, 0.0);
-    serve(st, channels, capacity, station, ctx.tick_s, true);
+    serve(st, channels, capacity, station, ctx, true);
     if plan.stateful {
         // Lost sessions: the request reaches an instance that does not hold the user's session.
         let routable = node
@@ -133,10 +133,5 @@ pub(crate) fn step(
                 c.fwd_rate *= 1.0 - error_share;
             }
         }
-    }
-    // One session lookup per request that goes on.
-    if node.session_routes.0 < node.session_routes.1 {
-        st.session_out = channels.iter().map(|c| c.forwarded).sum();
-        st.session_rate = channels.iter().map(|c| c.fwd_rate).sum();
     }
 }
