@@ -397,6 +397,7 @@ pub enum Figure {
     MinutesPerYear,
     Count,
     Money,
+    RequestsPerSecond,
 }
 
 impl Figure {
@@ -408,6 +409,7 @@ impl Figure {
             Figure::MinutesPerYear => format!("{} min", number(v)),
             Figure::Count => format!("{v:.0}"),
             Figure::Money => number(v),
+            Figure::RequestsPerSecond => format!("{}/s", number(v)),
         }
     }
 }
@@ -451,8 +453,8 @@ impl Difference {
 }
 
 /// The table of differences between two reports (either may still be missing): max
-/// sustainable load, p99 latency, success ratio, availability, downtime, SPOF count, cost a
-/// month and per million requests.
+/// sustainable load, p99 latency, throughput, success ratio, requests in flight at the end,
+/// availability, downtime, SPOF count, cost a month and per million requests.
 pub fn differences(a: Option<&SimulateReport>, b: Option<&SimulateReport>) -> Vec<Difference> {
     let row =
         |label, f: &dyn Fn(&SimulateReport) -> Option<f64>, higher_is_better, figure| Difference {
@@ -476,10 +478,22 @@ pub fn differences(a: Option<&SimulateReport>, b: Option<&SimulateReport>) -> Ve
             Figure::Milliseconds,
         ),
         row(
+            "throughput",
+            &|r| Some(r.system.run.throughput_per_s),
+            true,
+            Figure::RequestsPerSecond,
+        ),
+        row(
             "success ratio",
             &|r| Some(r.system.run.success_ratio),
             true,
             Figure::Percent(3),
+        ),
+        row(
+            "in flight at the end",
+            &|r| Some(r.system.run.in_flight_end),
+            false,
+            Figure::Count,
         ),
         row(
             "availability",

@@ -71,6 +71,25 @@ pub struct ModelCheck {
     pub predicted_utilization: f64,
 }
 
+/// A figure of the run that breaks an operational law by more than the run's noise allows:
+/// the report says so rather than print it silently.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LawCheck {
+    /// Which law: `utilization` (a component did more work than its capacity: U = X·S ≤ 1),
+    /// `bottleneck` (the system completed more than its bottleneck can: X ≤ min c_k / D_k) or
+    /// `little` (a component's backlog is not its throughput × its wait: L = X·W).
+    pub law: &'static str,
+    /// The component, or none for the system.
+    pub component: Option<String>,
+    /// The figure the run gave, and what the law bounds it by or expects of it.
+    pub measured: f64,
+    pub expected: f64,
+    /// How far the two may differ for the run's noise and the tick's resolution.
+    pub tolerance: f64,
+    /// In plain words.
+    pub message: String,
+}
+
 /// The report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SimulateReport {
@@ -90,6 +109,8 @@ pub struct SimulateReport {
     /// Losing one instance of each component in turn, the worst first (empty when skipped).
     pub failure_impact: Vec<FailureImpact>,
     pub model_check: Vec<ModelCheck>,
+    /// Figures that break an operational law (empty when every figure keeps them).
+    pub law_checks: Vec<LawCheck>,
     /// What the figures assume, and anything left out.
     pub notes: Vec<String>,
 }
@@ -183,6 +204,7 @@ pub fn analyze(
         })
         .collect::<Vec<_>>();
     let model_check = model_check(scenario, &laws, &summary, load, &mut notes);
+    let law_checks = law_checks(design, &laws, &summary);
     let system = system_section(&summary.system, &avail, &cost, &ladder);
     Ok(SimulateReport {
         design: design.name.clone(),
@@ -197,6 +219,7 @@ pub fn analyze(
         bottleneck_ladder: ladder,
         failure_impact: impact,
         model_check,
+        law_checks,
         notes,
     })
 }
@@ -291,6 +314,217 @@ fn model_check(
     out
 }
 
+/// Check the run's figures against the operational laws (MODEL-REFERENCE §1); each figure
+/// that breaks one by more than the run's noise allows comes back, said in words.
+///
+/// - **Utilization**: a component's mean utilization (work done over work its capacity
+///   allows) at most 1, but for the noise of its completions over the run (three standard
+///   deviations of a Poisson count of what its capacity completes).
+/// - **Bottleneck**: the system's throughput at most the base load times the lowest load at
+///   which a component on the requests' synchronous path saturates (what waits behind a
+///   message queue does not hold its producers back), again but for three standard deviations.
+/// - **Little**: at each component other than clients and queues, the mean backlog L and the
+///   served rate X times the mean wait W agree within what a tick hides (a request served
+///   in the tick it arrives is never seen waiting: X × the tick) and a fifth of the larger
+///   (the slow convergence of a queue's time average near saturation), plus three requests.
+pub fn law_checks(design: &Design, laws: &Laws, summary: &crate::sim::RunSummary) -> Vec<LawCheck> {
+    let mut out = Vec::new();
+    let measured_s =
+        ((summary.ticks.saturating_sub(summary.warmup_ticks)) as f64 * summary.tick_s).max(1e-9);
+    for c in &summary.components {
+        if c.kind == "client" {
+            continue;
+        }
+        let completions = c.capacity_per_s * measured_s;
+        let tolerance = if completions > 0.0 {
+            3.0 / completions.sqrt() + 1e-9
+        } else {
+            1e-9
+        };
+        if c.utilization > 1.0 + tolerance {
+            out.push(LawCheck {
+                law: "utilization",
+                component: Some(c.name.clone()),
+                measured: c.utilization,
+                expected: 1.0,
+                tolerance,
+                message: format!(
+                    "{} did {:.1} % of the work its capacity allows ({} requests/s on {} a second): more than it can",
+                    c.name,
+                    c.utilization * 100.0,
+                    number(c.utilization * c.capacity_per_s),
+                    number(c.capacity_per_s)
+                ),
+            });
+        }
+        if c.kind == "message_queue" {
+            continue;
+        }
+        let throughput = c.served_per_s;
+        let expected = throughput * c.wait_ms / 1000.0;
+        let tolerance = throughput * summary.tick_s + 0.2 * c.backlog.max(expected) + 3.0;
+        if (c.backlog - expected).abs() > tolerance {
+            out.push(LawCheck {
+                law: "little",
+                component: Some(c.name.clone()),
+                measured: c.backlog,
+                expected,
+                tolerance,
+                message: format!(
+                    "{} held {} requests waiting on average, but serving {} a second with a wait of {} ms it should hold {} (Little's law)",
+                    c.name,
+                    number(c.backlog),
+                    number(throughput),
+                    number(c.wait_ms),
+                    number(expected)
+                ),
+            });
+        }
+    }
+    // The bottleneck of the requests that must pass it: for each client, the lowest load at
+    // which a component every one of its requests passes saturates.
+    if let Some(bound) = throughput_bound(design, laws) {
+        let throughput = summary.system.throughput_per_s;
+        let tolerance = 3.0 * (bound / measured_s).sqrt() + 1e-9 * bound;
+        if throughput > bound + tolerance {
+            out.push(LawCheck {
+                law: "bottleneck",
+                component: None,
+                measured: throughput,
+                expected: bound,
+                tolerance,
+                message: format!(
+                    "the system completed {} requests/s, more than its bottlenecks allow ({} a second)",
+                    number(throughput),
+                    number(bound)
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// Designs larger than this skip the bottleneck check (its sets of components grow with the
+/// design).
+const BOTTLENECK_CHECK_LIMIT: usize = 2_000;
+
+/// The most requests a second the clients can complete by the operational laws: each client
+/// at most its base rate times the lowest saturation load of the components every one of its
+/// requests must pass (X ≤ min c_k / D_k over them; components only some requests pass, such
+/// as the database behind a cache that answers most reads, do not bound the others). `None`
+/// when nothing bounds them, or the design is too large to work it out quickly.
+fn throughput_bound(design: &Design, laws: &Laws) -> Option<f64> {
+    use crate::model::{ComponentId, HitRatio, TrafficClass};
+    use std::collections::{BTreeSet, HashMap};
+    if design.component_count() > BOTTLENECK_CHECK_LIMIT {
+        return None;
+    }
+    let saturates: HashMap<ComponentId, f64> = laws
+        .nodes
+        .iter()
+        .filter_map(|n| Some((n.id, n.saturates_at_load()?)))
+        .collect();
+    // Per (component, class): the components every request of the class arriving there passes,
+    // itself included, worked out from the last component back.
+    let order = crate::sim::plan::processing_order(design);
+    let position: HashMap<ComponentId, usize> =
+        order.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut must: HashMap<(ComponentId, usize), BTreeSet<ComponentId>> = HashMap::new();
+    for &id in order.iter().rev() {
+        let Some(component) = design.component(id) else {
+            continue;
+        };
+        for class in TrafficClass::ALL {
+            let k = class.index();
+            let mut set = BTreeSet::from([id]);
+            // Where a request of the class ends: answered here, or passed on.
+            let ends_here = match &component.kind {
+                ComponentKind::Database(_) | ComponentKind::MessageQueue(_) => true,
+                ComponentKind::Cache(p) => {
+                    class == TrafficClass::Session
+                        || (matches!(class, TrafficClass::Read | TrafficClass::Static)
+                            && !matches!(p.hit_ratio, HitRatio::Fixed(h) if h <= 0.0))
+                }
+                ComponentKind::Cdn(p) => class == TrafficClass::Static && p.edge_hit_ratio > 0.0,
+                _ => false,
+            };
+            if !ends_here {
+                // Links down which this class goes on (only those that deliver in the tick).
+                let next: Vec<(ComponentId, f64)> = design
+                    .outgoing(id)
+                    .filter(|(_, to, link)| {
+                        link.carries(class) && position.get(to).is_some_and(|p| *p > position[&id])
+                    })
+                    .map(|(_, to, link)| (to, link.calls_per_request))
+                    .collect();
+                let sets =
+                    |to: ComponentId, k: usize| must.get(&(to, k)).cloned().unwrap_or_default();
+                if component.kind.name() == KindName::Server {
+                    // A server calls every link; a link it calls at least once per request
+                    // is passed by every request, and so are its session lookups.
+                    let session = TrafficClass::Session.index();
+                    for (to, calls) in &next {
+                        if *calls >= 1.0 {
+                            set.extend(sets(*to, k));
+                        }
+                    }
+                    for (_, to, link) in design.outgoing(id) {
+                        if link.carries(TrafficClass::Session) && link.calls_per_request >= 1.0 {
+                            set.extend(sets(to, session));
+                        }
+                    }
+                } else if let Some(((first, _), rest)) = next.split_first() {
+                    // Any one of the links: only what all of them pass is certain.
+                    let mut common = sets(*first, k);
+                    for (to, _) in rest {
+                        let other = sets(*to, k);
+                        common.retain(|c| other.contains(c));
+                    }
+                    set.extend(common);
+                }
+            }
+            must.insert((id, k), set);
+        }
+    }
+    let mut bound = 0.0;
+    let mut any = false;
+    for (id, component) in design.components() {
+        let ComponentKind::Client(p) = &component.kind else {
+            continue;
+        };
+        // Only what every class the client sends passes.
+        let mut common: Option<BTreeSet<ComponentId>> = None;
+        for class in TrafficClass::ALL {
+            if p.mix.share(class) <= 0.0 {
+                continue;
+            }
+            let set = must.get(&(id, class.index())).cloned().unwrap_or_default();
+            common = Some(match common {
+                None => set,
+                Some(c) => c.intersection(&set).copied().collect(),
+            });
+        }
+        let lowest = common
+            .unwrap_or_default()
+            .iter()
+            .filter(|c| {
+                design.component(**c).is_some_and(|c| {
+                    !matches!(c.kind.name(), KindName::Client | KindName::MessageQueue)
+                })
+            })
+            .filter_map(|c| saturates.get(c).copied())
+            .fold(f64::INFINITY, f64::min);
+        if lowest.is_finite() {
+            any = true;
+            bound += p.rate_per_s() * lowest;
+        } else {
+            // Nothing bounds this client's requests but what it offers.
+            return None;
+        }
+    }
+    any.then_some(bound)
+}
+
 impl SimulateReport {
     /// The report in plain words, for people.
     pub fn to_text(&self) -> String {
@@ -320,10 +554,21 @@ impl SimulateReport {
         );
         let _ = writeln!(
             t,
-            "  succeeded      {} requests/s ({:.2} % of requests)",
+            "  succeeded      {} requests/s ({:.2} % of the requests that ended)",
             number(s.run.throughput_per_s),
             s.run.success_ratio * 100.0
         );
+        if s.run.failed_per_s > 0.0 || s.run.requests.in_flight_end > 0 {
+            let _ = writeln!(
+                t,
+                "  failed         {} requests/s · in flight at the end: {} requests (of {} offered in the run: {} succeeded, {} failed)",
+                number(s.run.failed_per_s),
+                count(s.run.requests.in_flight_end),
+                count(s.run.requests.offered),
+                count(s.run.requests.succeeded),
+                count(s.run.requests.failed)
+            );
+        }
         let _ = writeln!(
             t,
             "  latency        end to end: mean {} ms · p50 {} ms · p95 {} ms · p99 {} ms",
@@ -487,6 +732,15 @@ impl SimulateReport {
                 number(r.latency_ms.p99),
                 flags.join(" ")
             );
+        }
+        if !self.law_checks.is_empty() {
+            let _ = writeln!(
+                t,
+                "\nLAW CHECK: these figures break an operational law; do not trust them"
+            );
+            for check in &self.law_checks {
+                let _ = writeln!(t, "  {}", check.message);
+            }
         }
         if !self.model_check.is_empty() {
             let _ = writeln!(

@@ -12,7 +12,7 @@ use crate::model::{
     ComponentId, ComponentKind, Design, KindName, PriceTable, Scenario, ScheduledFailure,
     SessionState, TrafficClass,
 };
-use crate::sim::{RunOptions, SimError, Simulation};
+use crate::sim::{RequestTotals, RunOptions, SimError, Simulation};
 
 /// Whether losing one instance of the component leaves none to take over.
 pub fn has_no_spare(kind: &ComponentKind) -> bool {
@@ -127,8 +127,21 @@ pub struct FailureImpact {
     pub logs_users_out: bool,
 }
 
-/// Ticks the N−1 runs measure after failover has settled.
+/// Ticks the N−1 runs measure after failover has settled (at least a minute of them).
 pub const N_MINUS_ONE_SETTLED_TICKS: u64 = 450;
+
+/// Of the requests that came to an end in a stretch of a run, or piled up in it, the share
+/// that succeeded: succeeded ÷ (succeeded + failed + the growth of what is in flight). A lost
+/// instance that only makes requests queue without end is as bad as one that fails them.
+fn completed_share(window: &RequestTotals) -> f64 {
+    let succeeded = window.succeeded.max(0.0);
+    let ended = succeeded + window.failed.max(0.0) + window.in_flight.max(0.0);
+    if ended > 0.0 {
+        (succeeded / ended).min(1.0)
+    } else {
+        1.0
+    }
+}
 
 /// Seconds until every balancer has noticed a dead instance and every database has promoted
 /// a replica: after this, a lost instance's effect is what remains.
@@ -156,7 +169,7 @@ pub fn failure_impact(
     let tick_s = scenario.tick_s;
     let fail_tick = ((60.0 / tick_s).ceil() as u64).max(10);
     let settled_tick = fail_tick + ((settle_s(design) / tick_s).ceil() as u64) + 5;
-    let ticks = settled_tick + N_MINUS_ONE_SETTLED_TICKS;
+    let ticks = settled_tick + N_MINUS_ONE_SETTLED_TICKS.max((60.0 / tick_s).ceil() as u64);
     let at_s = fail_tick as f64 * tick_s;
     let window = |extra: Option<ScheduledFailure>| -> Result<(f64, f64, u64), SimError> {
         let mut s = scenario.clone();
@@ -173,24 +186,25 @@ pub fn failure_impact(
             live_latency: false,
         };
         let mut sim = Simulation::with_options(design, &s, prices, options)?;
-        let (mut offered, mut succeeded, mut errors) = (0.0, 0.0, 0u64);
-        let (mut offered_all, mut succeeded_all) = (0.0, 0.0);
+        let (mut at_failure, mut at_settled) = (RequestTotals::default(), None);
+        let mut errors = 0u64;
         while !sim.is_finished() {
+            if sim.tick() == fail_tick {
+                at_failure = sim.requests();
+            }
+            if sim.tick() == settled_tick {
+                at_settled = Some(sim.requests());
+            }
             let t = *sim.step()?;
             if t.tick >= fail_tick {
-                offered_all += t.offered_per_s;
-                succeeded_all += t.throughput_per_s;
                 errors += t.errors;
             }
-            if t.tick >= settled_tick {
-                offered += t.offered_per_s;
-                succeeded += t.throughput_per_s;
-            }
         }
-        let ratio = |s: f64, o: f64| if o > 0.0 { s / o } else { 1.0 };
+        let end = sim.requests();
+        let settled = at_settled.unwrap_or(at_failure);
         Ok((
-            ratio(succeeded, offered),
-            ratio(succeeded_all, offered_all),
+            completed_share(&end.since(&settled)),
+            completed_share(&end.since(&at_failure)),
             errors,
         ))
     };
@@ -200,7 +214,8 @@ pub fn failure_impact(
         if component.kind.name() == KindName::Client {
             continue;
         }
-        let instances = component.kind.instances();
+        // A sharded database loses one machine: one copy of one shard.
+        let instances = component.kind.machines();
         let lose = if instances > 1 { Some(1) } else { None };
         let (success, including_failover, errors) = window(Some(ScheduledFailure {
             component: component.name.clone(),

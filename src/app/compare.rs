@@ -397,8 +397,9 @@ impl CompareView {
     }
 }
 
-/// The table of differences: the reports' rows, with the latency and success ratio of the
-/// live runs at the slider's load in place of the reports' (which ran the scenario's load).
+/// The table of differences: the reports' rows, with the latency, throughput, success ratio
+/// and requests in flight of the live runs at the slider's load in place of the reports'
+/// (which ran the scenario's load).
 pub fn difference_table(view: &CompareView) -> Vec<Difference> {
     let mut rows = differences(view.a.report.as_ref(), view.b.report.as_ref());
     let live = |s: &Side| s.timeline.history.last().copied();
@@ -413,6 +414,16 @@ pub fn difference_table(view: &CompareView) -> Vec<Difference> {
                 row.label = "success ratio now";
                 row.a = live(&view.a).map(|t| t.success_ratio);
                 row.b = live(&view.b).map(|t| t.success_ratio);
+            }
+            "throughput" => {
+                row.label = "throughput now";
+                row.a = live(&view.a).map(|t| t.throughput_per_s);
+                row.b = live(&view.b).map(|t| t.throughput_per_s);
+            }
+            "in flight at the end" => {
+                row.label = "in flight now";
+                row.a = live(&view.a).map(|t| t.in_flight);
+                row.b = live(&view.b).map(|t| t.in_flight);
             }
             _ => {}
         }

@@ -359,7 +359,7 @@ fn component_inspector(
             if v.down > 0 {
                 row(
                     "down",
-                    format!("{} of {}", v.down, component.kind.instances()),
+                    format!("{} of {}", v.down, component.kind.machines()),
                 );
             }
         });

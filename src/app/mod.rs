@@ -1037,7 +1037,7 @@ impl SandboxApp {
                 o.playing,
                 o.tick,
                 o.tick_s,
-                self.timeline.history.last().copied(),
+                plots::recent(&self.timeline.history, o.tick_s),
                 o.error.is_some(),
             )
         });
@@ -1102,23 +1102,36 @@ impl SandboxApp {
             ui.separator();
             ui.label(format!("t = {}", format_time(tick as f64 * tick_s)));
             if let Some(t) = last {
-                let color = if t.success_ratio < 0.999 { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
-                // Offered, with the share that succeeds; the latency is of the requests that
-                // succeed, which says so once some fail.
+                // Red once requests fail, or pile up faster than they complete.
+                let piling_up = t.throughput_per_s < 0.98 * t.offered_per_s
+                    && t.in_flight > t.offered_per_s;
+                let color = if t.success_ratio < 0.999 || piling_up {
+                    ui.visuals().error_fg_color
+                } else {
+                    ui.visuals().text_color()
+                };
+                // Offered and completed, with the share of ended requests that succeeded and
+                // what waits; the latency is of the requests that succeed, which says so once
+                // some fail.
                 let p99 = if t.success_ratio < 0.999 { "p99 of those ok" } else { "p99" };
                 ui.colored_label(
                     color,
                     format!(
-                        "{} req/s · {:.2} % ok · {p99} {} ms",
+                        "{} offered · {} done/s · {:.2} % ok · {} in flight · {p99} {} ms",
                         number(t.offered_per_s),
+                        number(t.throughput_per_s),
                         t.success_ratio * 100.0,
+                        crate::analysis::report::count(t.in_flight.round().max(0.0) as u64),
                         number(t.latency_ms.p99)
                     ),
                 )
                 .on_hover_text(
-                    "Requests offered a second this tick, the share that succeeded end to end, \
-                     and the 99th percentile of their end-to-end latency over the last \
-                     ticks' sampled requests (at least 200 of them, at most 120 ticks).",
+                    "Over the last second: requests offered a second, requests completed end \
+                     to end a second, and of the requests that ended (completed or failed) \
+                     the share that succeeded; then the requests in flight now (waiting \
+                     somewhere, neither done nor failed), and the 99th percentile of the \
+                     end-to-end latency of the last ticks' sampled successful requests (at \
+                     least 200 of them, at most 120 ticks).",
                 );
             }
         });
@@ -1179,26 +1192,36 @@ impl SandboxApp {
     fn analysis_panel(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
         ui.strong("What breaks first");
         ui.weak(
-            "From the operational laws: each step saturates at this multiple of the design load.",
+            "From the operational laws: each step saturates at this multiple of the design's \
+             load, reached at its peak by the users shown.",
         );
-        let multiplier = self.load_multiplier();
-        for (i, (id, name, at)) in self.analysis.ladder.iter().enumerate().take(8) {
-            let text = if i == 0 {
-                format!("breaks first at ×{}: {name}", number(*at))
-            } else {
-                format!("then at ×{}: {name}", number(*at))
-            };
-            let color = if *at <= multiplier {
-                Health::Saturated.color(ui.visuals().dark_mode)
-            } else {
-                ui.visuals().text_color()
-            };
-            if ui
-                .add(egui::Button::new(RichText::new(text).color(color)).frame(false))
-                .on_hover_text("Click to select it.")
-                .clicked()
-            {
-                actions.push(Action::Select(*id));
+        let red = Health::Saturated.color(ui.visuals().dark_mode);
+        for line in ladder_lines(
+            &self.analysis.ladder,
+            self.load_multiplier(),
+            self.users,
+            self.current_scenario()
+                .map_or(1.0, |s| s.profile.peak_multiplier()),
+        ) {
+            match line {
+                LadderLine::Here(text) => {
+                    ui.label(RichText::new(text).strong())
+                        .on_hover_text("The load running now, at the scenario's peak: the slider's users times the profile's highest multiplier.");
+                }
+                LadderLine::Step { id, text, broken } => {
+                    let color = if broken {
+                        red
+                    } else {
+                        ui.visuals().text_color()
+                    };
+                    if ui
+                        .add(egui::Button::new(RichText::new(text).color(color)).frame(false))
+                        .on_hover_text("Click to select it.")
+                        .clicked()
+                    {
+                        actions.push(Action::Select(id));
+                    }
+                }
             }
         }
         if !self.analysis.spofs.is_empty() {
@@ -1228,6 +1251,17 @@ impl SandboxApp {
         ui.add_space(4.0);
         match &self.analysis.report {
             Some(r) => {
+                if !r.law_checks.is_empty() {
+                    ui.label(
+                        RichText::new("Law check: these figures break an operational law")
+                            .strong()
+                            .color(red),
+                    );
+                    for check in &r.law_checks {
+                        ui.label(RichText::new(&check.message).color(red));
+                    }
+                    ui.add_space(4.0);
+                }
                 let s = &r.system;
                 ui.label(format!(
                     "Availability {:.4} % ({} min down a year), assuming independent failures and instant failover.",
@@ -1452,4 +1486,65 @@ pub fn run(file: Option<PathBuf>, compare: Option<Vec<PathBuf>>, prices: PriceTa
             ExitCode::FAILURE
         }
     }
+}
+
+/// One line of the bottleneck ladder as the analysis panel shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LadderLine {
+    /// Where the load running now stands among the steps.
+    Here(String),
+    /// A step: its component, its text, and whether the load running now is past it.
+    Step {
+        id: ComponentId,
+        text: String,
+        broken: bool,
+    },
+}
+
+/// The ladder's lines (at most eight steps) with a marker where the load running now stands:
+/// `multiplier` is the slider's multiple of the design's load (`users` in all), `peak` the
+/// scenario's highest profile multiplier. Each step says its multiple, and the users at which
+/// the scenario's peak reaches it; the steps below the marker are broken now.
+pub fn ladder_lines(
+    ladder: &[(ComponentId, String, f64)],
+    multiplier: f64,
+    users: f64,
+    peak: f64,
+) -> Vec<LadderLine> {
+    let running = multiplier * peak;
+    let users_per_load = if multiplier > 0.0 {
+        users / multiplier
+    } else {
+        0.0
+    };
+    let users_at = |at: f64| (users_per_load * at / peak.max(f64::MIN_POSITIVE)).round();
+    let here = LadderLine::Here(format!(
+        "you are here: ×{} at the scenario's peak ({} users)",
+        number(running),
+        crate::analysis::report::count(users.round() as u64)
+    ));
+    let mut lines = Vec::new();
+    let mut placed = false;
+    for (i, (id, name, at)) in ladder.iter().enumerate().take(8) {
+        if !placed && *at > running {
+            lines.push(here.clone());
+            placed = true;
+        }
+        let broken = *at <= running;
+        let when = if i == 0 { "breaks first at" } else { "then at" };
+        lines.push(LadderLine::Step {
+            id: *id,
+            text: format!(
+                "{when} ×{} ({} users): {name}{}",
+                number(*at),
+                crate::analysis::report::count(users_at(*at) as u64),
+                if broken { " — broken now" } else { "" }
+            ),
+            broken,
+        });
+    }
+    if !placed {
+        lines.push(here);
+    }
+    lines
 }

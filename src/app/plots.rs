@@ -28,6 +28,44 @@ pub struct Timeline {
     line_colors: HashMap<ComponentId, usize>,
 }
 
+/// The system over the last ticks (at least one second of them, or one tick): offered,
+/// completed and failed a second, the share of the ended requests that succeeded, what is in
+/// flight now, and the latest latency. At 1 ms ticks a single tick completes nothing or a
+/// thousand a second; a second's worth reads steadily.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Recent {
+    pub offered_per_s: f64,
+    pub throughput_per_s: f64,
+    pub failed_per_s: f64,
+    pub success_ratio: f64,
+    pub in_flight: f64,
+    pub latency_ms: crate::sim::stats::Percentiles,
+}
+
+/// See [`Recent`].
+pub fn recent(history: &[SystemTick], tick_s: f64) -> Option<Recent> {
+    let last = history.last()?;
+    let ticks = ((1.0 / tick_s.max(1e-9)).ceil() as usize).clamp(1, history.len());
+    let window = &history[history.len() - ticks..];
+    let n = window.len() as f64;
+    let mean = |f: &dyn Fn(&SystemTick) -> f64| window.iter().map(f).sum::<f64>() / n;
+    let throughput = mean(&|t| t.throughput_per_s);
+    let failed = mean(&|t| t.failed_per_s);
+    let ended = throughput.max(0.0) + failed;
+    Some(Recent {
+        offered_per_s: mean(&|t| t.offered_per_s),
+        throughput_per_s: throughput.max(0.0),
+        failed_per_s: failed,
+        success_ratio: if ended > 0.0 {
+            throughput.max(0.0) / ended
+        } else {
+            1.0
+        },
+        in_flight: last.in_flight,
+        latency_ms: last.latency_ms,
+    })
+}
+
 impl Timeline {
     /// Colours for the lines of `shown`: each keeps the one it had unless another shown line
     /// has it; the others take the first free ones.
@@ -414,6 +452,7 @@ pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[
                     p.line(
                         Line::new("succeeded", series(&|t| t.throughput_per_s)).color(PALETTE[2]),
                     );
+                    p.line(Line::new("failed", series(&|t| t.failed_per_s)).color(PALETTE[1]));
                 });
             plot("success", "success %", false)
                 .include_y(100.0)
@@ -441,12 +480,24 @@ pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[
                 }
             });
             // Whole requests: marks on whole numbers, and an axis up to at least one.
-            plot("backlog", "requests waiting", false)
+            plot("backlog", "requests waiting", true)
+                .include_y(legend_headroom(
+                    timeline
+                        .backlog
+                        .iter()
+                        .map(|p| p[1])
+                        .chain(h.iter().map(|t| t.in_flight)),
+                ))
                 .include_y(1.0)
                 .y_grid_spacer(|input| one_two_five_grid_from(input, Y_LABEL_SPACING_POINTS, 1.0))
                 .show(ui, |p| {
+                    // Visits queued at components, and the clients' requests that have neither
+                    // succeeded nor failed yet (a request waits in one queue or in several).
                     let points: PlotPoints = timeline.backlog.iter().copied().collect();
-                    p.line(Line::new("backlog", points).color(PALETTE[3]));
+                    p.line(Line::new("queued at components", points).color(PALETTE[3]));
+                    p.line(
+                        Line::new("requests in flight", series(&|t| t.in_flight)).color(PALETTE[4]),
+                    );
                 });
         })
     });

@@ -615,6 +615,17 @@ impl ComponentKind {
         }
     }
 
+    /// Machines in all: the instances, and for a database every copy and standby of every
+    /// shard (shards × (instances + standby)). What a failure of "one instance" takes one of.
+    pub fn machines(&self) -> u32 {
+        match self {
+            ComponentKind::Database(p) => p
+                .shards
+                .saturating_mul(p.instances.saturating_add(u32::from(p.standby))),
+            other => other.instances(),
+        }
+    }
+
     /// The instance size (vertical scale), for kinds that have one.
     pub fn size(&self) -> Option<&str> {
         match self {

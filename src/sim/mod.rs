@@ -110,8 +110,10 @@ pub struct SystemTick {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct NodeLatency {
     pub histogram: Option<Box<LogHistogram>>,
-    /// Sum and count of the model's mean latency at each visit (a Rao–Blackwellised mean).
+    /// Sum and count of the model's mean latency at each visit (a Rao–Blackwellised mean),
+    /// and of its mean wait before service.
     pub mean_sum_ms: f64,
+    pub wait_sum_ms: f64,
     pub visits: u64,
 }
 
@@ -330,6 +332,7 @@ impl Simulation {
             options
                 .samples_per_tick
                 .unwrap_or_else(|| default_samples_per_tick(plan.ticks)),
+            plan.profile_mean(),
         );
         Ok(Self {
             channels: plan
@@ -612,7 +615,7 @@ impl Simulation {
         let measuring = self.tick >= self.plan.warmup_ticks;
         let outcome = self.settle_accounts(!self.all_succeeded());
         let (dropped, errors) = (self.tick_dropped, self.tick_errors);
-        self.sample_paths(measuring);
+        self.sample_paths(measuring, self.plan.profile.multiplier_at(now_s));
         let ended = outcome.succeeded.max(0.0) + outcome.failed;
         let success_ratio = if ended > 0.0 {
             outcome.succeeded.max(0.0) / ended

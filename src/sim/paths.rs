@@ -1,6 +1,14 @@
-//! Sampled request paths: each tick a fixed number of requests walk the graph by this tick's
-//! routing shares, drawing a latency at every node from its queueing model. Their sums give
+//! Sampled request paths: each tick some requests walk the graph by this tick's routing
+//! shares, drawing a latency at every node from its queueing model. Their sums give
 //! end-to-end latency percentiles; the draws also give each node's own percentiles.
+//!
+//! The samples are the run's requests in miniature: a tick gets its share of them in
+//! proportion to its traffic (the profile's multiplier over its mean across the run), so the
+//! run's percentiles are those of its requests, not of its ticks (a lunch rush with three
+//! times the diners weighs three times as much). Work that waits behind a message queue is
+//! sampled too, from the queue on (what its consumers pass on), for the nodes' own figures;
+//! it is no part of any client's end-to-end latency, since producers only wait for the
+//! enqueue.
 
 use rand::RngExt;
 use rand::rngs::Xoshiro256PlusPlus;
@@ -60,7 +68,12 @@ fn draw(rng: &mut Xoshiro256PlusPlus, rt: &ResponseTime) -> f64 {
 #[derive(Clone, Debug)]
 pub(crate) struct Sampler {
     rng: Xoshiro256PlusPlus,
+    /// Samples a tick of mean traffic gets.
     per_tick: usize,
+    /// The profile's mean multiplier over the run (what `per_tick` stands for), and the
+    /// fraction of a sample carried to the next tick.
+    mean_load: f64,
+    carry: f64,
     /// End-to-end latencies of the last ticks' successful samples, in milliseconds, a list
     /// per tick, and how many they are in all.
     window: std::collections::VecDeque<Vec<f64>>,
@@ -73,18 +86,27 @@ pub(crate) struct Sampler {
     pub sampled: u64,
     pub failed: u64,
     scratch: Vec<f64>,
-    /// This tick's starting points: (cumulative arrivals, client, class).
-    starts: Vec<(u64, usize, usize)>,
+    /// This tick's starting points: (cumulative requests, node, class, a job behind a queue).
+    starts: Vec<(u64, usize, usize, bool)>,
     /// This tick's node latencies to add to the nodes' statistics: (node, drawn latency, the
-    /// model's mean), both in milliseconds, in the order drawn.
-    visits: Vec<(u32, f64, f64)>,
+    /// model's mean, the model's mean wait before service), in milliseconds, in the order
+    /// drawn.
+    visits: Vec<(u32, f64, f64, f64)>,
 }
 
 impl Sampler {
-    pub fn new(seed: u64, per_tick: usize) -> Self {
+    /// A sampler of `per_tick` samples for a tick of the profile's mean multiplier
+    /// `mean_load` (more in busier ticks, fewer in quieter ones).
+    pub fn new(seed: u64, per_tick: usize, mean_load: f64) -> Self {
         Self {
             rng: state::stream(seed, "paths"),
             per_tick,
+            mean_load: if mean_load > 0.0 && mean_load.is_finite() {
+                mean_load
+            } else {
+                1.0
+            },
+            carry: 0.0,
             window: std::collections::VecDeque::new(),
             window_samples: 0,
             spare: Vec::new(),
@@ -123,13 +145,15 @@ impl Sampler {
 }
 
 impl Simulation {
-    /// Sample this tick's request paths.
+    /// Sample this tick's request paths; `profile_load` is the profile's multiplier now.
     #[inline(never)]
-    pub(crate) fn sample_paths(&mut self, measuring: bool) {
-        let per_tick = self.sampler.per_tick;
+    pub(crate) fn sample_paths(&mut self, measuring: bool, profile_load: f64) {
+        let wanted = self.sampler.per_tick as f64 * profile_load / self.sampler.mean_load;
+        let per_tick = super::flow::whole(wanted, &mut self.sampler.carry) as usize;
         let mut this_tick = std::mem::take(&mut self.sampler.spare);
         this_tick.clear();
-        // Where requests start this tick: (client, class) weighted by arrivals.
+        // Where requests start this tick: (client, class) weighted by arrivals, and (queue,
+        // class) weighted by what its consumers pass on.
         self.sampler.starts.clear();
         let mut total = 0u64;
         for &i in &self.plan.clients {
@@ -139,22 +163,45 @@ impl Simulation {
                     total += c.arrived;
                     self.sampler
                         .starts
-                        .push((total, i as usize, c.class as usize));
+                        .push((total, i as usize, c.class as usize, false));
+                }
+            }
+        }
+        let clients = total;
+        for &i in &self.plan.queues {
+            let (a, b) = self.plan.nodes[i as usize].channels;
+            for c in &self.channels[a as usize..b as usize] {
+                if c.forwarded > 0 {
+                    total += c.forwarded;
+                    self.sampler
+                        .starts
+                        .push((total, i as usize, c.class as usize, true));
                 }
             }
         }
         if total > 0 {
-            for _ in 0..per_tick {
+            // As many samples as the clients' share of the requests asks for, the jobs' on top.
+            let samples = if clients > 0 {
+                ((per_tick as f64) * total as f64 / clients as f64).round() as usize
+            } else {
+                per_tick
+            };
+            for _ in 0..samples {
                 let pick = self.sampler.rng.random_range(0..total);
                 let at = self
                     .sampler
                     .starts
-                    .partition_point(|(cumulative, _, _)| *cumulative <= pick);
-                let Some(&(_, client, class)) = self.sampler.starts.get(at) else {
+                    .partition_point(|(cumulative, _, _, _)| *cumulative <= pick);
+                let Some(&(_, node, class, job)) = self.sampler.starts.get(at) else {
                     continue;
                 };
                 let mut visits = 0;
-                let result = self.walk(client, class, &mut visits, measuring);
+                if job {
+                    // The job's own path; it is no client's latency.
+                    self.walk_on(node, class, 0.0, &mut visits, measuring);
+                    continue;
+                }
+                let result = self.walk(node, class, &mut visits, measuring);
                 if measuring {
                     self.sampler.sampled += 1;
                 }
@@ -185,7 +232,7 @@ impl Simulation {
     /// statistics are rarely in cache. Here the loads of one visit do not wait on the random
     /// draws of the walk, so the processor overlaps the cache misses of many visits.
     fn add_visits(&mut self) {
-        for &(i, latency_ms, mean_ms) in &self.sampler.visits {
+        for &(i, latency_ms, mean_ms, wait_ms) in &self.sampler.visits {
             let Some(stats) = self.node_latency.get_mut(i as usize) else {
                 continue;
             };
@@ -194,6 +241,7 @@ impl Simulation {
                 .get_or_insert_with(|| Box::new(LogHistogram::with_bin_ratio(1.01)))
                 .add(latency_ms);
             stats.mean_sum_ms += mean_ms;
+            stats.wait_sum_ms += wait_ms;
             stats.visits += 1;
         }
         self.sampler.visits.clear();
@@ -266,6 +314,20 @@ impl Simulation {
         if hit || k == TrafficClass::Session.index() && node.forwarding != Forwarding::FanOut {
             return Some(own);
         }
+        self.walk_on(i, k, own, visits, measuring)
+    }
+
+    /// Carry a request of class `k` on from node `i` (which took `own` seconds) down its
+    /// links; its latency from `i` on in seconds, or `None` if it failed below.
+    fn walk_on(
+        &mut self,
+        i: usize,
+        k: usize,
+        own: f64,
+        visits: &mut u32,
+        measuring: bool,
+    ) -> Option<f64> {
+        let node = &self.plan.nodes[i];
         let mut total = own;
         match node.forwarding {
             Forwarding::Terminal => {}
@@ -317,9 +379,12 @@ impl Simulation {
     fn record(&mut self, i: usize, rt: &ResponseTime, measuring: bool) -> f64 {
         let latency_s = draw(&mut self.sampler.rng, rt);
         if measuring {
-            self.sampler
-                .visits
-                .push((i as u32, latency_s * 1000.0, rt.mean_s() * 1000.0));
+            self.sampler.visits.push((
+                i as u32,
+                latency_s * 1000.0,
+                rt.mean_s() * 1000.0,
+                rt.wait_mean_s() * 1000.0,
+            ));
         }
         latency_s
     }
@@ -331,7 +396,7 @@ mod tests {
 
     /// The window after ticks that each had `per_tick` successful samples.
     fn window_after(ticks: usize, per_tick: usize) -> (usize, usize) {
-        let mut sampler = Sampler::new(1, per_tick);
+        let mut sampler = Sampler::new(1, per_tick, 1.0);
         for _ in 0..ticks {
             sampler.window.push_back(vec![1.0; per_tick]);
             sampler.window_samples += per_tick;

@@ -201,8 +201,9 @@ pub(crate) struct FailureEvent {
 #[derive(Clone, Debug)]
 pub(crate) struct Plan {
     pub nodes: Vec<NodePlan>,
-    /// Positions of the clients.
+    /// Positions of the clients, and of the message queues.
     pub clients: Vec<u32>,
+    pub queues: Vec<u32>,
     pub routes: Vec<RouteEntry>,
     pub ops: Vec<RouteOp>,
     /// Pairs (from channel, to channel) passed on whole (see [`RouteOp`] for when they arrive).
@@ -546,6 +547,12 @@ impl Plan {
             .filter(|(_, n)| n.kind_name == KindName::Client)
             .map(|(i, _)| i as u32)
             .collect();
+        let queues = nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.kind_name == KindName::MessageQueue)
+            .map(|(i, _)| i as u32)
+            .collect();
         // The route entries into each channel, by channel.
         let mut into: Vec<Vec<u32>> = vec![Vec::new(); channel_class.len()];
         for (e, r) in routes.iter().enumerate() {
@@ -573,6 +580,7 @@ impl Plan {
         }
         Ok(Plan {
             clients,
+            queues,
             nodes,
             routes,
             ops,
@@ -592,6 +600,17 @@ impl Plan {
             random_failures: scenario.random_failures,
             caches_start_cold: scenario.caches_start_cold,
         })
+    }
+
+    /// The profile's mean multiplier over the run's ticks.
+    pub fn profile_mean(&self) -> f64 {
+        if self.ticks == 0 {
+            return 1.0;
+        }
+        let sum: f64 = (0..self.ticks)
+            .map(|t| self.profile.multiplier_at(t as f64 * self.tick_s))
+            .sum();
+        sum / self.ticks as f64
     }
 
     /// The design's base load in requests per second (all clients, multiplier 1).

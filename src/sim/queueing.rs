@@ -88,9 +88,31 @@ impl Wait {
     }
 }
 
-/// The most utilization a stable-queue formula is evaluated at. Above it the station is
-/// treated as saturated: the formula's wait at this utilization plus the backlog's delay.
+/// The most utilization a stable-queue formula is evaluated at (on either side of 1, see
+/// [`formula_rate`]).
 pub const MAX_FORMULA_UTILIZATION: f64 = 0.99;
+
+/// The arrival rate a stationary waiting-time formula is evaluated at, for a station of
+/// `capacity_per_s` fed at `arrival_rate_per_s`.
+///
+/// Below capacity, the rate itself. Above it, the fluid backlog (see `latency`) carries the
+/// queue's growth, and what the formula adds is the queue's excess over that fluid: in the
+/// heavy-traffic (diffusion) limit an overloaded queue holds σ²/2(λ − μ) more than (λ − μ)·t,
+/// and a stable one σ²/2(μ − λ) — the same expression either side of μ, with σ² = λca² + μcs²
+/// nearly unchanged when λ and μ trade places. So an overloaded station waits, beyond its
+/// fluid backlog, what the stable one at utilization μ/λ does: the rate μ²/λ. Either way the
+/// utilization is capped at [`MAX_FORMULA_UTILIZATION`] (its inverse above 1), where the
+/// formula's wait is already a hundred service times. The wait is continuous through μ and
+/// falls back as the fluid backlog takes over, instead of adding the capped wait of a
+/// saturated queue to the backlog a real one would have instead.
+pub fn formula_rate(capacity_per_s: f64, arrival_rate_per_s: f64) -> f64 {
+    let mirrored = if arrival_rate_per_s > capacity_per_s {
+        capacity_per_s * capacity_per_s / arrival_rate_per_s
+    } else {
+        arrival_rate_per_s
+    };
+    mirrored.min(MAX_FORMULA_UTILIZATION * capacity_per_s)
+}
 
 /// The waiting time of `servers` parallel servers of rate `service_rate_per_s` each, fed at
 /// `arrival_rate_per_s`, with squared coefficients of variation `arrival_scv` and `service_scv`.
@@ -105,8 +127,7 @@ pub fn gg_c_wait(
         return Wait::NONE;
     }
     let capacity = f64::from(servers) * service_rate_per_s;
-    // Beyond the stable range, evaluate at the cap: the backlog term carries the rest.
-    let lambda = arrival_rate_per_s.min(MAX_FORMULA_UTILIZATION * capacity);
+    let lambda = formula_rate(capacity, arrival_rate_per_s);
     let c = erlang_c(servers, lambda / service_rate_per_s);
     let variability = 0.5 * (arrival_scv + service_scv);
     Wait {
@@ -180,8 +201,8 @@ pub fn round_robin_wait(
     let n = f64::from(instances);
     let c = f64::from(servers);
     let capacity = c * service_rate_per_s;
-    // Per instance, capped like every formula (the backlog carries the rest).
-    let lambda = (arrival_rate_per_s / n).min(MAX_FORMULA_UTILIZATION * capacity);
+    // Per instance, beyond capacity as every formula is (see `formula_rate`).
+    let lambda = formula_rate(capacity, arrival_rate_per_s / n);
     let rho = lambda / capacity;
     let Some(sigma_c) = erlang_arrivals_sigma(n, lambda, capacity) else {
         return Wait::NONE;
@@ -246,6 +267,11 @@ impl ResponseTime {
     /// Mean response time in seconds.
     pub fn mean_s(&self) -> f64 {
         self.service_mean_s + self.wait.mean_s() + self.backlog_delay_s
+    }
+
+    /// Mean time before service in seconds: the queueing wait and the backlog's delay.
+    pub fn wait_mean_s(&self) -> f64 {
+        self.wait.mean_s() + self.backlog_delay_s
     }
 
     /// Probability that the response time exceeds `t_s`.

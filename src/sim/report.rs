@@ -47,6 +47,9 @@ pub struct ComponentReport {
     pub backlog: f64,
     /// The node's own latency (without what it waits for downstream).
     pub latency_ms: Percentiles,
+    /// Of the mean latency, the time before service: the queueing wait and the delay of a
+    /// backlog piled up by overload (for Little's law: the backlog is served rate × this).
+    pub wait_ms: f64,
     /// Hit ratio at the end of the run (caches and CDNs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hit_ratio: Option<f64>,
@@ -183,6 +186,11 @@ impl Simulation {
                 let capacity = m.capacity_sum / ticks;
                 let offered_utilization = m.offered_utilization_sum / ticks;
                 let stats = &self.node_latency[i];
+                let wait_ms = if stats.visits > 0 {
+                    stats.wait_sum_ms / stats.visits as f64
+                } else {
+                    self.response(i, 0, 0).wait_mean_s() * 1000.0
+                };
                 let latency_ms = match (&stats.histogram, stats.visits) {
                     (Some(h), v) if v > 0 => Percentiles {
                         mean: stats.mean_sum_ms / v as f64,
@@ -199,10 +207,10 @@ impl Simulation {
                         }
                     }
                 };
-                let latency_ms = if matches!(node.kind, KindPlan::Client(_)) {
-                    Percentiles::default()
+                let (latency_ms, wait_ms) = if matches!(node.kind, KindPlan::Client(_)) {
+                    (Percentiles::default(), 0.0)
                 } else {
-                    latency_ms
+                    (latency_ms, wait_ms)
                 };
                 ComponentReport {
                     name: node.name.clone(),
@@ -220,6 +228,7 @@ impl Simulation {
                     errors: m.errors,
                     backlog: m.backlog_sum / ticks,
                     latency_ms,
+                    wait_ms,
                     hit_ratio: st.tick.hit_ratio,
                     message_wait_ms: match &node.kind {
                         KindPlan::MessageQueue(q) => Some(

@@ -499,3 +499,65 @@ fn a_design_can_be_saved_to_a_typed_path() {
     assert!(!harness.state().doc.dirty);
     assert!(harness.state().window_title().contains("typed.ron"));
 }
+
+#[test]
+fn the_ladder_shows_where_the_load_running_now_stands() {
+    // At ten users nothing is broken and the marker comes first; at ten million the marker
+    // comes after every step it is past, and those are broken. Each step names the users that
+    // break it.
+    let mut harness = app();
+    let ctx = harness.ctx.clone();
+    let ladder_at = |harness: &mut Harness<'_, SandboxApp>, users: f64| {
+        harness.state_mut().apply(&ctx, Action::SetUsers(users));
+        harness.run_steps(3);
+        let state = harness.state();
+        let peak = state
+            .current_scenario()
+            .map_or(1.0, |s| s.profile.peak_multiplier());
+        archsandbox::app::ladder_lines(
+            &state.analysis.ladder,
+            state.load_multiplier(),
+            state.users,
+            peak,
+        )
+    };
+    use archsandbox::app::LadderLine;
+    let few = ladder_at(&mut harness, 10.0);
+    assert!(matches!(few.first(), Some(LadderLine::Here(_))), "{few:#?}");
+    assert!(
+        few.iter()
+            .all(|l| !matches!(l, LadderLine::Step { broken: true, .. })),
+        "{few:#?}"
+    );
+    // The screen shows the same lines.
+    assert!(harness.query_by_label_contains("broken now").is_none());
+    harness.get_by_label_contains("(10 users)");
+    let many = ladder_at(&mut harness, 10_000_000.0);
+    let here = many
+        .iter()
+        .position(|l| matches!(l, LadderLine::Here(_)))
+        .expect("a marker");
+    assert!(here > 0, "{many:#?}");
+    for (i, line) in many.iter().enumerate() {
+        if let LadderLine::Step { broken, .. } = line {
+            assert_eq!(*broken, i < here, "{many:#?}");
+        }
+    }
+    assert_ne!(few, many, "ten users and ten million read differently");
+    assert!(harness.query_all_by_label_contains("broken now").count() > 1);
+    harness.get_by_label_contains("(10,000,000 users)");
+    // A step's users are those at which the scenario's peak reaches it.
+    let Some(LadderLine::Step { text, .. }) = many.first() else {
+        panic!("{many:#?}");
+    };
+    let state = harness.state();
+    let (_, _, at) = &state.analysis.ladder[0];
+    let peak = state
+        .current_scenario()
+        .map_or(1.0, |s| s.profile.peak_multiplier());
+    let users = state.users / state.load_multiplier() * at / peak;
+    assert!(
+        text.contains(&archsandbox::analysis::report::count(users.round() as u64)),
+        "{text} names {users} users"
+    );
+}

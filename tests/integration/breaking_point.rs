@@ -518,3 +518,90 @@ fn a_hash_sharded_database_feels_the_skew_of_its_keys() {
         0.03,
     );
 }
+
+#[test]
+fn an_overloaded_run_breaks_no_law_at_any_tick_length() {
+    // Past the knee the backlog grows for the whole run, and its waits with it: Little's law
+    // must still tie the backlog to the throughput and the wait, and nothing may do more than
+    // its capacity allows.
+    use archsandbox::analysis::report::law_checks;
+    use archsandbox::sim::laws::operational_laws;
+    let design = overloaded_server();
+    for tick_s in [1.0, 0.001] {
+        let s = scenario(tick_s, 300.0);
+        let summary = run(&design, &s);
+        let laws = operational_laws(&design, &s, &PriceTable::builtin()).expect("laws");
+        let checks = law_checks(&design, &laws, &summary);
+        assert!(checks.is_empty(), "at {tick_s} s ticks: {checks:#?}");
+        // Little's law by hand: the mean backlog is the served rate × the mean wait (within
+        // the slow convergence of a growing queue's mean, a few percent here).
+        let server = component(&summary, "server");
+        assert_within(
+            &format!("L = X·W at {tick_s} s ticks"),
+            server.backlog,
+            server.served_per_s * server.wait_ms / 1000.0,
+            0.05,
+        );
+    }
+}
+
+#[test]
+fn the_report_says_which_figure_breaks_which_law() {
+    // A run whose figures keep the laws, then the same figures bent one at a time: each bent
+    // figure is named, and nothing else.
+    use archsandbox::analysis::report::law_checks;
+    use archsandbox::sim::laws::operational_laws;
+    let mut design = Design::new("chain");
+    let readers = design.add(readers(80));
+    let app = design.add(server("app", 1, 1, 10.0));
+    let db = design.add(database("database", 2, 4.0));
+    design.connect(readers, app, reads());
+    design.connect(app, db, reads());
+    let s = scenario(1.0, 600.0);
+    let laws = operational_laws(&design, &s, &PriceTable::builtin()).expect("laws");
+    let honest = run(&design, &s);
+    assert!(law_checks(&design, &laws, &honest).is_empty());
+    let bent = |what: &dyn Fn(&mut RunSummary)| {
+        let mut summary = honest.clone();
+        what(&mut summary);
+        law_checks(&design, &laws, &summary)
+    };
+    let position = |summary: &RunSummary, name: &str| {
+        summary
+            .components
+            .iter()
+            .position(|c| c.name == name)
+            .expect("component")
+    };
+    // A component doing more work than its capacity allows.
+    let checks = bent(&|s| {
+        let i = position(s, "app");
+        s.components[i].utilization = 1.2;
+    });
+    assert_eq!(checks.len(), 1, "{checks:#?}");
+    assert_eq!(
+        (checks[0].law, checks[0].component.as_deref()),
+        ("utilization", Some("app"))
+    );
+    // The system completing more than its bottleneck (the app, 100/s) can.
+    let checks = bent(&|s| s.system.throughput_per_s = 130.0);
+    assert_eq!(checks.len(), 1, "{checks:#?}");
+    assert_eq!(
+        (checks[0].law, checks[0].component.as_deref()),
+        ("bottleneck", None)
+    );
+    assert!(
+        (checks[0].expected - 100.0).abs() < 1e-6,
+        "X ≤ 1/S_app = 100/s"
+    );
+    // A backlog that is not throughput × wait.
+    let checks = bent(&|s| {
+        let i = position(s, "database");
+        s.components[i].backlog = 500.0;
+    });
+    assert_eq!(checks.len(), 1, "{checks:#?}");
+    assert_eq!(
+        (checks[0].law, checks[0].component.as_deref()),
+        ("little", Some("database"))
+    );
+}

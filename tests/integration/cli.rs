@@ -114,6 +114,7 @@ fn simulate_json_keeps_the_contract_fields() {
         "components",
         "bottleneck_ladder",
         "failure_impact",
+        "law_checks",
     ] {
         assert!(
             report.get(field).is_some(),
@@ -131,9 +132,23 @@ fn simulate_json_keeps_the_contract_fields() {
         "downtime_min_per_year",
         "cost_per_million_requests",
         "max_load_multiplier",
+        "failed_per_s",
+        "in_flight_end",
+        "in_flight_mean",
     ] {
         assert!(system.get(field).is_some(), "system.{field} is missing");
     }
+    // The run's requests, conserved: offered = succeeded + failed + in flight at the end.
+    let requests = &system["requests"];
+    let count = |f: &str| {
+        requests[f]
+            .as_u64()
+            .unwrap_or_else(|| panic!("requests.{f}"))
+    };
+    assert_eq!(
+        count("offered"),
+        count("succeeded") + count("failed") + count("in_flight_end")
+    );
     for p in ["mean", "p50", "p95", "p99"] {
         assert!(system["latency_ms"][p].is_number(), "system.latency_ms.{p}");
     }
@@ -158,6 +173,16 @@ fn simulate_json_keeps_the_contract_fields() {
         }
         for field in ["arrived", "served", "dropped", "backlog_end"] {
             assert!(c["totals"][field].is_u64(), "totals.{field}");
+        }
+        assert!(c["wait_ms"].is_number(), "wait_ms");
+        if c["kind"] == "client" {
+            for field in ["throughput_per_s", "success_ratio"] {
+                assert!(c[field].is_number(), "a client's {field}");
+            }
+            assert!(
+                c["requests"]["in_flight_end"].is_u64(),
+                "a client's requests"
+            );
         }
     }
     for step in report["bottleneck_ladder"].as_array().expect("array") {

@@ -569,7 +569,13 @@ pub(crate) fn response(plan: &DatabasePlan, st: &NodeState, j: usize, write: boo
         copies * instance.servers
     };
     let rate_per_server = instance.rate_per_server_s;
-    let rho = shard.offered_utilization.min(1.0);
+    // The shard's utilization as one rate at the mix's service time (beyond 1 too: see
+    // `formula_rate`).
+    let rho = if shard.offered_utilization.is_finite() {
+        shard.offered_utilization
+    } else {
+        1.0
+    };
     let equivalent_rate = rho * f64::from(servers) * rate_per_server;
     let wait = gg_c_wait(servers, rate_per_server, equivalent_rate, 1.0, mix_scv);
     // Overload piles requests up in the fluid model (see `latency`); their delay comes on
