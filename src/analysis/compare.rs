@@ -434,10 +434,13 @@ pub struct Difference {
 }
 
 impl Difference {
-    /// The side with the better value (equal within rounding: neither).
+    /// The side with the better value (equal within rounding, or equal as shown: neither).
     pub fn better(&self) -> Better {
         match (self.a, self.b) {
-            (Some(a), Some(b)) if (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12) => {
+            (Some(a), Some(b))
+                if (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12)
+                    || self.figure.show(a) == self.figure.show(b) =>
+            {
                 Better::Neither
             }
             (Some(a), Some(b)) if (a > b) == self.higher_is_better => Better::A,

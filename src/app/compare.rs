@@ -399,10 +399,15 @@ impl CompareView {
 
 /// The table of differences: the reports' rows, with the latency, throughput, success ratio
 /// and requests in flight of the live runs at the slider's load in place of the reports'
-/// (which ran the scenario's load).
+/// (which ran the scenario's load); throughput and success over the last ten seconds.
 pub fn difference_table(view: &CompareView) -> Vec<Difference> {
     let mut rows = differences(view.a.report.as_ref(), view.b.report.as_ref());
     let live = |s: &Side| s.timeline.history.last().copied();
+    // Throughput and success over the last ten seconds: a single tick's is mostly noise.
+    let recent = |s: &Side| {
+        let tick_s = s.runner.with_output(|o| o.tick_s);
+        crate::app::plots::recent(&s.timeline.history, tick_s, 10.0)
+    };
     for row in &mut rows {
         match row.label {
             "p99 latency" => {
@@ -412,13 +417,13 @@ pub fn difference_table(view: &CompareView) -> Vec<Difference> {
             }
             "success ratio" => {
                 row.label = "success ratio now";
-                row.a = live(&view.a).map(|t| t.success_ratio);
-                row.b = live(&view.b).map(|t| t.success_ratio);
+                row.a = recent(&view.a).map(|t| t.success_ratio);
+                row.b = recent(&view.b).map(|t| t.success_ratio);
             }
             "throughput" => {
                 row.label = "throughput now";
-                row.a = live(&view.a).map(|t| t.throughput_per_s);
-                row.b = live(&view.b).map(|t| t.throughput_per_s);
+                row.a = recent(&view.a).map(|t| t.throughput_per_s);
+                row.b = recent(&view.b).map(|t| t.throughput_per_s);
             }
             "in flight at the end" => {
                 row.label = "in flight now";

@@ -1037,7 +1037,7 @@ impl SandboxApp {
                 o.playing,
                 o.tick,
                 o.tick_s,
-                plots::recent(&self.timeline.history, o.tick_s),
+                plots::recent(&self.timeline.history, o.tick_s, 1.0),
                 o.error.is_some(),
             )
         });

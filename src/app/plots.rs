@@ -28,7 +28,7 @@ pub struct Timeline {
     line_colors: HashMap<ComponentId, usize>,
 }
 
-/// The system over the last ticks (at least one second of them, or one tick): offered,
+/// The system over the last ticks (at least `seconds` of them, or one tick): offered,
 /// completed and failed a second, the share of the ended requests that succeeded, what is in
 /// flight now, and the latest latency. At 1 ms ticks a single tick completes nothing or a
 /// thousand a second; a second's worth reads steadily.
@@ -43,9 +43,9 @@ pub struct Recent {
 }
 
 /// See [`Recent`].
-pub fn recent(history: &[SystemTick], tick_s: f64) -> Option<Recent> {
+pub fn recent(history: &[SystemTick], tick_s: f64, seconds: f64) -> Option<Recent> {
     let last = history.last()?;
-    let ticks = ((1.0 / tick_s.max(1e-9)).ceil() as usize).clamp(1, history.len());
+    let ticks = ((seconds / tick_s.max(1e-9)).ceil() as usize).clamp(1, history.len());
     let window = &history[history.len() - ticks..];
     let n = window.len() as f64;
     let mean = |f: &dyn Fn(&SystemTick) -> f64| window.iter().map(f).sum::<f64>() / n;

@@ -152,11 +152,17 @@ pub fn erlang_arrivals_sigma(
         return None;
     }
     let phase_rate = stages * arrival_rate_per_s;
+    // Stages are whole (instances dealt to in turn): a power by squaring, not a logarithm.
+    let whole = stages.fract() == 0.0 && stages <= f64::from(i32::MAX);
     // A*(cμ(1 − σ)) and its derivative in σ.
     let transform = |sigma: f64| {
         let s = service_rate_per_s * (1.0 - sigma);
         let base = phase_rate / (phase_rate + s);
-        let value = base.powf(stages);
+        let value = if whole {
+            base.powi(stages as i32)
+        } else {
+            base.powf(stages)
+        };
         let slope = value * stages * service_rate_per_s / (phase_rate + s);
         (value, slope)
     };
