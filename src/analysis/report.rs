@@ -204,7 +204,12 @@ pub fn analyze(
         })
         .collect::<Vec<_>>();
     let model_check = model_check(scenario, &laws, &summary, load, &mut notes);
-    let law_checks = law_checks(design, &laws, &summary);
+    let sources = if design.component_count() <= BOTTLENECK_CHECK_LIMIT {
+        crate::sim::laws::source_laws(design, scenario, prices).ok()
+    } else {
+        None
+    };
+    let law_checks = law_checks(design, sources.as_deref(), &summary);
     let system = system_section(&summary.system, &avail, &cost, &ladder);
     Ok(SimulateReport {
         design: design.name.clone(),
@@ -315,19 +320,29 @@ fn model_check(
 }
 
 /// Check the run's figures against the operational laws (MODEL-REFERENCE §1); each figure
-/// that breaks one by more than the run's noise allows comes back, said in words.
+/// that breaks one by more than the run's noise allows comes back, said in words. `sources`
+/// are the laws of each client's classes alone ([`crate::sim::laws::source_laws`]); without
+/// them (a large design) the bottleneck law is not checked.
 ///
 /// - **Utilization**: a component's mean utilization (work done over work its capacity
-///   allows) at most 1, but for the noise of its completions over the run (three standard
-///   deviations of a Poisson count of what its capacity completes).
-/// - **Bottleneck**: the system's throughput at most the base load times the lowest load at
-///   which a component on the requests' synchronous path saturates (what waits behind a
-///   message queue does not hold its producers back), again but for three standard deviations.
+///   allows) at most 1, but for the noise of its completions over the run: three standard
+///   deviations of what one instance completes, √(SCV / count) with the service's SCV (at
+///   least 1).
+/// - **Bottleneck**: the system's throughput at most what each class of each client could
+///   complete on its own, summed: its base rate over the utilization it alone puts on the
+///   busiest component that every one of its requests passes (X_c ≤ c_k / D_kc; a component
+///   only some of its requests pass, such as the database behind a cache that answers most
+///   reads, bounds nothing, and neither does what waits behind a message queue). Summing the
+///   classes' own bounds holds whatever mix completes; three standard deviations again.
 /// - **Little**: at each component other than clients and queues, the mean backlog L and the
 ///   served rate X times the mean wait W agree within what a tick hides (a request served
 ///   in the tick it arrives is never seen waiting: X × the tick) and a fifth of the larger
 ///   (the slow convergence of a queue's time average near saturation), plus three requests.
-pub fn law_checks(design: &Design, laws: &Laws, summary: &crate::sim::RunSummary) -> Vec<LawCheck> {
+pub fn law_checks(
+    design: &Design,
+    sources: Option<&[crate::sim::laws::SourceLaw]>,
+    summary: &crate::sim::RunSummary,
+) -> Vec<LawCheck> {
     let mut out = Vec::new();
     let measured_s =
         ((summary.ticks.saturating_sub(summary.warmup_ticks)) as f64 * summary.tick_s).max(1e-9);
@@ -335,9 +350,19 @@ pub fn law_checks(design: &Design, laws: &Laws, summary: &crate::sim::RunSummary
         if c.kind == "client" {
             continue;
         }
-        let completions = c.capacity_per_s * measured_s;
+        let scv = design
+            .find(&c.name)
+            .and_then(|id| design.component(id))
+            .map_or(1.0, |component| match &component.kind {
+                ComponentKind::Server(p) => p.service_scv,
+                ComponentKind::Database(p) => p.service_scv,
+                ComponentKind::MessageQueue(p) => p.consumer_service_scv,
+                _ => 1.0,
+            })
+            .max(1.0);
+        let completions = c.capacity_per_s / f64::from(c.instances.max(1)) * measured_s;
         let tolerance = if completions > 0.0 {
-            3.0 / completions.sqrt() + 1e-9
+            3.0 * (scv / completions).sqrt() + 1e-9
         } else {
             1e-9
         };
@@ -381,9 +406,7 @@ pub fn law_checks(design: &Design, laws: &Laws, summary: &crate::sim::RunSummary
             });
         }
     }
-    // The bottleneck of the requests that must pass it: for each client, the lowest load at
-    // which a component every one of its requests passes saturates.
-    if let Some(bound) = throughput_bound(design, laws) {
+    if let Some(bound) = sources.and_then(|s| throughput_bound(design, s)) {
         let throughput = summary.system.throughput_per_s;
         let tolerance = 3.0 * (bound / measured_s).sqrt() + 1e-9 * bound;
         if throughput > bound + tolerance {
@@ -406,24 +429,18 @@ pub fn law_checks(design: &Design, laws: &Laws, summary: &crate::sim::RunSummary
 
 /// Designs larger than this skip the bottleneck check (its sets of components grow with the
 /// design).
-const BOTTLENECK_CHECK_LIMIT: usize = 2_000;
+pub const BOTTLENECK_CHECK_LIMIT: usize = 2_000;
 
-/// The most requests a second the clients can complete by the operational laws: each client
-/// at most its base rate times the lowest saturation load of the components every one of its
-/// requests must pass (X ≤ min c_k / D_k over them; components only some requests pass, such
-/// as the database behind a cache that answers most reads, do not bound the others). `None`
-/// when nothing bounds them, or the design is too large to work it out quickly.
-fn throughput_bound(design: &Design, laws: &Laws) -> Option<f64> {
+/// The most requests a second the clients can complete by the operational laws (see
+/// [`law_checks`]): the sum over each client's classes of its base rate over the highest
+/// utilization it alone puts on a component every one of its requests passes. `None` when a
+/// class is bounded by nothing it must pass.
+fn throughput_bound(design: &Design, sources: &[crate::sim::laws::SourceLaw]) -> Option<f64> {
     use crate::model::{ComponentId, HitRatio, TrafficClass};
     use std::collections::{BTreeSet, HashMap};
-    if design.component_count() > BOTTLENECK_CHECK_LIMIT {
+    if design.component_count() > BOTTLENECK_CHECK_LIMIT || sources.is_empty() {
         return None;
     }
-    let saturates: HashMap<ComponentId, f64> = laws
-        .nodes
-        .iter()
-        .filter_map(|n| Some((n.id, n.saturates_at_load()?)))
-        .collect();
     // Per (component, class): the components every request of the class arriving there passes,
     // itself included, worked out from the last component back.
     let order = crate::sim::plan::processing_order(design);
@@ -487,42 +504,26 @@ fn throughput_bound(design: &Design, laws: &Laws) -> Option<f64> {
         }
     }
     let mut bound = 0.0;
-    let mut any = false;
-    for (id, component) in design.components() {
-        let ComponentKind::Client(p) = &component.kind else {
-            continue;
-        };
-        // Only what every class the client sends passes.
-        let mut common: Option<BTreeSet<ComponentId>> = None;
-        for class in TrafficClass::ALL {
-            if p.mix.share(class) <= 0.0 {
-                continue;
-            }
-            let set = must.get(&(id, class.index())).cloned().unwrap_or_default();
-            common = Some(match common {
-                None => set,
-                Some(c) => c.intersection(&set).copied().collect(),
-            });
-        }
-        let lowest = common
-            .unwrap_or_default()
+    for source in sources {
+        let passed = must.get(&(source.client, source.class.index()))?;
+        let busiest = source
+            .utilization
             .iter()
-            .filter(|c| {
-                design.component(**c).is_some_and(|c| {
+            .filter(|(id, _)| passed.contains(id))
+            .filter(|(id, _)| {
+                design.component(*id).is_some_and(|c| {
                     !matches!(c.kind.name(), KindName::Client | KindName::MessageQueue)
                 })
             })
-            .filter_map(|c| saturates.get(c).copied())
-            .fold(f64::INFINITY, f64::min);
-        if lowest.is_finite() {
-            any = true;
-            bound += p.rate_per_s() * lowest;
-        } else {
-            // Nothing bounds this client's requests but what it offers.
+            .map(|(_, u)| *u)
+            .fold(0.0, f64::max);
+        if busiest <= 0.0 {
+            // Nothing bounds this class's requests but what it offers.
             return None;
         }
+        bound += source.rate_per_s / busiest;
     }
-    any.then_some(bound)
+    Some(bound)
 }
 
 impl SimulateReport {

@@ -26,8 +26,9 @@ use crate::analysis::compare::{
 };
 use crate::analysis::cost::monthly_cost;
 use crate::analysis::report::{AnalysisOptions, FailureAnalysis, SimulateReport, analyze, number};
-use crate::model::{ComponentId, ComponentKind, Design, PriceTable, Scenario, read_design};
+use crate::model::{ComponentId, ComponentKind, Design, PriceTable, Scenario};
 use crate::sim::laws::operational_laws;
+use crate::sim::preflight::read_runnable_design;
 
 pub use crate::analysis::compare::Variant;
 
@@ -172,7 +173,7 @@ impl CompareView {
         ctx: Option<&egui::Context>,
     ) -> Result<Self, String> {
         let load = |p: &Path| {
-            read_design(p, prices)
+            read_runnable_design(p, prices)
                 .map(|l| l.design)
                 .map_err(|e| format!("Could not open {}:\n{e}", p.display()))
         };

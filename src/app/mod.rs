@@ -24,9 +24,10 @@ use crate::analysis::report::{AnalysisOptions, FailureAnalysis, SimulateReport, 
 use crate::analysis::spof::structural_spofs;
 use crate::model::{
     Component, ComponentId, ComponentKind, Design, KindName, LinkId, PriceTable, Scenario,
-    parse_design, read_design, save_design,
+    parse_design, save_design,
 };
 use crate::sim::laws::operational_laws;
+use crate::sim::preflight::read_runnable_design;
 
 use canvas::{CanvasInputs, CanvasState, Clipboard, Health};
 use commands::UiCommand;
@@ -389,7 +390,7 @@ impl SandboxApp {
 
     /// Open a design file; on failure, keep the current design and say why (with line and column).
     pub fn open_path(&mut self, path: &Path) {
-        match read_design(path, &self.prices) {
+        match read_runnable_design(path, &self.prices) {
             Ok(loaded) => {
                 self.doc = Document::new(loaded.design, Some(path.to_path_buf()));
                 self.settings.remember(path);

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::model::{PriceTable, Severity, read_design};
+use crate::model::{PriceTable, Severity};
+use crate::sim::preflight::read_runnable_design;
 
 /// Print `FILE: ok` for each good file and `FILE:LINE:COL: message` on stderr for each
 /// problem. Exit 0 only if every file is good. Warnings are printed but do not fail a file.
@@ -11,7 +12,7 @@ pub fn run(files: &[PathBuf], prices: &PriceTable) -> ExitCode {
     let mut all_good = true;
     for path in files {
         let shown = path.display();
-        match read_design(path, prices) {
+        match read_runnable_design(path, prices) {
             Ok(loaded) => {
                 for warning in &loaded.warnings {
                     let pos = warning

@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use crate::analysis::AnalysisOptions;
 use crate::analysis::compare::{Better, compare, differences, shared_scenario};
 use crate::analysis::report::number;
-use crate::model::{PriceTable, read_design};
+use crate::model::PriceTable;
 use crate::sim::RunOptions;
+use crate::sim::preflight::read_runnable_design;
 
 use super::simulate::Format;
 
@@ -55,7 +56,7 @@ fn compare_files(args: &CompareArgs, prices: &PriceTable) -> Result<String, Stri
         ));
     }
     let load = |p: &PathBuf| {
-        read_design(p, prices)
+        read_runnable_design(p, prices)
             .map(|l| l.design)
             .map_err(|e| format!("{}:\n{e}", p.display()))
     };

@@ -3,8 +3,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::model::{PriceTable, read_design};
+use crate::model::PriceTable;
 use crate::sim::RunOptions;
+use crate::sim::preflight::read_runnable_design;
 
 /// Output format of reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -55,7 +56,7 @@ pub fn run(args: &SimulateArgs, prices: &PriceTable) -> ExitCode {
 
 fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> {
     let path: &Path = &args.file;
-    let loaded = read_design(path, prices).map_err(|e| {
+    let loaded = read_runnable_design(path, prices).map_err(|e| {
         e.problems()
             .iter()
             .map(|p| match p.position {

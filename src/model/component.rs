@@ -139,9 +139,16 @@ pub struct Reliability {
 }
 
 impl Reliability {
-    /// Steady-state availability of one instance: MTBF / (MTBF + MTTR).
+    /// Steady-state availability of one instance: MTBF / (MTBF + MTTR), worked out as
+    /// 1 / (1 + MTTR/MTBF) so that times near the largest float do not overflow their sum
+    /// (both 1e308 hours is 50 %, not 0).
     pub fn availability(&self) -> f64 {
-        self.mtbf_hours / (self.mtbf_hours + self.mttr_hours)
+        let ratio = self.mttr_hours / self.mtbf_hours;
+        if ratio.is_finite() {
+            1.0 / (1.0 + ratio)
+        } else {
+            0.0
+        }
     }
 }
 
@@ -449,7 +456,7 @@ pub struct DatabaseParams {
     pub keys: u64,
     /// Zipf exponent s of key popularity: key i is requested in proportion to i^(−s), so key 1
     /// is the most popular (0 = every key alike). Each shard's share of the traffic is the sum
-    /// of its keys' shares (see `sim::sharding`).
+    /// of its keys' shares (see `model::sharding`).
     pub key_skew: f64,
     /// How far replicas trail the primary, in milliseconds (writes in this window are lost on failover).
     pub replication_lag_ms: f64,

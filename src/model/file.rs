@@ -20,7 +20,7 @@ use super::scenario::Scenario;
 use super::validate::{Issue, Severity, Subject, validate};
 
 /// The version this build writes. Older versions are migrated when read.
-pub const CURRENT_VERSION: u32 = 1;
+pub const CURRENT_VERSION: u32 = 2;
 
 /// The RON dialect of design files, stated in a header line so that any RON reader agrees:
 /// newtype variants are written without a second pair of parentheses
@@ -164,15 +164,7 @@ pub struct Loaded {
 /// Any error-severity problem fails the load; warnings come back beside the design.
 pub fn parse_design_bytes(bytes: &[u8], prices: &PriceTable) -> Result<Loaded, LoadError> {
     let text = std::str::from_utf8(bytes).map_err(|e| LoadError::Invalid {
-        problems: vec![Problem {
-            severity: Severity::Error,
-            position: Some(position_of_offset(
-                &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
-                e.valid_up_to(),
-            )),
-            message: "the file is not UTF-8 text".into(),
-            hint: Some("design files are RON text; was a binary file opened?".into()),
-        }],
+        problems: vec![not_utf8(bytes, e.valid_up_to())],
     })?;
     parse_design(text, prices)
 }
@@ -180,13 +172,27 @@ pub fn parse_design_bytes(bytes: &[u8], prices: &PriceTable) -> Result<Loaded, L
 /// Read a design from RON text. See [`parse_design_bytes`]. A byte-order mark, which some
 /// editors put at the start of UTF-8 files, is skipped.
 pub fn parse_design(text: &str, prices: &PriceTable) -> Result<Loaded, LoadError> {
+    parse_design_with(text, prices, &|_| Vec::new())
+}
+
+/// [`parse_design`], with `more` checks run on a design that validates (a layer above the
+/// model adds what it knows, such as whether the simulation can run it); their issues are
+/// placed and reported like validation's.
+pub fn parse_design_with(
+    text: &str,
+    prices: &PriceTable,
+    more: &dyn Fn(&Design) -> Vec<Issue>,
+) -> Result<Loaded, LoadError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let file = parse_file(text)?;
     let map = SourceMap::scan(text);
     let design = from_file(file).map_err(|issues| LoadError::Invalid {
         problems: place(&issues, text, &map),
     })?;
-    let issues = validate(&design, prices);
+    let mut issues = validate(&design, prices);
+    if !issues.iter().any(|i| i.severity == Severity::Error) {
+        issues.extend(more(&design));
+    }
     let mut problems = place(&issues, text, &map);
     if problems.iter().any(|p| p.severity == Severity::Error) {
         return Err(LoadError::Invalid { problems });
@@ -211,12 +217,37 @@ pub fn parse_design(text: &str, prices: &PriceTable) -> Result<Loaded, LoadError
 
 /// Read a design file from disk. Never modifies the file.
 pub fn read_design(path: &Path, prices: &PriceTable) -> Result<Loaded, LoadError> {
+    read_design_with(path, prices, &|_| Vec::new())
+}
+
+/// [`read_design`] with `more` checks (see [`parse_design_with`]).
+pub fn read_design_with(
+    path: &Path,
+    prices: &PriceTable,
+    more: &dyn Fn(&Design) -> Vec<Issue>,
+) -> Result<Loaded, LoadError> {
     let io = |source| LoadError::Io {
         path: path.to_path_buf(),
         source,
     };
     let bytes = read_at_most(path, MAX_DESIGN_FILE_BYTES).map_err(io)?;
-    parse_design_bytes(&bytes, prices)
+    let text = std::str::from_utf8(&bytes).map_err(|e| LoadError::Invalid {
+        problems: vec![not_utf8(&bytes, e.valid_up_to())],
+    })?;
+    parse_design_with(text, prices, more)
+}
+
+/// The problem of bytes that are not UTF-8 from `valid_up_to` on.
+fn not_utf8(bytes: &[u8], valid_up_to: usize) -> Problem {
+    Problem {
+        severity: Severity::Error,
+        position: Some(position_of_offset(
+            &String::from_utf8_lossy(&bytes[..valid_up_to]),
+            valid_up_to,
+        )),
+        message: "the file is not UTF-8 text".into(),
+        hint: Some("design files are RON text; was a binary file opened?".into()),
+    }
 }
 
 /// The largest design file read: a design of 100,000 components is some 60 MB of RON. (Reading
@@ -257,7 +288,15 @@ fn parse_file(text: &str) -> Result<DesignFile, LoadError> {
         )),
         Some(0) => {
             let old: DesignFileV0 = options.from_str(text).map_err(syntax_error)?;
-            Ok(old.into())
+            let mut file: DesignFile = old.into();
+            migrate_key_skew(&mut file);
+            Ok(file)
+        }
+        Some(1) => {
+            let mut file: DesignFile = options.from_str(text).map_err(syntax_error)?;
+            migrate_key_skew(&mut file);
+            file.version = CURRENT_VERSION;
+            Ok(file)
         }
         Some(CURRENT_VERSION) => options.from_str(text).map_err(syntax_error),
         Some(newer) => Err(invalid(
@@ -267,6 +306,49 @@ fn parse_file(text: &str) -> Result<DesignFile, LoadError> {
             ),
             Some("update archsandbox to open it".into()),
         )),
+    }
+}
+
+/// Versions 0 and 1 read a database's `key_skew` as a Zipf exponent over the shards' ranks,
+/// under range partitioning only; version 2 reads it over the keys themselves, under either
+/// (see `sharding`). So that an older file's figures stay as they were: under range
+/// partitioning the exponent becomes the one whose first range takes the share the old
+/// reading gave the first shard (1 / Σ_{i ≤ S} i^(−s)), over the file's keys; under hashing,
+/// which ignored it, 0.
+fn migrate_key_skew(file: &mut DesignFile) {
+    use super::component::{ComponentKind, Partitioning};
+    use super::sharding::shard_shares;
+    for component in &mut file.components {
+        let ComponentKind::Database(p) = &mut component.kind else {
+            continue;
+        };
+        if p.shards <= 1 || p.key_skew.is_nan() || p.key_skew <= 0.0 || !p.key_skew.is_finite() {
+            continue;
+        }
+        match p.partitioning {
+            Partitioning::Hash => p.key_skew = 0.0,
+            Partitioning::Range => {
+                let old: f64 = (1..=p.shards).map(|i| f64::from(i).powf(-p.key_skew)).sum();
+                let wanted = 1.0 / old;
+                let first = |s: f64| shard_shares(p.keys, p.shards, Partitioning::Range, s)[0];
+                // The first range's share grows with the exponent: bisect for it.
+                let (mut lo, mut hi) = (0.0f64, super::validate::MAX_KEY_SKEW);
+                if first(hi) <= wanted {
+                    p.key_skew = hi;
+                    continue;
+                }
+                for _ in 0..60 {
+                    let mid = 0.5 * (lo + hi);
+                    if first(mid) < wanted {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                // Rounded to a few digits, so that the migrated file reads well.
+                p.key_skew = (0.5 * (lo + hi) * 1e4).round() / 1e4;
+            }
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod link;
 pub mod locate;
 pub mod pricing;
 pub mod scenario;
+pub mod sharding;
 pub mod validate;
 
 pub use component::{
@@ -17,7 +18,10 @@ pub use component::{
     QueueParams, Reliability, ServerParams, SessionState, TrafficClass, TrafficMix,
 };
 pub use design::{ComponentId, Design, LinkId};
-pub use file::{LoadError, Loaded, Problem, parse_design, read_design, save_design, to_ron};
+pub use file::{
+    LoadError, Loaded, Problem, parse_design, parse_design_with, read_design, read_design_with,
+    save_design, to_ron,
+};
 pub use link::Link;
 pub use locate::TextPosition;
 pub use pricing::PriceTable;

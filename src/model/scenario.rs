@@ -91,8 +91,12 @@ impl TrafficProfile {
                 peak,
                 peak_at_s,
             } => {
-                let phase = std::f64::consts::TAU * (t_s - peak_at_s) / period_s;
-                trough + (peak - trough) * 0.5 * (1.0 + phase.cos())
+                // The time since the last peak, within one period first, so that no product
+                // overflows whatever the times (a peak at 1e308 s made the phase infinite).
+                let since_peak = (t_s - peak_at_s).rem_euclid(*period_s);
+                let phase = std::f64::consts::TAU * (since_peak / period_s);
+                let m = trough + (peak - trough) * 0.5 * (1.0 + phase.cos());
+                if m.is_finite() { m } else { 0.0 }
             }
             TrafficProfile::Points(points) => piecewise_linear(points, t_s),
         }

@@ -134,6 +134,14 @@ pub const MAX_KEYS: u64 = 1_000_000_000_000;
 /// The steepest key popularity (a Zipf exponent of 10 puts all but a millionth of the traffic
 /// on the first key or two).
 pub const MAX_KEY_SKEW: f64 = 10.0;
+/// The longest time a profile or a failure may name, in seconds (about 32 years: far past
+/// the longest run, 10 million ticks of 60 s), and the shortest duration of a profile's
+/// period, rise or decay.
+pub const MAX_SCENARIO_TIME_S: f64 = 1e9;
+pub const MIN_PROFILE_DURATION_S: f64 = 1e-3;
+/// The most items a cache's working set or capacity may count (Che's approximation sums
+/// popularity in bands whose number grows with the logarithm of it).
+pub const MAX_ITEMS: f64 = 1e15;
 
 /// A number as a message shows it: as written for everyday sizes, in powers of ten for
 /// the very large and very small (1e308 has 309 digits).
@@ -338,6 +346,22 @@ impl Numbers<'_, '_> {
         }
     }
 
+    /// A time in a scenario: 0 to `MAX_SCENARIO_TIME_S` seconds.
+    fn scenario_time(&mut self, field: &'static str, value_s: f64) {
+        self.non_negative(field, value_s);
+        self.at_most(field, value_s, MAX_SCENARIO_TIME_S, " s");
+    }
+
+    /// A profile's period, rise or decay: `MIN_PROFILE_DURATION_S` to `MAX_SCENARIO_TIME_S`.
+    fn profile_duration(&mut self, field: &'static str, value_s: f64) {
+        self.between(
+            field,
+            value_s,
+            (MIN_PROFILE_DURATION_S, MAX_SCENARIO_TIME_S),
+            " s",
+        );
+    }
+
     /// A squared coefficient of variation, 0 to `MAX_SCV`.
     fn scv(&mut self, field: &'static str, value: f64) {
         self.non_negative(field, value);
@@ -520,8 +544,11 @@ impl<'a> Validator<'a> {
                             zipf_exponent,
                         } => {
                             n.positive("capacity_items", *capacity_items);
+                            n.at_most("capacity_items", *capacity_items, MAX_ITEMS, "");
                             n.positive("working_set_items", *working_set_items);
+                            n.at_most("working_set_items", *working_set_items, MAX_ITEMS, "");
                             n.non_negative("zipf_exponent", *zipf_exponent);
+                            n.at_most("zipf_exponent", *zipf_exponent, MAX_KEY_SKEW, "");
                         }
                     }
                     n.non_negative("warmup_s", p.warmup_s);
@@ -884,7 +911,8 @@ impl<'a> Validator<'a> {
             } => {
                 n.multiplier("from", *from);
                 n.multiplier("to", *to);
-                n.non_negative("start_s", *start_s);
+                n.scenario_time("start_s", *start_s);
+                n.scenario_time("end_s", *end_s);
                 if end_s.partial_cmp(start_s) != Some(std::cmp::Ordering::Greater) {
                     n.error(
                         "end_s",
@@ -898,7 +926,10 @@ impl<'a> Validator<'a> {
                 multiplier,
                 until_s,
             } => {
-                n.non_negative("at_s", *at_s);
+                n.scenario_time("at_s", *at_s);
+                if let Some(u) = until_s {
+                    n.scenario_time("until_s", *u);
+                }
                 n.multiplier("multiplier", *multiplier);
                 if let Some(u) = until_s
                     && u.partial_cmp(at_s) != Some(std::cmp::Ordering::Greater)
@@ -916,10 +947,10 @@ impl<'a> Validator<'a> {
                 rise_s,
                 decay_s,
             } => {
-                n.non_negative("at_s", *at_s);
+                n.scenario_time("at_s", *at_s);
                 n.multiplier("peak", *peak);
-                n.positive("rise_s", *rise_s);
-                n.positive("decay_s", *decay_s);
+                n.profile_duration("rise_s", *rise_s);
+                n.profile_duration("decay_s", *decay_s);
             }
             TrafficProfile::DailyWave {
                 period_s,
@@ -927,14 +958,14 @@ impl<'a> Validator<'a> {
                 peak,
                 peak_at_s,
             } => {
-                n.positive("period_s", *period_s);
+                n.profile_duration("period_s", *period_s);
                 n.multiplier("trough", *trough);
                 n.multiplier("peak", *peak);
-                n.non_negative("peak_at_s", *peak_at_s);
+                n.scenario_time("peak_at_s", *peak_at_s);
             }
             TrafficProfile::Points(points) => {
                 for (t, m) in points {
-                    n.non_negative("Points", *t);
+                    n.scenario_time("Points", *t);
                     n.multiplier("Points", *m);
                 }
                 if points.windows(2).any(|w| w[1].0 < w[0].0) {
@@ -966,7 +997,10 @@ impl<'a> Validator<'a> {
                 );
                 continue;
             };
-            n.non_negative("at_s", failure.at_s);
+            n.scenario_time("at_s", failure.at_s);
+            if let Some(r) = failure.recover_at_s {
+                n.scenario_time("recover_at_s", r);
+            }
             if let Some(r) = failure.recover_at_s
                 && r.partial_cmp(&failure.at_s) != Some(std::cmp::Ordering::Greater)
             {
@@ -979,7 +1013,7 @@ impl<'a> Validator<'a> {
                     None,
                 );
             }
-            let available = design.component(id).map_or(1, |c| c.kind.instances());
+            let available = design.component(id).map_or(1, |c| c.kind.machines());
             if let Some(k) = failure.instances
                 && (k == 0 || k > available)
             {

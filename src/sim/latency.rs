@@ -3,7 +3,9 @@
 //! A request waits for two reasons, and each is counted once:
 //!
 //! - **The stationary queue** that Poisson-like arrivals build in front of busy servers, from
-//!   queueing theory (Erlang C with Allen–Cunneen's correction, E_n/M/c behind round robin) at
+//!   queueing theory (Erlang C with Allen–Cunneen's correction; behind round robin, E_n/M/1
+//!   exactly for one server per instance, and for several the exact GI/M/c tail with its
+//!   chance of waiting scaled from M/M/c, see `round_robin_wait`) at
 //!   the tick's *expected* arrival rate — not its Poisson-noisy count, which would bias the
 //!   convex waiting-time formula upward (Jensen's inequality), nor the tick's whole-request
 //!   backlog, whose noise the formula already describes (adding it again made the mean grow
@@ -13,6 +15,9 @@
 //!   zero whenever the queue is stable, so a steady queue is never counted twice, and it is the
 //!   same at any tick length: a backlog that grows at λ − μ for t seconds delays the next
 //!   arrival by (λ − μ)·t / μ.
+//!
+//! No request that is served waits longer than its station's timeout (longer waits are
+//! dropped), so the wait before service is limited there.
 //!
 //! The whole-request counts (the backlog a node reports, what it drops when a wait would pass
 //! its timeout, conservation) come from the flow engine; the waiting times from this model.
@@ -33,29 +38,21 @@ pub(crate) struct GroupLoad {
 }
 
 impl GroupLoad {
-    /// The response-time distribution of one request that finds `fluid_backlog` requests
-    /// piled up ahead of it by overload (see the module's doc).
-    pub fn response(&self, fluid_backlog: f64) -> ResponseTime {
-        let service_mean_s = self.station.service_mean_s;
-        let capacity = f64::from(self.healthy) * self.station.capacity_per_s();
-        let backlog_delay_s = if capacity > 0.0 {
-            fluid_backlog.max(0.0) / capacity
+    /// The response-time distribution of one request that finds a fluid backlog ahead of it
+    /// that takes `backlog_delay_s` to work off (see the module's doc), its wait before
+    /// service limited by the station's timeout.
+    pub fn response(&self, backlog_delay_s: f64) -> ResponseTime {
+        let wait = if self.healthy == 0 || self.rate_per_s <= 0.0 {
+            Wait::NONE
         } else {
-            0.0
+            self.wait()
         };
-        if self.healthy == 0 || self.rate_per_s <= 0.0 {
-            return ResponseTime {
-                service_mean_s,
-                service_scv: self.station.service_scv,
-                backlog_delay_s,
-                ..Default::default()
-            };
-        }
         ResponseTime {
-            service_mean_s,
+            service_mean_s: self.station.service_mean_s,
             service_scv: self.station.service_scv,
-            wait: self.wait(),
-            backlog_delay_s,
+            wait,
+            backlog_delay_s: backlog_delay_s.max(0.0),
+            wait_limit_s: self.station.timeout_s,
         }
     }
 
@@ -74,8 +71,8 @@ impl GroupLoad {
                 s.service_scv,
             ),
             // A Poisson stream dealt in turn: each instance sees Erlang-n interarrival
-            // times, exactly E_n/M/c (see `round_robin_wait`). A stream that is not Poisson
-            // (constant clients) keeps Allen–Cunneen with its SCV divided by n.
+            // times: E_n/M/1 exactly, E_n/M/c in part (see `round_robin_wait`). A stream
+            // that is not Poisson (constant clients) keeps Allen–Cunneen with its SCV over n.
             Spread::RoundRobin if (self.arrival_scv - 1.0).abs() < 1e-12 => round_robin_wait(
                 self.healthy,
                 s.servers,

@@ -46,6 +46,8 @@ impl NodeLaw {
 pub struct Laws {
     /// Requests per second the clients send at base load.
     pub base_rate_per_s: f64,
+    /// Whether the traffic round the design's loops settles.
+    pub loops: LoopTraffic,
     /// In design order.
     pub nodes: Vec<NodeLaw>,
 }
@@ -64,19 +66,107 @@ pub fn operational_laws(
 struct BaseRates {
     nodes: Vec<[f64; TrafficClass::COUNT]>,
     entries: Vec<f64>,
+    /// How the traffic round the design's loops settles (see [`base_rates`]).
+    loops: LoopTraffic,
 }
 
-/// Propagate the base load through the compiled routing (see the module's doc).
+/// What the async links that close loops carry back, once the traffic round the loops has
+/// settled.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum LoopTraffic {
+    /// No loop, or every loop passes on less than it takes: the rates include what the loops
+    /// carry back (λ = γ + λP, solved by going round until nothing changes).
+    Settled,
+    /// A loop passes on at least as much as it takes: its traffic grows without end. The
+    /// factor is how much each time round multiplies it (at least 1), as far as going round
+    /// tells.
+    Unbounded { growth: f64 },
+}
+
+/// Rounds of the loops' traffic worked out before it must have settled.
+const MAX_LOOP_ROUNDS: usize = 10_000;
+
+/// Propagate the base load through the compiled routing (see the module's doc), the links
+/// that close loops included: their traffic goes back round until it settles (the traffic
+/// equations λ = γ + λP by Jacobi iteration), or is found to grow without end.
 fn base_rates(plan: &Plan) -> BaseRates {
+    base_rates_of(plan, None)
+}
+
+/// [`base_rates`] with only `source` sending (a client's position and a class), or every
+/// client when `None`.
+fn base_rates_of(plan: &Plan, source: Option<(usize, usize)>) -> BaseRates {
     let n = plan.nodes.len();
-    let mut rates = vec![[0.0f64; TrafficClass::COUNT]; n];
+    let mut feedback = vec![[0.0f64; TrafficClass::COUNT]; n];
+    let mut previous_total = 0.0;
+    for round in 0..MAX_LOOP_ROUNDS {
+        let (nodes, entries, back) = one_round(plan, &feedback, source);
+        let total: f64 = back.iter().flatten().sum();
+        let change: f64 = back
+            .iter()
+            .flatten()
+            .zip(feedback.iter().flatten())
+            .map(|(a, b)| (a - b).abs())
+            .sum();
+        if total <= 0.0 || change <= 1e-12 * total {
+            return BaseRates {
+                nodes,
+                entries,
+                loops: LoopTraffic::Settled,
+            };
+        }
+        // Once it has grown past any rate that could be simulated, it grows without end.
+        let growth = if previous_total > 0.0 {
+            total / previous_total
+        } else {
+            1.0
+        };
+        let base = plan.base_rate_per_s().max(f64::MIN_POSITIVE);
+        if total > 1e12 * base.max(1.0) || round + 1 == MAX_LOOP_ROUNDS {
+            return BaseRates {
+                nodes,
+                entries,
+                loops: LoopTraffic::Unbounded {
+                    growth: growth.max(1.0),
+                },
+            };
+        }
+        previous_total = total;
+        feedback = back;
+    }
+    let (nodes, entries, _) = one_round(plan, &feedback, source);
+    BaseRates {
+        nodes,
+        entries,
+        loops: LoopTraffic::Unbounded { growth: 1.0 },
+    }
+}
+
+/// One pass of the base load through the routing in processing order, with `feedback` (what
+/// the links closing loops carried back the round before) arriving at their targets. Returns
+/// the rates into each node, down each entry, and what the loop links carry back now.
+#[allow(clippy::type_complexity)]
+fn one_round(
+    plan: &Plan,
+    feedback: &[[f64; TrafficClass::COUNT]],
+    source: Option<(usize, usize)>,
+) -> (
+    Vec<[f64; TrafficClass::COUNT]>,
+    Vec<f64>,
+    Vec<[f64; TrafficClass::COUNT]>,
+) {
+    let n = plan.nodes.len();
+    let mut rates = feedback.to_vec();
+    let mut back = vec![[0.0f64; TrafficClass::COUNT]; n];
     let mut entries = vec![0.0f64; plan.routes.len()];
     let session = TrafficClass::Session.index();
     for i in 0..n {
         let node = &plan.nodes[i];
         if let KindPlan::Client(c) = &node.kind {
             for k in 0..TrafficClass::COUNT {
-                rates[i][k] = c.base_rate_per_s * c.mix[k];
+                if source.is_none_or(|s| s == (i, k)) {
+                    rates[i][k] += c.base_rate_per_s * c.mix[k];
+                }
             }
         }
         let incoming = rates[i];
@@ -109,7 +199,7 @@ fn base_rates(plan: &Plan) -> BaseRates {
                     for e in a..b {
                         let r = plan.routes[e as usize];
                         let rate = out[k] * r.calls;
-                        rates[r.target as usize][k] += rate;
+                        deliver(&mut rates, &mut back, &r, k, rate);
                         entries[e as usize] += rate;
                     }
                 }
@@ -137,8 +227,8 @@ fn base_rates(plan: &Plan) -> BaseRates {
                     }
                     for (e, w) in (a..b).zip(weights) {
                         let rate = out[k] * w / sum;
-                        let target = plan.routes[e as usize].target as usize;
-                        rates[target][k] += rate;
+                        let r = plan.routes[e as usize];
+                        deliver(&mut rates, &mut back, &r, k, rate);
                         entries[e as usize] += rate;
                     }
                 }
@@ -148,15 +238,76 @@ fn base_rates(plan: &Plan) -> BaseRates {
             for e in a..b {
                 let r = plan.routes[e as usize];
                 let rate = out[k] * r.calls;
-                rates[r.target as usize][session] += rate;
+                deliver(&mut rates, &mut back, &r, session, rate);
                 entries[e as usize] += rate;
             }
         }
     }
-    BaseRates {
-        nodes: rates,
-        entries,
+    (rates, entries, back)
+}
+
+/// Add `rate` of class `k` down route entry `r`: to its target now, or, on a link closing a
+/// loop (whose target has had its turn), to what goes round next time.
+fn deliver(
+    rates: &mut [[f64; TrafficClass::COUNT]],
+    back: &mut [[f64; TrafficClass::COUNT]],
+    r: &super::plan::RouteEntry,
+    k: usize,
+    rate: f64,
+) {
+    let slot = if r.backward { back } else { rates };
+    if let Some(node) = slot.get_mut(r.target as usize) {
+        node[k] += rate;
     }
+}
+
+/// One class of one client alone at its base rate: what each component's utilization would be
+/// from it (for a bound on what that class can complete, X ≤ rate ÷ utilization of any
+/// component every one of its requests passes).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceLaw {
+    pub client: ComponentId,
+    pub class: TrafficClass,
+    /// The client's base rate of this class, requests a second.
+    pub rate_per_s: f64,
+    /// Utilization of each component that this source's requests reach, at its base rate.
+    pub utilization: Vec<(ComponentId, f64)>,
+}
+
+/// [`SourceLaw`] for every class every client sends (`scenario` and `prices` compile the
+/// design as a run would).
+pub fn source_laws(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+) -> Result<Vec<SourceLaw>, SimError> {
+    let plan = Plan::compile(design, scenario, prices, Some(1))?;
+    let mut out = Vec::new();
+    for &client in &plan.clients {
+        let i = client as usize;
+        let KindPlan::Client(c) = &plan.nodes[i].kind else {
+            continue;
+        };
+        for class in TrafficClass::ALL {
+            let k = class.index();
+            let rate = c.base_rate_per_s * c.mix[k];
+            if rate <= 0.0 {
+                continue;
+            }
+            let rates = base_rates_of(&plan, Some((i, k))).nodes;
+            let utilization = (0..plan.nodes.len())
+                .filter(|&j| rates[j].iter().sum::<f64>() > 0.0)
+                .map(|j| (plan.nodes[j].id, self::utilization(&plan, j, &rates[j])))
+                .collect();
+            out.push(SourceLaw {
+                client: plan.nodes[i].id,
+                class,
+                rate_per_s: rate,
+                utilization,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Per route entry: its share of what arrives at its target's channel at base load. A target
@@ -188,7 +339,8 @@ pub(crate) fn entry_shares(plan: &Plan) -> Vec<f64> {
 /// The laws of a compiled plan (what a simulation already has, so it need not compile twice).
 pub(crate) fn laws_of_plan(plan: &Plan) -> Laws {
     let n = plan.nodes.len();
-    let rates = base_rates(plan).nodes;
+    let base = base_rates(plan);
+    let rates = base.nodes;
     let base_rate_per_s = plan.base_rate_per_s();
     let mut nodes: Vec<NodeLaw> = (0..n)
         .map(|i| {
@@ -215,6 +367,7 @@ pub(crate) fn laws_of_plan(plan: &Plan) -> Laws {
     nodes.sort_by_key(|n| n.id);
     Laws {
         base_rate_per_s,
+        loops: base.loops,
         nodes,
     }
 }

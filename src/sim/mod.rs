@@ -13,9 +13,9 @@ pub mod laws;
 pub mod outcome;
 mod paths;
 pub(crate) mod plan;
+pub mod preflight;
 pub mod queueing;
 pub mod report;
-pub mod sharding;
 pub mod state;
 pub mod stats;
 
@@ -203,12 +203,38 @@ pub(crate) struct SystemMeasured {
 }
 
 /// Requests a second at the peak of the run's profile, per unit of load multiplier: what the
-/// clients offer, or what the busiest component takes if calls per request multiply it (the
-/// operational laws' rates at base load).
-fn peak_per_unit_load(plan: &Plan) -> f64 {
-    let laws = laws::laws_of_plan(plan);
+/// clients offer, or what the busiest component takes if calls per request (loops included)
+/// multiply it (the operational laws' rates at base load).
+fn peak_per_unit_load(plan: &Plan, laws: &laws::Laws) -> f64 {
     let busiest = laws.nodes.iter().map(|n| n.rate_per_s).fold(0.0, f64::max);
     plan.base_rate_per_s().max(busiest) * plan.profile.peak_multiplier()
+}
+
+/// Why a run of `plan` at `load` times its scenario's load could not be counted, if it could
+/// not: a loop whose traffic grows without end, or a peak past `MAX_RATE_PER_S` a second at
+/// the busiest component. One rule for `check` (see `preflight`) and for starting a run.
+pub(crate) fn peak_limit_message(plan: &Plan, laws: &laws::Laws, load: f64) -> Option<String> {
+    if let laws::LoopTraffic::Unbounded { .. } = laws.loops {
+        return Some(
+            "a loop sends back at least as many jobs as it takes: its traffic grows without end"
+                .into(),
+        );
+    }
+    let peak_per_s = peak_per_unit_load(plan, laws) * plan.load_multiplier * load;
+    if peak_per_s > MAX_RATE_PER_S {
+        let busiest = laws
+            .nodes
+            .iter()
+            .max_by(|a, b| a.rate_per_s.total_cmp(&b.rate_per_s))
+            .map_or(String::new(), |n| format!(" ('{}')", n.name));
+        return Some(format!(
+            "at its peak this run would send {peak_per_s:e} requests a second (offered, or \
+             into its busiest component{busiest} once calls per request multiply them); at \
+             most {MAX_RATE_PER_S:e} can be simulated (lower the load, the users or the calls \
+             per request)"
+        ));
+    }
+    None
 }
 
 impl Simulation {
@@ -252,17 +278,14 @@ impl Simulation {
                 "the load multiplier must be a number of at least {SMALLEST_LOAD:e}, not {load:e}"
             )));
         }
-        let peak_per_unit_load = peak_per_unit_load(&plan);
-        let entry_base_share = laws::entry_shares(&plan);
-        let peak_per_s =
-            peak_per_unit_load * plan.load_multiplier * options.load_multiplier.unwrap_or(1.0);
-        if peak_per_s > MAX_RATE_PER_S {
-            return Err(SimError::BadOptions(format!(
-                "at its peak this run would send {peak_per_s:e} requests a second (offered, or \
-                 into its busiest component); at most {MAX_RATE_PER_S:e} can be simulated \
-                 (lower the load, the users or the calls per request)"
-            )));
+        let laws = laws::laws_of_plan(&plan);
+        let peak_per_unit_load = peak_per_unit_load(&plan, &laws);
+        if let Some(message) =
+            peak_limit_message(&plan, &laws, options.load_multiplier.unwrap_or(1.0))
+        {
+            return Err(SimError::BadOptions(message));
         }
+        let entry_base_share = laws::entry_shares(&plan);
         let seed = options.seed.unwrap_or(scenario.seed);
         let n = plan.nodes.len();
         let mut states = Vec::with_capacity(n);
@@ -691,6 +714,11 @@ impl Simulation {
         if due > 0 {
             self.recover_instances(i, due, now_s);
         }
+        // Failures due by now, one instance each; once every instance has failed this tick,
+        // more would change nothing until the next. (Bounded: past 2^24 s a draw of a few
+        // nanoseconds no longer moves the clock, and an MTBF of 1e-15 h looped forever.)
+        let mut rounds = 0u64;
+        let most = u64::from(self.plan.nodes[i].instances) + 1;
         while self.failure_clocks[i]
             .as_ref()
             .is_some_and(|clock| clock.next_failure_s <= now_s)
@@ -707,7 +735,13 @@ impl Simulation {
                 clock.repair_at_s.push(repair);
             }
             let rate_s = mtbf_s / f64::from(alive.max(1));
-            clock.next_failure_s = now_s + paths::exponential(&mut clock.rng, rate_s).max(1e-9);
+            let next = now_s + paths::exponential(&mut clock.rng, rate_s).max(1e-9);
+            rounds += 1;
+            clock.next_failure_s = if next > now_s && rounds < most {
+                next
+            } else {
+                now_s + self.plan.tick_s
+            };
         }
     }
 
@@ -836,7 +870,7 @@ impl Simulation {
         let node = &self.plan.nodes[i];
         let st = &self.states[i];
         let channels = self.node_channels(i);
-        let backlog = st.fluid_backlog;
+        let backlog = st.fluid_delay_s;
         let rate = kinds::rate_of(channels);
         match &node.kind {
             KindPlan::Client(_) => queueing::ResponseTime::default(),

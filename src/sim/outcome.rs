@@ -28,11 +28,20 @@
 //!
 //! Failures are counted in the tick they happen, the same way from the leaves up: a dropped
 //! visit or an error is a failed visit of its component's sender; a server's request fails
-//! when any of its calls does (for f requests whose calls failed with chance p each: f·(1 −
-//! (1 − p)^calls)). A component shared by several senders gives each the share of its failed
-//! and unresolved visits that its rate into the component this tick makes up (the design's
-//! base rates when nothing arrived this tick). Succeeded is what remains: offered − failed −
-//! in flight.
+//! when any of its calls does (of its requests in play at a callee, a failed share p of the
+//! callee's stock fails 1 − (1 − p)^calls of them), and the calls its failed requests left
+//! waiting elsewhere belong to no request in flight from then on. A component shared by
+//! several senders gives each the share of its failed and unresolved visits that the
+//! sender's *stock* in it makes up: what the sender had unresolved there after the last tick
+//! and what it handed over this tick, in whole requests (by the design's base rates only
+//! when no sender has any stock there). So no sender is given more than it had in play. A
+//! client loses at most what it had in play in a tick; failures shared out beyond that wait
+//! for the next tick. Succeeded is what remains: offered − failed − in flight.
+//!
+//! The counts take a server's calls as made together (a request is done when its last call
+//! is), while its latency adds the calls' times up as a request that makes them one after
+//! another sees (R = Σ V_k·R_k, MODEL-REFERENCE §3): the flow engine hands all of a tick's
+//! calls on in that tick, and end-to-end latency follows the textbook's network of queues.
 
 use serde::Serialize;
 
@@ -114,7 +123,9 @@ impl ClientAccount {
 pub(crate) struct TickOutcome {
     pub offered: u64,
     pub failed: f64,
-    /// Requests that completed this tick (may dip below zero by a fraction when shares shift).
+    /// Requests that completed this tick: never below zero but for a fraction of a request
+    /// where calls per request are not whole (their carried fraction), or a tick's lag on a
+    /// link that closes a loop.
     pub succeeded: f64,
     pub in_flight: f64,
 }
@@ -144,6 +155,16 @@ impl Simulation {
         let active = something_failed || waiting || self.parts_outstanding;
         if active {
             self.settle_pass(something_failed);
+        } else {
+            // Links that close a loop read their targets' figures a tick late (the target
+            // settles after them): a tick with nothing to settle leaves nothing for them.
+            for &ch in &self.plan.loop_channels {
+                self.failed[ch as usize] = 0.0;
+                self.channel_stock[ch as usize] = 0.0;
+            }
+            for &e in &self.plan.loop_entries {
+                self.entry_stock[e as usize] = 0.0;
+            }
         }
         // What links closing a loop handed over arrives next tick.
         for &e in &self.plan.loop_entries {
@@ -239,19 +260,26 @@ impl Simulation {
                 };
                 // What is in transit to it (on a link closing a loop) is its sender's.
                 let own = count_f64(c.backlog);
-                let (failed_below, unresolved_below) = if below_dirty {
+                let (failed_below, unresolved_below, in_play) = if below_dirty {
                     self.below(i, ch, failures)
                 } else {
-                    (0.0, 0.0)
+                    (0.0, 0.0, 0.0)
                 };
                 if below_dirty && node.forwarding == Forwarding::FanOut {
-                    // What this channel's failed requests left at the other links (their
-                    // calls that still wait) belongs to no request in flight any more.
+                    // The calls this channel's failed requests left at its links (those that
+                    // still wait) belong to no request in flight any more: its parts there
+                    // lose the failed requests' share, and hold no more than its requests
+                    // still unresolved make.
+                    let kept = if in_play > 0.0 {
+                        (1.0 - failed_below / in_play).clamp(0.0, 1.0)
+                    } else {
+                        1.0
+                    };
                     let (a, b) = node.routes[c.class as usize];
                     let (sa, sb) = node.session_routes[c.class as usize];
                     for e in (a as usize..b as usize).chain(sa as usize..sb as usize) {
                         let most = unresolved_below * self.plan.routes[e].calls.max(1.0);
-                        self.entry_part[e] = self.entry_part[e].min(most);
+                        self.entry_part[e] = (self.entry_part[e] * kept).min(most);
                     }
                 }
                 // A queue answers its producers on enqueue: what waits is the consumers'.
@@ -336,18 +364,19 @@ impl Simulation {
         }
     }
 
-    /// Channel `ch` of node `i`: its visits that failed below it this tick and those still
-    /// unresolved below it, in its own visits. A split's are the sum of its parts at its
+    /// Channel `ch` of node `i`: its visits that failed below it this tick, those still
+    /// unresolved below it, and (a server's) its requests in play at its callees, in its own
+    /// visits. A split's are the sum of its parts at its
     /// targets. A server's requests each call every link: of its requests in play at a callee
     /// (its stock there, a request per `calls` visits), a failed share p of the callee's stock
     /// fails 1 − (1 − p)^calls; a request fails if any link fails it; of the rest, as many are
     /// unresolved as still wait at the callee where most of them do.
-    fn below(&self, i: usize, ch: usize, failures: bool) -> (f64, f64) {
+    fn below(&self, i: usize, ch: usize, failures: bool) -> (f64, f64, f64) {
         let node = &self.plan.nodes[i];
         let c = &self.channels[ch];
         let (a, b) = node.routes[c.class as usize];
         match node.forwarding {
-            Forwarding::Terminal => (0.0, 0.0),
+            Forwarding::Terminal => (0.0, 0.0, 0.0),
             Forwarding::Split | Forwarding::Balance => {
                 let (mut failed, mut unresolved) = (0.0, 0.0);
                 for e in a as usize..b as usize {
@@ -357,7 +386,7 @@ impl Simulation {
                     }
                     unresolved += self.waiting_at(e);
                 }
-                (failed, unresolved)
+                (failed, unresolved, 0.0)
             }
             Forwarding::FanOut => {
                 // Per link (its session lookups among them): our requests in play there (our
@@ -399,7 +428,7 @@ impl Simulation {
                     }
                 }
                 let failed = in_play * (1.0 - survive);
-                (failed, waiting.min(in_play - failed).max(0.0))
+                (failed, waiting.min(in_play - failed).max(0.0), in_play)
             }
         }
     }

@@ -61,7 +61,7 @@ fn draw(rng: &mut Xoshiro256PlusPlus, rt: &ResponseTime) -> f64 {
     } else {
         0.0
     };
-    service + wait + rt.backlog_delay_s
+    service + rt.limited_wait_s(wait + rt.backlog_delay_s)
 }
 
 /// The sampler's own random stream and what it has gathered.
@@ -86,8 +86,10 @@ pub(crate) struct Sampler {
     pub sampled: u64,
     pub failed: u64,
     scratch: Vec<f64>,
-    /// This tick's starting points: (cumulative requests, node, class, a job behind a queue).
-    starts: Vec<(u64, usize, usize, bool)>,
+    /// This tick's starting points: (cumulative requests, client, class), and of jobs
+    /// behind queues: (cumulative jobs, queue, class).
+    starts: Vec<(u64, usize, usize)>,
+    job_starts: Vec<(u64, usize, usize)>,
     /// This tick's node latencies to add to the nodes' statistics: (node, drawn latency, the
     /// model's mean, the model's mean wait before service), in milliseconds, in the order
     /// drawn.
@@ -115,6 +117,7 @@ impl Sampler {
             failed: 0,
             scratch: Vec::new(),
             starts: Vec::new(),
+            job_starts: Vec::new(),
             visits: Vec::new(),
         }
     }
@@ -152,74 +155,85 @@ impl Simulation {
         let per_tick = super::flow::whole(wanted, &mut self.sampler.carry) as usize;
         let mut this_tick = std::mem::take(&mut self.sampler.spare);
         this_tick.clear();
-        // Where requests start this tick: (client, class) weighted by arrivals, and (queue,
-        // class) weighted by what its consumers pass on.
+        // Where requests start this tick: (client, class) weighted by arrivals; and where
+        // jobs start behind queues: (queue, class) weighted by what its consumers pass on.
         self.sampler.starts.clear();
-        let mut total = 0u64;
+        self.sampler.job_starts.clear();
+        let mut clients = 0u64;
         for &i in &self.plan.clients {
             let (a, b) = self.plan.nodes[i as usize].channels;
             for c in &self.channels[a as usize..b as usize] {
                 if c.arrived > 0 {
-                    total += c.arrived;
+                    clients += c.arrived;
                     self.sampler
                         .starts
-                        .push((total, i as usize, c.class as usize, false));
+                        .push((clients, i as usize, c.class as usize));
                 }
             }
         }
-        let clients = total;
+        let mut jobs = 0u64;
         for &i in &self.plan.queues {
             let (a, b) = self.plan.nodes[i as usize].channels;
             for c in &self.channels[a as usize..b as usize] {
                 if c.forwarded > 0 {
-                    total += c.forwarded;
+                    jobs += c.forwarded;
                     self.sampler
-                        .starts
-                        .push((total, i as usize, c.class as usize, true));
+                        .job_starts
+                        .push((jobs, i as usize, c.class as usize));
                 }
             }
         }
-        if total > 0 {
-            // As many samples as the clients' share of the requests asks for, the jobs' on top.
-            let samples = if clients > 0 {
-                ((per_tick as f64) * total as f64 / clients as f64).round() as usize
-            } else {
-                per_tick
+        // Jobs get samples in proportion to their share beside the clients' requests, at
+        // most as many as the clients get (and all of them if no client sent anything).
+        let job_samples = if jobs == 0 {
+            0
+        } else if clients == 0 {
+            per_tick
+        } else {
+            ((per_tick as f64 * jobs as f64 / clients as f64).round() as usize).min(per_tick)
+        };
+        let client_samples = if clients > 0 { per_tick } else { 0 };
+        for _ in 0..client_samples.min(super::MAX_SAMPLES_PER_TICK) {
+            let pick = self.sampler.rng.random_range(0..clients);
+            let at = self
+                .sampler
+                .starts
+                .partition_point(|(cumulative, _, _)| *cumulative <= pick);
+            let Some(&(_, node, class)) = self.sampler.starts.get(at) else {
+                continue;
             };
-            for _ in 0..samples {
-                let pick = self.sampler.rng.random_range(0..total);
-                let at = self
-                    .sampler
-                    .starts
-                    .partition_point(|(cumulative, _, _, _)| *cumulative <= pick);
-                let Some(&(_, node, class, job)) = self.sampler.starts.get(at) else {
-                    continue;
-                };
-                let mut visits = 0;
-                if job {
-                    // The job's own path; it is no client's latency.
-                    self.walk_on(node, class, 0.0, &mut visits, measuring);
-                    continue;
-                }
-                let result = self.walk(node, class, &mut visits, measuring);
-                if measuring {
-                    self.sampler.sampled += 1;
-                }
-                match result {
-                    Some(latency_s) => {
-                        let ms = latency_s * 1000.0;
-                        this_tick.push(ms);
-                        if measuring {
-                            self.sampler.run.add(ms);
-                        }
+            let mut visits = 0;
+            let result = self.walk(node, class, &mut visits, measuring);
+            if measuring {
+                self.sampler.sampled += 1;
+            }
+            match result {
+                Some(latency_s) => {
+                    let ms = latency_s * 1000.0;
+                    this_tick.push(ms);
+                    if measuring {
+                        self.sampler.run.add(ms);
                     }
-                    None => {
-                        if measuring {
-                            self.sampler.failed += 1;
-                        }
+                }
+                None => {
+                    if measuring {
+                        self.sampler.failed += 1;
                     }
                 }
             }
+        }
+        for _ in 0..job_samples.min(super::MAX_SAMPLES_PER_TICK) {
+            let pick = self.sampler.rng.random_range(0..jobs);
+            let at = self
+                .sampler
+                .job_starts
+                .partition_point(|(cumulative, _, _)| *cumulative <= pick);
+            let Some(&(_, node, class)) = self.sampler.job_starts.get(at) else {
+                continue;
+            };
+            // The job's own path: it is no client's latency.
+            let mut visits = 0;
+            self.walk_on(node, class, 0.0, &mut visits, measuring);
         }
         self.sampler.window_samples += this_tick.len();
         self.sampler.window.push_back(this_tick);

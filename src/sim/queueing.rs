@@ -258,30 +258,97 @@ pub fn mixture_service(classes: &[(f64, f64)], scv: f64) -> Option<(f64, f64)> {
 }
 
 /// A station's response-time distribution: service time (mean and squared coefficient of
-/// variation, drawn as a gamma distribution) plus queueing wait plus a fixed delay for a
-/// backlog built up under overload.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// variation, drawn as a gamma distribution) after a wait before service — the queueing wait
+/// plus a fixed delay for a backlog built up under overload — that never passes the
+/// station's timeout: a request that would wait longer is dropped, so none that succeeds
+/// waits longer.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ResponseTime {
     pub service_mean_s: f64,
     pub service_scv: f64,
     pub wait: Wait,
     /// Time to work off the backlog ahead of a new arrival (overload only), in seconds.
     pub backlog_delay_s: f64,
+    /// The longest a request that is served waits before service, in seconds (its
+    /// station's timeout; infinite when nothing bounds it).
+    pub wait_limit_s: f64,
+}
+
+impl Default for ResponseTime {
+    fn default() -> Self {
+        Self {
+            service_mean_s: 0.0,
+            service_scv: 0.0,
+            wait: Wait::NONE,
+            backlog_delay_s: 0.0,
+            wait_limit_s: f64::INFINITY,
+        }
+    }
 }
 
 impl ResponseTime {
     /// Mean response time in seconds.
     pub fn mean_s(&self) -> f64 {
-        self.service_mean_s + self.wait.mean_s() + self.backlog_delay_s
+        self.service_mean_s + self.wait_mean_s()
     }
 
-    /// Mean time before service in seconds: the queueing wait and the backlog's delay.
+    /// Mean time before service in seconds: E[min(D + W, L)] for the backlog's delay D, the
+    /// queueing wait W (0, or exponential with chance C) and the limit L.
     pub fn wait_mean_s(&self) -> f64 {
-        self.wait.mean_s() + self.backlog_delay_s
+        let (d, l) = (self.backlog_delay_s, self.wait_limit_s);
+        if d >= l {
+            return l;
+        }
+        let (c, m) = (self.wait.wait_probability, self.wait.wait_tail_mean_s);
+        if c <= 0.0 || m <= 0.0 {
+            return d;
+        }
+        let cut = if l.is_finite() {
+            1.0 - (-(l - d) / m).exp()
+        } else {
+            1.0
+        };
+        d + c * m * cut
     }
 
-    /// Probability that the response time exceeds `t_s`.
+    /// The wait before service of a request whose unbounded wait would be `wait_s`.
+    pub fn limited_wait_s(&self, wait_s: f64) -> f64 {
+        wait_s.min(self.wait_limit_s)
+    }
+
+    /// Probability that the response time exceeds `t_s`: R = S + min(D + W, L).
     pub fn exceedance(&self, t_s: f64) -> f64 {
+        let (d, l) = (self.backlog_delay_s, self.wait_limit_s);
+        let (c, m) = (self.wait.wait_probability, self.wait.wait_tail_mean_s);
+        if d >= l {
+            // Every request waits the limit.
+            return if t_s < l {
+                1.0
+            } else {
+                service_exceedance(self.service_mean_s, self.service_scv, t_s - l)
+            };
+        }
+        let unbounded = self.unbounded_exceedance(t_s);
+        if !l.is_finite() || c <= 0.0 || m <= 0.0 {
+            return unbounded;
+        }
+        // Those whose wait passes the limit (chance C·e^{−(L−D)/m}, and then an exponential
+        // excess, memoryless) wait exactly L instead.
+        let over = c * (-(l - d) / m).exp();
+        let after = t_s - l;
+        let (with_excess, at_limit) = if after < 0.0 {
+            (1.0, 1.0)
+        } else {
+            (
+                wait_plus_service_exceedance(m, self.service_mean_s, self.service_scv, after),
+                service_exceedance(self.service_mean_s, self.service_scv, after),
+            )
+        };
+        (unbounded - over * (with_excess - at_limit)).clamp(0.0, 1.0)
+    }
+
+    /// P(S + D + W > t), the wait not limited.
+    fn unbounded_exceedance(&self, t_s: f64) -> f64 {
         let t = t_s - self.backlog_delay_s;
         if t < 0.0 {
             return 1.0;
@@ -301,7 +368,7 @@ impl ResponseTime {
     pub fn quantile_s(&self, p: f64) -> f64 {
         let target = 1.0 - p;
         // An upper bound: every part at a generous multiple of its mean.
-        let mut hi = self.backlog_delay_s
+        let mut hi = self.backlog_delay_s.min(self.wait_limit_s)
             + self.service_mean_s * (1.0 + 10.0 * (1.0 + self.service_scv))
             + self.wait.quantile_s(p) * 2.0
             + self.wait.wait_tail_mean_s * 10.0
@@ -473,13 +540,22 @@ pub fn che_lru_hit_ratio(capacity_items: f64, working_set_items: f64, zipf_expon
         } else {
             (start * 1.01).ceil().min(n + 1.0)
         };
-        let count = end - start;
+        // Past 2^53 a float cannot count one more (n + 1 == n): the rest is one last band.
+        let end = if end > start {
+            end
+        } else {
+            n + start.max(1.0) * f64::EPSILON
+        };
+        let count = (end - start).max(1.0);
         let mid = if count <= 1.0 {
             start
         } else {
             (start * (end - 1.0)).sqrt()
         };
         bands.push((mid.powf(-zipf_exponent), count));
+        if end <= start {
+            break;
+        }
         start = end;
     }
     let total: f64 = bands.iter().map(|(w, k)| w * k).sum();
@@ -592,6 +668,7 @@ mod tests {
             service_scv: 1.0,
             wait: gg_c_wait(1, 100.0, 80.0, 1.0, 1.0),
             backlog_delay_s: 0.0,
+            wait_limit_s: f64::INFINITY,
         };
         assert!(close(r.mean_s(), 0.050, 1e-12));
         assert!(close(r.quantile_s(0.5), 0.034_657, 1e-4));
@@ -643,6 +720,7 @@ mod tests {
             service_scv: 1.0 + 1e-9,
             wait: gg_c_wait(1, 100.0, 80.0, 1.0, 1.0),
             backlog_delay_s: 0.0,
+            wait_limit_s: f64::INFINITY,
         };
         assert!(close(gamma.quantile_s(0.99), 0.230_259, 2e-3));
     }
@@ -680,6 +758,15 @@ mod tests {
             (-5.0f64).exp() * 6.0,
             1e-10
         ));
+    }
+
+    #[test]
+    fn che_hit_ratio_ends_for_working_sets_past_what_a_float_counts_one_by_one() {
+        // 2^53 and beyond: n + 1 == n in floating point.
+        for n in [2f64.powi(53), 1e17, 1e300] {
+            let h = che_lru_hit_ratio(1e6, n, 0.9);
+            assert!(h.is_finite() && (0.0..=1.0).contains(&h), "{n}: {h}");
+        }
     }
 
     #[test]

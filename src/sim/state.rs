@@ -236,6 +236,9 @@ pub(crate) struct NodeState {
     /// Requests piled up by overload in the fluid model the waiting times use (see
     /// `latency`): zero while the queue is stable.
     pub fluid_backlog: f64,
+    /// What the fluid backlog delays a new arrival: the backlog over the capacity that works
+    /// it off (for a sticky tier, the hottest instance's).
+    pub fluid_delay_s: f64,
     /// Work completed in earlier ticks that still keeps servers busy (in ticks' worth of the
     /// node's capacity), for the tick-by-tick utilization.
     pub busy_carry: f64,
@@ -267,6 +270,7 @@ impl NodeState {
         Self {
             capacity_carry: 0.0,
             fluid_backlog: 0.0,
+            fluid_delay_s: 0.0,
             busy_carry: 0.0,
             service_seed,
             doom_carry: 0.0,

@@ -441,7 +441,7 @@ fn round_robin_deals_erlang_arrivals_and_waits_less_than_a_random_split() {
 
 #[test]
 fn shard_shares_are_the_sums_of_their_keys_popularity() {
-    use archsandbox::sim::sharding::{key_shard, shard_shares};
+    use archsandbox::model::sharding::{key_shard, shard_shares};
     // Key i is asked for in proportion to i^(−s); a shard's share is the sum over the keys the
     // mapping puts on it, brute force over all 200,000 keys.
     let keys = 200_000u64;
@@ -498,7 +498,7 @@ fn a_hash_sharded_database_feels_the_skew_of_its_keys() {
         }),
     ));
     design.connect(readers, db, reads());
-    let shares = archsandbox::sim::sharding::shard_shares(10_000, 4, Partitioning::Hash, 1.0);
+    let shares = archsandbox::model::sharding::shard_shares(10_000, 4, Partitioning::Hash, 1.0);
     let hottest = shares.iter().copied().fold(0.0, f64::max);
     assert!(hottest > 0.3, "{shares:?}");
     let s = scenario(1.0, 600.0);
@@ -525,13 +525,13 @@ fn an_overloaded_run_breaks_no_law_at_any_tick_length() {
     // must still tie the backlog to the throughput and the wait, and nothing may do more than
     // its capacity allows.
     use archsandbox::analysis::report::law_checks;
-    use archsandbox::sim::laws::operational_laws;
+    use archsandbox::sim::laws::source_laws;
     let design = overloaded_server();
     for tick_s in [1.0, 0.001] {
         let s = scenario(tick_s, 300.0);
         let summary = run(&design, &s);
-        let laws = operational_laws(&design, &s, &PriceTable::builtin()).expect("laws");
-        let checks = law_checks(&design, &laws, &summary);
+        let sources = source_laws(&design, &s, &PriceTable::builtin()).expect("laws");
+        let checks = law_checks(&design, Some(&sources), &summary);
         assert!(checks.is_empty(), "at {tick_s} s ticks: {checks:#?}");
         // Little's law by hand: the mean backlog is the served rate × the mean wait (within
         // the slow convergence of a growing queue's mean, a few percent here).
@@ -550,7 +550,7 @@ fn the_report_says_which_figure_breaks_which_law() {
     // A run whose figures keep the laws, then the same figures bent one at a time: each bent
     // figure is named, and nothing else.
     use archsandbox::analysis::report::law_checks;
-    use archsandbox::sim::laws::operational_laws;
+    use archsandbox::sim::laws::source_laws;
     let mut design = Design::new("chain");
     let readers = design.add(readers(80));
     let app = design.add(server("app", 1, 1, 10.0));
@@ -558,13 +558,13 @@ fn the_report_says_which_figure_breaks_which_law() {
     design.connect(readers, app, reads());
     design.connect(app, db, reads());
     let s = scenario(1.0, 600.0);
-    let laws = operational_laws(&design, &s, &PriceTable::builtin()).expect("laws");
+    let sources = source_laws(&design, &s, &PriceTable::builtin()).expect("laws");
     let honest = run(&design, &s);
-    assert!(law_checks(&design, &laws, &honest).is_empty());
+    assert!(law_checks(&design, Some(&sources), &honest).is_empty());
     let bent = |what: &dyn Fn(&mut RunSummary)| {
         let mut summary = honest.clone();
         what(&mut summary);
-        law_checks(&design, &laws, &summary)
+        law_checks(&design, Some(&sources), &summary)
     };
     let position = |summary: &RunSummary, name: &str| {
         summary
@@ -604,4 +604,89 @@ fn the_report_says_which_figure_breaks_which_law() {
         (checks[0].law, checks[0].component.as_deref()),
         ("little", Some("database"))
     );
+}
+
+#[test]
+fn a_bottleneck_that_only_some_requests_pass_bounds_only_those() {
+    // Reads go straight to a database (1 ms), writes through a writer that saturates at
+    // 20/s: past its knee the writes are held back and the reads use the database's time,
+    // so the system completes far more than the writer's share of the base mix allows —
+    // and the report must not call that a broken law.
+    use archsandbox::analysis::report::law_checks;
+    use archsandbox::sim::laws::source_laws;
+    let mut design = Design::new("mixed");
+    let users = design.add(placed(
+        "users",
+        0,
+        ComponentKind::Client(ClientParams {
+            users: 100,
+            rate_per_user_per_s: 1.0,
+            mix: TrafficMix {
+                read: 0.5,
+                write: 0.5,
+                static_files: 0.0,
+                async_jobs: 0.0,
+            },
+            arrivals: ArrivalProcess::Poisson,
+        }),
+    ));
+    let writer = design.add(server("writer", 1, 1, 50.0));
+    let db = design.add(database("database", 2, 1.0));
+    design.connect(users, db, reads());
+    design.connect(users, writer, Link::new(&[TrafficClass::Write]));
+    design.connect(writer, db, Link::new(&[TrafficClass::Write]));
+    let s = scenario(1.0, 600.0);
+    let summary = run(&design, &s);
+    // 50 reads and 20 writes a second complete; the writer's bound on the base mix alone
+    // would be 20 / 0.5 = 40 requests a second.
+    assert_within("throughput", summary.system.throughput_per_s, 70.0, 0.03);
+    let sources = source_laws(&design, &s, &PriceTable::builtin()).expect("laws");
+    let checks = law_checks(&design, Some(&sources), &summary);
+    assert!(checks.is_empty(), "{checks:#?}");
+}
+
+#[test]
+fn past_the_knee_a_timeout_bounds_the_wait_of_what_succeeds() {
+    // 120/s into 100/s with a 2 s timeout: the backlog stops at what 2 s of service holds
+    // (200 requests), the excess 20/s is dropped, and no request that succeeds waited longer
+    // than the timeout: its latency is at most 2 s plus its service, and L = X·W still holds.
+    use archsandbox::analysis::report::law_checks;
+    use archsandbox::sim::laws::source_laws;
+    let mut design = Design::new("timeout");
+    let readers = design.add(readers(120));
+    let server = design.add(placed(
+        "server",
+        1,
+        ComponentKind::Server(ServerParams {
+            size: "small".into(),
+            service_time_ms: 10.0,
+            service_scv: 1.0,
+            contention: 0.0,
+            coherency: 0.0,
+            timeout_ms: 2_000.0,
+            ..ServerParams::default()
+        }),
+    ));
+    design.connect(readers, server, reads());
+    for tick_s in [1.0, 0.01] {
+        let s = scenario(tick_s, 600.0);
+        let summary = run(&design, &s);
+        let server = component(&summary, "server");
+        assert!(
+            server.latency_ms.p99 <= 2_000.0 + 10.0 * 10.0,
+            "at {tick_s} s ticks the p99 {} ms passes the timeout",
+            server.latency_ms.p99
+        );
+        assert!(server.latency_ms.mean <= 2_000.0 + 10.0 + 1.0);
+        assert_within("throughput", summary.system.throughput_per_s, 100.0, 0.02);
+        assert_within(
+            "the share that fails",
+            1.0 - summary.system.success_ratio,
+            20.0 / 120.0,
+            0.05,
+        );
+        let sources = source_laws(&design, &s, &PriceTable::builtin()).expect("laws");
+        let checks = law_checks(&design, Some(&sources), &summary);
+        assert!(checks.is_empty(), "at {tick_s} s ticks: {checks:#?}");
+    }
 }

@@ -251,7 +251,7 @@ fn the_hot_shard_of_a_skewed_range_saturates_first() {
     };
     let mut shares = [0.0f64; 4];
     for key in 1..=1_000u64 {
-        let shard = archsandbox::sim::sharding::key_shard(key, 1_000, 4, Partitioning::Hash);
+        let shard = archsandbox::model::sharding::key_shard(key, 1_000, 4, Partitioning::Hash);
         shares[shard as usize] += 1.0 / key as f64 / harmonic(1_000);
     }
     let hottest = shares.iter().copied().fold(0.0, f64::max);

@@ -81,7 +81,7 @@ fn a_version_0_file_is_migrated_on_load() {
     assert_eq!(design.default_scenario, "lunch");
     // Saved again, it is a current-version file.
     let text = to_ron(&design);
-    assert!(text.contains("version: 1,"));
+    assert!(text.contains("version: 2,"));
     assert!(text.contains("links: ["));
 }
 
@@ -89,7 +89,7 @@ fn a_version_0_file_is_migrated_on_load() {
 fn a_file_from_a_newer_version_is_refused_with_a_clear_message() {
     let prices = PriceTable::builtin();
     let text = read(&root().join("saved-designs/validation/mm1.ron"))
-        .replace("version: 1,", "version: 9,");
+        .replace("version: 2,", "version: 9,");
     let err = parse_design(&text, &prices).expect_err("a newer file is refused");
     let problem = &err.problems()[0];
     assert!(problem.message.contains("newer"), "{problem}");
@@ -262,4 +262,39 @@ fn a_valid_async_cycle_loads() {
             .iter()
             .all(|w| w.severity == Severity::Warning)
     );
+}
+
+#[test]
+fn a_version_1_database_keeps_its_hot_shard_when_key_skew_comes_to_mean_the_keys() {
+    // Version 1 read key_skew over the shards' ranks (range partitioning only): four shards
+    // at 1.2 gave the first 1/(1 + 2^-1.2 + 3^-1.2 + 4^-1.2) of the traffic. Read now, the
+    // exponent over the keys is the one that gives the first range that share; under hashing,
+    // which ignored it, 0.
+    use archsandbox::model::sharding::shard_shares;
+    use archsandbox::model::{ComponentKind, Partitioning};
+    let prices = PriceTable::builtin();
+    let old = read(&root().join("saved-designs/sharded-database.ron"))
+        .replace("version: 2,", "version: 1,")
+        .replace("key_skew: 0.5,", "key_skew: 1.2,");
+    let wanted = 1.0 / (1..=4).map(|i| f64::from(i).powf(-1.2)).sum::<f64>();
+    let database = |text: &str| {
+        let design = parse_design(text, &prices).expect("migrates").design;
+        let id = design.find("pantry").expect("pantry");
+        match design.component(id).map(|c| c.kind.clone()) {
+            Some(ComponentKind::Database(p)) => p,
+            _ => panic!("pantry is a database"),
+        }
+    };
+    let p = database(&old);
+    let first = shard_shares(p.keys, p.shards, Partitioning::Range, p.key_skew)[0];
+    assert!(
+        (first - wanted).abs() < 1e-3,
+        "first range {first} (skew {}), was {wanted}",
+        p.key_skew
+    );
+    let hashed = database(&old.replace("partitioning: Range,", "partitioning: Hash,"));
+    assert_eq!(hashed.key_skew, 0.0);
+    // A version 2 file means what it says.
+    let current = read(&root().join("saved-designs/sharded-database.ron"));
+    assert_eq!(database(&current).key_skew, 0.5);
 }

@@ -293,8 +293,9 @@ fn queue_backlog_grows_at_lambda_minus_mu_and_drains_in_q_over_mu_minus_lambda()
     assert_eq!(first_empty, Some(59 + 24));
 }
 
-/// Producers → queue → worker, and the worker queues a follow-up job for each one back on the
-/// same queue: a loop that only its async link back closes. Returns (producers, queue, worker).
+/// Producers → queue → worker, and the worker queues a follow-up job for every other one back
+/// on the same queue (half a call per job: a loop that settles): a loop that only its async
+/// link back closes. Returns (producers, queue, worker).
 fn follow_up_loop(design: &mut Design) -> (ComponentId, ComponentId, ComponentId) {
     let producers = design.add(producers(20));
     let queue = design.add(placed(
@@ -309,9 +310,14 @@ fn follow_up_loop(design: &mut Design) -> (ComponentId, ComponentId, ComponentId
     ));
     design.connect(producers, queue, Link::new(&[TrafficClass::Async]));
     design.connect(queue, worker, Link::new(&[TrafficClass::Async]));
-    design.connect(worker, queue, Link::new(&[TrafficClass::Async]));
+    let mut back = Link::new(&[TrafficClass::Async]);
+    back.calls_per_request = FOLLOW_UPS_PER_JOB;
+    design.connect(worker, queue, back);
     (producers, queue, worker)
 }
+
+/// Follow-up jobs per job in [`follow_up_loop`].
+const FOLLOW_UPS_PER_JOB: f64 = 0.5;
 
 #[test]
 fn an_async_link_that_closes_a_loop_delivers_on_the_next_tick() {
@@ -324,7 +330,9 @@ fn an_async_link_that_closes_a_loop_delivers_on_the_next_tick() {
         ..Scenario::default()
     };
     let mut sim = Simulation::new(&design, &scenario, &PriceTable::builtin()).expect("valid");
-    let mut worker_forwarded_before = 0;
+    let mut sent_back_before = 0;
+    // The calls a server makes are floor(carry + requests × calls), the fraction carried.
+    let mut carry = 0.0;
     let mut follow_ups = 0;
     while !sim.is_finished() {
         sim.step().expect("steps");
@@ -337,17 +345,24 @@ fn an_async_link_that_closes_a_loop_delivers_on_the_next_tick() {
             .sum();
         assert_eq!(
             at_queue,
-            produced + worker_forwarded_before,
+            produced + sent_back_before,
             "the queue at tick {} gets the producers' jobs and the worker's of the tick before",
             sim.tick()
         );
-        worker_forwarded_before = sim
+        let worker_forwarded: u64 = sim
             .node_tick(worker)
             .expect("worker")
             .forwarded
             .iter()
             .sum();
-        follow_ups += worker_forwarded_before;
+        if worker_forwarded > 0 {
+            let exact = carry + worker_forwarded as f64 * FOLLOW_UPS_PER_JOB;
+            sent_back_before = exact.floor() as u64;
+            carry = exact - exact.floor();
+        } else {
+            sent_back_before = 0;
+        }
+        follow_ups += sent_back_before;
     }
     assert!(follow_ups > 0, "the loop carried follow-ups");
     assert_flow_balance(&design, &scenario, 200);

@@ -3,16 +3,16 @@
 //! replayed on every replica. A replica's work is therefore (reads/n)·S_read + writes·S_apply,
 //! so read capacity grows sublinearly with n and writes do not scale. Shards split the data
 //! by key, each taking its keys' share of the traffic under a Zipf key popularity (see
-//! `sim::sharding`): the hottest shard sets the capacity. When the primary dies, writes fail
+//! `model::sharding`): the hottest shard sets the capacity. When the primary dies, writes fail
 //! until a replica or standby is promoted.
 
+use crate::model::sharding::shard_shares;
 use crate::model::{DatabaseParams, TrafficClass};
 use crate::sim::completions::completions;
 use crate::sim::flow;
 use crate::sim::latency::fluid_step;
 use crate::sim::plan::{NodePlan, Station, effective_cores};
 use crate::sim::queueing::{ResponseTime, gg_c_wait, mixture_service};
-use crate::sim::sharding::shard_shares;
 use crate::sim::state::{Channel, KindState, NodeState};
 
 use super::{TickCtx, set_busy};
@@ -437,8 +437,12 @@ pub(crate) fn step(
             plan.read_s
         };
         capacity_per_s += f64::from(copies) * plan.effective_cores / mix_work;
-        hottest = hottest.max(shard.utilization);
-        hottest_offered = hottest_offered.max(shard.offered_utilization);
+        // The hottest shard is the one its expected load makes hottest: the largest of the
+        // shards' random completions would read above 1 when several are saturated alike.
+        if shard.offered_utilization > hottest_offered || j == 0 {
+            hottest_offered = shard.offered_utilization;
+            hottest = shard.utilization;
+        }
     }
     if reads_served == reads_available && writes_served == writes_available {
         // Everything waiting was served: the usual case, in one pass.
@@ -594,6 +598,7 @@ pub(crate) fn response(plan: &DatabasePlan, st: &NodeState, j: usize, write: boo
         } else {
             0.0
         },
+        wait_limit_s: plan.timeout_s,
     }
 }
 

@@ -23,7 +23,8 @@ pub(crate) struct QueuePlan {
 
 pub(crate) fn plan(p: &QueueParams) -> QueuePlan {
     QueuePlan {
-        broker: Station::from_capacity(p.capacity_per_s, p.latency_ms / 1000.0, 1.0, 0.0),
+        // A broker takes or refuses a message at once: no timeout bounds its producers' wait.
+        broker: Station::from_capacity(p.capacity_per_s, p.latency_ms / 1000.0, 1.0, f64::INFINITY),
         consumers: Station {
             servers: p.consumers,
             rate_per_server_s: p.consumer_rate_per_s,

@@ -165,6 +165,11 @@ pub(crate) fn serve(
         tick_s,
         capacity_per_s * timeout_s,
     );
+    st.fluid_delay_s = if capacity_per_s > 0.0 {
+        st.fluid_backlog / capacity_per_s
+    } else {
+        0.0
+    };
     st.tick.capacity_per_s = capacity_per_s;
     if capacity_per_s > 0.0 {
         let work = flow::count_f64(served_total) / (capacity_per_s * tick_s);

@@ -10,6 +10,9 @@
 //!   Veach's jump consistent hash of the key's SplitMix64 mix, see [`key_shard`]); the shard
 //!   that holds the most popular keys is the hot one.
 //!
+//! (The model's, not the simulation's: files written before keys existed are migrated with it,
+//! and the simulation takes each shard's share from it.)
+//!
 //! Range sums are exact for the first thousand keys and Euler–Maclaurin beyond (within 1e-12
 //! of the plain sum). Hash sums add the first 2^18 keys one by one; past them every shard is
 //! given an even part of the remaining popularity (with 2^18 keys already placed, what the
@@ -18,7 +21,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
-use crate::model::Partitioning;
+use super::component::Partitioning;
 
 /// Shares worked out already, by (keys, shards, hashed, the exponent's bits): a design's
 /// shares are worked out again for every run (a sweep, the N−1 runs), and hashing sums 2^18
