@@ -195,6 +195,7 @@ impl Routes<'_> {
         self.memo.clear();
         self.fixed.clear();
         if shared.is_empty() || shared.len() > MAX_CONDITIONED {
+            self.prepare(client, class);
             return self.success(client, class);
         }
         let mut total = 0.0;
@@ -208,6 +209,7 @@ impl Routes<'_> {
             }
             if chance > 0.0 {
                 self.memo.clear();
+                self.prepare(client, class);
                 total += chance * self.success(client, class);
             }
         }
@@ -283,6 +285,35 @@ impl Routes<'_> {
             );
         }
         behind.into_iter().collect()
+    }
+
+    /// Work out `through` for everything a request of `class` from `node` reaches, the farthest
+    /// first, without recursion: then `success` finds every answer below it worked out, and
+    /// a chain of a hundred thousand components needs no deeper stack than a short one.
+    fn prepare(&mut self, node: ComponentId, class: TrafficClass) {
+        let mut order = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        // (state, whether its onward states have been pushed): a depth-first walk whose
+        // post-order puts every state after all it leads to.
+        let mut stack = vec![((node, class), false)];
+        while let Some((key, expanded)) = stack.pop() {
+            if expanded {
+                order.push(key);
+                continue;
+            }
+            if self.memo.contains_key(&key) || !seen.insert(key) {
+                continue;
+            }
+            stack.push((key, true));
+            for (target, next_class, _) in self.onward(key.0, key.1) {
+                if !seen.contains(&(target, next_class)) {
+                    stack.push(((target, next_class), false));
+                }
+            }
+        }
+        for (n, c) in order {
+            self.through(n, c);
+        }
     }
 
     /// A component's chance of being up, or its fixed state in the world being summed.

@@ -10,13 +10,14 @@ use serde::Serialize;
 use super::cost::monthly_cost;
 use super::ladder::bottleneck_ladder;
 use super::report::{AnalysisOptions, SimulateReport, analyze, number};
+use crate::model::validate::MAX_RATE_PER_S;
 use crate::model::{
     BalancingAlgorithm, CacheParams, Component, ComponentId, ComponentKind, Design, HitRatio,
     KindName, Link, LoadBalancerParams, Partitioning, PriceTable, Scenario, SessionState,
     TrafficClass,
 };
 use crate::sim::laws::operational_laws;
-use crate::sim::{RunOptions, SimError, Simulation};
+use crate::sim::{RunOptions, SimError, Simulation, max_runnable_load};
 
 /// Which way to scale.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,30 +220,63 @@ pub struct SweepPoint {
     pub b: SweepSide,
 }
 
-/// `points` loads on a log scale from 1 to `max`.
+/// `points` loads on a log scale from 1 to `max` (all 1 when `max` is not above 1).
 pub fn sweep_loads(max: f64, points: usize) -> Vec<f64> {
-    let max = max.max(1.0001);
+    let max = max.max(1.0);
     let n = points.max(2);
     (0..n)
         .map(|i| max.powf(i as f64 / (n - 1) as f64))
         .collect()
 }
 
+/// How far a sweep goes, and why it stops short if it does.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepCeiling {
+    pub load: f64,
+    /// Set when the most a run can count (`MAX_RATE_PER_S` a second at the peak) stops the
+    /// sweep before three times the later saturation.
+    pub note: Option<String>,
+}
+
 /// The load up to which a sweep should go: three times where the later of the two designs
-/// saturates, so both are seen breaking.
+/// saturates, so both are seen breaking; but no further than either design can be run
+/// (`MAX_RATE_PER_S` a second at its peak), which the ceiling's note then says.
 pub fn sweep_ceiling(
     a: &Design,
     b: &Design,
     scenario: &Scenario,
     prices: &PriceTable,
-) -> Result<f64, SimError> {
+) -> Result<SweepCeiling, SimError> {
     let first = |d: &Design| -> Result<f64, SimError> {
         let laws = operational_laws(d, scenario, prices)?;
         Ok(bottleneck_ladder(&laws)
             .first()
             .map_or(1.0, |s| s.saturates_at_load))
     };
-    Ok((first(a)?.max(first(b)?) * 3.0).max(2.0))
+    let wanted = (first(a)?.max(first(b)?) * 3.0).max(2.0);
+    let (limit_a, limit_b) = (
+        max_runnable_load(a, scenario, prices)?,
+        max_runnable_load(b, scenario, prices)?,
+    );
+    let (limit, which) = if limit_a <= limit_b {
+        (limit_a, &a.name)
+    } else {
+        (limit_b, &b.name)
+    };
+    if wanted <= limit {
+        return Ok(SweepCeiling {
+            load: wanted,
+            note: None,
+        });
+    }
+    Ok(SweepCeiling {
+        load: limit.max(1.0),
+        note: Some(format!(
+            "the sweep stops at ×{} (not ×{}): past it '{which}' would take more than {MAX_RATE_PER_S:e} requests a second at its peak, the most a run can count",
+            number(limit.max(1.0)),
+            number(wanted)
+        )),
+    })
 }
 
 /// Ticks each sweep run simulates (at most).
@@ -537,6 +571,9 @@ pub struct CompareReport {
     pub a: SimulateReport,
     pub b: SimulateReport,
     pub sweep: Vec<SweepPoint>,
+    /// Why the sweep stops short of three times the later saturation, if it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep_note: Option<String>,
 }
 
 /// Compare two designs under one scenario and seed.
@@ -551,7 +588,7 @@ pub fn compare(
     let ra = analyze(a, scenario, prices, options)?;
     let rb = analyze(b, scenario, prices, options)?;
     let ceiling = sweep_ceiling(a, b, scenario, prices)?;
-    let loads = sweep_loads(ceiling, sweep_points);
+    let loads = sweep_loads(ceiling.load, sweep_points);
     let mut seeded = scenario.clone();
     seeded.seed = ra.seed;
     let points = sweep(a, b, &seeded, prices, &loads, &AtomicUsize::new(0))?;
@@ -559,6 +596,7 @@ pub fn compare(
         a: ra,
         b: rb,
         sweep: points,
+        sweep_note: ceiling.note,
     })
 }
 

@@ -140,8 +140,13 @@ pub fn analyze(
             laws.base_rate_per_s
         ),
     ];
-    let structural = structural_spofs(design);
-    let run_n1 = match options.failure_analysis {
+    // `--failure-analysis off` skips both: the structural check and the N−1 runs.
+    let structural = if options.failure_analysis == FailureAnalysis::Off {
+        Vec::new()
+    } else {
+        structural_spofs(design)
+    };
+    let mut run_n1 = match options.failure_analysis {
         FailureAnalysis::On => true,
         FailureAnalysis::Off => false,
         FailureAnalysis::Auto => design.component_count() <= AUTO_FAILURE_ANALYSIS_LIMIT,
@@ -156,7 +161,13 @@ pub fn analyze(
     } else {
         load
     };
-    if run_n1 && n1_load < load {
+    if run_n1 && n1_load < crate::model::validate::MIN_MULTIPLIER {
+        // Overloaded a million times over: there is no load it carries to lose instances at.
+        run_n1 = false;
+        notes.push(format!(
+            "The N−1 failure runs were skipped: the design carries its load only below ×{n1_load:.1e} of it, too little to run."
+        ));
+    } else if run_n1 && n1_load < load {
         notes.push(format!(
             "The design misses its {:.1} % target at this load, so single instances were lost at ×{} instead, where it carries the load.",
             scenario.target_success_ratio * 100.0,
@@ -166,10 +177,17 @@ pub fn analyze(
     let impact = if run_n1 {
         failure_impact(design, scenario, prices, n1_load, summary.seed)?
     } else {
-        notes.push(format!(
-            "The N−1 failure runs were skipped ({} components; ask with --failure-analysis on).",
-            design.component_count()
-        ));
+        if options.failure_analysis == FailureAnalysis::Off {
+            notes.push(
+                "The failure analysis was skipped (--failure-analysis off): no single points of failure were looked for."
+                    .into(),
+            );
+        } else if n1_load >= crate::model::validate::MIN_MULTIPLIER {
+            notes.push(format!(
+                "The N−1 failure runs were skipped ({} components; ask with --failure-analysis on).",
+                design.component_count()
+            ));
+        }
         Vec::new()
     };
     let target = scenario.target_success_ratio;
@@ -772,10 +790,14 @@ pub fn count(n: u64) -> String {
         .map_or_else(|| n.to_string(), str::to_string)
 }
 
-/// A number for people: thousands separated, sensible digits.
+/// A number for people: thousands separated, sensible digits; in powers of ten from a
+/// quadrillion up (1e308 would be 309 digits).
 pub fn number(x: f64) -> String {
     if !x.is_finite() {
         return "∞".into();
+    }
+    if x.abs() >= 1e15 {
+        return format!("{x:.3e}");
     }
     let digits = if x.abs() >= 100.0 {
         0

@@ -29,83 +29,295 @@ pub fn has_no_spare(kind: &ComponentKind) -> bool {
 }
 
 /// Components with no spare whose loss cuts a client off from a class it sends.
+///
+/// A request of a class succeeds at a component when the component is there and what it
+/// needs below does: every call of a server (and its session lookups), any one branch of a
+/// split, nothing below a database or a queue (which decouples), nor down an async link
+/// within a loop (it hands a follow-up job on); a cache or CDN answers what has nowhere else
+/// to go, and when lost passes the rest on as misses. Losing a component
+/// fails its states (component, class); a failure climbs to the states that need it. The
+/// loss is a single point of failure when the failures reach a class a client sends.
+///
+/// Near-linear in the design: each component's loss is worked out once, nearest the clients
+/// first. Where a component's every state has a single state above it, all of one component
+/// that its loss fails outright, its loss is exactly as fatal as that component's (a chain
+/// of a hundred thousand servers is a hundred thousand steps); otherwise the failures climb
+/// until they reach a client, or a component already known fatal whose whole loss they
+/// include, or die out.
 pub fn structural_spofs(design: &Design) -> Vec<ComponentId> {
-    let clients: Vec<_> = design.of_kind(KindName::Client).collect();
+    let graph = StateGraph::new(design);
+    let order = crate::sim::plan::processing_order(design);
+    let mut fatal: HashMap<ComponentId, bool> = HashMap::new();
     let mut out = Vec::new();
-    for (id, component) in design.components() {
-        if !has_no_spare(&component.kind) {
+    for &id in &order {
+        let Some(component) = design.component(id) else {
+            continue;
+        };
+        if component.kind.name() == KindName::Client {
             continue;
         }
-        let cuts_off = clients.iter().any(|&client| {
-            let Some(ComponentKind::Client(p)) = design.component(client).map(|c| &c.kind) else {
-                return false;
-            };
-            TrafficClass::ALL
-                .iter()
-                .filter(|class| p.mix.share(**class) > 0.0)
-                .any(|&class| !succeeds_without(design, client, class, id, &mut HashMap::new()))
-        });
-        if cuts_off {
+        let is_fatal = graph.loss_is_fatal(id, &fatal);
+        fatal.insert(id, is_fatal);
+        if is_fatal && has_no_spare(&component.kind) {
             out.push(id);
         }
     }
+    out.sort();
     out
 }
 
-/// Whether a request of `class` arriving at `node` can succeed with `lost` gone.
-fn succeeds_without(
-    design: &Design,
-    node: ComponentId,
-    class: TrafficClass,
-    lost: ComponentId,
-    memo: &mut HashMap<(ComponentId, TrafficClass), bool>,
-) -> bool {
-    if let Some(&known) = memo.get(&(node, class)) {
-        return known;
-    }
-    // Guard against (async) loops: assume success while the answer is being worked out.
-    memo.insert((node, class), true);
-    let Some(component) = design.component(node) else {
-        return false;
-    };
-    let kind = component.kind.name();
-    let next: Vec<ComponentId> = design
-        .outgoing(node)
-        .filter(|(_, _, l)| l.carries(class))
-        .map(|(_, t, _)| t)
-        .collect();
-    let answer = if node == lost && kind != KindName::Cache {
-        false
-    } else {
-        match kind {
-            KindName::Database => true,
-            KindName::MessageQueue => true,
-            KindName::Server => {
-                let sessions: Vec<ComponentId> = design
-                    .outgoing(node)
-                    .filter(|(_, _, l)| l.carries(TrafficClass::Session))
-                    .map(|(_, t, _)| t)
+/// The states (component, class) of a design and what needs what, for [`structural_spofs`].
+struct StateGraph<'a> {
+    design: &'a Design,
+    /// Per state: whether a request of the class succeeds there with nothing lost.
+    baseline: HashMap<(ComponentId, usize), bool>,
+    /// Per state: the states that need it (whose success depends on it).
+    parents: HashMap<(ComponentId, usize), Vec<(ComponentId, usize)>>,
+    /// Per client: the classes it sends.
+    sends: HashMap<ComponentId, Vec<usize>>,
+    /// The states some client's requests reach: only their losses can matter (a server
+    /// that no write reaches has a write state that needs nothing, and succeeds).
+    reached: std::collections::HashSet<(ComponentId, usize)>,
+    /// Each component's loop (strongly connected component): an async link within a loop
+    /// hands on a job that no request waits for.
+    loop_of: HashMap<ComponentId, usize>,
+}
+
+impl<'a> StateGraph<'a> {
+    fn new(design: &'a Design) -> Self {
+        let mut loop_of = HashMap::new();
+        for (n, members) in petgraph::algo::kosaraju_scc(&design.graph)
+            .into_iter()
+            .enumerate()
+        {
+            loop_of.extend(members.into_iter().map(|id| (id, n)));
+        }
+        let mut graph = Self {
+            design,
+            baseline: HashMap::new(),
+            parents: HashMap::new(),
+            sends: HashMap::new(),
+            reached: std::collections::HashSet::new(),
+            loop_of,
+        };
+        for (id, component) in design.components() {
+            if let ComponentKind::Client(p) = &component.kind {
+                let classes = TrafficClass::ALL
+                    .iter()
+                    .filter(|c| p.mix.share(**c) > 0.0)
+                    .map(|c| c.index())
                     .collect();
-                next.iter()
-                    .all(|&t| succeeds_without(design, t, class, lost, memo))
-                    && sessions
-                        .iter()
-                        .all(|&t| succeeds_without(design, t, TrafficClass::Session, lost, memo))
+                graph.sends.insert(id, classes);
             }
-            // Hits are answered here; what misses must get through.
-            KindName::Cache | KindName::Cdn if next.is_empty() => node != lost,
-            _ => {
-                if next.is_empty() {
-                    kind != KindName::Client && kind != KindName::LoadBalancer
-                } else {
-                    next.iter()
-                        .any(|&t| succeeds_without(design, t, class, lost, memo))
+            for k in 0..TrafficClass::COUNT {
+                for child in graph.children(id, k) {
+                    graph.parents.entry(child).or_default().push((id, k));
                 }
             }
         }
-    };
-    memo.insert((node, class), answer);
-    answer
+        let mut stack: Vec<(ComponentId, usize)> = graph
+            .sends
+            .iter()
+            .flat_map(|(&id, ks)| ks.iter().map(move |&k| (id, k)))
+            .collect();
+        while let Some(state) = stack.pop() {
+            if graph.reached.insert(state) {
+                stack.extend(graph.children(state.0, state.1));
+            }
+        }
+        // Success with nothing lost, each state after all it needs (a depth-first walk
+        // without recursion; a state met again while it is being worked out, on a loop,
+        // counts as a success: the walk ends at the queue before the loop closes).
+        let states: Vec<(ComponentId, usize)> = design
+            .components()
+            .flat_map(|(id, _)| (0..TrafficClass::COUNT).map(move |k| (id, k)))
+            .collect();
+        let mut in_progress: std::collections::HashSet<(ComponentId, usize)> =
+            std::collections::HashSet::new();
+        for start in states {
+            if graph.baseline.contains_key(&start) {
+                continue;
+            }
+            let mut stack = vec![(start, false)];
+            while let Some((state, expanded)) = stack.pop() {
+                if expanded {
+                    let ok = graph.succeeds(state.0, state.1, &|c| {
+                        graph.baseline.get(&c).copied().unwrap_or(true)
+                    });
+                    graph.baseline.insert(state, ok);
+                    in_progress.remove(&state);
+                    continue;
+                }
+                if graph.baseline.contains_key(&state) || !in_progress.insert(state) {
+                    continue;
+                }
+                stack.push((state, true));
+                for child in graph.children(state.0, state.1) {
+                    if !graph.baseline.contains_key(&child) && !in_progress.contains(&child) {
+                        stack.push((child, false));
+                    }
+                }
+            }
+        }
+        graph
+    }
+
+    /// What a request of class `k` at `node` needs below: (component, class) states. An async
+    /// link within a loop is no need: it hands a follow-up job on, and nothing waits for it.
+    fn children(&self, node: ComponentId, k: usize) -> Vec<(ComponentId, usize)> {
+        let Some(component) = self.design.component(node) else {
+            return Vec::new();
+        };
+        let class = TrafficClass::ALL[k];
+        let waited_on = |t: ComponentId, l: &crate::model::Link| {
+            !(l.is_async_only() && self.loop_of.get(&node) == self.loop_of.get(&t))
+        };
+        match component.kind.name() {
+            KindName::Database | KindName::MessageQueue => Vec::new(),
+            kind => {
+                let mut out: Vec<(ComponentId, usize)> = self
+                    .design
+                    .outgoing(node)
+                    .filter(|(_, t, l)| l.carries(class) && waited_on(*t, l))
+                    .map(|(_, t, _)| (t, k))
+                    .collect();
+                if kind == KindName::Server {
+                    let session = TrafficClass::Session.index();
+                    out.extend(
+                        self.design
+                            .outgoing(node)
+                            .filter(|(_, t, l)| {
+                                l.carries(TrafficClass::Session) && waited_on(*t, l)
+                            })
+                            .map(|(_, t, _)| (t, session)),
+                    );
+                    out.sort();
+                    out.dedup();
+                }
+                out
+            }
+        }
+    }
+
+    /// Whether a request of class `k` succeeds at `node` (taken as there), given whether each
+    /// state below it does.
+    fn succeeds(
+        &self,
+        node: ComponentId,
+        k: usize,
+        ok: &dyn Fn((ComponentId, usize)) -> bool,
+    ) -> bool {
+        let Some(component) = self.design.component(node) else {
+            return false;
+        };
+        let kind = component.kind.name();
+        let children = self.children(node, k);
+        match kind {
+            KindName::Database | KindName::MessageQueue => true,
+            KindName::Server => children.iter().all(|&c| ok(c)),
+            KindName::Cache | KindName::Cdn if children.is_empty() => true,
+            _ if children.is_empty() => kind != KindName::Client && kind != KindName::LoadBalancer,
+            _ => children.iter().any(|&c| ok(c)),
+        }
+    }
+
+    /// Whether a state can matter to a loss: some client's requests reach it, and they
+    /// succeed there with nothing lost.
+    fn counts(&self, state: (ComponentId, usize)) -> bool {
+        self.reached.contains(&state) && self.baseline.get(&state).copied().unwrap_or(false)
+    }
+
+    /// The states losing `node` fails outright: all it handles, but for a cache only what has
+    /// nowhere else to go (the rest passes on as misses).
+    fn lost_states(&self, node: ComponentId) -> Vec<(ComponentId, usize)> {
+        let is_cache = self
+            .design
+            .component(node)
+            .is_some_and(|c| c.kind.name() == KindName::Cache);
+        (0..TrafficClass::COUNT)
+            .filter(|&k| self.counts((node, k)))
+            .filter(|&k| !is_cache || self.children(node, k).is_empty())
+            .map(|k| (node, k))
+            .collect()
+    }
+
+    /// Whether losing `node` fails a class a client sends, with `known` the components whose
+    /// loss has been worked out (see [`structural_spofs`]).
+    fn loss_is_fatal(&self, node: ComponentId, known: &HashMap<ComponentId, bool>) -> bool {
+        let lost = self.lost_states(node);
+        if lost.is_empty() {
+            return false;
+        }
+        // A chain: every lost state has one state above it, all of one component that the
+        // loss fails outright and whose own loss is known.
+        let above: Vec<(ComponentId, usize)> = lost
+            .iter()
+            .flat_map(|s| self.parents.get(s).into_iter().flatten().copied())
+            .filter(|&p| self.counts(p))
+            .collect();
+        if let Some(&(parent, _)) = above.first()
+            && above.len() == lost.len()
+            && lost.iter().all(|s| {
+                self.parents
+                    .get(s)
+                    .is_some_and(|ps| ps.iter().filter(|&&p| self.counts(p)).count() == 1)
+            })
+            && above.iter().all(|(p, _)| *p == parent)
+            && let Some(&parent_fatal) = known.get(&parent)
+        {
+            let failed: std::collections::HashSet<_> = lost.iter().copied().collect();
+            let parent_lost = self.lost_states(parent);
+            let fails_parent = parent_lost.len() == above.len()
+                && above.iter().all(|&(p, k)| {
+                    !self.succeeds(p, k, &|c| {
+                        !failed.contains(&c) && self.baseline.get(&c).copied().unwrap_or(true)
+                    })
+                });
+            if fails_parent && parent_lost.iter().all(|s| above.contains(s)) {
+                return parent_fatal;
+            }
+        }
+        // Otherwise the failures climb.
+        let mut failed: std::collections::HashSet<(ComponentId, usize)> =
+            lost.iter().copied().collect();
+        let mut failed_of: HashMap<ComponentId, usize> = HashMap::new();
+        let mut queue: Vec<(ComponentId, usize)> = lost.clone();
+        while let Some(state) = queue.pop() {
+            for &parent in self.parents.get(&state).into_iter().flatten() {
+                if failed.contains(&parent) || !self.counts(parent) {
+                    continue;
+                }
+                let fails = !self.succeeds(parent.0, parent.1, &|c| {
+                    !failed.contains(&c) && self.baseline.get(&c).copied().unwrap_or(true)
+                });
+                if !fails {
+                    continue;
+                }
+                if self
+                    .sends
+                    .get(&parent.0)
+                    .is_some_and(|ks| ks.contains(&parent.1))
+                {
+                    return true;
+                }
+                failed.insert(parent);
+                queue.push(parent);
+                // A component already known fatal, all of whose loss has now failed.
+                let count = failed_of.entry(parent.0).or_default();
+                *count += 1;
+                if known.get(&parent.0) == Some(&true)
+                    && *count >= self.lost_states(parent.0).len()
+                    && self
+                        .lost_states(parent.0)
+                        .iter()
+                        .all(|s| failed.contains(s))
+                {
+                    return true;
+                }
+            }
+        }
+        false
+    }
 }
 
 /// What losing one instance of a component does to the success ratio.

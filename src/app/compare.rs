@@ -77,13 +77,19 @@ impl Side {
     }
 }
 
+/// A finished sweep: its points, and why it stops short if it does.
+pub struct SweepDone {
+    pub points: Vec<SweepPoint>,
+    pub note: Option<String>,
+}
+
 /// A sweep in progress or done.
 #[derive(Default)]
 pub struct SweepState {
     pub progress: Arc<AtomicUsize>,
     pub total: usize,
-    pub result: Option<Result<Vec<SweepPoint>, String>>,
-    pending: Option<Receiver<Result<Vec<SweepPoint>, String>>>,
+    pub result: Option<Result<SweepDone, String>>,
+    pending: Option<Receiver<Result<SweepDone, String>>>,
     /// Seconds the last sweep took.
     pub took_s: f64,
 }
@@ -318,18 +324,22 @@ impl CompareView {
             total: 2 * SWEEP_POINTS,
             ..SweepState::default()
         };
-        let job = move || -> (Result<Vec<SweepPoint>, String>, f64) {
+        let job = move || -> (Result<SweepDone, String>, f64) {
             let start = std::time::Instant::now();
             let result = sweep_ceiling(&a, &b, &scenario, &prices)
                 .and_then(|ceiling| {
-                    sweep(
+                    let points = sweep(
                         &a,
                         &b,
                         &scenario,
                         &prices,
-                        &sweep_loads(ceiling, SWEEP_POINTS),
+                        &sweep_loads(ceiling.load, SWEEP_POINTS),
                         &progress,
-                    )
+                    )?;
+                    Ok(SweepDone {
+                        points,
+                        note: ceiling.note,
+                    })
                 })
                 .map_err(|e| e.to_string());
             (result, start.elapsed().as_secs_f64())
@@ -686,8 +696,8 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
         });
         return;
     };
-    let points = match result {
-        Ok(p) => p,
+    let (points, note) = match result {
+        Ok(done) => (&done.points, &done.note),
         Err(e) => {
             ui.colored_label(ui.visuals().error_fg_color, e);
             return;
@@ -700,6 +710,9 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
         view.sweep.took_s,
         std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4)
     ));
+    if let Some(note) = note {
+        ui.weak(format!("Note: {note}."));
+    }
     let log_x = |load: f64| load.log10();
     let height = (ui.available_height() - 40.0).max(120.0);
     let width = (ui.available_width() / 3.0 - 8.0).max(160.0);

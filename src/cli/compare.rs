@@ -125,6 +125,9 @@ fn compare_files(args: &CompareArgs, prices: &PriceTable) -> Result<String, Stri
                     cost(p.b.cost_to_carry_per_month)
                 );
             }
+            if let Some(note) = &report.sweep_note {
+                let _ = writeln!(t, "Note: {note}.");
+            }
             Ok(t)
         }
     }

@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::visit::{EdgeFiltered, EdgeRef};
 
 use super::component::{ComponentKind, HitRatio, KindName, Reliability, TrafficClass};
@@ -707,7 +707,7 @@ impl<'a> Validator<'a> {
         let design = self.design;
         let sync_only = EdgeFiltered::from_fn(&design.graph, |e| !e.weight().is_async_only());
         let index_of = self.index_of();
-        for scc in tarjan_scc(&sync_only) {
+        for scc in kosaraju_scc(&sync_only) {
             let is_cycle = scc.len() > 1;
             if !is_cycle {
                 continue;

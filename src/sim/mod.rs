@@ -6,6 +6,7 @@
 //! the same traffic (common random numbers). See DESIGN.md §3 and MODEL-REFERENCE.md.
 
 pub(crate) mod completions;
+mod failures;
 pub mod flow;
 pub(crate) mod kinds;
 pub(crate) mod latency;
@@ -22,9 +23,10 @@ pub mod stats;
 use crate::model::validate::{MAX_RATE_PER_S, MAX_TICKS};
 use crate::model::{ComponentId, Design, Issue, KindName, PriceTable, Scenario};
 
+use failures::FailureClock;
 use kinds::TickCtx;
 use plan::{KindPlan, NodePlan, Plan, RouteOp};
-use state::{Channel, FailureClock, KindState, Measured, NodeState, NodeTick};
+use state::{Channel, KindState, Measured, NodeState, NodeTick};
 use stats::{LogHistogram, Percentiles};
 
 pub use outcome::RequestTotals;
@@ -210,6 +212,27 @@ fn peak_per_unit_load(plan: &Plan, laws: &laws::Laws) -> f64 {
     plan.base_rate_per_s().max(busiest) * plan.profile.peak_multiplier()
 }
 
+/// The largest load multiplier (on top of the scenario's own) at which a run of `scenario` on
+/// `design` stays within `MAX_RATE_PER_S` at its peak: what a sweep may go up to. Infinite
+/// for a design that sends nothing; zero for one whose loop traffic grows without end.
+pub fn max_runnable_load(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+) -> Result<f64, SimError> {
+    let plan = Plan::compile(design, scenario, prices, Some(1))?;
+    let laws = laws::laws_of_plan(&plan);
+    if let laws::LoopTraffic::Unbounded { .. } = laws.loops {
+        return Ok(0.0);
+    }
+    let peak = peak_per_unit_load(&plan, &laws) * plan.load_multiplier;
+    Ok(if peak > 0.0 {
+        MAX_RATE_PER_S / peak
+    } else {
+        f64::INFINITY
+    })
+}
+
 /// Why a run of `plan` at `load` times its scenario's load could not be counted, if it could
 /// not: a loop whose traffic grows without end, or a peak past `MAX_RATE_PER_S` a second at
 /// the busiest component. One rule for `check` (see `preflight`) and for starting a run.
@@ -325,15 +348,8 @@ impl Simulation {
             let mut st = NodeState::new(kind, service_seed);
             st.tick.healthy_instances = node.instances;
             if plan.random_failures {
-                failure_clocks.push(node.mtbf_s.map(|mtbf_s| {
-                    let mut rng = state::stream(seed, &format!("failures/{}", node.name));
-                    let next_failure_s =
-                        paths::exponential(&mut rng, mtbf_s / f64::from(node.instances.max(1)));
-                    FailureClock {
-                        rng,
-                        next_failure_s,
-                        repair_at_s: Vec::new(),
-                    }
+                failure_clocks.push(node.reliability.as_ref().map(|reliability| {
+                    FailureClock::new(seed, &node.name, reliability, node.instances, plan.tick_s)
                 }));
             }
             states.push(st);
@@ -519,7 +535,7 @@ impl Simulation {
         self.plan
             .index_of
             .get(&id)
-            .map_or(0, |&i| self.states[i as usize].down_since.len() as u32)
+            .map_or(0, |&i| self.states[i as usize].down_since.len())
     }
 
     /// A component's own latency this tick from its queueing model, in milliseconds: the mean
@@ -697,54 +713,6 @@ impl Simulation {
         }
     }
 
-    fn random_failures(&mut self, i: usize, now_s: f64) {
-        let Some(mtbf_s) = self.plan.nodes[i].mtbf_s else {
-            return;
-        };
-        let mttr_s = self.plan.nodes[i].mttr_s;
-        // Repairs due.
-        let due = match self.failure_clocks.get_mut(i) {
-            Some(Some(clock)) => {
-                let before = clock.repair_at_s.len();
-                clock.repair_at_s.retain(|t| *t > now_s);
-                (before - clock.repair_at_s.len()) as u32
-            }
-            _ => return,
-        };
-        if due > 0 {
-            self.recover_instances(i, due, now_s);
-        }
-        // Failures due by now, one instance each; once every instance has failed this tick,
-        // more would change nothing until the next. (Bounded: past 2^24 s a draw of a few
-        // nanoseconds no longer moves the clock, and an MTBF of 1e-15 h looped forever.)
-        let mut rounds = 0u64;
-        let most = u64::from(self.plan.nodes[i].instances) + 1;
-        while self.failure_clocks[i]
-            .as_ref()
-            .is_some_and(|clock| clock.next_failure_s <= now_s)
-        {
-            let failed = self.fail_instances(i, 1, now_s);
-            let alive = self.plan.nodes[i]
-                .instances
-                .saturating_sub(self.states[i].down_since.len() as u32);
-            let Some(clock) = self.failure_clocks[i].as_mut() else {
-                break;
-            };
-            if failed > 0 {
-                let repair = now_s + paths::exponential(&mut clock.rng, mttr_s);
-                clock.repair_at_s.push(repair);
-            }
-            let rate_s = mtbf_s / f64::from(alive.max(1));
-            let next = now_s + paths::exponential(&mut clock.rng, rate_s).max(1e-9);
-            rounds += 1;
-            clock.next_failure_s = if next > now_s && rounds < most {
-                next
-            } else {
-                now_s + self.plan.tick_s
-            };
-        }
-    }
-
     /// Node `i`'s sums over the ticks after the warm-up (nothing until the warm-up is over).
     pub(crate) fn measured_of(&self, i: usize) -> Measured {
         if self.tick > self.plan.warmup_ticks {
@@ -762,17 +730,13 @@ impl Simulation {
             KindPlan::Database(p) => {
                 let failed = kinds::database::fail(p, st, k, now_s);
                 // Keep the node-level list in step for health and display.
-                for _ in 0..failed {
-                    st.down_since.push(now_s);
-                }
+                st.down_since.push(now_s, failed);
                 failed
             }
             _ => {
-                let up = node.instances.saturating_sub(st.down_since.len() as u32);
+                let up = node.instances.saturating_sub(st.down_since.len());
                 let failed = k.min(up);
-                for _ in 0..failed {
-                    st.down_since.push(now_s);
-                }
+                st.down_since.push(now_s, failed);
                 if let KindState::Cache { started_at_s } = &mut st.kind {
                     for _ in 0..failed {
                         started_at_s.pop();
@@ -786,10 +750,15 @@ impl Simulation {
                 failed
             }
         };
+        self.note_failing(i, failed);
+        failed
+    }
+
+    /// Remember that node `i` has instances down (its routing is refreshed each tick).
+    pub(crate) fn note_failing(&mut self, i: usize, failed: u32) {
         if failed > 0 && !self.failing.contains(&(i as u32)) {
             self.failing.push(i as u32);
         }
-        failed
     }
 
     /// Repair `k` instances of node `i` (`u32::MAX`: all). A cache comes back cold.
@@ -798,11 +767,10 @@ impl Simulation {
         let st = &mut self.states[i];
         let repaired = match &node.kind {
             KindPlan::Database(p) => kinds::database::recover(p, st, k),
-            _ => k.min(st.down_since.len() as u32),
+            _ => k.min(st.down_since.len()),
         };
         // The longest-down instances come back first.
-        let n = (repaired as usize).min(st.down_since.len());
-        st.down_since.drain(0..n);
+        st.down_since.pop_oldest(repaired);
         if let KindState::Cache { started_at_s } = &mut st.kind {
             for _ in 0..repaired {
                 started_at_s.push(now_s);

@@ -182,9 +182,8 @@ pub(crate) struct NodePlan {
     pub arrival_scv: f64,
     /// Users whose requests reach this node (for sticky-session imbalance).
     pub users_upstream: f64,
-    /// Per-instance reliability (MTBF, MTTR in seconds), if the kind fails.
-    pub mtbf_s: Option<f64>,
-    pub mttr_s: f64,
+    /// Per-instance reliability (MTBF and MTTR), if the kind fails.
+    pub reliability: Option<crate::model::Reliability>,
 }
 
 /// A failure or recovery at a tick.
@@ -439,10 +438,7 @@ impl Plan {
             }) && design.incoming(id).count() > 0;
             let arrival_scv = if constant_sources { 0.0 } else { 1.0 };
 
-            let (mtbf_s, mttr_s) = match component.kind.reliability() {
-                Some(r) => (Some(r.mtbf_hours * 3600.0), r.mttr_hours * 3600.0),
-                None => (None, 0.0),
-            };
+            let reliability = component.kind.reliability().cloned();
             let in_mask = masks[position];
             let own = class_channels[position];
             let ops_start = ops.len() as u32;
@@ -505,8 +501,7 @@ impl Plan {
                 detection_delay_s,
                 arrival_scv,
                 users_upstream: users_upstream.get(&id).copied().unwrap_or(0.0),
-                mtbf_s,
-                mttr_s,
+                reliability,
             });
         }
 
@@ -643,7 +638,7 @@ impl Plan {
 pub(crate) fn processing_order(design: &Design) -> Vec<ComponentId> {
     // Which loop (strongly connected component over all links) each component is on.
     let mut loop_of: HashMap<ComponentId, usize> = HashMap::new();
-    for (n, members) in petgraph::algo::tarjan_scc(&design.graph)
+    for (n, members) in petgraph::algo::kosaraju_scc(&design.graph)
         .into_iter()
         .enumerate()
     {

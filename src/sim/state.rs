@@ -1,6 +1,8 @@
 //! The dynamic state of a run: per node, what is queued, who is down, what happened this tick,
 //! and the sums the run summary is built from.
 
+use std::collections::VecDeque;
+
 use rand::SeedableRng;
 use rand::rngs::Xoshiro256PlusPlus;
 
@@ -246,23 +248,13 @@ pub(crate) struct NodeState {
     pub service_seed: u64,
     pub doom_carry: f64,
     pub error_carry: f64,
-    /// Failure times of instances that are down, oldest first.
-    pub down_since: Vec<f64>,
+    /// Instances that are down, by when they went down.
+    pub down_since: DownList,
     pub tick: NodeScalars,
     pub kind: KindState,
     /// Sums since the start of the run (the copy taken when the warm-up ends lives with the
     /// simulation: it is not touched tick by tick).
     pub sums: Measured,
-}
-
-/// A node's random failures: when its next instance fails, and when each down one is
-/// repaired. Kept apart from [`NodeState`], which every tick touches, since only runs with
-/// random failures need it.
-#[derive(Clone, Debug)]
-pub(crate) struct FailureClock {
-    pub rng: Xoshiro256PlusPlus,
-    pub next_failure_s: f64,
-    pub repair_at_s: Vec<f64>,
 }
 
 impl NodeState {
@@ -275,7 +267,7 @@ impl NodeState {
             service_seed,
             doom_carry: 0.0,
             error_carry: 0.0,
-            down_since: Vec::new(),
+            down_since: DownList::default(),
             tick: NodeScalars::default(),
             kind,
             sums: Measured::default(),
@@ -284,13 +276,79 @@ impl NodeState {
 
     /// Instances down that a balancer with detection delay `delay_s` has noticed by `now_s`.
     pub fn noticed_down(&self, now_s: f64, delay_s: f64) -> u32 {
-        if !delay_s.is_finite() || self.down_since.is_empty() {
+        self.down_since.noticed(now_s, delay_s)
+    }
+}
+
+/// The instances of a node that are down, by when they went down, oldest first, in runs of
+/// (time, how many): ten million machines failing at one time are one entry, and work on
+/// the list grows with the times, not the machines.
+#[derive(Clone, Debug, Default)]
+pub struct DownList {
+    runs: VecDeque<(f64, u32)>,
+    count: u32,
+}
+
+impl DownList {
+    /// Instances down.
+    pub fn len(&self) -> u32 {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// `n` more instances down since `since_s`, kept in time order.
+    pub fn push(&mut self, since_s: f64, n: u32) {
+        if n == 0 {
+            return;
+        }
+        self.count = self.count.saturating_add(n);
+        match self.runs.back_mut() {
+            Some((t, k)) if *t == since_s => *k = k.saturating_add(n),
+            Some((t, _)) if *t > since_s => {
+                // Earlier than the newest (a failure inside a tick after one at its start).
+                let at = self.runs.partition_point(|(t, _)| *t <= since_s);
+                self.runs.insert(at, (since_s, n));
+            }
+            _ => self.runs.push_back((since_s, n)),
+        }
+    }
+
+    /// Bring back up to `n` instances, the longest down first; how many came back.
+    pub fn pop_oldest(&mut self, n: u32) -> u32 {
+        let mut left = n;
+        while left > 0 {
+            let Some((_, k)) = self.runs.front_mut() else {
+                break;
+            };
+            let take = (*k).min(left);
+            *k -= take;
+            left -= take;
+            if *k == 0 {
+                self.runs.pop_front();
+            }
+        }
+        let popped = n - left;
+        self.count -= popped;
+        popped
+    }
+
+    /// Instances down for at least `delay_s` at `now_s` (what a balancer has noticed).
+    /// Counted back from the newest, which are the few within the delay.
+    pub fn noticed(&self, now_s: f64, delay_s: f64) -> u32 {
+        if !delay_s.is_finite() || self.count == 0 {
             return 0;
         }
-        self.down_since
+        let recent: u32 = self
+            .runs
             .iter()
-            .filter(|t| now_s - **t >= delay_s - 1e-9)
-            .count() as u32
+            .rev()
+            .take_while(|(t, _)| now_s - *t < delay_s - 1e-9)
+            .map(|(_, k)| *k)
+            .sum();
+        self.count - recent
     }
 }
 

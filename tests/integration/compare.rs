@@ -20,7 +20,7 @@ fn prices() -> PriceTable {
 fn sweep_of(a: &Design, b: &Design, points: usize) -> Vec<SweepPoint> {
     let scenario = a.default_scenario().expect("scenario").clone();
     let ceiling = sweep_ceiling(a, b, &scenario, &prices()).expect("ceiling");
-    let loads = sweep_loads(ceiling, points);
+    let loads = sweep_loads(ceiling.load, points);
     let progress = AtomicUsize::new(0);
     let points = sweep(a, b, &scenario, &prices(), &loads, &progress).expect("sweep");
     assert_eq!(

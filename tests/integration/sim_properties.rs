@@ -314,3 +314,94 @@ proptest! {
         prop_assert!(all_finite(&summary), "a number in the summary is not finite: {}", summary);
     }
 }
+
+/// Whether a request of `class` at `node` succeeds with `lost` gone: the rules
+/// `structural_spofs` documents, by plain recursion (a reference for small designs): an async
+/// link within a loop is not waited on.
+fn succeeds_without(
+    design: &Design,
+    node: archsandbox::model::ComponentId,
+    class: TrafficClass,
+    lost: archsandbox::model::ComponentId,
+    path: &mut std::collections::HashSet<(archsandbox::model::ComponentId, TrafficClass)>,
+) -> bool {
+    use archsandbox::model::KindName;
+    if !path.insert((node, class)) {
+        return true;
+    }
+    let Some(component) = design.component(node) else {
+        return false;
+    };
+    let kind = component.kind.name();
+    let loops = petgraph::algo::tarjan_scc(&design.graph);
+    let same_loop = |a, b| {
+        loops
+            .iter()
+            .any(|members| members.contains(&a) && members.contains(&b))
+    };
+    let waited_on = |t, l: &archsandbox::model::Link| !(l.is_async_only() && same_loop(node, t));
+    let next: Vec<_> = design
+        .outgoing(node)
+        .filter(|(_, t, l)| l.carries(class) && waited_on(*t, l))
+        .map(|(_, t, _)| t)
+        .collect();
+    let answer = if node == lost && kind != KindName::Cache {
+        false
+    } else {
+        match kind {
+            KindName::Database | KindName::MessageQueue => true,
+            KindName::Server => {
+                let sessions: Vec<_> = design
+                    .outgoing(node)
+                    .filter(|(_, t, l)| l.carries(TrafficClass::Session) && waited_on(*t, l))
+                    .map(|(_, t, _)| t)
+                    .collect();
+                next.iter()
+                    .all(|&t| succeeds_without(design, t, class, lost, path))
+                    && sessions
+                        .iter()
+                        .all(|&t| succeeds_without(design, t, TrafficClass::Session, lost, path))
+            }
+            KindName::Cache | KindName::Cdn if next.is_empty() => node != lost,
+            _ if next.is_empty() => kind != KindName::Client && kind != KindName::LoadBalancer,
+            _ => next
+                .iter()
+                .any(|&t| succeeds_without(design, t, class, lost, path)),
+        }
+    };
+    path.remove(&(node, class));
+    answer
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn structural_spofs_are_those_a_plain_recursion_finds(spec in spec()) {
+        use archsandbox::analysis::spof::{has_no_spare, structural_spofs};
+        let design = design_from(&spec);
+        let clients: Vec<_> = design.of_kind(archsandbox::model::KindName::Client).collect();
+        let baseline = |client, class| {
+            let nobody = archsandbox::model::ComponentId::new(usize::MAX >> 1);
+            succeeds_without(&design, client, class, nobody, &mut std::collections::HashSet::new())
+        };
+        let mut expected: Vec<_> = design
+            .components()
+            .filter(|(_, c)| has_no_spare(&c.kind))
+            .filter(|(id, _)| {
+                clients.iter().any(|&client| {
+                    let Some(ComponentKind::Client(p)) = design.component(client).map(|c| &c.kind) else {
+                        return false;
+                    };
+                    TrafficClass::ALL.iter().filter(|c| p.mix.share(**c) > 0.0).any(|&class| {
+                        baseline(client, class)
+                            && !succeeds_without(&design, client, class, *id, &mut std::collections::HashSet::new())
+                    })
+                })
+            })
+            .map(|(id, _)| id)
+            .collect();
+        expected.sort();
+        prop_assert_eq!(structural_spofs(&design), expected);
+    }
+}

@@ -109,7 +109,7 @@ pub(crate) fn step(
     channels: &mut [Channel],
     ctx: &TickCtx,
 ) {
-    let down = st.down_since.len() as u32;
+    let down = st.down_since.len();
     let healthy = node.instances.saturating_sub(down);
     st.tick.healthy_instances = healthy;
     // Keys of dead instances bypass the cache: passed straight on, as misses.

@@ -136,64 +136,145 @@ pub(crate) fn fail(plan: &DatabasePlan, st: &mut NodeState, k: u32, now_s: f64) 
     let KindState::Database(db) = &mut st.kind else {
         return 0;
     };
-    let mut failed = 0;
-    let shards: Vec<usize> = if k == u32::MAX {
-        (0..db.shards.len()).collect()
+    if k == u32::MAX {
+        db.shards
+            .iter_mut()
+            .map(|shard| fail_in(plan, shard, u32::MAX, now_s))
+            .sum()
     } else {
-        vec![0]
+        db.shards
+            .first_mut()
+            .map_or(0, |shard| fail_in(plan, shard, k, now_s))
+    }
+}
+
+/// Fail `k` machines of shard `j` picked at random among those up (random failures): the
+/// primary is among them with probability k / (machines up), as when k of them are drawn.
+pub(crate) fn fail_shard(
+    plan: &DatabasePlan,
+    st: &mut NodeState,
+    j: usize,
+    k: u32,
+    now_s: f64,
+    rng: &mut impl rand::Rng,
+) -> u32 {
+    let KindState::Database(db) = &mut st.kind else {
+        return 0;
     };
-    for j in shards {
-        let shard = &mut db.shards[j];
-        let mut left = if k == u32::MAX { u32::MAX } else { k - failed };
-        while left > 0 {
-            if shard.primary_down_since.is_none() && shard.copies_down < plan.copies {
-                shard.primary_down_since = Some(now_s);
-                shard.copies_down += 1;
-            } else if shard.copies_down < plan.copies {
-                shard.copies_down += 1;
-            } else if shard.standby_promoted {
-                shard.standby_promoted = false;
-                shard.standby_down = true;
-            } else if plan.standby && !shard.standby_down {
-                shard.standby_down = true;
-            } else {
-                break;
-            }
-            failed += 1;
-            left = left.saturating_sub(1);
-        }
+    let Some(shard) = db.shards.get_mut(j) else {
+        return 0;
+    };
+    let primary_up = shard.primary_down_since.is_none() && shard.copies_down < plan.copies;
+    let machines = plan.copies + u32::from(plan.standby);
+    let up = machines.saturating_sub(shard.copies_down + u32::from(shard.standby_down));
+    let primary_hit =
+        primary_up && up > 0 && rand::RngExt::random::<f64>(rng) < f64::from(k) / f64::from(up);
+    if primary_hit {
+        return fail_in(plan, shard, k, now_s);
+    }
+    // The others first: replicas, then the standby; the primary only if k asks for more.
+    let mut failed = 0;
+    let replicas_up = plan
+        .copies
+        .saturating_sub(shard.copies_down + u32::from(primary_up));
+    let replicas = replicas_up.min(k);
+    shard.copies_down += replicas;
+    failed += replicas;
+    if failed < k && shard.standby_promoted {
+        shard.standby_promoted = false;
+        shard.standby_down = true;
+        failed += 1;
+    } else if failed < k && plan.standby && !shard.standby_down {
+        shard.standby_down = true;
+        failed += 1;
+    }
+    if failed < k {
+        failed += fail_in(plan, shard, k - failed, now_s);
     }
     failed
 }
 
-/// Repair `k` instances (`u32::MAX`: all). A repaired primary rejoins as a copy.
+/// Fail up to `k` machines of one shard: its primary first, then replicas, then the standby.
+fn fail_in(plan: &DatabasePlan, shard: &mut ShardState, k: u32, now_s: f64) -> u32 {
+    let mut failed = 0;
+    while failed < k {
+        if shard.primary_down_since.is_none() && shard.copies_down < plan.copies {
+            shard.primary_down_since = Some(now_s);
+            shard.copies_down += 1;
+        } else if shard.copies_down < plan.copies {
+            // Bulk: the rest of the copies at once (a whole-database failure of 10,000
+            // copies × 1,024 shards is one step a shard, not ten million).
+            let more = (plan.copies - shard.copies_down).min(k - failed);
+            shard.copies_down += more;
+            failed += more;
+            continue;
+        } else if shard.standby_promoted {
+            shard.standby_promoted = false;
+            shard.standby_down = true;
+        } else if plan.standby && !shard.standby_down {
+            shard.standby_down = true;
+        } else {
+            break;
+        }
+        failed += 1;
+    }
+    failed
+}
+
+/// Repair `k` instances (`u32::MAX`: all), shard by shard from the first. A repaired primary
+/// rejoins as a copy.
 pub(crate) fn recover(plan: &DatabasePlan, st: &mut NodeState, k: u32) -> u32 {
     let KindState::Database(db) = &mut st.kind else {
         return 0;
     };
     let mut repaired = 0;
     for shard in &mut db.shards {
-        let before = repaired;
-        while repaired < k && (shard.copies_down > 0 || shard.standby_down) {
-            if shard.copies_down > 0 {
-                shard.copies_down -= 1;
-            } else {
-                shard.standby_down = false;
-            }
-            repaired += 1;
-        }
-        if repaired > before && shard.copies_down < plan.copies {
-            // With a copy back, the shard has a primary again (the old one or a promoted one).
-            shard.primary_down_since = None;
-        }
-        if shard.standby_promoted && shard.copies_down == 0 {
-            shard.standby_promoted = false;
-        }
+        repaired += recover_in(plan, shard, k - repaired);
         if repaired >= k {
             break;
         }
     }
     repaired
+}
+
+/// Repair `k` instances of shard `j`.
+pub(crate) fn recover_shard(plan: &DatabasePlan, st: &mut NodeState, j: usize, k: u32) -> u32 {
+    let KindState::Database(db) = &mut st.kind else {
+        return 0;
+    };
+    db.shards
+        .get_mut(j)
+        .map_or(0, |shard| recover_in(plan, shard, k))
+}
+
+/// Repair up to `k` machines of one shard: copies first, then the standby.
+fn recover_in(plan: &DatabasePlan, shard: &mut ShardState, k: u32) -> u32 {
+    let copies = shard.copies_down.min(k);
+    shard.copies_down -= copies;
+    let mut repaired = copies;
+    if repaired < k && shard.standby_down {
+        shard.standby_down = false;
+        repaired += 1;
+    }
+    if repaired > 0 && shard.copies_down < plan.copies {
+        // With a copy back, the shard has a primary again (the old one or a promoted one).
+        shard.primary_down_since = None;
+    }
+    if shard.standby_promoted && shard.copies_down == 0 {
+        shard.standby_promoted = false;
+    }
+    repaired
+}
+
+/// Per shard, its machines down (copies and standby).
+pub(crate) fn shard_down_counts(st: &NodeState) -> impl Iterator<Item = u32> + '_ {
+    let shards = match &st.kind {
+        KindState::Database(db) => db.shards.as_slice(),
+        _ => &[],
+    };
+    shards
+        .iter()
+        .map(|s| s.copies_down + u32::from(s.standby_down))
 }
 
 /// Work of the busiest copy of a shard when reads go where there is room (least loaded): the

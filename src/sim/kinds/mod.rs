@@ -36,7 +36,7 @@ pub(crate) fn has_route(node: &NodePlan, class: u8) -> bool {
 /// Health of a group this tick: (healthy instances, instances still routed to although dead,
 /// instances routed to).
 pub(crate) fn health(node: &NodePlan, st: &NodeState, now_s: f64) -> (u32, u32, u32) {
-    let down = st.down_since.len() as u32;
+    let down = st.down_since.len();
     if down == 0 {
         return (node.instances, 0, node.instances);
     }

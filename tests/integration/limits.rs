@@ -1,0 +1,544 @@
+//! Designs that pass `check` run, at every documented limit: bounded work, no crash, no hang,
+//! no NaN, and figures that hold there (issue 20's cases, each built here).
+
+use archsandbox::analysis::availability::availability;
+use archsandbox::analysis::compare::compare;
+use archsandbox::analysis::report::FailureAnalysis;
+use archsandbox::analysis::spof::structural_spofs;
+use archsandbox::analysis::{AnalysisOptions, analyze};
+use archsandbox::model::validate::{
+    MAX_CALLS_PER_REQUEST, MAX_INSTANCES, MAX_ITEMS, MAX_RATE_PER_S, MAX_SCENARIO_TIME_S,
+    MAX_SHARDS, MIN_PROFILE_DURATION_S,
+};
+use archsandbox::model::{
+    ArrivalProcess, CacheParams, ClientParams, ComponentKind, DatabaseParams, Design, HitRatio,
+    Link, PriceTable, QueueParams, Reliability, Scenario, ServerParams, Severity, TrafficClass,
+    TrafficMix, TrafficProfile, validate,
+};
+use archsandbox::sim::laws::operational_laws;
+use archsandbox::sim::preflight::runnable_issues;
+use archsandbox::sim::{RunOptions, Simulation};
+
+use crate::simulation::{assert_conserved, placed, run_scenario};
+
+fn prices() -> PriceTable {
+    PriceTable::builtin()
+}
+
+/// Poisson readers sending `rate_per_s` a second.
+fn readers(rate_per_s: u64) -> ComponentKind {
+    ComponentKind::Client(ClientParams {
+        users: rate_per_s,
+        rate_per_user_per_s: 1.0,
+        mix: TrafficMix {
+            read: 1.0,
+            write: 0.0,
+            static_files: 0.0,
+            async_jobs: 0.0,
+        },
+        arrivals: ArrivalProcess::Poisson,
+    })
+}
+
+fn server(instances: u32, reliability: Reliability) -> ComponentKind {
+    ComponentKind::Server(ServerParams {
+        size: "small".into(),
+        instances,
+        service_time_ms: 1.0,
+        reliability,
+        ..ServerParams::default()
+    })
+}
+
+/// A server's usual reliability: up 1,000 hours, down 10.
+fn usual() -> Reliability {
+    Reliability {
+        mtbf_hours: 1_000.0,
+        mttr_hours: 10.0,
+    }
+}
+
+fn reads() -> Link {
+    Link::new(&[TrafficClass::Read])
+}
+
+fn scenario(tick_s: f64, duration_s: f64) -> Scenario {
+    Scenario {
+        tick_s,
+        duration_s,
+        seed: 5,
+        ..Scenario::default()
+    }
+}
+
+fn errors_of(design: &Design) -> Vec<String> {
+    validate(design, &prices())
+        .into_iter()
+        .chain(runnable_issues(design, &prices()))
+        .filter(|i| i.severity == Severity::Error)
+        .map(|i| i.message)
+        .collect()
+}
+
+fn assert_passes_check(design: &Design) {
+    let errors = errors_of(design);
+    assert!(errors.is_empty(), "check refuses it: {errors:?}");
+}
+
+/// A client and one component, with `scenario`.
+fn one_component(kind: ComponentKind, scenario: Scenario) -> Design {
+    let mut design = Design::new("one");
+    let client = design.add(placed("readers", 0, readers(10)));
+    let it = design.add(placed("it", 1, kind));
+    design.connect(client, it, reads());
+    design.scenarios = vec![scenario];
+    design
+}
+
+// Random failures: the share of machines down is MTTR / (MTBF + MTTR) at any tick length and
+// at any rate, whether failures are followed one by one or by the tick's transition.
+
+/// The mean share of node `name`'s machines down over `duration_s`, after a settling time of
+/// five correlation times, and the standard error the run length gives it: the down share
+/// of `n` independent machines has variance q(1 − q)/n and correlation time
+/// τ = 1/(1/MTBF + 1/MTTR), so a mean over T has variance q(1 − q)/n · 2τ/T.
+fn mean_down_share(design: &Design, name: &str, q: f64, tau_s: f64, duration_s: f64) -> (f64, f64) {
+    let scenario = &design.scenarios[0];
+    let mut sim = Simulation::new(design, scenario, &prices()).expect("runs");
+    let id = design.find(name).expect("component");
+    let machines = f64::from(design.component(id).expect("component").kind.machines());
+    let settle = (5.0 * tau_s / scenario.tick_s).ceil() as u64;
+    let ticks = (duration_s / scenario.tick_s).round() as u64;
+    sim.run_until(settle).expect("runs");
+    let mut sum = 0.0;
+    for _ in 0..ticks {
+        sim.step().expect("runs");
+        sum += f64::from(sim.down_instances(id)) / machines;
+    }
+    let standard_error = (q * (1.0 - q) / machines * 2.0 * tau_s / duration_s).sqrt();
+    (sum / ticks as f64, standard_error)
+}
+
+fn with_random_failures(mut design: Design, tick_s: f64) -> Design {
+    design.scenarios = vec![Scenario {
+        random_failures: true,
+        // As long as a run may be: ten million ticks, at most a million seconds.
+        ..scenario(tick_s, (1e7 * tick_s).min(1e6))
+    }];
+    design
+}
+
+fn assert_down_share(design: &Design, name: &str, r: &Reliability, duration_s: f64) {
+    let q = 1.0 - r.availability();
+    let (mtbf_s, mttr_s) = (r.mtbf_hours * 3600.0, r.mttr_hours * 3600.0);
+    let tau_s = 1.0 / (1.0 / mtbf_s + 1.0 / mttr_s);
+    let (measured, standard_error) = mean_down_share(design, name, q, tau_s, duration_s);
+    // Five standard errors: a false alarm once in two million runs.
+    assert!(
+        (measured - q).abs() <= 5.0 * standard_error,
+        "tick {} s: {measured:.4} of the machines down on average, expected {q:.4} ± {:.4}",
+        design.scenarios[0].tick_s,
+        5.0 * standard_error
+    );
+}
+
+#[test]
+fn random_failures_keep_mttr_over_mtbf_plus_mttr_down_at_every_tick_length() {
+    // 1,000 servers, each up 6 minutes and down 18 on average: 75 % down. At 1 s ticks
+    // about four failures and repairs a tick are followed one by one; at 60 s ticks 220 a
+    // tick, and the tick's transition moves the count (before, at most one machine could
+    // fail a tick, whatever the rates).
+    let r = Reliability {
+        mtbf_hours: 0.1,
+        mttr_hours: 0.3,
+    };
+    for tick_s in [1.0, 60.0] {
+        let design = with_random_failures(
+            one_component(server(1_000, r.clone()), scenario(tick_s, 1.0)),
+            tick_s,
+        );
+        // τ = 270 s; 40,000 s give a standard error of 0.0016.
+        assert_down_share(&design, "it", &r, 40_000.0);
+    }
+    // Millisecond ticks with machines failing every 3.6 s: 300 s of 300,000 ticks (τ = 1.8
+    // s, standard error 0.0018).
+    let fast = Reliability {
+        mtbf_hours: 1e-3,
+        mttr_hours: 1e-3,
+    };
+    let design = with_random_failures(
+        one_component(server(1_000, fast.clone()), scenario(1.0, 1.0)),
+        1e-3,
+    );
+    assert_down_share(&design, "it", &fast, 300.0);
+}
+
+#[test]
+fn random_failures_of_a_sharded_database_spread_over_its_shards() {
+    // 1,024 shards of a primary, two replicas and a standby: 4,096 machines, 10 % down.
+    // Failures used to land on the first shard only (four machines at most, 0.1 %).
+    let r = Reliability {
+        mtbf_hours: 1.0,
+        mttr_hours: 1.0 / 9.0,
+    };
+    let db = ComponentKind::Database(DatabaseParams {
+        instances: 3,
+        standby: true,
+        shards: 1_024,
+        reliability: r.clone(),
+        ..DatabaseParams::default()
+    });
+    // One by one at 1 s ticks (11 events a tick), by transition at 10 s (114). τ = 360 s:
+    // 20,000 s give a standard error of 0.0009.
+    for tick_s in [1.0, 10.0] {
+        let design = with_random_failures(one_component(db.clone(), scenario(tick_s, 1.0)), tick_s);
+        assert_down_share(&design, "it", &r, 20_000.0);
+    }
+}
+
+#[test]
+fn an_mtbf_of_a_femtohour_runs_a_day_of_ticks_and_keeps_every_machine_down() {
+    // Item 3: an MTBF of 1e-15 hours hung once simulated time passed 2^24 s.
+    let r = Reliability {
+        mtbf_hours: 1e-15,
+        mttr_hours: 1.0,
+    };
+    let mut design = with_random_failures(
+        one_component(server(MAX_INSTANCES, r), scenario(1.0, 1.0)),
+        1.0,
+    );
+    design.scenarios[0].duration_s = 86_400.0;
+    design.scenarios[0].failures.clear();
+    assert_passes_check(&design);
+    let summary = run_scenario(&design, &design.scenarios[0], RunOptions::default());
+    assert_conserved(&summary);
+    let it = summary
+        .components
+        .iter()
+        .find(|c| c.name == "it")
+        .expect("it");
+    // q = 1 − 1e-15: every machine is down all the time, and every request fails.
+    assert_eq!(it.healthy_instances, 0);
+    assert!(
+        summary.system.success_ratio < 1e-3,
+        "{}",
+        summary.system.success_ratio
+    );
+}
+
+#[test]
+fn mtbf_and_mttr_at_the_largest_float_are_half_available() {
+    // Item 9: both 1e308 hours gave 0 % (their sum overflowed).
+    let r = Reliability {
+        mtbf_hours: 1e308,
+        mttr_hours: 1e308,
+    };
+    assert_eq!(r.availability(), 0.5);
+    let design = one_component(server(1, r), scenario(1.0, 10.0));
+    assert_passes_check(&design);
+    let laws = operational_laws(&design, &design.scenarios[0], &prices()).expect("laws");
+    let report = availability(&design, &laws, 1.0);
+    assert!((report.system - 0.5).abs() < 1e-12, "A = {}", report.system);
+    // And a run with random failures at these rates counts without NaN.
+    let design = with_random_failures(design, 1.0);
+    let summary = run_scenario(
+        &design,
+        &design.scenarios[0],
+        RunOptions {
+            ticks: Some(100),
+            ..RunOptions::default()
+        },
+    );
+    assert_conserved(&summary);
+    assert!(summary.system.success_ratio.is_finite());
+}
+
+// Crashes and hangs on valid designs.
+
+#[test]
+fn a_cache_working_set_past_two_to_the_53_is_refused_and_one_at_the_limit_runs() {
+    // Item 1: Che's sum looped forever once n + 1 == n.
+    let cache = |items: f64| {
+        ComponentKind::Cache(CacheParams {
+            hit_ratio: HitRatio::Lru {
+                capacity_items: items / 2.0,
+                working_set_items: items,
+                zipf_exponent: 0.9,
+            },
+            ..CacheParams::default()
+        })
+    };
+    let refused = one_component(cache(2f64.powi(53)), scenario(1.0, 10.0));
+    let errors = errors_of(&refused);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("'it'") && e.contains("working_set_items")),
+        "{errors:?}"
+    );
+    let design = one_component(cache(MAX_ITEMS), scenario(1.0, 10.0));
+    assert_passes_check(&design);
+    let summary = run_scenario(&design, &design.scenarios[0], RunOptions::default());
+    assert_conserved(&summary);
+}
+
+/// A client and a chain of `n` servers, each calling the next.
+fn chain(n: usize) -> Design {
+    let mut design = Design::new("chain");
+    let mut previous = design.add(placed("readers", 0, readers(10)));
+    for i in 0..n {
+        let mut component = placed(&format!("s{i}"), 1, server(1, usual()));
+        component.position = ((i % 1000) as f32 * 200.0, (i / 1000) as f32 * 100.0);
+        let id = design.add(component);
+        design.connect(previous, id, reads());
+        previous = id;
+    }
+    design.scenarios = vec![scenario(1.0, 10.0)];
+    design
+}
+
+#[test]
+fn a_chain_of_a_hundred_thousand_servers_analyses_without_overflowing_the_stack() {
+    // Item 2: the availability analysis recursed along the chain; 28,000 overflowed. Item
+    // 10: the single-point-of-failure search was quadratic (100,000 took 298 s).
+    let n = 100_000;
+    let design = chain(n);
+    let laws = operational_laws(&design, &design.scenarios[0], &prices()).expect("laws");
+    let report = availability(&design, &laws, 1.0);
+    let one = usual().availability();
+    let expected = one.powi(n as i32);
+    assert!(
+        (report.system - expected).abs() <= 1e-9 * expected.max(1e-300) + 1e-300,
+        "A = {}, expected {expected}",
+        report.system
+    );
+    // Every server of a chain is a single point of failure; the client is not one.
+    assert_eq!(structural_spofs(&design).len(), n);
+}
+
+#[test]
+fn failure_analysis_off_skips_the_single_points_of_failure_too() {
+    let design = chain(3);
+    let options = AnalysisOptions {
+        failure_analysis: FailureAnalysis::Off,
+        ..AnalysisOptions::default()
+    };
+    let report = analyze(&design, &design.scenarios[0], &prices(), &options).expect("runs");
+    assert!(report.components.iter().all(|c| !c.run.spof));
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("--failure-analysis off")),
+        "{:?}",
+        report.notes
+    );
+}
+
+#[test]
+fn an_async_loop_that_multiplies_its_jobs_is_refused_by_check() {
+    // Item 4: 1,000 calls a request round a loop through a queue wrapped the 64-bit counters.
+    let mut design = Design::new("loop");
+    let client = design.add(placed(
+        "jobs",
+        0,
+        ComponentKind::Client(ClientParams {
+            users: 10,
+            rate_per_user_per_s: 1.0,
+            mix: TrafficMix {
+                read: 0.0,
+                write: 0.0,
+                static_files: 0.0,
+                async_jobs: 1.0,
+            },
+            arrivals: ArrivalProcess::Poisson,
+        }),
+    ));
+    let queue = design.add(placed(
+        "queue",
+        1,
+        ComponentKind::MessageQueue(QueueParams::default()),
+    ));
+    let worker = design.add(placed("worker", 2, server(1, usual())));
+    let jobs = || Link::new(&[TrafficClass::Async]);
+    design.connect(client, queue, jobs());
+    design.connect(queue, worker, jobs());
+    let mut back = jobs();
+    back.calls_per_request = MAX_CALLS_PER_REQUEST;
+    design.connect(worker, queue, back);
+    design.scenarios = vec![scenario(1.0, 10.0)];
+    assert!(
+        validate(&design, &prices())
+            .iter()
+            .all(|i| i.severity != Severity::Error)
+    );
+    let errors = errors_of(&design);
+    assert!(
+        errors.iter().any(|e| e.contains("'worker'")
+            && e.contains("'queue'")
+            && e.contains("grows without end")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn check_refuses_the_fan_out_that_simulate_would_and_runs_what_it_accepts() {
+    // Item 6: calls per request multiply along a path; at 1e3 a link between servers (a
+    // client's link carries its requests once), five links turn 10 requests/s into 1e13 at
+    // the last server, past MAX_RATE_PER_S.
+    let fan_out = |links: usize| {
+        let mut design = Design::new("fan-out");
+        let mut previous = design.add(placed("readers", 0, readers(10)));
+        for i in 0..links {
+            let id = design.add(placed(&format!("s{i}"), 1, server(MAX_INSTANCES, usual())));
+            let mut link = reads();
+            link.calls_per_request = MAX_CALLS_PER_REQUEST;
+            design.connect(previous, id, link);
+            previous = id;
+        }
+        design.scenarios = vec![scenario(1.0, 5.0)];
+        design
+    };
+    let refused = fan_out(5);
+    let errors = errors_of(&refused);
+    assert!(
+        errors.iter().any(|e| e.contains("requests a second")),
+        "{errors:?}"
+    );
+    assert!(Simulation::new(&refused, &refused.scenarios[0], &prices()).is_err());
+    // Four links: 1e10 at the last, the limit itself.
+    let accepted = fan_out(4);
+    assert_passes_check(&accepted);
+    let summary = run_scenario(&accepted, &accepted.scenarios[0], RunOptions::default());
+    assert_conserved(&summary);
+}
+
+#[test]
+fn a_daily_wave_at_its_field_limits_gives_finite_loads_and_beyond_them_is_refused() {
+    // Item 5: a peak at 1e308 s or a period of 5e-324 s gave NaN load, a null cost.
+    let wave = |period_s: f64, peak_at_s: f64| TrafficProfile::DailyWave {
+        period_s,
+        trough: 0.5,
+        peak: 2.0,
+        peak_at_s,
+    };
+    for (period_s, peak_at_s) in [(1e308, 1e308), (5e-324, 0.0), (f64::NAN, 0.0)] {
+        let mut design = one_component(server(1, usual()), scenario(1.0, 10.0));
+        design.scenarios[0].profile = wave(period_s, peak_at_s);
+        let errors = errors_of(&design);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("period_s") || e.contains("peak_at_s")),
+            "period {period_s}, peak at {peak_at_s}: {errors:?}"
+        );
+    }
+    for (period_s, peak_at_s) in [
+        (MIN_PROFILE_DURATION_S, MAX_SCENARIO_TIME_S),
+        (MAX_SCENARIO_TIME_S, MAX_SCENARIO_TIME_S),
+        (MIN_PROFILE_DURATION_S, 0.0),
+    ] {
+        let profile = wave(period_s, peak_at_s);
+        for t in [0.0, 0.5, 1.0, 1e4, 1e9] {
+            let m = profile.multiplier_at(t);
+            assert!((0.5..=2.0).contains(&m), "{profile:?} at {t} s: {m}");
+        }
+        let mut design = one_component(server(1, usual()), scenario(1.0, 10.0));
+        design.scenarios[0].profile = profile;
+        assert_passes_check(&design);
+        let report = analyze(
+            &design,
+            &design.scenarios[0],
+            &prices(),
+            &AnalysisOptions::default(),
+        )
+        .expect("runs");
+        assert!(report.system.cost_per_month.is_finite());
+    }
+}
+
+/// Readers of `rate_per_s` into one server of 1,000 a second.
+fn loaded(rate_per_s: u64) -> Design {
+    let mut design = Design::new(format!("{rate_per_s} a second"));
+    let client = design.add(placed("readers", 0, readers(rate_per_s)));
+    let it = design.add(placed("it", 1, server(1, usual())));
+    design.connect(client, it, reads());
+    design.scenarios = vec![scenario(1.0, 30.0)];
+    design
+}
+
+#[test]
+fn compare_stops_its_sweep_at_the_most_a_run_can_count_and_says_so() {
+    // Item 7: 6e9 requests a second into a server of 1,000: the sweep's three times the
+    // saturation (6e9 × 3/6e6...) asked for loads past 1e10 and compare refused to run.
+    let design = loaded(6_000_000_000);
+    assert_passes_check(&design);
+    let options = AnalysisOptions {
+        failure_analysis: FailureAnalysis::Off,
+        ..AnalysisOptions::default()
+    };
+    let report = compare(
+        &design,
+        &design,
+        &design.scenarios[0],
+        &prices(),
+        &options,
+        3,
+    )
+    .expect("compares");
+    let last = report.sweep.last().expect("points").load;
+    assert!(
+        last * 6e9 <= MAX_RATE_PER_S * (1.0 + 1e-9),
+        "sweep to ×{last}"
+    );
+    let note = report.sweep_note.expect("a note");
+    assert!(note.contains("1e10"), "{note}");
+}
+
+#[test]
+fn a_design_overloaded_a_million_times_over_analyses_and_says_why_no_losses_were_run() {
+    // Item 8: the N−1 runs asked for a load multiplier of 7e-15 and simulate refused it.
+    let design = loaded(5_000_000_000);
+    assert_passes_check(&design);
+    let options = AnalysisOptions {
+        failure_analysis: FailureAnalysis::On,
+        ..AnalysisOptions::default()
+    };
+    let report = analyze(&design, &design.scenarios[0], &prices(), &options).expect("runs");
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("N−1") && n.contains("skipped")),
+        "{:?}",
+        report.notes
+    );
+}
+
+#[test]
+fn a_database_at_its_most_instances_and_shards_runs_with_failures() {
+    // Item 11: 10,000 copies × 1,024 shards cost 0.14 s a tick; failing them all one at a
+    // time cost ten million steps. A minute of ticks with random failures at an MTBF short
+    // enough to fail machines every tick, and a whole-database failure and repair.
+    let db = ComponentKind::Database(DatabaseParams {
+        instances: MAX_INSTANCES,
+        standby: true,
+        shards: MAX_SHARDS,
+        reliability: Reliability {
+            mtbf_hours: 0.01,
+            mttr_hours: 0.01,
+        },
+        ..DatabaseParams::default()
+    });
+    let mut design = with_random_failures(one_component(db, scenario(1.0, 60.0)), 1.0);
+    design.scenarios[0].duration_s = 60.0;
+    design.scenarios[0].failures = vec![archsandbox::model::ScheduledFailure {
+        component: "it".into(),
+        instances: None,
+        at_s: 20.0,
+        recover_at_s: Some(40.0),
+    }];
+    assert_passes_check(&design);
+    let summary = run_scenario(&design, &design.scenarios[0], RunOptions::default());
+    assert_conserved(&summary);
+}
