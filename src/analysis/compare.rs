@@ -191,6 +191,29 @@ fn scale_out(design: &mut Design, id: ComponentId, factor: f64) -> Result<String
     Ok(note)
 }
 
+/// Which of the two designs compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    A,
+    B,
+}
+
+/// An error of one of the two designs compared, so that a message can name its file.
+#[derive(Debug, thiserror::Error)]
+#[error("design {side:?}: {error}")]
+pub struct SideError {
+    pub side: Side,
+    #[source]
+    pub error: SimError,
+}
+
+impl Side {
+    /// The error `error`, of this side.
+    pub fn error(self, error: SimError) -> SideError {
+        SideError { side: self, error }
+    }
+}
+
 /// One design at one load in a sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct SweepSide {
@@ -246,18 +269,17 @@ pub fn sweep_ceiling(
     b: &Design,
     scenario: &Scenario,
     prices: &PriceTable,
-) -> Result<SweepCeiling, SimError> {
-    let first = |d: &Design| -> Result<f64, SimError> {
-        let laws = operational_laws(d, scenario, prices)?;
-        Ok(bottleneck_ladder(&laws)
+) -> Result<SweepCeiling, SideError> {
+    let first = |d: &Design, side: Side| -> Result<(f64, f64), SideError> {
+        let laws = operational_laws(d, scenario, prices).map_err(|e| side.error(e))?;
+        let saturates = bottleneck_ladder(&laws)
             .first()
-            .map_or(1.0, |s| s.saturates_at_load))
+            .map_or(1.0, |s| s.saturates_at_load);
+        let limit = max_runnable_load(d, scenario, prices).map_err(|e| side.error(e))?;
+        Ok((saturates, limit))
     };
-    let wanted = (first(a)?.max(first(b)?) * 3.0).max(2.0);
-    let (limit_a, limit_b) = (
-        max_runnable_load(a, scenario, prices)?,
-        max_runnable_load(b, scenario, prices)?,
-    );
+    let ((saturates_a, limit_a), (saturates_b, limit_b)) = (first(a, Side::A)?, first(b, Side::B)?);
+    let wanted = (saturates_a.max(saturates_b) * 3.0).max(2.0);
     let (limit, which) = if limit_a <= limit_b {
         (limit_a, &a.name)
     } else {
@@ -282,16 +304,17 @@ pub fn sweep_ceiling(
 /// Ticks each sweep run simulates (at most).
 pub const SWEEP_TICKS: u64 = 600;
 
-/// Run one design at one load (a short steady run of the scenario).
+/// Run one design at one load (a short steady run of the scenario: at most `SWEEP_TICKS`
+/// ticks, or `ticks`).
 fn sweep_side(
     design: &Design,
     scenario: &Scenario,
     prices: &PriceTable,
-    load: f64,
+    (load, ticks): (f64, Option<u64>),
     carry: Option<f64>,
 ) -> Result<SweepSide, SimError> {
     let options = RunOptions {
-        ticks: Some(scenario.ticks().min(SWEEP_TICKS)),
+        ticks: Some(ticks.unwrap_or(scenario.ticks()).min(SWEEP_TICKS)),
         load_multiplier: Some(load),
         samples_per_tick: Some(8),
         ..RunOptions::default()
@@ -366,8 +389,9 @@ pub fn sweep(
     scenario: &Scenario,
     prices: &PriceTable,
     loads: &[f64],
+    ticks: Option<u64>,
     progress: &AtomicUsize,
-) -> Result<Vec<SweepPoint>, SimError> {
+) -> Result<Vec<SweepPoint>, SideError> {
     let jobs: Vec<(usize, bool)> = (0..loads.len())
         .flat_map(|i| [(i, false), (i, true)])
         .collect();
@@ -375,7 +399,7 @@ pub fn sweep(
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 4);
-    let results: Vec<Result<Finished, SimError>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Finished, SideError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
@@ -387,7 +411,9 @@ pub fn sweep(
                         };
                         let design = if is_b { b } else { a };
                         let carry = cost_to_carry(design, scenario, prices, loads[i]);
-                        let side = sweep_side(design, scenario, prices, loads[i], carry)?;
+                        let which = if is_b { Side::B } else { Side::A };
+                        let side = sweep_side(design, scenario, prices, (loads[i], ticks), carry)
+                            .map_err(|e| which.error(e))?;
                         done.push((i, is_b, side));
                         progress.fetch_add(1, Ordering::Relaxed);
                     }
@@ -398,9 +424,9 @@ pub fn sweep(
         handles
             .into_iter()
             .map(|h| {
-                h.join().unwrap_or(Err(SimError::Internal(
+                h.join().unwrap_or(Err(Side::A.error(SimError::Internal(
                     "a sweep worker stopped unexpectedly".into(),
-                )))
+                ))))
             })
             .collect()
     });
@@ -584,14 +610,22 @@ pub fn compare(
     prices: &PriceTable,
     options: &AnalysisOptions,
     sweep_points: usize,
-) -> Result<CompareReport, SimError> {
-    let ra = analyze(a, scenario, prices, options)?;
-    let rb = analyze(b, scenario, prices, options)?;
+) -> Result<CompareReport, SideError> {
+    let ra = analyze(a, scenario, prices, options).map_err(|e| Side::A.error(e))?;
+    let rb = analyze(b, scenario, prices, options).map_err(|e| Side::B.error(e))?;
     let ceiling = sweep_ceiling(a, b, scenario, prices)?;
     let loads = sweep_loads(ceiling.load, sweep_points);
     let mut seeded = scenario.clone();
     seeded.seed = ra.seed;
-    let points = sweep(a, b, &seeded, prices, &loads, &AtomicUsize::new(0))?;
+    let points = sweep(
+        a,
+        b,
+        &seeded,
+        prices,
+        &loads,
+        options.run.ticks,
+        &AtomicUsize::new(0),
+    )?;
     Ok(CompareReport {
         a: ra,
         b: rb,

@@ -334,6 +334,7 @@ impl CompareView {
                         &scenario,
                         &prices,
                         &sweep_loads(ceiling.load, SWEEP_POINTS),
+                        None,
                         &progress,
                     )?;
                     Ok(SweepDone {

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::analysis::AnalysisOptions;
-use crate::analysis::compare::{Better, compare, differences, shared_scenario};
+use crate::analysis::compare::{Better, Side, compare, differences, shared_scenario};
 use crate::analysis::report::number;
-use crate::model::PriceTable;
+use crate::model::{PriceTable, located};
 use crate::sim::RunOptions;
 use crate::sim::preflight::read_runnable_design;
 
@@ -28,6 +28,10 @@ pub struct CompareArgs {
     /// Load points of the sweep.
     #[arg(long, default_value_t = 20)]
     pub points: usize,
+    /// Ticks to run each design (default: the scenario's duration); the sweep's runs take
+    /// at most 600.
+    #[arg(long)]
+    pub ticks: Option<u64>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -55,26 +59,29 @@ fn compare_files(args: &CompareArgs, prices: &PriceTable) -> Result<String, Stri
             args.points
         ));
     }
-    let load = |p: &PathBuf| {
-        read_runnable_design(p, prices)
-            .map(|l| l.design)
-            .map_err(|e| format!("{}:\n{e}", p.display()))
-    };
-    let (a, b) = (load(&args.a)?, load(&args.b)?);
-    let mut scenario = shared_scenario(&a, args.scenario.as_deref())
-        .map_err(|e| format!("{}: {e}", args.a.display()))?;
+    let load = |p: &PathBuf| read_runnable_design(p, prices).map_err(|e| e.located(p));
+    let (loaded_a, loaded_b) = (load(&args.a)?, load(&args.b)?);
+    let mut scenario = shared_scenario(&loaded_a.design, args.scenario.as_deref())
+        .map_err(|e| located(&args.a, loaded_a.map.key("scenarios"), &e))?;
+    let (a, b) = (loaded_a.design, loaded_b.design);
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
     let options = AnalysisOptions {
         run: RunOptions {
             seed: args.seed,
+            ticks: args.ticks,
             ..RunOptions::default()
         },
         ..AnalysisOptions::default()
     };
-    let report = compare(&a, &b, &scenario, prices, &options, args.points.max(2))
-        .map_err(|e| e.to_string())?;
+    let report = compare(&a, &b, &scenario, prices, &options, args.points.max(2)).map_err(|e| {
+        let file = match e.side {
+            Side::A => &args.a,
+            Side::B => &args.b,
+        };
+        located(file, None, &e.error.to_string())
+    })?;
     match args.format {
         Format::Json => serde_json::to_string_pretty(&report).map_err(|e| e.to_string()),
         Format::Text => {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::model::locate::first_comment;
-use crate::model::{PriceTable, read_design, save_design, to_ron};
+use crate::model::{PriceTable, located, read_design, save_design, to_ron};
 
 /// Rewrite each file as the app would save it (atomically). With `check_only`, report the
 /// files that differ and change nothing. A file that does not load is left alone, and so is
@@ -21,7 +21,11 @@ pub fn run(
             Ok(l) => l,
             Err(e) => {
                 ok = false;
-                eprintln!("{}: not rewritten:\n{e}", path.display());
+                for problem in e.problems() {
+                    let mut problem = problem;
+                    problem.message = format!("not rewritten: {}", problem.message);
+                    eprintln!("{}", problem.located(path));
+                }
                 continue;
             }
         };
@@ -34,9 +38,12 @@ pub fn run(
         if let (Some(offset), false, false) = (comment, check_only, drop_comments) {
             ok = false;
             eprintln!(
-                "{}:{}: not rewritten: the file has comments, which the canonical layout does not keep (pass --drop-comments to rewrite it anyway)",
-                path.display(),
-                crate::model::locate::position_of_offset(&current, offset)
+                "{}",
+                located(
+                    path,
+                    Some(crate::model::locate::position_of_offset(&current, offset)),
+                    "not rewritten: the file has comments, which the canonical layout does not keep (pass --drop-comments to rewrite it anyway)"
+                )
             );
             continue;
         }
@@ -45,7 +52,7 @@ pub fn run(
             outln!("{}: not in canonical layout", path.display());
         } else if let Err(e) = save_design(path, &loaded.design) {
             ok = false;
-            eprintln!("{}: cannot write: {e}", path.display());
+            eprintln!("{}", located(path, None, &format!("cannot write: {e}")));
         } else {
             outln!("{}: rewritten", path.display());
         }

@@ -107,24 +107,25 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// The price table: from `--pricing FILE`, or the built-in one.
+/// The price table: from `--pricing FILE`, or the built-in one. Errors read
+/// `FILE:LINE:COL: message` like every error about a file.
 pub fn load_prices(path: Option<&std::path::Path>) -> Result<PriceTable, String> {
+    use crate::model::located;
     match path {
         None => Ok(PriceTable::builtin()),
         Some(path) => {
             let bytes = crate::model::file::read_at_most(path, 16 * 1024 * 1024)
-                .map_err(|e| format!("cannot read price table {}: {e}", path.display()))?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| format!("{}: the price table is not UTF-8 text", path.display()))?;
-            // A syntax error starts with its line and column; a rule broken, with the rule.
-            PriceTable::parse(&text).map_err(|e| {
-                let sep = if e.starts_with(|c: char| c.is_ascii_digit()) {
-                    ":"
-                } else {
-                    ": "
-                };
-                format!("{}{sep}{e}", path.display())
-            })
+                .map_err(|e| located(path, None, &format!("cannot read the price table: {e}")))?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                let valid = e.utf8_error().valid_up_to();
+                let before = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+                located(
+                    path,
+                    Some(crate::model::locate::position_of_offset(&before, valid)),
+                    "the price table is not UTF-8 text",
+                )
+            })?;
+            PriceTable::parse(&text).map_err(|e| located(path, e.position, &e.message))
         }
     }
 }

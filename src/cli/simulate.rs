@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::model::PriceTable;
+use crate::model::{PriceTable, located};
 use crate::sim::RunOptions;
 use crate::sim::preflight::read_runnable_design;
 
@@ -56,38 +56,26 @@ pub fn run(args: &SimulateArgs, prices: &PriceTable) -> ExitCode {
 
 fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> {
     let path: &Path = &args.file;
-    let loaded = read_runnable_design(path, prices).map_err(|e| {
-        e.problems()
-            .iter()
-            .map(|p| match p.position {
-                Some(pos) => format!("{}:{}:{}: {}", path.display(), pos.line, pos.column, {
-                    let mut q = p.clone();
-                    q.position = None;
-                    q
-                }),
-                None => format!("{}: {p}", path.display()),
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
+    let loaded = read_runnable_design(path, prices).map_err(|e| e.located(path))?;
     let design = loaded.design;
+    // Messages about the scenarios point at the file's list of them.
+    let at_scenarios = |message: String| located(path, loaded.map.key("scenarios"), &message);
     let scenario = match &args.scenario {
         Some(name) => design.scenario(name).cloned().ok_or_else(|| {
-            format!(
-                "{}: no scenario named '{name}' (scenarios: {})",
-                path.display(),
+            at_scenarios(format!(
+                "no scenario named '{name}' (scenarios: {})",
                 design
                     .scenarios
                     .iter()
                     .map(|s| s.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
-            )
+            ))
         })?,
         None => design
             .default_scenario()
             .cloned()
-            .ok_or_else(|| format!("{}: the design has no scenario", path.display()))?,
+            .ok_or_else(|| at_scenarios("the design has no scenario".into()))?,
     };
     if !(args.load.is_finite() && args.load > 0.0) {
         return Err(format!(
@@ -107,7 +95,7 @@ fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> 
         failure_analysis: args.failure_analysis,
     };
     let report = crate::analysis::analyze(&design, &scenario, prices, &options)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| located(path, None, &e.to_string()))?;
     match args.format {
         Format::Json => serde_json::to_string_pretty(&report).map_err(|e| e.to_string()),
         Format::Text => Ok(report.to_text()),

@@ -129,6 +129,35 @@ impl std::fmt::Display for Problem {
     }
 }
 
+impl Problem {
+    /// The problem as one line about `file`: `FILE:LINE:COL: message`, or `FILE: message`
+    /// where it has no position. (Messages never hold a line break: names cannot.)
+    pub fn located(&self, file: &Path) -> String {
+        let mut bare = self.clone();
+        bare.position = None;
+        located(file, self.position, &bare.to_string())
+    }
+}
+
+/// `FILE:LINE:COL: message`, or `FILE: message` without a position: the one form every
+/// message about a file takes, on one line.
+pub fn located(file: &Path, position: Option<TextPosition>, message: &str) -> String {
+    // Line breaks become spaces, other control characters their escapes: a message is one
+    // line, and nothing in it can move the terminal's cursor or change its colours.
+    let message: String = message
+        .chars()
+        .map(|c| match c {
+            '\n' | '\r' => " ".to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    match position {
+        Some(p) => format!("{}:{}:{}: {message}", file.display(), p.line, p.column),
+        None => format!("{}: {message}", file.display()),
+    }
+}
+
 /// Why a design could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -142,14 +171,23 @@ impl LoadError {
     /// The problems, one per line, each with its position where known.
     pub fn problems(&self) -> Vec<Problem> {
         match self {
-            LoadError::Io { path, source } => vec![Problem {
+            LoadError::Io { source, .. } => vec![Problem {
                 severity: Severity::Error,
                 position: None,
-                message: format!("cannot read {}: {source}", path.display()),
+                message: format!("cannot read: {source}"),
                 hint: None,
             }],
             LoadError::Invalid { problems } => problems.clone(),
         }
+    }
+
+    /// Every problem as a line about `file` (see [`Problem::located`]).
+    pub fn located(&self, file: &Path) -> String {
+        self.problems()
+            .iter()
+            .map(|p| p.located(file))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -158,6 +196,8 @@ impl LoadError {
 pub struct Loaded {
     pub design: Design,
     pub warnings: Vec<Problem>,
+    /// Where things are written in the file, for messages about it after loading.
+    pub map: SourceMap,
 }
 
 /// Read a design from bytes: syntax, version and migration, link ends, then validation.
@@ -212,6 +252,7 @@ pub fn parse_design_with(
     Ok(Loaded {
         design,
         warnings: problems,
+        map,
     })
 }
 
@@ -254,13 +295,17 @@ fn not_utf8(bytes: &[u8], valid_up_to: usize) -> Problem {
 /// `/dev/zero` took memory until it ran out.)
 pub const MAX_DESIGN_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
-/// A file's bytes, or an error if there are more than `limit`.
+/// A file's bytes, or an error if there are more than `limit`. Anything but a regular file
+/// (a FIFO, a device, a directory) is refused before it is opened: reading a FIFO blocks
+/// until something writes to it, and `/dev/zero` never ends.
 pub fn read_at_most(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     use std::io::Read as _;
+    refuse_unless_regular(&fs::metadata(path)?)?;
+    let file = fs::File::open(path)?;
+    // What was opened, in case the path changed since it was looked at.
+    refuse_unless_regular(&file.metadata()?)?;
     let mut bytes = Vec::new();
-    fs::File::open(path)?
-        .take(limit + 1)
-        .read_to_end(&mut bytes)?;
+    (&file).take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
@@ -268,6 +313,42 @@ pub fn read_at_most(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
         ));
     }
     Ok(bytes)
+}
+
+/// An error unless `metadata` is a regular file's, naming what it is instead.
+fn refuse_unless_regular(metadata: &fs::Metadata) -> io::Result<()> {
+    let kind = metadata.file_type();
+    if kind.is_file() {
+        return Ok(());
+    }
+    let what = if kind.is_dir() {
+        "a directory"
+    } else {
+        special_file_kind(&kind)
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("it is {what}, not a regular file"),
+    ))
+}
+
+#[cfg(unix)]
+fn special_file_kind(kind: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt as _;
+    if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_block_device() || kind.is_char_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn special_file_kind(_: &fs::FileType) -> &'static str {
+    "a special file"
 }
 
 /// Parse the text into the current file structure, migrating older versions.
@@ -541,7 +622,15 @@ pub fn save_design(path: &Path, design: &Design) -> io::Result<()> {
 /// temporary file is removed and the target is untouched.
 ///
 /// A symbolic link is written through: the file it points to is replaced and the link stays. A
-/// file that exists keeps its permissions, and one that is read-only is refused, not replaced.
+/// file that exists must be a regular file this process may write (the kernel is asked, by
+/// opening it for writing, so that a root-owned 0644 file is refused to other users even in
+/// a directory they may write); it keeps its permissions.
+///
+/// The temporary file beside the target has an unpredictable name and is created exclusively
+/// (`O_CREAT | O_EXCL`, which also refuses a symbolic link planted at its name), with the
+/// target's mode from the start. Temporary files of earlier runs that were killed before
+/// they could clean up are removed when provably ours: the same target, our name pattern,
+/// owned by this user, and made by a process that is no longer running.
 pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut fs::File) -> io::Result<()>,
@@ -567,13 +656,22 @@ pub fn write_atomically(
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
-    if let Some(metadata) = &existing
-        && metadata.permissions().readonly()
-    {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            "the file is read-only; make it writable to save over it",
-        ));
+    if let Some(metadata) = &existing {
+        refuse_unless_regular(metadata)?;
+        if metadata.permissions().readonly() {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the file is read-only; make it writable to save over it",
+            ));
+        }
+        // Opening for writing (without truncating) changes nothing and asks the kernel the
+        // real question: ownership, ACLs and read-only mounts included.
+        if let Err(e) = fs::OpenOptions::new().write(true).open(path) {
+            return Err(io::Error::new(
+                e.kind(),
+                format!("cannot write the file ({e}); nothing was changed"),
+            ));
+        }
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -581,21 +679,18 @@ pub fn write_atomically(
     };
     let file_name = path
         .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
-    let temp = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?
+        .to_string_lossy()
+        .into_owned();
+    remove_stale_temporaries(&dir, &file_name);
+    let (temp, mut file) = create_temporary(&dir, &file_name, existing.as_ref())?;
     let result = (|| {
-        let mut file = fs::File::create(&temp)?;
         write(&mut file)?;
         file.flush()?;
         if let Some(metadata) = &existing {
             file.set_permissions(metadata.permissions())?;
         }
         file.sync_all()?;
-        drop(file);
         fs::rename(&temp, path)?;
         // Make the rename itself durable where the platform allows it.
         if let Ok(d) = fs::File::open(&dir) {
@@ -603,10 +698,94 @@ pub fn write_atomically(
         }
         Ok(())
     })();
+    drop(file);
     if result.is_err() {
         let _ = fs::remove_file(&temp);
     }
     result
+}
+
+/// The ending of our temporary files' names: `.NAME.PID-RANDOM.archsandbox-tmp`.
+const TEMPORARY_SUFFIX: &str = ".archsandbox-tmp";
+
+/// Create a new temporary file for `file_name` in `dir`, exclusively, under a name no other
+/// process can guess; with `existing`'s mode where the platform has modes.
+fn create_temporary(
+    dir: &Path,
+    file_name: &str,
+    existing: Option<&fs::Metadata>,
+) -> io::Result<(PathBuf, fs::File)> {
+    let mut last_error = None;
+    for _ in 0..16 {
+        let token: u64 = rand::random();
+        let temp = dir.join(format!(
+            ".{file_name}.{}-{token:016x}{TEMPORARY_SUFFIX}",
+            std::process::id()
+        ));
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+            let mode = existing.map_or(0o666, |m| m.permissions().mode() & 0o7777);
+            options.mode(mode);
+        }
+        #[cfg(not(unix))]
+        let _ = existing;
+        match options.open(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_error = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| io::Error::other("no free temporary file name")))
+}
+
+/// Remove temporary files for `file_name` in `dir` left by runs of ours that were killed:
+/// our name pattern, a regular file owned by this user, and a process id that no longer
+/// runs. Anything else is left alone. (Linux only, where `/proc` says which processes run.)
+fn remove_stale_temporaries(dir: &Path, file_name: &str) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        let Ok(own) = fs::metadata("/proc/self") else {
+            return;
+        };
+        let prefix = format!(".{file_name}.");
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                continue;
+            };
+            let Some(middle) = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(TEMPORARY_SUFFIX))
+            else {
+                continue;
+            };
+            let Some((pid, token)) = middle.split_once('-') else {
+                continue;
+            };
+            if token.len() != 16
+                || !token.bytes().all(|b| b.is_ascii_hexdigit())
+                || pid.parse::<u32>().is_err()
+            {
+                continue;
+            }
+            let Ok(metadata) = fs::symlink_metadata(entry.path()) else {
+                continue;
+            };
+            let running = Path::new("/proc").join(pid).exists();
+            if metadata.file_type().is_file() && metadata.uid() == own.uid() && !running {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (dir, file_name);
 }
 
 #[cfg(test)]

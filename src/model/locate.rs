@@ -31,6 +31,8 @@ pub struct SourceMap {
     /// Top-level keys and where they are written.
     keys: Vec<(String, usize)>,
     line_starts: Vec<usize>,
+    /// The text, to count columns in characters.
+    text: String,
 }
 
 impl SourceMap {
@@ -40,6 +42,7 @@ impl SourceMap {
             line_starts: std::iter::once(0)
                 .chain(text.match_indices('\n').map(|(i, _)| i + 1))
                 .collect(),
+            text: text.to_owned(),
             ..Self::default()
         };
         let bytes = text.as_bytes();
@@ -179,16 +182,23 @@ impl SourceMap {
         })
     }
 
-    /// Line and column of a byte offset.
+    /// Line and column of a byte offset; columns count characters, as syntax errors' do.
     pub fn position(&self, offset: usize) -> TextPosition {
         let line = match self.line_starts.binary_search(&offset) {
             Ok(l) => l,
             Err(l) => l.saturating_sub(1),
         };
         let line_start = self.line_starts.get(line).copied().unwrap_or(0);
+        let before = self
+            .text
+            .as_bytes()
+            .get(line_start..offset.max(line_start).min(self.text.len()))
+            .unwrap_or_default();
+        // Characters are the bytes that do not continue one (0b10xx_xxxx).
+        let characters = before.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
         TextPosition {
             line: line + 1,
-            column: offset.saturating_sub(line_start) + 1,
+            column: characters + 1,
         }
     }
 }

@@ -19,8 +19,8 @@ pub use component::{
 };
 pub use design::{ComponentId, Design, LinkId};
 pub use file::{
-    LoadError, Loaded, Problem, parse_design, parse_design_with, read_design, read_design_with,
-    save_design, to_ron,
+    LoadError, Loaded, Problem, located, parse_design, parse_design_with, read_design,
+    read_design_with, save_design, to_ron,
 };
 pub use link::Link;
 pub use locate::TextPosition;

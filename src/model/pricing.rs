@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::locate::{SourceMap, TextPosition};
+use super::validate::shown;
+
 /// One instance size on the vertical ladder.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +38,22 @@ pub struct PriceTable {
     pub response_kib: f64,
 }
 
+/// Why a price table was refused, and where in its text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PriceError {
+    pub position: Option<TextPosition>,
+    pub message: String,
+}
+
+impl std::fmt::Display for PriceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.position {
+            Some(p) => write!(f, "{p}: {}", self.message),
+            None => write!(f, "{}", self.message),
+        }
+    }
+}
+
 /// The price table shipped in `assets/pricing.ron`.
 pub const DEFAULT_PRICING_RON: &str = include_str!("../../assets/pricing.ron");
 
@@ -45,36 +64,89 @@ impl PriceTable {
         Self::parse(DEFAULT_PRICING_RON).unwrap_or_else(|e| panic!("assets/pricing.ron: {e}"))
     }
 
-    /// Parse a price table, checking that sizes ascend and prices are positive.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let table: PriceTable = ron::from_str(text)
-            .map_err(|e| format!("{}:{}: {}", e.span.start.line, e.span.start.col, e.code))?;
+    /// Parse a price table, checking that every size and price is a sensible number and that
+    /// sizes ascend. A byte-order mark at the start is skipped, as in design files. Errors
+    /// carry the line and column of what they are about.
+    pub fn parse(text: &str) -> Result<Self, PriceError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let table: PriceTable = ron::from_str(text).map_err(|e| PriceError {
+            position: Some(TextPosition {
+                line: e.span.start.line,
+                column: e.span.start.col,
+            }),
+            message: e.code.to_string(),
+        })?;
+        let map = SourceMap::scan(text);
+        let at_size = |index: usize, field: &str, message: String| PriceError {
+            position: map.field(text, &["sizes"], index, field),
+            message,
+        };
+        let at_key = |key: &str, message: String| PriceError {
+            position: map.key(key),
+            message,
+        };
         if table.sizes.is_empty() {
-            return Err("the price table lists no instance sizes".into());
-        }
-        for pair in table.sizes.windows(2) {
-            if pair[1].vcpu <= pair[0].vcpu || pair[1].price_per_month <= pair[0].price_per_month {
-                return Err(format!(
-                    "instance sizes must ascend in vCPU and price: '{}' comes after '{}'",
-                    pair[1].name, pair[0].name
-                ));
-            }
+            return Err(at_key(
+                "sizes",
+                "the price table lists no instance sizes".into(),
+            ));
         }
         let mut names = std::collections::HashSet::new();
         // Beyond any machine or price there is, and far inside what the sums can carry.
         const MAX_VCPU: u32 = 100_000;
         const MAX_PRICE: f64 = 1e9;
-        for size in &table.sizes {
-            let price_ok = size.price_per_month > 0.0 && size.price_per_month <= MAX_PRICE;
-            let memory_ok = size.memory_gib > 0.0 && size.memory_gib.is_finite();
-            if !(1..=MAX_VCPU).contains(&size.vcpu) || !price_ok || !memory_ok {
-                return Err(format!(
-                    "size '{}' needs 1 to {MAX_VCPU} vCPU, memory above zero and a price above zero, up to {MAX_PRICE:e}",
-                    size.name
+        // Each size's own numbers first: an infinite price is that, not a size out of order.
+        for (index, size) in table.sizes.iter().enumerate() {
+            if !(1..=MAX_VCPU).contains(&size.vcpu) {
+                return Err(at_size(
+                    index,
+                    "vcpu",
+                    format!(
+                        "size '{}' needs 1 to {MAX_VCPU} vCPU, not {}",
+                        size.name, size.vcpu
+                    ),
+                ));
+            }
+            if !(size.memory_gib > 0.0 && size.memory_gib.is_finite()) {
+                return Err(at_size(
+                    index,
+                    "memory_gib",
+                    format!(
+                        "size '{}' needs memory above zero, not {}",
+                        size.name,
+                        shown(size.memory_gib)
+                    ),
+                ));
+            }
+            if !(size.price_per_month > 0.0 && size.price_per_month <= MAX_PRICE) {
+                return Err(at_size(
+                    index,
+                    "price_per_month",
+                    format!(
+                        "size '{}' needs a price above zero, up to {MAX_PRICE:e}, not {}",
+                        size.name,
+                        shown(size.price_per_month)
+                    ),
                 ));
             }
             if !names.insert(size.name.as_str()) {
-                return Err(format!("size '{}' is listed twice", size.name));
+                return Err(at_size(
+                    index,
+                    "name",
+                    format!("size '{}' is listed twice", size.name),
+                ));
+            }
+        }
+        for (index, pair) in table.sizes.windows(2).enumerate() {
+            if pair[1].vcpu <= pair[0].vcpu || pair[1].price_per_month <= pair[0].price_per_month {
+                return Err(at_size(
+                    index + 1,
+                    "name",
+                    format!(
+                        "instance sizes must ascend in vCPU and price: '{}' comes after '{}'",
+                        pair[1].name, pair[0].name
+                    ),
+                ));
             }
         }
         // Every price and the response size: a finite number, zero or more (the database
@@ -100,15 +172,23 @@ impl PriceTable {
         ];
         for (field, value) in rates {
             if !(value.is_finite() && (0.0..=MAX_PRICE).contains(&value)) {
-                return Err(format!(
-                    "{field} must be a number from 0 to {MAX_PRICE:e}, not {value}"
+                return Err(at_key(
+                    field,
+                    format!(
+                        "{field} must be a number from 0 to {MAX_PRICE:e}, not {}",
+                        shown(value)
+                    ),
                 ));
             }
         }
         let factor = table.database_price_factor;
         if !(factor.is_finite() && factor > 0.0 && factor <= 1_000.0) {
-            return Err(format!(
-                "database_price_factor must be above zero and at most 1000, not {factor}"
+            return Err(at_key(
+                "database_price_factor",
+                format!(
+                    "database_price_factor must be above zero and at most 1000, not {}",
+                    shown(factor)
+                ),
             ));
         }
         Ok(table)
@@ -149,7 +229,9 @@ mod tests {
     fn a_negative_or_missing_price_is_refused_naming_the_field() {
         let broken = |from: &str, to: &str| {
             assert!(DEFAULT_PRICING_RON.contains(from), "{from}");
-            PriceTable::parse(&DEFAULT_PRICING_RON.replacen(from, to, 1)).expect_err("refused")
+            PriceTable::parse(&DEFAULT_PRICING_RON.replacen(from, to, 1))
+                .expect_err("refused")
+                .to_string()
         };
         let table = PriceTable::builtin();
         let factor = format!("database_price_factor: {:?}", table.database_price_factor);

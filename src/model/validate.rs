@@ -145,12 +145,34 @@ pub const MAX_ITEMS: f64 = 1e15;
 
 /// A number as a message shows it: as written for everyday sizes, in powers of ten for
 /// the very large and very small (1e308 has 309 digits).
-fn shown(value: f64) -> String {
+pub(crate) fn shown(value: f64) -> String {
     if value == 0.0 || (1e-4..1e9).contains(&value.abs()) {
         format!("{value}")
     } else {
         format!("{value:e}")
     }
+}
+
+/// An error if `text` holds control characters (line breaks and tabs are allowed in
+/// descriptions): a name is one line of plain text, and an escape sequence in it would
+/// reach the terminal that prints a message about it.
+fn control_characters(subject: &Subject, field: &'static str, text: &str) -> Option<Issue> {
+    let allowed = |c: char| field == "description" && (c == '\n' || c == '\t' || c == '\r');
+    let bad = text.chars().find(|&c| c.is_control() && !allowed(c))?;
+    Some(Issue::error(
+        subject.clone(),
+        Some(field),
+        format!(
+            "the {field} {:?} holds the control character {:?}",
+            text.chars().take(60).collect::<String>(),
+            bad
+        ),
+        Some(if field == "description" {
+            "a description is plain text: letters, digits, punctuation, line breaks and tabs".into()
+        } else {
+            "a name is one line of plain text".into()
+        }),
+    ))
 }
 
 /// Check a design against every rule. Errors first is not promised; callers filter.
@@ -445,6 +467,8 @@ impl<'a> Validator<'a> {
                     format!("a {} has an empty name", kind.label().to_lowercase()),
                     Some("every component needs a name that is unique in the design".into()),
                 ));
+            } else if let Some(issue) = control_characters(&subject, "name", &component.name) {
+                self.issues.push(issue);
             } else if !seen.insert(component.name.as_str()) {
                 self.issues.push(Issue::error(
                     subject.clone(),
@@ -789,6 +813,13 @@ impl<'a> Validator<'a> {
 
     fn scenarios(&mut self) {
         let design = self.design;
+        self.issues
+            .extend(control_characters(&Subject::Design, "name", &design.name));
+        self.issues.extend(control_characters(
+            &Subject::Design,
+            "description",
+            &design.description,
+        ));
         if design.scenarios.is_empty() {
             self.issues.push(Issue::error(
                 Subject::Design,
@@ -821,6 +852,13 @@ impl<'a> Validator<'a> {
                 index,
                 name: scenario.name.clone(),
             };
+            self.issues
+                .extend(control_characters(&subject, "name", &scenario.name));
+            self.issues.extend(control_characters(
+                &subject,
+                "description",
+                &scenario.description,
+            ));
             if !names.insert(scenario.name.as_str()) {
                 self.issues.push(Issue::error(
                     subject.clone(),

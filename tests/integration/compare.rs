@@ -22,7 +22,7 @@ fn sweep_of(a: &Design, b: &Design, points: usize) -> Vec<SweepPoint> {
     let ceiling = sweep_ceiling(a, b, &scenario, &prices()).expect("ceiling");
     let loads = sweep_loads(ceiling.load, points);
     let progress = AtomicUsize::new(0);
-    let points = sweep(a, b, &scenario, &prices(), &loads, &progress).expect("sweep");
+    let points = sweep(a, b, &scenario, &prices(), &loads, None, &progress).expect("sweep");
     assert_eq!(
         progress.into_inner(),
         2 * loads.len(),

@@ -542,3 +542,376 @@ fn a_database_at_its_most_instances_and_shards_runs_with_failures() {
     let summary = run_scenario(&design, &design.scenarios[0], RunOptions::default());
     assert_conserved(&summary);
 }
+
+// Files: safe saves and reads of anything but a regular file.
+
+fn archsandbox() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_archsandbox"))
+}
+
+/// Run a command, killing it if it has not finished within `seconds`: (exit code, stderr).
+fn run_within(command: &mut std::process::Command, seconds: u64) -> (Option<i32>, String) {
+    use std::io::Read as _;
+    let mut child = command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            let mut stderr = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut stderr);
+            }
+            return (status.code(), stderr);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{command:?} did not finish within {seconds} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn a_shipped_design_in(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("design.ron");
+    std::fs::copy(
+        crate::root().join("saved-designs/validation/mm1.ron"),
+        &path,
+    )
+    .expect("copies");
+    path
+}
+
+#[test]
+fn a_save_writes_through_an_unguessable_temporary_file_made_with_the_targets_mode() {
+    use std::os::unix::fs::PermissionsExt as _;
+    // Item 12: the temporary name was `.NAME.PID.tmp`, opened without O_EXCL: a symbolic
+    // link planted there made `fmt` overwrite the file it pointed to.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = a_shipped_design_in(dir.path());
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let mut seen = Vec::new();
+    archsandbox::model::file::write_atomically(&path, |_| {
+        for entry in std::fs::read_dir(dir.path()).expect("lists").flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name != "design.ron" {
+                let mode = entry.metadata().expect("metadata").permissions().mode() & 0o777;
+                seen.push((name, mode));
+            }
+        }
+        Ok(())
+    })
+    .expect("saves");
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let (name, mode) = &seen[0];
+    // `.design.ron.PID-<16 random hex digits>.archsandbox-tmp`, already at the target's mode.
+    let token = name
+        .strip_prefix(".design.ron.")
+        .and_then(|rest| rest.strip_suffix(".archsandbox-tmp"))
+        .and_then(|middle| middle.split_once('-'))
+        .map(|(_, token)| token)
+        .unwrap_or_else(|| panic!("{name}"));
+    assert_eq!(token.len(), 16, "{name}");
+    assert_eq!(*mode, 0o640, "{name}");
+    // A second save picks another name.
+    let mut second = String::new();
+    archsandbox::model::file::write_atomically(&path, |_| {
+        for entry in std::fs::read_dir(dir.path()).expect("lists").flatten() {
+            let n = entry.file_name().to_string_lossy().into_owned();
+            if n != "design.ron" {
+                second = n;
+            }
+        }
+        Ok(())
+    })
+    .expect("saves");
+    assert_ne!(&second, name);
+}
+
+#[test]
+fn a_save_removes_temporary_files_of_killed_runs_that_are_provably_its_own() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = a_shipped_design_in(dir.path());
+    let temp = |pid: u32, token: &str| {
+        dir.path()
+            .join(format!(".design.ron.{pid}-{token}.archsandbox-tmp"))
+    };
+    // Process ids stop below 2^22 on Linux: 4,194,304 and above never ran.
+    let stale = temp(4_194_305, "0123456789abcdef");
+    let running = temp(std::process::id(), "fedcba9876543210");
+    let not_ours = dir.path().join(".design.ron.4194305-notourname.tmp");
+    let other_target = dir
+        .path()
+        .join(".other.ron.4194305-0123456789abcdef.archsandbox-tmp");
+    for file in [&stale, &running, &not_ours, &other_target] {
+        std::fs::write(file, "left over").expect("writes");
+    }
+    archsandbox::model::save_design(
+        &path,
+        &crate::simulation::shipped("saved-designs/validation/mm1.ron"),
+    )
+    .expect("saves");
+    assert!(!stale.exists(), "a killed run's temporary file is removed");
+    for kept in [&running, &not_ours, &other_target] {
+        assert!(kept.exists(), "{} is kept", kept.display());
+    }
+}
+
+fn make_fifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success());
+}
+
+#[test]
+fn every_command_refuses_a_fifo_at_once_and_fmt_leaves_it_a_fifo() {
+    use std::os::unix::fs::FileTypeExt as _;
+    // Item 13: every command blocked forever on a FIFO, and fmt could replace one.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fifo = dir.path().join("pipe.ron");
+    make_fifo(&fifo);
+    let good = crate::root().join("saved-designs/validation/mm1.ron");
+    let commands: Vec<Vec<std::ffi::OsString>> = vec![
+        vec!["check".into(), fifo.clone().into()],
+        vec!["simulate".into(), fifo.clone().into()],
+        vec!["compare".into(), good.clone().into(), fifo.clone().into()],
+        vec!["fmt".into(), fifo.clone().into()],
+        vec![
+            "--pricing".into(),
+            fifo.clone().into(),
+            "check".into(),
+            good.clone().into(),
+        ],
+    ];
+    for args in commands {
+        let (code, stderr) = run_within(archsandbox().args(&args), 20);
+        assert_ne!(code, Some(0), "{args:?}");
+        let expected = format!("{}: ", fifo.display());
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&expected) && l.contains("FIFO")),
+            "{args:?}: {stderr}"
+        );
+    }
+    let kind = std::fs::symlink_metadata(&fifo)
+        .expect("still there")
+        .file_type();
+    assert!(kind.is_fifo());
+}
+
+#[test]
+fn fmt_as_another_user_refuses_a_file_it_cannot_write_in_a_folder_it_can() {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    // Item 14: mode bits said "writable" (0644), the directory was writable, and fmt
+    // replaced root's file and took it over. Only root can set this up; CI runs as root.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: needs root to make a file another user cannot write");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let path = a_shipped_design_in(dir.path());
+    // Not canonical: fmt would rewrite it.
+    let text = std::fs::read_to_string(&path)
+        .expect("reads")
+        .replace("    ", "  ");
+    std::fs::write(&path, &text).expect("writes");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let (code, stderr) = run_within(
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_archsandbox"))
+            .arg("fmt")
+            .arg(&path),
+        20,
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("{}: ", path.display())),
+        "{stderr}"
+    );
+    let metadata = std::fs::metadata(&path).expect("still there");
+    assert_eq!(metadata.uid(), 0, "still root's");
+    assert_eq!(std::fs::read_to_string(&path).expect("reads"), text);
+}
+
+// One error format: FILE:LINE:COL: message, on one line.
+
+#[test]
+fn every_error_about_a_file_is_one_line_that_starts_with_the_file_and_its_position() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("bad.ron");
+    std::fs::copy(
+        crate::root().join("tests/data/invalid/negative-capacity.ron"),
+        &bad,
+    )
+    .expect("copies");
+    let good = crate::root().join("saved-designs/validation/mm1.ron");
+    let at = |file: &std::path::Path, line: usize| format!("{}:{line}:", file.display());
+    let cases: Vec<(Vec<std::ffi::OsString>, String)> = vec![
+        (vec!["fmt".into(), bad.clone().into()], at(&bad, 12)),
+        (
+            vec!["compare".into(), good.clone().into(), bad.clone().into()],
+            at(&bad, 12),
+        ),
+        (vec!["simulate".into(), bad.clone().into()], at(&bad, 12)),
+        // No such scenario: at the file's list of scenarios.
+        (
+            vec![
+                "simulate".into(),
+                good.clone().into(),
+                "--scenario".into(),
+                "nope".into(),
+            ],
+            format!("{}:", good.display()),
+        ),
+        // A run-time refusal names the file.
+        (
+            vec![
+                "simulate".into(),
+                good.clone().into(),
+                "--ticks".into(),
+                "0".into(),
+            ],
+            format!("{}: ", good.display()),
+        ),
+    ];
+    for (args, start) in cases {
+        let (code, stderr) = run_within(archsandbox().args(&args), 60);
+        assert_ne!(code, Some(0), "{args:?}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with(&start), "{args:?}: {stderr}");
+    }
+    let (_, stderr) = run_within(
+        archsandbox().args([
+            std::ffi::OsStr::new("simulate"),
+            good.as_os_str(),
+            "--scenario".as_ref(),
+            "nope".as_ref(),
+        ]),
+        60,
+    );
+    let position = stderr
+        .strip_prefix(&format!("{}:", good.display()))
+        .and_then(|rest| rest.split(": ").next())
+        .unwrap_or_default()
+        .to_string();
+    let (line, column) = position
+        .split_once(':')
+        .unwrap_or_else(|| panic!("no LINE:COL in {stderr}"));
+    assert!(
+        line.parse::<usize>().is_ok() && column.parse::<usize>().is_ok(),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_validation_message_counts_columns_in_characters() {
+    // Item 16: multi-byte letters before the bad value on its line put the column at its
+    // byte, not its character.
+    let text = crate::read(&crate::root().join("tests/data/invalid/negative-capacity.ron"));
+    let widened = text.replacen(
+        "capacity_per_s: -500.0",
+        "/* fröñt dœœr */ capacity_per_s: -500.0",
+        1,
+    );
+    assert_ne!(widened, text);
+    let errors = match archsandbox::model::parse_design(&widened, &prices()) {
+        Ok(_) => panic!("refused"),
+        Err(e) => e.problems(),
+    };
+    let problem = errors
+        .iter()
+        .find(|p| p.message.contains("capacity_per_s"))
+        .expect("the problem");
+    let position = problem.position.expect("a position");
+    let line = widened.lines().nth(position.line - 1).expect("the line");
+    let at: String = line.chars().skip(position.column - 1).collect();
+    assert!(
+        at.starts_with("capacity_per_s"),
+        "column {} of {line:?}",
+        position.column
+    );
+}
+
+#[test]
+fn control_characters_in_names_are_refused_and_never_reach_the_terminal() {
+    // Item 17.
+    let mut design = loaded(10);
+    let id = design.find("it").expect("it");
+    if let Some(c) = design.component_mut(id) {
+        c.name = "it\u{1b}[31mred\nline".into();
+    }
+    let errors = errors_of(&design);
+    assert!(
+        errors.iter().any(|e| e.contains("control character")),
+        "{errors:?}"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("escape.ron");
+    std::fs::write(&path, archsandbox::model::to_ron(&design)).expect("writes");
+    let (code, stderr) = run_within(archsandbox().arg("check").arg(&path), 20);
+    assert_eq!(code, Some(1));
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    for line in stderr.lines() {
+        assert!(
+            line.starts_with(&format!("{}:", path.display())),
+            "{stderr:?}"
+        );
+    }
+}
+
+#[test]
+fn price_table_errors_name_the_file_and_the_line_and_accept_a_byte_order_mark() {
+    // Item 18: `inf` was "sizes must ascend", 1e308 printed 309 digits, a BOM was refused.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shipped = archsandbox::model::pricing::DEFAULT_PRICING_RON;
+    let good = crate::root().join("saved-designs/validation/mm1.ron");
+    let first_price =
+        shipped.find("price_per_month: ").expect("a price") + "price_per_month: ".len();
+    let end = first_price
+        + shipped[first_price..]
+            .find(|c: char| c != '.' && !c.is_ascii_digit())
+            .expect("end");
+    let with = |value: &str| format!("{}{value}{}", &shipped[..first_price], &shipped[end..]);
+    let line = shipped[..first_price].lines().count();
+    for (value, says) in [("inf", "not inf"), ("1e308", "not 1e308")] {
+        let path = dir.path().join(format!("{value}.ron"));
+        std::fs::write(&path, with(value)).expect("writes");
+        let (code, stderr) = run_within(
+            archsandbox()
+                .arg("--pricing")
+                .arg(&path)
+                .arg("check")
+                .arg(&good),
+            20,
+        );
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(
+            stderr.starts_with(&format!("{}:{line}:", path.display())),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(says) && stderr.contains("price") && !stderr.contains("ascend"),
+            "{stderr}"
+        );
+        assert!(stderr.len() < 300, "{stderr}");
+    }
+    let path = dir.path().join("bom.ron");
+    std::fs::write(&path, format!("\u{feff}{shipped}")).expect("writes");
+    let (code, stderr) = run_within(
+        archsandbox()
+            .arg("--pricing")
+            .arg(&path)
+            .arg("check")
+            .arg(&good),
+        20,
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+}
