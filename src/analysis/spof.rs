@@ -355,6 +355,25 @@ fn completed_share(window: &RequestTotals) -> f64 {
     }
 }
 
+/// The most ticks one N−1 run takes. Each run spans a minute before the loss, the time to
+/// settle (up to 60,000 s of health checks or an hour of failover) and a measured stretch;
+/// at a scenario's 1 ms tick that would be millions of ticks per component. The flow model
+/// holds at every tick length, so the runs take a longer tick instead: the same span of time
+/// in at most this many ticks.
+pub const N_MINUS_ONE_MAX_TICKS: u64 = 2_000;
+
+/// The tick of the N−1 runs: the scenario's, or the shortest longer one that spans the run in
+/// `N_MINUS_ONE_MAX_TICKS` (never past the 60 s a scenario may have).
+pub fn n_minus_one_tick_s(scenario_tick_s: f64, settle_s: f64) -> f64 {
+    // Fail at 60 s (at least 10 ticks in), settle (5 ticks more), then measure for
+    // max(450 ticks, 60 s), each rounded up: below 0.14 s a tick (60 s / 450) the measured
+    // stretch is the minute, so the span is 120 s + settle.
+    let fixed_ticks = (N_MINUS_ONE_SETTLED_TICKS + 10 + 5 + 2) as f64;
+    let fitting_s = (60.0 + settle_s) / (N_MINUS_ONE_MAX_TICKS as f64 - fixed_ticks);
+    let fitting_s = fitting_s.max((120.0 + settle_s) / (N_MINUS_ONE_MAX_TICKS as f64 - 17.0));
+    scenario_tick_s.max(fitting_s).min(60.0)
+}
+
 /// Seconds until every balancer has noticed a dead instance and every database has promoted
 /// a replica: after this, a lost instance's effect is what remains.
 pub fn settle_s(design: &Design) -> f64 {
@@ -378,13 +397,14 @@ pub fn failure_impact(
     load_multiplier: f64,
     seed: u64,
 ) -> Result<Vec<FailureImpact>, SimError> {
-    let tick_s = scenario.tick_s;
+    let tick_s = n_minus_one_tick_s(scenario.tick_s, settle_s(design));
     let fail_tick = ((60.0 / tick_s).ceil() as u64).max(10);
     let settled_tick = fail_tick + ((settle_s(design) / tick_s).ceil() as u64) + 5;
     let ticks = settled_tick + N_MINUS_ONE_SETTLED_TICKS.max((60.0 / tick_s).ceil() as u64);
     let at_s = fail_tick as f64 * tick_s;
     let window = |extra: Option<ScheduledFailure>| -> Result<(f64, f64, u64), SimError> {
         let mut s = scenario.clone();
+        s.tick_s = tick_s;
         s.failures = extra.into_iter().collect();
         s.random_failures = false;
         let options = RunOptions {

@@ -98,6 +98,14 @@ impl Design {
             .map(|e| (e.id(), e.source(), e.target(), e.weight()))
     }
 
+    /// The components by name: for many look-ups (`find` walks the components each time,
+    /// and a report that asked it once per component took minutes at 100,000).
+    pub fn ids_by_name(&self) -> std::collections::HashMap<&str, ComponentId> {
+        self.components()
+            .map(|(id, c)| (c.name.as_str(), id))
+            .collect()
+    }
+
     /// The id of the component with this name.
     pub fn find(&self, name: &str) -> Option<ComponentId> {
         self.components()

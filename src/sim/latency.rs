@@ -64,7 +64,8 @@ impl GroupLoad {
         let s = &self.station;
         match self.spread {
             Spread::Pooled => gg_c_wait(
-                self.healthy * s.servers,
+                // Up to 1e4 instances × 1e6 servers: past what 32 bits hold.
+                u64::from(self.healthy) * u64::from(s.servers),
                 s.rate_per_server_s,
                 self.rate_per_s,
                 self.arrival_scv,
@@ -81,7 +82,7 @@ impl GroupLoad {
                 s.service_scv,
             ),
             Spread::RoundRobin => gg_c_wait(
-                s.servers,
+                u64::from(s.servers),
                 s.rate_per_server_s,
                 self.rate_per_s / n,
                 self.arrival_scv / n,
@@ -90,7 +91,7 @@ impl GroupLoad {
             Spread::Random | Spread::Sticky => {
                 let p = 1.0 / n;
                 gg_c_wait(
-                    s.servers,
+                    u64::from(s.servers),
                     s.rate_per_server_s,
                     self.rate_per_s / n,
                     1.0 - p + p * self.arrival_scv,

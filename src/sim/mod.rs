@@ -125,6 +125,8 @@ pub struct Simulation {
     pub(crate) states: Vec<NodeState>,
     /// Per node: its run sums when the warm-up ended (the measured means count from there).
     warmup_sums: Vec<Measured>,
+    /// Each node's backlog when the warm-up ended (Little's law over a finite stretch).
+    pub(crate) warmup_backlogs: Vec<u64>,
     /// Per node, in runs with random failures (else empty): its failure clock, if it fails.
     failure_clocks: Vec<Option<FailureClock>>,
     /// Per channel (a class at a node): this tick's arrivals and what they do, and what has
@@ -154,6 +156,8 @@ pub struct Simulation {
     pub(crate) entry_part: Vec<f64>,
     /// Some entry's part is not zero: the next tick must settle even if nothing happens.
     pub(crate) parts_outstanding: bool,
+    /// Scratch for the settle pass: a server's links' failed shares (kept to not allocate).
+    pub(crate) scratch_shares: Vec<(f64, f64)>,
     /// Per route entry: its share of its target channel's arrivals at the design's base load
     /// (for sharing out what waits at a component its senders left nothing in).
     pub(crate) entry_base_share: Vec<f64>,
@@ -394,6 +398,7 @@ impl Simulation {
             entry_stock: vec![0.0; plan.routes.len()],
             entry_part: vec![0.0; plan.routes.len()],
             parts_outstanding: false,
+            scratch_shares: Vec::new(),
             entry_base_share,
             accounts: vec![outcome::ClientAccount::default(); plan.clients.len()],
             accounts_at_warmup: vec![outcome::ClientAccount::default(); plan.clients.len()],
@@ -418,6 +423,7 @@ impl Simulation {
             history: Vec::new(),
             measured: SystemMeasured::default(),
             warmup_sums: vec![Measured::default(); n],
+            warmup_backlogs: vec![0; n],
             failure_clocks,
             plan,
             states,
@@ -570,9 +576,15 @@ impl Simulation {
         let load = self.plan.profile.multiplier_at(now_s) * self.load_multiplier;
         if self.tick == self.plan.warmup_ticks {
             // The warm-up ends: the run's means count from here.
-            for (st, at_warmup) in self.states.iter_mut().zip(&mut self.warmup_sums) {
+            for ((st, at_warmup), backlog) in self
+                .states
+                .iter_mut()
+                .zip(&mut self.warmup_sums)
+                .zip(&mut self.warmup_backlogs)
+            {
                 st.sums.max_utilization = 0.0;
                 *at_warmup = st.sums;
+                *backlog = st.tick.backlog;
             }
             self.accounts_at_warmup.clone_from(&self.accounts);
         }
@@ -860,25 +872,38 @@ impl Simulation {
 
     /// Mean latency of node `i` for its current mix, in milliseconds.
     pub(crate) fn mean_latency_ms(&self, i: usize) -> f64 {
+        self.model_mean(i, queueing::ResponseTime::mean_s) * 1000.0
+    }
+
+    /// The mean wait before service of node `i` at the last tick, in ms: a database's over
+    /// its shards and classes as `mean_latency_ms` takes them.
+    pub(crate) fn mean_wait_ms(&self, i: usize) -> f64 {
+        self.model_mean(i, queueing::ResponseTime::wait_mean_s) * 1000.0
+    }
+
+    /// A figure of node `i`'s response model at the last tick, in seconds: a database's
+    /// weighted by its shards' shares and its classes' rates (shard 0 alone may take
+    /// nothing, when the keys all sit on another).
+    fn model_mean(&self, i: usize, figure: fn(&queueing::ResponseTime) -> f64) -> f64 {
         let node = &self.plan.nodes[i];
         match &node.kind {
             KindPlan::Database(p) => {
                 let rates = self.tick_of(i).rate_in_per_s;
                 let total: f64 = rates.iter().sum();
                 if total <= 0.0 {
-                    return self.response(i, 0, 0).mean_s() * 1000.0;
+                    return figure(&self.response(i, 0, 0));
                 }
                 let mut mean = 0.0;
                 for (j, share) in p.shard_share.iter().enumerate() {
                     for (k, r) in rates.iter().enumerate() {
                         if *r > 0.0 {
-                            mean += share * r / total * self.response(i, k, j).mean_s();
+                            mean += share * r / total * figure(&self.response(i, k, j));
                         }
                     }
                 }
-                mean * 1000.0
+                mean
             }
-            _ => self.response(i, 0, 0).mean_s() * 1000.0,
+            _ => figure(&self.response(i, 0, 0)),
         }
     }
 }

@@ -268,19 +268,44 @@ impl Simulation {
                 if below_dirty && node.forwarding == Forwarding::FanOut {
                     // The calls this channel's failed requests left at its links (those that
                     // still wait) belong to no request in flight any more: its parts there
-                    // lose the failed requests' share, and hold no more than its requests
-                    // still unresolved make.
-                    let kept = if in_play > 0.0 {
-                        (1.0 - failed_below / in_play).clamp(0.0, 1.0)
-                    } else {
-                        1.0
-                    };
+                    // lose the share of them whose requests failed, and hold no more than its
+                    // requests still unresolved make. A call still waiting at a link was not
+                    // dropped there: its request failed only if another of its calls did — at
+                    // another link (with the chance those links' failures give), or at this
+                    // one when it makes several calls there ((1 − p)^(calls − 1) survive).
+                    // Counting a link's own drops against its waiting calls would give the
+                    // survivors' calls away, and the next tick would fail fewer requests
+                    // than were dropped: successes from nothing.
                     let (a, b) = node.routes[c.class as usize];
                     let (sa, sb) = node.session_routes[c.class as usize];
-                    for e in (a as usize..b as usize).chain(sa as usize..sb as usize) {
-                        let most = unresolved_below * self.plan.routes[e].calls.max(1.0);
+                    let entries = || (a as usize..b as usize).chain(sa as usize..sb as usize);
+                    // Each link's share of the requests in play that it failed, and its
+                    // target's failed share p, all read before any part changes.
+                    let mut shares = std::mem::take(&mut self.scratch_shares);
+                    shares.clear();
+                    shares.extend(entries().map(|e| {
+                        let (_, failed_requests, p) = self.link_failures(e, failures);
+                        let r = if in_play > 0.0 {
+                            (failed_requests / in_play).min(1.0)
+                        } else {
+                            0.0
+                        };
+                        (r, p)
+                    }));
+                    for (n, e) in entries().enumerate() {
+                        let others: f64 = shares
+                            .iter()
+                            .enumerate()
+                            .filter(|&(m, _)| m != n)
+                            .map(|(_, &(r, _))| 1.0 - r)
+                            .product();
+                        let per_request = self.plan.routes[e].calls.max(1.0);
+                        let own = (1.0 - shares[n].1).powf(per_request - 1.0);
+                        let kept = (own * others).clamp(0.0, 1.0);
+                        let most = unresolved_below * per_request;
                         self.entry_part[e] = (self.entry_part[e] * kept).min(most);
                     }
+                    self.scratch_shares = shares;
                 }
                 // A queue answers its producers on enqueue: what waits is the consumers'.
                 let unresolved = if is_queue {
@@ -364,6 +389,26 @@ impl Simulation {
         }
     }
 
+    /// A server's link (route entry `e`) this tick: its requests in play there (its stock, a
+    /// request per `calls` visits), those of them the target's failures failed (a request
+    /// fails if any of its calls does), and the share p of the target's stock that failed.
+    fn link_failures(&self, e: usize, failures: bool) -> (f64, f64, f64) {
+        let per_request = self.plan.routes[e].calls.max(1.0);
+        let stock = self.entry_stock[e].max(self.waiting_at(e));
+        let requests = stock / per_request;
+        if !failures || stock <= 0.0 {
+            return (requests, 0.0, 0.0);
+        }
+        let t = self.plan.routes[e].channel as usize;
+        let total = self.channel_stock[t];
+        if total > 0.0 && self.failed[t] > 0.0 {
+            let p = (self.failed[t] / total).min(1.0);
+            (requests, requests * (1.0 - (1.0 - p).powf(per_request)), p)
+        } else {
+            (requests, 0.0, 0.0)
+        }
+    }
+
     /// Channel `ch` of node `i`: its visits that failed below it this tick, those still
     /// unresolved below it, and (a server's) its requests in play at its callees, in its own
     /// visits. A split's are the sum of its parts at its
@@ -398,22 +443,10 @@ impl Simulation {
                 let (mut in_play, mut waiting) = (0.0f64, 0.0f64);
                 let entries = (a as usize..b as usize).chain(sa as usize..sb as usize);
                 for (n, e) in entries.enumerate() {
-                    let calls = self.plan.routes[e].calls;
-                    let per_request = calls.max(1.0);
-                    let stock = self.entry_stock[e].max(self.waiting_at(e));
-                    let requests = stock / per_request;
+                    let per_request = self.plan.routes[e].calls.max(1.0);
+                    let (requests, failed_requests, _) = self.link_failures(e, failures);
                     in_play = in_play.max(requests);
                     waiting = waiting.max(self.waiting_at(e) / per_request);
-                    let mut failed_requests = 0.0;
-                    if failures && stock > 0.0 {
-                        let t = self.plan.routes[e].channel as usize;
-                        let total = self.channel_stock[t];
-                        if total > 0.0 && self.failed[t] > 0.0 {
-                            // A request fails if any of its calls does.
-                            let p = (self.failed[t] / total).min(1.0);
-                            failed_requests = requests * (1.0 - (1.0 - p).powf(per_request));
-                        }
-                    }
                     match failed_at.get_mut(n) {
                         Some(slot) => *slot = failed_requests,
                         None => extra.push(failed_requests),

@@ -16,6 +16,9 @@ pub struct RunTotals {
     pub arrived: u64,
     pub served: u64,
     pub dropped: u64,
+    /// Waiting when the measured stretch began (after the warm-up; 0 without one) and at
+    /// the end of the run.
+    pub backlog_start: u64,
     pub backlog_end: u64,
 }
 
@@ -189,7 +192,7 @@ impl Simulation {
                 let wait_ms = if stats.visits > 0 {
                     stats.wait_sum_ms / stats.visits as f64
                 } else {
-                    self.response(i, 0, 0).wait_mean_s() * 1000.0
+                    self.mean_wait_ms(i)
                 };
                 let latency_ms = match (&stats.histogram, stats.visits) {
                     (Some(h), v) if v > 0 => Percentiles {
@@ -246,6 +249,11 @@ impl Simulation {
                         arrived: st.sums.arrived,
                         served: st.sums.served,
                         dropped: st.sums.dropped,
+                        backlog_start: if self.tick > self.plan.warmup_ticks {
+                            self.warmup_backlogs[i]
+                        } else {
+                            0
+                        },
                         backlog_end: st.tick.backlog,
                     },
                 }

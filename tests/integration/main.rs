@@ -8,6 +8,7 @@ mod compare;
 mod components;
 mod files;
 mod fuzz;
+mod limit_designs;
 mod limits;
 mod sim_properties;
 mod simulation;

@@ -96,6 +96,10 @@ pub(crate) struct ShardState {
     /// What the shard can read and write a second now (for the fluid backlogs' delay).
     pub read_capacity_per_s: f64,
     pub write_capacity_per_s: f64,
+    /// Core-seconds of writes (on the primary) and of their replays (on each replica) still
+    /// owed: a write longer than a tick takes its work from the reads of the ticks after.
+    pub primary_owed_s: f64,
+    pub replica_owed_s: f64,
 }
 
 /// The state of all shards.
@@ -282,6 +286,15 @@ pub(crate) fn shard_down_counts(st: &NodeState) -> impl Iterator<Item = u32> + '
 /// and reads fill the copies up to a common level — unless the primary's writes alone sit
 /// above that level, in which case the reads go to the replicas and the primary is busiest.
 /// In work-seconds per unit of time; with one copy it is simply writes plus reads.
+/// Do `new_s` core-seconds of work on top of what is `owed_s`, within a tick's `budget_s`:
+/// (the work done, the budget left); the rest stays owed.
+fn pay(owed_s: &mut f64, new_s: f64, budget_s: f64) -> (f64, f64) {
+    let work = *owed_s + new_s;
+    let done = work.min(budget_s);
+    *owed_s = work - done;
+    (done, budget_s - done)
+}
+
 pub(crate) fn hottest_copy_utilization(
     copies: u32,
     primary_work: f64,
@@ -395,9 +408,18 @@ pub(crate) fn step(
         let writes_waiting = shard.writes_waiting + shard_writes;
         let writing = primary_up && copies > 0;
         let replicas = copies.saturating_sub(u32::from(writing));
-        // Writes first on the primary; replicas replay what the primary wrote.
+        // Writes first on the primary; replicas replay what the primary wrote. A replica
+        // that applies writes slower than the primary takes them would fall behind without
+        // end (and did more work than it can): the primary takes writes no faster than its
+        // replicas can apply them, as semi-synchronous replication holds it to, so the lag
+        // stays bounded and no copy works past its capacity (the laws' utilization agrees).
         let write_capacity_per_s = if writable && primary_up {
-            plan.effective_cores / plan.write_s
+            let pace_s = if replicas > 0 {
+                plan.write_s.max(plan.apply_s)
+            } else {
+                plan.write_s
+            };
+            plan.effective_cores / pace_s
         } else {
             0.0
         };
@@ -440,12 +462,21 @@ pub(crate) fn step(
         );
         let writes_total = writes_waiting.min(write_cap);
         let w = flow::count_f64(writes_total);
-        let primary_left = if writing {
-            (budget - w * plan.write_s).max(0.0)
+        // The tick's writes and replays, with what earlier ticks' left owed: each copy does
+        // at most its budget of them and owes the rest, so its reads never get the time a
+        // long write or replay takes (a 10 s replay at 1 s ticks takes ten ticks' reads).
+        let (primary_done, primary_left) = if writing {
+            pay(&mut shard.primary_owed_s, w * plan.write_s, budget)
         } else {
-            0.0
+            shard.primary_owed_s = 0.0;
+            (0.0, 0.0)
         };
-        let replica_left = (budget - w * plan.apply_s).max(0.0);
+        let (replica_done, replica_left) = if replicas > 0 {
+            pay(&mut shard.replica_owed_s, w * plan.apply_s, budget)
+        } else {
+            shard.replica_owed_s = 0.0;
+            (0.0, budget)
+        };
         let read_budget = primary_left + f64::from(replicas) * replica_left;
         let read_servers = (f64::from(copies) * servers_per_copy).max(1.0);
         let read_busy = (flow::count_f64(reads_waiting) / read_servers).min(1.0);
@@ -490,8 +521,8 @@ pub(crate) fn step(
         } else {
             hottest_copy_utilization(
                 copies,
-                if writing { w * plan.write_s } else { 0.0 },
-                w * plan.apply_s,
+                primary_done,
+                replica_done,
                 flow::count_f64(reads_total) * plan.read_s,
             ) / budget
         };
@@ -662,7 +693,13 @@ pub(crate) fn response(plan: &DatabasePlan, st: &NodeState, j: usize, write: boo
         1.0
     };
     let equivalent_rate = rho * f64::from(servers) * rate_per_server;
-    let wait = gg_c_wait(servers, rate_per_server, equivalent_rate, 1.0, mix_scv);
+    let wait = gg_c_wait(
+        u64::from(servers),
+        rate_per_server,
+        equivalent_rate,
+        1.0,
+        mix_scv,
+    );
     // Overload piles requests up in the fluid model (see `latency`); their delay comes on
     // top of the stationary wait, which already holds the queue's noise.
     let (fluid, capacity) = if write {
