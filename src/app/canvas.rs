@@ -626,6 +626,17 @@ pub fn show(ui: &mut Ui, state: &mut CanvasState, inputs: &CanvasInputs) -> Vec<
     ui.ctx().set_sublayer(parent_layer, text_layer);
     let (rects, pointer_scene, to_screen) = response.inner;
     let background = response.response;
+    // The zoom level, in the corner: scroll pans, Ctrl + scroll zooms (the Help says so).
+    ui.ctx()
+        .layer_painter(text_layer)
+        .with_clip_rect(canvas_screen_rect)
+        .text(
+            canvas_screen_rect.right_bottom() - Vec2::new(8.0, 6.0),
+            egui::Align2::RIGHT_BOTTOM,
+            format!("{:.0} %", to_screen.scaling * 100.0),
+            FontId::proportional(12.0),
+            ui.visuals().weak_text_color(),
+        );
 
     // Background: click to deselect (or pick a link), drag to box-select, right-click menu.
     if background.clicked() {

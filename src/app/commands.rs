@@ -38,6 +38,9 @@ pub enum UiCommand {
     LoadSweep,
 }
 
+/// The menus, in order: the help's shortcut list follows them.
+pub const GROUPS: [&str; 4] = ["File", "Edit", "View", "Simulation"];
+
 const fn shortcut(modifiers: Modifiers, key: Key) -> KeyboardShortcut {
     KeyboardShortcut::new(modifiers, key)
 }
@@ -218,6 +221,56 @@ impl UiCommand {
     }
 
     /// A menu button for the command, with its shortcut shown; returns whether it was clicked.
+    /// The menu it belongs to, one of [`GROUPS`] (the help lists shortcuts by it).
+    pub fn group(self) -> &'static str {
+        match self {
+            UiCommand::New
+            | UiCommand::Open
+            | UiCommand::OpenPath
+            | UiCommand::Gallery
+            | UiCommand::Save
+            | UiCommand::SaveAs
+            | UiCommand::SavePath
+            | UiCommand::Quit => "File",
+            UiCommand::Undo
+            | UiCommand::Redo
+            | UiCommand::Cut
+            | UiCommand::Copy
+            | UiCommand::Paste
+            | UiCommand::Duplicate
+            | UiCommand::Delete
+            | UiCommand::SelectAll
+            | UiCommand::Connect => "Edit",
+            UiCommand::FitView
+            | UiCommand::ZoomIn
+            | UiCommand::ZoomOut
+            | UiCommand::ToggleSnap
+            | UiCommand::ToggleTheme => "View",
+            UiCommand::PlayPause
+            | UiCommand::Step
+            | UiCommand::Reset
+            | UiCommand::FailOne
+            | UiCommand::Recover
+            | UiCommand::ScaleUp
+            | UiCommand::ScaleOut
+            | UiCommand::LoadSweep => "Simulation",
+        }
+    }
+
+    /// Whether the command means something in compare mode: its run's controls, the
+    /// sweep, the theme and quitting. The rest act on the editor's design, hidden there.
+    pub fn in_compare(self) -> bool {
+        matches!(
+            self,
+            UiCommand::PlayPause
+                | UiCommand::Step
+                | UiCommand::Reset
+                | UiCommand::LoadSweep
+                | UiCommand::ToggleTheme
+                | UiCommand::Quit
+        )
+    }
+
     pub fn button(self, ui: &mut egui::Ui, enabled: bool) -> bool {
         let mut button = egui::Button::new(self.label());
         if let Some(s) = self.shortcut() {
@@ -253,4 +306,58 @@ pub fn pressed(ctx: &egui::Context) -> Vec<UiCommand> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_two_commands_share_a_shortcut() {
+        // Issue 15, item 13: every shortcut, alternatives included, names one command.
+        let mut seen: Vec<(KeyboardShortcut, UiCommand)> = Vec::new();
+        for c in UiCommand::ALL {
+            for s in [c.shortcut(), c.alternative_shortcut()]
+                .into_iter()
+                .flatten()
+            {
+                if let Some((_, other)) = seen.iter().find(|(t, _)| *t == s) {
+                    panic!("{c:?} and {other:?} share {s:?}");
+                }
+                seen.push((s, c));
+            }
+        }
+    }
+
+    #[test]
+    fn every_command_is_in_the_list_and_in_a_menu() {
+        for c in UiCommand::ALL {
+            assert!(GROUPS.contains(&c.group()), "{c:?}");
+            assert_eq!(
+                UiCommand::ALL.iter().filter(|&&d| d == c).count(),
+                1,
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_shortcut_that_adds_shift_to_another_is_matched_first() {
+        // consume_shortcut matches Ctrl+S on Ctrl+Shift+S too (it ignores extra Shift), so the
+        // longer one must be tried first or Save as… would save.
+        let position = |c: UiCommand| UiCommand::ALL.iter().position(|&d| d == c);
+        for a in UiCommand::ALL {
+            for b in UiCommand::ALL {
+                let (Some(sa), Some(sb)) = (a.shortcut(), b.shortcut()) else {
+                    continue;
+                };
+                if sa.logical_key == sb.logical_key
+                    && sa.modifiers == sb.modifiers.plus(Modifiers::SHIFT)
+                    && sa.modifiers != sb.modifiers
+                {
+                    assert!(position(a) < position(b), "{a:?} must come before {b:?}");
+                }
+            }
+        }
+    }
 }

@@ -14,6 +14,7 @@ use egui_plot::{AxisHints, Line, PlotPoints};
 
 use super::Action;
 use super::canvas::{self, CanvasInputs, CanvasState};
+use super::commands::UiCommand;
 use super::document::Document;
 use super::icons::Icons;
 use super::plots::{
@@ -454,7 +455,7 @@ pub fn show(
     view: &mut CompareView,
     icons: &Icons,
     _prices: &PriceTable,
-    _actions: &mut Vec<Action>,
+    actions: &mut Vec<Action>,
 ) -> bool {
     let mut close = false;
     let playing = view.a.runner.with_output(|o| o.playing);
@@ -468,18 +469,15 @@ pub fn show(
             ui.label("vs");
             ui.colored_label(B_COLOR, format!("B: {}", view.b_title));
             ui.separator();
+            // The same command path as the keyboard's (see `SandboxApp::command`).
             if ui.button(if playing { "Pause" } else { "Play" }).clicked() {
-                view.send(if playing {
-                    RunnerMsg::Pause
-                } else {
-                    RunnerMsg::Play
-                });
+                actions.push(Action::Command(UiCommand::PlayPause));
             }
             if ui.button("Step").clicked() {
-                view.send(RunnerMsg::Step);
+                actions.push(Action::Command(UiCommand::Step));
             }
             if ui.button("Reset").clicked() {
-                view.restart();
+                actions.push(Action::Command(UiCommand::Reset));
             }
             let mut users = view.users;
             if ui
@@ -504,10 +502,10 @@ pub fn show(
                 );
             } else if ui
                 .button("Load sweep")
-                .on_hover_text(super::commands::UiCommand::LoadSweep.tooltip())
+                .on_hover_text(UiCommand::LoadSweep.tooltip())
                 .clicked()
             {
-                view.start_sweep();
+                actions.push(Action::Command(UiCommand::LoadSweep));
             }
         });
         if let Some(note) = &view.note {

@@ -56,6 +56,9 @@ pub struct Document {
     pub revision: u64,
     undo: Vec<Design>,
     redo: Vec<Design>,
+    /// The design as it was loaded or last saved: dirty is "differs from this", so undoing
+    /// back to it (or editing back to it) leaves nothing unsaved.
+    saved: Design,
 }
 
 /// Whether two designs simulate alike: the same but for where components sit on the canvas
@@ -83,6 +86,7 @@ impl Document {
     /// A document for a design (not yet saved anywhere unless `path` is given).
     pub fn new(design: Design, path: Option<PathBuf>) -> Self {
         Self {
+            saved: design.clone(),
             design,
             path,
             dirty: false,
@@ -112,7 +116,7 @@ impl Document {
                 self.undo.remove(0);
             }
             self.redo.clear();
-            self.dirty = true;
+            self.dirty = self.design != self.saved;
         }
         added
     }
@@ -130,7 +134,7 @@ impl Document {
             return false;
         };
         let current = std::mem::replace(&mut self.design, previous);
-        self.dirty = true;
+        self.dirty = self.design != self.saved;
         self.count_change_from(&current);
         self.redo.push(current);
         true
@@ -142,7 +146,7 @@ impl Document {
             return false;
         };
         let current = std::mem::replace(&mut self.design, next);
-        self.dirty = true;
+        self.dirty = self.design != self.saved;
         self.count_change_from(&current);
         self.undo.push(current);
         true
@@ -159,6 +163,7 @@ impl Document {
     /// Mark the document saved at `path`.
     pub fn saved_to(&mut self, path: PathBuf) {
         self.path = Some(path);
+        self.saved = self.design.clone();
         self.dirty = false;
     }
 }
@@ -253,6 +258,23 @@ mod tests {
             (0.0, 0.0),
         )))[0];
         (doc, a)
+    }
+
+    #[test]
+    fn undoing_back_to_the_saved_design_leaves_nothing_unsaved() {
+        // Issue 15, item 11: undo back to the saved state still showed it unsaved.
+        let (mut doc, a) = doc_with_a_server();
+        doc.saved_to(PathBuf::from("/tmp/saved.ron"));
+        assert!(!doc.dirty);
+        doc.apply(Edit::Move(vec![(a, (40.0, 20.0))]));
+        assert!(doc.dirty);
+        doc.undo();
+        assert!(!doc.dirty, "back at the saved design");
+        doc.redo();
+        assert!(doc.dirty);
+        // Editing back to the saved design by hand counts too.
+        doc.apply(Edit::Move(vec![(a, (0.0, 0.0))]));
+        assert!(!doc.dirty);
     }
 
     #[test]

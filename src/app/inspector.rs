@@ -251,8 +251,13 @@ fn component_inspector(
     ui.separator();
     let mut edited = component.clone();
     // The name commits when the field loses focus (so half-typed names are not applied).
+    // Only while the field has focus does it hold typed text; otherwise it shows the
+    // document as it is now — after an undo, a redo, a delete or a load, and for a new
+    // component that took a deleted one's id.
+    let field_id = ui.make_persistent_id(("component name", id));
+    let typing = ui.memory(|m| m.has_focus(field_id));
     let buffer = match &mut state.name_edit {
-        Some((edit_id, text)) if *edit_id == id => text,
+        Some((edit_id, text)) if *edit_id == id && typing => text,
         slot => {
             *slot = Some((id, component.name.clone()));
             match slot {
@@ -264,7 +269,7 @@ fn component_inspector(
     ui.horizontal(|ui| {
         let label = ui.label("Name");
         let r = ui
-            .text_edit_singleline(buffer)
+            .add(egui::TextEdit::singleline(buffer).id(field_id))
             .labelled_by(label.id)
             .on_hover_text("A name unique in the design.");
         if r.lost_focus() && *buffer != component.name {

@@ -209,6 +209,7 @@ impl SandboxApp {
         app.canvas.snap = app.settings.snap;
         app.runner.send(RunnerMsg::Speed(app.settings.speed));
         app.reset_run_settings();
+        let opened_a_file = start.file.is_some();
         if let Some(path) = start.file {
             app.open_path(&path);
         } else if app.background_analysis {
@@ -217,6 +218,10 @@ impl SandboxApp {
             app.runner.send(RunnerMsg::Play);
         }
         if let Some((a, b)) = start.compare {
+            // "Back to the editor" returns to A, the design the comparison starts from.
+            if !opened_a_file {
+                app.open_path(&a);
+            }
             app.open_compare_files(&a, &b);
         }
         app
@@ -594,6 +599,35 @@ impl SandboxApp {
         ) {
             self.after_save = None;
         }
+        // Compare mode: its run answers play, step, reset and the sweep; the editor's
+        // document and run are hidden, so what would change them does nothing.
+        if let Some(view) = &mut self.compare {
+            match command {
+                UiCommand::PlayPause => {
+                    let playing = view.a.runner.with_output(|o| o.playing);
+                    view.send(if playing {
+                        RunnerMsg::Pause
+                    } else {
+                        RunnerMsg::Play
+                    });
+                    return;
+                }
+                UiCommand::Step => {
+                    view.send(RunnerMsg::Step);
+                    return;
+                }
+                UiCommand::Reset => {
+                    view.restart();
+                    return;
+                }
+                UiCommand::LoadSweep => {
+                    view.start_sweep();
+                    return;
+                }
+                c if c.in_compare() => {}
+                _ => return,
+            }
+        }
         match command {
             UiCommand::New => self.ask_unless_clean(ctx, Pending::New),
             UiCommand::Open => self.ask_unless_clean(ctx, Pending::Open),
@@ -916,6 +950,9 @@ impl SandboxApp {
         let can_undo = self.doc.can_undo();
         let can_redo = self.doc.can_redo();
         let has_selection = !self.canvas.selection.is_empty();
+        // In compare mode only what means something there is offered (see `command`).
+        let comparing = self.compare.is_some();
+        let allowed = |c: UiCommand| !comparing || c.in_compare();
         ui.menu_button("File", |ui| {
             for c in [
                 UiCommand::New,
@@ -923,7 +960,7 @@ impl SandboxApp {
                 UiCommand::OpenPath,
                 UiCommand::Gallery,
             ] {
-                if c.button(ui, true) {
+                if c.button(ui, allowed(c)) {
                     actions.push(Action::Command(c));
                 }
             }
@@ -940,12 +977,12 @@ impl SandboxApp {
             });
             ui.separator();
             for c in [UiCommand::Save, UiCommand::SaveAs, UiCommand::SavePath] {
-                if c.button(ui, true) {
+                if c.button(ui, allowed(c)) {
                     actions.push(Action::Command(c));
                 }
             }
             ui.separator();
-            if UiCommand::Quit.button(ui, true) {
+            if UiCommand::Quit.button(ui, allowed(UiCommand::Quit)) {
                 actions.push(Action::Command(UiCommand::Quit));
             }
         });
@@ -964,14 +1001,14 @@ impl SandboxApp {
                 (UiCommand::SelectAll, true),
                 (UiCommand::Connect, self.canvas.selection.len() >= 2),
             ] {
-                if c.button(ui, enabled) {
+                if c.button(ui, allowed(c) && enabled) {
                     actions.push(Action::Command(c));
                 }
             }
         });
         ui.menu_button("View", |ui| {
             for c in [UiCommand::FitView, UiCommand::ZoomIn, UiCommand::ZoomOut] {
-                if c.button(ui, true) {
+                if c.button(ui, allowed(c)) {
                     actions.push(Action::Command(c));
                 }
             }
@@ -983,19 +1020,19 @@ impl SandboxApp {
             {
                 actions.push(Action::Command(UiCommand::ToggleSnap));
             }
-            if UiCommand::ToggleTheme.button(ui, true) {
+            if UiCommand::ToggleTheme.button(ui, allowed(UiCommand::ToggleTheme)) {
                 actions.push(Action::Command(UiCommand::ToggleTheme));
             }
         });
         ui.menu_button("Simulation", |ui| {
             for c in [UiCommand::PlayPause, UiCommand::Step, UiCommand::Reset] {
-                if c.button(ui, true) {
+                if c.button(ui, allowed(c)) {
                     actions.push(Action::Command(c));
                 }
             }
             ui.separator();
             for c in [UiCommand::FailOne, UiCommand::Recover] {
-                if c.button(ui, has_selection) {
+                if c.button(ui, allowed(c) && has_selection) {
                     actions.push(Action::Command(c));
                 }
             }
@@ -1006,7 +1043,7 @@ impl SandboxApp {
                 UiCommand::ScaleOut,
                 UiCommand::LoadSweep,
             ] {
-                if c.button(ui, true) {
+                if c.button(ui, allowed(c)) {
                     actions.push(Action::Command(c));
                 }
             }
@@ -1020,15 +1057,23 @@ impl SandboxApp {
             );
             ui.separator();
             ui.strong("Shortcuts");
-            for c in UiCommand::ALL {
-                if let Some(s) = c.shortcut() {
-                    ui.label(format!(
-                        "{:<14} {}",
-                        ui.ctx().format_shortcut(&s),
-                        c.label()
-                    ));
-                }
-            }
+            // Grouped as the menus are, shortcut and command in aligned columns.
+            egui::Grid::new("shortcuts")
+                .num_columns(2)
+                .spacing([16.0, 2.0])
+                .show(ui, |ui| {
+                    for group in commands::GROUPS {
+                        ui.weak(group);
+                        ui.end_row();
+                        for c in UiCommand::ALL.into_iter().filter(|c| c.group() == group) {
+                            if let Some(s) = c.shortcut() {
+                                ui.monospace(ui.ctx().format_shortcut(&s));
+                                ui.label(c.label());
+                                ui.end_row();
+                            }
+                        }
+                    }
+                });
         });
     }
 
@@ -1344,6 +1389,11 @@ impl SandboxApp {
             egui::Window::new(title).collapsible(false).show(ctx, |ui| {
                 ui.label(label);
                 let r = ui.text_edit_singleline(&mut text);
+                // The field takes the keyboard as the prompt opens (and whenever nothing else
+                // has it): typing a path must not reach the shortcuts ("." steps a tick).
+                if ui.memory(|m| m.focused().is_none()) {
+                    r.request_focus();
+                }
                 ui.horizontal(|ui| {
                     let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                     if ui.button(button).clicked() || enter {

@@ -561,3 +561,134 @@ fn the_ladder_shows_where_the_load_running_now_stands() {
         "{text} names {users} users"
     );
 }
+
+/// The text of the inspector's Name field.
+fn name_field(harness: &Harness<'_, SandboxApp>) -> String {
+    harness
+        .get_by_role_and_label(Role::TextInput, "Name")
+        .value()
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_inspector_shows_the_document_after_undo_redo_and_delete() {
+    // Issue 15, item 2: rename host to hostX, Ctrl+Z: the canvas said host, the Name field
+    // still hostX; after undoing a delete and adding a cache the field showed the deleted
+    // node's old name, and Enter renamed the cache.
+    let mut harness = app();
+    let host = id_of(&harness, "host");
+    harness.state_mut().canvas.select_only([host]);
+    harness.run_steps(2);
+    let field = harness.get_by_role_and_label(Role::TextInput, "Name");
+    field.focus();
+    harness.run_steps(1);
+    harness
+        .get_by_role_and_label(Role::TextInput, "Name")
+        .type_text("X");
+    harness.run_steps(1);
+    press(&mut harness, Modifiers::NONE, Key::Enter);
+    assert!(
+        harness.state().doc.design.find("hostX").is_some(),
+        "renamed"
+    );
+    // Out of the field, undo: the document and the field say host again.
+    press(&mut harness, Modifiers::NONE, Key::Escape);
+    harness.state_mut().canvas.select_only([host]);
+    harness.run_steps(2);
+    press(&mut harness, Modifiers::COMMAND, Key::Z);
+    assert!(harness.state().doc.design.find("host").is_some(), "undone");
+    assert_eq!(name_field(&harness), "host");
+    press(&mut harness, Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    assert_eq!(name_field(&harness), "hostX");
+    // Delete it, undo the delete, add a cache: the cache's field names the cache.
+    press(&mut harness, Modifiers::NONE, Key::Delete);
+    press(&mut harness, Modifiers::COMMAND, Key::Z);
+    click_button(&mut harness, "Cache");
+    let cache = id_of(&harness, "cache");
+    harness.state_mut().canvas.select_only([cache]);
+    harness.run_steps(2);
+    assert_eq!(name_field(&harness), "cache");
+}
+
+#[test]
+fn in_compare_mode_keys_act_on_the_comparison_and_never_on_the_hidden_editor() {
+    // Issue 15, item 4: Space, Delete and Ctrl+Z in compare mode acted on the editor's
+    // document. Item 15: "Back to the editor" after `--compare A B` opened the example.
+    let mut harness = app_with(StartOptions {
+        compare: Some((
+            root().join("saved-designs/scale-up.ron"),
+            root().join("saved-designs/scale-out.ron"),
+        )),
+        ..StartOptions::default()
+    });
+    let before = to_ron(&harness.state().doc.design);
+    let all: Vec<_> = harness
+        .state()
+        .doc
+        .design
+        .components()
+        .map(|(id, _)| id)
+        .collect();
+    harness.state_mut().canvas.select_only(all);
+    harness.run_steps(1);
+    press(&mut harness, Modifiers::NONE, Key::Delete);
+    press(&mut harness, Modifiers::COMMAND, Key::X);
+    press(&mut harness, Modifiers::COMMAND, Key::D);
+    press(&mut harness, Modifiers::COMMAND, Key::Z);
+    assert_eq!(
+        to_ron(&harness.state().doc.design),
+        before,
+        "the editor's design is untouched"
+    );
+    assert!(!harness.state().doc.dirty);
+    // Space plays the comparison (both sides), not the hidden editor's run.
+    let playing = |h: &Harness<'_, SandboxApp>| {
+        let view = h.state().compare.as_ref().expect("compare mode");
+        (
+            view.a.runner.with_output(|o| o.playing),
+            view.b.runner.with_output(|o| o.playing),
+        )
+    };
+    let was = playing(&harness);
+    press(&mut harness, Modifiers::NONE, Key::Space);
+    assert_eq!(playing(&harness), (!was.0, !was.1));
+    assert!(
+        !harness.state().runner.with_output(|o| o.playing),
+        "the editor's run stays"
+    );
+    // Back in the editor, A is open.
+    click_button(&mut harness, "Back to the editor");
+    assert!(harness.state().compare.is_none());
+    assert!(
+        harness
+            .state()
+            .doc
+            .path
+            .as_ref()
+            .is_some_and(|p| p.ends_with("saved-designs/scale-up.ron")),
+        "{:?}",
+        harness.state().doc.path
+    );
+}
+
+#[test]
+fn a_path_prompt_takes_the_keyboard_at_once() {
+    // Issue 15, item 7: the Save/Open-path prompts did not focus their field: typing ".ron"
+    // hit the "." shortcut (step one tick) instead.
+    let mut harness = app();
+    let tick = |h: &Harness<'_, SandboxApp>| h.state().runner.with_output(|o| o.tick);
+    assert!(!harness.state().runner.with_output(|o| o.playing), "paused");
+    let before = tick(&harness);
+    click_button(&mut harness, "File");
+    click_button(&mut harness, "Open path…");
+    harness.run_steps(2);
+    harness.key_press(Key::Period);
+    harness.event(egui::Event::Text(".ron".into()));
+    harness.run_steps(2);
+    let typed = harness
+        .get_by_role(Role::TextInput)
+        .value()
+        .unwrap_or_default();
+    assert_eq!(typed, ".ron");
+    assert_eq!(tick(&harness), before, "no tick was stepped");
+}
