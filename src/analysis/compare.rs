@@ -243,18 +243,22 @@ pub struct SweepPoint {
     pub b: SweepSide,
 }
 
-/// `points` loads on a log scale from 1 to `max` (all 1 when `max` is not above 1).
-pub fn sweep_loads(max: f64, points: usize) -> Vec<f64> {
-    let max = max.max(1.0);
+/// `points` loads on a log scale from `from` to `to` (all `from` when `to` is not above it).
+pub fn sweep_loads(from: f64, to: f64, points: usize) -> Vec<f64> {
+    let to = to.max(from);
     let n = points.max(2);
+    let ratio = to / from;
     (0..n)
-        .map(|i| max.powf(i as f64 / (n - 1) as f64))
+        .map(|i| from * ratio.powf(i as f64 / (n - 1) as f64))
         .collect()
 }
 
 /// How far a sweep goes, and why it stops short if it does.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SweepCeiling {
+    /// Where the sweep starts: ×1, or a quarter of the first knee when a design breaks
+    /// below ×1 already (so the curves show their flat part before the hockey stick).
+    pub from: f64,
     pub load: f64,
     /// Set when the most a run can count (`MAX_RATE_PER_S` a second at the peak) stops the
     /// sweep before three times the later saturation.
@@ -279,7 +283,15 @@ pub fn sweep_ceiling(
         Ok((saturates, limit))
     };
     let ((saturates_a, limit_a), (saturates_b, limit_b)) = (first(a, Side::A)?, first(b, Side::B)?);
+    // The ladder's loads are multiples of the base load at profile 1; the sweep's multiply
+    // the scenario's load, profile and all: a design breaks at its peak at this multiple.
+    let scenario_load =
+        (scenario.load_multiplier * scenario.profile.peak_multiplier()).max(f64::MIN_POSITIVE);
+    let (saturates_a, saturates_b) = (saturates_a / scenario_load, saturates_b / scenario_load);
     let wanted = (saturates_a.max(saturates_b) * 3.0).max(2.0);
+    // Never below a billionth of the base load: a run needs a load it can divide by.
+    let lowest = (1e-9 / scenario.load_multiplier.max(f64::MIN_POSITIVE)).min(1.0);
+    let from = (saturates_a.min(saturates_b) / 4.0).min(1.0).max(lowest);
     let (limit, which) = if limit_a <= limit_b {
         (limit_a, &a.name)
     } else {
@@ -287,12 +299,14 @@ pub fn sweep_ceiling(
     };
     if wanted <= limit {
         return Ok(SweepCeiling {
+            from,
             load: wanted,
             note: None,
         });
     }
     Ok(SweepCeiling {
-        load: limit.max(1.0),
+        from: from.min(limit),
+        load: limit.max(from.min(limit)),
         note: Some(format!(
             "the sweep stops at ×{} (not ×{}): past it '{which}' would take more than {MAX_RATE_PER_S:e} requests a second at its peak, the most a run can count",
             number(limit.max(1.0)),
@@ -491,11 +505,36 @@ pub struct Difference {
     pub b: Option<f64>,
     pub higher_is_better: bool,
     pub figure: Figure,
+    /// Set when the comparison means nothing because of another row (see
+    /// [`mark_success_first`]): no side is marked better.
+    pub moot: bool,
+}
+
+/// Success ratios further apart than this make latency incomparable: the design that fails
+/// more requests looks faster only because it answers fewer of the slow ones.
+pub const FAR_APART_SUCCESS: f64 = 0.01;
+
+/// Success first: where one design's success ratio is far below the other's, its latency
+/// is not "better" whatever it reads — the requests it drops are the ones that would have
+/// waited. The latency rows are then marked for neither side.
+pub fn mark_success_first(rows: &mut [Difference]) {
+    let apart = rows
+        .iter()
+        .find(|r| r.label.starts_with("success ratio"))
+        .and_then(|r| Some((r.a? - r.b?).abs()))
+        .is_some_and(|d| d > FAR_APART_SUCCESS);
+    for row in rows.iter_mut() {
+        row.moot = apart && row.label.contains("latency");
+    }
 }
 
 impl Difference {
-    /// The side with the better value (equal within rounding, or equal as shown: neither).
+    /// The side with the better value (equal within rounding, or equal as shown: neither;
+    /// nor when the row is moot).
     pub fn better(&self) -> Better {
+        if self.moot {
+            return Better::Neither;
+        }
         match (self.a, self.b) {
             (Some(a), Some(b))
                 if (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-12)
@@ -526,8 +565,9 @@ pub fn differences(a: Option<&SimulateReport>, b: Option<&SimulateReport>) -> Ve
             b: b.and_then(f),
             higher_is_better,
             figure,
+            moot: false,
         };
-    vec![
+    let mut rows = vec![
         row(
             "max sustainable load (laws)",
             &|r| r.system.max_load_multiplier,
@@ -588,7 +628,9 @@ pub fn differences(a: Option<&SimulateReport>, b: Option<&SimulateReport>) -> Ve
             false,
             Figure::Money,
         ),
-    ]
+    ];
+    mark_success_first(&mut rows);
+    rows
 }
 
 /// `archsandbox compare`'s report: both designs' simulate reports and the sweep.
@@ -614,7 +656,7 @@ pub fn compare(
     let ra = analyze(a, scenario, prices, options).map_err(|e| Side::A.error(e))?;
     let rb = analyze(b, scenario, prices, options).map_err(|e| Side::B.error(e))?;
     let ceiling = sweep_ceiling(a, b, scenario, prices)?;
-    let loads = sweep_loads(ceiling.load, sweep_points);
+    let loads = sweep_loads(ceiling.from, ceiling.load, sweep_points);
     let mut seeded = scenario.clone();
     seeded.seed = ra.seed;
     let points = sweep(

@@ -23,7 +23,8 @@ use super::plots::{
 };
 use super::runner::{RunnerMsg, SimRunner};
 use crate::analysis::compare::{
-    Better, Difference, SweepPoint, differences, scale_variant, sweep, sweep_ceiling, sweep_loads,
+    Better, Difference, SweepPoint, differences, mark_success_first, scale_variant, sweep,
+    sweep_ceiling, sweep_loads,
 };
 use crate::analysis::cost::monthly_cost;
 use crate::analysis::report::{AnalysisOptions, FailureAnalysis, SimulateReport, analyze, number};
@@ -56,6 +57,29 @@ pub struct Side {
 }
 
 impl Side {
+    /// The monthly cost, plotted over the run: what running the design a month costs at
+    /// the load it has carried on average so far (its servers, copies and instances, and the
+    /// per-request charges at that mean load). The table's "cost a month" is the last point,
+    /// so the plot and the table read one figure by one definition.
+    pub fn cost_points(&self) -> Vec<[f64; 2]> {
+        let mut load_sum = 0.0;
+        self.timeline
+            .history
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                load_sum += t.load;
+                let mean_load = load_sum / (i + 1) as f64;
+                [t.time_s, self.cost_fixed + self.cost_per_load * mean_load]
+            })
+            .collect()
+    }
+
+    /// The cost a month now (the last of [`Side::cost_points`]); `None` before the run.
+    pub fn cost_now(&self) -> Option<f64> {
+        self.cost_points().last().map(|p| p[1])
+    }
+
     fn new(design: Design, scenario: &Scenario, prices: &PriceTable, runner: SimRunner) -> Self {
         let (cost_fixed, cost_per_load) = operational_laws(&design, scenario, prices)
             .map(|laws| {
@@ -334,7 +358,7 @@ impl CompareView {
                         &b,
                         &scenario,
                         &prices,
-                        &sweep_loads(ceiling.load, SWEEP_POINTS),
+                        &sweep_loads(ceiling.from, ceiling.load, SWEEP_POINTS),
                         None,
                         &progress,
                     )?;
@@ -438,6 +462,11 @@ pub fn difference_table(view: &CompareView) -> Vec<Difference> {
                 row.a = recent(&view.a).map(|t| t.throughput_per_s);
                 row.b = recent(&view.b).map(|t| t.throughput_per_s);
             }
+            "cost a month" => {
+                row.label = "cost a month (mean load so far)";
+                row.a = view.a.cost_now().or(row.a);
+                row.b = view.b.cost_now().or(row.b);
+            }
             "in flight at the end" => {
                 row.label = "in flight now";
                 row.a = live(&view.a).map(|t| t.in_flight);
@@ -446,6 +475,7 @@ pub fn difference_table(view: &CompareView) -> Vec<Difference> {
             _ => {}
         }
     }
+    mark_success_first(&mut rows);
     rows
 }
 
@@ -586,15 +616,7 @@ fn compare_plots(ui: &mut Ui, view: &CompareView) {
             .map(|t| [t.time_s, f(t)])
             .collect()
     };
-    let cost_at =
-        |side: &Side, t: &crate::sim::SystemTick| side.cost_fixed + side.cost_per_load * t.load;
-    let cost_series = |side: &Side| -> PlotPoints<'static> {
-        side.timeline
-            .history
-            .iter()
-            .map(|t| [t.time_s, cost_at(side, t)])
-            .collect()
-    };
+    let cost_series = |side: &Side| -> PlotPoints<'static> { side.cost_points().into() };
     let highest = |f: fn(&crate::sim::SystemTick) -> f64| {
         legend_headroom(
             [&view.a, &view.b]
@@ -633,10 +655,12 @@ fn compare_plots(ui: &mut Ui, view: &CompareView) {
                 p.line(Line::new("A p99", series(&view.a, &|t| t.latency_ms.p99)).color(A_COLOR));
                 p.line(Line::new("B p99", series(&view.b, &|t| t.latency_ms.p99)).color(B_COLOR));
             });
-        plot("cmp-cost", "cost a month")
-            .include_y(legend_headroom([&view.a, &view.b].into_iter().flat_map(
-                |side| side.timeline.history.iter().map(move |t| cost_at(side, t)),
-            )))
+        plot("cmp-cost", "cost a month (mean load so far)")
+            .include_y(legend_headroom(
+                [&view.a, &view.b]
+                    .into_iter()
+                    .flat_map(|side| side.cost_points().into_iter().map(|p| p[1])),
+            ))
             .show(ui, |p| {
                 p.line(Line::new("A cost", cost_series(&view.a)).color(A_COLOR));
                 p.line(Line::new("B cost", cost_series(&view.b)).color(B_COLOR));
@@ -660,7 +684,13 @@ fn table_ui(ui: &mut Ui, view: &CompareView) {
             ui.end_row();
             let good = Color32::from_rgb(63, 185, 80);
             for row in difference_table(view) {
-                ui.label(row.label);
+                if row.moot {
+                    ui.label(row.label).on_hover_text(
+                        "Not marked: the success ratios are far apart, and the design that fails more looks faster only because the requests it drops are the ones that would have waited.",
+                    );
+                } else {
+                    ui.label(row.label);
+                }
                 let cell = |ui: &mut Ui, value: Option<f64>, side: Better| {
                     let text = row.show(value);
                     if row.better() == side {

@@ -94,7 +94,8 @@ fn compare_files(args: &CompareArgs, prices: &PriceTable) -> Result<String, Stri
                 "Scenario \"{}\", seed {}, the same traffic for both (common random numbers).\n",
                 ra.scenario, ra.seed
             );
-            // The better value of each row is marked with a star.
+            // The better value of each row is marked with a star (latency not, when the
+            // success ratios are far apart: see `mark_success_first`).
             let _ = writeln!(t, "{:<28} {:>18} {:>18}", "", "A", "B");
             for row in differences(Some(ra), Some(rb)) {
                 let mark = |side: Better| if row.better() == side { " *" } else { "  " };

@@ -302,7 +302,8 @@ impl Simulation {
             && !(load.is_finite() && load * plan.load_multiplier >= SMALLEST_LOAD)
         {
             return Err(SimError::BadOptions(format!(
-                "the load multiplier must be a number of at least {SMALLEST_LOAD:e}, not {load:e}"
+                "the load multiplier times the scenario's ({}) must be a number of at least {SMALLEST_LOAD:e}, not {load:e}",
+                plan.load_multiplier
             )));
         }
         let laws = laws::laws_of_plan(&plan);

@@ -692,3 +692,45 @@ fn a_path_prompt_takes_the_keyboard_at_once() {
     assert_eq!(typed, ".ron");
     assert_eq!(tick(&harness), before, "no tick was stepped");
 }
+
+#[test]
+fn compare_modes_cost_plot_and_table_read_one_figure() {
+    // Issue 15, item 3: the cost plot read about 6,000 and 3,900 USD a month, the table
+    // 6,903 and 5,257. One figure: the monthly cost at the load carried on average so far.
+    let mut harness = app_with(StartOptions {
+        compare: Some((
+            root().join("saved-designs/scale-up.ron"),
+            root().join("saved-designs/scale-out.ron"),
+        )),
+        ..StartOptions::default()
+    });
+    for _ in 0..20 {
+        click_button(&mut harness, "Step");
+    }
+    let view = harness.state().compare.as_ref().expect("compare mode");
+    let table = archsandbox::app::compare::difference_table(view);
+    let row = table
+        .iter()
+        .find(|r| r.label.starts_with("cost a month"))
+        .expect("a cost row");
+    let prices = archsandbox::model::PriceTable::builtin();
+    for (side, shown) in [(&view.a, row.a), (&view.b, row.b)] {
+        let plotted = side.cost_points().last().expect("a plotted point")[1];
+        let shown = shown.expect("a cost in the table");
+        assert_eq!(plotted, shown, "plot and table");
+        // And the definition: the cost model at the run's mean load.
+        let history = &side.timeline.history;
+        let mean_load = history.iter().map(|t| t.load).sum::<f64>() / history.len() as f64;
+        let scenario = archsandbox::analysis::compare::shared_scenario(&side.design, None)
+            .expect("a scenario");
+        let laws = archsandbox::sim::laws::operational_laws(&side.design, &scenario, &prices)
+            .expect("laws");
+        let expected =
+            archsandbox::analysis::cost::monthly_cost(&side.design, &laws, &prices, mean_load)
+                .per_month;
+        assert!(
+            (shown - expected).abs() <= 1e-6 * expected,
+            "{shown} shown, {expected} by the cost model at ×{mean_load}"
+        );
+    }
+}
