@@ -376,15 +376,17 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
     let mut c = false;
     match kind {
         ComponentKind::Client(p) => {
-            ui.label("Users")
-                .on_hover_text("How many people use the system (the load slider scales them all).");
+            let label = ui
+                .label("Users")
+                .on_hover_text("How many people use the system (the load slider multiplies them).");
             c |= ui
                 .add(
                     DragValue::new(&mut p.users)
                         .speed(10.0)
                         .range(0..=u64::MAX / 4),
                 )
-                .on_hover_text("How many people use the system.")
+                .labelled_by(label.id)
+                .on_hover_text("How many people use the system; the load slider multiplies them.")
                 .changed();
             ui.end_row();
             c |= number_field(

@@ -59,6 +59,9 @@ pub enum Action {
     Fail(ComponentId, Option<u32>),
     Recover(ComponentId),
     SetScenario(String),
+    /// The slider's multiple of the scenario's load.
+    SetLoad(f64),
+    /// The slider set so that this many users run.
     SetUsers(f64),
     SetSpeed(f64),
     /// Carry out what waited for an answer about unsaved changes.
@@ -106,6 +109,11 @@ pub struct StartOptions {
     pub prices: Option<PriceTable>,
 }
 
+/// The load slider's range in users (it shows them beside its multiple): ten to ten million,
+/// whatever the design's own number; ×1 is always in range.
+pub const MIN_SLIDER_USERS: f64 = 10.0;
+pub const MAX_SLIDER_USERS: f64 = 10_000_000.0;
+
 /// The app.
 pub struct SandboxApp {
     pub doc: Document,
@@ -119,8 +127,11 @@ pub struct SandboxApp {
     pub notice: Option<Notice>,
     /// The scenario being run.
     pub scenario: String,
-    /// The load slider: total users across clients.
-    pub users: f64,
+    /// The load slider: a multiple of the scenario's load (1 = the design's users at the
+    /// scenario's load multiplier). What runs is always the design's users × the scenario's
+    /// multiplier × this, so a client's *Users* field and the slider both move the load, and
+    /// compare mode and the command line run the same product.
+    pub load: f64,
     pub pending: Option<Pending>,
     pub show_gallery: bool,
     /// The prompt for a typed path (to open, or to save to) and its text so far.
@@ -191,7 +202,7 @@ impl SandboxApp {
             inspector: InspectorState::default(),
             notice: None,
             scenario: String::new(),
-            users: 0.0,
+            load: 1.0,
             pending: None,
             show_gallery: false,
             path_prompt: None,
@@ -251,10 +262,25 @@ impl SandboxApp {
             .sum()
     }
 
-    /// The load multiplier the slider asks for.
+    /// The load multiplier that runs: the scenario's times the slider's.
     pub fn load_multiplier(&self) -> f64 {
-        let base = self.base_users();
-        if base > 0.0 { self.users / base } else { 1.0 }
+        self.current_scenario().map_or(1.0, |s| s.load_multiplier) * self.load
+    }
+
+    /// The users that run: every client's users × the load multiplier.
+    pub fn users(&self) -> f64 {
+        self.base_users() * self.load_multiplier()
+    }
+
+    /// The slider's range of multiples: ten users to ten million (×1 included).
+    pub fn load_range(&self) -> std::ops::RangeInclusive<f64> {
+        let per_load =
+            self.base_users() * self.current_scenario().map_or(1.0, |s| s.load_multiplier);
+        if per_load > 0.0 {
+            (MIN_SLIDER_USERS / per_load).min(1.0)..=(MAX_SLIDER_USERS / per_load).max(1.0)
+        } else {
+            1.0..=1.0
+        }
     }
 
     /// The scenario being run.
@@ -268,8 +294,7 @@ impl SandboxApp {
     /// After a new document: its default scenario and load.
     fn reset_run_settings(&mut self) {
         self.scenario = self.doc.design.default_scenario.clone();
-        let multiplier = self.current_scenario().map_or(1.0, |s| s.load_multiplier);
-        self.users = (self.base_users() * multiplier).max(1.0);
+        self.load = 1.0;
         self.canvas.fit_requested = true;
         self.canvas.selection.clear();
         self.canvas.selected_link = None;
@@ -553,9 +578,17 @@ impl SandboxApp {
                 self.scenario = name;
                 self.sent_revision = None;
             }
-            Action::SetUsers(users) => {
-                self.users = users.max(1.0);
+            Action::SetLoad(load) => {
+                let range = self.load_range();
+                self.load = load.clamp(*range.start(), *range.end());
                 self.runner.send(RunnerMsg::SetLoad(self.load_multiplier()));
+            }
+            // The slider set so that `users` run (for scripts and tests).
+            Action::SetUsers(users) => {
+                let per_load = self.users() / self.load;
+                if per_load > 0.0 {
+                    self.apply(ctx, Action::SetLoad(users / per_load));
+                }
             }
             Action::SetSpeed(s) => {
                 self.settings.speed = s;
@@ -1133,17 +1166,20 @@ impl SandboxApp {
                 .response
                 .labelled_by(scenario_label.id);
             ui.separator();
-            let mut users = self.users;
-            let slider = egui::Slider::new(&mut users, 10.0..=10_000_000.0)
+            let mut load = self.load;
+            let users_per_load = self.users() / self.load;
+            let slider = egui::Slider::new(&mut load, self.load_range())
                 .logarithmic(true)
-                .text("users")
-                .custom_formatter(|v, _| number(v.round()));
+                .text("load")
+                .custom_formatter(move |v, _| {
+                    format!("×{} = {} users", number(v), number((v * users_per_load).round()))
+                });
             if ui
                 .add(slider)
-                .on_hover_text("Load: total users across all clients, from ten to ten million. Takes effect at once.")
+                .on_hover_text("Load: a multiple of the design's own users (its clients' Users fields, at the scenario's load multiplier). What runs is their product. Takes effect at once.")
                 .changed()
             {
-                actions.push(Action::SetUsers(users));
+                actions.push(Action::SetLoad(load));
             }
             ui.separator();
             ui.label(format!("t = {}", format_time(tick as f64 * tick_s)));
@@ -1245,7 +1281,7 @@ impl SandboxApp {
         for line in ladder_lines(
             &self.analysis.ladder,
             self.load_multiplier(),
-            self.users,
+            self.users(),
             self.current_scenario()
                 .map_or(1.0, |s| s.profile.peak_multiplier()),
         ) {
@@ -1450,7 +1486,11 @@ impl SandboxApp {
             },
         };
         match result {
-            Ok(view) => self.compare = Some(view),
+            // Compare mode runs the users the editor runs.
+            Ok(mut view) => {
+                view.set_users(self.users());
+                self.compare = Some(view);
+            }
             Err(e) => {
                 self.notice = Some(Notice {
                     text: e,

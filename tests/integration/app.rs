@@ -517,7 +517,7 @@ fn the_ladder_shows_where_the_load_running_now_stands() {
         archsandbox::app::ladder_lines(
             &state.analysis.ladder,
             state.load_multiplier(),
-            state.users,
+            state.users(),
             peak,
         )
     };
@@ -555,7 +555,7 @@ fn the_ladder_shows_where_the_load_running_now_stands() {
     let peak = state
         .current_scenario()
         .map_or(1.0, |s| s.profile.peak_multiplier());
-    let users = state.users / state.load_multiplier() * at / peak;
+    let users = state.users() / state.load_multiplier() * at / peak;
     assert!(
         text.contains(&archsandbox::analysis::report::count(users.round() as u64)),
         "{text} names {users} users"
@@ -733,4 +733,58 @@ fn compare_modes_cost_plot_and_table_read_one_figure() {
             "{shown} shown, {expected} by the cost model at ×{mean_load}"
         );
     }
+}
+
+#[test]
+fn the_load_slider_multiplies_the_users_the_design_has() {
+    // Issue 15, item 1: after File → New a client's Users read 1,000 while one user's
+    // traffic ran, and setting Users changed nothing. What runs is the design's users × the
+    // slider's multiple, in the editor and in compare mode alike.
+    let mut harness = app();
+    press(&mut harness, Modifiers::COMMAND, Key::N);
+    for kind in ["Client", "Server"] {
+        click_button(&mut harness, kind);
+    }
+    press(&mut harness, Modifiers::COMMAND, Key::A);
+    press(&mut harness, Modifiers::NONE, Key::L);
+    let client = id_of(&harness, "client");
+    let users_field = |h: &Harness<'_, SandboxApp>| match h.state().doc.design.component(client) {
+        Some(c) => match &c.kind {
+            ComponentKind::Client(p) => p.users as f64,
+            _ => unreachable!("a client"),
+        },
+        None => unreachable!("the client"),
+    };
+    let designed = users_field(&harness);
+    assert_eq!(
+        harness.state().users(),
+        designed,
+        "the design's users run at ×1"
+    );
+    // Users in the inspector: what runs follows.
+    harness.state_mut().canvas.select_only([client]);
+    harness.run_steps(2);
+    harness.get_by_label("Users").set_value_accesskit(5_000.0);
+    harness.run_steps(3);
+    assert_eq!(users_field(&harness), 5_000.0);
+    assert_eq!(harness.state().users(), 5_000.0);
+    // The slider multiplies them.
+    let ctx = harness.ctx.clone();
+    harness.state_mut().apply(&ctx, Action::SetLoad(2.0));
+    harness.run_steps(2);
+    assert_eq!(harness.state().users(), 10_000.0);
+    let running = harness.state().runner.with_output(|o| o.load_multiplier);
+    assert!(
+        (running - 2.0).abs() < 1e-9,
+        "the run's multiplier is ×{running}"
+    );
+    // Compare mode runs the same users.
+    press(&mut harness, Modifiers::NONE, Key::Escape);
+    harness.state_mut().apply(
+        &ctx,
+        Action::Command(archsandbox::app::commands::UiCommand::ScaleOut),
+    );
+    harness.run_steps(2);
+    let view = harness.state().compare.as_ref().expect("compare mode");
+    assert_eq!(view.users, 10_000.0);
 }
