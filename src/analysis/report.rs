@@ -855,6 +855,12 @@ pub fn number(x: f64) -> String {
         2
     };
     let text = format!("{x:.digits$}");
+    // A value that rounds to zero reads 0, not "-0.00" (an empty design's cost was −0.00).
+    let text = if text.trim_start_matches(['-', '0', '.']).is_empty() {
+        text.trim_start_matches('-').to_string()
+    } else {
+        text
+    };
     let (int, frac) = match text.split_once('.') {
         Some((i, f)) => (i.to_string(), Some(f.to_string())),
         None => (text.clone(), None),
@@ -885,5 +891,20 @@ fn truncate(s: &str, n: usize) -> String {
         s.to_string()
     } else {
         s.chars().take(n - 1).chain(std::iter::once('…')).collect()
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::number;
+
+    #[test]
+    fn a_value_that_rounds_to_zero_reads_zero_without_a_sign() {
+        // Issue 15, item 12: an empty design cost "-0.00 USD".
+        assert_eq!(number(-0.0), "0.00");
+        assert_eq!(number(-0.001), "0.00");
+        assert_eq!(number(-1.5), "-1.50");
+        assert_eq!(number(-1234.0), "-1,234");
+        assert_eq!(number(0.0), "0.00");
     }
 }

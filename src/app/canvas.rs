@@ -196,7 +196,8 @@ impl Health {
             Health::Ok => Color32::from_rgb(63, 185, 80),
             Health::Busy => Color32::from_rgb(214, 158, 40),
             Health::Saturated => Color32::from_rgb(235, 72, 60),
-            Health::Down => Color32::from_rgb(150, 40, 40),
+            // Its own look, not a darker red: slate, with the node hatched (see `draw_node`).
+            Health::Down => Color32::from_rgb(96, 104, 128),
         }
     }
 
@@ -218,6 +219,52 @@ impl Health {
         Health::Saturated,
         Health::Down,
     ];
+}
+
+/// A node's second line: its instances and size, and how many are up when some are down
+/// ("6 of 7 up × large").
+pub fn instances_text(component: &Component, down: u32) -> String {
+    let instances = component.kind.instances();
+    let what = match component.kind.size() {
+        Some(s) => s.to_string(),
+        None => component.kind.name().label().to_lowercase(),
+    };
+    if down > 0 {
+        format!(
+            "{} of {instances} up × {what}",
+            instances.saturating_sub(down)
+        )
+    } else if component.kind.size().is_some() || instances > 1 {
+        format!("{instances} × {what}")
+    } else {
+        component.kind.name().label().to_string()
+    }
+}
+
+/// The part of segment a–b inside `rect` (Liang–Barsky), if any.
+fn clip_segment(a: Pos2, b: Pos2, rect: Rect) -> Option<(Pos2, Pos2)> {
+    let d = b - a;
+    let (mut t0, mut t1) = (0.0f32, 1.0f32);
+    for (p, q) in [
+        (-d.x, a.x - rect.left()),
+        (d.x, rect.right() - a.x),
+        (-d.y, a.y - rect.top()),
+        (d.y, rect.bottom() - a.y),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return None;
+            }
+        } else {
+            let t = q / p;
+            if p < 0.0 {
+                t0 = t0.max(t);
+            } else {
+                t1 = t1.min(t);
+            }
+        }
+    }
+    (t0 <= t1).then(|| (a + d * t0, a + d * t1))
 }
 
 /// What the canvas reads.
@@ -768,7 +815,7 @@ fn draw_node(
     };
     let fill = match health {
         Health::Saturated => base.lerp_to_gamma(status, 0.35),
-        Health::Down => base.lerp_to_gamma(status, 0.55),
+        Health::Down => base.lerp_to_gamma(status, 0.45),
         _ => base,
     };
     if zoom < DETAIL_ZOOM {
@@ -801,9 +848,23 @@ fn draw_node(
             StrokeKind::Outside,
         );
     }
+    if health == Health::Down {
+        // Hatched: every instance is down (a saturated node is filled red, not hatched).
+        let step = 14.0;
+        let mut x = rect.left() - rect.height();
+        while x < rect.right() {
+            let (a, b) = (pos2(x, rect.bottom()), pos2(x + rect.height(), rect.top()));
+            let clipped = clip_segment(a, b, rect.shrink(2.0));
+            if let Some((a, b)) = clipped {
+                painter.line_segment([a, b], Stroke::new(1.5, status.gamma_multiply(0.7)));
+            }
+            x += step;
+        }
+    }
     let partly_down = view.is_some_and(|v| v.down > 0 && v.down < instances);
     if partly_down {
-        let r = rect.shrink(3.0);
+        // Inside the node, clear of the single-point-of-failure outline around it.
+        let r = rect.shrink(4.0);
         let corners = [
             r.left_top(),
             r.right_top(),
@@ -813,7 +874,7 @@ fn draw_node(
         ];
         painter.extend(Shape::dashed_line(
             &corners,
-            Stroke::new(1.5, Health::Down.color(dark)),
+            Stroke::new(2.5, Health::Down.color(dark)),
             6.0,
             4.0,
         ));
@@ -881,15 +942,7 @@ fn draw_node(
         size(15.0),
         text_color,
     );
-    let size_text = match component.kind.size() {
-        Some(s) => format!("{} × {s}", instances),
-        None if instances > 1 => format!(
-            "{} × {}",
-            instances,
-            component.kind.name().label().to_lowercase()
-        ),
-        None => component.kind.name().label().to_string(),
-    };
+    let size_text = instances_text(component, view.map_or(0, |v| v.down));
     labels.text(
         to_screen * (rect.min + vec2(46.0, 29.0)),
         Align2::LEFT_TOP,

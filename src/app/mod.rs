@@ -1331,7 +1331,14 @@ impl SandboxApp {
             }
         }
         ui.add_space(4.0);
+        let serves = self.doc.design.components().any(|(id, c)| {
+            c.kind.name() == KindName::Client && self.doc.design.outgoing(id).next().is_some()
+        });
         match &self.analysis.report {
+            // Nothing to serve: no availability, cost or percentages of nothing.
+            _ if !serves => {
+                ui.weak("Nothing to serve yet: add a client and link it to what it calls.");
+            }
             Some(r) => {
                 if !r.law_checks.is_empty() {
                     ui.label(

@@ -58,27 +58,29 @@ impl KindName {
 
     /// One plain sentence that explains the kind, with the restaurant analogy.
     pub fn explanation(self) -> &'static str {
+        // Plain words for the kinds; the restaurant analogy lives in the example designs'
+        // names and descriptions, not in the user's own components.
         match self {
             KindName::Client => {
-                "The customers: users who each send some requests per second, a mix of reads, writes, static files and background jobs."
+                "Users who each send some requests per second: a mix of reads, writes, static files and background jobs."
             }
             KindName::LoadBalancer => {
-                "The host at the door: spreads requests over the healthy instances behind it, but only notices a dead one after its health checks fail."
+                "Spreads requests over the healthy instances behind it; notices a dead one only after its health checks fail."
             }
             KindName::Server => {
-                "A kitchen: does the work of each request; more cores make it faster (never quite linearly), more instances need a balancer in front."
+                "Does the work of each request; more cores make it faster (never quite linearly), more instances need a balancer in front."
             }
             KindName::Cache => {
-                "Pre-prepped ingredients on the counter: answers hits at once and sends only misses on to the database; a restarted cache starts cold."
+                "Answers hits at once and sends only misses on; a restarted cache starts cold."
             }
             KindName::Database => {
-                "The pantry of record: reads spread over the primary and its replicas, every write lands on the primary and is replayed on each replica."
+                "The data of record: reads spread over the primary and its replicas, every write lands on the primary and is replayed on each replica."
             }
             KindName::MessageQueue => {
-                "The order rail: takes work now and lets consumers do it at their own pace; the backlog grows while orders come faster than they are done."
+                "Takes work now and lets consumers do it at their own pace; the backlog grows while work comes faster than it is done."
             }
             KindName::Cdn => {
-                "A takeaway counter near the customers: serves static files from the edge and asks the origin only on a miss."
+                "Serves static files from edges near the users and asks the origin only on a miss."
             }
         }
     }
@@ -674,6 +676,34 @@ impl Component {
             name: name.into(),
             position,
             kind: ComponentKind::default_for(kind),
+        }
+    }
+}
+
+#[cfg(test)]
+mod explanation_tests {
+    use super::KindName;
+
+    #[test]
+    fn the_kinds_are_explained_in_plain_words_not_the_restaurants() {
+        // Issue 15, item 14: a user's own server read "A kitchen: …".
+        let restaurant = [
+            "kitchen",
+            "pantry",
+            "host",
+            "counter",
+            "rail",
+            "takeaway",
+            "diner",
+            "restaurant",
+            "customer",
+            "ingredient",
+        ];
+        for kind in KindName::ALL {
+            let text = kind.explanation().to_lowercase();
+            for word in restaurant {
+                assert!(!text.contains(word), "{kind:?}: '{word}' in {text}");
+            }
         }
     }
 }

@@ -788,3 +788,46 @@ fn the_load_slider_multiplies_the_users_the_design_has() {
     let view = harness.state().compare.as_ref().expect("compare mode");
     assert_eq!(view.users, 10_000.0);
 }
+
+#[test]
+fn an_empty_design_claims_no_availability_or_cost() {
+    // Issue 15, item 12: a new empty design read "Cost −0.00 USD" and "Availability
+    // 100.0000 %" with nothing to serve.
+    let mut harness = app();
+    press(&mut harness, Modifiers::COMMAND, Key::N);
+    harness.run_steps(5);
+    harness.get_by_label_contains("Nothing to serve yet");
+    assert!(harness.query_by_label_contains("Availability").is_none());
+    assert!(harness.query_by_label_contains("USD a month").is_none());
+}
+
+#[test]
+fn failed_instances_read_as_up_of_all_and_down_has_its_own_look() {
+    // Issue 15, item 5: a node with one of seven instances down still read "7 × large", and
+    // fully down nodes shared the saturated nodes' dark red.
+    use archsandbox::app::canvas::instances_text;
+    use archsandbox::model::{Component, ServerParams};
+    let server = Component {
+        name: "kitchen".into(),
+        position: (0.0, 0.0),
+        kind: ComponentKind::Server(ServerParams {
+            size: "large".into(),
+            instances: 7,
+            ..ServerParams::default()
+        }),
+    };
+    assert_eq!(instances_text(&server, 0), "7 × large");
+    assert_eq!(instances_text(&server, 1), "6 of 7 up × large");
+    assert_eq!(instances_text(&server, 7), "0 of 7 up × large");
+    for dark in [false, true] {
+        let (down, saturated) = (Health::Down.color(dark), Health::Saturated.color(dark));
+        assert_ne!(down, saturated);
+        // Not a shade of red: red does not dominate it.
+        let (r, g, b) = (
+            i32::from(down.r()),
+            i32::from(down.g()),
+            i32::from(down.b()),
+        );
+        assert!(r < g + 20 && r < b, "down {down:?} reads as red");
+    }
+}
