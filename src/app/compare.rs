@@ -772,7 +772,7 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
                     egui_plot::HoverPosition::Elsewhere { position } => ("", *position),
                 };
                 Some(format!(
-                    "{name}\n×{} → {}",
+                    "{name}\n×{}: {}",
                     number(10f64.powf(point.x)),
                     number(point.y)
                 ))

@@ -24,6 +24,8 @@ use crate::model::{
 pub struct InspectorState {
     /// The last refused edit: which component, and why.
     pub refused: Option<(ComponentId, String)>,
+    /// The last refused edit of a link.
+    pub refused_link: Option<(LinkId, String)>,
     /// The name being typed, before it is committed.
     name_edit: Option<(ComponentId, String)>,
 }
@@ -202,8 +204,15 @@ pub fn show(
     if !still_shown {
         state.refused = None;
     }
+    if state
+        .refused_link
+        .as_ref()
+        .is_some_and(|(l, _)| Some(*l) != selected_link)
+    {
+        state.refused_link = None;
+    }
     if let Some(link) = selected_link {
-        link_inspector(ui, design, link, &mut actions);
+        link_inspector(ui, design, link, prices, state, &mut actions);
         return actions;
     }
     match selection {
@@ -291,26 +300,18 @@ fn component_inspector(
         }
         // What the edit breaks: its component's errors, and any other it brings (a client's
         // users can push a scenario's peak past what can be simulated).
-        let before: Vec<String> = validate(design, prices)
-            .into_iter()
-            .filter(|i| i.severity == Severity::Error)
-            .map(|i| i.message)
-            .collect();
-        let problems: Vec<String> = validate(&candidate, prices)
-            .into_iter()
-            .filter(|i| i.severity == Severity::Error)
-            .filter(|i| {
-                matches!(&i.subject, Subject::Component { name, .. } if *name == edited.name)
-                    || !before.contains(&i.message)
-            })
-            .map(|i| i.message)
-            .collect();
+        let problems = refusals(
+            design,
+            &candidate,
+            prices,
+            |subject| matches!(subject, Subject::Component { name, .. } if *name == edited.name),
+        );
         if problems.is_empty() {
             state.refused = None;
             state.name_edit = None;
             actions.push(Action::Edit(Edit::Replace(id, edited)));
         } else {
-            state.refused = Some((id, problems.join("; ")));
+            state.refused = Some((id, as_shown(&problems.join("; "), &edited.kind)));
             if let Some((_, text)) = &mut state.name_edit {
                 text.clone_from(&component.name);
             }
@@ -798,7 +799,14 @@ fn kind_fields(ui: &mut Ui, kind: &mut ComponentKind, prices: &PriceTable) -> bo
     c
 }
 
-fn link_inspector(ui: &mut Ui, design: &Design, link: LinkId, actions: &mut Vec<Action>) {
+fn link_inspector(
+    ui: &mut Ui,
+    design: &Design,
+    link: LinkId,
+    prices: &PriceTable,
+    state: &mut InspectorState,
+    actions: &mut Vec<Action>,
+) {
     let (Some((from, to)), Some(l)) = (
         design.graph.edge_endpoints(link),
         design.graph.edge_weight(link),
@@ -807,7 +815,8 @@ fn link_inspector(ui: &mut Ui, design: &Design, link: LinkId, actions: &mut Vec<
     };
     let name = |id| design.component(id).map_or("?", |c| c.name.as_str());
     ui.heading("Link");
-    ui.label(format!("{} → {}", name(from), name(to)));
+    // "to", not an arrow: the default fonts have no glyph for U+2192.
+    ui.label(format!("from {} to {}", name(from), name(to)));
     ui.separator();
     let mut edited: Link = l.clone();
     ui.label("Carries");
@@ -826,20 +835,31 @@ fn link_inspector(ui: &mut Ui, design: &Design, link: LinkId, actions: &mut Vec<
         number_field(ui, "Weight", &mut edited.weight, "", 0.05, "Share of traffic when the source splits over several links.");
         number_field(ui, "Calls per request", &mut edited.calls_per_request, "", 0.1, "Calls a server makes down this link for each request (a page that runs 4 queries has 4).");
     });
-    let valid = !edited.carries.is_empty()
-        && edited.weight.is_finite()
-        && edited.weight > 0.0
-        && edited.calls_per_request.is_finite()
-        && edited.calls_per_request > 0.0;
     if edited != *l {
-        if valid {
+        // Checked the way a component's edit is: by the validation rules (and what a run
+        // needs: calls multiply along paths and round loops), before it is applied.
+        let mut candidate = design.clone();
+        if let Some(w) = candidate.graph.edge_weight_mut(link) {
+            *w = edited.clone();
+        }
+        let (from_name, to_name) = (name(from).to_owned(), name(to).to_owned());
+        let problems = refusals(
+            design,
+            &candidate,
+            prices,
+            |subject| matches!(subject, Subject::Link { from, to, .. } if *from == from_name && *to == to_name),
+        );
+        if problems.is_empty() {
+            state.refused_link = None;
             actions.push(Action::Edit(Edit::SetLink(link, edited)));
         } else {
-            ui.colored_label(
-                ui.visuals().error_fg_color,
-                "Refused: a link carries at least one class, with a weight and calls above zero.",
-            );
+            state.refused_link = Some((link, as_shown_for_link(&problems.join("; "))));
         }
+    }
+    if let Some((refused, why)) = &state.refused_link
+        && *refused == link
+    {
+        ui.colored_label(ui.visuals().error_fg_color, format!("Refused: {why}"));
     }
     if ui.button("Remove link").clicked() {
         actions.push(Action::Edit(Edit::Remove {
@@ -847,4 +867,126 @@ fn link_inspector(ui: &mut Ui, design: &Design, link: LinkId, actions: &mut Vec<
             links: vec![link],
         }));
     }
+}
+
+/// The errors an edit brings: those about its subject (`about`), and any other the design
+/// did not have before. Run-time limits count too (a link's calls can push the busiest
+/// component past what a run can count; a loop can grow without end).
+fn refusals(
+    design: &Design,
+    candidate: &Design,
+    prices: &PriceTable,
+    about: impl Fn(&Subject) -> bool,
+) -> Vec<String> {
+    let errors = |d: &Design| {
+        let mut issues = validate(d, prices);
+        if issues.iter().all(|i| i.severity != Severity::Error) {
+            issues.extend(crate::sim::preflight::runnable_issues(d, prices));
+        }
+        issues
+            .into_iter()
+            .filter(|i| i.severity == Severity::Error)
+            .collect::<Vec<_>>()
+    };
+    let before: Vec<String> = errors(design).into_iter().map(|i| i.message).collect();
+    errors(candidate)
+        .into_iter()
+        .filter(|i| about(&i.subject) || !before.contains(&i.message))
+        .map(|i| i.message)
+        .collect()
+}
+
+/// The file's field names, as the inspector labels them (a refusal names what the user sees:
+/// "Service time must be …", not `service_time_ms`). Kind-dependent ones first.
+fn field_labels(kind: &ComponentKind) -> Vec<(&'static str, &'static str)> {
+    let instances = match kind {
+        ComponentKind::Database(_) => "Copies",
+        ComponentKind::MessageQueue(_) => "Brokers",
+        _ => "Instances",
+    };
+    let mut labels = vec![("instances", instances)];
+    labels.extend([
+        ("rate_per_user_per_s", "Rate per user"),
+        ("users", "Users"),
+        ("read_service_time_ms", "Read time"),
+        ("write_service_time_ms", "Write time"),
+        ("replica_apply_ms", "Replay time"),
+        ("service_time_ms", "Service time"),
+        ("consumer_service_scv", "Variability (SCV)"),
+        ("service_scv", "Variability (SCV)"),
+        ("contention", "Contention σ"),
+        ("coherency", "Coherency κ"),
+        ("edge_capacity_per_s", "Edge capacity"),
+        ("consumer_rate_per_s", "Consumer rate"),
+        ("capacity_per_s", "Capacity"),
+        ("edge_latency_ms", "Edge latency"),
+        ("latency_ms", "Latency"),
+        ("health_check_interval_s", "Health check"),
+        ("unhealthy_threshold", "Unhealthy after"),
+        ("timeout_ms", "Timeout"),
+        ("edge_hit_ratio", "Edge hit ratio"),
+        ("hit_ratio", "Hit ratio"),
+        ("capacity_items", "Holds"),
+        ("working_set_items", "Working set"),
+        ("zipf_exponent", "Zipf exponent"),
+        ("key_skew", "Key skew"),
+        ("keys", "Keys"),
+        ("shards", "Shards"),
+        ("failover_s", "Failover"),
+        ("consumers", "Consumers"),
+        ("max_depth", "Max depth"),
+        ("mtbf_hours", "MTBF"),
+        ("mttr_hours", "MTTR"),
+    ]);
+    labels
+}
+
+/// Replace each field name in `message` (as a whole word) by the label shown for it.
+fn with_labels(message: &str, labels: &[(&str, &str)]) -> String {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while !rest.is_empty() {
+        let at_word_start = out.chars().next_back().is_none_or(|c| !is_word(c));
+        let hit = at_word_start
+            .then(|| {
+                labels.iter().find(|(field, _)| {
+                    rest.starts_with(field)
+                        && rest[field.len()..]
+                            .chars()
+                            .next()
+                            .is_none_or(|c| !is_word(c))
+                })
+            })
+            .flatten();
+        match hit {
+            Some((field, label)) => {
+                out.push_str(label);
+                rest = &rest[field.len()..];
+            }
+            None => {
+                let c = rest.chars().next().unwrap_or(' ');
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
+}
+
+/// A component's refusal in the inspector's words.
+pub fn as_shown(message: &str, kind: &ComponentKind) -> String {
+    with_labels(message, &field_labels(kind))
+}
+
+/// A link's refusal in the inspector's words.
+fn as_shown_for_link(message: &str) -> String {
+    with_labels(
+        message,
+        &[
+            ("calls_per_request", "Calls per request"),
+            ("weight", "Weight"),
+            ("carries", "Carries"),
+        ],
+    )
 }

@@ -831,3 +831,47 @@ fn failed_instances_read_as_up_of_all_and_down_has_its_own_look() {
         assert!(r < g + 20 && r < b, "down {down:?} reads as red");
     }
 }
+
+#[test]
+fn refusals_name_the_field_as_shown_and_links_are_checked_like_components() {
+    // Issue 15, item 10: "-5" named the file's `service_time_ms`, not the label the user
+    // sees; the link inspector accepted calls above the limit that validation refuses.
+    let mut harness = app();
+    let kitchen = id_of(&harness, "kitchen");
+    harness.state_mut().canvas.select_only([kitchen]);
+    harness.run_steps(2);
+    harness
+        .get_by_label("Service time")
+        .set_value_accesskit(-5.0);
+    harness.run_steps(3);
+    harness.get_by_label_contains("Refused: ");
+    assert!(harness.query_by_label_contains("service_time_ms").is_none());
+    harness.get_by_label_contains("Service time must");
+    // A link: calls per request past the limit are refused, with the label.
+    let (link, before) = harness
+        .state()
+        .doc
+        .design
+        .links()
+        .find(|(_, a, b, _)| {
+            let d = &harness.state().doc.design;
+            d.component(*a).is_some_and(|c| c.name == "kitchen")
+                && d.component(*b).is_some_and(|c| c.name == "counter")
+        })
+        .map(|(id, _, _, l)| (id, l.clone()))
+        .expect("kitchen → counter");
+    harness.state_mut().canvas.select_only([]);
+    harness.state_mut().canvas.selected_link = Some(link);
+    harness.run_steps(2);
+    harness
+        .get_by_label("Calls per request")
+        .set_value_accesskit(5_000.0);
+    harness.run_steps(3);
+    assert_eq!(
+        harness.state().doc.design.graph.edge_weight(link),
+        Some(&before),
+        "the link is unchanged"
+    );
+    harness.get_by_label_contains("Calls per request must");
+    assert!(!harness.state().doc.dirty);
+}
