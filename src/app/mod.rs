@@ -708,11 +708,15 @@ impl SandboxApp {
             }
             UiCommand::Paste => {
                 if let Some(clip) = self.canvas.clipboard.clone() {
+                    // Clear of every component on the canvas, the originals included.
+                    let positions: Vec<(f32, f32)> =
+                        clip.components.iter().map(|c| c.position).collect();
+                    let (dx, dy) = self.doc.design.free_offset(&positions);
                     let components = clip
                         .components
                         .into_iter()
                         .map(|mut c| {
-                            c.position = (c.position.0 + 40.0, c.position.1 + 40.0);
+                            c.position = (c.position.0 + dx, c.position.1 + dy);
                             c
                         })
                         .collect();

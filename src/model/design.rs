@@ -161,6 +161,29 @@ impl Design {
         wanted
     }
 
+    /// How far to move a group of components placed at `positions` (a copy of some of this
+    /// design's) so that none of them overlaps a component already here: the nearest of a
+    /// step right or a step down, then two, … (Ctrl+D put the copy on top of the original).
+    pub fn free_offset(&self, positions: &[(f32, f32)]) -> (f32, f32) {
+        const MARGIN: f32 = 20.0;
+        let (w, h) = COMPONENT_FOOTPRINT;
+        let free = |(dx, dy): (f32, f32)| {
+            positions.iter().all(|&(x, y)| {
+                let (x, y) = (x + dx, y + dy);
+                self.components().all(|(_, c)| {
+                    (c.position.0 - x).abs() >= w + MARGIN || (c.position.1 - y).abs() >= h + MARGIN
+                })
+            })
+        };
+        (1..=100)
+            .flat_map(|k| {
+                let k = k as f32;
+                [(0.0, k * (h + MARGIN)), (k * (w + MARGIN), 0.0)]
+            })
+            .find(|&offset| free(offset))
+            .unwrap_or((40.0, 40.0))
+    }
+
     /// Remove a component and every link that touches it.
     pub fn remove(&mut self, id: ComponentId) -> Option<Component> {
         self.graph.remove_node(id)

@@ -875,3 +875,27 @@ fn refusals_name_the_field_as_shown_and_links_are_checked_like_components() {
     harness.get_by_label_contains("Calls per request must");
     assert!(!harness.state().doc.dirty);
 }
+
+#[test]
+fn a_duplicate_lands_clear_of_every_component() {
+    // Issue 15, item 11: Ctrl+D put the copy on top of the original.
+    let mut harness = app();
+    let kitchen = id_of(&harness, "kitchen");
+    harness.state_mut().canvas.select_only([kitchen]);
+    harness.run_steps(1);
+    let before = harness.state().doc.design.component_count();
+    press(&mut harness, Modifiers::COMMAND, Key::D);
+    let design = &harness.state().doc.design;
+    assert_eq!(design.component_count(), before + 1);
+    let (w, h) = archsandbox::model::design::COMPONENT_FOOTPRINT;
+    let all: Vec<_> = design
+        .components()
+        .map(|(_, c)| (c.name.clone(), c.position))
+        .collect();
+    for (i, (a, pa)) in all.iter().enumerate() {
+        for (b, pb) in &all[i + 1..] {
+            let overlap = (pa.0 - pb.0).abs() < w && (pa.1 - pb.1).abs() < h;
+            assert!(!overlap, "{a} at {pa:?} overlaps {b} at {pb:?}");
+        }
+    }
+}
