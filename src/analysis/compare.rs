@@ -284,9 +284,14 @@ pub fn sweep_ceiling(
     };
     let ((saturates_a, limit_a), (saturates_b, limit_b)) = (first(a, Side::A)?, first(b, Side::B)?);
     // The ladder's loads are multiples of the base load at profile 1; the sweep's multiply
-    // the scenario's load, profile and all: a design breaks at its peak at this multiple.
-    let scenario_load =
-        (scenario.load_multiplier * scenario.profile.peak_multiplier()).max(f64::MIN_POSITIVE);
+    // the scenario's load and its profile over the ticks a sweep runs (the first
+    // SWEEP_TICKS: a lunch rush that peaks later is not reached): a design breaks where
+    // that peak reaches its knee.
+    let swept_ticks = scenario.ticks().min(SWEEP_TICKS);
+    let swept_peak = (0..swept_ticks)
+        .map(|t| scenario.profile.multiplier_at(t as f64 * scenario.tick_s))
+        .fold(0.0, f64::max);
+    let scenario_load = (scenario.load_multiplier * swept_peak).max(f64::MIN_POSITIVE);
     let (saturates_a, saturates_b) = (saturates_a / scenario_load, saturates_b / scenario_load);
     let wanted = (saturates_a.max(saturates_b) * 3.0).max(2.0);
     // Never below a billionth of the base load: a run needs a load it can divide by.

@@ -655,7 +655,7 @@ fn compare_plots(ui: &mut Ui, view: &CompareView) {
                 p.line(Line::new("A p99", series(&view.a, &|t| t.latency_ms.p99)).color(A_COLOR));
                 p.line(Line::new("B p99", series(&view.b, &|t| t.latency_ms.p99)).color(B_COLOR));
             });
-        plot("cmp-cost", "cost a month (mean load so far)")
+        plot("cmp-cost", "cost a month")
             .include_y(legend_headroom(
                 [&view.a, &view.b]
                     .into_iter()
@@ -733,8 +733,9 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
         }
     };
     ui.label(format!(
-        "{} loads from ×1 to ×{} on a log scale, both designs on the same seeded traffic ({:.2} s on {} threads).",
+        "{} loads from ×{} to ×{} on a log scale (a quarter of the first knee or ×1, to three times the last), both designs on the same seeded traffic ({:.2} s on {} threads).",
         points.len(),
+        number(points.first().map_or(1.0, |p| p.load)),
         number(points.last().map_or(1.0, |p| p.load)),
         view.sweep.took_s,
         std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4)

@@ -212,8 +212,15 @@ fn a_sweep_of_two_broken_designs_starts_well_below_the_first_knee() {
         }
     }
     let scenario = a.default_scenario().expect("scenario").clone();
-    // Knees as multiples of the scenario's load at its peak (the ladder's are of the base).
-    let peak = scenario.load_multiplier * scenario.profile.peak_multiplier();
+    // Knees as multiples of the scenario's load at its peak over the ticks a sweep runs
+    // (the ladder's are of the base load at profile 1).
+    let swept = scenario
+        .ticks()
+        .min(archsandbox::analysis::compare::SWEEP_TICKS);
+    let peak = scenario.load_multiplier
+        * (0..swept)
+            .map(|t| scenario.profile.multiplier_at(t as f64 * scenario.tick_s))
+            .fold(0.0, f64::max);
     let knee = |d: &Design| {
         let laws = operational_laws(d, &scenario, &prices()).expect("laws");
         archsandbox::analysis::ladder::bottleneck_ladder(&laws)
