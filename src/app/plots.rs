@@ -174,6 +174,9 @@ pub fn styled_plot(id: &str, legend: bool) -> Plot<'static> {
         .custom_x_axes(vec![
             AxisHints::new_x().label_spacing(X_LABEL_SPACING_POINTS..=X_LABEL_SPACING_POINTS * 1.5),
         ])
+        // Readable marks: "16 h 40 min", not "60000"; "1.4 M", not "1400000".
+        .x_axis_formatter(|mark, _| duration_label(mark.value))
+        .y_axis_formatter(|mark, _| compact_number(mark.value))
         .x_grid_spacer(|input| one_two_five_grid(input, X_LABEL_SPACING_POINTS))
         .y_grid_spacer(|input| one_two_five_grid(input, Y_LABEL_SPACING_POINTS));
     if legend {
@@ -184,6 +187,56 @@ pub fn styled_plot(id: &str, legend: bool) -> Plot<'static> {
         )
     } else {
         plot
+    }
+}
+
+/// A time axis mark in seconds as people read it: "45 s", "2 min", "16 h 40 min", "2 d 6 h"
+/// (the two largest units that are not zero).
+pub fn duration_label(seconds: f64) -> String {
+    if !seconds.is_finite() {
+        return String::new();
+    }
+    let sign = if seconds < 0.0 { "-" } else { "" };
+    let s = seconds.abs();
+    if s < 60.0 {
+        let text = format!("{s:.2}");
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        return format!("{sign}{text} s");
+    }
+    let whole = s.round() as u64;
+    let parts = [
+        (whole / 86_400, "d"),
+        (whole % 86_400 / 3_600, "h"),
+        (whole % 3_600 / 60, "min"),
+        (whole % 60, "s"),
+    ];
+    let first = parts.iter().position(|(n, _)| *n > 0).unwrap_or(3);
+    let shown: Vec<String> = parts[first..(first + 2).min(4)]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n} {unit}"))
+        .collect();
+    format!("{sign}{}", shown.join(" "))
+}
+
+/// A value axis mark, short: "950", "12 k", "1.4 M", "3 G"; small values as they are.
+pub fn compact_number(v: f64) -> String {
+    let trimmed = |x: f64| {
+        let text = format!("{x:.1}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{} G", trimmed(v / 1e9))
+    } else if a >= 1e6 {
+        format!("{} M", trimmed(v / 1e6))
+    } else if a >= 1e4 {
+        format!("{} k", trimmed(v / 1e3))
+    } else if a >= 1.0 || a == 0.0 {
+        trimmed(v)
+    } else {
+        let text = format!("{v:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
 
@@ -439,7 +492,7 @@ pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[
             .link_axis(group, [true, false])
             .link_cursor(group, [true, false])
             .allow_scroll(false)
-            .x_axis_label("time (s)")
+            .x_axis_label("time")
             .y_axis_label(y.to_string())
             .include_y(0.0)
     };
@@ -505,6 +558,24 @@ pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn axis_marks_read_as_people_write_them() {
+        // Issue 15, item 16: "1400000" and "60000 s" on the axes.
+        assert_eq!(duration_label(0.0), "0 s");
+        assert_eq!(duration_label(45.0), "45 s");
+        assert_eq!(duration_label(2.5), "2.5 s");
+        assert_eq!(duration_label(120.0), "2 min");
+        assert_eq!(duration_label(100.0), "1 min 40 s");
+        assert_eq!(duration_label(60_000.0), "16 h 40 min");
+        assert_eq!(duration_label(86_400.0 * 2.0 + 6.0 * 3_600.0), "2 d 6 h");
+        assert_eq!(compact_number(1_400_000.0), "1.4 M");
+        assert_eq!(compact_number(12_000.0), "12 k");
+        assert_eq!(compact_number(950.0), "950");
+        assert_eq!(compact_number(0.0), "0");
+        assert_eq!(compact_number(0.25), "0.25");
+        assert_eq!(compact_number(2.5e9), "2.5 G");
+    }
     use super::*;
 
     /// The distinct steps of `marks`, smallest first.
