@@ -190,15 +190,16 @@ pub fn styled_plot(id: &str, legend: bool) -> Plot<'static> {
     }
 }
 
-/// A time axis mark in seconds as people read it: "45 s", "2 min", "16 h 40 min", "2 d 6 h"
-/// (the two largest units that are not zero).
+/// A time axis mark in seconds as people read it: seconds below a thousand ("45 s", "500 s":
+/// short labels on a short run), then the two largest units that are not zero ("16 min
+/// 40 s", "16 h 40 min", "2 d 6 h").
 pub fn duration_label(seconds: f64) -> String {
     if !seconds.is_finite() {
         return String::new();
     }
     let sign = if seconds < 0.0 { "-" } else { "" };
     let s = seconds.abs();
-    if s < 60.0 {
+    if s < 1_000.0 {
         let text = format!("{s:.2}");
         let text = text.trim_end_matches('0').trim_end_matches('.');
         return format!("{sign}{text} s");
@@ -565,8 +566,9 @@ mod tests {
         assert_eq!(duration_label(0.0), "0 s");
         assert_eq!(duration_label(45.0), "45 s");
         assert_eq!(duration_label(2.5), "2.5 s");
-        assert_eq!(duration_label(120.0), "2 min");
-        assert_eq!(duration_label(100.0), "1 min 40 s");
+        assert_eq!(duration_label(500.0), "500 s");
+        assert_eq!(duration_label(1_000.0), "16 min 40 s");
+        assert_eq!(duration_label(3_600.0), "1 h");
         assert_eq!(duration_label(60_000.0), "16 h 40 min");
         assert_eq!(duration_label(86_400.0 * 2.0 + 6.0 * 3_600.0), "2 d 6 h");
         assert_eq!(compact_number(1_400_000.0), "1.4 M");
