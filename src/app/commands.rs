@@ -28,6 +28,9 @@ pub enum UiCommand {
     ZoomOut,
     ToggleSnap,
     ToggleTheme,
+    TogglePalette,
+    ToggleSidePanel,
+    TogglePlots,
     PlayPause,
     Step,
     Reset,
@@ -51,7 +54,7 @@ const CMD_SHIFT: Modifiers = Modifiers::COMMAND.plus(Modifiers::SHIFT);
 impl UiCommand {
     /// Every command, in menu order. Shortcuts are matched in this order too, so a command
     /// whose shortcut adds Shift to another's comes first (Ctrl+Shift+S before Ctrl+S).
-    pub const ALL: [UiCommand; 30] = [
+    pub const ALL: [UiCommand; 33] = [
         UiCommand::SaveAs,
         UiCommand::Redo,
         UiCommand::New,
@@ -74,6 +77,9 @@ impl UiCommand {
         UiCommand::ZoomOut,
         UiCommand::ToggleSnap,
         UiCommand::ToggleTheme,
+        UiCommand::TogglePalette,
+        UiCommand::ToggleSidePanel,
+        UiCommand::TogglePlots,
         UiCommand::PlayPause,
         UiCommand::Step,
         UiCommand::Reset,
@@ -109,6 +115,9 @@ impl UiCommand {
             UiCommand::ZoomOut => "Zoom out",
             UiCommand::ToggleSnap => "Snap to grid",
             UiCommand::ToggleTheme => "Dark / light theme",
+            UiCommand::TogglePalette => "Show palette",
+            UiCommand::ToggleSidePanel => "Show inspector and analysis",
+            UiCommand::TogglePlots => "Show plots",
             UiCommand::PlayPause => "Play / pause",
             UiCommand::Step => "Step one tick",
             UiCommand::Reset => "Reset",
@@ -151,6 +160,13 @@ impl UiCommand {
             UiCommand::ZoomOut => "Zoom out of the canvas.",
             UiCommand::ToggleSnap => "Snap moved components to a 20-unit grid.",
             UiCommand::ToggleTheme => "Switch between the dark and the light theme.",
+            UiCommand::TogglePalette => {
+                "Show or hide the palette of kinds on the left (more room for the canvas)."
+            }
+            UiCommand::ToggleSidePanel => {
+                "Show or hide the inspector, the ladder and the legend on the right."
+            }
+            UiCommand::TogglePlots => "Show or hide the plots at the bottom.",
             UiCommand::PlayPause => "Run the simulation, or pause it.",
             UiCommand::Step => "Simulate a single tick.",
             UiCommand::Reset => "Start the simulation again from time zero.",
@@ -188,6 +204,9 @@ impl UiCommand {
             UiCommand::FitView => shortcut(Modifiers::NONE, Key::F),
             UiCommand::ZoomIn => shortcut(CMD, Key::Plus),
             UiCommand::ZoomOut => shortcut(CMD, Key::Minus),
+            UiCommand::TogglePalette => shortcut(CMD, Key::Num1),
+            UiCommand::ToggleSidePanel => shortcut(CMD, Key::Num2),
+            UiCommand::TogglePlots => shortcut(CMD, Key::Num3),
             UiCommand::PlayPause => shortcut(Modifiers::NONE, Key::Space),
             UiCommand::Step => shortcut(Modifiers::NONE, Key::Period),
             UiCommand::Reset => shortcut(CMD, Key::R),
@@ -245,7 +264,10 @@ impl UiCommand {
             | UiCommand::ZoomIn
             | UiCommand::ZoomOut
             | UiCommand::ToggleSnap
-            | UiCommand::ToggleTheme => "View",
+            | UiCommand::ToggleTheme
+            | UiCommand::TogglePalette
+            | UiCommand::ToggleSidePanel
+            | UiCommand::TogglePlots => "View",
             UiCommand::PlayPause
             | UiCommand::Step
             | UiCommand::Reset

@@ -160,6 +160,10 @@ pub struct Settings {
     pub snap: bool,
     /// Simulated seconds per real second.
     pub speed: f64,
+    /// Which panels are shown (View menu): hiding them leaves a small window its canvas.
+    pub show_palette: bool,
+    pub show_side_panel: bool,
+    pub show_plots: bool,
 }
 
 impl Default for Settings {
@@ -169,6 +173,9 @@ impl Default for Settings {
             recent: Vec::new(),
             snap: true,
             speed: 10.0,
+            show_palette: true,
+            show_side_panel: true,
+            show_plots: true,
         }
     }
 }

@@ -770,6 +770,9 @@ impl SandboxApp {
                 self.canvas.snap = !self.canvas.snap;
                 self.settings.snap = self.canvas.snap;
             }
+            UiCommand::TogglePalette => self.settings.show_palette ^= true,
+            UiCommand::ToggleSidePanel => self.settings.show_side_panel ^= true,
+            UiCommand::TogglePlots => self.settings.show_plots ^= true,
             UiCommand::ToggleTheme => {
                 self.settings.dark = !self.settings.dark;
                 ctx.set_visuals(if self.settings.dark {
@@ -905,42 +908,50 @@ impl SandboxApp {
     }
 
     fn editor(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
-        egui::Panel::left("palette")
-            .resizable(false)
-            .default_size(150.0)
-            .show(ui, |ui| self.palette(ui, actions));
-        egui::Panel::right("inspector")
-            .resizable(true)
-            .default_size(300.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    let (nodes, tick_s) = self.runner.with_output(|o| (o.nodes.clone(), o.tick_s));
-                    actions.extend(inspector::show(
-                        ui,
-                        &self.doc.design,
-                        (&self.canvas.selection, self.canvas.selected_link),
-                        (&nodes, tick_s),
-                        &self.prices,
-                        &mut self.inspector,
-                    ));
-                    ui.separator();
-                    self.analysis_panel(ui, actions);
-                    ui.separator();
-                    legend(ui);
+        // Each panel can be hidden (View menu, Ctrl+1/2/3) so a small window keeps a canvas.
+        if self.settings.show_palette {
+            egui::Panel::left("palette")
+                .resizable(false)
+                .default_size(150.0)
+                .show(ui, |ui| self.palette(ui, actions));
+        }
+        if self.settings.show_side_panel {
+            egui::Panel::right("inspector")
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical().show(ui, |ui| {
+                        let (nodes, tick_s) =
+                            self.runner.with_output(|o| (o.nodes.clone(), o.tick_s));
+                        actions.extend(inspector::show(
+                            ui,
+                            &self.doc.design,
+                            (&self.canvas.selection, self.canvas.selected_link),
+                            (&nodes, tick_s),
+                            &self.prices,
+                            &mut self.inspector,
+                        ));
+                        ui.separator();
+                        self.analysis_panel(ui, actions);
+                        ui.separator();
+                        legend(ui);
+                    });
                 });
-            });
-        egui::Panel::bottom("plots")
-            .resizable(true)
-            .default_size(230.0)
-            .min_size(160.0)
-            .show(ui, |ui| {
-                plots::show(
-                    ui,
-                    &mut self.timeline,
-                    &self.doc.design,
-                    &self.canvas.selection,
-                );
-            });
+        }
+        if self.settings.show_plots {
+            egui::Panel::bottom("plots")
+                .resizable(true)
+                .default_size(230.0)
+                .min_size(160.0)
+                .show(ui, |ui| {
+                    plots::show(
+                        ui,
+                        &mut self.timeline,
+                        &self.doc.design,
+                        &self.canvas.selection,
+                    );
+                });
+        }
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(n) = self.notice.clone() {
                 let color = if n.error {
@@ -1059,6 +1070,21 @@ impl SandboxApp {
             }
             if UiCommand::ToggleTheme.button(ui, allowed(UiCommand::ToggleTheme)) {
                 actions.push(Action::Command(UiCommand::ToggleTheme));
+            }
+            ui.separator();
+            for (c, shown) in [
+                (UiCommand::TogglePalette, self.settings.show_palette),
+                (UiCommand::ToggleSidePanel, self.settings.show_side_panel),
+                (UiCommand::TogglePlots, self.settings.show_plots),
+            ] {
+                let mut on = shown;
+                let mut checkbox = ui.checkbox(&mut on, c.label()).on_hover_text(c.tooltip());
+                if let Some(s) = c.shortcut() {
+                    checkbox = checkbox.on_hover_text(ui.ctx().format_shortcut(&s));
+                }
+                if checkbox.changed() && allowed(c) {
+                    actions.push(Action::Command(c));
+                }
             }
         });
         ui.menu_button("Simulation", |ui| {

@@ -899,3 +899,39 @@ fn a_duplicate_lands_clear_of_every_component() {
         }
     }
 }
+
+#[test]
+fn panels_hide_and_come_back_from_the_view_menu_keys() {
+    // Issue 15, item 8: side panels could not shrink or hide; a small window lost its canvas.
+    let mut harness = app();
+    assert!(
+        harness
+            .query_by_label_contains("What breaks first")
+            .is_some()
+    );
+    press(&mut harness, Modifiers::COMMAND, Key::Num2);
+    assert!(
+        harness
+            .query_by_label_contains("What breaks first")
+            .is_none(),
+        "side panel hidden"
+    );
+    press(&mut harness, Modifiers::COMMAND, Key::Num1);
+    assert!(
+        harness
+            .query_by_label_contains("Drag onto the canvas")
+            .is_none(),
+        "palette hidden"
+    );
+    press(&mut harness, Modifiers::COMMAND, Key::Num3);
+    assert!(!harness.state().settings.show_plots);
+    for key in [Key::Num1, Key::Num2, Key::Num3] {
+        press(&mut harness, Modifiers::COMMAND, key);
+    }
+    assert!(
+        harness
+            .query_by_label_contains("What breaks first")
+            .is_some()
+    );
+    assert!(harness.state().settings.show_palette && harness.state().settings.show_plots);
+}
