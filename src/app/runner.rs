@@ -90,6 +90,10 @@ struct Core {
     output: RunnerOutput,
     /// Simulated time owed to real time while playing, in seconds.
     owed_s: f64,
+    /// The user wants the run playing (Play pressed, not paused since): a design that cannot
+    /// run pauses it, and once the design can run again it plays on (a new design went valid
+    /// and sat at t = 0).
+    wants_play: bool,
 }
 
 impl Core {
@@ -105,6 +109,7 @@ impl Core {
                 ..RunnerOutput::default()
             },
             owed_s: 0.0,
+            wants_play: false,
         }
     }
 
@@ -125,11 +130,16 @@ impl Core {
             }
             RunnerMsg::Reset => self.restart(),
             RunnerMsg::Play => {
+                self.wants_play = true;
                 self.output.playing = self.sim.is_some();
                 self.owed_s = 0.0;
             }
-            RunnerMsg::Pause => self.output.playing = false,
+            RunnerMsg::Pause => {
+                self.wants_play = false;
+                self.output.playing = false;
+            }
             RunnerMsg::Step => {
+                self.wants_play = false;
                 self.output.playing = false;
                 self.advance_ticks(1);
             }
@@ -158,7 +168,6 @@ impl Core {
     }
 
     fn restart(&mut self) {
-        let playing = self.output.playing;
         self.output.generation += 1;
         self.output.fresh.clear();
         self.output.fresh_utilization.clear();
@@ -185,7 +194,7 @@ impl Core {
                 self.output.tick_s = sim.tick_s();
                 self.output.base_rate_per_s = sim.base_rate_per_s();
                 self.sim = Some(sim);
-                self.output.playing = playing;
+                self.output.playing = self.wants_play;
                 self.publish_nodes();
             }
             Err(e) => {

@@ -935,3 +935,29 @@ fn panels_hide_and_come_back_from_the_view_menu_keys() {
     );
     assert!(harness.state().settings.show_palette && harness.state().settings.show_plots);
 }
+
+#[test]
+fn a_run_that_was_playing_plays_on_once_the_new_design_can_run() {
+    // Issue 15, item 12: a new design stayed paused at t = 0 once it became valid.
+    let mut harness = app();
+    let playing = |h: &Harness<'_, SandboxApp>| h.state().runner.with_output(|o| o.playing);
+    press(&mut harness, Modifiers::NONE, Key::Space);
+    assert!(playing(&harness));
+    press(&mut harness, Modifiers::COMMAND, Key::N);
+    for kind in ["Client", "Server"] {
+        click_button(&mut harness, kind);
+    }
+    harness.run_steps(3);
+    assert!(!playing(&harness), "a client linked to nothing cannot run");
+    press(&mut harness, Modifiers::COMMAND, Key::A);
+    press(&mut harness, Modifiers::NONE, Key::L);
+    harness.run_steps(3);
+    assert!(playing(&harness), "valid now: it plays on");
+    // Paused by the user, it stays paused through edits.
+    press(&mut harness, Modifiers::NONE, Key::Escape);
+    press(&mut harness, Modifiers::NONE, Key::Space);
+    assert!(!playing(&harness));
+    click_button(&mut harness, "Cache");
+    harness.run_steps(3);
+    assert!(!playing(&harness));
+}
