@@ -1212,7 +1212,23 @@ impl SandboxApp {
                 actions.push(Action::SetLoad(load));
             }
             ui.separator();
-            ui.label(format!("t = {}", format_time(tick as f64 * tick_s)));
+            let now_s = tick as f64 * tick_s;
+            let end_s = self.current_scenario().map_or(f64::INFINITY, |s| s.duration_s);
+            if now_s > end_s {
+                // The live run goes on past the scenario's end (its profile holds its last
+                // value); the figures of `simulate` stop there, so say where it is.
+                ui.label(
+                    RichText::new(format!(
+                        "t = {} · past the scenario's end ({})",
+                        format_time(now_s),
+                        format_time(end_s)
+                    ))
+                    .color(ui.visuals().warn_fg_color),
+                )
+                .on_hover_text("The scenario ends here; the live run carries on at its last load. Reset (Ctrl+R) starts it again.");
+            } else {
+                ui.label(format!("t = {}", format_time(now_s)));
+            }
             if let Some(t) = last {
                 // Red once requests fail, or pile up faster than they complete.
                 let piling_up = t.throughput_per_s < 0.98 * t.offered_per_s

@@ -961,3 +961,36 @@ fn a_run_that_was_playing_plays_on_once_the_new_design_can_run() {
     harness.run_steps(3);
     assert!(!playing(&harness));
 }
+
+#[test]
+fn the_clock_says_when_the_run_is_past_the_scenarios_end() {
+    // Issue 15, item 15: the run's clock passed the scenario's end without saying so.
+    let mut harness = app();
+    let tick_s = harness.state().runner.with_output(|o| o.tick_s);
+    let scenario = harness
+        .state()
+        .current_scenario()
+        .expect("a scenario")
+        .name
+        .clone();
+    if let Some(s) = harness
+        .state_mut()
+        .doc
+        .design
+        .scenarios
+        .iter_mut()
+        .find(|s| s.name == scenario)
+    {
+        s.duration_s = 3.0 * tick_s;
+    }
+    for _ in 0..3 {
+        press(&mut harness, Modifiers::NONE, Key::Period);
+    }
+    assert!(
+        harness
+            .query_by_label_contains("past the scenario's end")
+            .is_none()
+    );
+    press(&mut harness, Modifiers::NONE, Key::Period);
+    harness.get_by_label_contains("past the scenario's end");
+}
