@@ -274,11 +274,14 @@ pub fn sweep_ceiling(
     scenario: &Scenario,
     prices: &PriceTable,
 ) -> Result<SweepCeiling, SideError> {
-    let first = |d: &Design, side: Side| -> Result<(f64, f64), SideError> {
+    // A design with no knee (nothing carries load) breaks nowhere: it neither lowers the
+    // sweep's start nor sets its end.
+    let first = |d: &Design, side: Side| -> Result<(Option<f64>, f64), SideError> {
         let laws = operational_laws(d, scenario, prices).map_err(|e| side.error(e))?;
         let saturates = bottleneck_ladder(&laws)
             .first()
-            .map_or(1.0, |s| s.saturates_at_load);
+            .map(|s| s.saturates_at_load)
+            .filter(|s| s.is_finite() && *s > 0.0);
         let limit = max_runnable_load(d, scenario, prices).map_err(|e| side.error(e))?;
         Ok((saturates, limit))
     };
@@ -291,12 +294,25 @@ pub fn sweep_ceiling(
     let swept_peak = (0..swept_ticks)
         .map(|t| scenario.profile.multiplier_at(t as f64 * scenario.tick_s))
         .fold(0.0, f64::max);
+    // (A profile that is nil over those ticks falls back to its overall peak.)
+    let swept_peak = if swept_peak > 0.0 {
+        swept_peak
+    } else {
+        scenario.profile.peak_multiplier()
+    };
     let scenario_load = (scenario.load_multiplier * swept_peak).max(f64::MIN_POSITIVE);
-    let (saturates_a, saturates_b) = (saturates_a / scenario_load, saturates_b / scenario_load);
-    let wanted = (saturates_a.max(saturates_b) * 3.0).max(2.0);
+    let knees: Vec<f64> = [saturates_a, saturates_b]
+        .into_iter()
+        .flatten()
+        .map(|s| s / scenario_load)
+        .filter(|k| k.is_finite())
+        .collect();
+    let wanted = (knees.iter().copied().fold(1.0, f64::max) * 3.0).max(2.0);
     // Never below a billionth of the base load: a run needs a load it can divide by.
     let lowest = (1e-9 / scenario.load_multiplier.max(f64::MIN_POSITIVE)).min(1.0);
-    let from = (saturates_a.min(saturates_b) / 4.0).min(1.0).max(lowest);
+    let from = (knees.iter().copied().fold(4.0, f64::min) / 4.0)
+        .min(1.0)
+        .max(lowest);
     let (limit, which) = if limit_a <= limit_b {
         (limit_a, &a.name)
     } else {
@@ -309,9 +325,11 @@ pub fn sweep_ceiling(
             note: None,
         });
     }
+    // A limit of nothing (a loop without end) still sweeps ×1, and check says why.
+    let top = if limit > 0.0 { limit } else { 1.0 };
     Ok(SweepCeiling {
-        from: from.min(limit),
-        load: limit.max(from.min(limit)),
+        from: from.min(top),
+        load: top,
         note: Some(format!(
             "the sweep stops at ×{} (not ×{}): past it '{which}' would take more than {MAX_RATE_PER_S:e} requests a second at its peak, the most a run can count",
             number(limit.max(1.0)),

@@ -99,22 +99,24 @@ fn base_rates_of(plan: &Plan, source: Option<(usize, usize)>) -> BaseRates {
     let n = plan.nodes.len();
     let mut feedback = vec![[0.0f64; TrafficClass::COUNT]; n];
     let mut previous_total = 0.0;
-    // The last two rounds' change and its ratio to the round before: once that ratio holds
-    // steady at g < 1, the loops' dominant gain, the rounds still to come add a geometric
-    // series, (back − feedback) × g / (1 − g), and the fixed point is taken in one step
-    // (Aitken's extrapolation). Without it a loop that sends back 999 jobs of 1,000 would
-    // need some 28,000 rounds to settle to 1e-12.
-    let mut previous_change = 0.0;
-    let mut previous_ratio = f64::NAN;
+    // The change each round makes: once it is the previous round's change times one g < 1,
+    // entry by entry and sign and all (one mode of the loops left, the dominant gain), the
+    // rounds still to come add a geometric series, change × g / (1 − g), and the fixed point
+    // is taken in one step (Aitken's extrapolation). Without it a loop that sends back 999
+    // jobs of 1,000 would need some 28,000 rounds to settle to 1e-12. Comparing only the
+    // changes' sizes would take an alternating mode (a loop closed by two backward links)
+    // for a steady one and jump the wrong way.
+    let mut previous_delta: Vec<f64> = Vec::new();
     for round in 0..MAX_LOOP_ROUNDS {
         let (nodes, entries, mut back) = one_round(plan, &feedback, source);
         let total: f64 = back.iter().flatten().sum();
-        let change: f64 = back
+        let delta: Vec<f64> = back
             .iter()
             .flatten()
             .zip(feedback.iter().flatten())
-            .map(|(a, b)| (a - b).abs())
-            .sum();
+            .map(|(a, b)| a - b)
+            .collect();
+        let change: f64 = delta.iter().map(|d| d.abs()).sum();
         if total <= 0.0 || change <= 1e-12 * total {
             return BaseRates {
                 nodes,
@@ -122,24 +124,26 @@ fn base_rates_of(plan: &Plan, source: Option<(usize, usize)>) -> BaseRates {
                 loops: LoopTraffic::Settled,
             };
         }
-        let ratio = if previous_change > 0.0 {
-            change / previous_change
-        } else {
-            f64::NAN
-        };
-        previous_change = change;
-        if ratio < 1.0 && (ratio - previous_ratio).abs() <= 1e-9 * ratio {
-            let ahead = ratio / (1.0 - ratio);
-            for (b, f) in back.iter_mut().flatten().zip(feedback.iter().flatten()) {
-                *b += (*b - f) * ahead;
+        let before: f64 = previous_delta.iter().map(|d| d.abs()).sum();
+        if before > 0.0 {
+            let g = change / before;
+            let off: f64 = delta
+                .iter()
+                .zip(&previous_delta)
+                .map(|(d, p)| (d - g * p).abs())
+                .sum();
+            if g < 1.0 && off <= 1e-9 * change {
+                let ahead = g / (1.0 - g);
+                for (b, d) in back.iter_mut().flatten().zip(&delta) {
+                    *b += d * ahead;
+                }
+                previous_delta.clear();
+                previous_total = total;
+                feedback = back;
+                continue;
             }
-            previous_change = 0.0;
-            previous_ratio = f64::NAN;
-            previous_total = total;
-            feedback = back;
-            continue;
         }
-        previous_ratio = ratio;
+        previous_delta = delta;
         // Once it has grown past any rate that could be simulated, it grows without end.
         let growth = if previous_total > 0.0 {
             total / previous_total

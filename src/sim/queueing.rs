@@ -20,7 +20,7 @@ pub fn usl_effective(n: f64, contention: f64, coherency: f64) -> f64 {
 /// Returns 1 when the queue is unstable (`a ≥ c`).
 pub fn erlang_c(servers: u64, offered_erlangs: f64) -> f64 {
     let c = servers as f64;
-    if servers == 0 || offered_erlangs >= c {
+    if servers == 0 || offered_erlangs >= c || offered_erlangs.is_nan() {
         return 1.0;
     }
     if offered_erlangs <= 0.0 {

@@ -607,6 +607,59 @@ fn the_n_minus_one_runs_span_their_time_in_a_bounded_number_of_ticks() {
 }
 
 #[test]
+fn a_loop_closed_by_two_backward_links_settles_at_its_fixed_point() {
+    // From review of the loop extrapolation: a loop that takes two rounds to close can
+    // leave an alternating mode that a check on the changes' sizes alone takes for a steady
+    // one. Servers fan out to every link: A → C, C → B (½ a call, back), B → A (½, back)
+    // and B → E → C. λ_B = ½(λ_A + λ_E) with λ_E = λ_B gives λ_B = λ_A, and λ_A = γ + ½λ_B
+    // gives λ_A = 2γ, λ_C = λ_A + λ_E = 4γ.
+    let mut design = Design::new("two back");
+    let jobs = || Link::new(&[TrafficClass::Async]);
+    let client = design.add(placed(
+        "jobs",
+        0,
+        ComponentKind::Client(ClientParams {
+            users: 10,
+            rate_per_user_per_s: 1.0,
+            mix: TrafficMix {
+                read: 0.0,
+                write: 0.0,
+                static_files: 0.0,
+                async_jobs: 1.0,
+            },
+            arrivals: ArrivalProcess::Poisson,
+        }),
+    ));
+    let [a, b, c, e] =
+        ["a", "b", "c", "e"].map(|name| design.add(placed(name, 1, server(1, usual()))));
+    design.connect(client, a, jobs());
+    design.connect(a, c, jobs());
+    let mut half = jobs();
+    half.calls_per_request = 0.5;
+    design.connect(c, b, half.clone());
+    design.connect(b, a, half);
+    design.connect(b, e, jobs());
+    design.connect(e, c, jobs());
+    design.scenarios = vec![scenario(1.0, 10.0)];
+    assert_passes_check(&design);
+    let laws = operational_laws(&design, &design.scenarios[0], &prices()).expect("laws");
+    let rate = |name: &str| {
+        laws.nodes
+            .iter()
+            .find(|n| n.name == name)
+            .map(|n| n.rate_per_s)
+            .expect("a node")
+    };
+    for (name, expected) in [("a", 20.0), ("b", 20.0), ("e", 20.0), ("c", 40.0)] {
+        assert!(
+            (rate(name) - expected).abs() <= 1e-6 * expected,
+            "{name}: {} jobs/s, expected {expected}",
+            rate(name)
+        );
+    }
+}
+
+#[test]
 fn check_refuses_the_fan_out_that_simulate_would_and_runs_what_it_accepts() {
     // Item 6: calls per request multiply along a path; at 1e3 a link between servers (a
     // client's link carries its requests once), five links turn 10 requests/s into 1e13 at
