@@ -259,6 +259,21 @@ impl CompareView {
     }
 
     /// Start both runs again from time zero, on the same scenario, seed and load.
+    /// Run both designs under another of A's scenarios, from time zero (the load slider
+    /// stays as set; the sweep, run under the old scenario, is dropped).
+    pub fn set_scenario(&mut self, name: &str) -> Result<(), String> {
+        let scenario = crate::analysis::compare::shared_scenario(&self.a.design, Some(name))?;
+        self.scenario = scenario;
+        for side in [&mut self.a, &mut self.b] {
+            side.timeline = Timeline::default();
+            side.report = None;
+        }
+        self.sweep = SweepState::default();
+        self.show_sweep = false;
+        self.restart();
+        Ok(())
+    }
+
     pub fn restart(&mut self) {
         let load = self.load_multiplier();
         for (i, side) in [&mut self.a, &mut self.b].into_iter().enumerate() {
@@ -498,6 +513,30 @@ pub fn show(
             ui.colored_label(A_COLOR, format!("A: {}", view.a_title));
             ui.label("vs");
             ui.colored_label(B_COLOR, format!("B: {}", view.b_title));
+            ui.separator();
+            // Both sides run one scenario: A's, by name.
+            let label = ui.label("Scenario");
+            let mut picked = None;
+            egui::ComboBox::from_id_salt("compare-scenario")
+                .selected_text(view.scenario.name.clone())
+                .show_ui(ui, |ui| {
+                    for s in &view.a.design.scenarios {
+                        if ui
+                            .selectable_label(s.name == view.scenario.name, &s.name)
+                            .on_hover_text(&s.description)
+                            .clicked()
+                        {
+                            picked = Some(s.name.clone());
+                        }
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            if let Some(name) = picked {
+                // Picked from A's own scenarios: it is always there.
+                let found = view.set_scenario(&name).is_ok();
+                debug_assert!(found, "scenario '{name}' is A's");
+            }
             ui.separator();
             // The same command path as the keyboard's (see `SandboxApp::command`).
             if ui.button(if playing { "Pause" } else { "Play" }).clicked() {

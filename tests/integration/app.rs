@@ -994,3 +994,42 @@ fn the_clock_says_when_the_run_is_past_the_scenarios_end() {
     press(&mut harness, Modifiers::NONE, Key::Period);
     harness.get_by_label_contains("past the scenario's end");
 }
+
+#[test]
+fn compare_mode_picks_the_scenario_both_designs_run() {
+    // Issue 15, item 15: compare mode had no scenario picker.
+    let mut harness = app_with(StartOptions {
+        compare: Some((
+            root().join("saved-designs/scale-up.ron"),
+            root().join("saved-designs/scale-out.ron"),
+        )),
+        ..StartOptions::default()
+    });
+    harness.get_by_label("Scenario");
+    for _ in 0..5 {
+        click_button(&mut harness, "Step");
+    }
+    let other = {
+        let view = harness.state().compare.as_ref().expect("compare mode");
+        view.a
+            .design
+            .scenarios
+            .iter()
+            .map(|s| s.name.clone())
+            .find(|n| *n != view.scenario.name)
+            .expect("another scenario")
+    };
+    harness
+        .state_mut()
+        .compare
+        .as_mut()
+        .expect("compare mode")
+        .set_scenario(&other)
+        .expect("A has it");
+    harness.run_steps(3);
+    let view = harness.state().compare.as_ref().expect("compare mode");
+    assert_eq!(view.scenario.name, other);
+    for side in [&view.a, &view.b] {
+        assert_eq!(side.runner.with_output(|o| o.tick), 0, "both start again");
+    }
+}
