@@ -562,8 +562,10 @@ fn seeds_that_found_faults_run() {
     }
 }
 
-/// Write the design of `LIMITS_SEED` to `LIMITS_OUT` (a tool for looking into a failure).
+/// Write the design of `LIMITS_SEED` to `LIMITS_OUT`: a tool for looking into a failing seed,
+/// not a test (`LIMITS_SEED=N LIMITS_OUT=F.ron cargo test -- --ignored write_the_design`).
 #[test]
+#[ignore = "a tool, run by hand with LIMITS_SEED and LIMITS_OUT"]
 fn write_the_design_of_a_seed() {
     let (Ok(seed), Ok(out)) = (std::env::var("LIMITS_SEED"), std::env::var("LIMITS_OUT")) else {
         return;
