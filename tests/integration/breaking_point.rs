@@ -19,17 +19,11 @@ fn readers(rate_per_s: u64) -> Component {
     placed(
         "readers",
         0,
-        ComponentKind::Client(ClientParams {
-            users: rate_per_s,
-            rate_per_user_per_s: 1.0,
-            mix: TrafficMix {
-                read: 1.0,
-                write: 0.0,
-                static_files: 0.0,
-                async_jobs: 0.0,
-            },
-            arrivals: ArrivalProcess::Poisson,
-        }),
+        crate::simulation::clients(
+            rate_per_s,
+            crate::simulation::mix(1.0, 0.0),
+            ArrivalProcess::Poisson,
+        ),
     )
 }
 

@@ -11,15 +11,15 @@ use archsandbox::model::validate::{
     MAX_SHARDS, MIN_PROFILE_DURATION_S, MIN_SERVICE_TIME_MS,
 };
 use archsandbox::model::{
-    ArrivalProcess, CacheParams, ClientParams, ComponentKind, DatabaseParams, Design, HitRatio,
-    Link, PriceTable, QueueParams, Reliability, Scenario, ServerParams, Severity, TrafficClass,
-    TrafficMix, TrafficProfile, validate,
+    ArrivalProcess, CacheParams, ComponentKind, DatabaseParams, Design, HitRatio, Link, PriceTable,
+    QueueParams, Reliability, Scenario, ServerParams, Severity, TrafficClass, TrafficProfile,
+    validate,
 };
 use archsandbox::sim::laws::operational_laws;
 use archsandbox::sim::preflight::runnable_issues;
 use archsandbox::sim::{RunOptions, Simulation};
 
-use crate::simulation::{assert_conserved, placed, run_scenario};
+use crate::simulation::{assert_conserved, clients, mix, only_jobs, placed, run_scenario};
 
 fn prices() -> PriceTable {
     PriceTable::builtin()
@@ -27,17 +27,12 @@ fn prices() -> PriceTable {
 
 /// Poisson readers sending `rate_per_s` a second.
 fn readers(rate_per_s: u64) -> ComponentKind {
-    ComponentKind::Client(ClientParams {
-        users: rate_per_s,
-        rate_per_user_per_s: 1.0,
-        mix: TrafficMix {
-            read: 1.0,
-            write: 0.0,
-            static_files: 0.0,
-            async_jobs: 0.0,
-        },
-        arrivals: ArrivalProcess::Poisson,
-    })
+    clients(rate_per_s, mix(1.0, 0.0), ArrivalProcess::Poisson)
+}
+
+/// Poisson clients of ten jobs a second.
+fn job_senders() -> ComponentKind {
+    clients(10, only_jobs(), ArrivalProcess::Poisson)
 }
 
 fn server(instances: u32, reliability: Reliability) -> ComponentKind {
@@ -369,21 +364,7 @@ fn an_async_loop_that_multiplies_its_jobs_is_refused_by_check() {
 /// Async jobs into a queue whose worker puts `back` of each job back on the queue.
 fn job_loop(back: f64) -> Design {
     let mut design = Design::new("loop");
-    let client = design.add(placed(
-        "jobs",
-        0,
-        ComponentKind::Client(ClientParams {
-            users: 10,
-            rate_per_user_per_s: 1.0,
-            mix: TrafficMix {
-                read: 0.0,
-                write: 0.0,
-                static_files: 0.0,
-                async_jobs: 1.0,
-            },
-            arrivals: ArrivalProcess::Poisson,
-        }),
-    ));
+    let client = design.add(placed("jobs", 0, job_senders()));
     let queue = design.add(placed(
         "queue",
         1,
@@ -479,17 +460,11 @@ fn database_under(rate_per_s: u64, write: f64, db: DatabaseParams, tick_s: f64) 
     let client = design.add(placed(
         "clients",
         0,
-        ComponentKind::Client(ClientParams {
-            users: rate_per_s,
-            rate_per_user_per_s: 1.0,
-            mix: TrafficMix {
-                read: 1.0 - write,
-                write,
-                static_files: 0.0,
-                async_jobs: 0.0,
-            },
-            arrivals: ArrivalProcess::Constant,
-        }),
+        clients(
+            rate_per_s,
+            mix(1.0 - write, write),
+            ArrivalProcess::Constant,
+        ),
     ));
     let it = design.add(placed(
         "db",
@@ -615,21 +590,7 @@ fn a_loop_closed_by_two_backward_links_settles_at_its_fixed_point() {
     // gives λ_A = 2γ, λ_C = λ_A + λ_E = 4γ.
     let mut design = Design::new("two back");
     let jobs = || Link::new(&[TrafficClass::Async]);
-    let client = design.add(placed(
-        "jobs",
-        0,
-        ComponentKind::Client(ClientParams {
-            users: 10,
-            rate_per_user_per_s: 1.0,
-            mix: TrafficMix {
-                read: 0.0,
-                write: 0.0,
-                static_files: 0.0,
-                async_jobs: 1.0,
-            },
-            arrivals: ArrivalProcess::Poisson,
-        }),
-    ));
+    let client = design.add(placed("jobs", 0, job_senders()));
     let [a, b, c, e] =
         ["a", "b", "c", "e"].map(|name| design.add(placed(name, 1, server(1, usual()))));
     design.connect(client, a, jobs());

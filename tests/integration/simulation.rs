@@ -19,6 +19,36 @@ pub fn placed(name: &str, column: u8, kind: ComponentKind) -> Component {
     }
 }
 
+/// Clients of `rate_per_s` users at a request a second each, sending `mix`, as `arrivals`.
+pub fn clients(rate_per_s: u64, mix: TrafficMix, arrivals: ArrivalProcess) -> ComponentKind {
+    ComponentKind::Client(ClientParams {
+        users: rate_per_s,
+        rate_per_user_per_s: 1.0,
+        mix,
+        arrivals,
+    })
+}
+
+/// A traffic mix of reads and writes in these shares, and nothing else.
+pub fn mix(read: f64, write: f64) -> TrafficMix {
+    TrafficMix {
+        read,
+        write,
+        static_files: 0.0,
+        async_jobs: 0.0,
+    }
+}
+
+/// A traffic mix of background jobs only.
+pub fn only_jobs() -> TrafficMix {
+    TrafficMix {
+        read: 0.0,
+        write: 0.0,
+        static_files: 0.0,
+        async_jobs: 1.0,
+    }
+}
+
 /// A shipped design.
 pub fn shipped(path: &str) -> Design {
     read_design(&root().join(path), &PriceTable::builtin())
