@@ -77,7 +77,11 @@ impl Side {
 
     /// The cost a month now (the last of [`Side::cost_points`]); `None` before the run.
     pub fn cost_now(&self) -> Option<f64> {
-        self.cost_points().last().map(|p| p[1])
+        let history = &self.timeline.history;
+        (!history.is_empty()).then(|| {
+            let mean_load = history.iter().map(|t| t.load).sum::<f64>() / history.len() as f64;
+            self.cost_fixed + self.cost_per_load * mean_load
+        })
     }
 
     fn new(design: Design, scenario: &Scenario, prices: &PriceTable, runner: SimRunner) -> Self {
@@ -655,7 +659,6 @@ fn compare_plots(ui: &mut Ui, view: &CompareView) {
             .map(|t| [t.time_s, f(t)])
             .collect()
     };
-    let cost_series = |side: &Side| -> PlotPoints<'static> { side.cost_points().into() };
     let highest = |f: fn(&crate::sim::SystemTick) -> f64| {
         legend_headroom(
             [&view.a, &view.b]
@@ -694,15 +697,13 @@ fn compare_plots(ui: &mut Ui, view: &CompareView) {
                 p.line(Line::new("A p99", series(&view.a, &|t| t.latency_ms.p99)).color(A_COLOR));
                 p.line(Line::new("B p99", series(&view.b, &|t| t.latency_ms.p99)).color(B_COLOR));
             });
+        // Each side's points once a frame: for the headroom and for the lines.
+        let (cost_a, cost_b) = (view.a.cost_points(), view.b.cost_points());
         plot("cmp-cost", "cost a month")
-            .include_y(legend_headroom(
-                [&view.a, &view.b]
-                    .into_iter()
-                    .flat_map(|side| side.cost_points().into_iter().map(|p| p[1])),
-            ))
+            .include_y(legend_headroom(cost_a.iter().chain(&cost_b).map(|p| p[1])))
             .show(ui, |p| {
-                p.line(Line::new("A cost", cost_series(&view.a)).color(A_COLOR));
-                p.line(Line::new("B cost", cost_series(&view.b)).color(B_COLOR));
+                p.line(Line::new("A cost", PlotPoints::from(cost_a)).color(A_COLOR));
+                p.line(Line::new("B cost", PlotPoints::from(cost_b)).color(B_COLOR));
             });
     });
 }
