@@ -61,8 +61,6 @@ pub enum Action {
     SetScenario(String),
     /// The slider's multiple of the scenario's load.
     SetLoad(f64),
-    /// The slider set so that this many users run.
-    SetUsers(f64),
     SetSpeed(f64),
     /// Carry out what waited for an answer about unsaved changes.
     Proceed(Pending),
@@ -582,13 +580,6 @@ impl SandboxApp {
                 let range = self.load_range();
                 self.load = load.clamp(*range.start(), *range.end());
                 self.runner.send(RunnerMsg::SetLoad(self.load_multiplier()));
-            }
-            // The slider set so that `users` run (for scripts and tests).
-            Action::SetUsers(users) => {
-                let per_load = self.users() / self.load;
-                if per_load > 0.0 {
-                    self.apply(ctx, Action::SetLoad(users / per_load));
-                }
             }
             Action::SetSpeed(s) => {
                 self.settings.speed = s;

@@ -512,7 +512,11 @@ fn the_ladder_shows_where_the_load_running_now_stands() {
     let mut harness = app();
     let ctx = harness.ctx.clone();
     let ladder_at = |harness: &mut Harness<'_, SandboxApp>, users: f64| {
-        harness.state_mut().apply(&ctx, Action::SetUsers(users));
+        // The slider's multiple at which `users` run.
+        let per_load = harness.state().users() / harness.state().load;
+        harness
+            .state_mut()
+            .apply(&ctx, Action::SetLoad(users / per_load));
         harness.run_steps(3);
         let state = harness.state();
         let peak = state
