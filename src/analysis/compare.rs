@@ -145,10 +145,27 @@ fn scale_out(design: &mut Design, id: ComponentId, factor: f64) -> Result<String
             .is_some_and(|c| c.kind.name() == KindName::LoadBalancer)
     });
     if is_group && !behind_balancer {
+        // Halfway between its callers and the group, where no link crosses another box.
+        let callers: Vec<ComponentId> = design.incoming(id).map(|(_, s, _)| s).collect();
+        let mut linked = callers.clone();
+        linked.push(id);
         let (x, y) = component.position;
+        let (cx, cy) = callers
+            .iter()
+            .filter_map(|&s| design.component(s))
+            .fold((0.0, 0.0), |(sx, sy), c| {
+                (sx + c.position.0, sy + c.position.1)
+            });
+        let n = callers.len().max(1) as f32;
+        let wanted = if callers.is_empty() {
+            (x - 220.0, y)
+        } else {
+            ((x + cx / n) / 2.0, (y + cy / n) / 2.0)
+        };
+        let position = design.clear_position(wanted, &linked);
         let lb = design.add(Component {
             name: design.unique_name(&format!("{} lb", component.name)),
-            position: design.free_position((x - 220.0, y + 100.0)),
+            position,
             kind: ComponentKind::LoadBalancer(LoadBalancerParams {
                 instances: 2,
                 algorithm: BalancingAlgorithm::RoundRobin,
@@ -174,7 +191,7 @@ fn scale_out(design: &mut Design, id: ComponentId, factor: f64) -> Result<String
         let (x, y) = component.position;
         let store = design.add(Component {
             name: design.unique_name("session-store"),
-            position: design.free_position((x + 220.0, y + 140.0)),
+            position: design.clear_position((x + 220.0, y + 140.0), &[id]),
             kind: ComponentKind::Cache(CacheParams {
                 instances: 2,
                 hit_ratio: HitRatio::Fixed(1.0),

@@ -134,15 +134,50 @@ impl Design {
     /// free point on rings of grid steps around it (a new component dropped on the middle of
     /// the view used to land on whatever sat there).
     pub fn free_position(&self, wanted: (f32, f32)) -> (f32, f32) {
-        const STEP: f32 = 20.0;
-        const MARGIN: f32 = 20.0;
-        const MAX_RINGS: i32 = 60;
+        self.nearest_where(wanted, |_| true)
+    }
+
+    /// The free position (as [`Design::free_position`]) nearest `wanted` from which a
+    /// straight link to each of `linked` crosses no other component's box, so that a
+    /// component added between others does not tangle its links with theirs. Falls back to
+    /// the nearest free position when no such point is near.
+    pub fn clear_position(&self, wanted: (f32, f32), linked: &[ComponentId]) -> (f32, f32) {
         let (w, h) = COMPONENT_FOOTPRINT;
-        let free = |(x, y): (f32, f32)| {
-            self.components().all(|(_, c)| {
-                (c.position.0 - x).abs() >= w + MARGIN || (c.position.1 - y).abs() >= h + MARGIN
+        let centre = |(x, y): (f32, f32)| (x + w / 2.0, y + h / 2.0);
+        let ends: Vec<(f32, f32)> = linked
+            .iter()
+            .filter_map(|&id| self.component(id))
+            .map(|c| centre(c.position))
+            .collect();
+        let placed = self.nearest_where(wanted, |p| {
+            let from = centre(p);
+            ends.iter().all(|&to| {
+                self.components()
+                    .filter(|(id, _)| !linked.contains(id))
+                    .all(|(_, c)| !segment_crosses_box(from, to, c.position, (w, h)))
             })
-        };
+        });
+        if placed == wanted && !self.is_free(wanted) {
+            self.free_position(wanted)
+        } else {
+            placed
+        }
+    }
+
+    /// Whether a component's box at `p` keeps its margin from every other box.
+    fn is_free(&self, (x, y): (f32, f32)) -> bool {
+        const MARGIN: f32 = 20.0;
+        let (w, h) = COMPONENT_FOOTPRINT;
+        self.components().all(|(_, c)| {
+            (c.position.0 - x).abs() >= w + MARGIN || (c.position.1 - y).abs() >= h + MARGIN
+        })
+    }
+
+    /// The free point nearest `wanted` on rings of grid steps around it that also passes
+    /// `also`; `wanted` when none within 60 rings does.
+    fn nearest_where(&self, wanted: (f32, f32), also: impl Fn((f32, f32)) -> bool) -> (f32, f32) {
+        const STEP: f32 = 20.0;
+        const MAX_RINGS: i32 = 60;
         for ring in 0..=MAX_RINGS {
             // The points of the square ring, nearest first.
             let mut points: Vec<(f32, f32)> = (-ring..=ring)
@@ -154,7 +189,7 @@ impl Design {
                 let d = |p: &(f32, f32)| (p.0 - wanted.0).powi(2) + (p.1 - wanted.1).powi(2);
                 d(a).total_cmp(&d(b))
             });
-            if let Some(p) = points.into_iter().find(|p| free(*p)) {
+            if let Some(p) = points.into_iter().find(|&p| self.is_free(p) && also(p)) {
                 return p;
             }
         }
@@ -168,12 +203,9 @@ impl Design {
         const MARGIN: f32 = 20.0;
         let (w, h) = COMPONENT_FOOTPRINT;
         let free = |(dx, dy): (f32, f32)| {
-            positions.iter().all(|&(x, y)| {
-                let (x, y) = (x + dx, y + dy);
-                self.components().all(|(_, c)| {
-                    (c.position.0 - x).abs() >= w + MARGIN || (c.position.1 - y).abs() >= h + MARGIN
-                })
-            })
+            positions
+                .iter()
+                .all(|&(x, y)| self.is_free((x + dx, y + dy)))
         };
         (1..=100)
             .flat_map(|k| {
@@ -253,6 +285,38 @@ impl Design {
             }
         }
     }
+}
+
+/// Whether the segment `from`–`to` passes through the box with top-left corner `corner` and
+/// size `size` (Liang–Barsky clipping).
+fn segment_crosses_box(
+    from: (f32, f32),
+    to: (f32, f32),
+    corner: (f32, f32),
+    size: (f32, f32),
+) -> bool {
+    let (dx, dy) = (to.0 - from.0, to.1 - from.1);
+    let (mut enter, mut leave) = (0.0_f32, 1.0_f32);
+    for (p, q) in [
+        (-dx, from.0 - corner.0),
+        (dx, corner.0 + size.0 - from.0),
+        (-dy, from.1 - corner.1),
+        (dy, corner.1 + size.1 - from.1),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return false;
+            }
+        } else {
+            let t = q / p;
+            if p < 0.0 {
+                enter = enter.max(t);
+            } else {
+                leave = leave.min(t);
+            }
+        }
+    }
+    enter <= leave
 }
 
 #[cfg(test)]

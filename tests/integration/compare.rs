@@ -279,3 +279,78 @@ fn latency_is_marked_better_only_when_success_is_alike() {
         "B fails far more: not better"
     );
 }
+
+/// Scale out's new balancer and session store land clear of every box, and their links pass
+/// through no other component (the balancer used to sit diagonally off the group, its links
+/// crossing its neighbours').
+#[test]
+fn scale_out_places_what_it_adds_clear_of_other_components_and_their_links() {
+    use archsandbox::model::design::COMPONENT_FOOTPRINT;
+    let (w, h) = COMPONENT_FOOTPRINT;
+    let inside = |p: (f32, f32), corner: (f32, f32)| {
+        p.0 > corner.0 && p.0 < corner.0 + w && p.1 > corner.1 && p.1 < corner.1 + h
+    };
+    let mut added_any = 0;
+    for path in crate::ron_files("saved-designs") {
+        let design = archsandbox::model::read_design(&path, &prices())
+            .expect("loads")
+            .design;
+        let Some(scenario) = design.default_scenario().cloned() else {
+            continue;
+        };
+        let Ok((out, note)) = scale_variant(&design, &scenario, &prices(), Variant::Out) else {
+            continue;
+        };
+        let at = |name: &str| {
+            out.find(name)
+                .and_then(|id| out.component(id))
+                .map(|c| c.position)
+        };
+        for (id, added) in out
+            .components()
+            .filter(|(_, c)| design.find(&c.name).is_none())
+        {
+            added_any += 1;
+            let (x, y) = added.position;
+            for (_, other) in out.components().filter(|(o, _)| *o != id) {
+                let (ox, oy) = other.position;
+                assert!(
+                    (ox - x).abs() >= w || (oy - y).abs() >= h,
+                    "{}: '{}' overlaps '{}' ({note})",
+                    path.display(),
+                    added.name,
+                    other.name
+                );
+            }
+            let ends = out
+                .incoming(id)
+                .map(|(_, s, _)| s)
+                .chain(out.outgoing(id).map(|(_, t, _)| t));
+            for end in ends {
+                let end_name = &out.component(end).expect("linked").name;
+                let (ex, ey) = at(end_name).expect("placed");
+                let (a, b) = ((x + w / 2.0, y + h / 2.0), (ex + w / 2.0, ey + h / 2.0));
+                for (other_id, other) in out.components() {
+                    if other_id == id || other_id == end {
+                        continue;
+                    }
+                    let crosses = (0..=200).any(|k| {
+                        let t = k as f32 / 200.0;
+                        inside(
+                            (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t),
+                            other.position,
+                        )
+                    });
+                    assert!(
+                        !crosses,
+                        "{}: the link '{}'–'{end_name}' passes through '{}' ({note})",
+                        path.display(),
+                        added.name,
+                        other.name
+                    );
+                }
+            }
+        }
+    }
+    assert!(added_any >= 2, "some shipped design gains a balancer");
+}
