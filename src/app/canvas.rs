@@ -931,26 +931,31 @@ fn draw_node(
         let badge = Rect::from_min_size(rect.right_top() + vec2(-44.0, -9.0), vec2(40.0, 16.0));
         painter.rect_filled(badge, 8.0, Health::Saturated.color(dark));
     }
-    // Text, in screen space so it stays crisp at any zoom.
+    // Text, in screen space so it stays crisp at any zoom, never smaller than can be read:
+    // lines that would not fit at a readable size are left out (the hover card has them all).
     let text_color = visuals.strong_text_color();
-    let weak = visuals.weak_text_color();
-    let size = |s: f32| FontId::proportional((s * zoom).clamp(6.0, 48.0));
-    labels.text(
-        to_screen * (rect.min + vec2(46.0, 9.0)),
-        Align2::LEFT_TOP,
-        truncate(&component.name, 18),
-        size(15.0),
-        text_color,
-    );
-    let size_text = instances_text(component, view.map_or(0, |v| v.down));
-    labels.text(
-        to_screen * (rect.min + vec2(46.0, 29.0)),
-        Align2::LEFT_TOP,
-        size_text,
-        size(12.0),
-        weak,
-    );
-    if let Some(v) = view {
+    let layout = NodeTextLayout::at(zoom);
+    let screen = to_screen * rect;
+    let left = screen.left() + NODE_TEXT_LEFT * zoom;
+    let width = screen.right() - NODE_TEXT_RIGHT_PAD * zoom - left;
+    let line = |text: String, at: TextLine, color: Color32| {
+        let mut job =
+            egui::text::LayoutJob::simple_singleline(text, FontId::proportional(at.size_px), color);
+        job.wrap = egui::text::TextWrapping::truncate_at_width(width);
+        let galley = labels.layout_job(job);
+        labels.galley(pos2(left, screen.top() + at.top_px), galley, color);
+    };
+    if let Some(at) = layout.name {
+        line(component.name.clone(), at, text_color);
+    }
+    if let Some(at) = layout.instances {
+        line(
+            instances_text(component, view.map_or(0, |v| v.down)),
+            at,
+            visuals.text_color(),
+        );
+    }
+    if let (Some(v), Some(at)) = (view, layout.figures) {
         let figures = if health == Health::Down {
             "DOWN".to_string()
         } else if component.kind.name() == KindName::Client {
@@ -962,13 +967,7 @@ fn draw_node(
                 v.tick.utilization * 100.0
             )
         };
-        labels.text(
-            to_screen * (rect.min + vec2(46.0, 46.0)),
-            Align2::LEFT_TOP,
-            figures,
-            size(12.0),
-            text_color,
-        );
+        line(figures, at, text_color);
     }
     if spof {
         let badge = Rect::from_min_size(rect.right_top() + vec2(-44.0, -9.0), vec2(40.0, 16.0));
@@ -976,9 +975,85 @@ fn draw_node(
             to_screen * badge.center(),
             Align2::CENTER_CENTER,
             "SPOF",
-            size(10.0),
+            FontId::proportional((10.0 * zoom).max(NODE_TEXT_MIN_PX)),
             Color32::WHITE,
         );
+    }
+}
+
+/// The smallest text a node's labels are drawn at, in screen pixels.
+pub const NODE_TEXT_MIN_PX: f32 = 11.0;
+/// Where a node's text starts (right of its icon) and how far it keeps from the right edge, in
+/// scene units.
+const NODE_TEXT_LEFT: f32 = 46.0;
+const NODE_TEXT_RIGHT_PAD: f32 = 8.0;
+
+/// One line of a node's text: its top, in screen pixels below the node's top, and its size.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TextLine {
+    pub top_px: f32,
+    pub size_px: f32,
+}
+
+/// Which of a node's three lines of text (name; instances; rate and utilization) are drawn at
+/// a zoom, and where. Text scales with the zoom but never below [`NODE_TEXT_MIN_PX`]; when
+/// zoomed out so far that the lines would not fit above the utilization bar at that size, the
+/// figures go first, then the instances (compare mode's fitted canvases used to show 7 px text).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NodeTextLayout {
+    pub name: Option<TextLine>,
+    pub instances: Option<TextLine>,
+    pub figures: Option<TextLine>,
+}
+
+impl NodeTextLayout {
+    /// Scene-unit tops and sizes of the three lines at zoom 1.
+    const TOPS: [f32; 3] = [9.0, 29.0, 46.0];
+    const SIZES: [f32; 3] = [15.0, 12.0, 12.0];
+    /// The line height, as a multiple of the font size.
+    const LEADING: f32 = 1.15;
+
+    /// The layout at a zoom (screen pixels per scene unit).
+    pub fn at(zoom: f32) -> Self {
+        let sizes = Self::SIZES.map(|s| (s * zoom).max(NODE_TEXT_MIN_PX));
+        // The utilization bar's top: text stays above it.
+        let floor = (NODE_SIZE.y - 12.0) * zoom;
+        let lines = |tops: [f32; 3], count: usize| {
+            let mut out = [None; 3];
+            for k in 0..count {
+                out[k] = Some(TextLine {
+                    top_px: tops[k],
+                    size_px: sizes[k],
+                });
+            }
+            out
+        };
+        let fits = |tops: &[f32]| {
+            tops.iter().enumerate().all(|(k, &top)| {
+                let bottom = top + sizes[k] * Self::LEADING;
+                let next = tops.get(k + 1).copied().unwrap_or(floor);
+                bottom <= next
+            })
+        };
+        let roomy = Self::TOPS.map(|t| t * zoom);
+        let [name, instances, figures] = if zoom < DETAIL_ZOOM {
+            [None; 3]
+        } else if fits(&roomy) {
+            lines(roomy, 3)
+        } else {
+            // Stacked tight from the top, as many lines as fit.
+            let mut tops = [roomy[0].max(2.0); 3];
+            for k in 1..3 {
+                tops[k] = tops[k - 1] + sizes[k - 1] * Self::LEADING;
+            }
+            let count = (1..=3).rev().find(|&n| fits(&tops[..n])).unwrap_or(1);
+            lines(tops, count)
+        };
+        Self {
+            name,
+            instances,
+            figures,
+        }
     }
 }
 
@@ -1040,14 +1115,6 @@ fn rate_per_s(v: &NodeView) -> f64 {
         per_s
     } else {
         v.tick.arrived_total() as f64
-    }
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n - 1).chain(std::iter::once('…')).collect()
     }
 }
 
@@ -1177,5 +1244,39 @@ fn node_tooltip(
     }
     if let Some(why) = spof {
         ui.colored_label(red, format!("Single point of failure: {why}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_text_is_readable_at_every_zoom_it_is_drawn_at_and_stays_inside_the_box() {
+        let mut zoom = DETAIL_ZOOM;
+        while zoom <= 4.0 {
+            let layout = NodeTextLayout::at(zoom);
+            let lines: Vec<Option<TextLine>> = vec![layout.name, layout.instances, layout.figures];
+            assert!(layout.name.is_some(), "the name shows at zoom {zoom}");
+            // The lines drawn are the first ones: figures go first, then instances.
+            let shown = lines.iter().take_while(|l| l.is_some()).count();
+            assert!(lines[shown..].iter().all(Option::is_none), "zoom {zoom}");
+            let floor = (NODE_SIZE.y - 12.0) * zoom;
+            let mut below = 0.0_f32;
+            for line in lines.iter().flatten() {
+                assert!(line.size_px >= NODE_TEXT_MIN_PX, "zoom {zoom}: {line:?}");
+                assert!(line.top_px >= below, "lines overlap at zoom {zoom}");
+                below = line.top_px + line.size_px;
+                assert!(below <= floor, "text runs into the bar at zoom {zoom}");
+            }
+            zoom *= 1.05;
+        }
+        // At ordinary zooms all three lines show, scaled with the zoom.
+        for zoom in [1.0, 1.5, 3.0] {
+            let layout = NodeTextLayout::at(zoom);
+            assert!(layout.figures.is_some(), "zoom {zoom}");
+            assert_eq!(layout.name.map(|l| l.size_px), Some(15.0 * zoom));
+        }
+        assert_eq!(NodeTextLayout::at(DETAIL_ZOOM * 0.9).name, None);
     }
 }
