@@ -927,10 +927,6 @@ fn draw_node(
     if component.kind.name() != KindName::Database {
         painter.circle_stroke(rect.right_center(), 5.0, Stroke::new(2.0, port_color));
     }
-    if spof {
-        let badge = Rect::from_min_size(rect.right_top() + vec2(-44.0, -9.0), vec2(40.0, 16.0));
-        painter.rect_filled(badge, 8.0, Health::Saturated.color(dark));
-    }
     // Text, in screen space so it stays crisp at any zoom, never smaller than can be read:
     // lines that would not fit at a readable size are left out (the hover card has them all).
     let text_color = visuals.strong_text_color();
@@ -938,6 +934,25 @@ fn draw_node(
     let screen = to_screen * rect;
     let left = screen.left() + NODE_TEXT_LEFT * zoom;
     let width = screen.right() - NODE_TEXT_RIGHT_PAD * zoom - left;
+    if spof {
+        // The badge on the top edge, in screen space like the text: sized to its text, which
+        // is never below the readable least, and the name stops short of it.
+        let text = labels.layout_no_wrap(
+            "SPOF".into(),
+            FontId::proportional((10.0 * zoom).max(NODE_TEXT_MIN_PX - 1.0)),
+            Color32::WHITE,
+        );
+        let size = (vec2(40.0, 16.0) * zoom).max(text.size() + vec2(10.0, 3.0));
+        // On the top edge; when zoomed out, raised until it clears the name.
+        let name_top = screen.top() + layout.name.map_or(0.0, |l| l.top_px);
+        let centre_y = (screen.top() - zoom).min(name_top - 1.0 - size.y / 2.0);
+        let badge = Rect::from_center_size(
+            pos2(screen.right() - 4.0 * zoom - size.x / 2.0, centre_y),
+            size,
+        );
+        labels.rect_filled(badge, size.y / 2.0, Health::Saturated.color(dark));
+        labels.galley(badge.center() - text.size() / 2.0, text, Color32::WHITE);
+    }
     let line = |text: String, at: TextLine, color: Color32| {
         let mut job =
             egui::text::LayoutJob::simple_singleline(text, FontId::proportional(at.size_px), color);
@@ -968,16 +983,6 @@ fn draw_node(
             )
         };
         line(figures, at, text_color);
-    }
-    if spof {
-        let badge = Rect::from_min_size(rect.right_top() + vec2(-44.0, -9.0), vec2(40.0, 16.0));
-        labels.text(
-            to_screen * badge.center(),
-            Align2::CENTER_CENTER,
-            "SPOF",
-            FontId::proportional((10.0 * zoom).max(NODE_TEXT_MIN_PX)),
-            Color32::WHITE,
-        );
     }
 }
 

@@ -508,8 +508,10 @@ pub fn show(
 ) -> bool {
     let mut close = false;
     let playing = view.a.runner.with_output(|o| o.playing);
+    let layout = super::layout::PanelLayout::for_window(ui.ctx().content_rect().size());
     egui::Panel::top("compare-bar").show(ui, |ui| {
-        ui.horizontal(|ui| {
+        // Wrapped, so that a narrow window puts the rest on a second row, not off the edge.
+        ui.horizontal_wrapped(|ui| {
             if ui.button("Back to the editor").clicked() {
                 close = true;
             }
@@ -553,6 +555,9 @@ pub fn show(
                 actions.push(Action::Command(UiCommand::Reset));
             }
             let mut users = view.users;
+            ui.spacing_mut().slider_width = layout.slider_width;
+            // The slider, its value and its unit stay on one row.
+            super::layout::keep_together(ui, layout.slider_width + 120.0);
             if ui
                 .add(
                     egui::Slider::new(&mut users, 10.0..=10_000_000.0)
@@ -587,11 +592,15 @@ pub fn show(
     });
     egui::Panel::bottom("compare-details")
         .resizable(true)
-        .default_size(300.0)
+        .default_size(layout.compare_details_default_height)
+        .size_range(120.0..=layout.plots_max_height)
         .show(ui, |ui| {
             ui.columns(2, |cols| {
                 compare_plots(&mut cols[0], view);
-                table_ui(&mut cols[1], view);
+                // The table scrolls in a short panel instead of growing it over the canvases.
+                egui::ScrollArea::vertical()
+                    .auto_shrink([false, false])
+                    .show(&mut cols[1], |ui| table_ui(ui, view));
             });
         });
     if view.show_sweep {

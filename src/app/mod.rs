@@ -10,6 +10,7 @@ pub mod document;
 pub mod files;
 pub mod icons;
 pub mod inspector;
+pub mod layout;
 pub mod plots;
 pub mod runner;
 
@@ -899,17 +900,27 @@ impl SandboxApp {
     }
 
     fn editor(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
-        // Each panel can be hidden (View menu, Ctrl+1/2/3) so a small window keeps a canvas.
+        // Each panel can be hidden (View menu, Ctrl+1/2/3) so a small window keeps a canvas;
+        // their sizes follow the window's (see `layout`).
+        let layout = layout::PanelLayout::for_window(ui.ctx().content_rect().size());
+        if self.settings.show_plots && layout.plots_full_width {
+            self.plots_panel(ui, &layout);
+        }
         if self.settings.show_palette {
             egui::Panel::left("palette")
                 .resizable(false)
-                .default_size(150.0)
-                .show(ui, |ui| self.palette(ui, actions));
+                .exact_size(layout.palette_width)
+                .show(ui, |ui| {
+                    // A short window scrolls the palette rather than cut off its last kinds.
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| self.palette(ui, layout.compact_palette, actions));
+                });
         }
         if self.settings.show_side_panel {
             egui::Panel::right("inspector")
                 .resizable(true)
-                .default_size(300.0)
+                .default_size(layout.side_default_width)
+                .size_range(160.0..=layout.side_max_width)
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical().show(ui, |ui| {
                         let (nodes, tick_s) =
@@ -929,19 +940,8 @@ impl SandboxApp {
                     });
                 });
         }
-        if self.settings.show_plots {
-            egui::Panel::bottom("plots")
-                .resizable(true)
-                .default_size(230.0)
-                .min_size(160.0)
-                .show(ui, |ui| {
-                    plots::show(
-                        ui,
-                        &mut self.timeline,
-                        &self.doc.design,
-                        &self.canvas.selection,
-                    );
-                });
+        if self.settings.show_plots && !layout.plots_full_width {
+            self.plots_panel(ui, &layout);
         }
         egui::CentralPanel::default().show(ui, |ui| {
             if let Some(n) = self.notice.clone() {
@@ -1131,6 +1131,21 @@ impl SandboxApp {
         });
     }
 
+    fn plots_panel(&mut self, ui: &mut Ui, layout: &layout::PanelLayout) {
+        egui::Panel::bottom("plots")
+            .resizable(true)
+            .default_size(layout.plots_default_height)
+            .size_range(100.0..=layout.plots_max_height)
+            .show(ui, |ui| {
+                plots::show(
+                    ui,
+                    &mut self.timeline,
+                    &self.doc.design,
+                    &self.canvas.selection,
+                );
+            });
+    }
+
     fn toolbar(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
         let (playing, tick, tick_s, last, error) = self.runner.with_output(|o| {
             (
@@ -1187,17 +1202,23 @@ impl SandboxApp {
                 .response
                 .labelled_by(scenario_label.id);
             ui.separator();
+            let slider_width =
+                layout::PanelLayout::for_window(ui.ctx().content_rect().size()).slider_width;
+            ui.spacing_mut().slider_width = slider_width;
+            // The label, the slider and its "×k = N users" box stay on one row.
+            layout::keep_together(ui, slider_width + 210.0);
             let mut load = self.load;
             let users_per_load = self.users() / self.load;
+            let load_label = ui.label("Load");
             let slider = egui::Slider::new(&mut load, self.load_range())
                 .logarithmic(true)
-                .text("load")
                 .custom_formatter(move |v, _| {
                     format!("×{} = {} users", number(v), number((v * users_per_load).round()))
                 });
             if ui
                 .add(slider)
                 .on_hover_text("Load: a multiple of the design's own users (its clients' Users fields, at the scenario's load multiplier). What runs is their product. Takes effect at once.")
+                .labelled_by(load_label.id)
                 .changed()
             {
                 actions.push(Action::SetLoad(load));
@@ -1256,27 +1277,39 @@ impl SandboxApp {
         });
     }
 
-    fn palette(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
-        ui.heading("Palette");
-        ui.weak("Drag onto the canvas, or click to add in the middle.");
+    fn palette(&mut self, ui: &mut Ui, compact: bool, actions: &mut Vec<Action>) {
+        if !compact {
+            ui.heading("Palette");
+            ui.weak("Drag onto the canvas, or click to add in the middle.");
+        }
         ui.add_space(4.0);
         let dark = ui.visuals().dark_mode;
         for kind in KindName::ALL {
-            // A row that can be clicked (add in the middle) or dragged onto the canvas.
-            let response = ui
-                .horizontal(|ui| {
+            // A row that can be clicked (add in the middle) or dragged onto the canvas; in a
+            // narrow window the icon alone, named in its tooltip and to screen readers.
+            let icon_color = if dark {
+                Color32::from_gray(210)
+            } else {
+                Color32::from_gray(60)
+            };
+            let response = if compact {
+                let (rect, response) =
+                    ui.allocate_exact_size(egui::vec2(32.0, 32.0), egui::Sense::click_and_drag());
+                if response.hovered() {
+                    ui.painter()
+                        .rect_filled(rect, 4.0, ui.visuals().widgets.hovered.weak_bg_fill);
+                }
+                self.icons
+                    .paint(ui.painter(), kind, rect.shrink(5.0), icon_color);
+                response.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::Button, true, kind.label())
+                });
+                response.on_hover_text(format!("{}: {}", kind.label(), kind.explanation()))
+            } else {
+                ui.horizontal(|ui| {
                     let (icon, _) =
                         ui.allocate_exact_size(egui::vec2(22.0, 22.0), egui::Sense::hover());
-                    self.icons.paint(
-                        ui.painter(),
-                        kind,
-                        icon,
-                        if dark {
-                            Color32::from_gray(210)
-                        } else {
-                            Color32::from_gray(60)
-                        },
-                    );
+                    self.icons.paint(ui.painter(), kind, icon, icon_color);
                     ui.add(
                         egui::Button::new(kind.label())
                             .frame(false)
@@ -1284,7 +1317,8 @@ impl SandboxApp {
                     )
                 })
                 .inner
-                .on_hover_text(kind.explanation());
+                .on_hover_text(kind.explanation())
+            };
             if response.drag_started() {
                 egui::DragAndDrop::set_payload(ui.ctx(), kind);
             }
@@ -1558,7 +1592,9 @@ fn legend(ui: &mut Ui) {
         ui.horizontal(|ui| {
             let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 14.0), egui::Sense::hover());
             ui.painter().rect_filled(rect, 3.0, h.color(dark));
-            ui.label(h.meaning());
+            // Wrapped: an unwrapped row would hold the side panel wider than a small window
+            // can give it.
+            ui.add(egui::Label::new(h.meaning()).wrap());
         });
     }
     ui.horizontal(|ui| {
@@ -1569,7 +1605,7 @@ fn legend(ui: &mut Ui) {
             egui::Stroke::new(2.5, Health::Saturated.color(dark)),
             egui::StrokeKind::Inside,
         );
-        ui.label("red outline + SPOF badge: a single point of failure");
+        ui.add(egui::Label::new("red outline + SPOF badge: a single point of failure").wrap());
     });
     ui.label("dashed outline: some instances down · dashed link: async only · moving dashes: traffic flowing");
     ui.label("link letters: R read, W write, S static, A async; thicker = more requests");

@@ -466,8 +466,8 @@ pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[
     // anything less would shrink it frame by frame.
     let height = ui.available_height().max(80.0);
     // Five abreast in the panel's width; in a narrow window each gets narrower (not less than
-    // 90 points), and past that the row scrolls instead of running under the side panel.
-    let width = (ui.available_width() / 5.0 - 8.0).max(90.0);
+    // `PLOT_MIN_WIDTH`), and past that the row scrolls instead of running under the side panel.
+    let width = super::layout::plot_width(ui.available_width(), super::layout::PLOT_COUNT);
     // The selected components, else the busiest five now.
     let mut ids: Vec<ComponentId> = selection.to_vec();
     if ids.is_empty() {

@@ -13,8 +13,12 @@ use egui_kittest::kittest::Queryable as _;
 use crate::root;
 
 fn app_with(start: StartOptions) -> Harness<'static, SandboxApp> {
+    app_sized(start, egui::vec2(1440.0, 900.0))
+}
+
+fn app_sized(start: StartOptions, size: egui::Vec2) -> Harness<'static, SandboxApp> {
     let mut harness = Harness::builder()
-        .with_size(egui::vec2(1440.0, 900.0))
+        .with_size(size)
         .with_max_steps(200)
         .build_eframe(move |cc| SandboxApp::for_tests(&cc.egui_ctx, start));
     harness.run_steps(3);
@@ -1029,4 +1033,77 @@ fn compare_mode_picks_the_scenario_both_designs_run() {
     for side in [&view.a, &view.b] {
         assert_eq!(side.runner.with_output(|o| o.tick), 0, "both start again");
     }
+}
+
+#[test]
+fn an_800_by_500_window_keeps_a_canvas_every_control_and_readable_fields() {
+    // Issue 15, item 8: at 800×500 the plots and fields were cut off.
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(800.0, 500.0));
+    let mut harness = app_sized(StartOptions::default(), window.size());
+    harness.run_steps(5);
+    let canvas = harness.state().canvas.screen_rect;
+    assert!(
+        canvas.width() >= 240.0 && canvas.height() >= 140.0,
+        "the canvas is {canvas:?}"
+    );
+    // The side panel takes its share, no more (an unwrapped row once held it at 330).
+    assert!(canvas.right() >= 800.0 - 260.0, "the canvas is {canvas:?}");
+    let inside = |rect: egui::Rect| window.expand(0.5).contains_rect(rect);
+    // Every kind can be added from the (icon-only) palette.
+    for kind in KindName::ALL {
+        let button = harness.get_by_role_and_label(Role::Button, kind.label());
+        assert!(
+            inside(button.rect()),
+            "{} at {:?}",
+            kind.label(),
+            button.rect()
+        );
+    }
+    // The toolbar wraps rather than runs off the edge.
+    for label in ["Step", "Reset"] {
+        assert!(inside(
+            harness.get_by_role_and_label(Role::Button, label).rect()
+        ));
+    }
+    let slider = harness.get_by_role_and_label(Role::Slider, "Load");
+    assert!(
+        inside(slider.rect()),
+        "the load slider at {:?}",
+        slider.rect()
+    );
+    // A selected component's fields are whole, beside the canvas.
+    let kitchen = id_of(&harness, "kitchen");
+    harness.state_mut().canvas.selection = vec![kitchen];
+    harness.run_steps(3);
+    let name = harness.get_by_role_and_label(Role::TextInput, "Name");
+    assert!(inside(name.rect()), "the Name field at {:?}", name.rect());
+    assert!(name.rect().left() >= canvas.right(), "{:?}", name.rect());
+
+    // Compare mode's bar wraps too, and its canvases keep their height over the table.
+    let mut harness = app_sized(
+        StartOptions {
+            compare: Some((
+                root().join("saved-designs/scale-up.ron"),
+                root().join("saved-designs/scale-out.ron"),
+            )),
+            ..StartOptions::default()
+        },
+        window.size(),
+    );
+    harness.run_steps(5);
+    let slider = harness.get_by_role_and_label(Role::Slider, "users");
+    assert!(
+        inside(slider.rect()),
+        "the users slider at {:?}",
+        slider.rect()
+    );
+    let sweep = harness.get_by_role_and_label(Role::Button, "Load sweep");
+    assert!(inside(sweep.rect()), "Load sweep at {:?}", sweep.rect());
+    let side_a = harness
+        .state()
+        .compare
+        .as_ref()
+        .map(|c| c.a.canvas.screen_rect)
+        .expect("compare mode");
+    assert!(side_a.height() >= 140.0, "side A is {side_a:?}");
 }
