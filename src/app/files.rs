@@ -1,10 +1,8 @@
 //! Files: the example gallery (built in, so it works wherever the binary is), native file
 //! dialogs run off the UI thread, and the settings that persist between sessions.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, channel};
-
-use serde::{Deserialize, Serialize};
 
 /// A shipped example design.
 pub struct Example {
@@ -147,49 +145,6 @@ impl Dialogs {
                 None
             }
         }
-    }
-}
-
-/// Settings kept between sessions.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Settings {
-    pub dark: bool,
-    /// Most recent first.
-    pub recent: Vec<PathBuf>,
-    pub snap: bool,
-    /// Simulated seconds per real second.
-    pub speed: f64,
-    /// Which panels are shown (View menu): hiding them leaves a small window its canvas.
-    pub show_palette: bool,
-    pub show_side_panel: bool,
-    pub show_plots: bool,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            dark: true,
-            recent: Vec::new(),
-            snap: true,
-            speed: 10.0,
-            show_palette: true,
-            show_side_panel: true,
-            show_plots: true,
-        }
-    }
-}
-
-/// Recent files kept.
-const RECENT: usize = 10;
-
-impl Settings {
-    /// Put a file at the top of the recent list.
-    pub fn remember(&mut self, path: &Path) {
-        let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-        self.recent.retain(|p| *p != path);
-        self.recent.insert(0, path);
-        self.recent.truncate(RECENT);
     }
 }
 
