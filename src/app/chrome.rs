@@ -1,7 +1,7 @@
 //! The editor's frame around the canvas: menu bar, toolbar, palette, the panels and the
 //! legend. Sizes come from [`super::layout`].
 
-use egui::{Color32, RichText, Ui};
+use egui::{RichText, Ui};
 
 use crate::analysis::report::number;
 use crate::model::KindName;
@@ -433,11 +433,7 @@ impl SandboxApp {
         for kind in KindName::ALL {
             // A row that can be clicked (add in the middle) or dragged onto the canvas; in a
             // narrow window the icon alone, named in its tooltip and to screen readers.
-            let icon_color = if dark {
-                Color32::from_gray(210)
-            } else {
-                Color32::from_gray(60)
-            };
+            let icon_color = canvas::CanvasColors::for_theme(dark).icon;
             let response = if compact {
                 let (rect, response) =
                     ui.allocate_exact_size(egui::vec2(32.0, 32.0), egui::Sense::click_and_drag());
