@@ -6,6 +6,7 @@ use clap::{CommandFactory, Parser};
 
 fn main() -> ExitCode {
     match archsandbox::cli::Cli::try_parse() {
+        Ok(cli) if cli.command.is_none() => open_app(cli),
         Ok(cli) => archsandbox::cli::run(cli),
         Err(error) => {
             // `archsandbox simulte x.ron` parses as a design to open plus a stray argument;
@@ -17,6 +18,29 @@ fn main() -> ExitCode {
             error.exit()
         }
     }
+}
+
+/// The app, on the design or comparison the command line names.
+#[cfg(feature = "gui")]
+fn open_app(cli: archsandbox::cli::Cli) -> ExitCode {
+    let prices = match archsandbox::cli::load_prices(cli.pricing.as_deref()) {
+        Ok(p) => p,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    archsandbox::app::run(cli.file, cli.compare, prices)
+}
+
+/// Built without the app: say so, and what runs instead.
+#[cfg(not(feature = "gui"))]
+fn open_app(_cli: archsandbox::cli::Cli) -> ExitCode {
+    eprintln!(
+        "error: this archsandbox was built without the app (cargo feature `gui`); \
+         run a command instead, e.g. `archsandbox simulate FILE` (see --help)"
+    );
+    ExitCode::from(2)
 }
 
 /// "unknown command 'simulte'; did you mean 'simulate'?" when the first argument is no file

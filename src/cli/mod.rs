@@ -1,4 +1,5 @@
-//! The command line: `archsandbox [FILE]` opens the app; subcommands run headless.
+//! The command line: subcommands run headless. `archsandbox [FILE]` (no subcommand) opens
+//! the app, which `main` starts: this module never does.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +41,7 @@ pub struct Cli {
     /// A price table to use instead of the built-in `assets/pricing.ron`.
     #[arg(long, global = true, value_name = "FILE")]
     pub pricing: Option<PathBuf>,
+    /// The headless command to run; without one, `main` opens the app.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -103,7 +105,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Simulate(args)) => simulate::run(&args, &prices),
         Some(Command::Bench(args)) => bench::run(&args, &prices),
         Some(Command::Compare(args)) => compare::run(&args, &prices),
-        None => crate::app::run(cli.file, cli.compare, prices),
+        None => {
+            // `main` opens the app when no command is given; this module never starts it.
+            eprintln!("error: no command given (see --help)");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a file per topic. Each test states a behaviour.
 
 mod analysis;
+#[cfg(feature = "gui")]
 mod app;
 mod breaking_point;
 mod cli;
