@@ -63,7 +63,9 @@ fn ln_binomial(n: u32, k: u32) -> f64 {
 /// One component's availability.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ComponentAvailability {
+    /// The component's name.
     pub name: String,
+    /// The component's id in the design (not in JSON).
     #[serde(skip)]
     pub id: ComponentId,
     /// One instance's availability.
@@ -82,9 +84,11 @@ pub struct ComponentAvailability {
 /// Availability of a design at a load multiplier.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AvailabilityReport {
+    /// Every component that can fail (all but clients), in design order.
     pub components: Vec<ComponentAvailability>,
     /// Request-weighted availability over the classes the clients send.
     pub system: f64,
+    /// Expected downtime a year at that availability, in minutes: (1 − system) × 525,600.
     pub downtime_min_per_year: f64,
 }
 

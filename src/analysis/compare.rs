@@ -211,7 +211,9 @@ fn scale_out(design: &mut Design, id: ComponentId, factor: f64) -> Result<String
 /// Which of the two designs compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
+    /// The first design.
     A,
+    /// The second design.
     B,
 }
 
@@ -219,7 +221,9 @@ pub enum Side {
 #[derive(Debug, thiserror::Error)]
 #[error("design {side:?}: {error}")]
 pub struct SideError {
+    /// The design the error is about.
     pub side: Side,
+    /// Why its run or analysis failed.
     #[source]
     pub error: SimError,
 }
@@ -234,8 +238,11 @@ impl Side {
 /// One design at one load in a sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct SweepSide {
+    /// Of the requests that came to an end at this load, the share that succeeded, 0 to 1.
     pub success_ratio: f64,
+    /// Requests per second completed end to end at this load.
     pub throughput_per_s: f64,
+    /// End-to-end latency of the successful sampled requests, in milliseconds.
     pub latency_ms: SweepLatency,
     /// The design as it is, for a month at this load.
     pub cost_per_month: f64,
@@ -248,15 +255,20 @@ pub struct SweepSide {
 /// End-to-end latency at a sweep point.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct SweepLatency {
+    /// Median end-to-end latency, in milliseconds.
     pub p50: f64,
+    /// 99th percentile of end-to-end latency, in milliseconds.
     pub p99: f64,
 }
 
 /// Both designs at one load.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct SweepPoint {
+    /// The load multiplier of this point, on top of the scenario's own.
     pub load: f64,
+    /// The first design at this load.
     pub a: SweepSide,
+    /// The second design at this load.
     pub b: SweepSide,
 }
 
@@ -276,6 +288,8 @@ pub struct SweepCeiling {
     /// Where the sweep starts: ×1, or a quarter of the first knee when a design breaks
     /// below ×1 already (so the curves show their flat part before the hockey stick).
     pub from: f64,
+    /// Where the sweep ends, as a multiplier on top of the scenario's load: three times where the
+    /// later design saturates (at least ×2), or less when `note` says why.
     pub load: f64,
     /// Set when the most a run can count (`MAX_RATE_PER_S` a second at the peak) stops the
     /// sweep before three times the later saturation.
@@ -504,17 +518,24 @@ pub fn sweep(
 /// How a figure in the table of differences reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Figure {
+    /// A multiple of the base load, shown as ×2.5.
     LoadMultiplier,
+    /// A time in milliseconds.
     Milliseconds,
     /// A ratio shown as a percentage with this many decimals.
     Percent(usize),
+    /// Downtime in minutes a year.
     MinutesPerYear,
+    /// A count, shown without decimals.
     Count,
+    /// An amount in the price table's currency, shown as a bare number.
     Money,
+    /// A rate in requests per second.
     RequestsPerSecond,
 }
 
 impl Figure {
+    /// The value `v` as the table shows it, with its unit.
     pub fn show(self, v: f64) -> String {
         match self {
             Figure::LoadMultiplier => format!("×{}", number(v)),
@@ -531,7 +552,9 @@ impl Figure {
 /// Which side a row of the table of differences favours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Better {
+    /// The first design's value is better.
     A,
+    /// The second design's value is better.
     B,
     /// Equal, or not known for both.
     Neither,
@@ -540,10 +563,18 @@ pub enum Better {
 /// One row of the table of differences between two designs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Difference {
+    /// What the row measures, as the table shows it (such as "p99 latency").
     pub label: &'static str,
+    /// The first design's value; `None` while its report is missing or where the figure has no
+    /// value.
     pub a: Option<f64>,
+    /// The second design's value; `None` while its report is missing or where the figure has no
+    /// value.
     pub b: Option<f64>,
+    /// Whether the larger value is the better one (throughput) rather than the smaller (latency,
+    /// cost).
     pub higher_is_better: bool,
+    /// How the values read: their unit and format.
     pub figure: Figure,
     /// Set when the comparison means nothing because of another row (see
     /// [`mark_success_first`]): no side is marked better.
@@ -676,8 +707,11 @@ pub fn differences(a: Option<&SimulateReport>, b: Option<&SimulateReport>) -> Ve
 /// `archsandbox compare`'s report: both designs' simulate reports and the sweep.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CompareReport {
+    /// The first design's report.
     pub a: SimulateReport,
+    /// The second design's report.
     pub b: SimulateReport,
+    /// Both designs at each load of the sweep, lowest load first.
     pub sweep: Vec<SweepPoint>,
     /// Why the sweep stops short of three times the later saturation, if it does.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -12,19 +12,26 @@ pub const SECONDS_PER_MONTH: f64 = 30.0 * 24.0 * 3600.0;
 /// One component's monthly cost.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ComponentCost {
+    /// The component's name.
     pub name: String,
+    /// The component's id in the design (not in JSON).
     #[serde(skip)]
     pub id: ComponentId,
+    /// What the component costs a month, in the table's currency: its instances and its per-request
+    /// charges.
     pub per_month: f64,
 }
 
 /// A design's monthly cost at a traffic level.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CostReport {
+    /// The price table's currency, in which every figure here is.
     pub currency: String,
+    /// Every component but clients, in design order.
     pub components: Vec<ComponentCost>,
     /// Data leaving the cloud: every response to a client, at the table's mean response size.
     pub transfer_per_month: f64,
+    /// The total a month: the components and the data transfer.
     pub per_month: f64,
 }
 

@@ -10,9 +10,12 @@ use crate::sim::laws::Laws;
 /// One step of the ladder.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LadderStep {
+    /// The component's name.
     pub name: String,
+    /// The component's id in the design (not in JSON).
     #[serde(skip)]
     pub id: ComponentId,
+    /// The component's kind (not in JSON).
     #[serde(skip)]
     pub kind: KindName,
     /// The load multiplier (of the design's base load) at which the component's busiest

@@ -20,7 +20,9 @@ pub enum FailureAnalysis {
     /// For designs of up to [`AUTO_FAILURE_ANALYSIS_LIMIT`] components.
     #[default]
     Auto,
+    /// Always, whatever the design's size.
     On,
+    /// Never; the structural check for single points of failure is skipped too.
     Off,
 }
 
@@ -30,21 +32,28 @@ pub const AUTO_FAILURE_ANALYSIS_LIMIT: usize = 200;
 /// Options of an analysis run.
 #[derive(Clone, Debug, Default)]
 pub struct AnalysisOptions {
+    /// Options of the simulation run (seed, ticks, load, sampling).
     pub run: RunOptions,
+    /// When to run the N−1 failure simulations (`Off` skips the structural check for single points
+    /// of failure too).
     pub failure_analysis: FailureAnalysis,
 }
 
 /// The whole system: the simulation's figures and the analysis's.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SystemSection {
+    /// The simulation's figures for the whole system (their fields sit in this section in JSON).
     #[serde(flatten)]
     pub run: SystemReport,
     /// Steady-state availability from MTBF/MTTR (independent failures, instant failover).
     pub availability: f64,
+    /// Expected downtime a year at that availability, in minutes.
     pub downtime_min_per_year: f64,
+    /// What the design costs a month at the run's mean load, in `currency`.
     pub cost_per_month: f64,
     /// `None` (JSON null) when nothing was served.
     pub cost_per_million_requests: Option<f64>,
+    /// The price table's currency of the costs.
     pub currency: String,
     /// The load multiplier at which the first component saturates (the ladder's first step).
     pub max_load_multiplier: Option<f64>,
@@ -53,9 +62,13 @@ pub struct SystemSection {
 /// One component: the simulation's figures and the analysis's.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ComponentSection {
+    /// The simulation's figures for the component (their fields sit in this section in JSON).
     #[serde(flatten)]
     pub run: ComponentReport,
+    /// Steady-state availability of the component's group (all shards, for databases); `None` for
+    /// clients, which never fail.
     pub availability: Option<f64>,
+    /// What the component costs a month at the run's mean load (0 for clients).
     pub cost_per_month: f64,
     /// From the operational laws.
     pub saturates_at_load: Option<f64>,
@@ -66,8 +79,12 @@ pub struct ComponentSection {
 /// Where the simulation and the operational laws disagree by more than the run's noise.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ModelCheck {
+    /// The component's name.
     pub name: String,
+    /// Its mean utilization in the run, after the warm-up.
     pub simulated_utilization: f64,
+    /// The mean utilization the operational laws predict over the same ticks at the same load,
+    /// capped at 1 each tick.
     pub predicted_utilization: f64,
 }
 
@@ -83,6 +100,8 @@ pub struct LawCheck {
     pub component: Option<String>,
     /// The figure the run gave, and what the law bounds it by or expects of it.
     pub measured: f64,
+    /// What the law bounds the figure by (utilization 1, the bottleneck's throughput) or expects of
+    /// it (Little's L = X·W).
     pub expected: f64,
     /// How far the two may differ for the run's noise and the tick's resolution.
     pub tolerance: f64,
@@ -93,14 +112,22 @@ pub struct LawCheck {
 /// The report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SimulateReport {
+    /// The design's name.
     pub design: String,
+    /// The name of the scenario run.
     pub scenario: String,
+    /// Seed of every random stream of the run; the same seed gives the same report.
     pub seed: u64,
+    /// Ticks simulated.
     pub ticks: u64,
+    /// Length of one tick, in seconds.
     pub tick_s: f64,
+    /// Load multiplier of the run: the scenario's times the run options' (`--load` on the
+    /// command line).
     pub load_multiplier: f64,
     /// Means are over the ticks after this warm-up.
     pub warmup_s: f64,
+    /// The whole system: simulated figures, availability and cost.
     pub system: SystemSection,
     /// In design order.
     pub components: Vec<ComponentSection>,
@@ -108,6 +135,8 @@ pub struct SimulateReport {
     pub bottleneck_ladder: Vec<LadderStep>,
     /// Losing one instance of each component in turn, the worst first (empty when skipped).
     pub failure_impact: Vec<FailureImpact>,
+    /// Components whose simulated utilization is further from the laws' prediction than the run's
+    /// noise allows (empty when none is, or when the check was skipped).
     pub model_check: Vec<ModelCheck>,
     /// Figures that break an operational law (empty when every figure keeps them).
     pub law_checks: Vec<LawCheck>,

@@ -323,7 +323,9 @@ impl<'a> StateGraph<'a> {
 /// What losing one instance of a component does to the success ratio.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FailureImpact {
+    /// The component's name.
     pub name: String,
+    /// The component's id in the design (not in JSON).
     #[serde(skip)]
     pub id: ComponentId,
     /// Success ratio while one instance (or the only one) is down, once health checks and

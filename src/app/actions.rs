@@ -21,23 +21,35 @@ use super::{canvas, compare, files};
 /// Something the user asked for; carried out by [`SandboxApp::apply`].
 #[derive(Clone, Debug)]
 pub enum Action {
+    /// Run a command from the menus, the toolbar or a shortcut.
     Command(UiCommand),
+    /// Change the design, as one undo step.
     Edit(Edit),
     /// Add a component of a kind (at a scene position, or the middle of the view).
     AddKind(KindName, Option<Pos2>),
     /// Select a component, then run a command on the selection.
     SelectThen(ComponentId, UiCommand),
+    /// Select just this component (a line of the analysis panel was clicked).
     Select(ComponentId),
+    /// Open the design file at this path (a recent, dropped or typed-in file), asking first about
+    /// unsaved changes.
     OpenPath(PathBuf),
+    /// Open the built-in example at this index in [`EXAMPLES`], asking first about unsaved changes.
     OpenExample(usize),
+    /// Save the design to this path (picked in the save dialog or typed in).
     SaveTo(PathBuf),
     /// Save, then carry on with what waited for the answer about unsaved changes.
     SaveThen(Pending),
+    /// Take this many instances of a component down in the running simulation (all of them for
+    /// `None`).
     Fail(ComponentId, Option<u32>),
+    /// Bring every down instance of a component back in the running simulation.
     Recover(ComponentId),
+    /// Run the design's scenario of this name instead; the run starts again from time zero.
     SetScenario(String),
     /// The slider's multiple of the scenario's load.
     SetLoad(f64),
+    /// Set how fast the run goes, in simulated seconds per real second (kept in the settings).
     SetSpeed(f64),
     /// Carry out what waited for an answer about unsaved changes.
     Proceed(Pending),
@@ -46,10 +58,15 @@ pub enum Action {
 /// What waits while the user decides about unsaved changes.
 #[derive(Clone, Debug)]
 pub enum Pending {
+    /// Start an empty design.
     New,
+    /// Show the dialog to pick a design file to open.
     Open,
+    /// Open the design file at this path.
     OpenPath(PathBuf),
+    /// Open the built-in example at this index in [`EXAMPLES`].
     OpenExample(usize),
+    /// Close the window.
     Quit,
 }
 

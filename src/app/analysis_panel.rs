@@ -27,6 +27,7 @@ pub struct AnalysisView {
     pub spofs: BTreeMap<ComponentId, String>,
     /// The full report (N−1, availability, cost), once the background run is done.
     pub report: Option<SimulateReport>,
+    /// The full report is being worked out in the background.
     pub running: bool,
     pending: Option<Receiver<(u64, Result<SimulateReport, String>)>>,
 }
@@ -38,8 +39,12 @@ pub enum LadderLine {
     Here(String),
     /// A step: its component, its text, and whether the load running now is past it.
     Step {
+        /// The component that saturates at this step (clicking the line selects it).
         id: ComponentId,
+        /// The line as shown: the step's multiple of the load, the users at which the scenario's
+        /// peak reaches it, and the component's name.
         text: String,
+        /// The load running now is past this step (the line is drawn red).
         broken: bool,
     },
 }

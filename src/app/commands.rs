@@ -6,38 +6,72 @@ use egui::{Key, KeyboardShortcut, Modifiers};
 /// A command without arguments, as menus and shortcuts offer them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UiCommand {
+    /// Start an empty design.
     New,
+    /// Open a design file (.ron) picked in the file dialog.
     Open,
+    /// Open a design by typing its path (when no file dialog is available).
     OpenPath,
+    /// Show the example designs that tell the viral-restaurant story.
     Gallery,
+    /// Save the design to its file, or ask where if it has none.
     Save,
+    /// Save the design to a new file picked in the file dialog.
     SaveAs,
+    /// Save the design to a path typed in (when no file dialog is available).
     SavePath,
+    /// Close the window, asking first if there are unsaved changes.
     Quit,
+    /// Undo the last change to the design.
     Undo,
+    /// Redo the last undone change.
     Redo,
+    /// Copy the selected components and remove them.
     Cut,
+    /// Copy the selected components and the links between them.
     Copy,
+    /// Paste the copied components beside the originals, clear of everything on the canvas.
     Paste,
+    /// Copy and paste the selection in one go.
     Duplicate,
+    /// Remove the selected components (with their links) or the selected link.
     Delete,
+    /// Select every component.
     SelectAll,
+    /// Link the selected components in the order they were selected.
     Connect,
+    /// Zoom so that the whole design fits the canvas.
     FitView,
+    /// Zoom in on the middle of the canvas.
     ZoomIn,
+    /// Zoom out from the middle of the canvas.
     ZoomOut,
+    /// Turn snapping moved components to the grid on or off.
     ToggleSnap,
+    /// Switch between the dark and the light theme.
     ToggleTheme,
+    /// Show or hide the palette of kinds on the left.
     TogglePalette,
+    /// Show or hide the inspector, the ladder and the legend on the right.
     ToggleSidePanel,
+    /// Show or hide the plots at the bottom.
     TogglePlots,
+    /// Run the simulation, or pause it (both runs in compare mode).
     PlayPause,
+    /// Simulate a single tick, then stay paused.
     Step,
+    /// Start the simulation again from time zero.
     Reset,
+    /// Take one instance of each selected component down.
     FailOne,
+    /// Bring every down instance of the selected components back.
     Recover,
+    /// Open compare mode against a copy whose bottleneck runs on the next larger size.
     ScaleUp,
+    /// Open compare mode against a copy whose bottleneck gets more instances behind a balancer.
     ScaleOut,
+    /// Run both compared designs across loads and plot the hockey sticks (outside compare mode,
+    /// against a scaled-out copy).
     LoadSweep,
 }
 
@@ -239,7 +273,6 @@ impl UiCommand {
             )
     }
 
-    /// A menu button for the command, with its shortcut shown; returns whether it was clicked.
     /// The menu it belongs to, one of [`GROUPS`] (the help lists shortcuts by it).
     pub fn group(self) -> &'static str {
         match self {
@@ -293,6 +326,8 @@ impl UiCommand {
         )
     }
 
+    /// A menu button for the command, with its shortcut shown and its tooltip on hover; returns
+    /// whether it was clicked (and closes the menu if so).
     pub fn button(self, ui: &mut egui::Ui, enabled: bool) -> bool {
         let mut button = egui::Button::new(self.label());
         if let Some(s) = self.shortcut() {

@@ -39,13 +39,18 @@ pub const SWEEP_POINTS: usize = 20;
 
 /// Colours of the two sides.
 pub const A_COLOR: Color32 = Color32::from_rgb(86, 156, 214);
+/// Side B's colour, for its labels and plot lines ([`A_COLOR`] is side A's).
 pub const B_COLOR: Color32 = Color32::from_rgb(230, 140, 50);
 
 /// One side of the comparison.
 pub struct Side {
+    /// The design this side runs.
     pub design: Design,
+    /// Its canvas's camera and selection.
     pub canvas: CanvasState,
+    /// Its live simulation.
     pub runner: SimRunner,
+    /// What its plots draw, gathered from its runner's ticks.
     pub timeline: Timeline,
     /// The analysis at the current load, once done.
     pub report: Option<SimulateReport>,
@@ -108,15 +113,21 @@ impl Side {
 
 /// A finished sweep: its points, and why it stops short if it does.
 pub struct SweepDone {
+    /// Both designs at each load swept, from the lowest load up.
     pub points: Vec<SweepPoint>,
+    /// Why the sweep stops short of three times the later saturation (the most a run can
+    /// count), if it does.
     pub note: Option<String>,
 }
 
 /// A sweep in progress or done.
 #[derive(Default)]
 pub struct SweepState {
+    /// Runs finished so far, counted by the sweep's threads (two per load: one per design).
     pub progress: Arc<AtomicUsize>,
+    /// Runs the sweep makes in all: two per load point.
     pub total: usize,
+    /// The finished sweep, or why it failed; `None` while it runs or before one starts.
     pub result: Option<Result<SweepDone, String>>,
     pending: Option<Receiver<Result<SweepDone, String>>>,
     /// Seconds the last sweep took.
@@ -124,6 +135,7 @@ pub struct SweepState {
 }
 
 impl SweepState {
+    /// Whether a sweep is running in the background.
     pub fn running(&self) -> bool {
         self.pending.is_some()
     }
@@ -131,18 +143,26 @@ impl SweepState {
 
 /// The compare view.
 pub struct CompareView {
+    /// Side A: the design the comparison starts from.
     pub a: Side,
+    /// Side B: the design compared with it.
     pub b: Side,
+    /// Side A's name as shown: its file name, or the document's title.
     pub a_title: String,
+    /// Side B's name as shown: its file name, or "scaled up" or "scaled out" for a variant.
     pub b_title: String,
+    /// The scenario both sides run (one of side A's).
     pub scenario: Scenario,
+    /// The price table both sides are run and costed with.
     pub prices: PriceTable,
     /// Total users of side A's clients (the load slider); side B runs the same multiplier.
     pub users: f64,
     base_users: f64,
     /// What the one-click variant changed.
     pub note: Option<String>,
+    /// The load sweep, running or done.
     pub sweep: SweepState,
+    /// Whether the load sweep's window is open.
     pub show_sweep: bool,
     threaded: bool,
     /// The load the reports were worked out for.
@@ -262,7 +282,6 @@ impl CompareView {
         self.users / self.base_users
     }
 
-    /// Start both runs again from time zero, on the same scenario, seed and load.
     /// Run both designs under another of A's scenarios, from time zero (the load slider
     /// stays as set; the sweep, run under the old scenario, is dropped).
     pub fn set_scenario(&mut self, name: &str) -> Result<(), String> {
@@ -278,6 +297,8 @@ impl CompareView {
         Ok(())
     }
 
+    /// Load both designs into their runners again, from time zero at the slider's load; refit both
+    /// canvases and work out both reports again.
     pub fn restart(&mut self) {
         let load = self.load_multiplier();
         for (i, side) in [&mut self.a, &mut self.b].into_iter().enumerate() {

@@ -13,13 +13,18 @@ pub enum Edit {
     Add(Component),
     /// Remove components and every link touching them, and links.
     Remove {
+        /// The components to remove.
         components: Vec<ComponentId>,
+        /// The links to remove.
         links: Vec<LinkId>,
     },
     /// Link two components.
     Connect {
+        /// The component requests leave.
         from: ComponentId,
+        /// The component requests go to.
         to: ComponentId,
+        /// The new link's classes and numbers.
         link: Link,
     },
     /// Replace a link's classes and numbers.
@@ -31,20 +36,30 @@ pub enum Edit {
     /// Paste components and the links among them (indices into `components`); names are made
     /// unique.
     Paste {
+        /// The components to add, at their positions.
         components: Vec<Component>,
+        /// The links among them: (from, to, link).
         links: Vec<(usize, usize, Link)>,
     },
     /// Replace the scenarios and the default.
     SetScenarios {
+        /// Every scenario the design now has.
         scenarios: Vec<Scenario>,
+        /// The name of the scenario run by default.
         default: String,
     },
     /// Rename the design or change its description.
-    SetDescription { name: String, description: String },
+    SetDescription {
+        /// The design's new name.
+        name: String,
+        /// The design's new description: one line on what it shows.
+        description: String,
+    },
 }
 
 /// The open document.
 pub struct Document {
+    /// The design as it is now.
     pub design: Design,
     /// Where it was loaded from or last saved to.
     pub path: Option<PathBuf>,
@@ -152,10 +167,12 @@ impl Document {
         true
     }
 
+    /// Whether there is an edit to undo.
     pub fn can_undo(&self) -> bool {
         !self.undo.is_empty()
     }
 
+    /// Whether there is an undone edit to redo.
     pub fn can_redo(&self) -> bool {
         !self.redo.is_empty()
     }

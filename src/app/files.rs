@@ -6,7 +6,9 @@ use std::sync::mpsc::{Receiver, channel};
 
 /// A shipped example design.
 pub struct Example {
+    /// Its file name in `saved-designs/`.
     pub file: &'static str,
+    /// The design file's text, built into the binary.
     pub text: &'static str,
 }
 
@@ -39,14 +41,18 @@ pub const DEFAULT_EXAMPLE: usize = 9;
 /// Which dialog a path came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DialogKind {
+    /// The dialog that picks a design file to open.
     Open,
+    /// The dialog that picks where to save the design.
     SaveAs,
 }
 
 /// What a file dialog came back with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
+    /// The user picked this path in this dialog.
     Picked(DialogKind, PathBuf),
+    /// The user closed this dialog without picking a path.
     Cancelled(DialogKind),
     /// It answered nothing at once: no dialog could be shown (no desktop portal).
     Unavailable(DialogKind),

@@ -26,12 +26,14 @@ pub struct PanelLayout {
     /// The side panel's (inspector and analysis) width when first shown, and the most it may
     /// be dragged to.
     pub side_default_width: f32,
+    /// The widest the side panel may be dragged, in points: the canvas keeps its least width.
     pub side_max_width: f32,
     /// The plots run under the whole window's width (else between the palette and the side
     /// panel).
     pub plots_full_width: bool,
     /// The plots panel's height when first shown, and the most it may be dragged to.
     pub plots_default_height: f32,
+    /// The tallest the plots panel may be dragged, in points: the canvas keeps its least height.
     pub plots_max_height: f32,
     /// Compare mode's details (plots and table) panel's height when first shown.
     pub compare_details_default_height: f32,

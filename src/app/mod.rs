@@ -44,33 +44,48 @@ pub const APP_NAME: &str = "Architecture Sandbox";
 /// A message shown above the canvas.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Notice {
+    /// The message.
     pub text: String,
+    /// Whether it reports a failure (shown in the error colour).
     pub error: bool,
 }
 
 /// How the app was started.
 #[derive(Clone, Debug, Default)]
 pub struct StartOptions {
+    /// A design file to open (else the built-in example design).
     pub file: Option<PathBuf>,
+    /// Two design files to open in compare mode (`--compare A B`).
     pub compare: Option<(PathBuf, PathBuf)>,
+    /// A price table to use instead of the built-in one (`--pricing FILE`).
     pub prices: Option<PriceTable>,
 }
 
 /// The load slider's range in users (it shows them beside its multiple): ten to ten million,
 /// whatever the design's own number; ×1 is always in range.
 pub const MIN_SLIDER_USERS: f64 = 10.0;
+/// The load slider's top, in users.
 pub const MAX_SLIDER_USERS: f64 = 10_000_000.0;
 
 /// The app.
 pub struct SandboxApp {
+    /// The open design, with its file, undo history and unsaved-changes flag.
     pub doc: Document,
+    /// The canvas's camera, selection and clipboard.
     pub canvas: CanvasState,
+    /// The live simulation of the open design.
     pub runner: SimRunner,
+    /// What the plots draw, gathered from the runner's ticks.
     pub timeline: Timeline,
+    /// The side panel's analysis: the bottleneck ladder, single points of failure, the full report.
     pub analysis: AnalysisView,
+    /// Settings kept between sessions.
     pub settings: Settings,
+    /// The price table in use (the built-in one unless `--pricing` gave another).
     pub prices: PriceTable,
+    /// The inspector's state kept between frames (its last refused edit, a name being typed).
     pub inspector: InspectorState,
+    /// The message shown above the canvas, until dismissed.
     pub notice: Option<Notice>,
     /// The scenario being run.
     pub scenario: String,
@@ -79,13 +94,16 @@ pub struct SandboxApp {
     /// multiplier × this, so a client's *Users* field and the slider both move the load, and
     /// compare mode and the command line run the same product.
     pub load: f64,
+    /// What waits for the answer about unsaved changes (the prompt shows while this is set).
     pub pending: Option<Pending>,
+    /// Whether the example designs window is open.
     pub show_gallery: bool,
     /// The prompt for a typed path (to open, or to save to) and its text so far.
     pub path_prompt: Option<(files::DialogKind, String)>,
     /// What to carry out once the document has been saved (the unsaved-changes prompt's
     /// "Save"); dropped if the save fails or is cancelled, so nothing unsaved is lost.
     after_save: Option<Pending>,
+    /// Compare mode, while it is open: it takes the window, and the editor's design waits hidden.
     pub compare: Option<compare::CompareView>,
     dialogs: Dialogs,
     icons: Icons,

@@ -18,6 +18,7 @@ const POINTS: usize = 4_000;
 #[derive(Debug, Default)]
 pub struct Timeline {
     generation: u64,
+    /// The system's ticks so far, oldest first (the older half thinned to every other as it grows).
     pub history: Vec<SystemTick>,
     /// Utilization per component: (time, utilization).
     pub utilization: HashMap<ComponentId, Vec<[f64; 2]>>,
@@ -34,11 +35,20 @@ pub struct Timeline {
 /// thousand a second; a second's worth reads steadily.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Recent {
+    /// Requests offered a second, averaged over the window.
     pub offered_per_s: f64,
+    /// Requests completed end to end a second, averaged over the window.
     pub throughput_per_s: f64,
+    /// Requests failed a second (dropped or answered with an error), averaged over the window.
     pub failed_per_s: f64,
+    /// Of the requests that ended in the window, the share that succeeded (0 to 1; 1 when none
+    /// ended).
     pub success_ratio: f64,
+    /// Requests in flight at the end of the last tick: waiting somewhere, neither succeeded nor
+    /// failed yet.
     pub in_flight: f64,
+    /// The latest end-to-end latency of successful requests (mean and percentiles), in
+    /// milliseconds.
     pub latency_ms: crate::sim::stats::Percentiles,
 }
 

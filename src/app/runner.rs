@@ -15,11 +15,13 @@ use crate::sim::{RunOptions, Simulation, SystemTick};
 /// What the canvas shows of a component now.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct NodeView {
+    /// What the component did in the latest tick: arrivals, utilization, backlog and the rest.
     pub tick: NodeTick,
     /// Instances down.
     pub down: u32,
     /// Its own latency now, from its queueing model.
     pub latency_mean_ms: f64,
+    /// Its own 99th-percentile latency now, from its queueing model, in milliseconds.
     pub latency_p99_ms: f64,
 }
 
@@ -41,9 +43,13 @@ pub struct RunnerOutput {
     pub revision: u64,
     /// Why the design cannot run, if it cannot.
     pub error: Option<String>,
+    /// Whether the run is playing (else paused, or the design cannot run).
     pub playing: bool,
+    /// Ticks simulated since the run started from time zero.
     pub tick: u64,
+    /// Simulated seconds per tick.
     pub tick_s: f64,
+    /// What each component shows now, by id.
     pub nodes: HashMap<ComponentId, NodeView>,
     /// Components in the order of `fresh_utilization`'s rows.
     pub ids: Vec<ComponentId>,
@@ -51,7 +57,10 @@ pub struct RunnerOutput {
     pub fresh: Vec<SystemTick>,
     /// Per fresh tick, every component's utilization (in `ids` order).
     pub fresh_utilization: Vec<Vec<f32>>,
+    /// The design's base load in requests per second: every client at load multiplier 1 and
+    /// profile 1.
     pub base_rate_per_s: f64,
+    /// The load multiplier the run uses: the scenario's times the load slider's.
     pub load_multiplier: f64,
     /// Simulated seconds per real second.
     pub speed: f64,
@@ -65,20 +74,35 @@ const FRESH_LIMIT: usize = 20_000;
 pub enum RunnerMsg {
     /// Run this design and scenario from the start (the design changed, or a reset).
     Load {
+        /// The design to run.
         design: Box<Design>,
+        /// The scenario that drives it.
         scenario: Box<Scenario>,
+        /// The price table, whose instance sizes give the components their capacity.
         prices: Box<PriceTable>,
+        /// The load multiplier to run at: the scenario's times the load slider's.
         load_multiplier: f64,
+        /// Published back as [`RunnerOutput::revision`], so the UI knows which design the output
+        /// is of.
         revision: u64,
     },
+    /// Run on in real time at the current speed.
     Play,
+    /// Stop advancing, keeping the run where it is.
     Pause,
+    /// Pause and simulate a single tick.
     Step,
+    /// Start the same design and scenario again from time zero.
     Reset,
+    /// Set the speed, in simulated seconds per real second (kept between 0.1 and a million).
     Speed(f64),
+    /// Set the load multiplier (the scenario's times the slider's) from the next tick on.
     SetLoad(f64),
+    /// Take this many instances of a component down now (all of them for `None`).
     Fail(ComponentId, Option<u32>),
+    /// Bring every down instance of a component back now (a cache comes back cold).
     Recover(ComponentId),
+    /// Stop the runner's thread.
     Quit,
 }
 

@@ -9,15 +9,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
+    /// Use the dark theme (else the light one).
     pub dark: bool,
     /// Most recent first.
     pub recent: Vec<PathBuf>,
+    /// Snap moved and added components to the grid.
     pub snap: bool,
     /// Simulated seconds per real second.
     pub speed: f64,
     /// Which panels are shown (View menu): hiding them leaves a small window its canvas.
     pub show_palette: bool,
+    /// Show the side panel: the inspector, the bottleneck ladder and the legend.
     pub show_side_panel: bool,
+    /// Show the plots along the bottom.
     pub show_plots: bool,
 }
 

@@ -38,6 +38,8 @@ fn resident_bytes() -> u64 {
 /// The largest generated design (about 800 MB of simulation state).
 const MAX_COMPONENTS: usize = 1_000_000;
 
+/// Run `archsandbox bench`: generate the design, simulate it on one thread and print its size,
+/// memory and speed (last line `component-ticks/s: X`).
 pub fn run(args: &BenchArgs, prices: &PriceTable) -> ExitCode {
     if args.components > MAX_COMPONENTS {
         eprintln!(

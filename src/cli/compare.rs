@@ -32,10 +32,13 @@ pub struct CompareArgs {
     /// at most 600.
     #[arg(long)]
     pub ticks: Option<u64>,
+    /// Report format: text for people, JSON for scripts.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
 
+/// Run `archsandbox compare`: print the report, or the error on standard error with a failing exit
+/// code.
 pub fn run(args: &CompareArgs, prices: &PriceTable) -> ExitCode {
     match compare_files(args, prices) {
         Ok(text) => {

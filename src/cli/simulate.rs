@@ -10,7 +10,9 @@ use crate::sim::preflight::read_runnable_design;
 /// Output format of reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Plain text, for people.
     Text,
+    /// JSON, for scripts: fields may be added in later versions, never renamed.
     Json,
 }
 
@@ -34,6 +36,7 @@ pub struct SimulateArgs {
     /// Request paths sampled per tick for end-to-end latency (default: 32, fewer for long runs).
     #[arg(long)]
     pub samples: Option<usize>,
+    /// Report format: text for people, JSON for scripts.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Run the N−1 failure analysis (one simulation per component; `auto`: up to 200 components).
@@ -41,6 +44,8 @@ pub struct SimulateArgs {
     pub failure_analysis: crate::analysis::report::FailureAnalysis,
 }
 
+/// Run `archsandbox simulate`: print the report, or the error on standard error with a failing exit
+/// code.
 pub fn run(args: &SimulateArgs, prices: &PriceTable) -> ExitCode {
     match simulate(args, prices) {
         Ok(text) => {

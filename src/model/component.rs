@@ -9,12 +9,19 @@ use serde::{Deserialize, Serialize};
 /// The kinds of component on the palette, without their parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum KindName {
+    /// Users who send requests: the source of all traffic.
     Client,
+    /// Spreads requests over the healthy instances of its targets.
     LoadBalancer,
+    /// An application server tier that does the work of each request.
     Server,
+    /// An in-memory cache that answers hits and passes misses on.
     Cache,
+    /// The data of record: a primary with read replicas, optionally a standby and shards.
     Database,
+    /// A queue that takes work now and lets consumers drain it at their own pace.
     MessageQueue,
+    /// A content delivery network that serves static files at the edge.
     Cdn,
 }
 
@@ -168,10 +175,14 @@ pub enum ArrivalProcess {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrafficMix {
+    /// Share of reads, 0 to 1 (default 0.9).
     pub read: f64,
+    /// Share of writes, 0 to 1 (default 0.1).
     pub write: f64,
+    /// Share of static-file requests, 0 to 1 (written `static` in files; default 0).
     #[serde(rename = "static")]
     pub static_files: f64,
+    /// Share of background jobs, 0 to 1 (written `async` in files; default 0).
     #[serde(rename = "async")]
     pub async_jobs: f64,
 }
@@ -275,6 +286,8 @@ impl BalancingAlgorithm {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LoadBalancerParams {
+    /// How an instance is picked for each request; it also sets the targets' queueing model
+    /// (default round robin).
     pub algorithm: BalancingAlgorithm,
     /// Identical balancer instances (active-active).
     pub instances: u32,
@@ -288,6 +301,8 @@ pub struct LoadBalancerParams {
     pub unhealthy_threshold: u32,
     /// Requests that would wait longer than this are dropped, in milliseconds.
     pub timeout_ms: f64,
+    /// How often one balancer instance fails and how long its repair takes (default MTBF
+    /// 50,000 hours, MTTR 5 hours).
     pub reliability: Reliability,
 }
 
@@ -344,9 +359,12 @@ pub struct ServerParams {
     pub contention: f64,
     /// Universal Scalability Law coherency κ between cores of one instance.
     pub coherency: f64,
+    /// Where user sessions live: stateless (the default) or in each instance's memory.
     pub sessions: SessionState,
     /// Requests that would wait longer than this are dropped, in milliseconds.
     pub timeout_ms: f64,
+    /// How often one server instance fails and how long its repair takes (default MTBF 1,000 hours,
+    /// MTTR 10 hours).
     pub reliability: Reliability,
 }
 
@@ -377,8 +395,12 @@ pub enum HitRatio {
     /// Derived from cache size against the working set with Che's approximation for an LRU
     /// cache under Zipf popularity.
     Lru {
+        /// Items one instance holds; the group holds instances times this.
         capacity_items: f64,
+        /// Distinct items that requests ask for, all of one size.
         working_set_items: f64,
+        /// Zipf exponent s of item popularity: item i is asked for in proportion to i^(−s)
+        /// (0 = every item alike, at most 10).
         zipf_exponent: f64,
     },
 }
@@ -387,16 +409,22 @@ pub enum HitRatio {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CacheParams {
+    /// Identical cache instances; keys are spread over them by hash, so a dead instance's keys
+    /// miss.
     pub instances: u32,
     /// Requests per second one instance can answer.
     pub capacity_per_s: f64,
     /// Time to answer one request, in milliseconds.
     pub latency_ms: f64,
+    /// Share of reads and static requests a warm cache answers itself (given, or derived from its
+    /// size); writes always go on.
     pub hit_ratio: HitRatio,
     /// Seconds a cold (new or restarted) cache takes to reach its hit ratio.
     pub warmup_s: f64,
     /// Requests that would wait longer than this are dropped, in milliseconds.
     pub timeout_ms: f64,
+    /// How often one cache instance fails and how long its repair takes (default MTBF 2,000 hours,
+    /// MTTR 1 hour); a restarted instance comes back cold.
     pub reliability: Reliability,
 }
 
@@ -453,6 +481,7 @@ pub struct DatabaseParams {
     pub coherency: f64,
     /// Number of shards the data is split into.
     pub shards: u32,
+    /// How keys are split over the shards: by range (the default) or by hash.
     pub partitioning: Partitioning,
     /// Distinct keys (user IDs, rows) the data holds, numbered from 1.
     pub keys: u64,
@@ -468,6 +497,8 @@ pub struct DatabaseParams {
     pub backups: bool,
     /// Requests that would wait longer than this are dropped, in milliseconds.
     pub timeout_ms: f64,
+    /// How often one database instance fails and how long its repair takes (default MTBF
+    /// 2,000 hours, MTTR 4 hours).
     pub reliability: Reliability,
 }
 
@@ -518,6 +549,8 @@ pub struct QueueParams {
     /// Squared coefficient of variation of a consumer's time per message (0 = every message
     /// takes the same time, 1 = exponential).
     pub consumer_service_scv: f64,
+    /// How often one broker instance fails and how long its repair takes (default MTBF
+    /// 10,000 hours, MTTR 2 hours).
     pub reliability: Reliability,
 }
 
@@ -556,6 +589,8 @@ pub struct CdnParams {
     pub edge_capacity_per_s: f64,
     /// Time for the edge to answer, in milliseconds.
     pub edge_latency_ms: f64,
+    /// How often the CDN fails and how long its repair takes (default MTBF 100,000 hours,
+    /// MTTR 1 hour).
     pub reliability: Reliability,
 }
 
@@ -576,12 +611,19 @@ impl Default for CdnParams {
 /// What a component is, with the parameters of that kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ComponentKind {
+    /// Users who generate requests.
     Client(ClientParams),
+    /// A load balancer in front of one or more targets.
     LoadBalancer(LoadBalancerParams),
+    /// An application server tier.
     Server(ServerParams),
+    /// An in-memory cache in front of a slower store.
     Cache(CacheParams),
+    /// A database, possibly replicated and sharded.
     Database(DatabaseParams),
+    /// A message queue between producers and consumers.
     MessageQueue(QueueParams),
+    /// A content delivery network in front of an origin.
     Cdn(CdnParams),
 }
 
@@ -666,6 +708,7 @@ pub struct Component {
     pub name: String,
     /// Where the node sits on the canvas (scene units, y down).
     pub position: (f32, f32),
+    /// What the component is, with the parameters of that kind.
     pub kind: ComponentKind,
 }
 

@@ -23,10 +23,14 @@ pub const COMPONENT_FOOTPRINT: (f32, f32) = (176.0, 76.0);
 /// A software architecture: a graph of components and links, and its scenarios.
 #[derive(Clone, Debug)]
 pub struct Design {
+    /// The design's name, shown in titles and reports.
     pub name: String,
     /// One line that says what the design shows.
     pub description: String,
+    /// Components as nodes and links as edges; a stable graph, so ids stay valid when others are
+    /// removed.
     pub graph: StableDiGraph<Component, Link>,
+    /// The scenarios the design can run, each with a name unique within the design.
     pub scenarios: Vec<Scenario>,
     /// The name of the scenario that runs when none is asked for.
     pub default_scenario: String,

@@ -37,15 +37,23 @@ fn ron_options() -> ron::Options {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DesignFile {
+    /// Format version the file was written in; older versions are migrated on load, and saving
+    /// writes `CURRENT_VERSION`.
     pub version: u32,
+    /// The design's name.
     pub name: String,
+    /// One line that says what the design shows (empty when left out).
     #[serde(default)]
     pub description: String,
+    /// The components in id order; links and failures refer to them by name.
     pub components: Vec<Component>,
+    /// The links, their ends named by component (none when left out).
     #[serde(default)]
     pub links: Vec<LinkRecord>,
+    /// The scenarios (none when left out, which validation refuses: a design needs one to run).
     #[serde(default)]
     pub scenarios: Vec<Scenario>,
+    /// Name of the scenario that runs when none is asked for; must be one of `scenarios`.
     #[serde(default)]
     pub default_scenario: String,
 }
@@ -106,8 +114,11 @@ struct VersionProbe {
 /// A problem found in a design file, placed on a line where possible.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Problem {
+    /// Whether the problem stops the design from loading (an error) or is only a warning.
     pub severity: Severity,
+    /// Line and column in the file the problem is about, when it can be placed.
     pub position: Option<TextPosition>,
+    /// What is wrong, in a sentence that names the component, link or scenario.
     pub message: String,
     /// What to do about it, when there is something useful to say.
     pub hint: Option<String>,
@@ -161,10 +172,22 @@ pub fn located(file: &Path, position: Option<TextPosition>, message: &str) -> St
 /// Why a design could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
+    /// The file could not be read: missing, not allowed, not a regular file, or larger than
+    /// `MAX_DESIGN_FILE_BYTES`.
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    Io {
+        /// The file that was to be read.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: io::Error,
+    },
+    /// The text is not a design this build can read: not UTF-8, bad syntax, a newer format
+    /// version, a link to no component, or an error from validation or the extra checks.
     #[error("{}", .problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Invalid { problems: Vec<Problem> },
+    Invalid {
+        /// Every problem found, errors and warnings, each placed on a line where possible.
+        problems: Vec<Problem>,
+    },
 }
 
 impl LoadError {
@@ -194,7 +217,9 @@ impl LoadError {
 /// A design read from text, with the warnings it raised.
 #[derive(Clone, Debug)]
 pub struct Loaded {
+    /// The design, its link ends resolved and validated.
     pub design: Design,
+    /// Warnings the design loaded in spite of, placed on lines where possible.
     pub warnings: Vec<Problem>,
     /// Where things are written in the file, for messages about it after loading.
     pub map: SourceMap,

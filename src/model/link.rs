@@ -45,11 +45,17 @@ impl Link {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkRecord {
+    /// Name of the component the link leaves.
     pub from: String,
+    /// Name of the component the link enters.
     pub to: String,
+    /// The traffic classes the link carries (sorted and without repeats once read).
     pub carries: Vec<TrafficClass>,
+    /// Share of traffic when the source splits requests over several links, relative to the others
+    /// (default 1).
     #[serde(default = "one")]
     pub weight: f64,
+    /// Calls a server makes down this link for each request it serves (default 1, at most 1,000).
     #[serde(default = "one")]
     pub calls_per_request: f64,
 }

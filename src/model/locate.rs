@@ -7,7 +7,9 @@
 /// A 1-based line and column (columns count characters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TextPosition {
+    /// Line number, counting from 1.
     pub line: usize,
+    /// Column number, counting characters (not bytes) from 1.
     pub column: usize,
 }
 

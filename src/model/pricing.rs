@@ -10,8 +10,12 @@ use super::validate::shown;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InstanceSize {
+    /// The size's name, unique in the table; servers and databases name it in their `size` field.
     pub name: String,
+    /// Cores of one instance (1 to 100,000); with the Universal Scalability Law they set its
+    /// capacity.
     pub vcpu: u32,
+    /// Memory of one instance, in GiB; shown to the user, not used by the simulation.
     pub memory_gib: f64,
     /// Price of one instance for a month, in the table's currency.
     pub price_per_month: f64,
@@ -21,16 +25,23 @@ pub struct InstanceSize {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriceTable {
+    /// The currency every price is in, such as "USD"; reports show it beside costs.
     pub currency: String,
     /// Instance sizes from the smallest to the largest; the last is the vertical ceiling.
     pub sizes: Vec<InstanceSize>,
     /// Managed databases cost this multiple of the plain instance price.
     pub database_price_factor: f64,
+    /// Price of one load balancer instance for a month.
     pub load_balancer_per_instance_month: f64,
+    /// Price of a million requests through a load balancer.
     pub load_balancer_per_million_requests: f64,
+    /// Price of one cache instance for a month.
     pub cache_per_instance_month: f64,
+    /// Price of one message-queue broker instance for a month.
     pub queue_per_instance_month: f64,
+    /// Price of a million messages through a message queue.
     pub queue_per_million_messages: f64,
+    /// Price of a million requests reaching a CDN, hits and misses alike.
     pub cdn_per_million_requests: f64,
     /// Price of one GiB leaving the cloud (to users or to the CDN).
     pub transfer_per_gib: f64,
@@ -41,7 +52,9 @@ pub struct PriceTable {
 /// Why a price table was refused, and where in its text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PriceError {
+    /// Line and column in the price table's text the error is about, when known.
     pub position: Option<TextPosition>,
+    /// What is wrong, in a sentence.
     pub message: String,
 }
 

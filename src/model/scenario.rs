@@ -10,30 +10,48 @@ pub enum TrafficProfile {
     Constant,
     /// From `from` to `to` times the base load, linearly between `start_s` and `end_s`.
     Ramp {
+        /// Load multiplier up to `start_s`.
         from: f64,
+        /// Load multiplier from `end_s` on.
         to: f64,
+        /// When the ramp starts, in seconds from the start of the run.
         start_s: f64,
+        /// When the ramp reaches `to`, in seconds from the start of the run; after `start_s`.
         end_s: f64,
     },
     /// A sudden surge to `multiplier` at `at_s`, back to 1 at `until_s` (or never).
     StepSurge {
+        /// When the surge starts, in seconds from the start of the run.
         at_s: f64,
+        /// Load multiplier during the surge.
         multiplier: f64,
+        /// When the load falls back to 1, in seconds from the start of the run (after `at_s`);
+        /// `None` keeps the surge to the end.
         until_s: Option<f64>,
     },
     /// A viral spike: rises linearly to `peak` over `rise_s` from `at_s`, then decays
     /// exponentially back to 1 with time constant `decay_s`.
     Spike {
+        /// When the spike starts to rise, in seconds from the start of the run.
         at_s: f64,
+        /// Load multiplier at the top of the spike.
         peak: f64,
+        /// Seconds from the start of the spike to its peak.
         rise_s: f64,
+        /// Time constant of the decay back to 1, in seconds: after it, about 37 % of the excess
+        /// over 1 remains.
         decay_s: f64,
     },
     /// A daily wave between `trough` and `peak`, highest at `peak_at_s` within each `period_s`.
     DailyWave {
+        /// Length of one wave, in seconds (86,400 for a day).
         period_s: f64,
+        /// Lowest load multiplier, reached half a period after each peak.
         trough: f64,
+        /// Highest load multiplier.
         peak: f64,
+        /// A time of a peak, in seconds from the start of the run; the wave repeats every
+        /// `period_s` around it.
         peak_at_s: f64,
     },
     /// Piecewise linear through `(time_s, multiplier)` points, held flat outside them.
@@ -171,7 +189,10 @@ pub struct ScheduledFailure {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Scenario {
+    /// The scenario's name, unique within the design; `default_scenario` and `--scenario` pick
+    /// scenarios by it.
     pub name: String,
+    /// What the scenario shows, in plain text (line breaks allowed).
     pub description: String,
     /// Seed of every random stream in the run.
     pub seed: u64,
@@ -186,7 +207,10 @@ pub struct Scenario {
     /// Success ratio the design must keep; failing a component that drops it lower makes that
     /// component a single point of failure.
     pub target_success_ratio: f64,
+    /// How the load changes over the run, as a multiplier on top of `load_multiplier` (default
+    /// constant).
     pub profile: TrafficProfile,
+    /// Failures at fixed times, each of a named component (none by default).
     pub failures: Vec<ScheduledFailure>,
     /// Also fail instances at random, drawn from each component's MTBF and MTTR.
     pub random_failures: bool,

@@ -24,18 +24,29 @@ pub enum Severity {
 /// What a problem is about. Indices are positions in the file (id order).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Subject {
+    /// The design as a whole: its name, description, scenarios or default scenario.
     Design,
+    /// A component of the design.
     Component {
+        /// Position in the design's components, from 0 (the order of the file).
         index: usize,
+        /// The component's name.
         name: String,
     },
+    /// A link of the design.
     Link {
+        /// Position in the design's links, from 0 (the order of the file).
         index: usize,
+        /// Name of the component the link leaves.
         from: String,
+        /// Name of the component the link enters.
         to: String,
     },
+    /// A scenario of the design.
     Scenario {
+        /// Position in the design's scenarios, from 0 (the order of the file).
         index: usize,
+        /// The scenario's name.
         name: String,
     },
 }
@@ -43,12 +54,16 @@ pub enum Subject {
 /// One validation problem.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Issue {
+    /// Whether the issue stops the design from running (an error) or is only a warning.
     pub severity: Severity,
+    /// What the issue is about; with `field` it places the issue on a line of the file and beside a
+    /// field in the inspector.
     pub subject: Subject,
     /// The field at fault, as written in files.
     pub field: Option<&'static str>,
     /// A sentence that names the component (or link, or scenario).
     pub message: String,
+    /// What to do about it, when there is something useful to say.
     pub hint: Option<String>,
 }
 
@@ -138,6 +153,7 @@ pub const MAX_KEY_SKEW: f64 = 10.0;
 /// the longest run, 10 million ticks of 60 s), and the shortest duration of a profile's
 /// period, rise or decay.
 pub const MAX_SCENARIO_TIME_S: f64 = 1e9;
+/// The shortest period, rise or decay of a traffic profile, in seconds (a millisecond).
 pub const MIN_PROFILE_DURATION_S: f64 = 1e-3;
 /// The most items a cache's working set or capacity may count (Che's approximation sums
 /// popularity in bands whose number grows with the logarithm of it).

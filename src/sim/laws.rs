@@ -13,9 +13,14 @@ use super::plan::{Forwarding, KindPlan, Plan};
 /// What the laws say about one component at base load.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodeLaw {
+    /// The component's id in the design.
     pub id: ComponentId,
+    /// The component's name.
     pub name: String,
+    /// The component's kind.
     pub kind: KindName,
+    /// Machines in the group: its instances, and for a database every copy and standby of every
+    /// shard.
     pub instances: u32,
     /// Requests per second arriving at base load, by class.
     pub class_rates_per_s: [f64; TrafficClass::COUNT],
@@ -80,7 +85,10 @@ pub enum LoopTraffic {
     /// A loop passes on at least as much as it takes: its traffic grows without end. The
     /// factor is how much each time round multiplies it (at least 1), as far as going round
     /// tells.
-    Unbounded { growth: f64 },
+    Unbounded {
+        /// How much each time round multiplies the loop's traffic (at least 1).
+        growth: f64,
+    },
 }
 
 /// Rounds of the loops' traffic worked out before it must have settled.
@@ -295,7 +303,9 @@ fn deliver(
 /// component every one of its requests passes).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SourceLaw {
+    /// The client that sends this class.
     pub client: ComponentId,
+    /// The traffic class, taken alone from the client's mix.
     pub class: TrafficClass,
     /// The client's base rate of this class, requests a second.
     pub rate_per_s: f64,

@@ -86,10 +86,13 @@ pub struct RunOptions {
 /// The whole system in one tick.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
 pub struct SystemTick {
+    /// Index of the tick, counting from 0.
     pub tick: u64,
+    /// Simulated time at the start of the tick, in seconds.
     pub time_s: f64,
     /// Profile × load multiplier.
     pub load: f64,
+    /// Requests per second the clients sent this tick.
     pub offered_per_s: f64,
     /// Requests per second that completed end to end this tick (left their last hop).
     pub throughput_per_s: f64,
@@ -101,7 +104,10 @@ pub struct SystemTick {
     /// Requests in flight at the end of the tick: waiting somewhere, neither succeeded nor
     /// failed yet.
     pub in_flight: f64,
+    /// Requests dropped at any component this tick: overflow, timeouts, dead instances, no route.
     pub dropped: u64,
+    /// Requests served with an error at any component this tick (lost sessions, misses with no
+    /// store behind).
     pub errors: u64,
     /// End-to-end latency of the successful sampled requests of the last ticks (enough of
     /// them for a p99), in milliseconds.

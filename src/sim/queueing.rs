@@ -76,7 +76,9 @@ pub fn erlang_c(servers: u64, offered_erlangs: f64) -> f64 {
 /// `1/(cμ−λ)` scaled by `(Ca² + Cs²)/2`. Exact for M/M/c.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Wait {
+    /// Chance that an arrival waits at all, 0 to 1 (Erlang C).
     pub wait_probability: f64,
+    /// Mean wait of an arrival that does wait, in seconds: 1/(cμ−λ) scaled by (Ca² + Cs²)/2.
     pub wait_tail_mean_s: f64,
 }
 
@@ -278,8 +280,11 @@ pub fn mixture_service(classes: &[(f64, f64)], scv: f64) -> Option<(f64, f64)> {
 /// waits longer.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ResponseTime {
+    /// Mean service time, in seconds.
     pub service_mean_s: f64,
+    /// Squared coefficient of variation of the service time (0 = always the same, 1 = exponential).
     pub service_scv: f64,
+    /// The queueing wait before service, in the Allen–Cunneen approximation.
     pub wait: Wait,
     /// Time to work off the backlog ahead of a new arrival (overload only), in seconds.
     pub backlog_delay_s: f64,

@@ -13,20 +13,28 @@ pub const SATURATED_UTILIZATION: f64 = 0.9;
 /// Counts over the whole run, warm-up included.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct RunTotals {
+    /// Requests that arrived at the component.
     pub arrived: u64,
+    /// Requests the component served, including those served with an error.
     pub served: u64,
+    /// Requests the component dropped.
     pub dropped: u64,
     /// Waiting when the measured stretch began (after the warm-up; 0 without one) and at
     /// the end of the run.
     pub backlog_start: u64,
+    /// Waiting at the end of the run.
     pub backlog_end: u64,
 }
 
 /// One component over the run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ComponentReport {
+    /// The component's name.
     pub name: String,
+    /// The component's kind as its snake_case key, such as "load_balancer".
     pub kind: &'static str,
+    /// Machines in the group: its instances, and for a database every copy and standby of every
+    /// shard.
     pub instances: u32,
     /// Instances up at the end of the run.
     pub healthy_instances: u32,
@@ -37,8 +45,12 @@ pub struct ComponentReport {
     /// Mean expected utilization after the warm-up: what the offered load asks of the node,
     /// which exceeds 1 when it is overloaded.
     pub offered_utilization: f64,
+    /// Requests per second that arrived after the warm-up.
     pub offered_per_s: f64,
+    /// Requests per second served after the warm-up.
     pub served_per_s: f64,
+    /// Mean of what the component could serve each tick after the warm-up, requests per second
+    /// (queues: what the consumers drain).
     pub capacity_per_s: f64,
     /// Requests dropped after the warm-up.
     pub dropped: u64,
@@ -65,12 +77,16 @@ pub struct ComponentReport {
     /// names).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throughput_per_s: Option<f64>,
+    /// Clients only: of the client's requests that came to an end after the warm-up, the share that
+    /// succeeded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success_ratio: Option<f64>,
+    /// Clients only: what became of the client's requests over the whole run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests: Option<RequestCounts>,
     /// A single point of failure (set by the analysis).
     pub spof: bool,
+    /// Counts over the whole run, warm-up included.
     pub totals: RunTotals,
 }
 
@@ -78,6 +94,7 @@ pub struct ComponentReport {
 /// `offered = succeeded + failed + in_flight_end`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RequestCounts {
+    /// Requests the clients sent (in a component's report, that client's).
     pub offered: u64,
     /// Left their last hop.
     pub succeeded: u64,
@@ -106,6 +123,7 @@ impl RequestCounts {
 /// The whole system over the run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SystemReport {
+    /// Requests per second the clients sent after the warm-up.
     pub offered_per_s: f64,
     /// Requests per second that completed end to end (left their last hop) after the
     /// warm-up: past the knee, what the bottleneck completes, not what was admitted.
@@ -130,19 +148,28 @@ pub struct SystemReport {
     pub latency_ms: Percentiles,
     /// Request paths sampled after the warm-up, and how many failed.
     pub sampled_requests: u64,
+    /// Sampled paths that failed on the way (dropped or answered with an error); no latency figure
+    /// counts them.
     pub failed_samples: u64,
 }
 
 /// What a run measured.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunSummary {
+    /// Ticks run so far.
     pub ticks: u64,
+    /// Length of one tick, in seconds.
     pub tick_s: f64,
+    /// Seed of every random stream of the run.
     pub seed: u64,
+    /// Load multiplier of the run: the scenario's times the run options' (or as last set while
+    /// running); the profile multiplies it tick by tick.
     pub load_multiplier: f64,
     /// Ticks at the start left out of the means, and their length in seconds.
     pub warmup_ticks: u64,
+    /// The warm-up's length, in seconds.
     pub warmup_s: f64,
+    /// The whole system, after the warm-up.
     pub system: SystemReport,
     /// In design order.
     pub components: Vec<ComponentReport>,

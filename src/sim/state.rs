@@ -295,6 +295,7 @@ impl DownList {
         self.count
     }
 
+    /// Whether no instance is down.
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }

@@ -148,9 +148,13 @@ impl LogHistogram {
 /// Mean and percentiles of a latency, in milliseconds (all 0 when nothing was measured).
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Percentiles {
+    /// Mean, in milliseconds.
     pub mean: f64,
+    /// Median (50th percentile), in milliseconds.
     pub p50: f64,
+    /// 95th percentile, in milliseconds.
     pub p95: f64,
+    /// 99th percentile, in milliseconds.
     pub p99: f64,
 }
 

@@ -33,6 +33,8 @@ pub enum Health {
 }
 
 impl Health {
+    /// The health of a component with `instances` instances, from what the runner shows of it now
+    /// (nothing yet reads as idle).
     pub fn of(view: Option<&NodeView>, instances: u32) -> Health {
         let Some(v) = view else {
             return Health::Idle;
@@ -82,6 +84,7 @@ impl Health {
         }
     }
 
+    /// Every state, in the legend's order.
     pub const ALL: [Health; 5] = [
         Health::Idle,
         Health::Ok,

@@ -94,7 +94,9 @@ pub(super) const NODE_TEXT_RIGHT_PAD: f32 = 8.0;
 /// One line of a node's text: its top, in screen pixels below the node's top, and its size.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct TextLine {
+    /// The line's top, in screen pixels below the node's top.
     pub top_px: f32,
+    /// Its font size, in screen pixels.
     pub size_px: f32,
 }
 
@@ -104,8 +106,11 @@ pub struct TextLine {
 /// figures go first, then the instances (compare mode's fitted canvases used to show 7 px text).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NodeTextLayout {
+    /// The component's name, if drawn.
     pub name: Option<TextLine>,
+    /// Its instances and size, if drawn.
     pub instances: Option<TextLine>,
+    /// Its arrival rate and utilization, if drawn.
     pub figures: Option<TextLine>,
 }
 

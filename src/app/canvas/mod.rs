@@ -32,7 +32,9 @@ use crate::model::{
 /// Copied components and the links among them.
 #[derive(Clone, Debug, Default)]
 pub struct Clipboard {
+    /// The copied components, in the order they were selected.
     pub components: Vec<Component>,
+    /// The links among them: (from, to, link), with from and to indices into `components`.
     pub links: Vec<(usize, usize, Link)>,
 }
 
@@ -43,7 +45,9 @@ pub struct CanvasState {
     pub scene_rect: Rect,
     /// Selected components, in the order they were selected.
     pub selection: Vec<ComponentId>,
+    /// The selected link, if any: the inspector edits it and Delete removes it.
     pub selected_link: Option<LinkId>,
+    /// Snap moved and added components to the [`GRID`] (the View menu's setting).
     pub snap: bool,
     /// Offset of the selection while it is being dragged.
     drag_offset: Option<Vec2>,
@@ -51,6 +55,7 @@ pub struct CanvasState {
     connecting: Option<ComponentId>,
     /// Where a box selection started, in scene coordinates.
     box_start: Option<Pos2>,
+    /// What Copy or Cut took last, for Paste.
     pub clipboard: Option<Clipboard>,
     /// Fit the view to the design on the next frame.
     pub fit_requested: bool,
@@ -79,6 +84,7 @@ impl Default for CanvasState {
 }
 
 impl CanvasState {
+    /// Whether a component is among the selected ones.
     pub fn is_selected(&self, id: ComponentId) -> bool {
         self.selection.contains(&id)
     }
@@ -151,11 +157,15 @@ pub fn instances_text(component: &Component, down: u32) -> String {
 
 /// What the canvas reads.
 pub struct CanvasInputs<'a> {
+    /// The design to draw.
     pub design: &'a Design,
+    /// What each component shows now, from the runner.
     pub nodes: &'a HashMap<ComponentId, NodeView>,
+    /// Simulated seconds per tick, to turn per-tick counts into rates a second.
     pub tick_s: f64,
     /// Single points of failure, with why.
     pub spofs: &'a BTreeMap<ComponentId, String>,
+    /// The kinds' icons, drawn on the nodes.
     pub icons: &'a Icons,
     /// Animate the flow on links.
     pub playing: bool,
