@@ -752,7 +752,8 @@ fn table_ui(ui: &mut Ui, view: &CompareView) {
             ui.colored_label(A_COLOR, "A");
             ui.colored_label(B_COLOR, "B");
             ui.end_row();
-            let good = Color32::from_rgb(63, 185, 80);
+            // "Better" in the healthy colour of the canvas legend.
+            let good = canvas::Health::Ok.color(ui.visuals().dark_mode);
             for row in difference_table(view) {
                 if row.moot {
                     ui.label(row.label).on_hover_text(
