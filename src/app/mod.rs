@@ -409,7 +409,8 @@ pub fn run(file: Option<PathBuf>, compare: Option<Vec<PathBuf>>, prices: PriceTa
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1440.0, 900.0])
-            .with_min_inner_size([900.0, 600.0])
+            // The smallest layout `layout` keeps usable (a test checks it at this size).
+            .with_min_inner_size([800.0, 500.0])
             .with_title(APP_NAME)
             .with_app_id("archsandbox")
             .with_drag_and_drop(true),
