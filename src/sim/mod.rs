@@ -6,6 +6,7 @@
 //! the same traffic (common random numbers). See DESIGN.md §3 and MODEL-REFERENCE.md.
 
 pub(crate) mod completions;
+pub mod events;
 mod failures;
 pub mod flow;
 pub(crate) mod kinds;
@@ -59,6 +60,9 @@ pub enum SimError {
     /// The run's options (ticks, samples, load) are out of range; the message says which.
     #[error("{0}")]
     BadOptions(String),
+    /// The engine asked for does not model a part of the design yet; the message says which.
+    #[error("{0}")]
+    NotModelled(String),
 }
 
 /// The most request paths sampled per tick (each is a walk through the design).

@@ -1,0 +1,761 @@
+//! The events engine: the same design and scenario as the flow engine, run request by request,
+//! as a referee for the flow engine's formulas.
+//!
+//! Each request is an entity that walks the compiled plan (the flow engine's own routes,
+//! stations and spreads, so that both engines run one model): it arrives at a component,
+//! waits in a real first-come-first-served queue for one of the instance's servers, is served
+//! for a time drawn from the component's service distribution, and goes on down its links.
+//! A time is drawn as the distribution's mean and squared coefficient of variation say:
+//! constant for SCV 0, exponential for 1, a gamma with that mean and SCV otherwise.
+//!
+//! - **Arrivals**: each client is a Poisson stream of its rate × the load multiplier × the
+//!   profile (by thinning at the profile's peak), or an even stream for constant clients; a
+//!   request's class is drawn by the client's mix.
+//! - **Instances**: a pooled group (one instance, or least-loaded balancing) has one queue in
+//!   front of all its servers; round robin deals requests to its instances in turn; a random
+//!   split, sticky sessions (users are not modelled one by one yet) and groups with no
+//!   balancer pick an instance at random.
+//! - **Calls**: a server calls each of its links `calls_per_request` times (the whole part,
+//!   and one more with the fraction's chance), one after another: the request goes on when
+//!   each call has come back, as the flow engine's sampled paths add up their hops. Balancers,
+//!   clients and other splits send it down one link by the links' weights.
+//! - **Timeouts**: a request that has waited longer than the component's timeout when a
+//!   server comes free leaves the queue and fails.
+//!
+//! Not modelled yet, and refused with a message that says so: caches, CDNs, databases,
+//! message queues, servers that keep sessions in memory, and failures (scheduled or random).
+//!
+//! The heap holds at most one arrival per client and one completion per busy server; requests
+//! live in a slab whose slots (and their call stacks) are reused, so nothing is allocated per
+//! request once the run has warmed up, and memory is bounded by the requests in flight.
+//! Same seed, same run, to the bit.
+
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, VecDeque};
+
+use rand::rngs::Xoshiro256PlusPlus;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Distribution, Exp1, Gamma};
+use serde::Serialize;
+
+use crate::model::{Design, KindName, PriceTable, Scenario, TrafficClass};
+
+use super::SimError;
+use super::kinds::load_balancer::target_weight;
+use super::plan::{Forwarding, KindPlan, Plan, Spread, Station};
+use super::stats::{LogHistogram, Percentiles};
+
+/// What one component did while measured (after the warm-up).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventsComponent {
+    /// The component's name.
+    pub name: String,
+    /// Its kind.
+    pub kind: KindName,
+    /// Requests that arrived at it.
+    pub arrived: u64,
+    /// Requests it finished serving.
+    pub served: u64,
+    /// Requests that left its queue on their timeout.
+    pub dropped: u64,
+    /// Requests served a second.
+    pub throughput_per_s: f64,
+    /// Busy server time over available server time, 0 to 1.
+    pub utilization: f64,
+    /// Time from arriving here to leaving its server (wait plus service), in milliseconds.
+    pub latency_ms: Percentiles,
+}
+
+/// The clients' requests as a whole, over the measured part of the run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventsSystem {
+    /// Requests the clients sent after the warm-up.
+    pub offered: u64,
+    /// Of those, requests that came back from every hop.
+    pub succeeded: u64,
+    /// Of those, requests that failed (a timeout, or nowhere to go).
+    pub failed: u64,
+    /// Of those, requests still somewhere in the design when the run ended.
+    pub in_flight_end: u64,
+    /// Requests completed a second after the warm-up, whenever they were sent (past the
+    /// knee, requests sent during the warm-up are still being completed after it).
+    pub throughput_per_s: f64,
+    /// Succeeded over ended (succeeded plus failed), 0 to 1 (1 when none ended).
+    pub success_ratio: f64,
+    /// End-to-end latency of the requests that succeeded, in milliseconds.
+    pub latency_ms: Percentiles,
+}
+
+/// A run of the events engine.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventsRun {
+    /// "events", so that a report says which engine made it.
+    pub engine: &'static str,
+    /// The seed of the run.
+    pub seed: u64,
+    /// Seconds simulated after the warm-up (what the rates are per).
+    pub measured_s: f64,
+    /// The warm-up left out of every figure, in seconds.
+    pub warmup_s: f64,
+    /// Events handled (arrivals and service completions), warm-up included.
+    pub events: u64,
+    /// Requests the clients sent, warm-up included.
+    pub requests: u64,
+    /// Per component, in the design's processing order (clients included, with no queue).
+    pub components: Vec<EventsComponent>,
+    /// End to end.
+    pub system: EventsSystem,
+}
+
+/// Options of an events run beyond the scenario.
+#[derive(Clone, Debug, Default)]
+pub struct EventsOptions {
+    /// The seed of every random stream (defaults to the scenario's).
+    pub seed: Option<u64>,
+    /// Seconds to simulate (defaults to the scenario's duration).
+    pub duration_s: Option<f64>,
+    /// Seconds left out at the start (defaults to the flow engine's warm-up for the run).
+    pub warmup_s: Option<f64>,
+}
+
+/// Run `design` under `scenario` request by request.
+pub fn run_events(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    options: &EventsOptions,
+) -> Result<EventsRun, SimError> {
+    let duration_s = options.duration_s.unwrap_or(scenario.duration_s);
+    if !(duration_s.is_finite() && duration_s > 0.0) {
+        return Err(SimError::BadOptions(format!(
+            "the run's length must be a positive number of seconds, not {duration_s}"
+        )));
+    }
+    let ticks = (duration_s / scenario.tick_s).ceil().max(1.0) as u64;
+    let plan = Plan::compile(design, scenario, prices, Some(ticks))?;
+    let warmup_s = options
+        .warmup_s
+        .unwrap_or(plan.warmup_ticks as f64 * plan.tick_s)
+        .clamp(0.0, duration_s);
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let mut engine = Engine::new(&plan, seed, warmup_s)?;
+    engine.run(duration_s);
+    Ok(engine.report(&plan, seed, duration_s))
+}
+
+/// A request's place in a server's calls: the class the server serves it as, the route
+/// entries it calls in turn (its links of the class, then its session lookups), and the entry
+/// being called now with the calls of it still to make.
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    class: u8,
+    /// The links of the class: `routes[a..b]`; then the session lookups: `routes[sa..sb]`.
+    links: (u32, u32),
+    sessions: (u32, u32),
+    /// The next entry whose calls are still to be drawn, counting the links first.
+    cursor: u32,
+    /// The entry being called now, as the class it carries, and the calls of it left.
+    calling: (u32, u8),
+    calls_left: u32,
+}
+
+impl Frame {
+    /// Entries to call in all.
+    fn entries(&self) -> u32 {
+        (self.links.1 - self.links.0) + (self.sessions.1 - self.sessions.0)
+    }
+
+    /// The route entry at `cursor` and the class it carries.
+    fn entry_at(&self, cursor: u32) -> (u32, u8) {
+        let link_count = self.links.1 - self.links.0;
+        if cursor < link_count {
+            (self.links.0 + cursor, self.class)
+        } else {
+            (
+                self.sessions.0 + cursor - link_count,
+                TrafficClass::Session.index() as u8,
+            )
+        }
+    }
+}
+
+/// A request in flight.
+#[derive(Clone, Debug, Default)]
+struct Request {
+    started_s: f64,
+    /// When it arrived at the component it is at now.
+    arrived_here_s: f64,
+    /// The class it is at this component as (session lookups are `Session`).
+    class: u8,
+    /// Sent after the warm-up: it counts in the end-to-end figures.
+    measured: bool,
+    /// The servers waiting for its calls to come back, innermost last.
+    stack: Vec<Frame>,
+}
+
+/// Something that happens at a time.
+#[derive(Clone, Copy, Debug)]
+struct Event {
+    time_s: f64,
+    /// Ties break by the order events were scheduled in, so a run is the same on every
+    /// machine.
+    seq: u64,
+    what: What,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum What {
+    /// A client's next request.
+    Arrival { node: u32 },
+    /// A server of queue `queue` of component `node` finished request `request`.
+    Done { node: u32, queue: u32, request: u32 },
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Event {}
+impl PartialOrd for Event {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Event {
+    /// Reversed, so that the standard (max-)heap pops the earliest event first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .time_s
+            .total_cmp(&self.time_s)
+            .then(other.seq.cmp(&self.seq))
+    }
+}
+
+/// One FCFS queue and the servers behind it (an instance, or a pooled group).
+#[derive(Clone, Debug, Default)]
+struct Queue {
+    idle_servers: u32,
+    waiting: VecDeque<(u32, f64)>,
+}
+
+/// A component while the run goes.
+#[derive(Clone, Debug)]
+struct NodeRun {
+    station: Option<Station>,
+    queues: Vec<Queue>,
+    /// Round robin's next instance.
+    next_instance: u32,
+    /// Servers in all (for utilization).
+    servers: u32,
+    arrived: u64,
+    served: u64,
+    dropped: u64,
+    busy_s: f64,
+    latency: LogHistogram,
+    /// Clients: requests a second at load 1, and the cumulative class mix.
+    rate_per_s: f64,
+    mix: [f64; TrafficClass::COUNT],
+    constant: bool,
+}
+
+struct Engine<'p> {
+    plan: &'p Plan,
+    nodes: Vec<NodeRun>,
+    /// Route weights as the flow engine's balancers use them (no failures yet: fixed).
+    weights: Vec<f64>,
+    heap: BinaryHeap<Event>,
+    seq: u64,
+    now_s: f64,
+    warmup_s: f64,
+    rng: Xoshiro256PlusPlus,
+    requests: Vec<Request>,
+    free: Vec<u32>,
+    events: u64,
+    sent: u64,
+    offered: u64,
+    succeeded: u64,
+    failed: u64,
+    /// Measured requests neither done nor failed.
+    live_measured: u64,
+    /// Requests completed after the warm-up, whenever they were sent.
+    completed_in_window: u64,
+    end_to_end: LogHistogram,
+    peak: f64,
+}
+
+impl<'p> Engine<'p> {
+    fn new(plan: &'p Plan, seed: u64, warmup_s: f64) -> Result<Self, SimError> {
+        if !plan.events.is_empty() || plan.random_failures {
+            return Err(not_modelled("failures (scheduled or random)"));
+        }
+        let mut nodes = Vec::with_capacity(plan.nodes.len());
+        for node in &plan.nodes {
+            let (station, client) = match &node.kind {
+                KindPlan::Client(c) => (None, Some(c)),
+                KindPlan::LoadBalancer(lb) => (Some(lb.station), None),
+                KindPlan::Server(s) if s.stateful => {
+                    return Err(not_modelled(&format!(
+                        "'{}': servers that keep sessions in memory",
+                        node.name
+                    )));
+                }
+                KindPlan::Server(s) => (Some(s.station), None),
+                _ => {
+                    return Err(not_modelled(&format!(
+                        "'{}': {}s",
+                        node.name,
+                        node.kind_name.label().to_lowercase()
+                    )));
+                }
+            };
+            let instances = node.instances.max(1);
+            let pooled = station.is_some() && node.spread == Spread::Pooled;
+            let per_queue = station.map_or(0, |s| s.servers * if pooled { instances } else { 1 });
+            let queue_count = match station {
+                None => 0,
+                Some(_) if pooled => 1,
+                Some(_) => instances,
+            };
+            let mut mix = [0.0; TrafficClass::COUNT];
+            let mut acc = 0.0;
+            if let Some(c) = client {
+                let total: f64 = c.mix.iter().sum();
+                for (k, share) in c.mix.iter().enumerate() {
+                    acc += share / total.max(f64::MIN_POSITIVE);
+                    mix[k] = acc;
+                }
+            }
+            nodes.push(NodeRun {
+                station,
+                queues: vec![
+                    Queue {
+                        idle_servers: per_queue,
+                        waiting: VecDeque::new(),
+                    };
+                    queue_count as usize
+                ],
+                next_instance: 0,
+                servers: station.map_or(0, |s| s.servers * instances),
+                arrived: 0,
+                served: 0,
+                dropped: 0,
+                busy_s: 0.0,
+                latency: LogHistogram::default(),
+                rate_per_s: client.map_or(0.0, |c| c.base_rate_per_s * plan.load_multiplier),
+                mix,
+                constant: client.is_some_and(|c| c.constant),
+            });
+        }
+        let mut weights: Vec<f64> = plan.routes.iter().map(|r| r.weight).collect();
+        for node in &plan.nodes {
+            let KindPlan::LoadBalancer(lb) = &node.kind else {
+                continue;
+            };
+            for &(a, b) in &node.routes {
+                for e in a..b {
+                    let entry = &plan.routes[e as usize];
+                    let target = &plan.nodes[entry.target as usize];
+                    let capacity = match &target.kind {
+                        KindPlan::Server(s) => s.station.capacity_per_s(),
+                        KindPlan::LoadBalancer(l) => l.station.capacity_per_s(),
+                        _ => 1.0,
+                    };
+                    weights[e as usize] =
+                        target_weight(lb, entry.weight, target.instances, capacity);
+                }
+            }
+        }
+        let mut engine = Self {
+            plan,
+            nodes,
+            weights,
+            heap: BinaryHeap::new(),
+            seq: 0,
+            now_s: 0.0,
+            warmup_s,
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x6576_656e_7473),
+            requests: Vec::new(),
+            free: Vec::new(),
+            events: 0,
+            sent: 0,
+            offered: 0,
+            succeeded: 0,
+            failed: 0,
+            live_measured: 0,
+            completed_in_window: 0,
+            end_to_end: LogHistogram::default(),
+            peak: plan.profile.peak_multiplier().max(f64::MIN_POSITIVE),
+        };
+        for &c in &plan.clients {
+            engine.schedule_arrival(c);
+        }
+        Ok(engine)
+    }
+
+    fn schedule(&mut self, time_s: f64, what: What) {
+        self.seq += 1;
+        self.heap.push(Event {
+            time_s,
+            seq: self.seq,
+            what,
+        });
+    }
+
+    /// The client's next arrival: Poisson by thinning at the profile's peak rate, or evenly
+    /// spaced at the rate now.
+    fn schedule_arrival(&mut self, node: u32) {
+        let n = &self.nodes[node as usize];
+        let (rate, constant) = (n.rate_per_s, n.constant);
+        if rate <= 0.0 {
+            return;
+        }
+        let at = if constant {
+            let now = self.plan.profile.multiplier_at(self.now_s) * rate;
+            if now <= 0.0 {
+                return;
+            }
+            self.now_s + 1.0 / now
+        } else {
+            let top = rate * self.peak;
+            let mut t = self.now_s;
+            loop {
+                let gap: f64 = Exp1.sample(&mut self.rng);
+                t += gap / top;
+                let keep: f64 = self.rng.random();
+                if keep * self.peak <= self.plan.profile.multiplier_at(t) || t > 1e300 {
+                    break t;
+                }
+            }
+        };
+        self.schedule(at, What::Arrival { node });
+    }
+
+    fn run(&mut self, until_s: f64) {
+        while let Some(event) = self.heap.peek().copied() {
+            if event.time_s > until_s {
+                break;
+            }
+            self.heap.pop();
+            self.events += 1;
+            self.now_s = event.time_s;
+            match event.what {
+                What::Arrival { node } => {
+                    self.new_request(node);
+                    self.schedule_arrival(node);
+                }
+                What::Done {
+                    node,
+                    queue,
+                    request,
+                } => self.done(node, queue, request),
+            }
+        }
+        self.now_s = until_s;
+    }
+
+    fn measuring(&self) -> bool {
+        self.now_s >= self.warmup_s
+    }
+
+    /// A client sends a request: its class by the mix, then down a link of that class.
+    fn new_request(&mut self, client: u32) {
+        let u: f64 = self.rng.random();
+        let mix = &self.nodes[client as usize].mix;
+        let class = mix.iter().position(|&c| u < c).unwrap_or(0) as u8;
+        let id = match self.free.pop() {
+            Some(id) => id,
+            None => {
+                self.requests.push(Request::default());
+                (self.requests.len() - 1) as u32
+            }
+        };
+        let measured = self.measuring();
+        let r = &mut self.requests[id as usize];
+        r.started_s = self.now_s;
+        r.class = class;
+        r.measured = measured;
+        r.stack.clear();
+        self.sent += 1;
+        if measured {
+            self.offered += 1;
+            self.live_measured += 1;
+        }
+        self.forward(id, client, class);
+    }
+
+    /// Request `id` reaches component `node` as class `class`.
+    fn arrive(&mut self, id: u32, node: u32, class: u8) {
+        let measuring = self.measuring();
+        let spread = self.plan.nodes[node as usize].spread;
+        let r = &mut self.requests[id as usize];
+        r.arrived_here_s = self.now_s;
+        r.class = class;
+        let n = &mut self.nodes[node as usize];
+        if measuring {
+            n.arrived += 1;
+        }
+        let queues = n.queues.len() as u32;
+        let queue = match spread {
+            _ if queues <= 1 => 0,
+            Spread::RoundRobin => {
+                let q = n.next_instance % queues;
+                n.next_instance = (q + 1) % queues;
+                q
+            }
+            Spread::Pooled | Spread::Random | Spread::Sticky => self.rng.random_range(0..queues),
+        };
+        let q = &mut self.nodes[node as usize].queues[queue as usize];
+        if q.idle_servers > 0 {
+            q.idle_servers -= 1;
+            self.start(node, queue, id);
+        } else {
+            q.waiting.push_back((id, self.now_s));
+        }
+    }
+
+    /// A server of `queue` takes request `id`.
+    fn start(&mut self, node: u32, queue: u32, id: u32) {
+        let Some(station) = self.nodes[node as usize].station else {
+            return;
+        };
+        let service_s = self.service_time(&station);
+        if self.measuring() {
+            self.nodes[node as usize].busy_s += service_s;
+        }
+        self.schedule(
+            self.now_s + service_s,
+            What::Done {
+                node,
+                queue,
+                request: id,
+            },
+        );
+    }
+
+    /// A service time: constant for SCV 0, exponential for 1, gamma otherwise.
+    fn service_time(&mut self, station: &Station) -> f64 {
+        let mean = 1.0 / station.rate_per_server_s;
+        let scv = station.service_scv;
+        if scv <= 0.0 {
+            mean
+        } else if (scv - 1.0).abs() < 1e-12 {
+            let unit: f64 = Exp1.sample(&mut self.rng);
+            unit * mean
+        } else {
+            match Gamma::new(1.0 / scv, mean * scv) {
+                Ok(g) => g.sample(&mut self.rng),
+                Err(_) => mean,
+            }
+        }
+    }
+
+    fn done(&mut self, node: u32, queue: u32, id: u32) {
+        let measuring = self.measuring();
+        let (class, arrived_here_s) = {
+            let r = &self.requests[id as usize];
+            (r.class, r.arrived_here_s)
+        };
+        let timeout_s = self.nodes[node as usize]
+            .station
+            .map_or(f64::INFINITY, |s| s.timeout_s);
+        let n = &mut self.nodes[node as usize];
+        if measuring {
+            n.served += 1;
+            n.latency.add((self.now_s - arrived_here_s) * 1000.0);
+        }
+        // The server takes the next request that has not given up waiting.
+        loop {
+            let Some((next, since_s)) = self.nodes[node as usize].queues[queue as usize]
+                .waiting
+                .pop_front()
+            else {
+                self.nodes[node as usize].queues[queue as usize].idle_servers += 1;
+                break;
+            };
+            if self.now_s - since_s > timeout_s {
+                if measuring {
+                    self.nodes[node as usize].dropped += 1;
+                }
+                self.fail(next);
+                continue;
+            }
+            self.start(node, queue, next);
+            break;
+        }
+        self.forward(id, node, class);
+    }
+
+    /// Request `id` has been served at `node` as `class`: on down its links.
+    fn forward(&mut self, id: u32, node: u32, class: u8) {
+        let plan = self.plan;
+        let n = &plan.nodes[node as usize];
+        let k = class as usize;
+        if k == TrafficClass::Session.index() && n.forwarding != Forwarding::FanOut {
+            self.back(id);
+            return;
+        }
+        match n.forwarding {
+            Forwarding::Terminal => self.back(id),
+            Forwarding::Split | Forwarding::Balance => {
+                let (a, b) = n.routes[k];
+                if a == b {
+                    if matches!(n.kind, KindPlan::Client(_)) {
+                        // A class no link carries is dropped at the client.
+                        self.fail(id);
+                    } else {
+                        self.back(id);
+                    }
+                    return;
+                }
+                let weights = &self.weights[a as usize..b as usize];
+                let sum: f64 = weights.iter().sum();
+                if sum <= 0.0 {
+                    self.fail(id);
+                    return;
+                }
+                let mut u = self.rng.random::<f64>() * sum;
+                let mut chosen = b - 1;
+                for (j, w) in weights.iter().enumerate() {
+                    if u < *w {
+                        chosen = a + j as u32;
+                        break;
+                    }
+                    u -= w;
+                }
+                let target = plan.routes[chosen as usize].target;
+                self.arrive(id, target, class);
+            }
+            Forwarding::FanOut => {
+                let frame = Frame {
+                    class,
+                    links: n.routes[k],
+                    sessions: n.session_routes[k],
+                    cursor: 0,
+                    calling: (0, class),
+                    calls_left: 0,
+                };
+                self.requests[id as usize].stack.push(frame);
+                self.next_call(id);
+            }
+        }
+    }
+
+    /// Request `id` is back at the server innermost in its calls (or done, if none).
+    fn back(&mut self, id: u32) {
+        if self.requests[id as usize].stack.is_empty() {
+            self.complete(id);
+        } else {
+            self.next_call(id);
+        }
+    }
+
+    /// The server innermost in request `id`'s calls makes its next call, or, with none left,
+    /// hands the request back to the one before.
+    fn next_call(&mut self, id: u32) {
+        loop {
+            let Some(top) = self.requests[id as usize].stack.last().copied() else {
+                self.complete(id);
+                return;
+            };
+            if top.calls_left > 0 {
+                if let Some(frame) = self.requests[id as usize].stack.last_mut() {
+                    frame.calls_left -= 1;
+                }
+                let (entry, class) = top.calling;
+                let target = self.plan.routes[entry as usize].target;
+                self.arrive(id, target, class);
+                return;
+            }
+            if top.cursor >= top.entries() {
+                self.requests[id as usize].stack.pop();
+                continue;
+            }
+            // The next entry: its calls, the whole part and one more by the fraction's chance.
+            let (entry, class) = top.entry_at(top.cursor);
+            let calls = self.plan.routes[entry as usize].calls;
+            let whole = calls as u32;
+            let extra: f64 = self.rng.random();
+            let n = whole + u32::from(extra < calls - f64::from(whole));
+            if let Some(frame) = self.requests[id as usize].stack.last_mut() {
+                frame.cursor += 1;
+                frame.calling = (entry, class);
+                frame.calls_left = n;
+            }
+        }
+    }
+
+    fn complete(&mut self, id: u32) {
+        if self.measuring() {
+            self.completed_in_window += 1;
+        }
+        let r = &self.requests[id as usize];
+        if r.measured {
+            self.succeeded += 1;
+            self.live_measured -= 1;
+            self.end_to_end.add((self.now_s - r.started_s) * 1000.0);
+        }
+        self.free.push(id);
+    }
+
+    fn fail(&mut self, id: u32) {
+        if self.requests[id as usize].measured {
+            self.failed += 1;
+            self.live_measured -= 1;
+        }
+        self.requests[id as usize].stack.clear();
+        self.free.push(id);
+    }
+
+    fn report(&self, plan: &Plan, seed: u64, duration_s: f64) -> EventsRun {
+        let measured_s = (duration_s - self.warmup_s).max(f64::MIN_POSITIVE);
+        let components = plan
+            .nodes
+            .iter()
+            .zip(&self.nodes)
+            .map(|(node, run)| EventsComponent {
+                name: node.name.clone(),
+                kind: node.kind_name,
+                arrived: run.arrived,
+                served: run.served,
+                dropped: run.dropped,
+                throughput_per_s: run.served as f64 / measured_s,
+                utilization: if run.servers > 0 {
+                    (run.busy_s / (f64::from(run.servers) * measured_s)).min(1.0)
+                } else {
+                    0.0
+                },
+                latency_ms: Percentiles::of(&run.latency),
+            })
+            .collect();
+        let ended = self.succeeded + self.failed;
+        EventsRun {
+            engine: "events",
+            seed,
+            measured_s,
+            warmup_s: self.warmup_s,
+            events: self.events,
+            requests: self.sent,
+            components,
+            system: EventsSystem {
+                offered: self.offered,
+                succeeded: self.succeeded,
+                failed: self.failed,
+                in_flight_end: self.live_measured,
+                throughput_per_s: self.completed_in_window as f64 / measured_s,
+                success_ratio: if ended > 0 {
+                    self.succeeded as f64 / ended as f64
+                } else {
+                    1.0
+                },
+                latency_ms: Percentiles::of(&self.end_to_end),
+            },
+        }
+    }
+}
+
+fn not_modelled(what: &str) -> SimError {
+    SimError::NotModelled(format!(
+        "the events engine does not model {what} yet; run the flow engine"
+    ))
+}
