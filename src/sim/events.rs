@@ -21,9 +21,21 @@
 //!   clients and other splits send it down one link by the links' weights.
 //! - **Timeouts**: a request that has waited longer than the component's timeout when a
 //!   server comes free leaves the queue and fails.
+//! - **Caches and CDNs** answer a read (or a static file) with the hit ratio's chance (a cold
+//!   cache's warming as the flow engine has it), and pass misses, writes and jobs on; with
+//!   no store behind them a miss fails. Keys are spread over a cache's instances at random.
+//! - **Databases**: a request goes to a shard with its keys' share; a read takes a server on
+//!   the copy of the shard that has been given the least work (primary or replica: one queue
+//!   for them all, filling the copies to a common level of work as the flow engine has it), a
+//!   write waits for the primary, and when it is done every replica applies it (work that
+//!   queues on that replica, on no request's path).
+//! - **Message queues**: the brokers take a message as a station of their capacity and
+//!   latency; the producer's request goes on as soon as it is taken. The message then waits
+//!   for one of the consumers (a full queue drops it) and, consumed, goes on down the queue's
+//!   links as a job of its own, part of no client's latency.
 //!
-//! Not modelled yet, and refused with a message that says so: caches, CDNs, databases,
-//! message queues, servers that keep sessions in memory, and failures (scheduled or random).
+//! Not modelled yet, and refused with a message that says so: servers that keep sessions in
+//! memory, and failures (scheduled or random).
 //!
 //! The heap holds at most one arrival per client and one completion per busy server; requests
 //! live in a slab whose slots (and their call stacks) are reused, so nothing is allocated per
@@ -41,6 +53,7 @@ use serde::Serialize;
 use crate::model::{Design, KindName, PriceTable, Scenario, TrafficClass};
 
 use super::SimError;
+use super::kinds::database::is_write;
 use super::kinds::load_balancer::target_weight;
 use super::plan::{Forwarding, KindPlan, Plan, Spread, Station};
 use super::stats::{LogHistogram, Percentiles};
@@ -60,7 +73,8 @@ pub struct EventsComponent {
     pub dropped: u64,
     /// Requests served a second.
     pub throughput_per_s: f64,
-    /// Busy server time over available server time, 0 to 1.
+    /// Busy server time over available server time, 0 to 1 (a database's: its busiest
+    /// copy's, as the flow engine reports it).
     pub utilization: f64,
     /// Time from arriving here to leaving its server (wait plus service), in milliseconds.
     pub latency_ms: Percentiles,
@@ -189,6 +203,8 @@ struct Request {
     class: u8,
     /// Sent after the warm-up: it counts in the end-to-end figures.
     measured: bool,
+    /// A job behind a message queue: no client waits for it.
+    job: bool,
     /// The servers waiting for its calls to come back, innermost last.
     stack: Vec<Frame>,
 }
@@ -239,9 +255,86 @@ struct Queue {
     waiting: VecDeque<(u32, f64)>,
 }
 
+/// What a request that finished its service here may find.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Answer {
+    /// Nothing: it goes on down the links.
+    GoesOn,
+    /// A cache: reads and static files hit with this chance (times the warmth when the
+    /// scenario starts caches cold); sessions are answered here.
+    Cache {
+        hit_ratio: f64,
+        warmup_s: f64,
+        cold: bool,
+    },
+    /// A CDN's edge: static files hit with this chance.
+    Edge { hit_ratio: f64 },
+}
+
+/// A database shard's copies: a read takes a server free on any of them; writes wait for the
+/// primary (copy 0); replica applies wait for their replica.
+#[derive(Clone, Debug, Default)]
+struct Shard {
+    /// Per copy: idle servers, and the writes (primary) or applies (replicas) waiting for it.
+    idle: Vec<u32>,
+    pinned: Vec<VecDeque<(u32, f64)>>,
+    reads: VecDeque<(u32, f64)>,
+}
+
+/// A database while the run goes.
+#[derive(Clone, Debug)]
+struct DatabaseRun {
+    shards: Vec<Shard>,
+    /// The shards' traffic shares, cumulative.
+    share_cumulative: Vec<f64>,
+    /// Mean service times on one of an instance's (slowed) servers.
+    read_s: f64,
+    write_s: f64,
+    apply_s: f64,
+    scv: f64,
+    timeout_s: f64,
+    /// Busy time of each copy's servers after the warm-up, by queue index (shard × copies +
+    /// copy).
+    busy_s: Vec<f64>,
+    /// Work given to each copy since the start, by queue index.
+    given_s: Vec<f64>,
+    /// Servers of one copy.
+    servers_per_copy: u32,
+}
+
+/// A message queue while the run goes: the brokers are the node's station; the consumers
+/// drain `backlog`.
+#[derive(Clone, Debug)]
+struct QueueRun {
+    consumers: Station,
+    idle_consumers: u32,
+    backlog: VecDeque<u32>,
+    max_depth: u64,
+}
+
+/// How a component handles requests, beyond a plain station.
+#[derive(Clone, Debug)]
+enum Model {
+    /// A client: no queue.
+    Source,
+    /// Queues and servers (balancers, servers, caches, CDNs; a message queue's brokers).
+    Station {
+        spread: Spread,
+        answer: Answer,
+    },
+    Database(Box<DatabaseRun>),
+    MessageQueue(Box<QueueRun>),
+}
+
+/// The request id that marks a replica's apply of a write (work on no request's path).
+const APPLY: u32 = u32::MAX;
+/// The queue index of a message queue's consumers (its brokers are queue 0).
+const CONSUMERS: u32 = u32::MAX;
+
 /// A component while the run goes.
 #[derive(Clone, Debug)]
 struct NodeRun {
+    model: Model,
     station: Option<Station>,
     queues: Vec<Queue>,
     /// Round robin's next instance.
@@ -291,31 +384,88 @@ impl<'p> Engine<'p> {
         }
         let mut nodes = Vec::with_capacity(plan.nodes.len());
         for node in &plan.nodes {
-            let (station, client) = match &node.kind {
-                KindPlan::Client(c) => (None, Some(c)),
-                KindPlan::LoadBalancer(lb) => (Some(lb.station), None),
+            let instances = node.instances.max(1);
+            let spread_by_instances = if instances > 1 {
+                Spread::Random
+            } else {
+                Spread::Pooled
+            };
+            let mut client = None;
+            let (model, station) = match &node.kind {
+                KindPlan::Client(c) => {
+                    client = Some(c);
+                    (Model::Source, None)
+                }
+                KindPlan::LoadBalancer(lb) => (
+                    Model::Station {
+                        spread: spread_by_instances,
+                        answer: Answer::GoesOn,
+                    },
+                    Some(lb.station),
+                ),
                 KindPlan::Server(s) if s.stateful => {
                     return Err(not_modelled(&format!(
                         "'{}': servers that keep sessions in memory",
                         node.name
                     )));
                 }
-                KindPlan::Server(s) => (Some(s.station), None),
-                _ => {
-                    return Err(not_modelled(&format!(
-                        "'{}': {}s",
-                        node.name,
-                        node.kind_name.label().to_lowercase()
-                    )));
-                }
+                KindPlan::Server(s) => (
+                    Model::Station {
+                        spread: node.spread,
+                        answer: Answer::GoesOn,
+                    },
+                    Some(s.station),
+                ),
+                KindPlan::Cache(c) => (
+                    Model::Station {
+                        spread: spread_by_instances,
+                        answer: Answer::Cache {
+                            hit_ratio: c.hit_ratio,
+                            warmup_s: c.warmup_s,
+                            cold: plan.caches_start_cold,
+                        },
+                    },
+                    Some(c.station),
+                ),
+                KindPlan::Cdn(c) => (
+                    Model::Station {
+                        spread: Spread::Pooled,
+                        answer: Answer::Edge {
+                            hit_ratio: c.edge_hit_ratio,
+                        },
+                    },
+                    Some(c.station),
+                ),
+                KindPlan::Database(d) => (Model::Database(Box::new(database_run(d))), None),
+                KindPlan::MessageQueue(q) => (
+                    Model::MessageQueue(Box::new(QueueRun {
+                        consumers: q.consumers,
+                        idle_consumers: q.consumers.servers,
+                        backlog: VecDeque::new(),
+                        max_depth: q.max_depth,
+                    })),
+                    Some(q.broker),
+                ),
             };
-            let instances = node.instances.max(1);
-            let pooled = station.is_some() && node.spread == Spread::Pooled;
-            let per_queue = station.map_or(0, |s| s.servers * if pooled { instances } else { 1 });
-            let queue_count = match station {
-                None => 0,
-                Some(_) if pooled => 1,
-                Some(_) => instances,
+            // Pooled groups and message queues' brokers have one queue; others one an
+            // instance.
+            let pooled = match &model {
+                Model::Station { spread, .. } => *spread == Spread::Pooled,
+                Model::MessageQueue(_) => true,
+                _ => false,
+            };
+            let (queue_count, per_queue) = match station {
+                None => (0, 0),
+                Some(s) if pooled => (1, s.servers * instances),
+                Some(s) => (instances, s.servers),
+            };
+            let servers = match (&model, station) {
+                (Model::Database(d), _) => {
+                    d.shards.iter().map(|s| s.idle.iter().sum::<u32>()).sum()
+                }
+                (Model::MessageQueue(q), _) => q.consumers.servers,
+                (_, Some(s)) => s.servers * instances,
+                _ => 0,
             };
             let mut mix = [0.0; TrafficClass::COUNT];
             let mut acc = 0.0;
@@ -327,6 +477,7 @@ impl<'p> Engine<'p> {
                 }
             }
             nodes.push(NodeRun {
+                model,
                 station,
                 queues: vec![
                     Queue {
@@ -336,7 +487,7 @@ impl<'p> Engine<'p> {
                     queue_count as usize
                 ],
                 next_instance: 0,
-                servers: station.map_or(0, |s| s.servers * instances),
+                servers,
                 arrived: 0,
                 served: 0,
                 dropped: 0,
@@ -458,11 +609,8 @@ impl<'p> Engine<'p> {
         self.now_s >= self.warmup_s
     }
 
-    /// A client sends a request: its class by the mix, then down a link of that class.
-    fn new_request(&mut self, client: u32) {
-        let u: f64 = self.rng.random();
-        let mix = &self.nodes[client as usize].mix;
-        let class = mix.iter().position(|&c| u < c).unwrap_or(0) as u8;
+    /// A free slot for a request (or a job), reset.
+    fn alloc(&mut self, class: u8, measured: bool, job: bool) -> u32 {
         let id = match self.free.pop() {
             Some(id) => id,
             None => {
@@ -470,31 +618,57 @@ impl<'p> Engine<'p> {
                 (self.requests.len() - 1) as u32
             }
         };
-        let measured = self.measuring();
+        let now_s = self.now_s;
         let r = &mut self.requests[id as usize];
-        r.started_s = self.now_s;
+        r.started_s = now_s;
         r.class = class;
         r.measured = measured;
+        r.job = job;
         r.stack.clear();
+        id
+    }
+
+    /// A client sends a request: its class by the mix, then down a link of that class.
+    fn new_request(&mut self, client: u32) {
+        let u: f64 = self.rng.random();
+        let mix = &self.nodes[client as usize].mix;
+        let class = mix.iter().position(|&c| u < c).unwrap_or(0) as u8;
+        let measured = self.measuring();
+        let id = self.alloc(class, measured, false);
         self.sent += 1;
         if measured {
             self.offered += 1;
             self.live_measured += 1;
+            let n = &mut self.nodes[client as usize];
+            n.arrived += 1;
+            n.served += 1;
         }
         self.forward(id, client, class);
     }
 
     /// Request `id` reaches component `node` as class `class`.
     fn arrive(&mut self, id: u32, node: u32, class: u8) {
-        let measuring = self.measuring();
-        let spread = self.plan.nodes[node as usize].spread;
+        let now_s = self.now_s;
         let r = &mut self.requests[id as usize];
-        r.arrived_here_s = self.now_s;
+        r.arrived_here_s = now_s;
         r.class = class;
-        let n = &mut self.nodes[node as usize];
-        if measuring {
-            n.arrived += 1;
+        if self.measuring() {
+            self.nodes[node as usize].arrived += 1;
         }
+        match &self.nodes[node as usize].model {
+            Model::Source => self.back(id),
+            Model::Station { spread, .. } => {
+                let spread = *spread;
+                self.arrive_at_station(id, node, spread);
+            }
+            Model::MessageQueue(_) => self.arrive_at_station(id, node, Spread::Pooled),
+            Model::Database(_) => self.arrive_at_database(id, node, class),
+        }
+    }
+
+    /// Request `id` joins one of `node`'s queues as `spread` picks it.
+    fn arrive_at_station(&mut self, id: u32, node: u32, spread: Spread) {
+        let n = &mut self.nodes[node as usize];
         let queues = n.queues.len() as u32;
         let queue = match spread {
             _ if queues <= 1 => 0,
@@ -514,13 +688,107 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// A server of `queue` takes request `id`.
-    fn start(&mut self, node: u32, queue: u32, id: u32) {
-        let Some(station) = self.nodes[node as usize].station else {
+    /// Request `id` reaches a database: a shard by its keys' share; a write waits for the
+    /// primary, a read for a server on any copy.
+    fn arrive_at_database(&mut self, id: u32, node: u32, class: u8) {
+        let u: f64 = self.rng.random();
+        let now_s = self.now_s;
+        let n = &mut self.nodes[node as usize];
+        let Model::Database(db) = &mut n.model else {
             return;
         };
-        let service_s = self.service_time(&station);
+        let shard = db
+            .share_cumulative
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(db.shards.len().saturating_sub(1));
+        let copies = db.shards[shard].idle.len();
+        let sh = &mut db.shards[shard];
+        let copy = if is_write(class as usize) {
+            if sh.idle[0] > 0 {
+                Some(0)
+            } else {
+                sh.pinned[0].push_back((id, now_s));
+                None
+            }
+        } else {
+            // Of the copies with a server free, the one that has been given the least work so
+            // far: reads fill the copies up to a common level of work, the primary's writes
+            // and the replicas' applies included (the flow engine's model of a driver that
+            // sends reads where there is room).
+            let given = &db.given_s[shard * copies..(shard + 1) * copies];
+            let found = (0..copies)
+                .filter(|&c| sh.idle[c] > 0)
+                .min_by(|&a, &b| given[a].total_cmp(&given[b]));
+            if found.is_none() {
+                sh.reads.push_back((id, now_s));
+            }
+            found
+        };
+        if let Some(copy) = copy {
+            self.start_at_database(node, shard, copy, id);
+        }
+    }
+
+    /// A server of `copy` of `shard` takes request `id` (or a replica's apply).
+    fn start_at_database(&mut self, node: u32, shard: usize, copy: usize, id: u32) {
+        let Model::Database(db) = &mut self.nodes[node as usize].model else {
+            return;
+        };
+        db.shards[shard].idle[copy] -= 1;
+        let copies = db.shards[shard].idle.len();
+        let mean_s = if id == APPLY {
+            db.apply_s
+        } else if is_write(self.requests[id as usize].class as usize) {
+            db.write_s
+        } else {
+            db.read_s
+        };
+        let scv = db.scv;
+        let service_s = self.draw(mean_s, scv);
+        if let Model::Database(db) = &mut self.nodes[node as usize].model
+            && let Some(given) = db.given_s.get_mut(shard * copies + copy)
+        {
+            *given += service_s;
+        }
         if self.measuring() {
+            self.nodes[node as usize].busy_s += service_s;
+            if let Model::Database(db) = &mut self.nodes[node as usize].model
+                && let Some(busy) = db.busy_s.get_mut(shard * copies + copy)
+            {
+                *busy += service_s;
+            }
+        }
+        self.schedule(
+            self.now_s + service_s,
+            What::Done {
+                node,
+                queue: (shard * copies + copy) as u32,
+                request: id,
+            },
+        );
+    }
+
+    /// A server of `queue` takes request `id`.
+    fn start(&mut self, node: u32, queue: u32, id: u32) {
+        let (station, is_queue) = {
+            let n = &self.nodes[node as usize];
+            let station = if queue == CONSUMERS {
+                match &n.model {
+                    Model::MessageQueue(q) => Some(q.consumers),
+                    _ => None,
+                }
+            } else {
+                n.station
+            };
+            (station, matches!(n.model, Model::MessageQueue(_)))
+        };
+        let Some(station) = station else {
+            return;
+        };
+        let service_s = self.draw(1.0 / station.rate_per_server_s, station.service_scv);
+        // A message queue is as busy as its consumers (the brokers only take messages in).
+        if self.measuring() && (!is_queue || queue == CONSUMERS) {
             self.nodes[node as usize].busy_s += service_s;
         }
         self.schedule(
@@ -533,57 +801,239 @@ impl<'p> Engine<'p> {
         );
     }
 
-    /// A service time: constant for SCV 0, exponential for 1, gamma otherwise.
-    fn service_time(&mut self, station: &Station) -> f64 {
-        let mean = 1.0 / station.rate_per_server_s;
-        let scv = station.service_scv;
+    /// A time of mean `mean_s`: constant for SCV 0, exponential for 1, gamma otherwise.
+    fn draw(&mut self, mean_s: f64, scv: f64) -> f64 {
         if scv <= 0.0 {
-            mean
+            mean_s
         } else if (scv - 1.0).abs() < 1e-12 {
             let unit: f64 = Exp1.sample(&mut self.rng);
-            unit * mean
+            unit * mean_s
         } else {
-            match Gamma::new(1.0 / scv, mean * scv) {
+            match Gamma::new(1.0 / scv, mean_s * scv) {
                 Ok(g) => g.sample(&mut self.rng),
-                Err(_) => mean,
+                Err(_) => mean_s,
             }
         }
     }
 
     fn done(&mut self, node: u32, queue: u32, id: u32) {
-        let measuring = self.measuring();
-        let (class, arrived_here_s) = {
-            let r = &self.requests[id as usize];
-            (r.class, r.arrived_here_s)
-        };
+        match &self.nodes[node as usize].model {
+            Model::Database(_) => self.done_at_database(node, queue, id),
+            Model::MessageQueue(_) if queue == CONSUMERS => self.consumed(node, id),
+            Model::MessageQueue(_) => {
+                // The enqueue's time is the queue's latency; what it served is what its
+                // consumers finish.
+                if self.measuring() {
+                    let since = self.requests[id as usize].arrived_here_s;
+                    self.nodes[node as usize]
+                        .latency
+                        .add((self.now_s - since) * 1000.0);
+                }
+                self.next_from_queue(node, queue);
+                self.enqueued(node, id);
+            }
+            _ => {
+                self.record(node, id);
+                self.next_from_queue(node, queue);
+                let class = self.requests[id as usize].class;
+                self.answer_or_forward(id, node, class);
+            }
+        }
+    }
+
+    /// Request `id` leaves `node`'s server: one served, with its time here.
+    fn record(&mut self, node: u32, id: u32) {
+        if self.measuring() {
+            let since = self.requests[id as usize].arrived_here_s;
+            let n = &mut self.nodes[node as usize];
+            n.served += 1;
+            n.latency.add((self.now_s - since) * 1000.0);
+        }
+    }
+
+    /// A server of `queue` at `node` is free: it takes the next request that has not given up
+    /// waiting.
+    fn next_from_queue(&mut self, node: u32, queue: u32) {
         let timeout_s = self.nodes[node as usize]
             .station
             .map_or(f64::INFINITY, |s| s.timeout_s);
-        let n = &mut self.nodes[node as usize];
-        if measuring {
-            n.served += 1;
-            n.latency.add((self.now_s - arrived_here_s) * 1000.0);
-        }
-        // The server takes the next request that has not given up waiting.
         loop {
-            let Some((next, since_s)) = self.nodes[node as usize].queues[queue as usize]
-                .waiting
-                .pop_front()
-            else {
-                self.nodes[node as usize].queues[queue as usize].idle_servers += 1;
-                break;
+            let q = &mut self.nodes[node as usize].queues[queue as usize];
+            let Some((next, since_s)) = q.waiting.pop_front() else {
+                q.idle_servers += 1;
+                return;
             };
             if self.now_s - since_s > timeout_s {
-                if measuring {
-                    self.nodes[node as usize].dropped += 1;
-                }
-                self.fail(next);
+                self.timed_out(node, next);
                 continue;
             }
             self.start(node, queue, next);
+            return;
+        }
+    }
+
+    fn timed_out(&mut self, node: u32, id: u32) {
+        if self.measuring() {
+            self.nodes[node as usize].dropped += 1;
+        }
+        self.fail(id);
+    }
+
+    /// The brokers took message `id`: the producer goes on, and the message waits for a
+    /// consumer as a job of its own (or is dropped when the queue is full).
+    fn enqueued(&mut self, node: u32, id: u32) {
+        let class = self.requests[id as usize].class;
+        let job = self.alloc(class, false, true);
+        self.requests[job as usize].arrived_here_s = self.now_s;
+        let Model::MessageQueue(q) = &mut self.nodes[node as usize].model else {
+            return;
+        };
+        if q.idle_consumers > 0 {
+            q.idle_consumers -= 1;
+            self.start(node, CONSUMERS, job);
+        } else if (q.backlog.len() as u64) < q.max_depth {
+            q.backlog.push_back(job);
+        } else {
+            self.timed_out(node, job);
+        }
+        self.back(id);
+    }
+
+    /// A consumer finished job `id`: it goes on down the queue's links.
+    fn consumed(&mut self, node: u32, id: u32) {
+        if self.measuring() {
+            self.nodes[node as usize].served += 1;
+        }
+        let next = {
+            let Model::MessageQueue(q) = &mut self.nodes[node as usize].model else {
+                return;
+            };
+            let next = q.backlog.pop_front();
+            if next.is_none() {
+                q.idle_consumers += 1;
+            }
+            next
+        };
+        if let Some(next) = next {
+            self.start(node, CONSUMERS, next);
+        }
+        let class = self.requests[id as usize].class;
+        self.forward(id, node, class);
+    }
+
+    /// A database server finished request `id` (or an apply): a write is applied on every
+    /// replica; the server takes the oldest request waiting for it (a read waiting for any
+    /// copy, or what is pinned to this copy).
+    fn done_at_database(&mut self, node: u32, queue: u32, id: u32) {
+        let (shard, copy, copies, timeout_s) = {
+            let Model::Database(db) = &self.nodes[node as usize].model else {
+                return;
+            };
+            let copies = db.shards.first().map_or(1, |s| s.idle.len());
+            (
+                queue as usize / copies,
+                queue as usize % copies,
+                copies,
+                db.timeout_s,
+            )
+        };
+        if id != APPLY {
+            self.record(node, id);
+            if is_write(self.requests[id as usize].class as usize) {
+                for replica in 1..copies {
+                    let free = match &mut self.nodes[node as usize].model {
+                        Model::Database(db) => {
+                            let sh = &mut db.shards[shard];
+                            if sh.idle[replica] > 0 {
+                                true
+                            } else {
+                                sh.pinned[replica].push_back((APPLY, self.now_s));
+                                false
+                            }
+                        }
+                        _ => false,
+                    };
+                    if free {
+                        self.start_at_database(node, shard, replica, APPLY);
+                    }
+                }
+            }
+        }
+        // The freed server's next request: the older of the heads, skipping reads and
+        // writes that gave up waiting.
+        loop {
+            let next = {
+                let Model::Database(db) = &mut self.nodes[node as usize].model else {
+                    return;
+                };
+                let sh = &mut db.shards[shard];
+                let pinned = sh.pinned[copy].front().copied();
+                let read = sh.reads.front().copied();
+                let take_read = match (pinned, read) {
+                    (Some((_, p)), Some((_, r))) => r < p,
+                    (None, Some(_)) => true,
+                    _ => false,
+                };
+                let next = if take_read {
+                    sh.reads.pop_front()
+                } else {
+                    sh.pinned[copy].pop_front()
+                };
+                if next.is_none() {
+                    sh.idle[copy] += 1;
+                }
+                next
+            };
+            let Some((next, since_s)) = next else {
+                break;
+            };
+            if next != APPLY && self.now_s - since_s > timeout_s {
+                self.timed_out(node, next);
+                continue;
+            }
+            // `start_at_database` takes the server again.
+            if let Model::Database(db) = &mut self.nodes[node as usize].model {
+                db.shards[shard].idle[copy] += 1;
+            }
+            self.start_at_database(node, shard, copy, next);
             break;
         }
-        self.forward(id, node, class);
+        if id != APPLY {
+            self.back(id);
+        }
+    }
+
+    /// After its service at a cache or a CDN a request may be answered there; otherwise it
+    /// goes on down the links.
+    fn answer_or_forward(&mut self, id: u32, node: u32, class: u8) {
+        let k = class as usize;
+        let hit_chance = match &self.nodes[node as usize].model {
+            Model::Station {
+                answer:
+                    Answer::Cache {
+                        hit_ratio,
+                        warmup_s,
+                        cold,
+                    },
+                ..
+            } if k == TrafficClass::Read.index() || k == TrafficClass::Static.index() => {
+                if *cold {
+                    hit_ratio * super::kinds::cache::warmth(self.now_s, *warmup_s)
+                } else {
+                    *hit_ratio
+                }
+            }
+            Model::Station {
+                answer: Answer::Edge { hit_ratio },
+                ..
+            } if k == TrafficClass::Static.index() => *hit_ratio,
+            _ => 0.0,
+        };
+        if hit_chance > 0.0 && self.rng.random::<f64>() < hit_chance {
+            self.back(id);
+        } else {
+            self.forward(id, node, class);
+        }
     }
 
     /// Request `id` has been served at `node` as `class`: on down its links.
@@ -600,11 +1050,12 @@ impl<'p> Engine<'p> {
             Forwarding::Split | Forwarding::Balance => {
                 let (a, b) = n.routes[k];
                 if a == b {
-                    if matches!(n.kind, KindPlan::Client(_)) {
-                        // A class no link carries is dropped at the client.
-                        self.fail(id);
-                    } else {
+                    // Nowhere to go: a message queue's consumers did the work themselves;
+                    // anywhere else the request cannot be answered.
+                    if n.kind_name == KindName::MessageQueue {
                         self.back(id);
+                    } else {
+                        self.fail(id);
                     }
                     return;
                 }
@@ -686,7 +1137,7 @@ impl<'p> Engine<'p> {
     }
 
     fn complete(&mut self, id: u32) {
-        if self.measuring() {
+        if self.measuring() && !self.requests[id as usize].job {
             self.completed_in_window += 1;
         }
         let r = &self.requests[id as usize];
@@ -720,11 +1171,17 @@ impl<'p> Engine<'p> {
                 served: run.served,
                 dropped: run.dropped,
                 throughput_per_s: run.served as f64 / measured_s,
-                utilization: if run.servers > 0 {
-                    (run.busy_s / (f64::from(run.servers) * measured_s)).min(1.0)
-                } else {
-                    0.0
-                },
+                utilization: match &run.model {
+                    // As the flow engine reports it: the busiest copy of the busiest shard,
+                    // the one that saturates first.
+                    Model::Database(db) => {
+                        db.busy_s.iter().copied().fold(0.0, f64::max)
+                            / (f64::from(db.servers_per_copy) * measured_s)
+                    }
+                    _ if run.servers > 0 => run.busy_s / (f64::from(run.servers) * measured_s),
+                    _ => 0.0,
+                }
+                .min(1.0),
                 latency_ms: Percentiles::of(&run.latency),
             })
             .collect();
@@ -751,6 +1208,43 @@ impl<'p> Engine<'p> {
                 latency_ms: Percentiles::of(&self.end_to_end),
             },
         }
+    }
+}
+
+/// A database's shards and copies, each copy with the USL's effective cores as whole servers
+/// slowed to do exactly that work (as the flow engine's stations have them).
+fn database_run(d: &super::kinds::database::DatabasePlan) -> DatabaseRun {
+    let servers = d.effective_cores.ceil().clamp(1.0, 1e6) as u32;
+    let slowdown = f64::from(servers) / d.effective_cores.max(f64::MIN_POSITIVE);
+    let total = d.shard_share_sum.max(f64::MIN_POSITIVE);
+    let mut acc = 0.0;
+    let share_cumulative = d
+        .shard_share
+        .iter()
+        .map(|s| {
+            acc += s / total;
+            acc
+        })
+        .collect();
+    let copies = d.copies.max(1) as usize;
+    DatabaseRun {
+        shards: vec![
+            Shard {
+                idle: vec![servers; copies],
+                pinned: vec![VecDeque::new(); copies],
+                reads: VecDeque::new(),
+            };
+            d.shard_share.len().max(1)
+        ],
+        share_cumulative,
+        read_s: d.read_s * slowdown,
+        write_s: d.write_s * slowdown,
+        apply_s: d.apply_s * slowdown,
+        scv: d.service_scv,
+        timeout_s: d.timeout_s,
+        busy_s: vec![0.0; copies * d.shard_share.len().max(1)],
+        given_s: vec![0.0; copies * d.shard_share.len().max(1)],
+        servers_per_copy: servers,
     }
 }
 

@@ -8,8 +8,8 @@
 //! the 3 % tolerances below are four standard errors.
 
 use archsandbox::model::{
-    ArrivalProcess, BalancingAlgorithm, ComponentKind, DatabaseParams, Design, Link,
-    LoadBalancerParams, PriceTable, Scenario, ServerParams, TrafficClass,
+    ArrivalProcess, BalancingAlgorithm, ComponentKind, Design, Link, LoadBalancerParams,
+    PriceTable, Scenario, ServerParams, TrafficClass,
 };
 use archsandbox::sim::SimError;
 use archsandbox::sim::events::{EventsComponent, EventsOptions, EventsRun, run_events};
@@ -326,26 +326,284 @@ fn the_same_seed_gives_the_same_run_and_another_seed_another() {
 
 #[test]
 fn what_the_events_engine_does_not_model_yet_is_refused_by_name() {
-    let mut design = Design::new("with a database");
-    let r = design.add(readers(10));
-    let db = design.add(placed(
-        "pantry",
-        1,
-        ComponentKind::Database(DatabaseParams::default()),
-    ));
-    design.connect(r, db, reads());
-    match run_events(
-        &design,
-        &scenario(),
+    use archsandbox::model::{ScheduledFailure, SessionState};
+    let mut design = one_server(10, "small", SERVICE_S, 1.0);
+    if let Some(id) = design.find("server")
+        && let Some(c) = design.component_mut(id)
+        && let ComponentKind::Server(p) = &mut c.kind
+    {
+        p.sessions = SessionState::InMemory;
+    }
+    let refusal = |design: &Design, scenario: &Scenario| match run_events(
+        design,
+        scenario,
         &PriceTable::builtin(),
         &EventsOptions::default(),
     ) {
-        Err(SimError::NotModelled(why)) => {
-            assert!(
-                why.contains("'pantry'") && why.contains("database"),
-                "{why}"
+        Err(SimError::NotModelled(why)) => why,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let why = refusal(&design, &scenario());
+    assert!(
+        why.contains("'server'") && why.contains("sessions in memory"),
+        "{why}"
+    );
+    let mut failing = scenario();
+    failing.failures.push(ScheduledFailure {
+        component: "server".into(),
+        instances: None,
+        at_s: 10.0,
+        recover_at_s: None,
+    });
+    let why = refusal(&one_server(10, "small", SERVICE_S, 1.0), &failing);
+    assert!(why.contains("failures"), "{why}");
+}
+
+/// Both engines on every shipped design in a steady scenario, side by side (a tool while the
+/// agreement tests are built: `cargo test --test integration -- --ignored --nocapture
+/// engines_side_by_side`).
+#[test]
+#[ignore = "a tool that prints, not a test"]
+fn engines_side_by_side() {
+    use archsandbox::model::TrafficProfile;
+    for path in crate::ron_files("saved-designs") {
+        let design = archsandbox::model::read_design(&path, &PriceTable::builtin())
+            .expect("loads")
+            .design;
+        let Some(mut scenario) = design.default_scenario().cloned() else {
+            continue;
+        };
+        scenario.profile = TrafficProfile::Constant;
+        scenario.failures.clear();
+        scenario.random_failures = false;
+        scenario.caches_start_cold = false;
+        scenario.duration_s = 2_000.0;
+        scenario.tick_s = 1.0;
+        println!("== {}", path.display());
+        let events = match run_events(
+            &design,
+            &scenario,
+            &PriceTable::builtin(),
+            &EventsOptions::default(),
+        ) {
+            Ok(run) => run,
+            Err(e) => {
+                println!("   events: {e}");
+                continue;
+            }
+        };
+        let flow = crate::simulation::run_scenario(
+            &design,
+            &scenario,
+            archsandbox::sim::RunOptions::default(),
+        );
+        println!(
+            "   system  flow {:.1}/s ok {:.4} mean {:.2} p99 {:.2} | events {:.1}/s ok {:.4} mean {:.2} p99 {:.2}",
+            flow.system.throughput_per_s,
+            flow.system.success_ratio,
+            flow.system.latency_ms.mean,
+            flow.system.latency_ms.p99,
+            events.system.throughput_per_s,
+            events.system.success_ratio,
+            events.system.latency_ms.mean,
+            events.system.latency_ms.p99
+        );
+        for c in &flow.components {
+            let Some(e) = events.components.iter().find(|e| e.name == c.name) else {
+                continue;
+            };
+            println!(
+                "   {:<18} flow {:>9.1}/s U {:.3} mean {:>8.2} p99 {:>8.2} | events {:>9.1}/s U {:.3} mean {:>8.2} p99 {:>8.2}",
+                c.name,
+                c.served_per_s,
+                c.utilization,
+                c.latency_ms.mean,
+                c.latency_ms.p99,
+                e.throughput_per_s,
+                e.utilization,
+                e.latency_ms.mean,
+                e.latency_ms.p99
             );
         }
-        other => panic!("expected a refusal, got {other:?}"),
     }
+}
+
+/// The steady scenario both engines run a shipped design in: its default scenario with a
+/// constant profile, no failures and warm caches, at its own load unless that puts a
+/// component above 75 % busy, where it is scaled down to that (near saturation a mean needs
+/// tens of millions of service times to settle to a few percent, Whitt's variance growing as
+/// 1/(1 − ρ)⁴). Long enough for the busiest component to see 1,500,000 services.
+fn steady(design: &Design) -> Option<Scenario> {
+    use archsandbox::model::TrafficProfile;
+    let mut scenario = design.default_scenario()?.clone();
+    scenario.profile = TrafficProfile::Constant;
+    scenario.failures.clear();
+    scenario.random_failures = false;
+    scenario.caches_start_cold = false;
+    scenario.tick_s = 1.0;
+    scenario.duration_s = 200.0;
+    scenario.warmup_s = Some(20.0);
+    let probe =
+        crate::simulation::run_scenario(design, &scenario, archsandbox::sim::RunOptions::default());
+    let busiest = probe
+        .components
+        .iter()
+        .map(|c| c.utilization)
+        .fold(0.0, f64::max);
+    if busiest > 0.75 {
+        scenario.load_multiplier *= 0.75 / busiest;
+    }
+    let slowest_rate = probe
+        .components
+        .iter()
+        .filter(|c| c.served_per_s > 0.0)
+        .map(|c| c.served_per_s * (0.75 / busiest).min(1.0))
+        .fold(f64::INFINITY, f64::min);
+    let busiest_rate = probe
+        .components
+        .iter()
+        .filter(|c| c.kind != "Client")
+        .max_by(|a, b| a.utilization.total_cmp(&b.utilization))
+        .map_or(slowest_rate, |c| c.served_per_s * (0.75 / busiest).min(1.0));
+    // At least 20,000 requests through the least used component, 1,500,000 services at the
+    // busiest; a tenth of the run is warm-up.
+    scenario.duration_s = (20_000.0 / slowest_rate)
+        .max(1_500_000.0 / busiest_rate)
+        .clamp(2_000.0, 40_000.0);
+    scenario.warmup_s = Some(0.1 * scenario.duration_s);
+    Some(scenario)
+}
+
+#[test]
+fn flow_and_events_engines_agree_on_every_shipped_design_in_a_steady_scenario() {
+    // Throughput and utilization within 2 %, mean latency within 5 %, p99 within 10 %, per
+    // component and end to end. Throughputs above 0.5/s and latencies above 0.05 ms are
+    // compared (an idle component's figures are noise around nothing).
+    let prices = PriceTable::builtin();
+    let mut compared = 0;
+    for path in crate::ron_files("saved-designs") {
+        let design = archsandbox::model::read_design(&path, &prices)
+            .expect("loads")
+            .design;
+        let Some(scenario) = steady(&design) else {
+            continue;
+        };
+        let name = path.display();
+        let events = match run_events(&design, &scenario, &prices, &EventsOptions::default()) {
+            Ok(run) => run,
+            // Not by design but not built yet: servers that keep sessions in memory (their
+            // lost sessions behind a balancer that is not sticky) are the flow engine's alone.
+            Err(SimError::NotModelled(why)) if why.contains("sessions in memory") => continue,
+            Err(e) => panic!("{name}: {e}"),
+        };
+        let flow = crate::simulation::run_scenario(
+            &design,
+            &scenario,
+            archsandbox::sim::RunOptions::default(),
+        );
+        let close = |what: &str, flow: f64, events: f64, relative: f64| {
+            assert!(
+                (flow - events).abs() <= relative * flow.abs().max(events.abs()),
+                "{name}: {what}: flow {flow}, events {events} (± {:.0} %)",
+                relative * 100.0
+            );
+        };
+        close(
+            "throughput",
+            flow.system.throughput_per_s,
+            events.system.throughput_per_s,
+            0.02,
+        );
+        close(
+            "end-to-end mean",
+            flow.system.latency_ms.mean,
+            events.system.latency_ms.mean,
+            0.05,
+        );
+        close(
+            "end-to-end p99",
+            flow.system.latency_ms.p99,
+            events.system.latency_ms.p99,
+            0.10,
+        );
+        for c in &flow.components {
+            let e = component(&events, &c.name);
+            if c.served_per_s > 0.5 {
+                close(
+                    &format!("{} throughput", c.name),
+                    c.served_per_s,
+                    e.throughput_per_s,
+                    0.02,
+                );
+            }
+            if c.utilization > 0.01 {
+                close(
+                    &format!("{} utilization", c.name),
+                    c.utilization,
+                    e.utilization,
+                    0.02,
+                );
+            }
+            if c.latency_ms.mean > 0.05 {
+                close(
+                    &format!("{} mean", c.name),
+                    c.latency_ms.mean,
+                    e.latency_ms.mean,
+                    0.05,
+                );
+                close(
+                    &format!("{} p99", c.name),
+                    c.latency_ms.p99,
+                    e.latency_ms.p99,
+                    0.10,
+                );
+            }
+        }
+        compared += 1;
+    }
+    assert!(compared >= 10, "only {compared} designs compared");
+}
+
+#[test]
+fn a_full_message_queue_loses_what_m_m_1_k_says() {
+    // Jobs at 80/s into a queue of one consumer at 100/s (exponential) with room for four
+    // waiting: the consumer stage is M/M/1/K with K = 5 (the broker's fast exponential
+    // station passes a Poisson stream on, by Burke's theorem), so a share
+    // (1 − ρ)ρᴷ/(1 − ρᴷ⁺¹) = 8.88 % is lost. 1,600,000 jobs: the share's standard error is
+    // about 1 % of it.
+    use archsandbox::model::QueueParams;
+    let (rho, k) = (0.8f64, 5);
+    let expected = (1.0 - rho) * rho.powi(k) / (1.0 - rho.powi(k + 1));
+    assert!((expected - 0.0888).abs() < 1e-4, "{expected}");
+    let mut design = Design::new("M/M/1/K");
+    let jobs = design.add(placed(
+        "jobs",
+        0,
+        clients(80, crate::simulation::only_jobs(), ArrivalProcess::Poisson),
+    ));
+    let queue = design.add(placed(
+        "queue",
+        1,
+        ComponentKind::MessageQueue(QueueParams {
+            capacity_per_s: 1e6,
+            latency_ms: 0.001,
+            consumers: 1,
+            consumer_rate_per_s: 100.0,
+            consumer_service_scv: 1.0,
+            max_depth: 4,
+            ..QueueParams::default()
+        }),
+    ));
+    design.connect(jobs, queue, Link::new(&[TrafficClass::Async]));
+    let run = run(&design);
+    let q = component(&run, "queue");
+    assert_within(
+        "lost share",
+        q.dropped as f64 / q.arrived as f64,
+        expected,
+        0.05,
+    );
+    assert_within("consumed", q.throughput_per_s, 80.0 * (1.0 - expected), 0.01);
+    // The producers only wait for the enqueue: every request succeeds.
+    assert_eq!(run.system.failed, 0);
 }

@@ -66,7 +66,7 @@ pub(crate) fn group(
 }
 
 /// How warm an instance started `age_s` ago is: 0 when just started, 95 % at `warmup_s`.
-fn warmth(age_s: f64, warmup_s: f64) -> f64 {
+pub(crate) fn warmth(age_s: f64, warmup_s: f64) -> f64 {
     if warmup_s <= 0.0 {
         1.0
     } else {
