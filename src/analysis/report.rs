@@ -26,6 +26,18 @@ pub enum FailureAnalysis {
     Off,
 }
 
+/// Which engine runs the scenario.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    /// The flow engine: counts per tick, waits from queueing formulas (fast; every feature).
+    #[default]
+    Flow,
+    /// The events engine: request by request through real queues (the referee; no failures
+    /// or in-memory sessions yet).
+    Events,
+}
+
 /// Designs larger than this skip the N−1 runs unless asked.
 pub const AUTO_FAILURE_ANALYSIS_LIMIT: usize = 200;
 
@@ -37,6 +49,8 @@ pub struct AnalysisOptions {
     /// When to run the N−1 failure simulations (`Off` skips the structural check for single points
     /// of failure too).
     pub failure_analysis: FailureAnalysis,
+    /// The engine that runs the scenario (the N−1 runs always use the flow engine).
+    pub engine: Engine,
 }
 
 /// The whole system: the simulation's figures and the analysis's.
@@ -112,6 +126,8 @@ pub struct LawCheck {
 /// The report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SimulateReport {
+    /// The engine that ran the scenario: "flow" or "events".
+    pub engine: Engine,
     /// The design's name.
     pub design: String,
     /// The name of the scenario run.
@@ -151,9 +167,16 @@ pub fn analyze(
     prices: &PriceTable,
     options: &AnalysisOptions,
 ) -> Result<SimulateReport, SimError> {
-    let mut sim = Simulation::with_options(design, scenario, prices, options.run.clone())?;
-    sim.run_to_end()?;
-    let summary = sim.summary();
+    let summary = match options.engine {
+        Engine::Flow => {
+            let mut sim = Simulation::with_options(design, scenario, prices, options.run.clone())?;
+            sim.run_to_end()?;
+            sim.summary()
+        }
+        Engine::Events => {
+            crate::sim::events::run_events_summary(design, scenario, prices, &options.run)?.0
+        }
+    };
     let laws = operational_laws(design, scenario, prices)?;
     let load = summary.load_multiplier;
     // The profile's mean over the measured ticks scales the base load for cost and k-of-n.
@@ -164,6 +187,10 @@ pub fn analyze(
     let cost = monthly_cost(design, &laws, prices, effective_load);
     let mut notes = vec![
         "Availability assumes independent failures and instant failover.".to_string(),
+        match options.engine {
+            Engine::Flow => "Engine: flow (counts per tick, waits from queueing formulas; end-to-end percentiles from sampled request paths).".to_string(),
+            Engine::Events => "Engine: events (request by request through first-come-first-served queues; every request measured). The N−1 failure runs use the flow engine.".to_string(),
+        },
         format!(
             "Saturation loads are multiples of the design's base load ({:.0} requests/s: every client's users × rate, profile 1).",
             laws.base_rate_per_s
@@ -271,6 +298,7 @@ pub fn analyze(
     let law_checks = law_checks(design, sources.as_deref(), &summary);
     let system = system_section(&summary.system, &avail, &cost, &ladder);
     Ok(SimulateReport {
+        engine: options.engine,
         design: design.name.clone(),
         scenario: scenario.name.clone(),
         seed: summary.seed,

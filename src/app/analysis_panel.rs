@@ -142,6 +142,7 @@ impl SandboxApp {
                         ..crate::sim::RunOptions::default()
                     },
                     failure_analysis: FailureAnalysis::Auto,
+                    engine: crate::analysis::report::Engine::Flow,
                 };
                 let result =
                     analyze(&design, &scenario, &prices, &options).map_err(|e| e.to_string());

@@ -354,6 +354,7 @@ impl CompareView {
                         ..crate::sim::RunOptions::default()
                     },
                     failure_analysis: FailureAnalysis::Auto,
+                    engine: crate::analysis::report::Engine::Flow,
                 };
                 analyze(&design, &scenario, &prices, &options).map_err(|e| e.to_string())
             };

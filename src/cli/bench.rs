@@ -21,6 +21,10 @@ pub struct BenchArgs {
     /// Also write the generated design to this file (to open it in the app), then measure.
     #[arg(long, value_name = "FILE")]
     pub save: Option<std::path::PathBuf>,
+    /// The engine to measure: `flow` (last line `component-ticks/s: X`) or `events` (last
+    /// lines `events/s: X` and `requests/s: X`).
+    #[arg(long, value_enum, default_value_t = crate::analysis::report::Engine::Flow)]
+    pub engine: crate::analysis::report::Engine,
 }
 
 /// Resident memory of this process, in bytes (Linux; 0 elsewhere).
@@ -60,6 +64,9 @@ pub fn run(args: &BenchArgs, prices: &PriceTable) -> ExitCode {
         outln!("wrote {}", path.display());
     }
     let n = design.component_count();
+    if args.engine == crate::analysis::report::Engine::Events {
+        return bench_events(&design, &scenario, prices, args.ticks);
+    }
     let before = resident_bytes();
     let options = RunOptions {
         ticks: Some(args.ticks),
@@ -114,5 +121,42 @@ pub fn run(args: &BenchArgs, prices: &PriceTable) -> ExitCode {
         args.ticks as f64 * sim.tick_s() / elapsed
     );
     outln!("component-ticks/s: {:.0}", component_ticks / elapsed);
+    ExitCode::SUCCESS
+}
+
+/// The events engine on the generated design for `ticks` seconds: its speed in events and
+/// requests a second (one thread).
+fn bench_events(
+    design: &crate::model::Design,
+    scenario: &crate::model::Scenario,
+    prices: &PriceTable,
+    ticks: u64,
+) -> ExitCode {
+    let options = crate::sim::events::EventsOptions {
+        duration_s: Some(ticks as f64 * scenario.tick_s),
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let run = match crate::sim::events::run_events(design, scenario, prices, &options) {
+        Ok(run) => run,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let elapsed = start.elapsed().as_secs_f64().max(1e-9);
+    outln!(
+        "design: {} components; ran {} s of traffic request by request in {elapsed:.3} s (single thread)",
+        design.component_count(),
+        ticks as f64 * scenario.tick_s
+    );
+    outln!(
+        "{} events, {} requests; success ratio {:.4}",
+        run.events,
+        run.requests,
+        run.system.success_ratio
+    );
+    outln!("events/s: {:.0}", run.events as f64 / elapsed);
+    outln!("requests/s: {:.0}", run.requests as f64 / elapsed);
     ExitCode::SUCCESS
 }

@@ -39,6 +39,10 @@ pub struct SimulateArgs {
     /// Report format: text for people, JSON for scripts.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// The engine: `flow` (counts per tick, waits from formulas; fast, every feature) or
+    /// `events` (request by request, the referee; no failures or in-memory sessions yet).
+    #[arg(long, value_enum, default_value_t = crate::analysis::report::Engine::Flow)]
+    pub engine: crate::analysis::report::Engine,
     /// Run the N−1 failure analysis (one simulation per component; `auto`: up to 200 components).
     #[arg(long, value_enum, default_value_t = crate::analysis::report::FailureAnalysis::Auto)]
     pub failure_analysis: crate::analysis::report::FailureAnalysis,
@@ -98,6 +102,7 @@ fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> 
             live_latency: false,
         },
         failure_analysis: args.failure_analysis,
+        engine: args.engine,
     };
     let report = crate::analysis::analyze(&design, &scenario, prices, &options)
         .map_err(|e| located(path, None, &e.to_string()))?;

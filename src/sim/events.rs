@@ -42,7 +42,6 @@
 //! request once the run has warmed up, and memory is bounded by the requests in flight.
 //! Same seed, same run, to the bit.
 
-use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
 use rand::rngs::Xoshiro256PlusPlus;
@@ -96,7 +95,7 @@ pub struct EventsSystem {
     pub throughput_per_s: f64,
     /// Succeeded over ended (succeeded plus failed), 0 to 1 (1 when none ended).
     pub success_ratio: f64,
-    /// End-to-end latency of the requests that succeeded, in milliseconds.
+    /// End-to-end latency of the requests that succeeded after the warm-up, in milliseconds.
     pub latency_ms: Percentiles,
 }
 
@@ -153,8 +152,53 @@ pub fn run_events(
         .clamp(0.0, duration_s);
     let seed = options.seed.unwrap_or(scenario.seed);
     let mut engine = Engine::new(&plan, seed, warmup_s)?;
+    engine.check_budget(duration_s)?;
     engine.run(duration_s);
     Ok(engine.report(&plan, seed, duration_s))
+}
+
+/// The most requests one events run may send: about 15 s of work at this machine's pace,
+/// and memory for all of them should they all pile up in an overloaded queue.
+pub const MAX_EVENTS_REQUESTS: f64 = 5e7;
+
+/// Run `design` under `scenario` request by request, with the flow engine's run options
+/// (seed, ticks, load multiplier), and summarise it as the flow engine does, so that the
+/// analysis and the report read either engine's run. Besides the summary: the events run.
+pub fn run_events_summary(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    run: &super::RunOptions,
+) -> Result<(super::RunSummary, EventsRun), SimError> {
+    let mut scenario = scenario.clone();
+    if let Some(load) = run.load_multiplier {
+        if !(load.is_finite() && load > 0.0) {
+            return Err(SimError::BadOptions(format!(
+                "the load multiplier must be a positive number, not {load}"
+            )));
+        }
+        scenario.load_multiplier *= load;
+    }
+    let duration_s = match run.ticks {
+        Some(ticks) => ticks as f64 * scenario.tick_s,
+        None => scenario.duration_s,
+    };
+    if !(duration_s.is_finite() && duration_s > 0.0) {
+        return Err(SimError::BadOptions(format!(
+            "the run's length must be a positive number of seconds, not {duration_s}"
+        )));
+    }
+    let ticks = (duration_s / scenario.tick_s).ceil().max(1.0) as u64;
+    let plan = Plan::compile(design, &scenario, prices, Some(ticks))?;
+    let warmup_s = (plan.warmup_ticks as f64 * plan.tick_s).min(duration_s);
+    let seed = run.seed.unwrap_or(scenario.seed);
+    let mut engine = Engine::new(&plan, seed, warmup_s)?;
+    engine.check_budget(duration_s)?;
+    engine.run(duration_s);
+    Ok((
+        engine.summary(&plan, seed, duration_s),
+        engine.report(&plan, seed, duration_s),
+    ))
 }
 
 /// A request's place in a server's calls: the class the server serves it as, the route
@@ -205,20 +249,14 @@ struct Request {
     measured: bool,
     /// A job behind a message queue: no client waits for it.
     job: bool,
+    /// The client that sent it.
+    client: u32,
     /// The servers waiting for its calls to come back, innermost last.
     stack: Vec<Frame>,
 }
 
-/// Something that happens at a time.
-#[derive(Clone, Copy, Debug)]
-struct Event {
-    time_s: f64,
-    /// Ties break by the order events were scheduled in, so a run is the same on every
-    /// machine.
-    seq: u64,
-    what: What,
-}
-
+/// What happens when an event comes due (kept beside the heap: the heap moves only its
+/// 16-byte keys, which halved the time its sifting took on the bench design).
 #[derive(Clone, Copy, Debug)]
 enum What {
     /// A client's next request.
@@ -227,26 +265,11 @@ enum What {
     Done { node: u32, queue: u32, request: u32 },
 }
 
-impl PartialEq for Event {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Event {}
-impl PartialOrd for Event {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Event {
-    /// Reversed, so that the standard (max-)heap pops the earliest event first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time_s
-            .total_cmp(&self.time_s)
-            .then(other.seq.cmp(&self.seq))
-    }
-}
+/// An event's key in the heap: its time's bits (times are never negative, so their bits
+/// order as the times do), then the order it was scheduled in (its low 32 bits; ties break
+/// by it, so a run is the same on every machine) and its slot among the payloads. Reversed,
+/// so that the standard max-heap pops the earliest first.
+type EventKey = std::cmp::Reverse<(u64, u64)>;
 
 /// One FCFS queue and the servers behind it (an instance, or a pooled group).
 #[derive(Clone, Debug, Default)]
@@ -326,10 +349,21 @@ enum Model {
     MessageQueue(Box<QueueRun>),
 }
 
+/// Component latencies kept before they are added to the histograms (see `note_latency`).
+const LATENCY_BATCH: usize = 4096;
+
 /// The request id that marks a replica's apply of a write (work on no request's path).
 const APPLY: u32 = u32::MAX;
 /// The queue index of a message queue's consumers (its brokers are queue 0).
 const CONSUMERS: u32 = u32::MAX;
+
+/// A client's requests: sent, succeeded, failed.
+#[derive(Clone, Copy, Debug, Default)]
+struct ClientCounts {
+    sent: u64,
+    succeeded: u64,
+    failed: u64,
+}
 
 /// A component while the run goes.
 #[derive(Clone, Debug)]
@@ -346,6 +380,30 @@ struct NodeRun {
     dropped: u64,
     busy_s: f64,
     latency: LogHistogram,
+    /// Over the whole run: arrived, served, dropped.
+    totals: (u64, u64, u64),
+    /// Requests waiting now (not in service), their time-integral after the warm-up, when it
+    /// last changed, and how many waited when the warm-up ended.
+    waiting: u64,
+    waiting_area: f64,
+    waiting_since_s: f64,
+    waiting_at_warmup: u64,
+    /// The time-integral after the warm-up of the requests waiting that are then served (or
+    /// still wait at the end): those that give up waiting are left out, as the flow engine
+    /// drops them on arrival, so that its backlog and this one are the same quantity.
+    served_wait_area: f64,
+    /// Waits before service after the warm-up: their sum in seconds and their number (a
+    /// message queue's: the brokers'; its consumers' in `message_wait`).
+    wait_sum_s: f64,
+    waits: u64,
+    message_wait: (f64, u64),
+    /// Caches and CDNs: look-ups that could hit, and hits, after the warm-up.
+    lookups: u64,
+    hits: u64,
+    /// Clients: requests sent, succeeded and failed, over the whole run and after the
+    /// warm-up (by when they ended).
+    client_totals: ClientCounts,
+    client_window: ClientCounts,
     /// Clients: requests a second at load 1, and the cumulative class mix.
     rate_per_s: f64,
     mix: [f64; TrafficClass::COUNT],
@@ -357,7 +415,10 @@ struct Engine<'p> {
     nodes: Vec<NodeRun>,
     /// Route weights as the flow engine's balancers use them (no failures yet: fixed).
     weights: Vec<f64>,
-    heap: BinaryHeap<Event>,
+    heap: BinaryHeap<EventKey>,
+    /// What each pending event does, by slot, and the free slots.
+    payloads: Vec<What>,
+    free_payloads: Vec<u32>,
     seq: u64,
     now_s: f64,
     warmup_s: f64,
@@ -373,6 +434,17 @@ struct Engine<'p> {
     live_measured: u64,
     /// Requests completed after the warm-up, whenever they were sent.
     completed_in_window: u64,
+    /// Requests that failed after the warm-up, whenever they were sent.
+    failed_in_window: u64,
+    /// Client requests in flight now, their time-integral after the warm-up and when it last
+    /// changed.
+    live: u64,
+    live_area: f64,
+    live_since_s: f64,
+    /// The warm-up's end has been passed (its snapshot taken).
+    past_warmup: bool,
+    /// Latencies not yet in their components' histograms.
+    latency_batch: Vec<(u32, f64)>,
     end_to_end: LogHistogram,
     peak: f64,
 }
@@ -492,7 +564,22 @@ impl<'p> Engine<'p> {
                 served: 0,
                 dropped: 0,
                 busy_s: 0.0,
-                latency: LogHistogram::default(),
+                // Bins 1 % wide, as the flow engine's components have them: half the memory
+                // of the default, which a large design's histograms miss in cache.
+                latency: LogHistogram::with_bin_ratio(1.01),
+                totals: (0, 0, 0),
+                waiting: 0,
+                waiting_area: 0.0,
+                waiting_since_s: 0.0,
+                waiting_at_warmup: 0,
+                served_wait_area: 0.0,
+                wait_sum_s: 0.0,
+                waits: 0,
+                message_wait: (0.0, 0),
+                lookups: 0,
+                hits: 0,
+                client_totals: ClientCounts::default(),
+                client_window: ClientCounts::default(),
                 rate_per_s: client.map_or(0.0, |c| c.base_rate_per_s * plan.load_multiplier),
                 mix,
                 constant: client.is_some_and(|c| c.constant),
@@ -522,6 +609,8 @@ impl<'p> Engine<'p> {
             nodes,
             weights,
             heap: BinaryHeap::new(),
+            payloads: Vec::new(),
+            free_payloads: Vec::new(),
             seq: 0,
             now_s: 0.0,
             warmup_s,
@@ -535,6 +624,12 @@ impl<'p> Engine<'p> {
             failed: 0,
             live_measured: 0,
             completed_in_window: 0,
+            failed_in_window: 0,
+            live: 0,
+            live_area: 0.0,
+            live_since_s: 0.0,
+            past_warmup: warmup_s <= 0.0,
+            latency_batch: Vec::with_capacity(LATENCY_BATCH),
             end_to_end: LogHistogram::default(),
             peak: plan.profile.peak_multiplier().max(f64::MIN_POSITIVE),
         };
@@ -544,13 +639,36 @@ impl<'p> Engine<'p> {
         Ok(engine)
     }
 
+    /// Refuse a run that would send more than [`MAX_EVENTS_REQUESTS`] requests.
+    fn check_budget(&self, duration_s: f64) -> Result<(), SimError> {
+        let rate: f64 = self.nodes.iter().map(|n| n.rate_per_s).sum();
+        let expected = rate * self.plan.profile.peak_multiplier() * duration_s;
+        if expected > MAX_EVENTS_REQUESTS {
+            return Err(SimError::BadOptions(format!(
+                "the events engine would simulate about {} requests, more than its limit of {}; \
+                 shorten the run or lower the load (the flow engine runs it)",
+                crate::analysis::report::count(expected as u64),
+                crate::analysis::report::count(MAX_EVENTS_REQUESTS as u64)
+            )));
+        }
+        Ok(())
+    }
+
     fn schedule(&mut self, time_s: f64, what: What) {
         self.seq += 1;
-        self.heap.push(Event {
-            time_s,
-            seq: self.seq,
-            what,
-        });
+        let slot = match self.free_payloads.pop() {
+            Some(slot) => {
+                self.payloads[slot as usize] = what;
+                slot
+            }
+            None => {
+                self.payloads.push(what);
+                (self.payloads.len() - 1) as u32
+            }
+        };
+        let order = ((self.seq & 0xffff_ffff) << 32) | u64::from(slot);
+        self.heap
+            .push(std::cmp::Reverse((time_s.max(0.0).to_bits(), order)));
     }
 
     /// The client's next arrival: Poisson by thinning at the profile's peak rate, or evenly
@@ -583,14 +701,21 @@ impl<'p> Engine<'p> {
     }
 
     fn run(&mut self, until_s: f64) {
-        while let Some(event) = self.heap.peek().copied() {
-            if event.time_s > until_s {
+        while let Some(&std::cmp::Reverse((bits, order))) = self.heap.peek() {
+            let time_s = f64::from_bits(bits);
+            if time_s > until_s {
                 break;
             }
             self.heap.pop();
+            let slot = (order & 0xffff_ffff) as u32;
+            let what = self.payloads[slot as usize];
+            self.free_payloads.push(slot);
             self.events += 1;
-            self.now_s = event.time_s;
-            match event.what {
+            if !self.past_warmup && time_s >= self.warmup_s {
+                self.end_warmup();
+            }
+            self.now_s = time_s;
+            match what {
                 What::Arrival { node } => {
                     self.new_request(node);
                     self.schedule_arrival(node);
@@ -602,7 +727,65 @@ impl<'p> Engine<'p> {
                 } => self.done(node, queue, request),
             }
         }
+        if !self.past_warmup {
+            self.end_warmup();
+        }
+        self.flush_latencies();
         self.now_s = until_s;
+        // Close the time-integrals at the end of the run: what still waits counts to the end.
+        for node in 0..self.nodes.len() {
+            self.waiting_changed(node as u32, 0);
+            let from = |since: f64| (until_s - since.max(self.warmup_s)).max(0.0);
+            let n = &self.nodes[node];
+            let mut still = 0.0;
+            for q in &n.queues {
+                still += q.waiting.iter().map(|&(_, since)| from(since)).sum::<f64>();
+            }
+            if let Model::Database(db) = &n.model {
+                for sh in &db.shards {
+                    let waiting = sh.pinned.iter().flatten().chain(sh.reads.iter());
+                    still += waiting
+                        .filter(|(id, _)| *id != APPLY)
+                        .map(|&(_, since)| from(since))
+                        .sum::<f64>();
+                }
+            }
+            self.nodes[node].served_wait_area += still;
+        }
+        self.live_changed(0);
+    }
+
+    /// The warm-up ends: what waits now is the measured stretch's starting backlog, and the
+    /// time-integrals start here.
+    fn end_warmup(&mut self) {
+        self.past_warmup = true;
+        let at = self.warmup_s;
+        for n in &mut self.nodes {
+            n.waiting_at_warmup = n.waiting;
+            n.waiting_since_s = at;
+        }
+        self.live_since_s = at;
+    }
+
+    /// The requests waiting at `node` change by `delta` now.
+    fn waiting_changed(&mut self, node: u32, delta: i64) {
+        let (now, warmup) = (self.now_s, self.warmup_s);
+        let n = &mut self.nodes[node as usize];
+        if now > warmup {
+            n.waiting_area += n.waiting as f64 * (now - n.waiting_since_s.max(warmup));
+        }
+        n.waiting_since_s = now;
+        n.waiting = n.waiting.saturating_add_signed(delta);
+    }
+
+    /// The client requests in flight change by `delta` now.
+    fn live_changed(&mut self, delta: i64) {
+        let (now, warmup) = (self.now_s, self.warmup_s);
+        if now > warmup {
+            self.live_area += self.live as f64 * (now - self.live_since_s.max(warmup));
+        }
+        self.live_since_s = now;
+        self.live = self.live.saturating_add_signed(delta);
     }
 
     fn measuring(&self) -> bool {
@@ -635,7 +818,14 @@ impl<'p> Engine<'p> {
         let class = mix.iter().position(|&c| u < c).unwrap_or(0) as u8;
         let measured = self.measuring();
         let id = self.alloc(class, measured, false);
+        self.requests[id as usize].client = client;
         self.sent += 1;
+        self.live_changed(1);
+        let n = &mut self.nodes[client as usize];
+        n.client_totals.sent += 1;
+        if measured {
+            n.client_window.sent += 1;
+        }
         if measured {
             self.offered += 1;
             self.live_measured += 1;
@@ -652,6 +842,7 @@ impl<'p> Engine<'p> {
         let r = &mut self.requests[id as usize];
         r.arrived_here_s = now_s;
         r.class = class;
+        self.nodes[node as usize].totals.0 += 1;
         if self.measuring() {
             self.nodes[node as usize].arrived += 1;
         }
@@ -685,12 +876,15 @@ impl<'p> Engine<'p> {
             self.start(node, queue, id);
         } else {
             q.waiting.push_back((id, self.now_s));
+            self.waiting_changed(node, 1);
         }
     }
 
     /// Request `id` reaches a database: a shard by its keys' share; a write waits for the
     /// primary, a read for a server on any copy.
     fn arrive_at_database(&mut self, id: u32, node: u32, class: u8) {
+        // The waiting count's integral up to now (it may grow by one below).
+        self.waiting_changed(node, 0);
         let u: f64 = self.rng.random();
         let now_s = self.now_s;
         let n = &mut self.nodes[node as usize];
@@ -709,6 +903,7 @@ impl<'p> Engine<'p> {
                 Some(0)
             } else {
                 sh.pinned[0].push_back((id, now_s));
+                n.waiting += 1;
                 None
             }
         } else {
@@ -722,6 +917,7 @@ impl<'p> Engine<'p> {
                 .min_by(|&a, &b| given[a].total_cmp(&given[b]));
             if found.is_none() {
                 sh.reads.push_back((id, now_s));
+                n.waiting += 1;
             }
             found
         };
@@ -746,6 +942,17 @@ impl<'p> Engine<'p> {
         };
         let scv = db.scv;
         let service_s = self.draw(mean_s, scv);
+        let (now, warmup) = (self.now_s, self.warmup_s);
+        if id != APPLY && now > warmup {
+            let since = self.requests[id as usize].arrived_here_s.max(warmup);
+            self.nodes[node as usize].served_wait_area += now - since;
+        }
+        if id != APPLY && self.measuring() {
+            let waited_s = self.now_s - self.requests[id as usize].arrived_here_s;
+            let n = &mut self.nodes[node as usize];
+            n.wait_sum_s += waited_s;
+            n.waits += 1;
+        }
         if let Model::Database(db) = &mut self.nodes[node as usize].model
             && let Some(given) = db.given_s.get_mut(shard * copies + copy)
         {
@@ -787,9 +994,25 @@ impl<'p> Engine<'p> {
             return;
         };
         let service_s = self.draw(1.0 / station.rate_per_server_s, station.service_scv);
-        // A message queue is as busy as its consumers (the brokers only take messages in).
-        if self.measuring() && (!is_queue || queue == CONSUMERS) {
-            self.nodes[node as usize].busy_s += service_s;
+        let (now, warmup) = (self.now_s, self.warmup_s);
+        if now > warmup && queue != CONSUMERS {
+            let since = self.requests[id as usize].arrived_here_s.max(warmup);
+            self.nodes[node as usize].served_wait_area += now - since;
+        }
+        if self.measuring() {
+            let waited_s = self.now_s - self.requests[id as usize].arrived_here_s;
+            let n = &mut self.nodes[node as usize];
+            if queue == CONSUMERS {
+                n.message_wait.0 += waited_s;
+                n.message_wait.1 += 1;
+            } else {
+                n.wait_sum_s += waited_s;
+                n.waits += 1;
+            }
+            // A message queue is as busy as its consumers (the brokers only take messages in).
+            if !is_queue || queue == CONSUMERS {
+                n.busy_s += service_s;
+            }
         }
         self.schedule(
             self.now_s + service_s,
@@ -825,9 +1048,7 @@ impl<'p> Engine<'p> {
                 // consumers finish.
                 if self.measuring() {
                     let since = self.requests[id as usize].arrived_here_s;
-                    self.nodes[node as usize]
-                        .latency
-                        .add((self.now_s - since) * 1000.0);
+                    self.note_latency(node, (self.now_s - since) * 1000.0);
                 }
                 self.next_from_queue(node, queue);
                 self.enqueued(node, id);
@@ -843,12 +1064,31 @@ impl<'p> Engine<'p> {
 
     /// Request `id` leaves `node`'s server: one served, with its time here.
     fn record(&mut self, node: u32, id: u32) {
+        self.nodes[node as usize].totals.1 += 1;
         if self.measuring() {
             let since = self.requests[id as usize].arrived_here_s;
-            let n = &mut self.nodes[node as usize];
-            n.served += 1;
-            n.latency.add((self.now_s - since) * 1000.0);
+            self.nodes[node as usize].served += 1;
+            self.note_latency(node, (self.now_s - since) * 1000.0);
         }
+    }
+
+    /// A component's latency, kept to be added to its histogram with many others: the
+    /// histograms of a large design are rarely in cache, and adding a batch at a time lets
+    /// the processor overlap their misses (it was 40 % of the time on the bench design).
+    fn note_latency(&mut self, node: u32, latency_ms: f64) {
+        self.latency_batch.push((node, latency_ms));
+        if self.latency_batch.len() >= LATENCY_BATCH {
+            self.flush_latencies();
+        }
+    }
+
+    fn flush_latencies(&mut self) {
+        for &(node, ms) in &self.latency_batch {
+            if let Some(n) = self.nodes.get_mut(node as usize) {
+                n.latency.add(ms);
+            }
+        }
+        self.latency_batch.clear();
     }
 
     /// A server of `queue` at `node` is free: it takes the next request that has not given up
@@ -863,6 +1103,7 @@ impl<'p> Engine<'p> {
                 q.idle_servers += 1;
                 return;
             };
+            self.waiting_changed(node, -1);
             if self.now_s - since_s > timeout_s {
                 self.timed_out(node, next);
                 continue;
@@ -873,6 +1114,7 @@ impl<'p> Engine<'p> {
     }
 
     fn timed_out(&mut self, node: u32, id: u32) {
+        self.nodes[node as usize].totals.2 += 1;
         if self.measuring() {
             self.nodes[node as usize].dropped += 1;
         }
@@ -893,6 +1135,7 @@ impl<'p> Engine<'p> {
             self.start(node, CONSUMERS, job);
         } else if (q.backlog.len() as u64) < q.max_depth {
             q.backlog.push_back(job);
+            self.waiting_changed(node, 1);
         } else {
             self.timed_out(node, job);
         }
@@ -901,6 +1144,7 @@ impl<'p> Engine<'p> {
 
     /// A consumer finished job `id`: it goes on down the queue's links.
     fn consumed(&mut self, node: u32, id: u32) {
+        self.nodes[node as usize].totals.1 += 1;
         if self.measuring() {
             self.nodes[node as usize].served += 1;
         }
@@ -915,6 +1159,7 @@ impl<'p> Engine<'p> {
             next
         };
         if let Some(next) = next {
+            self.waiting_changed(node, -1);
             self.start(node, CONSUMERS, next);
         }
         let class = self.requests[id as usize].class;
@@ -987,6 +1232,9 @@ impl<'p> Engine<'p> {
             let Some((next, since_s)) = next else {
                 break;
             };
+            if next != APPLY {
+                self.waiting_changed(node, -1);
+            }
             if next != APPLY && self.now_s - since_s > timeout_s {
                 self.timed_out(node, next);
                 continue;
@@ -1029,7 +1277,24 @@ impl<'p> Engine<'p> {
             } if k == TrafficClass::Static.index() => *hit_ratio,
             _ => 0.0,
         };
-        if hit_chance > 0.0 && self.rng.random::<f64>() < hit_chance {
+        let looks_up = match &self.nodes[node as usize].model {
+            Model::Station {
+                answer: Answer::Cache { .. },
+                ..
+            } => k == TrafficClass::Read.index() || k == TrafficClass::Static.index(),
+            Model::Station {
+                answer: Answer::Edge { .. },
+                ..
+            } => k == TrafficClass::Static.index(),
+            _ => false,
+        };
+        let hit = hit_chance > 0.0 && self.rng.random::<f64>() < hit_chance;
+        if looks_up && self.measuring() {
+            let n = &mut self.nodes[node as usize];
+            n.lookups += 1;
+            n.hits += u64::from(hit);
+        }
+        if hit {
             self.back(id);
         } else {
             self.forward(id, node, class);
@@ -1137,25 +1402,211 @@ impl<'p> Engine<'p> {
     }
 
     fn complete(&mut self, id: u32) {
-        if self.measuring() && !self.requests[id as usize].job {
-            self.completed_in_window += 1;
+        let measuring = self.measuring();
+        let (job, client, started_s, measured) = {
+            let r = &self.requests[id as usize];
+            (r.job, r.client, r.started_s, r.measured)
+        };
+        if !job {
+            self.live_changed(-1);
+            let n = &mut self.nodes[client as usize];
+            n.client_totals.succeeded += 1;
+            if measuring {
+                n.client_window.succeeded += 1;
+                self.completed_in_window += 1;
+                self.end_to_end.add((self.now_s - started_s) * 1000.0);
+            }
         }
-        let r = &self.requests[id as usize];
-        if r.measured {
+        if measured {
             self.succeeded += 1;
             self.live_measured -= 1;
-            self.end_to_end.add((self.now_s - r.started_s) * 1000.0);
         }
         self.free.push(id);
     }
 
     fn fail(&mut self, id: u32) {
+        let measuring = self.measuring();
+        let (job, client) = {
+            let r = &self.requests[id as usize];
+            (r.job, r.client)
+        };
+        if !job {
+            self.live_changed(-1);
+            let n = &mut self.nodes[client as usize];
+            n.client_totals.failed += 1;
+            if measuring {
+                n.client_window.failed += 1;
+                self.failed_in_window += 1;
+            }
+        }
         if self.requests[id as usize].measured {
             self.failed += 1;
             self.live_measured -= 1;
         }
         self.requests[id as usize].stack.clear();
         self.free.push(id);
+    }
+
+    /// The run summarised as the flow engine summarises its own (see `sim::report`).
+    /// `max_utilization` is the run's mean here (there are no ticks), the capacity is the
+    /// stations' (a database's: its shards' read capacity), the backlog the time-average of
+    /// the requests waiting (not in service) that are served, the requests that give up
+    /// waiting left out (the flow engine drops them on arrival); a message queue's backlog
+    /// is every message waiting for a consumer.
+    fn summary(&self, plan: &Plan, seed: u64, duration_s: f64) -> super::RunSummary {
+        use super::report::{RequestCounts, RunTotals, SATURATED_UTILIZATION, SystemReport};
+        let measured_s = (duration_s - self.warmup_s).max(f64::MIN_POSITIVE);
+        let events = self.report(plan, seed, duration_s);
+        let mut order: Vec<usize> = (0..plan.nodes.len()).collect();
+        order.sort_by_key(|&i| plan.nodes[i].id);
+        let mut dropped = 0;
+        let components = order
+            .into_iter()
+            .map(|i| {
+                let node = &plan.nodes[i];
+                let run = &self.nodes[i];
+                let e = &events.components[i];
+                dropped += run.dropped;
+                let capacity_per_s = match (&run.model, run.station) {
+                    (Model::Database(db), _) => {
+                        f64::from(db.servers_per_copy) / db.read_s.max(f64::MIN_POSITIVE)
+                            * db.shards.first().map_or(1, |s| s.idle.len()) as f64
+                    }
+                    (Model::MessageQueue(q), _) => q.consumers.capacity_per_s(),
+                    (_, Some(st)) => st.capacity_per_s() * f64::from(node.instances.max(1)),
+                    _ => 0.0,
+                };
+                let is_client = matches!(run.model, Model::Source);
+                let client = is_client.then(|| {
+                    let (t, w) = (run.client_totals, run.client_window);
+                    let ended = w.succeeded + w.failed;
+                    (
+                        w.succeeded as f64 / measured_s,
+                        if ended > 0 {
+                            w.succeeded as f64 / ended as f64
+                        } else {
+                            1.0
+                        },
+                        RequestCounts {
+                            offered: t.sent,
+                            succeeded: t.succeeded,
+                            failed: t.failed,
+                            in_flight_end: t.sent - t.succeeded - t.failed,
+                        },
+                    )
+                });
+                super::ComponentReport {
+                    name: node.name.clone(),
+                    kind: node.kind_name.key(),
+                    instances: node.instances,
+                    healthy_instances: node.instances,
+                    utilization: e.utilization,
+                    max_utilization: e.utilization,
+                    offered_utilization: if capacity_per_s > 0.0 {
+                        e.arrived as f64 / measured_s / capacity_per_s
+                    } else {
+                        0.0
+                    },
+                    offered_per_s: e.arrived as f64 / measured_s,
+                    served_per_s: e.throughput_per_s,
+                    capacity_per_s,
+                    dropped: run.dropped,
+                    overflow_dropped: if matches!(run.model, Model::MessageQueue(_)) {
+                        run.dropped
+                    } else {
+                        0
+                    },
+                    errors: 0,
+                    backlog: if matches!(run.model, Model::MessageQueue(_)) {
+                        run.waiting_area / measured_s
+                    } else {
+                        run.served_wait_area / measured_s
+                    },
+                    latency_ms: e.latency_ms,
+                    wait_ms: if run.waits > 0 {
+                        run.wait_sum_s / run.waits as f64 * 1000.0
+                    } else {
+                        0.0
+                    },
+                    hit_ratio: match run.model {
+                        Model::Station {
+                            answer: Answer::Cache { .. } | Answer::Edge { .. },
+                            ..
+                        } => Some(if run.lookups > 0 {
+                            run.hits as f64 / run.lookups as f64
+                        } else {
+                            0.0
+                        }),
+                        _ => None,
+                    },
+                    message_wait_ms: match run.model {
+                        Model::MessageQueue(_) => Some(if run.message_wait.1 > 0 {
+                            run.message_wait.0 / run.message_wait.1 as f64 * 1000.0
+                        } else {
+                            0.0
+                        }),
+                        _ => None,
+                    },
+                    bottleneck: e.utilization >= SATURATED_UTILIZATION
+                        || (matches!(run.model, Model::MessageQueue(_)) && run.dropped > 0),
+                    throughput_per_s: client.map(|c| c.0),
+                    success_ratio: client.map(|c| c.1),
+                    requests: client.map(|c| c.2),
+                    spof: false,
+                    totals: RunTotals {
+                        arrived: run.totals.0,
+                        served: run.totals.1,
+                        dropped: run.totals.2,
+                        backlog_start: run.waiting_at_warmup,
+                        backlog_end: run.waiting,
+                    },
+                }
+            })
+            .collect();
+        let all = self
+            .nodes
+            .iter()
+            .filter(|n| matches!(n.model, Model::Source))
+            .fold(ClientCounts::default(), |a, n| ClientCounts {
+                sent: a.sent + n.client_totals.sent,
+                succeeded: a.succeeded + n.client_totals.succeeded,
+                failed: a.failed + n.client_totals.failed,
+            });
+        let window_sent: u64 = self.nodes.iter().map(|n| n.client_window.sent).sum();
+        let ended = self.completed_in_window + self.failed_in_window;
+        let tick_s = plan.tick_s;
+        super::RunSummary {
+            ticks: (duration_s / tick_s).round() as u64,
+            tick_s,
+            seed,
+            load_multiplier: plan.load_multiplier,
+            warmup_ticks: (self.warmup_s / tick_s).round() as u64,
+            warmup_s: self.warmup_s,
+            system: SystemReport {
+                offered_per_s: window_sent as f64 / measured_s,
+                throughput_per_s: self.completed_in_window as f64 / measured_s,
+                success_ratio: if ended > 0 {
+                    self.completed_in_window as f64 / ended as f64
+                } else {
+                    1.0
+                },
+                failed_per_s: self.failed_in_window as f64 / measured_s,
+                in_flight_end: self.live as f64,
+                in_flight_mean: self.live_area / measured_s,
+                requests: RequestCounts {
+                    offered: all.sent,
+                    succeeded: all.succeeded,
+                    failed: all.failed,
+                    in_flight_end: all.sent - all.succeeded - all.failed,
+                },
+                dropped,
+                errors: 0,
+                latency_ms: Percentiles::of(&self.end_to_end),
+                sampled_requests: ended,
+                failed_samples: self.failed_in_window,
+            },
+            components,
+        }
     }
 
     fn report(&self, plan: &Plan, seed: u64, duration_s: f64) -> EventsRun {
