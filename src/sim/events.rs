@@ -34,13 +34,23 @@
 //!   for one of the consumers (a full queue drops it) and, consumed, goes on down the queue's
 //!   links as a job of its own, part of no client's latency.
 //!
+//! Where it differs from the flow engine, knowingly:
+//! - a station built from a capacity and a latency (balancers, caches, CDNs, brokers) holds a
+//!   request for 1 / (capacity per server): its latency at no load is that, which is the
+//!   configured latency whenever capacity × latency is a whole number (the defaults are);
+//! - the primary takes writes at its own pace: the flow engine also holds writes to the
+//!   replicas' apply pace when applies are slower than writes (semi-synchronous); here the
+//!   replicas' applies then queue behind;
+//! - a timeout is checked when a server comes free, not on arrival.
+//!
 //! Not modelled yet, and refused with a message that says so: servers that keep sessions in
 //! memory, and failures (scheduled or random).
 //!
 //! The heap holds at most one arrival per client and one completion per busy server; requests
 //! live in a slab whose slots (and their call stacks) are reused, so nothing is allocated per
 //! request once the run has warmed up, and memory is bounded by the requests in flight.
-//! Same seed, same run, to the bit.
+//! Same seed, same run, to the bit on one platform (the draws use the platform's `ln`, `exp`
+//! and `cos`).
 
 use std::collections::{BinaryHeap, VecDeque};
 
@@ -148,18 +158,31 @@ pub fn run_events(
     let plan = Plan::compile(design, scenario, prices, Some(ticks))?;
     let warmup_s = options
         .warmup_s
-        .unwrap_or(plan.warmup_ticks as f64 * plan.tick_s)
-        .clamp(0.0, duration_s);
+        .unwrap_or(plan.warmup_ticks as f64 * plan.tick_s);
+    if !(warmup_s.is_finite() && warmup_s >= 0.0 && warmup_s < duration_s) {
+        return Err(SimError::BadOptions(format!(
+            "the warm-up must be at least 0 s and shorter than the run ({duration_s} s), not {warmup_s}"
+        )));
+    }
     let seed = options.seed.unwrap_or(scenario.seed);
     let mut engine = Engine::new(&plan, seed, warmup_s)?;
     engine.check_budget(duration_s)?;
-    engine.run(duration_s);
+    engine.run(duration_s)?;
     Ok(engine.report(&plan, seed, duration_s))
 }
 
 /// The most requests one events run may send: about 15 s of work at this machine's pace,
 /// and memory for all of them should they all pile up in an overloaded queue.
 pub const MAX_EVENTS_REQUESTS: f64 = 5e7;
+
+/// The most events one run may handle: fan-out multiplies a request's visits (up to a
+/// thousand calls a link, nested), so the request budget alone does not bound a run's time.
+/// Also below 2⁴⁰, the heap keys' room for the scheduling order.
+pub const MAX_EVENTS: u64 = 1_000_000_000;
+
+/// The most events pending at once (busy servers and clients): the heap keys' room for
+/// their slot (2²⁴).
+const MAX_PENDING: usize = 1 << 24;
 
 /// Run `design` under `scenario` request by request, with the flow engine's run options
 /// (seed, ticks, load multiplier), and summarise it as the flow engine does, so that the
@@ -194,7 +217,7 @@ pub fn run_events_summary(
     let seed = run.seed.unwrap_or(scenario.seed);
     let mut engine = Engine::new(&plan, seed, warmup_s)?;
     engine.check_budget(duration_s)?;
-    engine.run(duration_s);
+    engine.run(duration_s)?;
     Ok((
         engine.summary(&plan, seed, duration_s),
         engine.report(&plan, seed, duration_s),
@@ -261,14 +284,16 @@ struct Request {
 enum What {
     /// A client's next request.
     Arrival { node: u32 },
+    /// A client whose load was nothing looks again (sends nothing now).
+    Wake { node: u32 },
     /// A server of queue `queue` of component `node` finished request `request`.
     Done { node: u32, queue: u32, request: u32 },
 }
 
 /// An event's key in the heap: its time's bits (times are never negative, so their bits
-/// order as the times do), then the order it was scheduled in (its low 32 bits; ties break
-/// by it, so a run is the same on every machine) and its slot among the payloads. Reversed,
-/// so that the standard max-heap pops the earliest first.
+/// order as the times do), then the order it was scheduled in (40 bits: ties break by it,
+/// first come first served) and its slot among the payloads (24 bits; see [`MAX_EVENTS`] and
+/// `MAX_PENDING`). Reversed, so that the standard max-heap pops the earliest first.
 type EventKey = std::cmp::Reverse<(u64, u64)>;
 
 /// One FCFS queue and the servers behind it (an instance, or a pooled group).
@@ -400,6 +425,8 @@ struct NodeRun {
     /// Caches and CDNs: look-ups that could hit, and hits, after the warm-up.
     lookups: u64,
     hits: u64,
+    /// Requests served with an error after the warm-up (nowhere to go from here).
+    errors: u64,
     /// Clients: requests sent, succeeded and failed, over the whole run and after the
     /// warm-up (by when they ended).
     client_totals: ClientCounts,
@@ -578,6 +605,7 @@ impl<'p> Engine<'p> {
                 message_wait: (0.0, 0),
                 lookups: 0,
                 hits: 0,
+                errors: 0,
                 client_totals: ClientCounts::default(),
                 client_window: ClientCounts::default(),
                 rate_per_s: client.map_or(0.0, |c| c.base_rate_per_s * plan.load_multiplier),
@@ -594,11 +622,7 @@ impl<'p> Engine<'p> {
                 for e in a..b {
                     let entry = &plan.routes[e as usize];
                     let target = &plan.nodes[entry.target as usize];
-                    let capacity = match &target.kind {
-                        KindPlan::Server(s) => s.station.capacity_per_s(),
-                        KindPlan::LoadBalancer(l) => l.station.capacity_per_s(),
-                        _ => 1.0,
-                    };
+                    let capacity = super::kinds::instance_capacity_per_s(&target.kind);
                     weights[e as usize] =
                         target_weight(lb, entry.weight, target.instances, capacity);
                 }
@@ -666,7 +690,7 @@ impl<'p> Engine<'p> {
                 (self.payloads.len() - 1) as u32
             }
         };
-        let order = ((self.seq & 0xffff_ffff) << 32) | u64::from(slot);
+        let order = (self.seq << 24) | u64::from(slot);
         self.heap
             .push(std::cmp::Reverse((time_s.max(0.0).to_bits(), order)));
     }
@@ -680,11 +704,16 @@ impl<'p> Engine<'p> {
             return;
         }
         let at = if constant {
+            // Evenly spaced at the rate now; while the profile is at nothing (or so little
+            // that the next request would come more than a tick away), look again a tick on,
+            // so the stream comes back with the load.
             let now = self.plan.profile.multiplier_at(self.now_s) * rate;
-            if now <= 0.0 {
+            let gap_s = if now > 0.0 { 1.0 / now } else { f64::INFINITY };
+            if gap_s > self.plan.tick_s {
+                self.schedule(self.now_s + self.plan.tick_s, What::Wake { node });
                 return;
             }
-            self.now_s + 1.0 / now
+            self.now_s + gap_s
         } else {
             let top = rate * self.peak;
             let mut t = self.now_s;
@@ -700,14 +729,24 @@ impl<'p> Engine<'p> {
         self.schedule(at, What::Arrival { node });
     }
 
-    fn run(&mut self, until_s: f64) {
+    fn run(&mut self, until_s: f64) -> Result<(), SimError> {
         while let Some(&std::cmp::Reverse((bits, order))) = self.heap.peek() {
+            if self.events >= MAX_EVENTS || self.payloads.len() > MAX_PENDING {
+                return Err(SimError::BadOptions(format!(
+                    "the events engine stopped at {} events ({} pending) at {:.0} s of the run: \
+                     this design's calls multiply each request's visits too far for one run; \
+                     shorten it or lower the load (the flow engine runs it)",
+                    self.events,
+                    self.payloads.len(),
+                    self.now_s
+                )));
+            }
             let time_s = f64::from_bits(bits);
             if time_s > until_s {
                 break;
             }
             self.heap.pop();
-            let slot = (order & 0xffff_ffff) as u32;
+            let slot = (order & 0xff_ffff) as u32;
             let what = self.payloads[slot as usize];
             self.free_payloads.push(slot);
             self.events += 1;
@@ -720,6 +759,7 @@ impl<'p> Engine<'p> {
                     self.new_request(node);
                     self.schedule_arrival(node);
                 }
+                What::Wake { node } => self.schedule_arrival(node),
                 What::Done {
                     node,
                     queue,
@@ -735,8 +775,19 @@ impl<'p> Engine<'p> {
         // Close the time-integrals at the end of the run: what still waits counts to the end.
         for node in 0..self.nodes.len() {
             self.waiting_changed(node as u32, 0);
-            let from = |since: f64| (until_s - since.max(self.warmup_s)).max(0.0);
             let n = &self.nodes[node];
+            // Those still waiting that will be served (not yet past their timeout).
+            let timeout_s = match &n.model {
+                Model::Database(db) => db.timeout_s,
+                _ => n.station.map_or(f64::INFINITY, |st| st.timeout_s),
+            };
+            let from = |since: f64| {
+                if until_s - since > timeout_s {
+                    0.0
+                } else {
+                    (until_s - since.max(self.warmup_s)).max(0.0)
+                }
+            };
             let mut still = 0.0;
             for q in &n.queues {
                 still += q.waiting.iter().map(|&(_, since)| from(since)).sum::<f64>();
@@ -753,6 +804,7 @@ impl<'p> Engine<'p> {
             self.nodes[node].served_wait_area += still;
         }
         self.live_changed(0);
+        Ok(())
     }
 
     /// The warm-up ends: what waits now is the measured stretch's starting backlog, and the
@@ -815,7 +867,12 @@ impl<'p> Engine<'p> {
     fn new_request(&mut self, client: u32) {
         let u: f64 = self.rng.random();
         let mix = &self.nodes[client as usize].mix;
-        let class = mix.iter().position(|&c| u < c).unwrap_or(0) as u8;
+        // Rounding may leave the cumulative mix a hair under 1: the last class with a share.
+        let last = (1..mix.len())
+            .rev()
+            .find(|&k| mix[k] > mix[k - 1])
+            .unwrap_or(0);
+        let class = mix.iter().position(|&c| u < c).unwrap_or(last) as u8;
         let measured = self.measuring();
         let id = self.alloc(class, measured, false);
         self.requests[id as usize].client = client;
@@ -826,6 +883,8 @@ impl<'p> Engine<'p> {
         if measured {
             n.client_window.sent += 1;
         }
+        self.nodes[client as usize].totals.0 += 1;
+        self.nodes[client as usize].totals.1 += 1;
         if measured {
             self.offered += 1;
             self.live_measured += 1;
@@ -852,7 +911,7 @@ impl<'p> Engine<'p> {
                 let spread = *spread;
                 self.arrive_at_station(id, node, spread);
             }
-            Model::MessageQueue(_) => self.arrive_at_station(id, node, Spread::Pooled),
+            Model::MessageQueue(_) => self.arrive_at_brokers(id, node),
             Model::Database(_) => self.arrive_at_database(id, node, class),
         }
     }
@@ -877,6 +936,30 @@ impl<'p> Engine<'p> {
         } else {
             q.waiting.push_back((id, self.now_s));
             self.waiting_changed(node, 1);
+        }
+    }
+
+    /// A message reaches a queue's brokers: one takes it when free; beyond what they take in
+    /// a tick (their capacity × the tick) it is turned away at once and the producer's
+    /// request fails, as the flow engine refuses what exceeds the brokers' capacity each
+    /// tick. Messages waiting for a broker are no part of the queue's backlog, which is what
+    /// waits for a consumer.
+    fn arrive_at_brokers(&mut self, id: u32, node: u32) {
+        let tick_s = self.plan.tick_s;
+        let n = &mut self.nodes[node as usize];
+        let room = n
+            .station
+            .map_or(1.0, |st| (st.capacity_per_s() * tick_s).ceil().max(1.0));
+        let Some(q) = n.queues.first_mut() else {
+            return;
+        };
+        if q.idle_servers > 0 {
+            q.idle_servers -= 1;
+            self.start(node, 0, id);
+        } else if (q.waiting.len() as f64) < room {
+            q.waiting.push_back((id, self.now_s));
+        } else {
+            self.timed_out(node, id);
         }
     }
 
@@ -1103,7 +1186,10 @@ impl<'p> Engine<'p> {
                 q.idle_servers += 1;
                 return;
             };
-            self.waiting_changed(node, -1);
+            // A message queue's backlog is what waits for its consumers, not its brokers.
+            if !matches!(self.nodes[node as usize].model, Model::MessageQueue(_)) {
+                self.waiting_changed(node, -1);
+            }
             if self.now_s - since_s > timeout_s {
                 self.timed_out(node, next);
                 continue;
@@ -1124,20 +1210,29 @@ impl<'p> Engine<'p> {
     /// The brokers took message `id`: the producer goes on, and the message waits for a
     /// consumer as a job of its own (or is dropped when the queue is full).
     fn enqueued(&mut self, node: u32, id: u32) {
+        let (room, idle) = match &self.nodes[node as usize].model {
+            Model::MessageQueue(q) => ((q.backlog.len() as u64) < q.max_depth, q.idle_consumers),
+            _ => return,
+        };
+        if idle == 0 && !room {
+            // A full queue drops the message, and the producer's request fails with it, as
+            // the flow engine counts it.
+            self.timed_out(node, id);
+            return;
+        }
         let class = self.requests[id as usize].class;
         let job = self.alloc(class, false, true);
         self.requests[job as usize].arrived_here_s = self.now_s;
-        let Model::MessageQueue(q) = &mut self.nodes[node as usize].model else {
-            return;
-        };
-        if q.idle_consumers > 0 {
-            q.idle_consumers -= 1;
+        if idle > 0 {
+            if let Model::MessageQueue(q) = &mut self.nodes[node as usize].model {
+                q.idle_consumers -= 1;
+            }
             self.start(node, CONSUMERS, job);
-        } else if (q.backlog.len() as u64) < q.max_depth {
-            q.backlog.push_back(job);
-            self.waiting_changed(node, 1);
         } else {
-            self.timed_out(node, job);
+            if let Model::MessageQueue(q) = &mut self.nodes[node as usize].model {
+                q.backlog.push_back(job);
+            }
+            self.waiting_changed(node, 1);
         }
         self.back(id);
     }
@@ -1320,14 +1415,14 @@ impl<'p> Engine<'p> {
                     if n.kind_name == KindName::MessageQueue {
                         self.back(id);
                     } else {
-                        self.fail(id);
+                        self.nowhere_to_go(node, id);
                     }
                     return;
                 }
                 let weights = &self.weights[a as usize..b as usize];
                 let sum: f64 = weights.iter().sum();
                 if sum <= 0.0 {
-                    self.fail(id);
+                    self.nowhere_to_go(node, id);
                     return;
                 }
                 let mut u = self.rng.random::<f64>() * sum;
@@ -1355,6 +1450,26 @@ impl<'p> Engine<'p> {
                 self.next_call(id);
             }
         }
+    }
+
+    /// Request `id` has nowhere to go from `node` and fails there: a client drops a class no
+    /// link carries (it was counted served as it was sent: it is dropped instead); anywhere
+    /// else it was served and is answered with an error (a cache's miss with no store behind
+    /// it, a balancer with no target in rotation), so that arrived = served + dropped holds.
+    fn nowhere_to_go(&mut self, node: u32, id: u32) {
+        let measuring = self.measuring();
+        let n = &mut self.nodes[node as usize];
+        if matches!(n.model, Model::Source) {
+            n.totals.1 -= 1;
+            n.totals.2 += 1;
+            if measuring && self.requests[id as usize].measured {
+                n.served -= 1;
+                n.dropped += 1;
+            }
+        } else if measuring {
+            n.errors += 1;
+        }
+        self.fail(id);
     }
 
     /// Request `id` is back at the server innermost in its calls (or done, if none).
@@ -1460,6 +1575,7 @@ impl<'p> Engine<'p> {
         let mut order: Vec<usize> = (0..plan.nodes.len()).collect();
         order.sort_by_key(|&i| plan.nodes[i].id);
         let mut dropped = 0;
+        let mut errors = 0;
         let components = order
             .into_iter()
             .map(|i| {
@@ -1467,10 +1583,12 @@ impl<'p> Engine<'p> {
                 let run = &self.nodes[i];
                 let e = &events.components[i];
                 dropped += run.dropped;
+                errors += run.errors;
                 let capacity_per_s = match (&run.model, run.station) {
                     (Model::Database(db), _) => {
                         f64::from(db.servers_per_copy) / db.read_s.max(f64::MIN_POSITIVE)
                             * db.shards.first().map_or(1, |s| s.idle.len()) as f64
+                            * db.shards.len() as f64
                     }
                     (Model::MessageQueue(q), _) => q.consumers.capacity_per_s(),
                     (_, Some(st)) => st.capacity_per_s() * f64::from(node.instances.max(1)),
@@ -1516,7 +1634,7 @@ impl<'p> Engine<'p> {
                     } else {
                         0
                     },
-                    errors: 0,
+                    errors: run.errors,
                     backlog: if matches!(run.model, Model::MessageQueue(_)) {
                         run.waiting_area / measured_s
                     } else {
@@ -1600,7 +1718,7 @@ impl<'p> Engine<'p> {
                     in_flight_end: all.sent - all.succeeded - all.failed,
                 },
                 dropped,
-                errors: 0,
+                errors,
                 latency_ms: Percentiles::of(&self.end_to_end),
                 sampled_requests: ended,
                 failed_samples: self.failed_in_window,

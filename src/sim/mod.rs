@@ -368,15 +368,7 @@ impl Simulation {
                 }));
             }
             states.push(st);
-            instance_capacity.push(match &node.kind {
-                KindPlan::Client(_) => 0.0,
-                KindPlan::LoadBalancer(p) => p.station.capacity_per_s(),
-                KindPlan::Server(p) => p.station.capacity_per_s(),
-                KindPlan::Cache(p) => p.station.capacity_per_s(),
-                KindPlan::Database(p) => kinds::database::instance_capacity_per_s(p),
-                KindPlan::MessageQueue(p) => p.broker.capacity_per_s(),
-                KindPlan::Cdn(p) => p.station.capacity_per_s(),
-            });
+            instance_capacity.push(kinds::instance_capacity_per_s(&node.kind));
         }
         let routable = plan.nodes.iter().map(|n| n.instances).collect();
         let ticks = plan.ticks;

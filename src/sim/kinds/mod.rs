@@ -14,7 +14,7 @@ pub mod server;
 use super::completions::completions;
 use super::flow;
 use super::latency::{GroupLoad, fluid_step};
-use super::plan::NodePlan;
+use super::plan::{KindPlan, NodePlan};
 use super::state::{Channel, NodeState};
 
 /// What every kind's step may read about the tick.
@@ -264,4 +264,19 @@ pub(crate) fn set_busy(st: &mut NodeState, work: f64, spill_ticks: f64) {
 #[inline]
 pub(crate) fn rate_of(channels: &[Channel]) -> f64 {
     channels.iter().map(|c| c.rate_in).sum()
+}
+
+/// What one instance of a component can serve a second (a database's: one copy's reads; a
+/// message queue's: one broker's intake): what least-loaded balancing weighs targets by, in
+/// both engines.
+pub(crate) fn instance_capacity_per_s(kind: &KindPlan) -> f64 {
+    match kind {
+        KindPlan::Client(_) => 0.0,
+        KindPlan::LoadBalancer(p) => p.station.capacity_per_s(),
+        KindPlan::Server(p) => p.station.capacity_per_s(),
+        KindPlan::Cache(p) => p.station.capacity_per_s(),
+        KindPlan::Database(p) => database::instance_capacity_per_s(p),
+        KindPlan::MessageQueue(p) => p.broker.capacity_per_s(),
+        KindPlan::Cdn(p) => p.station.capacity_per_s(),
+    }
 }
