@@ -5,6 +5,7 @@ pub mod availability;
 pub mod compare;
 pub mod cost;
 pub mod ladder;
+pub mod replications;
 pub mod report;
 pub mod spof;
 

@@ -158,6 +158,10 @@ pub struct SimulateReport {
     pub law_checks: Vec<LawCheck>,
     /// What the figures assume, and anything left out.
     pub notes: Vec<String>,
+    /// With `--replications N`: every figure of the run over N more runs on derived seeds, as
+    /// a mean and its 95 % interval (absent without).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replications: Option<super::replications::Replications>,
 }
 
 /// Simulate a scenario and analyse the design.
@@ -313,6 +317,7 @@ pub fn analyze(
         model_check,
         law_checks,
         notes,
+        replications: None,
     })
 }
 
@@ -876,6 +881,49 @@ impl SimulateReport {
                     t,
                     "  {}: simulated utilization {:.3}, the laws predict {:.3}",
                     m.name, m.simulated_utilization, m.predicted_utilization
+                );
+            }
+        }
+        if let Some(r) = &self.replications {
+            let _ = writeln!(
+                t,
+                "\nREPLICATIONS ({} runs on derived seeds: mean ± 95 % interval)",
+                r.count
+            );
+            let show = |v: &serde_json::Value| match (v["mean"].as_f64(), v["half_width"].as_f64())
+            {
+                (Some(m), Some(h)) => format!("{} ± {}", number(m), number(h)),
+                _ => "—".into(),
+            };
+            let percent =
+                |v: &serde_json::Value| match (v["mean"].as_f64(), v["half_width"].as_f64()) {
+                    (Some(m), Some(h)) => format!("{:.2} ± {:.2} %", m * 100.0, h * 100.0),
+                    _ => "—".into(),
+                };
+            let sys = &r.system;
+            let _ = writeln!(
+                t,
+                "  throughput     {} requests/s",
+                show(&sys["throughput_per_s"])
+            );
+            let _ = writeln!(t, "  success ratio  {}", percent(&sys["success_ratio"]));
+            let _ = writeln!(
+                t,
+                "  latency        mean {} ms · p99 {} ms",
+                show(&sys["latency_ms"]["mean"]),
+                show(&sys["latency_ms"]["p99"])
+            );
+            for c in r.components.as_array().into_iter().flatten() {
+                if c["kind"] == "client" {
+                    continue;
+                }
+                let _ = writeln!(
+                    t,
+                    "  {:<22} utilization {} · mean {} ms · p99 {} ms",
+                    c["name"].as_str().unwrap_or(""),
+                    percent(&c["utilization"]),
+                    show(&c["latency_ms"]["mean"]),
+                    show(&c["latency_ms"]["p99"])
                 );
             }
         }

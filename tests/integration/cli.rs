@@ -491,3 +491,63 @@ fn the_events_engines_reports_break_no_operational_law_on_any_shipped_design() {
         );
     }
 }
+
+#[test]
+fn simulate_with_replications_gives_every_figure_an_interval() {
+    let design = root().join("saved-designs/one-server.ron");
+    let report = json_of(
+        archsandbox()
+            .args(["simulate", "--format", "json", "--failure-analysis", "off"])
+            .args(["--ticks", "300", "--replications", "4"])
+            .arg(&design),
+    );
+    let r = &report["replications"];
+    assert_eq!(r["count"], 4);
+    let seeds: std::collections::BTreeSet<u64> = r["seeds"]
+        .as_array()
+        .expect("seeds")
+        .iter()
+        .filter_map(serde_json::Value::as_u64)
+        .collect();
+    assert_eq!(seeds.len(), 4, "four different seeds");
+    let throughput = &r["system"]["throughput_per_s"];
+    assert!(throughput["mean"].as_f64().is_some_and(|m| m > 0.0));
+    assert!(throughput["half_width"].as_f64().is_some_and(|h| h >= 0.0));
+    assert_eq!(r["components"][0]["name"], report["components"][0]["name"]);
+    // Without it the field is absent; with fewer than two it is refused.
+    let plain = json_of(
+        archsandbox()
+            .args([
+                "simulate",
+                "--format",
+                "json",
+                "--failure-analysis",
+                "off",
+                "--ticks",
+                "60",
+            ])
+            .arg(&design),
+    );
+    assert!(plain.get("replications").is_none());
+    let output = archsandbox()
+        .args(["simulate", "--replications", "1"])
+        .arg(&design)
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("replications must be between 2"));
+    let text = archsandbox()
+        .args([
+            "simulate",
+            "--ticks",
+            "120",
+            "--replications",
+            "3",
+            "--failure-analysis",
+            "off",
+        ])
+        .arg(&design)
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&text.stdout).contains("REPLICATIONS (3 runs"));
+}

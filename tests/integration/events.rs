@@ -784,3 +784,52 @@ fn pdqs_m_m_3_example_holds_in_both_engines() {
     assert_within("events M/M/3 R", e.latency_ms.mean, want_ms, 0.04);
     assert_within("events M/M/3 U", e.utilization, 0.8889, 0.01);
 }
+
+#[test]
+fn replications_intervals_cover_the_true_mean_about_95_times_in_100() {
+    // M/M/1 at ρ 0.5 (50/s into 100/s): R = 20 ms. Twenty sets of ten replications of 400 s
+    // (20,000 requests each) on the events engine: each set's 95 % interval for the server's
+    // mean should hold 20 ms; at least 16 of 20 must (a binomial at 0.95 falls below 16 once
+    // in 3,000; the runs' small start-up bias is cut by the warm-up).
+    use archsandbox::analysis::replications::replicate;
+    use archsandbox::analysis::report::Engine;
+    let design = one_server(50, "small", SERVICE_S, 1.0);
+    let mut scenario = scenario();
+    scenario.duration_s = 400.0;
+    let mut covered = 0;
+    for set in 0..20u64 {
+        let run = archsandbox::sim::RunOptions {
+            seed: Some(1_000 + set),
+            ..archsandbox::sim::RunOptions::default()
+        };
+        let r = replicate(
+            &design,
+            &scenario,
+            &PriceTable::builtin(),
+            &run,
+            Engine::Events,
+            10,
+        )
+        .expect("replicates");
+        let server = r
+            .components
+            .as_array()
+            .expect("components")
+            .iter()
+            .find(|c| c["name"] == "server")
+            .expect("server")
+            .clone();
+        let mean = server["latency_ms"]["mean"]["mean"].as_f64().expect("mean");
+        let half = server["latency_ms"]["mean"]["half_width"]
+            .as_f64()
+            .expect("half-width");
+        assert!(half > 0.0 && half < 2.0, "set {set}: ±{half} ms");
+        if (mean - 20.0).abs() <= half {
+            covered += 1;
+        }
+    }
+    assert!(
+        covered >= 16,
+        "{covered} of 20 intervals held the true mean"
+    );
+}
