@@ -218,10 +218,7 @@ pub fn run_events_summary(
     let mut engine = Engine::new(&plan, seed, warmup_s)?;
     engine.check_budget(duration_s)?;
     engine.run(duration_s)?;
-    Ok((
-        engine.summary(&plan, seed, duration_s),
-        engine.report(&plan, seed, duration_s),
-    ))
+    Ok(engine.summary(&plan, seed, duration_s))
 }
 
 /// A request's place in a server's calls: the class the server serves it as, the route
@@ -883,14 +880,12 @@ impl<'p> Engine<'p> {
         if measured {
             n.client_window.sent += 1;
         }
+        // A client "serves" a request when it sends it down a link (see `forward`).
         self.nodes[client as usize].totals.0 += 1;
-        self.nodes[client as usize].totals.1 += 1;
         if measured {
             self.offered += 1;
             self.live_measured += 1;
-            let n = &mut self.nodes[client as usize];
-            n.arrived += 1;
-            n.served += 1;
+            self.nodes[client as usize].arrived += 1;
         }
         self.forward(id, client, class);
     }
@@ -1435,6 +1430,14 @@ impl<'p> Engine<'p> {
                     u -= w;
                 }
                 let target = plan.routes[chosen as usize].target;
+                if matches!(n.kind, KindPlan::Client(_)) {
+                    let measuring = self.measuring();
+                    let sender = &mut self.nodes[node as usize];
+                    sender.totals.1 += 1;
+                    if measuring {
+                        sender.served += 1;
+                    }
+                }
                 self.arrive(id, target, class);
             }
             Forwarding::FanOut => {
@@ -1453,17 +1456,15 @@ impl<'p> Engine<'p> {
     }
 
     /// Request `id` has nowhere to go from `node` and fails there: a client drops a class no
-    /// link carries (it was counted served as it was sent: it is dropped instead); anywhere
-    /// else it was served and is answered with an error (a cache's miss with no store behind
-    /// it, a balancer with no target in rotation), so that arrived = served + dropped holds.
+    /// link carries; anywhere else it was served and is answered with an error (a cache's
+    /// miss with no store behind it, a balancer with no target in rotation), so that
+    /// arrived = served + dropped holds.
     fn nowhere_to_go(&mut self, node: u32, id: u32) {
         let measuring = self.measuring();
         let n = &mut self.nodes[node as usize];
         if matches!(n.model, Model::Source) {
-            n.totals.1 -= 1;
             n.totals.2 += 1;
-            if measuring && self.requests[id as usize].measured {
-                n.served -= 1;
+            if measuring {
                 n.dropped += 1;
             }
         } else if measuring {
@@ -1568,7 +1569,7 @@ impl<'p> Engine<'p> {
     /// the requests waiting (not in service) that are served, the requests that give up
     /// waiting left out (the flow engine drops them on arrival); a message queue's backlog
     /// is every message waiting for a consumer.
-    fn summary(&self, plan: &Plan, seed: u64, duration_s: f64) -> super::RunSummary {
+    fn summary(&self, plan: &Plan, seed: u64, duration_s: f64) -> (super::RunSummary, EventsRun) {
         use super::report::{RequestCounts, RunTotals, SATURATED_UTILIZATION, SystemReport};
         let measured_s = (duration_s - self.warmup_s).max(f64::MIN_POSITIVE);
         let events = self.report(plan, seed, duration_s);
@@ -1693,7 +1694,7 @@ impl<'p> Engine<'p> {
         let window_sent: u64 = self.nodes.iter().map(|n| n.client_window.sent).sum();
         let ended = self.completed_in_window + self.failed_in_window;
         let tick_s = plan.tick_s;
-        super::RunSummary {
+        let summary = super::RunSummary {
             ticks: (duration_s / tick_s).round() as u64,
             tick_s,
             seed,
@@ -1724,7 +1725,8 @@ impl<'p> Engine<'p> {
                 failed_samples: self.failed_in_window,
             },
             components,
-        }
+        };
+        (summary, events)
     }
 
     fn report(&self, plan: &Plan, seed: u64, duration_s: f64) -> EventsRun {
