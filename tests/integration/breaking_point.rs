@@ -9,7 +9,7 @@ use archsandbox::model::{
 };
 use archsandbox::sim::{ComponentReport, RunOptions, RunSummary, Simulation};
 
-use crate::simulation::{assert_conserved, placed, run_scenario};
+use crate::simulation::{assert_conserved, assert_within, placed, run_scenario};
 
 /// The tick lengths every model must hold at.
 const TICK_LENGTHS_S: [f64; 4] = [1.0, 0.1, 0.01, 0.001];
@@ -30,20 +30,7 @@ fn readers(rate_per_s: u64) -> Component {
 /// One-core servers with exponential service of `service_ms`, and a timeout so long that
 /// nothing is dropped in these runs.
 fn server(name: &str, column: u8, instances: u32, service_ms: f64) -> Component {
-    placed(
-        name,
-        column,
-        ComponentKind::Server(ServerParams {
-            size: "small".into(),
-            instances,
-            service_time_ms: service_ms,
-            service_scv: 1.0,
-            contention: 0.0,
-            coherency: 0.0,
-            timeout_ms: 1e7,
-            ..ServerParams::default()
-        }),
-    )
+    crate::simulation::server(name, column, "small", instances, service_ms / 1000.0, 1.0)
 }
 
 /// A one-core database whose reads take `read_ms` (exponential).
@@ -87,14 +74,6 @@ fn component<'a>(summary: &'a RunSummary, name: &str) -> &'a ComponentReport {
         .iter()
         .find(|c| c.name == name)
         .unwrap_or_else(|| panic!("no component {name}"))
-}
-
-fn assert_within(what: &str, measured: f64, expected: f64, relative: f64) {
-    assert!(
-        (measured - expected).abs() <= relative * expected.abs(),
-        "{what}: measured {measured}, expected {expected} ± {:.1} %",
-        relative * 100.0
-    );
 }
 
 /// 120 requests/s into one server of 100/s: Poisson arrivals, exponential service, one core.

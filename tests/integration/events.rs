@@ -9,12 +9,12 @@
 
 use archsandbox::model::{
     ArrivalProcess, BalancingAlgorithm, ComponentKind, Design, Link, LoadBalancerParams,
-    PriceTable, Scenario, ServerParams, TrafficClass,
+    PriceTable, Scenario, TrafficClass,
 };
 use archsandbox::sim::SimError;
 use archsandbox::sim::events::{EventsComponent, EventsOptions, EventsRun, run_events};
 
-use crate::simulation::{clients, mix, placed};
+use crate::simulation::{assert_within, clients, mix, placed, server};
 
 /// Service times in these tests, in seconds.
 const SERVICE_S: f64 = 0.01;
@@ -26,32 +26,6 @@ fn readers(rate_per_s: u64) -> archsandbox::model::Component {
         "readers",
         0,
         clients(rate_per_s, mix(1.0, 0.0), ArrivalProcess::Poisson),
-    )
-}
-
-/// `instances` servers of `size` with service of `service_s` and `scv`, no USL losses and a
-/// timeout of `timeout_s`.
-fn server(
-    name: &str,
-    column: u8,
-    size: &str,
-    instances: u32,
-    service_s: f64,
-    scv: f64,
-) -> archsandbox::model::Component {
-    placed(
-        name,
-        column,
-        ComponentKind::Server(ServerParams {
-            size: size.into(),
-            instances,
-            service_time_ms: service_s * 1000.0,
-            service_scv: scv,
-            contention: 0.0,
-            coherency: 0.0,
-            timeout_ms: 1e7,
-            ..ServerParams::default()
-        }),
     )
 }
 
@@ -93,14 +67,6 @@ fn component<'a>(run: &'a EventsRun, name: &str) -> &'a EventsComponent {
         .iter()
         .find(|c| c.name == name)
         .unwrap_or_else(|| panic!("no component {name}"))
-}
-
-fn assert_within(what: &str, measured: f64, expected: f64, relative: f64) {
-    assert!(
-        (measured - expected).abs() <= relative * expected.abs(),
-        "{what}: measured {measured}, expected {expected} ± {:.1} %",
-        relative * 100.0
-    );
 }
 
 /// Pollaczek–Khinchine: the M/G/1 response time for service of mean `s` and SCV `scv` at

@@ -19,6 +19,41 @@ pub fn placed(name: &str, column: u8, kind: ComponentKind) -> Component {
     }
 }
 
+/// `instances` servers of `size` with service of `service_s` (SCV `scv`), no USL losses and
+/// a timeout so long that nothing is dropped.
+pub fn server(
+    name: &str,
+    column: u8,
+    size: &str,
+    instances: u32,
+    service_s: f64,
+    scv: f64,
+) -> Component {
+    placed(
+        name,
+        column,
+        ComponentKind::Server(archsandbox::model::ServerParams {
+            size: size.into(),
+            instances,
+            service_time_ms: service_s * 1000.0,
+            service_scv: scv,
+            contention: 0.0,
+            coherency: 0.0,
+            timeout_ms: 1e7,
+            ..archsandbox::model::ServerParams::default()
+        }),
+    )
+}
+
+/// `measured` is within `relative` of `expected`, or the test fails saying by how much.
+pub fn assert_within(what: &str, measured: f64, expected: f64, relative: f64) {
+    assert!(
+        (measured - expected).abs() <= relative * expected.abs(),
+        "{what}: measured {measured}, expected {expected} ± {:.1} %",
+        relative * 100.0
+    );
+}
+
 /// Clients of `rate_per_s` users at a request a second each, sending `mix`, as `arrivals`.
 pub fn clients(rate_per_s: u64, mix: TrafficMix, arrivals: ArrivalProcess) -> ComponentKind {
     ComponentKind::Client(ClientParams {
