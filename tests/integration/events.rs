@@ -11,7 +11,6 @@ use archsandbox::model::{
     ArrivalProcess, BalancingAlgorithm, ComponentKind, Design, Link, LoadBalancerParams,
     PriceTable, Scenario, TrafficClass,
 };
-use archsandbox::sim::SimError;
 use archsandbox::sim::events::{EventsComponent, EventsOptions, EventsRun, run_events};
 
 use crate::simulation::{assert_within, clients, mix, placed, server};
@@ -290,41 +289,6 @@ fn the_same_seed_gives_the_same_run_and_another_seed_another() {
     assert_ne!(short(3), short(4));
 }
 
-#[test]
-fn what_the_events_engine_does_not_model_yet_is_refused_by_name() {
-    use archsandbox::model::{ScheduledFailure, SessionState};
-    let mut design = one_server(10, "small", SERVICE_S, 1.0);
-    if let Some(id) = design.find("server")
-        && let Some(c) = design.component_mut(id)
-        && let ComponentKind::Server(p) = &mut c.kind
-    {
-        p.sessions = SessionState::InMemory;
-    }
-    let refusal = |design: &Design, scenario: &Scenario| match run_events(
-        design,
-        scenario,
-        &PriceTable::builtin(),
-        &EventsOptions::default(),
-    ) {
-        Err(SimError::NotModelled(why)) => why,
-        other => panic!("expected a refusal, got {other:?}"),
-    };
-    let why = refusal(&design, &scenario());
-    assert!(
-        why.contains("'server'") && why.contains("sessions in memory"),
-        "{why}"
-    );
-    let mut failing = scenario();
-    failing.failures.push(ScheduledFailure {
-        component: "server".into(),
-        instances: None,
-        at_s: 10.0,
-        recover_at_s: None,
-    });
-    let why = refusal(&one_server(10, "small", SERVICE_S, 1.0), &failing);
-    assert!(why.contains("failures"), "{why}");
-}
-
 /// Both engines on every shipped design in a steady scenario, side by side (a tool while the
 /// agreement tests are built: `cargo test --test integration -- --ignored --nocapture
 /// engines_side_by_side`).
@@ -457,9 +421,6 @@ fn flow_and_events_engines_agree_on_every_shipped_design_in_a_steady_scenario() 
         let name = path.display();
         let events = match run_events(&design, &scenario, &prices, &EventsOptions::default()) {
             Ok(run) => run,
-            // Not by design but not built yet: servers that keep sessions in memory (their
-            // lost sessions behind a balancer that is not sticky) are the flow engine's alone.
-            Err(SimError::NotModelled(why)) if why.contains("sessions in memory") => continue,
             Err(e) => panic!("{name}: {e}"),
         };
         let flow = crate::simulation::run_scenario(

@@ -8,6 +8,7 @@ mod cli;
 mod compare;
 mod components;
 mod events;
+mod events_failures;
 mod files;
 mod fuzz;
 mod limit_designs;

@@ -118,12 +118,12 @@ impl DatabaseState {
 
 impl ShardState {
     /// Copies serving reads now.
-    fn serving_copies(&self, plan: &DatabasePlan) -> u32 {
+    pub(crate) fn serving_copies(&self, plan: &DatabasePlan) -> u32 {
         plan.copies.saturating_sub(self.copies_down) + u32::from(self.standby_promoted)
     }
 
     /// Whether writes can be taken: the primary is up, or a copy has been promoted.
-    fn writable(&self, plan: &DatabasePlan, now_s: f64) -> bool {
+    pub(crate) fn writable(&self, plan: &DatabasePlan, now_s: f64) -> bool {
         match self.primary_down_since {
             None => true,
             Some(since) => {

@@ -13,8 +13,9 @@
 //!   request's class is drawn by the client's mix.
 //! - **Instances**: a pooled group (one instance, or least-loaded balancing) has one queue in
 //!   front of all its servers; round robin deals requests to its instances in turn; a random
-//!   split, sticky sessions (users are not modelled one by one yet) and groups with no
-//!   balancer pick an instance at random.
+//!   split, sticky sessions (users are not modelled one by one: a request's instance is
+//!   drawn, which for many users is what pinning them does) and groups with no balancer
+//!   pick an instance at random.
 //! - **Calls**: a server calls each of its links `calls_per_request` times (the whole part,
 //!   and one more with the fraction's chance), one after another: the request goes on when
 //!   each call has come back, as the flow engine's sampled paths add up their hops. Balancers,
@@ -43,8 +44,8 @@
 //!   replicas' applies then queue behind;
 //! - a timeout is checked when a server comes free, not on arrival.
 //!
-//! Not modelled yet, and refused with a message that says so: servers that keep sessions in
-//! memory, and failures (scheduled or random).
+//! Failures, repairs, health checks and servers that keep sessions in memory are in
+//! `failures` (its doc says how each is modelled, machine by machine).
 //!
 //! The heap holds at most one arrival per client and one completion per busy server; requests
 //! live in a slab whose slots (and their call stacks) are reused, so nothing is allocated per
@@ -66,6 +67,9 @@ use super::kinds::database::is_write;
 use super::kinds::load_balancer::target_weight;
 use super::plan::{Forwarding, KindPlan, Plan, Spread, Station};
 use super::stats::{LogHistogram, Percentiles};
+
+mod failures;
+use failures::Health;
 
 /// What one component did while measured (after the warm-up).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -283,8 +287,23 @@ enum What {
     Arrival { node: u32 },
     /// A client whose load was nothing looks again (sends nothing now).
     Wake { node: u32 },
-    /// A server of queue `queue` of component `node` finished request `request`.
-    Done { node: u32, queue: u32, request: u32 },
+    /// A server of queue `queue` of component `node` finished request `request`, started when
+    /// the queue's instance (a database's copy) was in its `epoch`th life: a later epoch means
+    /// the instance failed meanwhile and the request with it.
+    Done {
+        node: u32,
+        queue: u32,
+        request: u32,
+        epoch: u32,
+    },
+    /// The scenario's failure or repair `index` (of the plan's events) comes due.
+    Scheduled { index: u32 },
+    /// A random failure of one of `node`'s machines, drawn in its clock's `generation`.
+    RandomFailure { node: u32, generation: u32 },
+    /// A randomly failed machine of `node` (of a database's shard `group`) is repaired.
+    Repair { node: u32, group: u32 },
+    /// A database's failover time has passed for one of its shards.
+    Failover { node: u32 },
 }
 
 /// An event's key in the heap: its time's bits (times are never negative, so their bits
@@ -298,6 +317,8 @@ type EventKey = std::cmp::Reverse<(u64, u64)>;
 struct Queue {
     idle_servers: u32,
     waiting: VecDeque<(u32, f64)>,
+    /// Lives of the instance behind it: each failure starts a new one.
+    epoch: u32,
 }
 
 /// What a request that finished its service here may find.
@@ -305,6 +326,9 @@ struct Queue {
 enum Answer {
     /// Nothing: it goes on down the links.
     GoesOn,
+    /// A server keeping sessions in memory: it goes on, unless the instance does not hold
+    /// the user's session (see `failures::session_error_chance`).
+    SessionsInMemory,
     /// A cache: reads and static files hit with this chance (times the warmth when the
     /// scenario starts caches cold); sessions are answered here.
     Cache {
@@ -324,6 +348,12 @@ struct Shard {
     idle: Vec<u32>,
     pinned: Vec<VecDeque<(u32, f64)>>,
     reads: VecDeque<(u32, f64)>,
+    /// Per copy: serving now (its machine is up), and its lives (see `What::Done`).
+    active: Vec<bool>,
+    epoch: Vec<u32>,
+    /// The copy that takes the writes: the primary, or a promoted one after a failover
+    /// (`None` while the shard has no primary).
+    writer: Option<usize>,
 }
 
 /// A database while the run goes.
@@ -345,6 +375,8 @@ struct DatabaseRun {
     given_s: Vec<f64>,
     /// Servers of one copy.
     servers_per_copy: u32,
+    /// Copies of a shard serving reads (primary and replicas), standby left out.
+    copies: usize,
 }
 
 /// A message queue while the run goes: the brokers are the node's station; the consumers
@@ -432,6 +464,8 @@ struct NodeRun {
     rate_per_s: f64,
     mix: [f64; TrafficClass::COUNT],
     constant: bool,
+    /// Instances down and health checks, in runs with failures.
+    health: Option<Box<Health>>,
 }
 
 struct Engine<'p> {
@@ -475,9 +509,7 @@ struct Engine<'p> {
 
 impl<'p> Engine<'p> {
     fn new(plan: &'p Plan, seed: u64, warmup_s: f64) -> Result<Self, SimError> {
-        if !plan.events.is_empty() || plan.random_failures {
-            return Err(not_modelled("failures (scheduled or random)"));
-        }
+        let failures = !plan.events.is_empty() || plan.random_failures;
         let mut nodes = Vec::with_capacity(plan.nodes.len());
         for node in &plan.nodes {
             let instances = node.instances.max(1);
@@ -499,16 +531,14 @@ impl<'p> Engine<'p> {
                     },
                     Some(lb.station),
                 ),
-                KindPlan::Server(s) if s.stateful => {
-                    return Err(not_modelled(&format!(
-                        "'{}': servers that keep sessions in memory",
-                        node.name
-                    )));
-                }
                 KindPlan::Server(s) => (
                     Model::Station {
                         spread: node.spread,
-                        answer: Answer::GoesOn,
+                        answer: if s.stateful {
+                            Answer::SessionsInMemory
+                        } else {
+                            Answer::GoesOn
+                        },
                     },
                     Some(s.station),
                 ),
@@ -579,6 +609,7 @@ impl<'p> Engine<'p> {
                     Queue {
                         idle_servers: per_queue,
                         waiting: VecDeque::new(),
+                        epoch: 0,
                     };
                     queue_count as usize
                 ],
@@ -608,6 +639,14 @@ impl<'p> Engine<'p> {
                 rate_per_s: client.map_or(0.0, |c| c.base_rate_per_s * plan.load_multiplier),
                 mix,
                 constant: client.is_some_and(|c| c.constant),
+                health: (failures && client.is_none()).then(|| {
+                    let per_instance = match (&node.kind, station) {
+                        (KindPlan::Database(d), _) => d.effective_cores.ceil().max(1.0) as u32,
+                        (_, Some(s)) => s.servers,
+                        _ => 0,
+                    };
+                    Box::new(Health::new(node, per_instance, plan.random_failures, seed))
+                }),
             });
         }
         let mut weights: Vec<f64> = plan.routes.iter().map(|r| r.weight).collect();
@@ -656,6 +695,9 @@ impl<'p> Engine<'p> {
         };
         for &c in &plan.clients {
             engine.schedule_arrival(c);
+        }
+        if failures {
+            engine.schedule_failures();
         }
         Ok(engine)
     }
@@ -761,7 +803,12 @@ impl<'p> Engine<'p> {
                     node,
                     queue,
                     request,
-                } => self.done(node, queue, request),
+                    epoch,
+                } => self.done(node, queue, request, epoch),
+                What::Scheduled { index } => self.scheduled(index),
+                What::RandomFailure { node, generation } => self.random_failure(node, generation),
+                What::Repair { node, group } => self.repair(node, group),
+                What::Failover { node } => self.failover(node),
             }
         }
         if !self.past_warmup {
@@ -801,6 +848,12 @@ impl<'p> Engine<'p> {
             self.nodes[node].served_wait_area += still;
         }
         self.live_changed(0);
+        let warmup_s = self.warmup_s;
+        for n in &mut self.nodes {
+            if let Some(h) = n.health.as_mut() {
+                h.close(until_s, warmup_s);
+            }
+        }
         Ok(())
     }
 
@@ -913,6 +966,12 @@ impl<'p> Engine<'p> {
 
     /// Request `id` joins one of `node`'s queues as `spread` picks it.
     fn arrive_at_station(&mut self, id: u32, node: u32, spread: Spread) {
+        if let Some(h) = &self.nodes[node as usize].health
+            && h.any_down()
+        {
+            self.arrive_with_failures(id, node, spread);
+            return;
+        }
         let n = &mut self.nodes[node as usize];
         let queues = n.queues.len() as u32;
         let queue = match spread {
@@ -924,6 +983,12 @@ impl<'p> Engine<'p> {
             }
             Spread::Pooled | Spread::Random | Spread::Sticky => self.rng.random_range(0..queues),
         };
+        self.join(id, node, queue);
+    }
+
+    /// Request `id` joins `queue` of `node`: served at once by an idle server, or waits.
+    #[inline(always)]
+    fn join(&mut self, id: u32, node: u32, queue: u32) {
         let q = &mut self.nodes[node as usize].queues[queue as usize];
         if q.idle_servers > 0 {
             q.idle_servers -= 1;
@@ -941,6 +1006,16 @@ impl<'p> Engine<'p> {
     /// waits for a consumer.
     fn arrive_at_brokers(&mut self, id: u32, node: u32) {
         let tick_s = self.plan.tick_s;
+        let instances = self.plan.nodes[node as usize].instances;
+        // Producers move to a live broker at once; with none, the message is refused.
+        if self.nodes[node as usize]
+            .health
+            .as_ref()
+            .is_some_and(|h| h.down_count() >= instances)
+        {
+            self.timed_out(node, id);
+            return;
+        }
         let n = &mut self.nodes[node as usize];
         let room = n
             .station
@@ -977,13 +1052,22 @@ impl<'p> Engine<'p> {
         let copies = db.shards[shard].idle.len();
         let sh = &mut db.shards[shard];
         let copy = if is_write(class as usize) {
-            if sh.idle[0] > 0 {
-                Some(0)
+            // No copy takes writes (the primary is down, before the failover): it fails.
+            let Some(writer) = sh.writer else {
+                self.timed_out(node, id);
+                return;
+            };
+            if sh.idle[writer] > 0 {
+                Some(writer)
             } else {
-                sh.pinned[0].push_back((id, now_s));
+                sh.pinned[writer].push_back((id, now_s));
                 n.waiting += 1;
                 None
             }
+        } else if !sh.active.iter().any(|&a| a) {
+            // No copy of the shard serving.
+            self.timed_out(node, id);
+            return;
         } else {
             // Of the copies with a server free, the one that has been given the least work so
             // far: reads fill the copies up to a common level of work, the primary's writes
@@ -1044,12 +1128,18 @@ impl<'p> Engine<'p> {
                 *busy += service_s;
             }
         }
+        let n = &self.nodes[node as usize];
+        let epoch = match &n.model {
+            Model::Database(db) if n.health.is_some() => db.shards[shard].epoch[copy],
+            _ => 0,
+        };
         self.schedule(
             self.now_s + service_s,
             What::Done {
                 node,
                 queue: (shard * copies + copy) as u32,
                 request: id,
+                epoch,
             },
         );
     }
@@ -1092,12 +1182,19 @@ impl<'p> Engine<'p> {
                 n.busy_s += service_s;
             }
         }
+        let n = &self.nodes[node as usize];
+        let epoch = if n.health.is_some() {
+            n.queues.get(queue as usize).map_or(0, |q| q.epoch)
+        } else {
+            0
+        };
         self.schedule(
             self.now_s + service_s,
             What::Done {
                 node,
                 queue,
                 request: id,
+                epoch,
             },
         );
     }
@@ -1117,9 +1214,19 @@ impl<'p> Engine<'p> {
         }
     }
 
-    fn done(&mut self, node: u32, queue: u32, id: u32) {
+    fn done(&mut self, node: u32, queue: u32, id: u32, epoch: u32) {
+        // The instance failed while it served the request: lost with it (and the server with
+        // the instance).
+        if self.nodes[node as usize].health.is_some()
+            && !matches!(self.nodes[node as usize].model, Model::Database(_))
+            && queue != CONSUMERS
+            && self.lost_in_service(node, queue, epoch)
+        {
+            self.timed_out(node, id);
+            return;
+        }
         match &self.nodes[node as usize].model {
-            Model::Database(_) => self.done_at_database(node, queue, id),
+            Model::Database(_) => self.done_at_database(node, queue, id, epoch),
             Model::MessageQueue(_) if queue == CONSUMERS => self.consumed(node, id),
             Model::MessageQueue(_) => {
                 // The enqueue's time is the queue's latency; what it served is what its
@@ -1134,8 +1241,35 @@ impl<'p> Engine<'p> {
             _ => {
                 self.record(node, id);
                 self.next_from_queue(node, queue);
+                let stateful = matches!(
+                    self.nodes[node as usize].model,
+                    Model::Station {
+                        answer: Answer::SessionsInMemory,
+                        ..
+                    }
+                );
+                let chance = if stateful {
+                    failures::session_error_chance(
+                        &self.plan.nodes[node as usize],
+                        &self.nodes[node as usize],
+                        self.now_s,
+                    )
+                } else {
+                    None
+                };
+                if let Some(chance) = chance
+                    && self.rng.random::<f64>() < chance
+                {
+                    // Served by an instance that does not hold the user's session: answered
+                    // with an error.
+                    if self.measuring() {
+                        self.nodes[node as usize].errors += 1;
+                    }
+                    self.fail(id);
+                    return;
+                }
                 let class = self.requests[id as usize].class;
-                self.answer_or_forward(id, node, class);
+                self.answer_or_forward(id, node, class, queue);
             }
         }
     }
@@ -1257,28 +1391,37 @@ impl<'p> Engine<'p> {
     }
 
     /// A database server finished request `id` (or an apply): a write is applied on every
-    /// replica; the server takes the oldest request waiting for it (a read waiting for any
-    /// copy, or what is pinned to this copy).
-    fn done_at_database(&mut self, node: u32, queue: u32, id: u32) {
-        let (shard, copy, copies, timeout_s) = {
+    /// other copy serving; the server takes the oldest request waiting for it (a read waiting
+    /// for any copy, or what is pinned to this copy). A copy that failed meanwhile (a later
+    /// `epoch`) lost the request, and the server with it.
+    fn done_at_database(&mut self, node: u32, queue: u32, id: u32, epoch: u32) {
+        let (shard, copy, copies) = {
             let Model::Database(db) = &self.nodes[node as usize].model else {
                 return;
             };
             let copies = db.shards.first().map_or(1, |s| s.idle.len());
-            (
-                queue as usize / copies,
-                queue as usize % copies,
-                copies,
-                db.timeout_s,
-            )
+            (queue as usize / copies, queue as usize % copies, copies)
         };
+        let lost = match &self.nodes[node as usize].model {
+            Model::Database(db) => db.shards[shard].epoch[copy] != epoch,
+            _ => false,
+        };
+        if lost {
+            if id != APPLY {
+                self.timed_out(node, id);
+            }
+            return;
+        }
         if id != APPLY {
             self.record(node, id);
             if is_write(self.requests[id as usize].class as usize) {
-                for replica in 1..copies {
+                for replica in 0..copies {
                     let free = match &mut self.nodes[node as usize].model {
                         Model::Database(db) => {
                             let sh = &mut db.shards[shard];
+                            if replica == copy || !sh.active[replica] {
+                                continue;
+                            }
                             if sh.idle[replica] > 0 {
                                 true
                             } else {
@@ -1294,14 +1437,32 @@ impl<'p> Engine<'p> {
                 }
             }
         }
-        // The freed server's next request: the older of the heads, skipping reads and
-        // writes that gave up waiting.
+        if let Model::Database(db) = &mut self.nodes[node as usize].model {
+            db.shards[shard].idle[copy] += 1;
+        }
+        self.next_at_database(node, shard, copy);
+        if id != APPLY {
+            self.back(id);
+        }
+    }
+
+    /// An idle server of `copy` of `shard` takes the next request waiting for it: the older
+    /// of the heads (a read for any copy, or what is pinned to this copy), skipping reads and
+    /// writes that gave up waiting; it stays idle when none waits.
+    fn next_at_database(&mut self, node: u32, shard: usize, copy: usize) {
+        let timeout_s = match &self.nodes[node as usize].model {
+            Model::Database(db) => db.timeout_s,
+            _ => return,
+        };
         loop {
             let next = {
                 let Model::Database(db) = &mut self.nodes[node as usize].model else {
                     return;
                 };
                 let sh = &mut db.shards[shard];
+                if sh.idle[copy] == 0 {
+                    return;
+                }
                 let pinned = sh.pinned[copy].front().copied();
                 let read = sh.reads.front().copied();
                 let take_read = match (pinned, read) {
@@ -1309,18 +1470,14 @@ impl<'p> Engine<'p> {
                     (None, Some(_)) => true,
                     _ => false,
                 };
-                let next = if take_read {
+                if take_read {
                     sh.reads.pop_front()
                 } else {
                     sh.pinned[copy].pop_front()
-                };
-                if next.is_none() {
-                    sh.idle[copy] += 1;
                 }
-                next
             };
             let Some((next, since_s)) = next else {
-                break;
+                return;
             };
             if next != APPLY {
                 self.waiting_changed(node, -1);
@@ -1329,22 +1486,22 @@ impl<'p> Engine<'p> {
                 self.timed_out(node, next);
                 continue;
             }
-            // `start_at_database` takes the server again.
-            if let Model::Database(db) = &mut self.nodes[node as usize].model {
-                db.shards[shard].idle[copy] += 1;
-            }
             self.start_at_database(node, shard, copy, next);
-            break;
-        }
-        if id != APPLY {
-            self.back(id);
+            return;
         }
     }
 
     /// After its service at a cache or a CDN a request may be answered there; otherwise it
     /// goes on down the links.
-    fn answer_or_forward(&mut self, id: u32, node: u32, class: u8) {
+    /// `queue` is the instance's (for a cache's warmth since it last came back).
+    fn answer_or_forward(&mut self, id: u32, node: u32, class: u8, queue: u32) {
         let k = class as usize;
+        // A cache instance that came back after a failure warms from then on.
+        let restarted_s = self.nodes[node as usize]
+            .health
+            .as_ref()
+            .and_then(|h| h.restarted_s.get(queue as usize).copied())
+            .filter(|t| t.is_finite());
         let hit_chance = match &self.nodes[node as usize].model {
             Model::Station {
                 answer:
@@ -1355,10 +1512,10 @@ impl<'p> Engine<'p> {
                     },
                 ..
             } if k == TrafficClass::Read.index() || k == TrafficClass::Static.index() => {
-                if *cold {
-                    hit_ratio * super::kinds::cache::warmth(self.now_s, *warmup_s)
-                } else {
-                    *hit_ratio
+                match restarted_s {
+                    Some(t) => hit_ratio * super::kinds::cache::warmth(self.now_s - t, *warmup_s),
+                    None if *cold => hit_ratio * super::kinds::cache::warmth(self.now_s, *warmup_s),
+                    None => *hit_ratio,
                 }
             }
             Model::Station {
@@ -1588,7 +1745,7 @@ impl<'p> Engine<'p> {
                 let capacity_per_s = match (&run.model, run.station) {
                     (Model::Database(db), _) => {
                         f64::from(db.servers_per_copy) / db.read_s.max(f64::MIN_POSITIVE)
-                            * db.shards.first().map_or(1, |s| s.idle.len()) as f64
+                            * db.copies as f64
                             * db.shards.len() as f64
                     }
                     (Model::MessageQueue(q), _) => q.consumers.capacity_per_s(),
@@ -1618,7 +1775,9 @@ impl<'p> Engine<'p> {
                     name: node.name.clone(),
                     kind: node.kind_name.key(),
                     instances: node.instances,
-                    healthy_instances: node.instances,
+                    healthy_instances: node
+                        .instances
+                        .saturating_sub(run.health.as_ref().map_or(0, |h| h.down_count())),
                     utilization: e.utilization,
                     max_utilization: e.utilization,
                     offered_utilization: if capacity_per_s > 0.0 {
@@ -1749,7 +1908,16 @@ impl<'p> Engine<'p> {
                         db.busy_s.iter().copied().fold(0.0, f64::max)
                             / (f64::from(db.servers_per_copy) * measured_s)
                     }
-                    _ if run.servers > 0 => run.busy_s / (f64::from(run.servers) * measured_s),
+                    // Of the server time available: instances down have none.
+                    _ if run.servers > 0 => {
+                        let down_s = run.health.as_ref().map_or(0.0, |h| h.down_server_area_s);
+                        let available_s = f64::from(run.servers) * measured_s - down_s;
+                        if available_s > 0.0 {
+                            run.busy_s / available_s
+                        } else {
+                            0.0
+                        }
+                    }
                     _ => 0.0,
                 }
                 .min(1.0),
@@ -1798,29 +1966,33 @@ fn database_run(d: &super::kinds::database::DatabasePlan) -> DatabaseRun {
         })
         .collect();
     let copies = d.copies.max(1) as usize;
+    // A standby is a copy of its own, serving nothing until it is promoted.
+    let slots = copies + usize::from(d.standby);
+    let mut idle = vec![servers; copies];
+    idle.resize(slots, 0);
+    let mut active = vec![true; copies];
+    active.resize(slots, false);
     DatabaseRun {
         shards: vec![
             Shard {
-                idle: vec![servers; copies],
-                pinned: vec![VecDeque::new(); copies],
+                idle,
+                pinned: vec![VecDeque::new(); slots],
                 reads: VecDeque::new(),
+                active,
+                epoch: vec![0; slots],
+                writer: Some(0),
             };
             d.shard_share.len().max(1)
         ],
+        copies,
         share_cumulative,
         read_s: d.read_s * slowdown,
         write_s: d.write_s * slowdown,
         apply_s: d.apply_s * slowdown,
         scv: d.service_scv,
         timeout_s: d.timeout_s,
-        busy_s: vec![0.0; copies * d.shard_share.len().max(1)],
-        given_s: vec![0.0; copies * d.shard_share.len().max(1)],
+        busy_s: vec![0.0; slots * d.shard_share.len().max(1)],
+        given_s: vec![0.0; slots * d.shard_share.len().max(1)],
         servers_per_copy: servers,
     }
-}
-
-fn not_modelled(what: &str) -> SimError {
-    SimError::NotModelled(format!(
-        "the events engine does not model {what} yet; run the flow engine"
-    ))
 }
