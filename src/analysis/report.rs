@@ -143,6 +143,8 @@ pub struct SimulateReport {
     pub load_multiplier: f64,
     /// Means are over the ticks after this warm-up.
     pub warmup_s: f64,
+    /// How the warm-up was chosen, and whether the run settled.
+    pub warmup: WarmupCut,
     /// The whole system: simulated figures, availability and cost.
     pub system: SystemSection,
     /// In design order.
@@ -164,6 +166,55 @@ pub struct SimulateReport {
     pub replications: Option<super::replications::Replications>,
 }
 
+/// How a run's warm-up was chosen. Unless the scenario names one, the run cuts the larger
+/// of the default (a tenth of the run, at least ten ticks and the slowest cold cache's
+/// warm-up) and MSER-5's cut on the requests in flight tick by tick (see `sim::warmup`): a
+/// transient longer than the default is cut whole, by running again on the same seed with
+/// the longer warm-up (the same run, measured from later). Only a steady scenario (a
+/// constant profile and no scheduled failures) is looked at: where the load varies or
+/// something fails on schedule, what moves is the scenario, not a transient to cut.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WarmupCut {
+    /// "scenario" (it names the warm-up), "default" (MSER-5 cut no more) or "mser-5".
+    pub method: &'static str,
+    /// Seconds cut from the start of the run.
+    pub cut_s: f64,
+    /// Seconds the default would cut.
+    pub default_s: f64,
+    /// Seconds MSER-5 would cut (`None`: the scenario is not steady by design).
+    pub mser5_s: Option<f64>,
+    /// Whether the run settled: MSER-5 found a steady rest before half the run. A run past
+    /// the knee does not (what waits grows to the end), and its means are of a run still
+    /// moving. `None` where MSER-5 was not applied.
+    pub settled: Option<bool>,
+}
+
+/// Run `scenario` once with `engine`: its summary and the requests in flight at the end of
+/// each tick.
+fn run_with_series(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    run: &RunOptions,
+    engine: Engine,
+) -> Result<(crate::sim::RunSummary, Vec<f64>), SimError> {
+    match engine {
+        Engine::Flow => {
+            let mut sim = Simulation::with_options(design, scenario, prices, run.clone())?;
+            let mut in_flight = Vec::with_capacity(sim.ticks().min(1 << 20) as usize);
+            while !sim.is_finished() {
+                in_flight.push(sim.step()?.in_flight);
+            }
+            Ok((sim.summary(), in_flight))
+        }
+        Engine::Events => {
+            let (summary, run) =
+                crate::sim::events::run_events_summary(design, scenario, prices, run)?;
+            Ok((summary, run.in_flight_per_tick))
+        }
+    }
+}
+
 /// Simulate a scenario and analyse the design.
 pub fn analyze(
     design: &Design,
@@ -171,16 +222,35 @@ pub fn analyze(
     prices: &PriceTable,
     options: &AnalysisOptions,
 ) -> Result<SimulateReport, SimError> {
-    let summary = match options.engine {
-        Engine::Flow => {
-            let mut sim = Simulation::with_options(design, scenario, prices, options.run.clone())?;
-            sim.run_to_end()?;
-            sim.summary()
-        }
-        Engine::Events => {
-            crate::sim::events::run_events_summary(design, scenario, prices, &options.run)?.0
-        }
+    let (mut summary, in_flight) =
+        run_with_series(design, scenario, prices, &options.run, options.engine)?;
+    let steady =
+        scenario.profile == crate::model::TrafficProfile::Constant && scenario.failures.is_empty();
+    let mser = steady.then(|| crate::sim::warmup::mser5(&in_flight));
+    let mut warmup = WarmupCut {
+        method: if scenario.warmup_s.is_some() {
+            "scenario"
+        } else {
+            "default"
+        },
+        cut_s: summary.warmup_s,
+        default_s: summary.warmup_s,
+        mser5_s: mser.map(|m| m.cut as f64 * summary.tick_s),
+        settled: mser.map(|m| m.settled),
     };
+    if let Some(m) = mser
+        && scenario.warmup_s.is_none()
+        && m.settled
+        && m.cut as u64 > summary.warmup_ticks
+    {
+        let longer = Scenario {
+            warmup_s: Some(m.cut as f64 * summary.tick_s),
+            ..scenario.clone()
+        };
+        summary = run_with_series(design, &longer, prices, &options.run, options.engine)?.0;
+        warmup.method = "mser-5";
+        warmup.cut_s = summary.warmup_s;
+    }
     let laws = operational_laws(design, scenario, prices)?;
     let load = summary.load_multiplier;
     // The profile's mean over the measured ticks scales the base load for cost and k-of-n.
@@ -310,6 +380,7 @@ pub fn analyze(
         tick_s: summary.tick_s,
         load_multiplier: load,
         warmup_s: summary.warmup_s,
+        warmup,
         system,
         components,
         bottleneck_ladder: ladder,
@@ -665,11 +736,31 @@ impl SimulateReport {
             self.seed,
             number(self.load_multiplier)
         );
+        let w = &self.warmup;
+        let how = match w.method {
+            "mser-5" => format!(
+                "cut by MSER-5 on the requests in flight; the default was {} s",
+                number(w.default_s)
+            ),
+            "scenario" => "as the scenario names it".to_string(),
+            _ => match w.mser5_s {
+                Some(mser) if mser <= 0.0 => "the default; MSER-5 would cut nothing".to_string(),
+                Some(mser) => format!("the default; MSER-5 would cut {} s", number(mser)),
+                None => "the default; the load varies or something fails on schedule, so no steady state is sought".to_string(),
+            },
+        };
         let _ = writeln!(
             t,
-            "Means are over the run after a {} s warm-up.\n",
+            "Means are over the run after a {} s warm-up ({how}).",
             number(self.warmup_s)
         );
+        if w.settled == Some(false) {
+            let _ = writeln!(
+                t,
+                "The run never settled: what is in flight still moves at its end (past the knee, or a run too short), so its means depend on the run's length."
+            );
+        }
+        let _ = writeln!(t);
         let _ = writeln!(t, "THE SYSTEM");
         let _ = writeln!(
             t,

@@ -111,9 +111,14 @@ fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> 
     let mut report = crate::analysis::analyze(&design, &scenario, prices, &options)
         .map_err(|e| located(path, None, &e.to_string()))?;
     if let Some(count) = args.replications {
+        // The replications cut the warm-up the run chose (MSER-5's, when it cut more).
+        let cut = crate::model::Scenario {
+            warmup_s: Some(report.warmup_s),
+            ..scenario.clone()
+        };
         let replications = crate::analysis::replications::replicate(
             &design,
-            &scenario,
+            &cut,
             prices,
             &options.run,
             args.engine,

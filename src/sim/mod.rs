@@ -20,6 +20,7 @@ pub mod queueing;
 pub mod report;
 pub mod state;
 pub mod stats;
+pub mod warmup;
 
 use crate::model::validate::{MAX_RATE_PER_S, MAX_TICKS};
 use crate::model::{ComponentId, Design, Issue, KindName, PriceTable, Scenario};

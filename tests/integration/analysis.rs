@@ -433,3 +433,91 @@ fn the_simulation_agrees_with_the_laws_on_every_steady_shipped_design() {
         );
     }
 }
+
+/// Readers at `rate_per_s` into one small server of 10 ms (M/M/1 at rate / 100), for
+/// `duration_s` in a steady scenario.
+fn one_queue(rate_per_s: u64, duration_s: f64) -> Design {
+    use crate::simulation::{clients, mix, placed, server};
+    let mut design = Design::new("one queue");
+    let r = design.add(placed(
+        "readers",
+        0,
+        clients(
+            rate_per_s,
+            mix(1.0, 0.0),
+            archsandbox::model::ArrivalProcess::Poisson,
+        ),
+    ));
+    let s = design.add(server("server", 1, "small", 1, 0.01, 1.0));
+    design.connect(r, s, Link::new(&[TrafficClass::Read]));
+    let scenario = Scenario {
+        name: "steady".into(),
+        duration_s,
+        ..Scenario::default()
+    };
+    design.scenarios = vec![scenario];
+    design.default_scenario = "steady".into();
+    design
+}
+
+fn report_of(
+    design: &Design,
+    engine: archsandbox::analysis::report::Engine,
+) -> archsandbox::analysis::SimulateReport {
+    let options = AnalysisOptions {
+        failure_analysis: archsandbox::analysis::report::FailureAnalysis::Off,
+        engine,
+        ..AnalysisOptions::default()
+    };
+    analyze(
+        design,
+        design.default_scenario().expect("scenario"),
+        &PriceTable::builtin(),
+        &options,
+    )
+    .expect("runs")
+}
+
+#[test]
+fn a_steady_run_keeps_the_default_warm_up_and_says_mser_5_agrees() {
+    // M/M/1 at ρ 0.5 relaxes in about 1/(μ(1 − √ρ)²) = 0.12 s: nothing past the default
+    // (a tenth of the run) is a transient, in either engine.
+    use archsandbox::analysis::report::Engine;
+    for engine in [Engine::Flow, Engine::Events] {
+        let report = report_of(&one_queue(50, 600.0), engine);
+        let w = &report.warmup;
+        assert_eq!(w.method, "default", "{engine:?}");
+        assert_eq!(w.settled, Some(true), "{engine:?}");
+        assert!(
+            w.mser5_s.is_some_and(|m| m <= w.default_s),
+            "{engine:?}: {w:?}"
+        );
+        assert_eq!(report.warmup_s, w.cut_s);
+        assert!(
+            report.to_text().contains("MSER-5 would cut"),
+            "{}",
+            report.to_text()
+        );
+    }
+}
+
+#[test]
+fn a_run_past_the_knee_with_no_timeout_never_settles_and_says_so() {
+    // Twice the server's capacity and no timeout: the queue grows to the end of the run.
+    use archsandbox::analysis::report::Engine;
+    for engine in [Engine::Flow, Engine::Events] {
+        let report = report_of(&one_queue(200, 300.0), engine);
+        assert_eq!(report.warmup.settled, Some(false), "{engine:?}");
+        assert_eq!(report.warmup.method, "default", "{engine:?}");
+        assert!(report.to_text().contains("never settled"));
+    }
+}
+
+#[test]
+fn a_scenario_whose_load_varies_is_not_cut_by_mser_5() {
+    let design = shipped("saved-designs/one-server.ron");
+    let report = report_of(&design, archsandbox::analysis::report::Engine::Flow);
+    assert_eq!(report.warmup.mser5_s, None);
+    assert_eq!(report.warmup.settled, None);
+    assert_eq!(report.warmup.cut_s, report.warmup.default_s);
+}

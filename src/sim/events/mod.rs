@@ -132,6 +132,10 @@ pub struct EventsRun {
     pub components: Vec<EventsComponent>,
     /// End to end.
     pub system: EventsSystem,
+    /// Client requests in flight at the end of each tick, warm-up included (the series the
+    /// warm-up's MSER-5 cut reads; not in the report).
+    #[serde(skip)]
+    pub in_flight_per_tick: Vec<f64>,
 }
 
 /// Options of an events run beyond the scenario.
@@ -505,6 +509,9 @@ struct Engine<'p> {
     latency_batch: Vec<(u32, f64)>,
     end_to_end: LogHistogram,
     peak: f64,
+    /// Client requests in flight at the end of each tick so far, and when the next tick ends.
+    in_flight_per_tick: Vec<f64>,
+    next_tick_end_s: f64,
 }
 
 impl<'p> Engine<'p> {
@@ -692,6 +699,8 @@ impl<'p> Engine<'p> {
             latency_batch: Vec::with_capacity(LATENCY_BATCH),
             end_to_end: LogHistogram::default(),
             peak: plan.profile.peak_multiplier().max(f64::MIN_POSITIVE),
+            in_flight_per_tick: Vec::with_capacity(plan.ticks.min(1 << 20) as usize),
+            next_tick_end_s: plan.tick_s,
         };
         for &c in &plan.clients {
             engine.schedule_arrival(c);
@@ -784,6 +793,9 @@ impl<'p> Engine<'p> {
             if time_s > until_s {
                 break;
             }
+            if time_s >= self.next_tick_end_s {
+                self.ticks_end(time_s.min(until_s));
+            }
             self.heap.pop();
             let slot = (order & 0xff_ffff) as u32;
             let what = self.payloads[slot as usize];
@@ -814,6 +826,7 @@ impl<'p> Engine<'p> {
         if !self.past_warmup {
             self.end_warmup();
         }
+        self.ticks_end(until_s);
         self.flush_latencies();
         self.now_s = until_s;
         // Close the time-integrals at the end of the run: what still waits counts to the end.
@@ -855,6 +868,16 @@ impl<'p> Engine<'p> {
             }
         }
         Ok(())
+    }
+
+    /// The ticks that end by `time_s` (before its events) note the requests in flight.
+    fn ticks_end(&mut self, time_s: f64) {
+        let tick_s = self.plan.tick_s;
+        let ticks = self.plan.ticks as usize;
+        while self.next_tick_end_s <= time_s && self.in_flight_per_tick.len() < ticks {
+            self.in_flight_per_tick.push(self.live as f64);
+            self.next_tick_end_s += tick_s;
+        }
     }
 
     /// The warm-up ends: what waits now is the measured stretch's starting backlog, and the
@@ -1933,6 +1956,7 @@ impl<'p> Engine<'p> {
             events: self.events,
             requests: self.sent,
             components,
+            in_flight_per_tick: self.in_flight_per_tick.clone(),
             system: EventsSystem {
                 offered: self.offered,
                 succeeded: self.succeeded,
