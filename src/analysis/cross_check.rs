@@ -12,8 +12,9 @@
 //! otherwise on purpose, read here from the compiled plan of the design (never from a
 //! particular example): a station of a capacity and a latency whose product is not a whole
 //! number (its latency at no load), a database whose replicas apply writes slower than the
-//! primary takes them (semi-synchronous writes), a component whose timeout fires (checked
-//! when a server comes free, not on arrival), a component past its knee (the flow engine's
+//! primary takes them (semi-synchronous writes), a component whose timeout fires (either
+//! engine's runs dropped requests there: the events engine checks a timeout when a server
+//! comes free, the flow engine on arrival), a component past its knee (the flow engine's
 //! fluid backlog against a real queue: the latency then depends on the run's length), and
 //! sticky sessions (users are not modelled one by one by the events engine).
 
@@ -571,8 +572,7 @@ fn causes(
         }
         // Past the knee: offered more than the capacity at the scenario's peak.
         let offered = law.map_or(0.0, |l| l.utilization * peak_load);
-        let past_knee = offered > 1.0;
-        if past_knee {
+        if offered > 1.0 {
             out.push(Cause {
                 touches: own(&latency),
                 system: latency.to_vec(),
@@ -584,9 +584,9 @@ fn causes(
                 ),
             });
         }
-        // Timeouts that fire: checked when a server comes free in the events engine, on
-        // arrival (only what can be served in time is queued) in the flow engine. What is
-        // dropped is not served downstream either.
+        // Timeouts that fire (either engine's runs dropped requests here): checked when a
+        // server comes free in the events engine, on arrival (only what can be served in time
+        // is queued) in the flow engine. What is dropped is not served downstream either.
         let timeout_s = match &node.kind {
             KindPlan::LoadBalancer(b) => b.station.timeout_s,
             KindPlan::Server(s) => s.station.timeout_s,
@@ -599,7 +599,7 @@ fn causes(
             r.component_figure(name, &["dropped"])
                 .is_some_and(|i| i.mean > 0.0)
         };
-        if timeout_s.is_finite() && (past_knee || dropped(flow) || dropped(events)) {
+        if timeout_s.is_finite() && (dropped(flow) || dropped(events)) {
             let mut touches = own(&Figure::COMPONENT);
             for below in downstream(design, id) {
                 touches.push((below, Figure::ThroughputPerS));
