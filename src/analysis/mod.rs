@@ -1,9 +1,11 @@
 //! Analysis (DESIGN.md §4): the bottleneck ladder, single points of failure, availability,
-//! durability and cost — and the report that puts them beside a simulation run. No egui.
+//! durability and cost — and the report that puts them beside a simulation run; the engines'
+//! cross-check. No egui.
 
 pub mod availability;
 pub mod compare;
 pub mod cost;
+pub mod cross_check;
 pub mod ladder;
 pub mod replications;
 pub mod report;

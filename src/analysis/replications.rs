@@ -11,6 +11,8 @@
 //! the summary is read as JSON and each numeric leaf becomes `{ "mean", "half_width" }` at the
 //! same place, so that a field added to the summary gets its interval without a change here.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -78,6 +80,38 @@ pub struct Replications {
     pub components: Value,
 }
 
+impl Replications {
+    /// The interval of the system's figure at `path`, keys into the summary's `system` (such
+    /// as `["latency_ms", "p99"]`); `None` if the summary has no number there.
+    pub fn system_figure(&self, path: &[&str]) -> Option<Interval> {
+        interval_at(&self.system, path)
+    }
+
+    /// The interval of component `name`'s figure at `path`, keys into its entry of the
+    /// summary's `components`; `None` if there is no such component or number.
+    pub fn component_figure(&self, name: &str, path: &[&str]) -> Option<Interval> {
+        let component = self
+            .components
+            .as_array()?
+            .iter()
+            .find(|c| c.get("name").and_then(Value::as_str) == Some(name))?;
+        interval_at(component, path)
+    }
+}
+
+/// The interval at `path` in a tree [`intervals`] made. A half-width JSON could not hold
+/// (infinite: one run only) reads as infinite.
+fn interval_at(value: &Value, path: &[&str]) -> Option<Interval> {
+    let leaf = path.iter().try_fold(value, |v, key| v.get(key))?;
+    Some(Interval {
+        mean: leaf.get("mean")?.as_f64()?,
+        half_width: leaf
+            .get("half_width")
+            .and_then(Value::as_f64)
+            .unwrap_or(f64::INFINITY),
+    })
+}
+
 /// The 97.5th percentile of Student's t with `df` degrees of freedom: the multiplier of a
 /// two-sided 95 % interval. Exact table values up to 30 degrees of freedom; beyond, the
 /// Cornish–Fisher expansion about the normal's 1.95996 (within 0.001 of the exact value).
@@ -114,6 +148,28 @@ pub fn replicate(
     engine: Engine,
     count: usize,
 ) -> Result<Replications, SimError> {
+    replicate_counted(
+        design,
+        scenario,
+        prices,
+        run,
+        engine,
+        count,
+        &AtomicUsize::new(0),
+    )
+}
+
+/// [`replicate`], adding one to `done` as each run ends (for a progress bar on another
+/// thread).
+pub fn replicate_counted(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    run: &crate::sim::RunOptions,
+    engine: Engine,
+    count: usize,
+    done: &AtomicUsize,
+) -> Result<Replications, SimError> {
     if !(2..=MAX_REPLICATIONS).contains(&count) {
         return Err(SimError::BadOptions(format!(
             "replications must be between 2 and {MAX_REPLICATIONS}, not {count}"
@@ -141,28 +197,30 @@ pub fn replicate(
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(count);
-    let next = std::sync::atomic::AtomicUsize::new(0);
+    let next = AtomicUsize::new(0);
     let mut results: Vec<Option<Result<RunSummary, SimError>>> = (0..count).map(|_| None).collect();
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
-                    let mut done = Vec::new();
+                    let mut finished = Vec::new();
                     loop {
-                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let k = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&seed) = seeds.get(k) else {
                             break;
                         };
-                        done.push((k, one(seed)));
+                        let result = one(seed);
+                        done.fetch_add(1, Ordering::Relaxed);
+                        finished.push((k, result));
                     }
-                    done
+                    finished
                 })
             })
             .collect();
         for worker in workers {
             match worker.join() {
-                Ok(done) => {
-                    for (k, result) in done {
+                Ok(finished) => {
+                    for (k, result) in finished {
                         results[k] = Some(result);
                     }
                 }
@@ -271,5 +329,27 @@ mod tests {
         assert_eq!(out["x"]["mean"], 2.0);
         assert_eq!(out["inner"]["y"][0]["mean"], 3.0);
         assert_eq!(out["inner"]["y"][1]["half_width"], 0.0);
+    }
+
+    #[test]
+    fn a_figure_is_found_by_its_path_and_a_component_by_its_name() {
+        let replications = Replications {
+            count: 2,
+            seeds: vec![1, 2],
+            system: intervals(&[
+                serde_json::json!({"latency_ms": {"p99": 10.0}}),
+                serde_json::json!({"latency_ms": {"p99": 12.0}}),
+            ]),
+            components: intervals(&[
+                serde_json::json!([{"name": "a", "utilization": 0.5}, {"name": "b", "utilization": 0.1}]),
+                serde_json::json!([{"name": "a", "utilization": 0.7}, {"name": "b", "utilization": 0.1}]),
+            ]),
+        };
+        let p99 = replications.system_figure(&["latency_ms", "p99"]);
+        assert_eq!(p99.map(|i| i.mean), Some(11.0));
+        let a = replications.component_figure("a", &["utilization"]);
+        assert!(a.is_some_and(|i| (i.mean - 0.6).abs() < 1e-12 && i.half_width > 0.0));
+        assert_eq!(replications.component_figure("c", &["utilization"]), None);
+        assert_eq!(replications.system_figure(&["nothing"]), None);
     }
 }

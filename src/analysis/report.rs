@@ -27,7 +27,9 @@ pub enum FailureAnalysis {
 }
 
 /// Which engine runs the scenario.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Engine {
     /// The flow engine: counts per tick, waits from queueing formulas (fast; every feature).

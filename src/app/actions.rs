@@ -51,6 +51,8 @@ pub enum Action {
     SetLoad(f64),
     /// Set how fast the run goes, in simulated seconds per real second (kept in the settings).
     SetSpeed(f64),
+    /// Set the engine that makes the analysis panel's report (kept in the settings).
+    SetEngine(crate::analysis::report::Engine),
     /// Carry out what waited for an answer about unsaved changes.
     Proceed(Pending),
 }
@@ -239,6 +241,12 @@ impl SandboxApp {
             Action::SetSpeed(s) => {
                 self.settings.speed = s;
                 self.runner.send(RunnerMsg::Speed(s));
+            }
+            Action::SetEngine(engine) => {
+                if self.settings.engine != engine {
+                    self.settings.engine = engine;
+                    self.refresh_analysis();
+                }
             }
             Action::Proceed(p) => {
                 self.pending = None;
@@ -457,6 +465,7 @@ impl SandboxApp {
             UiCommand::ScaleUp | UiCommand::ScaleOut | UiCommand::LoadSweep => {
                 self.compare_command(command);
             }
+            UiCommand::CrossCheck => self.start_cross_check(),
         }
     }
 

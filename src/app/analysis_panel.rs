@@ -7,12 +7,16 @@ use std::sync::mpsc::{Receiver, channel};
 
 use egui::{RichText, Ui};
 
-use crate::analysis::report::{AnalysisOptions, FailureAnalysis, SimulateReport, analyze, number};
+use crate::analysis::report::{
+    AnalysisOptions, Engine, FailureAnalysis, SimulateReport, analyze, number,
+};
 use crate::analysis::spof::structural_spofs;
 use crate::model::{ComponentId, KindName};
 use crate::sim::laws::operational_laws;
 
 use super::canvas::Health;
+use super::commands::UiCommand;
+use super::cross_check::ENGINE_TOOLTIP;
 use super::{Action, SandboxApp};
 
 /// What the analysis knows about the current design.
@@ -29,6 +33,9 @@ pub struct AnalysisView {
     pub report: Option<SimulateReport>,
     /// The full report is being worked out in the background.
     pub running: bool,
+    /// Why the last report could not be made (such as a design the events engine does not
+    /// model yet), in words.
+    pub error: Option<String>,
     pending: Option<Receiver<(u64, Result<SimulateReport, String>)>>,
 }
 
@@ -97,11 +104,60 @@ pub fn ladder_lines(
     lines
 }
 
+/// An engine's name in a sentence.
+fn engine_name(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Flow => "flow",
+        Engine::Events => "events",
+    }
+}
+
 impl SandboxApp {
+    /// The panel's header: which engine makes the report, and the cross-check of both.
+    fn engine_choice(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        ui.horizontal_wrapped(|ui| {
+            let label = ui.label("Report engine").on_hover_text(ENGINE_TOOLTIP);
+            let current = self.settings.engine;
+            egui::ComboBox::from_id_salt("report-engine")
+                .selected_text(engine_name(current))
+                .show_ui(ui, |ui| {
+                    for (engine, what) in [
+                        (
+                            Engine::Flow,
+                            "counts per tick, waits from formulas; fast, every feature",
+                        ),
+                        (
+                            Engine::Events,
+                            "request by request through real queues; the referee",
+                        ),
+                    ] {
+                        if ui
+                            .selectable_label(current == engine, engine_name(engine))
+                            .on_hover_text(what)
+                            .clicked()
+                        {
+                            actions.push(Action::SetEngine(engine));
+                        }
+                    }
+                })
+                .response
+                .on_hover_text(ENGINE_TOOLTIP)
+                .labelled_by(label.id);
+            if ui
+                .button(UiCommand::CrossCheck.label())
+                .on_hover_text(UiCommand::CrossCheck.tooltip())
+                .clicked()
+            {
+                actions.push(Action::Command(UiCommand::CrossCheck));
+            }
+        });
+    }
+
     /// Work out the ladder and structural SPOFs now; start the full analysis in the background.
     pub(super) fn refresh_analysis(&mut self) {
         self.analysis.revision = self.doc.revision;
         self.analysis.report = None;
+        self.analysis.error = None;
         self.analysis.ladder.clear();
         self.analysis.spofs.clear();
         let design = &self.doc.design;
@@ -133,6 +189,7 @@ impl SandboxApp {
         let revision = self.doc.revision;
         let mut scenario = scenario;
         scenario.load_multiplier = self.load_multiplier();
+        let engine = self.settings.engine;
         let spawned = std::thread::Builder::new()
             .name("analysis".into())
             .spawn(move || {
@@ -142,7 +199,7 @@ impl SandboxApp {
                         ..crate::sim::RunOptions::default()
                     },
                     failure_analysis: FailureAnalysis::Auto,
-                    engine: crate::analysis::report::Engine::Flow,
+                    engine,
                 };
                 let result =
                     analyze(&design, &scenario, &prices, &options).map_err(|e| e.to_string());
@@ -166,36 +223,43 @@ impl SandboxApp {
         if revision != self.doc.revision {
             return;
         }
-        if let Ok(report) = result {
-            for c in &report.components {
-                if !c.run.spof {
-                    continue;
-                }
-                let Some(id) = self.doc.design.find(&c.run.name) else {
-                    continue;
-                };
-                if let Some(f) = report.failure_impact.iter().find(|f| f.name == c.run.name) {
-                    self.analysis.spofs.insert(
-                        id,
-                        format!(
-                            "losing {} leaves {:.1} % of requests succeeding (target {:.1} %).",
-                            if f.instances_lost >= c.run.instances {
-                                "it"
-                            } else {
-                                "one instance"
-                            },
-                            f.success_ratio_when_failed * 100.0,
-                            self.current_scenario()
-                                .map_or(99.9, |s| s.target_success_ratio * 100.0)
-                        ),
-                    );
-                }
+        let report = match result {
+            Ok(report) => report,
+            Err(e) => {
+                self.analysis.error = Some(e);
+                return;
             }
-            self.analysis.report = Some(report);
+        };
+        for c in &report.components {
+            if !c.run.spof {
+                continue;
+            }
+            let Some(id) = self.doc.design.find(&c.run.name) else {
+                continue;
+            };
+            if let Some(f) = report.failure_impact.iter().find(|f| f.name == c.run.name) {
+                self.analysis.spofs.insert(
+                    id,
+                    format!(
+                        "losing {} leaves {:.1} % of requests succeeding (target {:.1} %).",
+                        if f.instances_lost >= c.run.instances {
+                            "it"
+                        } else {
+                            "one instance"
+                        },
+                        f.success_ratio_when_failed * 100.0,
+                        self.current_scenario()
+                            .map_or(99.9, |s| s.target_success_ratio * 100.0)
+                    ),
+                );
+            }
         }
+        self.analysis.report = Some(report);
     }
 
     pub(super) fn analysis_panel(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        self.engine_choice(ui, actions);
+        ui.add_space(4.0);
         ui.strong("What breaks first");
         ui.weak(
             "From the operational laws: each step saturates at this multiple of the design's \
@@ -264,6 +328,15 @@ impl SandboxApp {
                 ui.weak("Nothing to serve yet: add a client and link it to what it calls.");
             }
             Some(r) => {
+                let s = &r.system;
+                ui.label(format!(
+                    "The {} engine over the scenario: {} done/s · {:.2} % ok · p99 {} ms.",
+                    engine_name(r.engine),
+                    number(s.run.throughput_per_s),
+                    s.run.success_ratio * 100.0,
+                    number(s.run.latency_ms.p99)
+                ))
+                .on_hover_text("The report's run: the whole scenario at the load running now, after its warm-up.");
                 if !r.law_checks.is_empty() {
                     ui.label(
                         RichText::new("Law check: these figures break an operational law")
@@ -275,7 +348,6 @@ impl SandboxApp {
                     }
                     ui.add_space(4.0);
                 }
-                let s = &r.system;
                 ui.label(format!(
                     "Availability {:.4} % ({} min down a year), assuming independent failures and instant failover.",
                     s.availability * 100.0,
@@ -296,6 +368,16 @@ impl SandboxApp {
                     ui.spinner();
                     ui.weak("Analysing availability, failures and cost…");
                 });
+            }
+            None if self.analysis.error.is_some() => {
+                let e = self.analysis.error.as_deref().unwrap_or_default();
+                ui.label(
+                    RichText::new(format!(
+                        "No report from the {} engine: {e}.",
+                        engine_name(self.settings.engine)
+                    ))
+                    .color(ui.visuals().warn_fg_color),
+                );
             }
             None => {}
         }

@@ -236,6 +236,10 @@ impl SandboxApp {
                     actions.push(Action::Command(c));
                 }
             }
+            ui.separator();
+            if UiCommand::CrossCheck.button(ui, allowed(UiCommand::CrossCheck)) {
+                actions.push(Action::Command(UiCommand::CrossCheck));
+            }
         });
         ui.menu_button("Compare", |ui| {
             for c in [

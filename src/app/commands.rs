@@ -73,6 +73,9 @@ pub enum UiCommand {
     /// Run both compared designs across loads and plot the hockey sticks (outside compare mode,
     /// against a scaled-out copy).
     LoadSweep,
+    /// Run the flow and events engines on the design and scenario, several times each, and
+    /// table their figures side by side.
+    CrossCheck,
 }
 
 /// The menus, in order: the help's shortcut list follows them.
@@ -88,7 +91,7 @@ const CMD_SHIFT: Modifiers = Modifiers::COMMAND.plus(Modifiers::SHIFT);
 impl UiCommand {
     /// Every command, in menu order. Shortcuts are matched in this order too, so a command
     /// whose shortcut adds Shift to another's comes first (Ctrl+Shift+S before Ctrl+S).
-    pub const ALL: [UiCommand; 33] = [
+    pub const ALL: [UiCommand; 34] = [
         UiCommand::SaveAs,
         UiCommand::Redo,
         UiCommand::New,
@@ -119,6 +122,7 @@ impl UiCommand {
         UiCommand::Reset,
         UiCommand::FailOne,
         UiCommand::Recover,
+        UiCommand::CrossCheck,
         UiCommand::ScaleUp,
         UiCommand::ScaleOut,
         UiCommand::LoadSweep,
@@ -160,6 +164,7 @@ impl UiCommand {
             UiCommand::ScaleUp => "Scale up (compare)",
             UiCommand::ScaleOut => "Scale out (compare)",
             UiCommand::LoadSweep => "Load sweep",
+            UiCommand::CrossCheck => "Cross-check engines",
         }
     }
 
@@ -214,6 +219,11 @@ impl UiCommand {
             }
             UiCommand::LoadSweep => {
                 "Run both compared designs across loads and plot the hockey sticks."
+            }
+            UiCommand::CrossCheck => {
+                "Run the flow and events engines on this design and scenario, several times \
+                 each, and table their figures side by side: red where they differ by more \
+                 than the runs' noise, amber where they differ by design."
             }
         }
     }
@@ -306,6 +316,7 @@ impl UiCommand {
             | UiCommand::Reset
             | UiCommand::FailOne
             | UiCommand::Recover
+            | UiCommand::CrossCheck
             | UiCommand::ScaleUp
             | UiCommand::ScaleOut
             | UiCommand::LoadSweep => "Simulation",

@@ -9,6 +9,7 @@ pub mod canvas;
 mod chrome;
 pub mod commands;
 pub mod compare;
+pub mod cross_check;
 mod dialogs;
 pub mod document;
 pub mod files;
@@ -105,6 +106,8 @@ pub struct SandboxApp {
     after_save: Option<Pending>,
     /// Compare mode, while it is open: it takes the window, and the editor's design waits hidden.
     pub compare: Option<compare::CompareView>,
+    /// The engines' cross-check, running or done, and its window.
+    pub cross_check: cross_check::CrossCheckView,
     dialogs: Dialogs,
     icons: Icons,
     /// The design revision last sent to the runner.
@@ -173,6 +176,7 @@ impl SandboxApp {
             path_prompt: None,
             after_save: None,
             compare: None,
+            cross_check: cross_check::CrossCheckView::default(),
             dialogs: Dialogs::default(),
             icons: Icons::load(),
             sent_revision: None,
@@ -266,6 +270,8 @@ impl SandboxApp {
         self.sent_revision = None;
         self.analysis = AnalysisView::default();
         self.analysis.revision = u64::MAX;
+        // A cross-check of the design that was open says nothing of this one.
+        self.cross_check = cross_check::CrossCheckView::default();
     }
 
     /// Send the current design to the runner if it changed.
@@ -315,6 +321,7 @@ impl SandboxApp {
         let timeline = &mut self.timeline;
         self.runner.with_output(|out| timeline.take(out));
         self.poll_analysis();
+        self.poll_cross_check();
         if let Some(c) = &mut self.compare {
             c.update(ctx);
         }
@@ -371,6 +378,9 @@ impl SandboxApp {
             self.editor(ui, &mut actions);
         }
         self.dialogs_ui(&ctx, &mut actions);
+        if self.compare.is_none() {
+            self.cross_check_window(&ctx);
+        }
         for action in actions {
             self.apply(&ctx, action);
         }

@@ -1,9 +1,11 @@
-//! Settings kept between sessions (theme, recent files, snapping, speed, which panels show),
-//! stored by eframe.
+//! Settings kept between sessions (theme, recent files, snapping, speed, which panels show,
+//! the report's engine), stored by eframe.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::analysis::report::Engine;
 
 /// Settings kept between sessions.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -23,6 +25,9 @@ pub struct Settings {
     pub show_side_panel: bool,
     /// Show the plots along the bottom.
     pub show_plots: bool,
+    /// The engine that makes the analysis panel's report (the live run is always the flow
+    /// engine's).
+    pub engine: Engine,
 }
 
 impl Default for Settings {
@@ -35,6 +40,7 @@ impl Default for Settings {
             show_palette: true,
             show_side_panel: true,
             show_plots: true,
+            engine: Engine::Flow,
         }
     }
 }

@@ -25,6 +25,7 @@ macro_rules! outln {
 pub mod bench;
 mod check;
 pub mod compare;
+pub mod cross_check;
 mod fmt;
 pub mod simulate;
 
@@ -59,6 +60,9 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Compare two designs on the same seeded traffic, with a load sweep.
     Compare(compare::CompareArgs),
+    /// Run both engines (flow and events) on a design and scenario, figure by figure, and
+    /// mark the figures that differ by more than the runs' noise.
+    CrossCheck(cross_check::CrossCheckArgs),
     /// Simulate a generated design and report the speed (last line: `component-ticks/s: X`).
     Bench(bench::BenchArgs),
     /// Rewrite design files in the canonical layout (the layout the app saves).
@@ -105,6 +109,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Simulate(args)) => simulate::run(&args, &prices),
         Some(Command::Bench(args)) => bench::run(&args, &prices),
         Some(Command::Compare(args)) => compare::run(&args, &prices),
+        Some(Command::CrossCheck(args)) => cross_check::run(&args, &prices),
         None => {
             // `main` opens the app when no command is given; this module never starts it.
             eprintln!("error: no command given (see --help)");

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::model::{PriceTable, located};
+use crate::model::{Design, PriceTable, Scenario, located};
 use crate::sim::RunOptions;
 use crate::sim::preflight::read_runnable_design;
 
@@ -67,13 +67,19 @@ pub fn run(args: &SimulateArgs, prices: &PriceTable) -> ExitCode {
     }
 }
 
-fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> {
-    let path: &Path = &args.file;
+/// A design file that can run and the scenario asked for (`--scenario NAME`, or the design's
+/// default), with `--load` checked: errors read `FILE:LINE:COL: message`.
+pub(super) fn design_and_scenario(
+    path: &Path,
+    scenario: Option<&str>,
+    load: f64,
+    prices: &PriceTable,
+) -> Result<(Design, Scenario), String> {
     let loaded = read_runnable_design(path, prices).map_err(|e| e.located(path))?;
     let design = loaded.design;
     // Messages about the scenarios point at the file's list of them.
     let at_scenarios = |message: String| located(path, loaded.map.key("scenarios"), &message);
-    let scenario = match &args.scenario {
+    let scenario = match scenario {
         Some(name) => design.scenario(name).cloned().ok_or_else(|| {
             at_scenarios(format!(
                 "no scenario named '{name}' (scenarios: {})",
@@ -90,12 +96,16 @@ fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> 
             .cloned()
             .ok_or_else(|| at_scenarios("the design has no scenario".into()))?,
     };
-    if !(args.load.is_finite() && args.load > 0.0) {
-        return Err(format!(
-            "--load must be a positive number, not {}",
-            args.load
-        ));
+    if !(load.is_finite() && load > 0.0) {
+        return Err(format!("--load must be a positive number, not {load}"));
     }
+    Ok((design, scenario))
+}
+
+fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> {
+    let path: &Path = &args.file;
+    let (design, scenario) =
+        design_and_scenario(path, args.scenario.as_deref(), args.load, prices)?;
     let options = crate::analysis::AnalysisOptions {
         run: RunOptions {
             seed: args.seed,

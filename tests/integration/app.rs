@@ -1107,3 +1107,125 @@ fn an_800_by_500_window_keeps_a_canvas_every_control_and_readable_fields() {
         .expect("compare mode");
     assert!(side_a.height() >= 140.0, "side A is {side_a:?}");
 }
+
+/// A client, a balancer and two servers with a one-minute scenario, saved to a temporary
+/// file (in tests the cross-check runs inline: short runs keep it quick).
+fn small_design_file(dir: &std::path::Path) -> std::path::PathBuf {
+    use crate::simulation::{clients, mix, placed, server};
+    use archsandbox::model::{ArrivalProcess, Design, Link, LoadBalancerParams, Scenario};
+    let mut design = Design::new("small pair");
+    let users = design.add(placed(
+        "users",
+        0,
+        clients(50, mix(1.0, 0.0), ArrivalProcess::Poisson),
+    ));
+    let lb = design.add(placed(
+        "lb",
+        1,
+        ComponentKind::LoadBalancer(LoadBalancerParams::default()),
+    ));
+    let app = design.add(server("app", 2, "small", 2, 0.010, 1.0));
+    let reads = || Link::new(&[archsandbox::model::TrafficClass::Read]);
+    design.connect(users, lb, reads());
+    design.connect(lb, app, reads());
+    design.scenarios.push(Scenario {
+        name: "minute".into(),
+        duration_s: 60.0,
+        ..Scenario::default()
+    });
+    design.default_scenario = "minute".into();
+    let path = dir.join("pair.ron");
+    archsandbox::model::save_design(&path, &design).expect("saved");
+    path
+}
+
+#[test]
+fn the_cross_check_command_opens_a_window_with_both_engines_figures() {
+    use archsandbox::analysis::cross_check::Verdict;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut harness = app_with(StartOptions {
+        file: Some(small_design_file(dir.path())),
+        ..StartOptions::default()
+    });
+    assert!(!harness.state().cross_check.open);
+    // The analysis panel's button runs the command the Simulation menu has.
+    click_button(&mut harness, "Cross-check engines");
+    // A window lays itself out unseen the first frame it shows.
+    harness.run_steps(2);
+    let view = &harness.state().cross_check;
+    assert!(view.open);
+    let check = match &view.result {
+        Some(Ok(check)) => check,
+        other => panic!(
+            "expected a cross-check, got {:?}",
+            other.as_ref().map(|r| r.is_ok())
+        ),
+    };
+    assert_eq!(check.scenario, "minute");
+    assert_eq!(
+        check.rows.len(),
+        12,
+        "four for the system, four for lb and for app"
+    );
+    assert!(
+        check
+            .rows
+            .iter()
+            .all(|r| !matches!(r.verdict, Verdict::DiffersByDesign(_))),
+        "nothing in this design differs by design"
+    );
+    // The window: what ran, and a row a figure with both engines' values.
+    harness.get_by_label_contains("runs each on the same seeds");
+    assert_eq!(harness.query_all_by_label("p99 latency").count(), 3);
+    // Two a row (flow and events), and the sentence that says what they are.
+    assert_eq!(
+        harness.query_all_by_label_contains(" ± ").count(),
+        2 * 12 + 1
+    );
+    // The menu offers the same command.
+    assert_eq!(
+        archsandbox::app::commands::UiCommand::CrossCheck.group(),
+        "Simulation"
+    );
+}
+
+#[test]
+fn a_cross_check_the_events_engine_cannot_run_says_why_in_words() {
+    // A day of the lunch rush is far more requests than the events engine's budget.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("a-long-day.ron");
+    let mut design = crate::simulation::shipped("saved-designs/one-server.ron");
+    for scenario in &mut design.scenarios {
+        scenario.duration_s = 86_400.0 * 10.0;
+    }
+    archsandbox::model::save_design(&path, &design).expect("saves");
+    let mut harness = app_with(StartOptions {
+        file: Some(path),
+        ..StartOptions::default()
+    });
+    click_button(&mut harness, "Cross-check engines");
+    harness.run_steps(2);
+    assert!(matches!(&harness.state().cross_check.result, Some(Err(_))));
+    harness.get_by_label_contains("The engines could not be cross-checked");
+    harness.get_by_label_contains("more than its limit");
+}
+
+#[test]
+fn the_report_engine_is_chosen_in_the_analysis_panel_and_kept_in_the_settings() {
+    use archsandbox::analysis::report::Engine;
+    let mut harness = app();
+    assert_eq!(harness.state().settings.engine, Engine::Flow);
+    harness.get_by_label("Report engine");
+    let ctx = harness.ctx.clone();
+    harness
+        .state_mut()
+        .apply(&ctx, Action::SetEngine(Engine::Events));
+    harness.run_steps(2);
+    assert_eq!(harness.state().settings.engine, Engine::Events);
+    let saved = serde_json::to_value(&harness.state().settings).expect("settings serialize");
+    assert_eq!(saved["engine"], "events");
+    // Settings saved before the choice existed load with the flow engine.
+    let old: archsandbox::app::Settings =
+        serde_json::from_value(serde_json::json!({"dark": false})).expect("old settings load");
+    assert_eq!(old.engine, Engine::Flow);
+}

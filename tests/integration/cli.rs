@@ -555,3 +555,104 @@ fn simulate_with_replications_gives_every_figure_an_interval() {
         .expect("runs");
     assert!(String::from_utf8_lossy(&text.stdout).contains("REPLICATIONS (3 runs"));
 }
+
+#[test]
+fn cross_check_text_tables_both_engines_figures_and_exits_zero() {
+    let design = root().join("saved-designs/validation/mm1.ron");
+    let output = archsandbox()
+        .args(["cross-check", "--ticks", "300", "--replications", "3"])
+        .arg(&design)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.starts_with("Cross-check of \"M/M/1\""), "{text}");
+    assert!(text.contains("3 runs each"), "{text}");
+    let header = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("flow"))
+        .expect("a header");
+    assert!(
+        header.contains("events") && header.contains('Δ'),
+        "{header}"
+    );
+    // One line a figure: the system's four, then the server's four, each with both values
+    // ± their half-widths.
+    for figure in ["throughput", "success ratio", "utilization", "p99 latency"] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(figure))
+            .unwrap_or_else(|| panic!("no {figure} line in\n{text}"));
+        assert_eq!(line.matches('±').count(), 2, "{line}");
+    }
+    assert!(text.lines().any(|l| l.starts_with("server ")), "{text}");
+    assert!(text.contains("figures agree"), "{text}");
+    // Past the knee the latencies differ by design, marked ~ with the reason in words, and
+    // the command still exits 0: a report, not a gate.
+    let output = archsandbox()
+        .args([
+            "cross-check",
+            "--ticks",
+            "300",
+            "--replications",
+            "3",
+            "--load",
+            "1.5",
+        ])
+        .arg(&design)
+        .output()
+        .expect("runs");
+    assert!(output.status.success(), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("mean latency") && l.ends_with('~')),
+        "{text}"
+    );
+    assert!(text.contains("'server' is past its knee"), "{text}");
+}
+
+#[test]
+fn cross_check_json_gives_each_figure_both_intervals_and_a_verdict() {
+    let report = json_of(
+        archsandbox()
+            .args(["cross-check", "--format", "json", "--ticks", "300"])
+            .args(["--replications", "3", "--seed", "9"])
+            .arg(root().join("saved-designs/validation/mm1.ron")),
+    );
+    assert_eq!(report["design"], "M/M/1");
+    assert_eq!(report["replications"], 3);
+    assert_eq!(report["seeds"].as_array().map(Vec::len), Some(3));
+    let rows = report["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 8, "four for the system, four for the server");
+    for row in rows {
+        for engine in ["flow", "events"] {
+            assert!(row[engine]["mean"].is_f64(), "{row}");
+            assert!(row[engine]["half_width"].is_f64(), "{row}");
+        }
+        assert!(row["difference"].is_f64() && row["noise"].is_f64(), "{row}");
+        assert!(
+            ["agree", "differs", "differs_by_design"]
+                .contains(&row["verdict"].as_str().unwrap_or("")),
+            "{row}"
+        );
+    }
+    let system = &rows[0];
+    assert!(system["component"].is_null());
+    assert_eq!(system["figure"], "throughput_per_s");
+    assert_eq!(system["unit"], "/s");
+    let latency = rows
+        .iter()
+        .find(|r| r["component"] == "server" && r["figure"] == "p99_latency_ms")
+        .expect("the server's p99");
+    assert_eq!(latency["unit"], "ms");
+    // A run beyond the events engine's budget: refused in words, with a failing exit.
+    let output = archsandbox()
+        .args(["cross-check", "--format", "json", "--load", "1000"])
+        .arg(root().join("saved-designs/viral-restaurant.ron"))
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("more than its limit"), "{stderr}");
+}

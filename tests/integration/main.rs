@@ -7,6 +7,7 @@ mod breaking_point;
 mod cli;
 mod compare;
 mod components;
+mod cross_check;
 mod events;
 mod events_failures;
 mod files;
