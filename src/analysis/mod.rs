@@ -3,6 +3,7 @@
 //! cross-check. No egui.
 
 pub mod availability;
+pub mod bands;
 pub mod compare;
 pub mod cost;
 pub mod cross_check;

@@ -194,11 +194,39 @@ pub fn replicate_counted(
             }
         }
     };
+    let summaries = over_seeds(&seeds, done, one)?;
+    let as_json =
+        |s: &RunSummary, part: &str| serde_json::to_value(s).ok().map(|v| v[part].clone());
+    let systems: Vec<Value> = summaries
+        .iter()
+        .filter_map(|s| as_json(s, "system"))
+        .collect();
+    let components: Vec<Value> = summaries
+        .iter()
+        .filter_map(|s| as_json(s, "components"))
+        .collect();
+    Ok(Replications {
+        count,
+        seeds,
+        system: intervals(&systems),
+        components: intervals(&components),
+    })
+}
+
+/// `one(seed)` for every seed, over all cores (scoped threads taking the next seed as they
+/// finish one), in the seeds' order; adds one to `done` as each ends. The first error (in
+/// the seeds' order) fails the lot.
+pub fn over_seeds<T: Send>(
+    seeds: &[u64],
+    done: &AtomicUsize,
+    one: impl Fn(u64) -> Result<T, SimError> + Sync,
+) -> Result<Vec<T>, SimError> {
+    let count = seeds.len();
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
-        .min(count);
+        .min(count.max(1));
     let next = AtomicUsize::new(0);
-    let mut results: Vec<Option<Result<RunSummary, SimError>>> = (0..count).map(|_| None).collect();
+    let mut results: Vec<Option<Result<T, SimError>>> = (0..count).map(|_| None).collect();
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
@@ -218,42 +246,20 @@ pub fn replicate_counted(
             })
             .collect();
         for worker in workers {
-            match worker.join() {
-                Ok(finished) => {
-                    for (k, result) in finished {
-                        results[k] = Some(result);
-                    }
-                }
-                Err(_) => {
-                    // A run that panicked is reported below as missing.
+            // A run that panicked is reported below as missing.
+            if let Ok(finished) = worker.join() {
+                for (k, result) in finished {
+                    results[k] = Some(result);
                 }
             }
         }
     });
-    let mut summaries = Vec::with_capacity(count);
-    for result in results {
-        match result {
-            Some(Ok(summary)) => summaries.push(summary),
-            Some(Err(e)) => return Err(e),
-            None => return Err(SimError::Internal("a replication stopped".into())),
-        }
-    }
-    let as_json =
-        |s: &RunSummary, part: &str| serde_json::to_value(s).ok().map(|v| v[part].clone());
-    let systems: Vec<Value> = summaries
-        .iter()
-        .filter_map(|s| as_json(s, "system"))
-        .collect();
-    let components: Vec<Value> = summaries
-        .iter()
-        .filter_map(|s| as_json(s, "components"))
-        .collect();
-    Ok(Replications {
-        count,
-        seeds,
-        system: intervals(&systems),
-        components: intervals(&components),
-    })
+    results
+        .into_iter()
+        .map(|result| {
+            result.unwrap_or_else(|| Err(SimError::Internal("a replication stopped".into())))
+        })
+        .collect()
 }
 
 /// The values' common shape with every number replaced by its interval across them; strings

@@ -53,6 +53,8 @@ pub enum Action {
     SetSpeed(f64),
     /// Set the engine that makes the analysis panel's report (kept in the settings).
     SetEngine(crate::analysis::report::Engine),
+    /// Draw the plots' confidence bands over this many runs (under 2: off).
+    SetBandRuns(usize),
     /// Carry out what waited for an answer about unsaved changes.
     Proceed(Pending),
 }
@@ -241,6 +243,10 @@ impl SandboxApp {
             Action::SetSpeed(s) => {
                 self.settings.speed = s;
                 self.runner.send(RunnerMsg::Speed(s));
+            }
+            Action::SetBandRuns(runs) => {
+                self.settings.band_runs = runs;
+                self.update_bands();
             }
             Action::SetEngine(engine) => {
                 if self.settings.engine != engine {

@@ -240,6 +240,29 @@ impl SandboxApp {
             if UiCommand::CrossCheck.button(ui, allowed(UiCommand::CrossCheck)) {
                 actions.push(Action::Command(UiCommand::CrossCheck));
             }
+            ui.menu_button("Confidence bands", |ui| {
+                ui.label(
+                    egui::RichText::new(
+                        "Run the scenario again on other seeds in the background and shade\n\
+                         each plot's 95 % interval over time (flow engine).",
+                    )
+                    .weak(),
+                );
+                if let Some(label) = self.bands.label() {
+                    ui.label(label);
+                }
+                for runs in super::bands::CHOICES {
+                    let text = if runs < 2 {
+                        "Off".to_string()
+                    } else {
+                        format!("{runs} runs")
+                    };
+                    if ui.radio(self.settings.band_runs == runs, text).clicked() {
+                        actions.push(Action::SetBandRuns(runs));
+                        ui.close();
+                    }
+                }
+            });
         });
         ui.menu_button("Compare", |ui| {
             for c in [
@@ -287,11 +310,20 @@ impl SandboxApp {
             .default_size(layout.plots_default_height)
             .size_range(100.0..=layout.plots_max_height)
             .show(ui, |ui| {
+                // Only bands made for what runs now (borrowing the field, not the app).
+                let current = self.current_bands().is_some();
+                let bands = self
+                    .bands
+                    .result
+                    .as_ref()
+                    .and_then(|r| r.as_ref().ok())
+                    .filter(|_| current);
                 plots::show(
                     ui,
                     &mut self.timeline,
                     &self.doc.design,
                     &self.canvas.selection,
+                    bands,
                 );
             });
     }

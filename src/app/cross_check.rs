@@ -24,8 +24,8 @@ pub const TITLE: &str = "Cross-check engines";
 pub const ENGINE_TOOLTIP: &str = "Which engine makes the analysis panel's report. The live \
      plots and the canvas are always the flow engine's (counts per tick, waits from queueing \
      formulas). The events engine runs the scenario request by request on a background \
-     thread: slower, the referee for the flow engine's formulas; it does not model failures \
-     or servers that keep sessions in memory yet.";
+     thread: slower, the referee for the flow engine's formulas (failures and sessions in \
+     memory included).";
 
 /// A cross-check running or done, and its window.
 #[derive(Default)]

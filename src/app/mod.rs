@@ -5,6 +5,7 @@
 
 mod actions;
 mod analysis_panel;
+pub mod bands;
 pub mod canvas;
 mod chrome;
 pub mod commands;
@@ -108,6 +109,8 @@ pub struct SandboxApp {
     pub compare: Option<compare::CompareView>,
     /// The engines' cross-check, running or done, and its window.
     pub cross_check: cross_check::CrossCheckView,
+    /// The plots' confidence bands.
+    pub bands: bands::BandsView,
     dialogs: Dialogs,
     icons: Icons,
     /// The design revision last sent to the runner.
@@ -177,6 +180,7 @@ impl SandboxApp {
             after_save: None,
             compare: None,
             cross_check: cross_check::CrossCheckView::default(),
+            bands: bands::BandsView::default(),
             dialogs: Dialogs::default(),
             icons: Icons::load(),
             sent_revision: None,
@@ -322,6 +326,7 @@ impl SandboxApp {
         self.runner.with_output(|out| timeline.take(out));
         self.poll_analysis();
         self.poll_cross_check();
+        self.update_bands();
         if let Some(c) = &mut self.compare {
             c.update(ctx);
         }

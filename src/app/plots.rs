@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use egui::{Color32, Ui};
-use egui_plot::{AxisHints, GridInput, GridMark, Legend, Line, Plot, PlotPoints};
+use egui_plot::{AxisHints, FilledArea, GridInput, GridMark, Legend, Line, Plot, PlotPoints};
 
 use super::runner::RunnerOutput;
+use crate::analysis::bands::{Band, Bands};
 use crate::model::{ComponentId, Design};
 use crate::sim::SystemTick;
 
@@ -470,7 +471,40 @@ pub fn percent_axis(plot: Plot<'static>, entries: usize) -> Plot<'static> {
 }
 
 /// Draw the plots side by side; their time axes move together.
-pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[ComponentId]) {
+/// A band's 95 % interval as a shaded area in `color`, named for the legend (scaled by
+/// `scale`: 100 for percentages).
+fn band_area(bands: &Bands, band: &Band, color: Color32, scale: f64) -> FilledArea {
+    let low: Vec<f64> = band
+        .iter()
+        .map(|i| (i.mean - i.half_width).max(0.0) * scale)
+        .collect();
+    let high: Vec<f64> = band
+        .iter()
+        .map(|i| (i.mean + i.half_width) * scale)
+        .collect();
+    // One run too few for an interval gives an infinite half-width: drawn as nothing.
+    let finite = |v: &f64| v.is_finite();
+    let (xs, low, high) = if low.iter().all(finite) && high.iter().all(finite) {
+        (bands.time_s.as_slice(), low, high)
+    } else {
+        (&[][..], Vec::new(), Vec::new())
+    };
+    FilledArea::new(band_name(bands), xs, &low, &high).fill_color(color.gamma_multiply(0.25))
+}
+
+/// The legend's name of the bands.
+pub fn band_name(bands: &Bands) -> String {
+    format!("95 % over {} runs", bands.replications)
+}
+
+/// The five plots, with the bands' 95 % intervals shaded behind their curves when given.
+pub fn show(
+    ui: &mut Ui,
+    timeline: &mut Timeline,
+    design: &Design,
+    selection: &[ComponentId],
+    bands: Option<&Bands>,
+) {
     let group = ui.make_persistent_id("plots-time-axis");
     // Exactly the panel's height: a resizable panel keeps the size its contents take, so
     // anything less would shrink it frame by frame.
@@ -512,15 +546,22 @@ pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[
             plot("throughput", "requests/s", true)
                 .include_y(legend_headroom(h.iter().map(|t| t.offered_per_s)))
                 .show(ui, |p| {
+                    if let Some(b) = bands {
+                        p.add(band_area(b, &b.throughput_per_s, PALETTE[2], 1.0));
+                        p.add(band_area(b, &b.failed_per_s, PALETTE[1], 1.0));
+                    }
                     p.line(Line::new("offered", series(&|t| t.offered_per_s)).color(PALETTE[0]));
                     p.line(
                         Line::new("succeeded", series(&|t| t.throughput_per_s)).color(PALETTE[2]),
                     );
                     p.line(Line::new("failed", series(&|t| t.failed_per_s)).color(PALETTE[1]));
                 });
-            plot("success", "success %", false)
+            plot("success", "success %", bands.is_some())
                 .include_y(100.0)
                 .show(ui, |p| {
+                    if let Some(b) = bands {
+                        p.add(band_area(b, &b.success_ratio, PALETTE[2], 100.0));
+                    }
                     p.line(
                         Line::new("success ratio", series(&|t| t.success_ratio * 100.0))
                             .color(PALETTE[2]),
@@ -529,6 +570,10 @@ pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[
             plot("latency", "ms (end to end)", true)
                 .include_y(legend_headroom(h.iter().map(|t| t.latency_ms.p99)))
                 .show(ui, |p| {
+                    if let Some(b) = bands {
+                        p.add(band_area(b, &b.latency_p50_ms, PALETTE[0], 1.0));
+                        p.add(band_area(b, &b.latency_p99_ms, PALETTE[1], 1.0));
+                    }
                     p.line(Line::new("p50", series(&|t| t.latency_ms.p50)).color(PALETTE[0]));
                     p.line(Line::new("p99", series(&|t| t.latency_ms.p99)).color(PALETTE[1]));
                 });
@@ -557,6 +602,9 @@ pub fn show(ui: &mut Ui, timeline: &mut Timeline, design: &Design, selection: &[
                 .show(ui, |p| {
                     // Visits queued at components, and the clients' requests that have neither
                     // succeeded nor failed yet (a request waits in one queue or in several).
+                    if let Some(b) = bands {
+                        p.add(band_area(b, &b.in_flight, PALETTE[4], 1.0));
+                    }
                     let points: PlotPoints = timeline.backlog.iter().copied().collect();
                     p.line(Line::new("queued at components", points).color(PALETTE[3]));
                     p.line(

@@ -28,6 +28,8 @@ pub struct Settings {
     /// The engine that makes the analysis panel's report (the live run is always the flow
     /// engine's).
     pub engine: Engine,
+    /// Runs of the plots' confidence bands (Simulation → Confidence bands; under 2: off).
+    pub band_runs: usize,
 }
 
 impl Default for Settings {
@@ -41,6 +43,7 @@ impl Default for Settings {
             show_side_panel: true,
             show_plots: true,
             engine: Engine::Flow,
+            band_runs: 0,
         }
     }
 }

@@ -1229,3 +1229,39 @@ fn the_report_engine_is_chosen_in_the_analysis_panel_and_kept_in_the_settings() 
         serde_json::from_value(serde_json::json!({"dark": false})).expect("old settings load");
     assert_eq!(old.engine, Engine::Flow);
 }
+
+#[test]
+fn confidence_bands_replicate_the_run_and_are_dropped_when_the_design_changes() {
+    let mut harness = app_with(StartOptions {
+        file: Some(root().join("saved-designs/validation/mm1.ron")),
+        ..StartOptions::default()
+    });
+    assert!(harness.state().current_bands().is_none(), "off by default");
+    let ctx = harness.ctx.clone();
+    harness.state_mut().apply(&ctx, Action::SetBandRuns(5));
+    harness.run_steps(2);
+    let bands = harness
+        .state()
+        .current_bands()
+        .cloned()
+        .expect("bands for the run");
+    assert_eq!(bands.replications, 5);
+    assert!(!bands.time_s.is_empty());
+    assert!(
+        bands
+            .throughput_per_s
+            .iter()
+            .skip(bands.time_s.len() / 2)
+            .all(|i| i.half_width.is_finite() && i.half_width > 0.0)
+    );
+    assert_eq!(harness.state().settings.band_runs, 5);
+    // Another load is another run: its bands are worked out again (inline in tests).
+    let before = harness.state().bands.key.clone();
+    harness.state_mut().load *= 1.5;
+    harness.run_steps(2);
+    assert_ne!(harness.state().bands.key, before);
+    assert!(harness.state().current_bands().is_some());
+    harness.state_mut().apply(&ctx, Action::SetBandRuns(0));
+    harness.run_steps(2);
+    assert!(harness.state().current_bands().is_none());
+}
