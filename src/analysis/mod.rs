@@ -8,6 +8,7 @@ pub mod compare;
 pub mod cost;
 pub mod cross_check;
 pub mod ladder;
+pub mod predict;
 pub mod replications;
 pub mod report;
 pub mod spof;
