@@ -295,7 +295,7 @@ impl CrossCheck {
         if differ > 0 {
             let _ = writeln!(
                 t,
-                "! further apart than the runs' noise: usually the flow engine's formula is off there, the events engine being the referee (at 95 %, about one figure in twenty that truly agrees is marked by chance)."
+                "! the intervals do not overlap: usually the flow engine's formula is off there, the events engine being the referee (their 95 % intervals do not overlap: a figure that truly agrees is marked by chance about 1 time in 180)."
             );
         }
         let reasons = self.reasons();

@@ -270,7 +270,6 @@ fn cross_check_ui(ui: &mut Ui, view: &CrossCheckView, stale: bool) -> bool {
 }
 
 /// What a row that differs means (its tooltip, and a note when there are some).
-const DIFFERS: &str = "Red: the engines are further apart than the runs' noise (the 95 % \
-     half-widths combined) with no reason in the design. Usually the flow engine's formula is \
-     off there, the events engine being the referee; but about one figure in twenty that \
-     truly agrees is marked by chance.";
+const DIFFERS: &str = "Red: the two engines' 95 % intervals do not overlap, with no reason \
+     in the design. Usually the flow engine's formula is off there, the events engine being \
+     the referee; a figure that truly agrees is marked by chance about 1 time in 180.";
