@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use super::cost::monthly_cost;
 use super::ladder::bottleneck_ladder;
+use super::predict::{Prediction, Predictor};
+use super::replications::{Interval, MAX_REPLICATIONS, replication_seed};
 use super::report::{AnalysisOptions, SimulateReport, analyze, number};
 use crate::model::validate::MAX_RATE_PER_S;
 use crate::model::{
@@ -235,7 +237,8 @@ impl Side {
     }
 }
 
-/// One design at one load in a sweep.
+/// One design at one load in a sweep. With replications, each simulated figure is the mean
+/// over the runs and `intervals` holds its 95 % interval.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct SweepSide {
     /// Of the requests that came to an end at this load, the share that succeeded, 0 to 1.
@@ -250,6 +253,14 @@ pub struct SweepSide {
     /// (bigger sizes for one that has a single instance, more instances otherwise); `None`
     /// past the largest size — the vertical ceiling.
     pub cost_to_carry_per_month: Option<f64>,
+    /// What the operational laws and queueing formulas predict at this load, with no
+    /// simulation (see [`crate::analysis::predict`]): the dashed curve beside the simulated
+    /// one.
+    pub predicted: Prediction,
+    /// With replications: each simulated figure's mean and 95 % interval over the runs;
+    /// `None` for a single run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub intervals: Option<SweepIntervals>,
 }
 
 /// End-to-end latency at a sweep point.
@@ -259,6 +270,26 @@ pub struct SweepLatency {
     pub p50: f64,
     /// 99th percentile of end-to-end latency, in milliseconds.
     pub p99: f64,
+    /// Mean end-to-end latency, in milliseconds.
+    pub mean: f64,
+}
+
+/// A sweep point's simulated figures over its replications, each as its mean ± the
+/// half-width of its 95 % confidence interval (Student t over the runs).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SweepIntervals {
+    /// Runs made at this point, each on its own derived seed.
+    pub runs: usize,
+    /// Of the requests that came to an end, the share that succeeded.
+    pub success_ratio: Interval,
+    /// Requests per second completed end to end.
+    pub throughput_per_s: Interval,
+    /// Median end-to-end latency, in milliseconds.
+    pub latency_p50_ms: Interval,
+    /// 99th percentile of end-to-end latency, in milliseconds.
+    pub latency_p99_ms: Interval,
+    /// Mean end-to-end latency, in milliseconds.
+    pub latency_mean_ms: Interval,
 }
 
 /// Both designs at one load.
@@ -372,36 +403,96 @@ pub fn sweep_ceiling(
 /// Ticks each sweep run simulates (at most).
 pub const SWEEP_TICKS: u64 = 600;
 
-/// Run one design at one load (a short steady run of the scenario: at most `SWEEP_TICKS`
-/// ticks, or `ticks`).
-fn sweep_side(
+/// How each point of a sweep is run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SweepOptions {
+    /// Ticks each run simulates, at most [`SWEEP_TICKS`] (default: the scenario's duration,
+    /// so capped).
+    pub ticks: Option<u64>,
+    /// Runs of each design at each load, on seeds derived from the scenario's as
+    /// `simulate --replications` derives them (the same seeds for both designs: common
+    /// random numbers); 0 or 1 makes one run on the scenario's own seed. At most
+    /// [`MAX_REPLICATIONS`].
+    pub replications: usize,
+}
+
+impl SweepOptions {
+    /// Runs of each design at each load: at least one.
+    pub fn runs(&self) -> usize {
+        self.replications.clamp(1, MAX_REPLICATIONS)
+    }
+
+    /// Ticks each run simulates under `scenario`.
+    pub fn run_ticks(&self, scenario: &Scenario) -> u64 {
+        self.ticks.unwrap_or(scenario.ticks()).min(SWEEP_TICKS)
+    }
+}
+
+/// What one run at a sweep point measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct RunFigures {
+    success_ratio: f64,
+    throughput_per_s: f64,
+    latency_ms: SweepLatency,
+}
+
+/// Run one design at one load: a short steady run of the scenario (`ticks` ticks), on `seed`
+/// (default: the scenario's).
+fn sweep_run(
     design: &Design,
     scenario: &Scenario,
     prices: &PriceTable,
-    (load, ticks): (f64, Option<u64>),
-    carry: Option<f64>,
-) -> Result<SweepSide, SimError> {
+    (load, ticks): (f64, u64),
+    seed: Option<u64>,
+) -> Result<RunFigures, SimError> {
     let options = RunOptions {
-        ticks: Some(ticks.unwrap_or(scenario.ticks()).min(SWEEP_TICKS)),
+        seed,
+        ticks: Some(ticks),
         load_multiplier: Some(load),
         samples_per_tick: Some(8),
         ..RunOptions::default()
     };
     let mut sim = Simulation::with_options(design, scenario, prices, options)?;
     sim.run_to_end()?;
-    let summary = sim.summary();
-    let laws = operational_laws(design, scenario, prices)?;
-    let cost = monthly_cost(design, &laws, prices, load * scenario.load_multiplier);
-    Ok(SweepSide {
-        success_ratio: summary.system.success_ratio,
-        throughput_per_s: summary.system.throughput_per_s,
+    let system = sim.summary().system;
+    Ok(RunFigures {
+        success_ratio: system.success_ratio,
+        throughput_per_s: system.throughput_per_s,
         latency_ms: SweepLatency {
-            p50: summary.system.latency_ms.p50,
-            p99: summary.system.latency_ms.p99,
+            p50: system.latency_ms.p50,
+            p99: system.latency_ms.p99,
+            mean: system.latency_ms.mean,
         },
-        cost_per_month: cost.per_month,
-        cost_to_carry_per_month: carry,
     })
+}
+
+/// The figures of a point's runs (one, or the mean of several with their intervals).
+fn combine(runs: &[RunFigures]) -> (RunFigures, Option<SweepIntervals>) {
+    match runs {
+        [one] => (*one, None),
+        _ => {
+            let of =
+                |f: fn(&RunFigures) -> f64| Interval::of(&runs.iter().map(f).collect::<Vec<_>>());
+            let intervals = SweepIntervals {
+                runs: runs.len(),
+                success_ratio: of(|r| r.success_ratio),
+                throughput_per_s: of(|r| r.throughput_per_s),
+                latency_p50_ms: of(|r| r.latency_ms.p50),
+                latency_p99_ms: of(|r| r.latency_ms.p99),
+                latency_mean_ms: of(|r| r.latency_ms.mean),
+            };
+            let means = RunFigures {
+                success_ratio: intervals.success_ratio.mean,
+                throughput_per_s: intervals.throughput_per_s.mean,
+                latency_ms: SweepLatency {
+                    p50: intervals.latency_p50_ms.mean,
+                    p99: intervals.latency_p99_ms.mean,
+                    mean: intervals.latency_mean_ms.mean,
+                },
+            };
+            (means, Some(intervals))
+        }
+    }
 }
 
 /// The cheapest monthly cost of a version of `design` that carries `load` (every component
@@ -446,8 +537,19 @@ pub fn cost_to_carry(
     None
 }
 
-/// Sweep runs a worker finished: (load index, side B?, result).
-type Finished = Vec<(usize, bool, SweepSide)>;
+/// One job of a sweep: a load's index, side B or not, and the replication (from 0).
+type Job = (usize, bool, usize);
+
+/// What a sweep job finished: its job, the run's figures, and (for a point's first
+/// replication) the cost to carry that load.
+type Finished = Vec<(Job, RunFigures, Option<Option<f64>>)>;
+
+/// A design's side of the sweep, worked out once: its laws (for costs) and its predictor.
+struct SideModel<'d> {
+    design: &'d Design,
+    laws: crate::sim::laws::Laws,
+    predictor: Predictor,
+}
 
 /// Run both designs at every load, on both cores. `progress` counts finished runs (two per
 /// load). The same seed drives both (common random numbers).
@@ -460,8 +562,41 @@ pub fn sweep(
     ticks: Option<u64>,
     progress: &AtomicUsize,
 ) -> Result<Vec<SweepPoint>, SideError> {
-    let jobs: Vec<(usize, bool)> = (0..loads.len())
-        .flat_map(|i| [(i, false), (i, true)])
+    let options = SweepOptions {
+        ticks,
+        replications: 1,
+    };
+    sweep_with(a, b, scenario, prices, loads, &options, progress)
+}
+
+/// Run both designs at every load, `options.runs()` times each on derived seeds, spread over
+/// the cores (each run a job of its own); beside each point, what the formulas predict.
+/// `progress` counts finished runs (two per load and replication). Both designs run on the
+/// same seeds (common random numbers).
+pub fn sweep_with<'d>(
+    a: &'d Design,
+    b: &'d Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    loads: &[f64],
+    options: &SweepOptions,
+    progress: &AtomicUsize,
+) -> Result<Vec<SweepPoint>, SideError> {
+    let runs = options.runs();
+    let ticks = options.run_ticks(scenario);
+    let model = |d: &'d Design, side: Side| -> Result<SideModel<'d>, SideError> {
+        Ok(SideModel {
+            design: d,
+            laws: operational_laws(d, scenario, prices).map_err(|e| side.error(e))?,
+            predictor: Predictor::new(d, scenario, prices, Some(ticks))
+                .map_err(|e| side.error(e))?,
+        })
+    };
+    let models = [model(a, Side::A)?, model(b, Side::B)?];
+    // One run on the scenario's seed, or replications on seeds derived from it.
+    let seed = |k: usize| (runs > 1).then(|| replication_seed(scenario.seed, k + 1));
+    let jobs: Vec<Job> = (0..loads.len())
+        .flat_map(|i| (0..runs).flat_map(move |k| [(i, false, k), (i, true, k)]))
         .collect();
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
@@ -474,15 +609,18 @@ pub fn sweep(
                     let mut done = Vec::new();
                     loop {
                         let j = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(&(i, is_b)) = jobs.get(j) else {
+                        let Some(&(i, is_b, k)) = jobs.get(j) else {
                             break;
                         };
                         let design = if is_b { b } else { a };
-                        let carry = cost_to_carry(design, scenario, prices, loads[i]);
                         let which = if is_b { Side::B } else { Side::A };
-                        let side = sweep_side(design, scenario, prices, (loads[i], ticks), carry)
-                            .map_err(|e| which.error(e))?;
-                        done.push((i, is_b, side));
+                        // The cost to carry a load is worked out once per point.
+                        let carry =
+                            (k == 0).then(|| cost_to_carry(design, scenario, prices, loads[i]));
+                        let figures =
+                            sweep_run(design, scenario, prices, (loads[i], ticks), seed(k))
+                                .map_err(|e| which.error(e))?;
+                        done.push(((i, is_b, k), figures, carry));
                         progress.fetch_add(1, Ordering::Relaxed);
                     }
                     Ok(done)
@@ -498,20 +636,49 @@ pub fn sweep(
             })
             .collect()
     });
-    let mut sides: Vec<(Option<SweepSide>, Option<SweepSide>)> = vec![(None, None); loads.len()];
+    // Per load and side: each replication's figures, in order, and the cost to carry.
+    type Slot = (Vec<Option<RunFigures>>, Option<f64>);
+    let mut slots: Vec<[Slot; 2]> = (0..loads.len())
+        .map(|_| [(vec![None; runs], None), (vec![None; runs], None)])
+        .collect();
     for r in results {
-        for (i, is_b, side) in r? {
-            if is_b {
-                sides[i].1 = Some(side);
-            } else {
-                sides[i].0 = Some(side);
+        for ((i, is_b, k), figures, carry) in r? {
+            let slot = &mut slots[i][usize::from(is_b)];
+            slot.0[k] = Some(figures);
+            if let Some(carry) = carry {
+                slot.1 = carry;
             }
         }
     }
+    let side = |load: f64, slot: &Slot, model: &SideModel| -> Option<SweepSide> {
+        let figures: Vec<RunFigures> = slot.0.iter().copied().collect::<Option<_>>()?;
+        let (figures, intervals) = combine(&figures);
+        Some(SweepSide {
+            success_ratio: figures.success_ratio,
+            throughput_per_s: figures.throughput_per_s,
+            latency_ms: figures.latency_ms,
+            cost_per_month: monthly_cost(
+                model.design,
+                &model.laws,
+                prices,
+                load * scenario.load_multiplier,
+            )
+            .per_month,
+            cost_to_carry_per_month: slot.1,
+            predicted: model.predictor.at(load),
+            intervals,
+        })
+    };
     Ok(loads
         .iter()
-        .zip(sides)
-        .filter_map(|(&load, (a, b))| Some(SweepPoint { load, a: a?, b: b? }))
+        .zip(&slots)
+        .filter_map(|(&load, [slot_a, slot_b])| {
+            Some(SweepPoint {
+                load,
+                a: side(load, slot_a, &models[0])?,
+                b: side(load, slot_b, &models[1])?,
+            })
+        })
         .collect())
 }
 
@@ -718,7 +885,8 @@ pub struct CompareReport {
     pub sweep_note: Option<String>,
 }
 
-/// Compare two designs under one scenario and seed.
+/// Compare two designs under one scenario and seed, with one run per design and load in the
+/// sweep.
 pub fn compare(
     a: &Design,
     b: &Design,
@@ -727,19 +895,37 @@ pub fn compare(
     options: &AnalysisOptions,
     sweep_points: usize,
 ) -> Result<CompareReport, SideError> {
+    compare_with(a, b, scenario, prices, options, sweep_points, 1)
+}
+
+/// [`compare`], running each design at each load of the sweep `replications` times on derived
+/// seeds (0 or 1: once), so that every swept figure has its 95 % interval.
+pub fn compare_with(
+    a: &Design,
+    b: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    options: &AnalysisOptions,
+    sweep_points: usize,
+    replications: usize,
+) -> Result<CompareReport, SideError> {
     let ra = analyze(a, scenario, prices, options).map_err(|e| Side::A.error(e))?;
     let rb = analyze(b, scenario, prices, options).map_err(|e| Side::B.error(e))?;
     let ceiling = sweep_ceiling(a, b, scenario, prices)?;
     let loads = sweep_loads(ceiling.from, ceiling.load, sweep_points);
     let mut seeded = scenario.clone();
     seeded.seed = ra.seed;
-    let points = sweep(
+    let sweep_options = SweepOptions {
+        ticks: options.run.ticks,
+        replications,
+    };
+    let points = sweep_with(
         a,
         b,
         &seeded,
         prices,
         &loads,
-        options.run.ticks,
+        &sweep_options,
         &AtomicUsize::new(0),
     )?;
     Ok(CompareReport {

@@ -12,8 +12,12 @@
 //!   operational laws of [`crate::sim::laws`], forced flow and the utilization law).
 //!   [`Prediction::utilization`] is the busiest one's: the bottleneck's.
 //! - **Throughput**, the forced-flow bound: X = min(λ, λ / U_max) — all that is offered while
-//!   every component on the path is below saturation, the bottleneck's capacity past it.
-//! - **Success ratio** X / λ: 1 below the knee, capacity ÷ offered past it.
+//!   every component on the path is below saturation, the bottleneck's capacity past it —
+//!   times the share of requests that find their session: a tier of n instances holding
+//!   sessions in memory behind a balancer that is not sticky has each request's session on one
+//!   of them (1/n, as the laws take it).
+//! - **Success ratio** X / λ: 1 below the knee (but for lost sessions), capacity ÷ offered
+//!   past it.
 //! - **Mean latency**, the laws' demand-weighted sum R = Σ_k V_k·R_k over the components a
 //!   request waits for, each R_k its station's response time at its arrival rate λ·V_k
 //!   (Erlang C for pooled servers, Allen–Cunneen's G/G/c correction for non-exponential
@@ -36,9 +40,10 @@
 //!   measures (the pointwise stationary approximation), each tick weighted by its traffic.
 //! - Product form: every component is a queue of its own, independent of the others (an
 //!   open Jackson network), so the response times along a path add.
-//! - Nothing fails, caches are warm at their steady hit ratio, no request times out, and
-//!   in-memory sessions are not lost; a sticky tier's uneven shares count only in its
-//!   utilization.
+//! - Nothing fails, caches are warm at their steady hit ratio and no request times out; a
+//!   sticky tier's uneven shares count only in its utilization.
+//! - Every component is offered all its traffic: work behind a message queue whose consumers
+//!   cannot keep up reaches what is behind them at the rate offered, not at the consumers'.
 //! - A request waits for the components on its own path only: producers wait for the enqueue,
 //!   not for the consumers behind a message queue (whose brokers' intake bounds the
 //!   throughput; the consumers bound nothing a producer sees until the queue is full).
@@ -49,9 +54,11 @@
 //!
 //! Past the knee (a finite run holds the excess in flight until timeouts drop it, so its
 //! success ratio stays above capacity ÷ offered for a while); wherever waits approach a
-//! timeout; with failures, cold caches or lost sessions; with several traffic classes of
-//! which only some cross the bottleneck (the bound throttles all of them, a run still
-//! completes the others); and by the run's own noise, which replications measure.
+//! timeout; with failures or cold caches; behind consumers that cannot keep up (what they
+//! pass on is capped at their rate, so what they share with the request path is less busy
+//! than the formulas take it); with several traffic classes of which only some cross the
+//! bottleneck (the bound throttles all of them, a run still completes the others); and by the
+//! run's own noise, which replications measure.
 
 use serde::Serialize;
 
@@ -119,6 +126,10 @@ pub struct Predictor {
     visits: Option<Vec<[f64; CLASSES]>>,
     /// Utilization at base load of the busiest component on the request path.
     busiest_utilization: f64,
+    /// The share of requests that find their session: behind a balancer that is not sticky,
+    /// a tier of n instances holding sessions in memory has a request's session on one of
+    /// them (the laws' 1/n), once per visit.
+    session_survival: f64,
     /// The one station every request waits at, once, when its response time has a closed form.
     single_station: Option<usize>,
     /// The profile's multipliers over the measured ticks, each with its number of ticks.
@@ -198,8 +209,25 @@ impl Predictor {
             }
             _ => None,
         };
+        let session_survival = match &visits {
+            Some(v) => on_path
+                .iter()
+                .filter(|&&i| {
+                    let node = &plan.nodes[i];
+                    matches!(&node.kind, KindPlan::Server(p) if p.stateful)
+                        && node.spread != Spread::Sticky
+                        && node.instances > 1
+                })
+                .map(|&i| {
+                    let visits: f64 = v[i].iter().sum();
+                    (1.0 / f64::from(plan.nodes[i].instances)).powf(visits)
+                })
+                .product(),
+            None => 1.0,
+        };
         let base_rate_per_s = plan.base_rate_per_s();
         Ok(Self {
+            session_survival,
             profile: measured_profile(&plan),
             scenario_load: plan.load_multiplier,
             plan,
@@ -233,11 +261,12 @@ impl Predictor {
             let factor = scale * multiplier;
             let offered_here = self.base_rate_per_s * factor;
             let utilization = self.busiest_utilization * factor;
-            let throughput_here = if utilization > 1.0 {
-                offered_here / utilization
-            } else {
-                offered_here
-            };
+            let throughput_here = self.session_survival
+                * if utilization > 1.0 {
+                    offered_here / utilization
+                } else {
+                    offered_here
+                };
             ticks += weight;
             offered += weight * offered_here;
             throughput += weight * throughput_here;
