@@ -265,6 +265,81 @@ fn compare_json_holds_both_reports_and_a_sweep_ordered_by_load() {
 }
 
 #[test]
+fn compare_replications_give_every_swept_figure_an_interval_beside_the_formulas() {
+    let mm1 = root().join("saved-designs/validation/mm1.ron");
+    let tandem = root().join("saved-designs/validation/tandem.ron");
+    let report = json_of(
+        archsandbox()
+            .args([
+                "compare",
+                "--format",
+                "json",
+                "--points",
+                "3",
+                "--replications",
+                "3",
+            ])
+            .arg(&mm1)
+            .arg(&tandem),
+    );
+    let sweep = report["sweep"].as_array().expect("sweep");
+    assert_eq!(sweep.len(), 3);
+    for point in sweep {
+        for side in ["a", "b"] {
+            let intervals = &point[side]["intervals"];
+            assert_eq!(intervals["runs"], 3, "{point}");
+            for figure in ["throughput_per_s", "latency_mean_ms", "latency_p99_ms"] {
+                let half_width = intervals[figure]["half_width"].as_f64().expect("finite");
+                assert!(half_width > 0.0, "{side} {figure}: {half_width}");
+            }
+            // The simulated figure is the runs' mean.
+            assert_eq!(
+                point[side]["throughput_per_s"],
+                intervals["throughput_per_s"]["mean"]
+            );
+            assert!(point[side]["predicted"]["throughput_per_s"].is_number());
+        }
+    }
+    // The first point is below both knees: the formulas give a mean latency; only M/M/1's
+    // path is one station, so only it has a p99.
+    let first = &sweep[0];
+    assert!(first["a"]["predicted"]["latency_ms"]["mean"].is_number());
+    assert!(first["a"]["predicted"]["latency_ms"]["p99"].is_number());
+    assert!(first["b"]["predicted"]["latency_ms"]["p99"].is_null());
+    // Without --replications there are no intervals; one run is no replication.
+    let single = json_of(
+        archsandbox()
+            .args(["compare", "--format", "json", "--points", "2"])
+            .arg(&mm1)
+            .arg(&tandem),
+    );
+    assert!(single["sweep"][0]["a"].get("intervals").is_none());
+    let output = archsandbox()
+        .args(["compare", "--points", "2", "--replications", "1"])
+        .arg(&mm1)
+        .arg(&tandem)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--replications must be between 2"),
+        "{output:?}"
+    );
+    // The text puts the formulas in brackets beside each simulated figure, with its interval.
+    let output = archsandbox()
+        .args(["compare", "--points", "2", "--replications", "2"])
+        .arg(&mm1)
+        .arg(&tandem)
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("[formulas]") && text.contains(" ± "),
+        "{text}"
+    );
+}
+
+#[test]
 fn compare_text_names_both_designs_and_the_better_side() {
     let output = archsandbox()
         .args(["compare", "--points", "6"])
