@@ -97,20 +97,24 @@ pub struct Prediction {
     /// End-to-end latency of the requests, where the formulas give it.
     pub latency_ms: PredictedLatency,
     /// The load multiplier (on top of the scenario's, as the sweep's loads are) at which the
-    /// busiest tick takes the bottleneck to saturation; `None` when nothing on the path carries
-    /// load.
+    /// busiest tick takes the bottleneck to saturation; `None` (left out of JSON) when nothing
+    /// on the path carries load.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub knee_load: Option<f64>,
 }
 
-/// End-to-end latency as the formulas give it, in milliseconds; `None` where they give none
-/// (at or past the knee, and for percentiles without a closed form).
+/// End-to-end latency as the formulas give it, in milliseconds; `None` (left out of JSON)
+/// where they give none: at or past the knee, and for percentiles without a closed form.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct PredictedLatency {
     /// Mean: Σ V_k·R_k over the request path.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mean: Option<f64>,
     /// Median, where the path is one M/M/c (or E_n/M/1) station.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub p50: Option<f64>,
     /// 99th percentile, where the path is one M/M/c (or E_n/M/1) station.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub p99: Option<f64>,
 }
 
@@ -290,6 +294,8 @@ impl Predictor {
                 None
             }
         };
+        // A figure the formulas cannot give as a number (a station of no capacity) is none.
+        let finite = |v: Option<f64>| v.filter(|v| v.is_finite());
         Prediction {
             offered_per_s: offered,
             throughput_per_s: throughput,
@@ -300,9 +306,9 @@ impl Predictor {
             },
             utilization: self.busiest_utilization * scale * profile_sum / ticks,
             latency_ms: PredictedLatency {
-                mean: mean_s.map(|s| s * 1000.0),
-                p50: quantile_ms(0.50),
-                p99: quantile_ms(0.99),
+                mean: finite(mean_s.map(|s| s * 1000.0)),
+                p50: finite(quantile_ms(0.50)),
+                p99: finite(quantile_ms(0.99)),
             },
             knee_load: self.knee_load(),
         }
