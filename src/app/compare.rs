@@ -1,7 +1,9 @@
 //! Compare mode: two designs side by side, each on its own canvas with its red highlights,
 //! driven by the same scenario, seed and load slider (common random numbers, so differences are
 //! the designs', not the noise's); linked plots; a table of differences with the better value
-//! marked; and the load sweep — the hockey sticks — run in the background on both cores.
+//! marked; and the load sweep — the hockey sticks — run in the background on both cores,
+//! each simulated curve beside the formulas' prediction (dashed) and, with several runs per
+//! load, its 95 % band.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,7 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 
 use egui::{Color32, RichText, Ui};
-use egui_plot::{AxisHints, Line, PlotPoints};
+use egui_plot::{
+    AxisHints, ColorConflictHandling, FilledArea, Legend, Line, LineStyle, PlotPoints, VLine,
+};
 
 use super::Action;
 use super::canvas::{self, CanvasInputs, CanvasState};
@@ -18,15 +22,17 @@ use super::commands::UiCommand;
 use super::document::Document;
 use super::icons::Icons;
 use super::plots::{
-    LOG_AXIS_LABEL_SPACING_POINTS, Timeline, legend_headroom, log_axis_grid, multiplier_label,
-    percent_axis, styled_plot,
+    LOG_AXIS_LABEL_SPACING_POINTS, Timeline, compact_number, legend_headroom, log_axis_grid,
+    multiplier_label, percent_axis, styled_plot,
 };
 use super::runner::{RunnerMsg, SimRunner};
 use crate::analysis::compare::{
-    Better, Difference, SweepPoint, differences, mark_success_first, scale_variant, sweep,
-    sweep_ceiling, sweep_loads,
+    Better, Difference, SweepOptions, SweepPoint, SweepSide, differences, mark_success_first,
+    scale_variant, sweep_ceiling, sweep_loads, sweep_with,
 };
 use crate::analysis::cost::monthly_cost;
+use crate::analysis::predict::Prediction;
+use crate::analysis::replications::Interval;
 use crate::analysis::report::{AnalysisOptions, FailureAnalysis, SimulateReport, analyze, number};
 use crate::model::{ComponentId, ComponentKind, Design, PriceTable, Scenario};
 use crate::sim::laws::operational_laws;
@@ -36,6 +42,8 @@ pub use crate::analysis::compare::Variant;
 
 /// Load points of the sweep.
 pub const SWEEP_POINTS: usize = 20;
+/// The most runs per load point the sweep's control offers.
+pub const MAX_SWEEP_RUNS: usize = 20;
 
 /// Colours of the two sides.
 pub const A_COLOR: Color32 = Color32::from_rgb(86, 156, 214);
@@ -115,6 +123,8 @@ impl Side {
 pub struct SweepDone {
     /// Both designs at each load swept, from the lowest load up.
     pub points: Vec<SweepPoint>,
+    /// Runs of each design at each load (more than one: each figure has its interval).
+    pub runs: usize,
     /// Why the sweep stops short of three times the later saturation (the most a run can
     /// count), if it does.
     pub note: Option<String>,
@@ -123,9 +133,10 @@ pub struct SweepDone {
 /// A sweep in progress or done.
 #[derive(Default)]
 pub struct SweepState {
-    /// Runs finished so far, counted by the sweep's threads (two per load: one per design).
+    /// Runs finished so far, counted by the sweep's threads (two per load and replication:
+    /// one per design).
     pub progress: Arc<AtomicUsize>,
-    /// Runs the sweep makes in all: two per load point.
+    /// Runs the sweep makes in all: two per load point and replication.
     pub total: usize,
     /// The finished sweep, or why it failed; `None` while it runs or before one starts.
     pub result: Option<Result<SweepDone, String>>,
@@ -164,6 +175,16 @@ pub struct CompareView {
     pub sweep: SweepState,
     /// Whether the load sweep's window is open.
     pub show_sweep: bool,
+    /// Runs of each design at each load of the next sweep (1 to [`MAX_SWEEP_RUNS`]), each on
+    /// its own derived seed: with more than one, each point has its 95 % interval.
+    pub sweep_runs: usize,
+    /// What the sweep's first plot shows.
+    pub sweep_figure: SweepFigure,
+    /// Whether the sweep's plots draw the formulas' curves (dashed) beside the simulated ones.
+    pub show_formulas: bool,
+    /// Whether the sweep's first plot has a logarithmic value axis (latency below the knee
+    /// stays readable beside the timeouts past it).
+    pub sweep_log_y: bool,
     threaded: bool,
     /// The load the reports were worked out for.
     report_load: f64,
@@ -208,6 +229,10 @@ impl CompareView {
             note: None,
             sweep: SweepState::default(),
             show_sweep: false,
+            sweep_runs: 1,
+            sweep_figure: SweepFigure::default(),
+            show_formulas: true,
+            sweep_log_y: false,
             threaded: ctx.is_some(),
             report_load: f64::NAN,
             sweep_timer: None,
@@ -385,26 +410,32 @@ impl CompareView {
         let scenario = self.scenario.clone();
         let prices = self.prices.clone();
         let progress = Arc::new(AtomicUsize::new(0));
+        let runs = self.sweep_runs.clamp(1, MAX_SWEEP_RUNS);
         self.sweep = SweepState {
             progress: Arc::clone(&progress),
-            total: 2 * SWEEP_POINTS,
+            total: 2 * SWEEP_POINTS * runs,
             ..SweepState::default()
         };
         let job = move || -> (Result<SweepDone, String>, f64) {
             let start = std::time::Instant::now();
+            let options = SweepOptions {
+                ticks: None,
+                replications: runs,
+            };
             let result = sweep_ceiling(&a, &b, &scenario, &prices)
                 .and_then(|ceiling| {
-                    let points = sweep(
+                    let points = sweep_with(
                         &a,
                         &b,
                         &scenario,
                         &prices,
                         &sweep_loads(ceiling.from, ceiling.load, SWEEP_POINTS),
-                        None,
+                        &options,
                         &progress,
                     )?;
                     Ok(SweepDone {
                         points,
+                        runs,
                         note: ceiling.note,
                     })
                 })
@@ -600,12 +631,27 @@ pub fn show(
                         .desired_width(160.0)
                         .text(format!("sweep {done}/{}", view.sweep.total)),
                 );
-            } else if ui
-                .button("Load sweep")
-                .on_hover_text(UiCommand::LoadSweep.tooltip())
-                .clicked()
-            {
-                actions.push(Action::Command(UiCommand::LoadSweep));
+            } else {
+                // The runs per point and the button stay on one row.
+                super::layout::keep_together(ui, 190.0);
+                let label = ui.label("runs");
+                ui.add(
+                    egui::DragValue::new(&mut view.sweep_runs)
+                        .range(1..=MAX_SWEEP_RUNS)
+                        .speed(0.1),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(
+                    "Runs of each design at each load of the sweep, each on its own seed: \
+                     with 2 or more, every point is a mean and its 95 % interval is shaded.",
+                );
+                if ui
+                    .button("Load sweep")
+                    .on_hover_text(UiCommand::LoadSweep.tooltip())
+                    .clicked()
+                {
+                    actions.push(Action::Command(UiCommand::LoadSweep));
+                }
             }
         });
         if let Some(note) = &view.note {
@@ -789,7 +835,215 @@ fn table_ui(ui: &mut Ui, view: &CompareView) {
     ui.weak("(better) marks the better value. Availability assumes independent failures and instant failover.");
 }
 
-fn sweep_ui(ui: &mut Ui, view: &CompareView) {
+/// What a sweep plot shows of each design at each load.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SweepFigure {
+    /// End-to-end p99 latency, in milliseconds.
+    #[default]
+    P99Latency,
+    /// End-to-end mean latency, in milliseconds.
+    MeanLatency,
+    /// Requests completed end to end a second.
+    Throughput,
+    /// The success ratio, in percent.
+    SuccessPercent,
+}
+
+impl SweepFigure {
+    /// The figures the first plot can show, in the order its picker lists them.
+    pub const PICKABLE: [SweepFigure; 3] = [
+        SweepFigure::P99Latency,
+        SweepFigure::MeanLatency,
+        SweepFigure::Throughput,
+    ];
+
+    /// The figure's name in the picker.
+    pub fn label(self) -> &'static str {
+        match self {
+            SweepFigure::P99Latency => "p99 latency",
+            SweepFigure::MeanLatency => "mean latency",
+            SweepFigure::Throughput => "throughput",
+            SweepFigure::SuccessPercent => "success ratio",
+        }
+    }
+
+    /// The plot's value axis.
+    fn axis(self) -> &'static str {
+        match self {
+            SweepFigure::P99Latency => "p99 latency (ms)",
+            SweepFigure::MeanLatency => "mean latency (ms)",
+            SweepFigure::Throughput => "throughput (requests/s)",
+            SweepFigure::SuccessPercent => "success %",
+        }
+    }
+
+    /// The simulated value at a point, and its interval when the sweep ran replications
+    /// (both in the plot's unit).
+    fn simulated(self, side: &SweepSide) -> (f64, Option<Interval>) {
+        let intervals = side.intervals;
+        match self {
+            SweepFigure::P99Latency => (side.latency_ms.p99, intervals.map(|i| i.latency_p99_ms)),
+            SweepFigure::MeanLatency => {
+                (side.latency_ms.mean, intervals.map(|i| i.latency_mean_ms))
+            }
+            SweepFigure::Throughput => {
+                (side.throughput_per_s, intervals.map(|i| i.throughput_per_s))
+            }
+            SweepFigure::SuccessPercent => (
+                side.success_ratio * 100.0,
+                intervals.map(|i| Interval {
+                    mean: i.success_ratio.mean * 100.0,
+                    half_width: i.success_ratio.half_width * 100.0,
+                }),
+            ),
+        }
+    }
+
+    /// What the formulas predict, where they give the figure.
+    fn predicted(self, prediction: &Prediction) -> Option<f64> {
+        match self {
+            SweepFigure::P99Latency => prediction.latency_ms.p99,
+            SweepFigure::MeanLatency => prediction.latency_ms.mean,
+            SweepFigure::Throughput => Some(prediction.throughput_per_s),
+            SweepFigure::SuccessPercent => Some(prediction.success_ratio * 100.0),
+        }
+    }
+}
+
+/// A 95 % band: at each x, the interval's low and high ends.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SweepBand {
+    /// The x of each point (log10 of the load).
+    pub x: Vec<f64>,
+    /// The low end at each point (never below 0).
+    pub low: Vec<f64>,
+    /// The high end at each point.
+    pub high: Vec<f64>,
+}
+
+/// One design's curves in a sweep plot, x being log10 of the load: worked out apart from
+/// drawing them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SweepCurves {
+    /// The simulated figure at each load (the runs' mean with replications).
+    pub simulated: Vec<[f64; 2]>,
+    /// Its 95 % band, when the sweep ran replications.
+    pub band: Option<SweepBand>,
+    /// What the formulas predict, at the loads where they give the figure (latency ends at
+    /// the knee).
+    pub formulas: Vec<[f64; 2]>,
+    /// The knee the formulas put the design's bottleneck at (log10 of the load), when it
+    /// lies within the sweep.
+    pub knee: Option<f64>,
+}
+
+/// The curves of one design (`pick` chooses it from each point) for `figure`.
+pub fn sweep_curves(
+    points: &[SweepPoint],
+    pick: fn(&SweepPoint) -> &SweepSide,
+    figure: SweepFigure,
+) -> SweepCurves {
+    let x = |p: &SweepPoint| p.load.log10();
+    let simulated = points
+        .iter()
+        .map(|p| [x(p), figure.simulated(pick(p)).0])
+        .collect();
+    let intervals: Option<Vec<Interval>> =
+        points.iter().map(|p| figure.simulated(pick(p)).1).collect();
+    let band = intervals
+        .filter(|i| !i.is_empty() && i.iter().all(|i| i.half_width.is_finite()))
+        .map(|intervals| SweepBand {
+            x: points.iter().map(x).collect(),
+            low: intervals
+                .iter()
+                .map(|i| (i.mean - i.half_width).max(0.0))
+                .collect(),
+            high: intervals.iter().map(|i| i.mean + i.half_width).collect(),
+        });
+    let formulas = points
+        .iter()
+        .filter_map(|p| figure.predicted(&pick(p).predicted).map(|v| [x(p), v]))
+        .collect();
+    let range = points
+        .first()
+        .zip(points.last())
+        .map(|(a, b)| a.load..=b.load);
+    let knee = points
+        .first()
+        .and_then(|p| pick(p).predicted.knee_load)
+        .filter(|k| range.is_some_and(|r| r.contains(k)))
+        .map(f64::log10);
+    SweepCurves {
+        simulated,
+        band,
+        formulas,
+        knee,
+    }
+}
+
+/// Draw one design's curves: its band shaded (named as its line, so that one legend entry
+/// shows or hides both), its simulated line, and the formulas' dashed line in the same
+/// colour, with a thin dashed line at the knee where latency ends.
+fn draw_curves(
+    p: &mut egui_plot::PlotUi<'_>,
+    curves: SweepCurves,
+    name: &str,
+    side: &str,
+    color: Color32,
+    formulas: bool,
+) {
+    if let Some(band) = &curves.band {
+        p.add(
+            FilledArea::new(name, &band.x, &band.low, &band.high)
+                .fill_color(color.gamma_multiply(0.25)),
+        );
+    }
+    p.line(Line::new(name, PlotPoints::from(curves.simulated)).color(color));
+    if formulas {
+        let label = formulas_label(side);
+        p.line(
+            Line::new(label.clone(), PlotPoints::from(curves.formulas))
+                .color(color)
+                .style(LineStyle::dashed_loose()),
+        );
+        if let Some(knee) = curves.knee {
+            // Named as the curve, in its colour: one legend entry shows or hides both.
+            p.vline(
+                VLine::new(label, knee)
+                    .color(color)
+                    .width(0.5)
+                    .style(LineStyle::dashed_dense()),
+            );
+        }
+    }
+}
+
+/// The curves with every value as its logarithm, for a log axis: values that are not
+/// positive are left out of the lines, and a band's ends never go below `floor`.
+fn logarithmic(mut curves: SweepCurves, floor: f64) -> SweepCurves {
+    let log = |points: Vec<[f64; 2]>| -> Vec<[f64; 2]> {
+        points
+            .into_iter()
+            .filter(|p| p[1] > 0.0)
+            .map(|p| [p[0], p[1].log10()])
+            .collect()
+    };
+    curves.simulated = log(curves.simulated);
+    curves.formulas = log(curves.formulas);
+    if let Some(band) = &mut curves.band {
+        for v in band.low.iter_mut().chain(band.high.iter_mut()) {
+            *v = v.max(floor).log10();
+        }
+    }
+    curves
+}
+
+/// The legend's name of a design's formulas curves: "A (formulas)".
+pub fn formulas_label(side: &str) -> String {
+    format!("{side} (formulas)")
+}
+
+fn sweep_ui(ui: &mut Ui, view: &mut CompareView) {
     let Some(result) = &view.sweep.result else {
         ui.horizontal(|ui| {
             ui.spinner();
@@ -797,15 +1051,20 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
         });
         return;
     };
-    let (points, note) = match result {
-        Ok(done) => (&done.points, &done.note),
+    let (points, note, runs) = match result {
+        Ok(done) => (&done.points, &done.note, done.runs),
         Err(e) => {
             ui.colored_label(ui.visuals().error_fg_color, e);
             return;
         }
     };
+    let runs_text = if runs > 1 {
+        format!("{runs} runs per design and load on derived seeds, each figure their mean")
+    } else {
+        "both designs on the same seeded traffic".to_string()
+    };
     ui.label(format!(
-        "{} loads from ×{} to ×{} on a log scale (a quarter of the first knee or ×1, to three times the last), both designs on the same seeded traffic ({:.2} s on {} threads).",
+        "{} loads from ×{} to ×{} on a log scale (a quarter of the first knee or ×1, to three times the last), {runs_text} ({:.2} s on {} threads).",
         points.len(),
         number(points.first().map_or(1.0, |p| p.load)),
         number(points.last().map_or(1.0, |p| p.load)),
@@ -815,12 +1074,39 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
     if let Some(note) = note {
         ui.weak(format!("Note: {note}."));
     }
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label("First plot");
+        egui::ComboBox::from_id_salt("sweep-figure")
+            .selected_text(view.sweep_figure.label())
+            .show_ui(ui, |ui| {
+                for figure in SweepFigure::PICKABLE {
+                    ui.selectable_value(&mut view.sweep_figure, figure, figure.label());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        ui.checkbox(&mut view.sweep_log_y, "log scale")
+            .on_hover_text("A logarithmic value axis for the first plot: latency below the knee stays readable beside the waits of the overloaded loads.");
+        ui.checkbox(&mut view.show_formulas, "formulas (dashed)")
+            .on_hover_text(
+                "What the operational laws and queueing formulas predict for each design, with no simulation: steady state, Poisson arrivals, nothing failing, no timeouts. Their latency ends at the knee (thin dashed line), where there is no steady state; a p99 only where every request waits at one M/M/c station.",
+            );
+    });
     let log_x = |load: f64| load.log10();
-    let height = (ui.available_height() - 40.0).max(120.0);
+    let height = (ui.available_height() - 60.0).max(120.0);
     let width = (ui.available_width() / 3.0 - 8.0).max(160.0);
     let group = ui.make_persistent_id("sweep-x");
-    let plot = |id: &str, y: &str| {
-        styled_plot(id, true)
+    // `log_y`: the values drawn are logarithms (see `logarithmic`).
+    let plot = |id: &str, y: &str, log_y: bool| {
+        let plot = styled_plot(id, true)
+            // A band is named as its line, and the formulas' knee as their curve: the legend
+            // shows the line's colour for both (egui_plot greys an entry whose items differ).
+            .legend(
+                Legend::default()
+                    .text_style(egui::TextStyle::Small)
+                    .background_alpha(0.45)
+                    .color_conflict_handling(ColorConflictHandling::PickLast),
+            )
             // Only round multipliers get marks wide enough to be labelled, so labels show
             // from 30 points apart, at full strength: egui_plot's fade from 40 to 60 points
             // gave the three plots, a few points apart in width, different labels.
@@ -835,7 +1121,7 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
             .x_axis_label("load multiplier (log)")
             .y_axis_label(y.to_string())
             .x_axis_formatter(|mark, _| multiplier_label(10f64.powf(mark.value)))
-            .label_formatter(|hover| {
+            .label_formatter(move |hover| {
                 let (name, point) = match hover {
                     egui_plot::HoverPosition::NearDataPoint {
                         plot_name,
@@ -844,45 +1130,88 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
                     } => (*plot_name, *position),
                     egui_plot::HoverPosition::Elsewhere { position } => ("", *position),
                 };
+                let y = if log_y { 10f64.powf(point.y) } else { point.y };
                 Some(format!(
                     "{name}\n×{}: {}",
                     number(10f64.powf(point.x)),
-                    number(point.y)
+                    number(y)
                 ))
-            })
-            .include_y(0.0)
+            });
+        if log_y {
+            plot.y_grid_spacer(log_axis_grid)
+                .y_axis_formatter(|mark, _| compact_number(10f64.powf(mark.value)))
+        } else {
+            plot.include_y(0.0)
+        }
     };
+    let formulas = view.show_formulas;
+    let (a_name, b_name) = (format!("A {}", view.a_title), format!("B {}", view.b_title));
+    // Each side's curves for a figure, and the top of the values they draw.
+    let curves_of = |figure: SweepFigure| {
+        let a = sweep_curves(points, |p| &p.a, figure);
+        let b = sweep_curves(points, |p| &p.b, figure);
+        let values = [&a, &b].into_iter().flat_map(|c| {
+            let formulas = formulas.then_some(&c.formulas).into_iter().flatten();
+            c.simulated
+                .iter()
+                .chain(formulas)
+                .map(|p| p[1])
+                .chain(c.band.iter().flat_map(|b| b.high.iter().copied()))
+        });
+        let top = legend_headroom(values);
+        (a, b, top)
+    };
+    // Legend entries: each side's line, and its formulas' when shown.
+    let entries = if formulas { 4 } else { 2 };
     ui.horizontal(|ui| {
-        let both = |f: fn(&crate::analysis::compare::SweepSide) -> Option<f64>| {
+        let figure = view.sweep_figure;
+        let (a, b, top) = curves_of(figure);
+        let first = if view.sweep_log_y {
+            // Half the smallest value drawn is the floor of the bands.
+            let smallest = [&a, &b]
+                .into_iter()
+                .flat_map(|c| c.simulated.iter().chain(&c.formulas).map(|p| p[1]))
+                .filter(|v| *v > 0.0)
+                .fold(f64::INFINITY, f64::min);
+            let floor = if smallest.is_finite() {
+                smallest / 2.0
+            } else {
+                1e-3
+            };
+            let (a, b) = (logarithmic(a, floor), logarithmic(b, floor));
+            // A third of the height above the highest value for the legend, as on a linear axis.
+            let (low, high) = [&a, &b]
+                .into_iter()
+                .flat_map(|c| c.simulated.iter().chain(&c.formulas).map(|p| p[1]))
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                    (l.min(v), h.max(v))
+                });
+            if !(low.is_finite() && high.is_finite()) {
+                (a, b, [0.0, 1.0])
+            } else {
+                let headroom = if high > low { (high - low) * 0.5 } else { 1.0 };
+                (a, b, [low, high + headroom])
+            }
+        } else {
+            (a, b, [0.0, top])
+        };
+        let (a, b, [low, high]) = first;
+        plot("sweep-first", figure.axis(), view.sweep_log_y)
+            .include_y(low.min(high))
+            .include_y(high)
+            .show(ui, |p| {
+                draw_curves(p, a, &a_name, "A", A_COLOR, formulas);
+                draw_curves(p, b, &b_name, "B", B_COLOR, formulas);
+            });
+        let (a, b, _) = curves_of(SweepFigure::SuccessPercent);
+        percent_axis(plot("sweep-success", "success %", false), entries).show(ui, |p| {
+            draw_curves(p, a, &a_name, "A", A_COLOR, formulas);
+            draw_curves(p, b, &b_name, "B", B_COLOR, formulas);
+        });
+        let both = |f: fn(&SweepSide) -> Option<f64>| {
             legend_headroom(points.iter().flat_map(|s| [f(&s.a), f(&s.b)]).flatten())
         };
-        plot("sweep-p99", "p99 latency (ms)")
-            .include_y(both(|s| Some(s.latency_ms.p99)))
-            .show(ui, |p| {
-                let a: PlotPoints = points
-                    .iter()
-                    .map(|s| [log_x(s.load), s.a.latency_ms.p99])
-                    .collect();
-                let b: PlotPoints = points
-                    .iter()
-                    .map(|s| [log_x(s.load), s.b.latency_ms.p99])
-                    .collect();
-                p.line(Line::new(format!("A {}", view.a_title), a).color(A_COLOR));
-                p.line(Line::new(format!("B {}", view.b_title), b).color(B_COLOR));
-            });
-        percent_axis(plot("sweep-success", "success %"), 2).show(ui, |p| {
-            let a: PlotPoints = points
-                .iter()
-                .map(|s| [log_x(s.load), s.a.success_ratio * 100.0])
-                .collect();
-            let b: PlotPoints = points
-                .iter()
-                .map(|s| [log_x(s.load), s.b.success_ratio * 100.0])
-                .collect();
-            p.line(Line::new(format!("A {}", view.a_title), a).color(A_COLOR));
-            p.line(Line::new(format!("B {}", view.b_title), b).color(B_COLOR));
-        });
-        plot("sweep-cost", "cost to carry the load (a month)")
+        plot("sweep-cost", "cost to carry the load (a month)", false)
             .include_y(both(|s| s.cost_to_carry_per_month))
             .show(ui, |p| {
                 // A line stops where that design cannot be grown to carry the load any more:
@@ -895,8 +1224,8 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
                     .iter()
                     .filter_map(|s| s.b.cost_to_carry_per_month.map(|c| [log_x(s.load), c]))
                     .collect();
-                p.line(Line::new(format!("A {}", view.a_title), a).color(A_COLOR));
-                p.line(Line::new(format!("B {}", view.b_title), b).color(B_COLOR));
+                p.line(Line::new(a_name.clone(), a).color(A_COLOR));
+                p.line(Line::new(b_name.clone(), b).color(B_COLOR));
                 for (side, color) in [
                     (&points.iter().map(|s| s.a).collect::<Vec<_>>(), A_COLOR),
                     (&points.iter().map(|s| s.b).collect::<Vec<_>>(), B_COLOR),
@@ -908,15 +1237,25 @@ fn sweep_ui(ui: &mut Ui, view: &CompareView) {
                     {
                         let x = (log_x(points[i - 1].load) + log_x(points[i].load)) / 2.0;
                         p.vline(
-                            egui_plot::VLine::new("ceiling", x)
+                            VLine::new("ceiling", x)
                                 .color(color)
-                                .style(egui_plot::LineStyle::dashed_loose()),
+                                .style(LineStyle::dashed_loose()),
                         );
                     }
                 }
             });
     });
-    let ceiling = |pick: fn(&SweepPoint) -> &crate::analysis::compare::SweepSide| {
+    if formulas {
+        let shaded = if runs > 1 {
+            format!(" Shaded: the 95 % interval over {runs} runs.")
+        } else {
+            String::new()
+        };
+        ui.weak(format!(
+            "Dashed: the operational laws and queueing formulas, no simulation (steady state, nothing failing, no timeouts); their latency ends at the knee.{shaded} Costs come from the laws alone."
+        ));
+    }
+    let ceiling = |pick: fn(&SweepPoint) -> &SweepSide| {
         points
             .iter()
             .position(|s| pick(s).cost_to_carry_per_month.is_none())

@@ -16,6 +16,7 @@ mod limit_designs;
 mod limits;
 mod sim_properties;
 mod simulation;
+mod sweep;
 mod validation;
 
 use std::path::{Path, PathBuf};
