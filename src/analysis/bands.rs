@@ -93,6 +93,7 @@ pub fn replicate_bands(
                 let values: Vec<f64> = runs
                     .iter()
                     .filter_map(|(_, bins)| bins.get(b).map(|row| row[figure]))
+                    .filter(|v| v.is_finite())
                     .collect();
                 Interval::of(&values)
             })
@@ -130,7 +131,9 @@ fn binned(history: &[SystemTick]) -> (Vec<f64>, Vec<[f64; FIGURES.len()]>) {
                 .map(figure)
                 .filter(|v| v.is_finite() && (!is_latency || *v > 0.0));
             let (sum, n) = values.fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
-            row[f] = if n > 0 { sum / n as f64 } else { 0.0 };
+            // A bin with no figure (no request succeeded: no latency) is NaN, left out of
+            // the band across the runs rather than averaged in as 0.
+            row[f] = if n > 0 { sum / n as f64 } else { f64::NAN };
         }
         rows.push(row);
     }
@@ -160,8 +163,8 @@ mod tests {
         // Three ticks a bin: the first bin holds ticks 0, 1, 2, whose mean is 1.
         assert_eq!(times[0], 1.0);
         assert_eq!(rows[0][0], 1.0);
-        // A latency of 0 (nothing succeeded) is not averaged in.
-        assert_eq!(rows[0][3], 0.0);
+        // A latency of 0 (nothing succeeded) is not averaged in: no latency in the bin.
+        assert!(rows[0][3].is_nan());
     }
 
     #[test]

@@ -173,8 +173,8 @@ pub struct SimulateReport {
 /// warm-up) and MSER-5's cut on the requests in flight tick by tick (see `sim::warmup`): a
 /// transient longer than the default is cut whole, by running again on the same seed with
 /// the longer warm-up (the same run, measured from later). Only a steady scenario (a
-/// constant profile and no scheduled failures) is looked at: where the load varies or
-/// something fails on schedule, what moves is the scenario, not a transient to cut.
+/// constant profile and no failures) is looked at: where the load varies or something
+/// fails, what moves is the scenario, not a transient to cut.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WarmupCut {
     /// "scenario" (it names the warm-up), "default" (MSER-5 cut no more) or "mser-5".
@@ -226,8 +226,11 @@ pub fn analyze(
 ) -> Result<SimulateReport, SimError> {
     let (mut summary, in_flight) =
         run_with_series(design, scenario, prices, &options.run, options.engine)?;
-    let steady =
-        scenario.profile == crate::model::TrafficProfile::Constant && scenario.failures.is_empty();
+    // Random failures are excluded too: an outage early in the run is a spike MSER-5 would
+    // cut, and the means would leave out the very losses the scenario is about.
+    let steady = scenario.profile == crate::model::TrafficProfile::Constant
+        && scenario.failures.is_empty()
+        && !scenario.random_failures;
     let mser = steady.then(|| crate::sim::warmup::mser5(&in_flight));
     let mut warmup = WarmupCut {
         method: if scenario.warmup_s.is_some() {
@@ -748,7 +751,10 @@ impl SimulateReport {
             _ => match w.mser5_s {
                 Some(mser) if mser <= 0.0 => "the default; MSER-5 would cut nothing".to_string(),
                 Some(mser) => format!("the default; MSER-5 would cut {} s", number(mser)),
-                None => "the default; the load varies or something fails on schedule, so no steady state is sought".to_string(),
+                None => {
+                    "the default; the load varies or something fails, so no steady state is sought"
+                        .to_string()
+                }
             },
         };
         let _ = writeln!(

@@ -335,3 +335,42 @@ fn every_shipped_failure_scenario_loses_the_same_share_in_both_engines() {
     }
     assert!(compared >= 5, "only {compared} failure scenarios compared");
 }
+
+#[test]
+fn a_pooled_group_that_loses_every_instance_fails_what_waits_in_it() {
+    // Two instances behind a least-loaded balancer share one queue at 95 % busy, and both
+    // die at 100 s for good: what waited in the queue then fails with them (it has no
+    // server to wait for), as do the requests sent to them after; nothing is left in flight.
+    let mut design = health_checked();
+    let lb = design.find("lb").expect("lb");
+    if let Some(ComponentKind::LoadBalancer(p)) = design.component_mut(lb).map(|c| &mut c.kind) {
+        p.algorithm = BalancingAlgorithm::LeastLoaded;
+    }
+    let servers = design.find("servers").expect("servers");
+    if let Some(ComponentKind::Server(p)) = design.component_mut(servers).map(|c| &mut c.kind) {
+        p.size = "small".into();
+        p.instances = 2;
+        p.service_time_ms = 1.9;
+        p.timeout_ms = 1e7;
+    }
+    let failures = vec![ScheduledFailure {
+        component: "servers".into(),
+        instances: None,
+        at_s: 100.0,
+        recover_at_s: None,
+    }];
+    let run = events(&design, &scenario(200.0, failures));
+    assert_eq!(run.system.in_flight_end, 0, "{:?}", run.system);
+    assert_eq!(
+        run.system.offered,
+        run.system.succeeded + run.system.failed,
+        "{:?}",
+        run.system
+    );
+    // Half the run lost, give or take the Poisson noise of 100,000 requests.
+    let lost = run.system.failed as f64;
+    assert!(
+        (lost - 100_000.0).abs() < 4.0 * 316.0 + 100.0,
+        "lost {lost}"
+    );
+}

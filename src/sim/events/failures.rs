@@ -451,8 +451,26 @@ impl Engine<'_> {
             let q = &mut self.nodes[node as usize].queues[0];
             let idle = q.idle_servers.min(servers);
             q.idle_servers -= idle;
-            if let Some(h) = self.nodes[node as usize].health.as_mut() {
-                h.retire += servers - idle;
+            let all_down = match self.nodes[node as usize].health.as_mut() {
+                Some(h) => {
+                    h.retire += servers - idle;
+                    h.down_order.len() >= h.down_since.len()
+                }
+                None => false,
+            };
+            // With every instance down, what waits has no server to wait for: it fails.
+            if all_down {
+                let is_queue = matches!(self.nodes[node as usize].model, Model::MessageQueue(_));
+                let waiting: Vec<(u32, f64)> = self.nodes[node as usize].queues[0]
+                    .waiting
+                    .drain(..)
+                    .collect();
+                for (id, _) in waiting {
+                    if !is_queue {
+                        self.waiting_changed(node, -1);
+                    }
+                    self.timed_out(node, id);
+                }
             }
             return;
         }
@@ -579,7 +597,13 @@ impl Engine<'_> {
             Route::Dead => self.timed_out(node, id),
             Route::Bypass => {
                 let class = self.requests[id as usize].class;
-                self.forward(id, node, class);
+                if class == crate::model::TrafficClass::Session.index() as u8 {
+                    // A session kept on the dead instance: looked up in the store behind,
+                    // if there is one (the flow engine's bypass), else lost.
+                    self.split(id, node, class);
+                } else {
+                    self.forward(id, node, class);
+                }
             }
             Route::Instance(i) => {
                 let queue = if self.nodes[node as usize].queues.len() <= 1 {
@@ -674,7 +698,7 @@ impl Engine<'_> {
         for j in 0..shards {
             // The shard's health as the flow engine keeps it: copies serving, and whether
             // one takes writes.
-            let (serving, writing, failover_at) = {
+            let (serving, writing, failover_at, primary_down_since) = {
                 let Some(st) = self.nodes[node as usize]
                     .health
                     .as_mut()
@@ -699,12 +723,18 @@ impl Engine<'_> {
                 }
                 let serving = shard.serving_copies(plan);
                 let writable = shard.writable(plan, now_s);
+                let primary_down_since = shard.primary_down_since;
                 let primary_up = shard.primary_down_since.is_none() || writable;
                 let failover_at = shard
                     .primary_down_since
-                    .filter(|_| !writable)
+                    .filter(|&since| !writable && now_s - since < plan.failover_s)
                     .map(|since| since + plan.failover_s);
-                (serving, primary_up && serving > 0, failover_at)
+                (
+                    serving,
+                    primary_up && serving > 0,
+                    failover_at,
+                    primary_down_since,
+                )
             };
             let lost = {
                 let Model::Database(db) = &mut self.nodes[node as usize].model else {
@@ -719,8 +749,14 @@ impl Engine<'_> {
                     sh.idle[c] = 0;
                     lost.extend(sh.pinned[c].drain(..).map(|(id, _)| id));
                 };
-                // The primary failed: its copy stops taking writes.
-                if !writing && let Some(w) = sh.writer.take() {
+                // The primary failed: its copy stops (a fresh failure stops it even where a
+                // failover of no time has already found the shard a new primary).
+                let fresh =
+                    primary_down_since.is_some() && primary_down_since != sh.primary_down_seen;
+                sh.primary_down_seen = primary_down_since;
+                if (!writing || fresh)
+                    && let Some(w) = sh.writer.take()
+                {
                     stop(sh, w, &mut lost);
                 }
                 let mut active = sh.active.iter().filter(|&&a| a).count() as u32;
@@ -768,12 +804,11 @@ impl Engine<'_> {
                     self.next_at_database(node, j, c);
                 }
             }
-            if let Some(at_s) = failover_at
-                && at_s >= now_s
-            {
-                // A nanosecond after, so that the elapsed time is past the failover time
-                // whatever the rounding.
-                self.schedule(at_s + 1e-9, What::Failover { node });
+            if let Some(at_s) = failover_at {
+                // Just after, so that the elapsed time is past the failover time whatever
+                // the rounding (and never at the same instant again, however late the run).
+                let at_s = (at_s + 1e-9).max(now_s.next_up());
+                self.schedule(at_s, What::Failover { node });
             }
         }
     }

@@ -358,6 +358,9 @@ struct Shard {
     /// The copy that takes the writes: the primary, or a promoted one after a failover
     /// (`None` while the shard has no primary).
     writer: Option<usize>,
+    /// When the shard's primary last went down, as reconciled: a new time is a fresh
+    /// failure of the copy taking writes.
+    primary_down_seen: Option<f64>,
 }
 
 /// A database while the run goes.
@@ -876,7 +879,8 @@ impl<'p> Engine<'p> {
         let ticks = self.plan.ticks as usize;
         while self.next_tick_end_s <= time_s && self.in_flight_per_tick.len() < ticks {
             self.in_flight_per_tick.push(self.live as f64);
-            self.next_tick_end_s += tick_s;
+            // From the count, not by adding: no drift over a million ticks.
+            self.next_tick_end_s = (self.in_flight_per_tick.len() + 1) as f64 * tick_s;
         }
     }
 
@@ -1582,44 +1586,7 @@ impl<'p> Engine<'p> {
         }
         match n.forwarding {
             Forwarding::Terminal => self.back(id),
-            Forwarding::Split | Forwarding::Balance => {
-                let (a, b) = n.routes[k];
-                if a == b {
-                    // Nowhere to go: a message queue's consumers did the work themselves;
-                    // anywhere else the request cannot be answered.
-                    if n.kind_name == KindName::MessageQueue {
-                        self.back(id);
-                    } else {
-                        self.nowhere_to_go(node, id);
-                    }
-                    return;
-                }
-                let weights = &self.weights[a as usize..b as usize];
-                let sum: f64 = weights.iter().sum();
-                if sum <= 0.0 {
-                    self.nowhere_to_go(node, id);
-                    return;
-                }
-                let mut u = self.rng.random::<f64>() * sum;
-                let mut chosen = b - 1;
-                for (j, w) in weights.iter().enumerate() {
-                    if u < *w {
-                        chosen = a + j as u32;
-                        break;
-                    }
-                    u -= w;
-                }
-                let target = plan.routes[chosen as usize].target;
-                if matches!(n.kind, KindPlan::Client(_)) {
-                    let measuring = self.measuring();
-                    let sender = &mut self.nodes[node as usize];
-                    sender.totals.1 += 1;
-                    if measuring {
-                        sender.served += 1;
-                    }
-                }
-                self.arrive(id, target, class);
-            }
+            Forwarding::Split | Forwarding::Balance => self.split(id, node, class),
             Forwarding::FanOut => {
                 let frame = Frame {
                     class,
@@ -1633,6 +1600,50 @@ impl<'p> Engine<'p> {
                 self.next_call(id);
             }
         }
+    }
+
+    /// Request `id` leaves `node` as `class` down one of the class's links, drawn by their
+    /// weights (a split or a balancer); with none, it has nowhere to go.
+    fn split(&mut self, id: u32, node: u32, class: u8) {
+        let plan = self.plan;
+        let n = &plan.nodes[node as usize];
+        let k = class as usize;
+        let (a, b) = n.routes[k];
+        if a == b {
+            // Nowhere to go: a message queue's consumers did the work themselves;
+            // anywhere else the request cannot be answered.
+            if n.kind_name == KindName::MessageQueue {
+                self.back(id);
+            } else {
+                self.nowhere_to_go(node, id);
+            }
+            return;
+        }
+        let weights = &self.weights[a as usize..b as usize];
+        let sum: f64 = weights.iter().sum();
+        if sum <= 0.0 {
+            self.nowhere_to_go(node, id);
+            return;
+        }
+        let mut u = self.rng.random::<f64>() * sum;
+        let mut chosen = b - 1;
+        for (j, w) in weights.iter().enumerate() {
+            if u < *w {
+                chosen = a + j as u32;
+                break;
+            }
+            u -= w;
+        }
+        let target = plan.routes[chosen as usize].target;
+        if matches!(n.kind, KindPlan::Client(_)) {
+            let measuring = self.measuring();
+            let sender = &mut self.nodes[node as usize];
+            sender.totals.1 += 1;
+            if measuring {
+                sender.served += 1;
+            }
+        }
+        self.arrive(id, target, class);
     }
 
     /// Request `id` has nowhere to go from `node` and fails there: a client drops a class no
@@ -1933,7 +1944,12 @@ impl<'p> Engine<'p> {
                     }
                     // Of the server time available: instances down have none.
                     _ if run.servers > 0 => {
-                        let down_s = run.health.as_ref().map_or(0.0, |h| h.down_server_area_s);
+                        // A message queue's servers are its consumers, which do not fail
+                        // with its brokers.
+                        let down_s = match run.model {
+                            Model::MessageQueue(_) => 0.0,
+                            _ => run.health.as_ref().map_or(0.0, |h| h.down_server_area_s),
+                        };
                         let available_s = f64::from(run.servers) * measured_s - down_s;
                         if available_s > 0.0 {
                             run.busy_s / available_s
@@ -2005,6 +2021,7 @@ fn database_run(d: &super::kinds::database::DatabasePlan) -> DatabaseRun {
                 active,
                 epoch: vec![0; slots],
                 writer: Some(0),
+                primary_down_seen: None,
             };
             d.shard_share.len().max(1)
         ],
