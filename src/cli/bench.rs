@@ -9,12 +9,14 @@ use crate::sim::{RunOptions, Simulation};
 /// Options of `bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Components in the generated design (rounded up to stacks of ten).
-    #[arg(long, default_value_t = 10_000)]
-    pub components: usize,
-    /// Ticks to simulate (1 s each).
-    #[arg(long, default_value_t = 2_000)]
-    pub ticks: u64,
+    /// Components in the generated design (rounded up to stacks of ten; default: 10,000 for
+    /// the flow engine, 1,000 for the events engine, whose budget is 50 million requests).
+    #[arg(long)]
+    pub components: Option<usize>,
+    /// Ticks to simulate (1 s each; default: 2,000 for the flow engine, 100 for the events
+    /// engine).
+    #[arg(long)]
+    pub ticks: Option<u64>,
     /// Request paths sampled per tick (default: as for any run of this length).
     #[arg(long)]
     pub samples: Option<usize>,
@@ -25,6 +27,15 @@ pub struct BenchArgs {
     /// lines `events/s: X` and `requests/s: X`).
     #[arg(long, value_enum, default_value_t = crate::analysis::report::Engine::Flow)]
     pub engine: crate::analysis::report::Engine,
+}
+
+/// [`BenchArgs`] with the engine's defaults filled in.
+struct ResolvedBench {
+    components: usize,
+    ticks: u64,
+    samples: Option<usize>,
+    save: Option<std::path::PathBuf>,
+    engine: crate::analysis::report::Engine,
 }
 
 /// Resident memory of this process, in bytes (Linux; 0 elsewhere).
@@ -45,6 +56,17 @@ const MAX_COMPONENTS: usize = 1_000_000;
 /// Run `archsandbox bench`: generate the design, simulate it on one thread and print its size,
 /// memory and speed (last line `component-ticks/s: X`).
 pub fn run(args: &BenchArgs, prices: &PriceTable) -> ExitCode {
+    let events = args.engine == crate::analysis::report::Engine::Events;
+    let args = ResolvedBench {
+        components: args
+            .components
+            .unwrap_or(if events { 1_000 } else { 10_000 }),
+        ticks: args.ticks.unwrap_or(if events { 100 } else { 2_000 }),
+        samples: args.samples,
+        save: args.save.clone(),
+        engine: args.engine,
+    };
+    let args = &args;
     if args.components > MAX_COMPONENTS {
         eprintln!(
             "--components must be at most {MAX_COMPONENTS}, not {}",

@@ -731,3 +731,26 @@ fn cross_check_json_gives_each_figure_both_intervals_and_a_verdict() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("more than its limit"), "{stderr}");
 }
+
+#[test]
+fn bench_with_the_events_engine_runs_on_its_own_defaults() {
+    // The flow engine's default design (10,000 components for 2,000 s) is far past the
+    // events engine's budget: `bench --engine events` picks its own (1,000 for 100 s).
+    let output = archsandbox()
+        .args(["bench", "--engine", "events"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("design: 1000 components"), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[lines.len() - 2].starts_with("events/s: "), "{stdout}");
+    assert!(
+        lines[lines.len() - 1].starts_with("requests/s: "),
+        "{stdout}"
+    );
+}

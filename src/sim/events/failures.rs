@@ -568,7 +568,7 @@ impl Engine<'_> {
     /// Whether a request finishing at `queue` of `node` is lost with a failed instance: its
     /// queue's epoch moved on (the instance failed while it was served), or a pooled group
     /// still has servers of failed instances to retire.
-    pub(super) fn lost_in_service(&mut self, node: u32, queue: u32, epoch: u32) -> bool {
+    pub(super) fn lost_in_service(&mut self, node: u32, queue: u32, epoch: u16) -> bool {
         let run = &mut self.nodes[node as usize];
         let Some(h) = run.health.as_mut() else {
             return false;

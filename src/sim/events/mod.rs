@@ -298,7 +298,7 @@ enum What {
         node: u32,
         queue: u32,
         request: u32,
-        epoch: u32,
+        epoch: u16,
     },
     /// The scenario's failure or repair `index` (of the plan's events) comes due.
     Scheduled { index: u32 },
@@ -322,7 +322,7 @@ struct Queue {
     idle_servers: u32,
     waiting: VecDeque<(u32, f64)>,
     /// Lives of the instance behind it: each failure starts a new one.
-    epoch: u32,
+    epoch: u16,
 }
 
 /// What a request that finished its service here may find.
@@ -354,7 +354,7 @@ struct Shard {
     reads: VecDeque<(u32, f64)>,
     /// Per copy: serving now (its machine is up), and its lives (see `What::Done`).
     active: Vec<bool>,
-    epoch: Vec<u32>,
+    epoch: Vec<u16>,
     /// The copy that takes the writes: the primary, or a promoted one after a failover
     /// (`None` while the shard has no primary).
     writer: Option<usize>,
@@ -1241,7 +1241,7 @@ impl<'p> Engine<'p> {
         }
     }
 
-    fn done(&mut self, node: u32, queue: u32, id: u32, epoch: u32) {
+    fn done(&mut self, node: u32, queue: u32, id: u32, epoch: u16) {
         // The instance failed while it served the request: lost with it (and the server with
         // the instance).
         if self.nodes[node as usize].health.is_some()
@@ -1421,7 +1421,7 @@ impl<'p> Engine<'p> {
     /// other copy serving; the server takes the oldest request waiting for it (a read waiting
     /// for any copy, or what is pinned to this copy). A copy that failed meanwhile (a later
     /// `epoch`) lost the request, and the server with it.
-    fn done_at_database(&mut self, node: u32, queue: u32, id: u32, epoch: u32) {
+    fn done_at_database(&mut self, node: u32, queue: u32, id: u32, epoch: u16) {
         let (shard, copy, copies) = {
             let Model::Database(db) = &self.nodes[node as usize].model else {
                 return;
@@ -1604,6 +1604,7 @@ impl<'p> Engine<'p> {
 
     /// Request `id` leaves `node` as `class` down one of the class's links, drawn by their
     /// weights (a split or a balancer); with none, it has nowhere to go.
+    #[inline]
     fn split(&mut self, id: u32, node: u32, class: u8) {
         let plan = self.plan;
         let n = &plan.nodes[node as usize];
