@@ -62,6 +62,17 @@ pub enum Figure {
 }
 
 impl Figure {
+    /// The relative difference within which the engines are held to agree (the tolerances of
+    /// the agreement test over the shipped designs): 2 % for throughput, success and
+    /// utilization, 5 % for a mean latency, 10 % for a p99.
+    pub fn tolerance(self) -> f64 {
+        match self {
+            Figure::ThroughputPerS | Figure::SuccessRatio | Figure::Utilization => 0.02,
+            Figure::MeanLatencyMs => 0.05,
+            Figure::P99LatencyMs => 0.10,
+        }
+    }
+
     /// The system's figures, in the order the table shows them.
     pub const SYSTEM: [Figure; 4] = [
         Figure::ThroughputPerS,
@@ -123,6 +134,10 @@ pub enum Verdict {
     /// Further apart than the runs' noise, where the engines model the design differently on
     /// purpose; the reason in plain words.
     DiffersByDesign(String),
+    /// Further apart than the runs' noise, but by less than the engines' agreement tolerance
+    /// for the figure ([`Figure::tolerance`]): real, and too small to matter (the flow
+    /// engine's formula-based means have almost no noise, so a 0.1 % approximation shows).
+    Slight,
 }
 
 /// One figure of the system or of a component, from both engines.
@@ -277,6 +292,7 @@ impl CrossCheck {
                 Verdict::Agree => "",
                 Verdict::Differs => "  !",
                 Verdict::DiffersByDesign(_) => "  ~",
+                Verdict::Slight => "  ·",
             };
             let _ = writeln!(
                 t,
@@ -288,9 +304,14 @@ impl CrossCheck {
             );
         }
         let (agree, differ, by_design) = self.counts();
+        let slight = self
+            .rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Slight)
+            .count();
         let _ = writeln!(
             t,
-            "\n{agree} figures agree, {differ} differ by more than the runs' noise (!), {by_design} differ by design (~)."
+            "\n{agree} figures agree, {differ} differ by more than the runs' noise (!), {by_design} differ by design (~), {slight} differ slightly (·: beyond the noise, within the engines' agreement tolerance of 2 % for throughput, success and utilization, 5 % for means, 10 % for p99)."
         );
         if differ > 0 {
             let _ = writeln!(
@@ -337,6 +358,20 @@ pub fn judge(flow: Interval, events: Interval, reason: Option<&str>) -> Verdict 
     match reason {
         Some(reason) => Verdict::DiffersByDesign(reason.to_string()),
         None => Verdict::Differs,
+    }
+}
+
+/// A verdict that differs becomes [`Verdict::Slight`] where the means are within the
+/// figure's tolerance of each other (relative to the larger).
+pub fn material(figure: Figure, verdict: Verdict, flow: Interval, events: Interval) -> Verdict {
+    if verdict == Verdict::Agree {
+        return verdict;
+    }
+    let scale = flow.mean.abs().max(events.mean.abs());
+    if (events.mean - flow.mean).abs() <= figure.tolerance() * scale {
+        Verdict::Slight
+    } else {
+        verdict
     }
 }
 
@@ -467,7 +502,7 @@ fn row(
         difference,
         relative_difference: (f.mean != 0.0).then(|| difference / f.mean.abs()),
         noise: f.half_width + e.half_width,
-        verdict: judge(f, e, reason),
+        verdict: material(figure, judge(f, e, reason), f, e),
     })
 }
 
@@ -698,6 +733,35 @@ mod tests {
         assert_eq!(
             judge(flow, events, Some("a reason")),
             Verdict::DiffersByDesign("a reason".into())
+        );
+    }
+
+    #[test]
+    fn a_difference_beyond_the_noise_but_within_the_tolerance_is_slight() {
+        // 13.4 against 13.3 ms with no flow noise: real, 0.75 %, under the 5 % for means.
+        let (flow, events) = (interval(13.4, 0.0), interval(13.3, 0.02));
+        let verdict = judge(flow, events, None);
+        assert_eq!(verdict, Verdict::Differs);
+        assert_eq!(
+            material(Figure::MeanLatencyMs, verdict, flow, events),
+            Verdict::Slight
+        );
+        // 6 % apart is beyond it, and stays marked (by design too).
+        let events = interval(12.6, 0.02);
+        let by_design = judge(flow, events, Some("why"));
+        assert_eq!(
+            material(Figure::MeanLatencyMs, by_design.clone(), flow, events),
+            by_design
+        );
+        // A p99 may part by 10 %, a throughput by 2 % only.
+        let (a, b) = (interval(100.0, 0.1), interval(103.0, 0.1));
+        assert_eq!(
+            material(Figure::P99LatencyMs, judge(a, b, None), a, b),
+            Verdict::Slight
+        );
+        assert_eq!(
+            material(Figure::ThroughputPerS, judge(a, b, None), a, b),
+            Verdict::Differs
         );
     }
 
