@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::Receiver;
 
 use crate::analysis::bands::{Bands, replicate_bands};
 
 use super::SandboxApp;
+use super::background::Started;
 
 /// The runs the menu offers (0: off).
 pub const CHOICES: [usize; 4] = [0, 5, 10, 20];
@@ -124,23 +125,11 @@ impl SandboxApp {
             )
             .map_err(|e| e.to_string())
         };
-        match self.repaint.clone() {
-            Some(ctx) => {
-                let (tx, rx) = channel();
-                let spawned = std::thread::Builder::new()
-                    .name("bands".into())
-                    .spawn(move || {
-                        let _ = tx.send(job());
-                        ctx.request_repaint();
-                    });
-                match spawned {
-                    Ok(_) => self.bands.pending = Some(rx),
-                    Err(e) => {
-                        self.bands.result = Some(Err(format!("could not start the runs: {e}")));
-                    }
-                }
-            }
-            None => self.bands.result = Some(job()),
+        match super::background::start(self.repaint.clone(), "bands", job, |e| {
+            Err(format!("could not start the runs: {e}"))
+        }) {
+            Started::Pending(rx) => self.bands.pending = Some(rx),
+            Started::Done(result) => self.bands.result = Some(result),
         }
     }
 

@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::Receiver;
+
+use super::background::Started;
 
 use egui::{RichText, Ui};
 
@@ -85,24 +87,11 @@ impl SandboxApp {
             )
             .map_err(|e| e.to_string())
         };
-        match self.repaint.clone() {
-            Some(ctx) => {
-                let (tx, rx) = channel();
-                let spawned = std::thread::Builder::new()
-                    .name("cross-check".into())
-                    .spawn(move || {
-                        let _ = tx.send(job());
-                        ctx.request_repaint();
-                    });
-                match spawned {
-                    Ok(_) => self.cross_check.pending = Some(rx),
-                    Err(e) => {
-                        self.cross_check.result =
-                            Some(Err(format!("Could not start the cross-check: {e}")));
-                    }
-                }
-            }
-            None => self.cross_check.result = Some(job()),
+        match super::background::start(self.repaint.clone(), "cross-check", job, |e| {
+            Err(format!("Could not start the cross-check: {e}"))
+        }) {
+            Started::Pending(rx) => self.cross_check.pending = Some(rx),
+            Started::Done(result) => self.cross_check.result = Some(result),
         }
     }
 

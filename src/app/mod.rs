@@ -5,6 +5,7 @@
 
 mod actions;
 mod analysis_panel;
+mod background;
 pub mod bands;
 pub mod canvas;
 mod chrome;
