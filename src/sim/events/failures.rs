@@ -427,14 +427,18 @@ impl Engine<'_> {
         failed
     }
 
+    /// Whether `node`'s instances share one queue (a pooled group of several, or a message
+    /// queue's brokers): an instance's failure takes servers from it, not a queue of its own.
+    fn pooled(&self, node: u32) -> bool {
+        let run = &self.nodes[node as usize];
+        run.queues.len() <= 1 && run.health.as_ref().is_some_and(|h| h.down_since.len() > 1)
+            || matches!(run.model, Model::MessageQueue(_))
+    }
+
     /// Instance `i` of `node` goes down: what it holds fails.
     fn fail_instance(&mut self, node: u32, i: u32) {
         let (now_s, warmup_s) = (self.now_s, self.warmup_s);
-        let pooled = {
-            let run = &self.nodes[node as usize];
-            run.queues.len() <= 1 && run.health.as_ref().is_some_and(|h| h.down_since.len() > 1)
-                || matches!(run.model, Model::MessageQueue(_))
-        };
+        let pooled = self.pooled(node);
         let servers = {
             let Some(h) = self.nodes[node as usize].health.as_mut() else {
                 return;
@@ -525,11 +529,7 @@ impl Engine<'_> {
     /// Instance `i` of `node` comes back (a cache cold), and its servers take what waits.
     fn recover_instance(&mut self, node: u32, i: u32) {
         let (now_s, warmup_s) = (self.now_s, self.warmup_s);
-        let pooled = {
-            let run = &self.nodes[node as usize];
-            run.queues.len() <= 1 && run.health.as_ref().is_some_and(|h| h.down_since.len() > 1)
-                || matches!(run.model, Model::MessageQueue(_))
-        };
+        let pooled = self.pooled(node);
         let (queue, mut servers) = {
             let Some(h) = self.nodes[node as usize].health.as_mut() else {
                 return;
