@@ -113,24 +113,6 @@ fn balancer_keeps_sending_to_a_dead_instance_until_its_health_check_notices() {
 }
 
 #[test]
-fn stateful_servers_behind_round_robin_lose_two_sessions_in_three() {
-    let design = shipped("saved-designs/stateful-servers.ron");
-    let s = design.scenario("steady").expect("steady").clone();
-    let summary = run_scenario(&design, &s, RunOptions::default());
-    assert!(
-        (summary.system.success_ratio - 1.0 / 3.0).abs() < 0.01,
-        "{}",
-        summary.system.success_ratio
-    );
-    let kitchen = summary
-        .components
-        .iter()
-        .find(|c| c.name == "kitchen")
-        .expect("kitchen");
-    assert!(kitchen.errors > 0);
-}
-
-#[test]
 fn sticky_sessions_keep_stateful_servers_working_until_an_instance_dies() {
     let mut design = shipped("saved-designs/stateful-servers.ron");
     let host = design.find("host").expect("host");

@@ -256,22 +256,24 @@ fn writes_fail_until_a_replica_takes_over_after_the_failover_time() {
 }
 
 #[test]
-fn sessions_in_memory_behind_round_robin_fail_as_the_flow_engine_says() {
+fn sessions_in_memory_behind_round_robin_lose_two_in_three_in_both_engines() {
     // Three instances, no sticky sessions: a request finds its session with chance 1/3.
     let design = shipped("saved-designs/stateful-servers.ron");
     let s = design.scenario("steady").expect("steady").clone();
-    let run = events_summary(&design, &s);
-    assert!(
-        (run.system.success_ratio - 1.0 / 3.0).abs() < 0.01,
-        "{}",
-        run.system.success_ratio
-    );
-    let kitchen = run
-        .components
-        .iter()
-        .find(|c| c.name == "kitchen")
-        .expect("kitchen");
-    assert!(kitchen.errors > 0);
+    let flow = run_scenario(&design, &s, archsandbox::sim::RunOptions::default());
+    for (engine, run) in [("flow", flow), ("events", events_summary(&design, &s))] {
+        assert!(
+            (run.system.success_ratio - 1.0 / 3.0).abs() < 0.01,
+            "{engine}: {}",
+            run.system.success_ratio
+        );
+        let kitchen = run
+            .components
+            .iter()
+            .find(|c| c.name == "kitchen")
+            .expect("kitchen");
+        assert!(kitchen.errors > 0, "{engine}");
+    }
 }
 
 #[test]
