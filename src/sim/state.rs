@@ -35,9 +35,10 @@ pub struct NodeTick {
     /// the work completed, spread over the ticks its service took (a request that takes
     /// 10 ms keeps a server busy through ten 1 ms ticks).
     pub utilization: f64,
-    /// Work completed this tick over the work the tick's capacity allows (completions ×
-    /// service time ÷ servers × tick length): the utilization law's U = X·S for this tick,
-    /// not clipped, so that its mean over a run is the run's utilization at any tick length.
+    /// Busy share of the node's capacity this tick for the run's means: the work completed
+    /// (completions × service time ÷ servers × tick length, the utilization law's X·S), with
+    /// what exceeds a tick carried whole into the next ones, so that its mean over a run is
+    /// the run's utilization at any tick length and never above 1 (see `set_busy`).
     pub busy: f64,
     /// Utilization the expected arrival rate implies (may exceed 1 under overload).
     pub offered_utilization: f64,
@@ -244,6 +245,9 @@ pub(crate) struct NodeState {
     /// Work completed in earlier ticks that still keeps servers busy (in ticks' worth of the
     /// node's capacity), for the tick-by-tick utilization.
     pub busy_carry: f64,
+    /// Work completed that the ticks so far could not hold (in ticks' worth of the node's
+    /// capacity): all of it, for the run's busy time (see `set_busy`).
+    pub work_carry: f64,
     /// Seed of the node's completions stream (see `completions`).
     pub service_seed: u64,
     pub doom_carry: f64,
@@ -264,6 +268,7 @@ impl NodeState {
             fluid_backlog: 0.0,
             fluid_delay_s: 0.0,
             busy_carry: 0.0,
+            work_carry: 0.0,
             service_seed,
             doom_carry: 0.0,
             error_carry: 0.0,

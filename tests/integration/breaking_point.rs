@@ -493,6 +493,34 @@ fn a_hash_sharded_database_feels_the_skew_of_its_keys() {
 }
 
 #[test]
+fn no_window_is_busier_than_its_length_when_one_service_outlasts_it() {
+    // One server whose every request takes 600 s (deterministic), kept saturated at 1/s.
+    // Busy time over available time is 1 whatever the window, even a window of one 60 s tick
+    // in which a request completes: its 600 s of work were done over ten ticks, not in that
+    // one. (Counting its X·S in the tick it completes reads 1,000 %.)
+    let mut design = Design::new("long service");
+    let readers = design.add(readers(1));
+    let server = design.add(crate::simulation::server(
+        "server", 1, "small", 1, 600.0, 0.0,
+    ));
+    design.connect(readers, server, reads());
+    for (tick_s, warmup_s) in [(60.0, 2940.0), (60.0, 1200.0), (1.0, 2999.0), (1.0, 1200.0)] {
+        let s = Scenario {
+            warmup_s: Some(warmup_s),
+            ..scenario(tick_s, 3000.0)
+        };
+        let summary = run(&design, &s);
+        let server = component(&summary, "server");
+        assert!(
+            (server.utilization - 1.0).abs() < 1e-9,
+            "a saturated server is busy throughout a window of {} s at {tick_s} s ticks: {}",
+            3000.0 - warmup_s,
+            server.utilization
+        );
+    }
+}
+
+#[test]
 fn an_overloaded_run_breaks_no_law_at_any_tick_length() {
     // Past the knee the backlog grows for the whole run, and its waits with it: Little's law
     // must still tie the backlog to the throughput and the wait, and nothing may do more than

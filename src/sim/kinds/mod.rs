@@ -247,14 +247,20 @@ pub(crate) fn serve(
 }
 
 /// The tick's utilization from the work completed (`work`: completions ÷ what the tick's
-/// capacity allows, the utilization law's U = X·S, unclipped). The run's sums take `work`
-/// itself; the tick's busy share spreads work beyond one tick's worth over the next ticks,
-/// as long as one service lasts (`spill_ticks`, in ticks): at 1 ms ticks a 10 ms request
-/// keeps its server busy through ten of them. Beyond that the excess is a fast draw of the
-/// service times, not work still to do.
+/// capacity allows, the utilization law's U = X·S for this tick, unclipped).
+///
+/// Two shares come from it. The run's sums take `busy`: the work spread forward over as many
+/// ticks as it fills, none of it dropped, so its mean over a long run is X·S at any tick length
+/// while no window can be busier than its length. (A 10,000 s read completed in a single
+/// measured 60 s tick is 167 ticks' work: the tick was busy throughout, not 16,700 %.) The
+/// tick's own `utilization`, for the plots, spreads work only as long as one service lasts
+/// (`spill_ticks`, in ticks): at 1 ms ticks a 10 ms request keeps its server busy through ten
+/// of them; beyond that the excess is a fast draw of the service times, not work still to do.
 #[inline]
 pub(crate) fn set_busy(st: &mut NodeState, work: f64, spill_ticks: f64) {
-    st.tick.busy = work;
+    let owed = st.work_carry + work;
+    st.tick.busy = owed.min(1.0);
+    st.work_carry = owed - st.tick.busy;
     let total = st.busy_carry + work;
     st.tick.utilization = total.min(1.0);
     st.busy_carry = (total - 1.0).clamp(0.0, spill_ticks.max(0.0));
