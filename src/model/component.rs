@@ -171,6 +171,23 @@ pub enum ArrivalProcess {
     Constant,
 }
 
+/// Whether a client's users wait for their answers before they send again.
+#[derive(Clone, Copy, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub enum Workload {
+    /// Users send at `rate_per_user_per_s` whatever the answers do (an open system): a slow
+    /// system does not slow the arrivals down.
+    #[default]
+    Open,
+    /// Each user sends one request, waits for its answer (or its failure), thinks for an
+    /// exponential time of mean `think_time_s` and sends the next (a closed system, as in mean
+    /// value analysis): a slow system slows its own arrivals. `rate_per_user_per_s` and
+    /// `arrivals` are not used; the load multiplier and the profile scale the users.
+    Closed {
+        /// Mean think time between an answer and the user's next request, in seconds.
+        think_time_s: f64,
+    },
+}
+
 /// The share of a client's requests in each traffic class; the shares sum to 1.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -226,8 +243,10 @@ pub struct ClientParams {
     pub rate_per_user_per_s: f64,
     /// Share of requests in each traffic class.
     pub mix: TrafficMix,
-    /// How arrivals are spread in time.
+    /// How arrivals are spread in time (open workloads).
     pub arrivals: ArrivalProcess,
+    /// Open (users send regardless) or closed (each user waits for an answer, then thinks).
+    pub workload: Workload,
 }
 
 impl Default for ClientParams {
@@ -237,14 +256,28 @@ impl Default for ClientParams {
             rate_per_user_per_s: 0.05,
             mix: TrafficMix::default(),
             arrivals: ArrivalProcess::Poisson,
+            workload: Workload::Open,
         }
     }
 }
 
 impl ClientParams {
-    /// Mean requests per second this client offers at load multiplier 1.
+    /// Mean requests per second this client offers at load multiplier 1. A closed workload
+    /// offers at most its users over their think time (what it sends when every answer is
+    /// instant; a slower system makes it send less): that bound is what it offers here.
     pub fn rate_per_s(&self) -> f64 {
-        self.users as f64 * self.rate_per_user_per_s
+        match self.workload {
+            Workload::Open => self.users as f64 * self.rate_per_user_per_s,
+            Workload::Closed { think_time_s } => self.users as f64 / think_time_s,
+        }
+    }
+
+    /// The mean think time of a closed workload's users, in seconds (`None` when open).
+    pub fn think_time_s(&self) -> Option<f64> {
+        match self.workload {
+            Workload::Open => None,
+            Workload::Closed { think_time_s } => Some(think_time_s),
+        }
     }
 }
 

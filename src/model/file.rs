@@ -20,7 +20,7 @@ use super::scenario::Scenario;
 use super::validate::{Issue, Severity, Subject, validate};
 
 /// The version this build writes. Older versions are migrated when read.
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 3;
 
 /// The RON dialect of design files, stated in a header line so that any RON reader agrees:
 /// newtype variants are written without a second pair of parentheses
@@ -401,6 +401,13 @@ fn parse_file(text: &str) -> Result<DesignFile, LoadError> {
         Some(1) => {
             let mut file: DesignFile = options.from_str(text).map_err(syntax_error)?;
             migrate_key_skew(&mut file);
+            file.version = CURRENT_VERSION;
+            Ok(file)
+        }
+        // Version 3 added the workloads and resilience fields (a client's `workload`, …), each
+        // with a default that keeps a version 2 design's figures as they were.
+        Some(2) => {
+            let mut file: DesignFile = options.from_str(text).map_err(syntax_error)?;
             file.version = CURRENT_VERSION;
             Ok(file)
         }

@@ -58,6 +58,7 @@ pub fn benchmark_design(components: usize) -> Design {
                     async_jobs: 0.05,
                 },
                 arrivals: ArrivalProcess::Poisson,
+                ..ClientParams::default()
             }),
         );
         let cdn = add("cdn", (1.0, 0.0), ComponentKind::default_for(KindName::Cdn));

@@ -15,7 +15,7 @@ pub mod validate;
 pub use component::{
     ArrivalProcess, BalancingAlgorithm, CacheParams, CdnParams, ClientParams, Component,
     ComponentKind, DatabaseParams, HitRatio, KindName, LoadBalancerParams, Partitioning,
-    QueueParams, Reliability, ServerParams, SessionState, TrafficClass, TrafficMix,
+    QueueParams, Reliability, ServerParams, SessionState, TrafficClass, TrafficMix, Workload,
 };
 pub use design::{ComponentId, Design, LinkId};
 pub use file::{

@@ -135,6 +135,11 @@ pub const MIN_MULTIPLIER: f64 = 1e-6;
 pub const MIN_RATE_PER_S: f64 = 1e-3;
 /// The smallest rate of one user, requests a second (one a month is about 4e-7).
 pub const MIN_RATE_PER_USER_PER_S: f64 = 1e-9;
+/// Shortest mean think time of a closed workload's users, in seconds (a millisecond: a user
+/// who never thinks would send without end).
+pub const MIN_THINK_TIME_S: f64 = 1e-3;
+/// Longest mean think time of a closed workload's users, in seconds (a day).
+pub const MAX_THINK_TIME_S: f64 = 86_400.0;
 /// A link's weight, from this to its inverse.
 pub const MIN_LINK_WEIGHT: f64 = 1e-6;
 /// The most calls a request makes over one link.
@@ -518,13 +523,21 @@ impl<'a> Validator<'a> {
                         (MIN_RATE_PER_USER_PER_S, MAX_RATE_PER_S),
                         " per second",
                     );
-                    let offered = p.users as f64 * p.rate_per_user_per_s;
+                    if let Some(think_time_s) = p.think_time_s() {
+                        n.between(
+                            "think_time_s",
+                            think_time_s,
+                            (MIN_THINK_TIME_S, MAX_THINK_TIME_S),
+                            " s",
+                        );
+                    }
+                    let offered = p.rate_per_s();
                     if offered > MAX_RATE_PER_S {
                         n.error(
                             "users",
                             format!(
-                                "{} users at {} requests a second each offer {offered:e} requests a second; at most {MAX_RATE_PER_S:e} can be simulated",
-                                p.users, p.rate_per_user_per_s
+                                "{} users offer up to {offered:e} requests a second; at most {MAX_RATE_PER_S:e} can be simulated",
+                                p.users
                             ),
                             Some("fewer users, or fewer requests per user".into()),
                         );
@@ -892,7 +905,7 @@ impl<'a> Validator<'a> {
         let base_offered_per_s: f64 = design
             .components()
             .filter_map(|(_, c)| match &c.kind {
-                ComponentKind::Client(p) => Some(p.users as f64 * p.rate_per_user_per_s),
+                ComponentKind::Client(p) => Some(p.rate_per_s()),
                 _ => None,
             })
             .sum();

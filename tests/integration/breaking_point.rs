@@ -629,6 +629,7 @@ fn a_bottleneck_that_only_some_requests_pass_bounds_only_those() {
                 async_jobs: 0.0,
             },
             arrivals: ArrivalProcess::Poisson,
+            workload: Default::default(),
         }),
     ));
     let writer = design.add(server("writer", 1, 1, 50.0));

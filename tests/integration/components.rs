@@ -19,6 +19,7 @@ fn client(name: &str, rate_per_s: u64, mix: TrafficMix) -> Component {
             rate_per_user_per_s: 1.0,
             mix,
             arrivals: ArrivalProcess::Poisson,
+            workload: Default::default(),
         }),
     }
 }

@@ -683,6 +683,7 @@ fn pdqs_m_m_3_example_holds_in_both_engines() {
             rate_per_user_per_s: 0.001,
             mix: mix(1.0, 0.0),
             arrivals: ArrivalProcess::Poisson,
+            workload: Default::default(),
         }),
     ));
     let lb = design.add(placed(

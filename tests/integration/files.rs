@@ -81,7 +81,7 @@ fn a_version_0_file_is_migrated_on_load() {
     assert_eq!(design.default_scenario, "lunch");
     // Saved again, it is a current-version file.
     let text = to_ron(&design);
-    assert!(text.contains("version: 2,"));
+    assert!(text.contains("version: 3,"));
     assert!(text.contains("links: ["));
 }
 
@@ -89,7 +89,7 @@ fn a_version_0_file_is_migrated_on_load() {
 fn a_file_from_a_newer_version_is_refused_with_a_clear_message() {
     let prices = PriceTable::builtin();
     let text = read(&root().join("saved-designs/validation/mm1.ron"))
-        .replace("version: 2,", "version: 9,");
+        .replace("version: 3,", "version: 9,");
     let err = parse_design(&text, &prices).expect_err("a newer file is refused");
     let problem = &err.problems()[0];
     assert!(problem.message.contains("newer"), "{problem}");
@@ -274,7 +274,7 @@ fn a_version_1_database_keeps_its_hot_shard_when_key_skew_comes_to_mean_the_keys
     use archsandbox::model::{ComponentKind, Partitioning};
     let prices = PriceTable::builtin();
     let old = read(&root().join("saved-designs/sharded-database.ron"))
-        .replace("version: 2,", "version: 1,")
+        .replace("version: 3,", "version: 1,")
         .replace("key_skew: 0.5,", "key_skew: 1.2,");
     let wanted = 1.0 / (1..=4).map(|i| f64::from(i).powf(-1.2)).sum::<f64>();
     let database = |text: &str| {
@@ -297,4 +297,26 @@ fn a_version_1_database_keeps_its_hot_shard_when_key_skew_comes_to_mean_the_keys
     // A version 2 file means what it says.
     let current = read(&root().join("saved-designs/sharded-database.ron"));
     assert_eq!(database(&current).key_skew, 0.5);
+}
+
+#[test]
+fn a_version_2_design_reads_as_the_same_design_with_the_new_fields_at_their_defaults() {
+    // Version 3 added the workloads and resilience fields. A version 2 file has none of them;
+    // read, each takes the default that keeps the design as it was (an open workload, …), so
+    // that every figure of a run stays the same.
+    let prices = PriceTable::builtin();
+    for path in crate::ron_files("saved-designs") {
+        let current = read(&path);
+        let old: String = current
+            .replace("version: 3,", "version: 2,")
+            .lines()
+            .filter(|line| line.trim() != "workload: Open,")
+            .map(|line| format!("{line}\n"))
+            .collect();
+        assert!(!old.contains("workload"), "{}", path.display());
+        let migrated = parse_design(&old, &prices).expect("a version 2 file reads");
+        let now = parse_design(&current, &prices).expect("the file reads");
+        assert_eq!(migrated.design, now.design, "{}", path.display());
+        assert!(to_ron(&migrated.design).contains("version: 3,"));
+    }
 }

@@ -61,6 +61,7 @@ pub fn clients(rate_per_s: u64, mix: TrafficMix, arrivals: ArrivalProcess) -> Co
         rate_per_user_per_s: 1.0,
         mix,
         arrivals,
+        workload: Default::default(),
     })
 }
 
@@ -226,6 +227,7 @@ fn cache_cliff_design(hit_ratio: f64) -> Design {
                 async_jobs: 0.0,
             },
             arrivals: ArrivalProcess::Poisson,
+            workload: Default::default(),
         }),
     ));
     let cache = design.add(placed(
@@ -303,6 +305,7 @@ fn producers(per_s: u64) -> Component {
                 async_jobs: 1.0,
             },
             arrivals: ArrivalProcess::Constant,
+            workload: Default::default(),
         }),
     }
 }
