@@ -19,6 +19,16 @@ pub(crate) struct ClientPlan {
     /// Share of each class.
     pub mix: Rates,
     pub constant: bool,
+    /// A closed workload's users at load multiplier 1 (before the profile scales them) and
+    /// their mean think time in seconds; `None` for an open workload.
+    pub closed: Option<ClosedPlan>,
+}
+
+/// A closed workload: `users` who each send, wait for the answer, think, and send again.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct ClosedPlan {
+    pub users: f64,
+    pub think_time_s: f64,
 }
 
 pub(crate) fn plan(p: &ClientParams) -> ClientPlan {
@@ -32,6 +42,10 @@ pub(crate) fn plan(p: &ClientParams) -> ClientPlan {
             0.0,
         ],
         constant: p.arrivals == ArrivalProcess::Constant,
+        closed: p.think_time_s().map(|think_time_s| ClosedPlan {
+            users: p.users as f64,
+            think_time_s,
+        }),
     }
 }
 
