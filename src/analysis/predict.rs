@@ -118,6 +118,22 @@ pub struct PredictedLatency {
     pub p99: Option<f64>,
 }
 
+/// Mean value analysis's asymptotes for a closed workload (see [`Predictor::closed_knee`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClosedKnee {
+    /// The users at the design's base load.
+    pub users: f64,
+    /// N* = (D + Z)/Dmax: past it the throughput stays at its most, and each user more adds
+    /// Dmax to the response time.
+    pub knee_users: f64,
+    /// D: the response time of an idle system, in milliseconds.
+    pub idle_response_ms: f64,
+    /// Z: the users' mean think time, in seconds.
+    pub think_time_s: f64,
+    /// 1/Dmax: the most the bottleneck completes, requests per second.
+    pub most_per_s: f64,
+}
+
 /// A design's prediction, ready to be evaluated at any load: the compiled plan, the laws and
 /// the request path are worked out once.
 #[derive(Clone, Debug)]
@@ -142,6 +158,9 @@ pub struct Predictor {
     scenario_load: f64,
     /// The clients' rate at base load, requests per second.
     base_rate_per_s: f64,
+    /// When every client's users wait for their answers (closed workloads), their mean think
+    /// time, weighted by users, in seconds: the base rate is then the users' bound N/Z.
+    think_time_s: Option<f64>,
 }
 
 /// What the formulas predict for `design` under `scenario` at `load` (on top of the scenario's
@@ -230,7 +249,20 @@ impl Predictor {
             None => 1.0,
         };
         let base_rate_per_s = plan.base_rate_per_s();
+        let closed: Vec<(f64, f64)> = plan
+            .clients
+            .iter()
+            .filter_map(|&c| match &plan.nodes[c as usize].kind {
+                KindPlan::Client(p) => Some(p.closed.map(|c| (c.users, c.think_time_s))),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default();
+        let users: f64 = closed.iter().map(|(n, _)| n).sum();
+        let think_time_s = (!closed.is_empty() && users > 0.0)
+            .then(|| closed.iter().map(|(n, z)| n * z).sum::<f64>() / users);
         Ok(Self {
+            think_time_s,
             session_survival,
             profile: measured_profile(&plan),
             scenario_load: plan.load_multiplier,
@@ -262,7 +294,12 @@ impl Predictor {
         let mut responses: Vec<(f64, ResponseTime)> = Vec::new();
         for &(multiplier, count) in &self.profile {
             let weight = count as f64;
-            let factor = scale * multiplier;
+            let mut factor = scale * multiplier;
+            if let Some(think_s) = self.think_time_s {
+                // Closed: the users send N/(Z + R) (the response time law), R the formulas'
+                // at that rate: the fixed point, below the bottleneck's saturation.
+                factor = self.closed_factor(factor, think_s);
+            }
             let offered_here = self.base_rate_per_s * factor;
             let utilization = self.busiest_utilization * factor;
             let throughput_here = self.session_survival
@@ -312,6 +349,47 @@ impl Predictor {
             },
             knee_load: self.knee_load(),
         }
+    }
+
+    /// For closed workloads: the knee N* = (D + Z)/Dmax, in users, with D the response time
+    /// of an idle system, Z the think time and 1/Dmax the most the bottleneck completes a
+    /// second; and that most (mean value analysis's asymptotes). `None` for open workloads.
+    pub fn closed_knee(&self) -> Option<ClosedKnee> {
+        let think_s = self.think_time_s?;
+        let idle_response_s = self.mean_latency_s(0.0);
+        let most_per_s = self.base_rate_per_s / self.busiest_utilization;
+        let knee_users = (idle_response_s + think_s) * most_per_s;
+        knee_users.is_finite().then_some(ClosedKnee {
+            users: self.base_rate_per_s * think_s,
+            knee_users,
+            idle_response_ms: idle_response_s * 1000.0,
+            think_time_s: think_s,
+            most_per_s,
+        })
+    }
+
+    /// The rate closed users send at, as a factor of their bound N/Z (`bound`: the users'
+    /// factor): the f with f·(Z + R(f)) = bound·Z, found by bisection below saturation.
+    fn closed_factor(&self, bound: f64, think_s: f64) -> f64 {
+        if !(bound > 0.0) || !(think_s > 0.0) {
+            return 0.0;
+        }
+        let saturation = if self.busiest_utilization > 0.0 {
+            1.0 / self.busiest_utilization
+        } else {
+            f64::INFINITY
+        };
+        let (mut low, mut high) = (0.0, bound.min(saturation));
+        for _ in 0..100 {
+            let f = 0.5 * (low + high);
+            let cycle_s = think_s + self.mean_latency_s(f);
+            if f * cycle_s < bound * think_s {
+                low = f;
+            } else {
+                high = f;
+            }
+        }
+        low
     }
 
     /// Mean end-to-end latency in seconds with every rate `factor` times its base value:

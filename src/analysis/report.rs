@@ -368,7 +368,25 @@ pub fn analyze(
             }
         })
         .collect::<Vec<_>>();
-    let model_check = model_check(scenario, &laws, &summary, load, &mut notes);
+    let closed = design
+        .components()
+        .any(|(_, c)| matches!(&c.kind, ComponentKind::Client(p) if p.think_time_s().is_some()));
+    let model_check = model_check(scenario, &laws, &summary, load, closed, &mut notes);
+    if closed
+        && let Ok(predictor) =
+            crate::analysis::predict::Predictor::new(design, scenario, prices, Some(summary.ticks))
+        && let Some(knee) = predictor.closed_knee()
+    {
+        notes.push(format!(
+            "Closed workload: {} users who think {} s between requests. The knee is at N* = (D + Z)/Dmax = {} users (D = {} ms for one request through an idle system, at most {} requests/s through the bottleneck): past it the throughput stays there and each user more adds Dmax = {} ms to the response time (mean value analysis's asymptotes).",
+            number(knee.users * load),
+            number(knee.think_time_s),
+            number(knee.knee_users),
+            number(knee.idle_response_ms),
+            number(knee.most_per_s),
+            number(1000.0 / knee.most_per_s),
+        ));
+    }
     let sources = if design.component_count() <= BOTTLENECK_CHECK_LIMIT {
         crate::sim::laws::source_laws(design, scenario, prices).ok()
     } else {
@@ -440,6 +458,7 @@ fn model_check(
     laws: &Laws,
     summary: &crate::sim::RunSummary,
     load: f64,
+    closed: bool,
     notes: &mut Vec<String>,
 ) -> Vec<ModelCheck> {
     if !scenario.failures.is_empty() || scenario.random_failures || scenario.caches_start_cold {
@@ -449,11 +468,21 @@ fn model_check(
         );
         return Vec::new();
     }
-    let ticks: Vec<f64> = (summary.warmup_ticks..summary.ticks)
+    let mut ticks: Vec<f64> = (summary.warmup_ticks..summary.ticks)
         .map(|t| scenario.profile.multiplier_at(t as f64 * scenario.tick_s) * load)
         .collect();
     if ticks.is_empty() {
         return Vec::new();
+    }
+    if closed {
+        // A closed workload sends what its users' answers allow, not its bound (users over
+        // think time) that the laws' base load takes: the laws are held to the load the run
+        // measured, each tick's profile in proportion.
+        let profile_mean = ticks.iter().sum::<f64>() / ticks.len() as f64;
+        if laws.base_rate_per_s > 0.0 && profile_mean > 0.0 {
+            let measured = summary.system.offered_per_s / laws.base_rate_per_s / profile_mean;
+            ticks.iter_mut().for_each(|l| *l *= measured);
+        }
     }
     let mut out = Vec::new();
     let runs: std::collections::HashMap<&str, &ComponentReport> = summary

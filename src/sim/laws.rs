@@ -116,7 +116,7 @@ fn base_rates_of(plan: &Plan, source: Option<(usize, usize)>) -> BaseRates {
     // for a steady one and jump the wrong way.
     let mut previous_delta: Vec<f64> = Vec::new();
     for round in 0..MAX_LOOP_ROUNDS {
-        let (nodes, entries, mut back) = one_round(plan, &feedback, source);
+        let (nodes, entries, mut back) = one_round(plan, &feedback, source, false);
         let total: f64 = back.iter().flatten().sum();
         let delta: Vec<f64> = back
             .iter()
@@ -171,7 +171,7 @@ fn base_rates_of(plan: &Plan, source: Option<(usize, usize)>) -> BaseRates {
         previous_total = total;
         feedback = back;
     }
-    let (nodes, entries, _) = one_round(plan, &feedback, source);
+    let (nodes, entries, _) = one_round(plan, &feedback, source, false);
     BaseRates {
         nodes,
         entries,
@@ -179,14 +179,44 @@ fn base_rates_of(plan: &Plan, source: Option<(usize, usize)>) -> BaseRates {
     }
 }
 
+/// The visits one request of client `i` (at node index `i`) makes to each node, by class, on
+/// its way to its answer: what the client waits for. A message queue answers its producers
+/// once it holds the job, so what its consumers do is not on the way; nor is what a link
+/// closing a loop carries (background work only).
+pub(crate) fn request_visits(plan: &Plan, i: usize) -> Vec<[f64; TrafficClass::COUNT]> {
+    let n = plan.nodes.len();
+    let mut visits = vec![[0.0f64; TrafficClass::COUNT]; n];
+    let KindPlan::Client(c) = &plan.nodes[i].kind else {
+        return visits;
+    };
+    if c.base_rate_per_s <= 0.0 {
+        return visits;
+    }
+    let none = vec![[0.0f64; TrafficClass::COUNT]; n];
+    for k in 0..TrafficClass::COUNT {
+        if c.mix[k] <= 0.0 {
+            continue;
+        }
+        let (rates, _, _) = one_round(plan, &none, Some((i, k)), true);
+        for (v, r) in visits.iter_mut().zip(&rates) {
+            for (vk, rk) in v.iter_mut().zip(r) {
+                *vk += rk / c.base_rate_per_s;
+            }
+        }
+    }
+    visits
+}
+
 /// One pass of the base load through the routing in processing order, with `feedback` (what
 /// the links closing loops carried back the round before) arriving at their targets. Returns
-/// the rates into each node, down each entry, and what the loop links carry back now.
+/// the rates into each node, down each entry, and what the loop links carry back now. On the
+/// `request_path` only (see [`request_visits`]), message queues pass nothing on.
 #[allow(clippy::type_complexity)]
 fn one_round(
     plan: &Plan,
     feedback: &[[f64; TrafficClass::COUNT]],
     source: Option<(usize, usize)>,
+    request_path: bool,
 ) -> (
     Vec<[f64; TrafficClass::COUNT]>,
     Vec<f64>,
@@ -224,6 +254,9 @@ fn one_round(
                 }
             }
             _ => {}
+        }
+        if request_path && matches!(node.kind, KindPlan::MessageQueue(_)) {
+            continue;
         }
         for k in 0..TrafficClass::COUNT {
             let (a, b) = node.routes[k];

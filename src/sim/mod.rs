@@ -172,6 +172,9 @@ pub struct Simulation {
     /// Per route entry: its share of its target channel's arrivals at the design's base load
     /// (for sharing out what waits at a component its senders left nothing in).
     pub(crate) entry_base_share: Vec<f64>,
+    /// Per closed client (by node index): the visits one of its requests makes, by node and
+    /// class, on its way to the answer (see `laws::request_visits`).
+    closed_visits: Vec<(usize, Vec<(usize, usize, f64)>)>,
     /// Per client (in `plan.clients`' order): its requests so far, and as the warm-up ended.
     pub(crate) accounts: Vec<outcome::ClientAccount>,
     accounts_at_warmup: Vec<outcome::ClientAccount>,
@@ -217,6 +220,30 @@ pub(crate) struct SystemMeasured {
     in_flight_sum: f64,
     dropped: u64,
     errors: u64,
+}
+
+/// Per closed client (by node index), the visits one of its requests makes on its way to the
+/// answer, by node and class (only those above zero).
+fn closed_visits(plan: &Plan) -> Vec<(usize, Vec<(usize, usize, f64)>)> {
+    plan.clients
+        .iter()
+        .map(|&c| c as usize)
+        .filter(|&i| matches!(&plan.nodes[i].kind, KindPlan::Client(p) if p.closed.is_some()))
+        .map(|i| {
+            let visits = laws::request_visits(plan, i)
+                .iter()
+                .enumerate()
+                .flat_map(|(j, v)| {
+                    v.iter()
+                        .enumerate()
+                        .filter(|&(_, &x)| x > 0.0)
+                        .map(move |(k, &x)| (j, k, x))
+                })
+                .filter(|&(j, _, _)| j != i)
+                .collect();
+            (i, visits)
+        })
+        .collect()
 }
 
 /// Requests a second at the peak of the run's profile, per unit of load multiplier: what the
@@ -325,6 +352,7 @@ impl Simulation {
             return Err(SimError::BadOptions(message));
         }
         let entry_base_share = laws::entry_shares(&plan);
+        let closed_visits = closed_visits(&plan);
         let seed = options.seed.unwrap_or(scenario.seed);
         let n = plan.nodes.len();
         let mut states = Vec::with_capacity(n);
@@ -336,6 +364,9 @@ impl Simulation {
                     rng: state::stream(seed, &format!("arrivals/{}", node.name)),
                     arrival_carry: 0.0,
                     poisson: None,
+                    closed_in_system: 0.0,
+                    closed_response_s: 0.0,
+                    closed_waiting: 0.0,
                 })),
                 KindPlan::Server(_) => KindState::Server {
                     session_loss_until_s: f64::NEG_INFINITY,
@@ -404,6 +435,7 @@ impl Simulation {
             parts_outstanding: false,
             scratch_shares: Vec::new(),
             entry_base_share,
+            closed_visits,
             accounts: vec![outcome::ClientAccount::default(); plan.clients.len()],
             accounts_at_warmup: vec![outcome::ClientAccount::default(); plan.clients.len()],
             tick_waiting: 0,
@@ -669,6 +701,7 @@ impl Simulation {
         let dt = self.plan.tick_s;
         let measuring = self.tick >= self.plan.warmup_ticks;
         let outcome = self.settle_accounts(!self.all_succeeded());
+        self.update_closed_users();
         let (dropped, errors) = (self.tick_dropped, self.tick_errors);
         self.sample_paths(measuring, self.plan.profile.multiplier_at(now_s));
         let ended = outcome.succeeded.max(0.0) + outcome.failed;
@@ -870,6 +903,45 @@ impl Simulation {
             }
             KindPlan::Database(p) => {
                 kinds::database::response(p, st, shard, kinds::database::is_write(k))
+            }
+        }
+    }
+
+    /// What each closed client's users meet at the end of this tick (see `kinds::client`):
+    /// the mean response time of its requests in the state the tick left (the sum over the
+    /// nodes on a request's way of its visits there times the node's mean response, a
+    /// database's over its shards' shares), and its requests still waiting somewhere, whose
+    /// users cannot send.
+    fn update_closed_users(&mut self) {
+        for c in 0..self.closed_visits.len() {
+            let (client, ref visits) = self.closed_visits[c];
+            let waiting = self
+                .plan
+                .clients
+                .iter()
+                .position(|&n| n as usize == client)
+                .and_then(|n| self.accounts.get(n))
+                .map_or(0.0, |a| a.in_flight);
+            let mut response_s = 0.0;
+            for &(j, k, v) in visits {
+                let mean_s = match &self.plan.nodes[j].kind {
+                    KindPlan::Database(p) => p
+                        .shard_share
+                        .iter()
+                        .enumerate()
+                        .map(|(shard, share)| share * self.response(j, k, shard).mean_s())
+                        .sum(),
+                    _ => self.response(j, k, 0).mean_s(),
+                };
+                response_s += v * mean_s;
+            }
+            if let KindState::Client(state) = &mut self.states[client].kind {
+                state.closed_waiting = waiting;
+                state.closed_response_s = if response_s.is_finite() {
+                    response_s
+                } else {
+                    0.0
+                };
             }
         }
     }

@@ -230,6 +230,14 @@ pub(crate) struct ClientState {
     pub arrival_carry: f64,
     /// The Poisson distribution of the last tick's mean, kept while the mean holds.
     pub poisson: Option<(f64, rand_distr::Poisson<f64>)>,
+    /// A closed workload's users waiting for an answer (a fluid share of the population).
+    pub closed_in_system: f64,
+    /// A closed workload's mean response time at the last tick, in seconds: what its users
+    /// wait between a request and its answer (see `Simulation::closed_response_s`).
+    pub closed_response_s: f64,
+    /// A closed workload's requests still waiting somewhere at the end of the last tick (its
+    /// account's in flight): their users cannot send.
+    pub closed_waiting: f64,
 }
 
 /// The state of one node (its classes live in its channels).

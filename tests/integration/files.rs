@@ -307,6 +307,10 @@ fn a_version_2_design_reads_as_the_same_design_with_the_new_fields_at_their_defa
     let prices = PriceTable::builtin();
     for path in crate::ron_files("saved-designs") {
         let current = read(&path);
+        if current.contains("workload: Closed") {
+            // Closed workloads came with version 3.
+            continue;
+        }
         let old: String = current
             .replace("version: 3,", "version: 2,")
             .lines()

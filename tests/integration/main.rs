@@ -18,6 +18,7 @@ mod sim_properties;
 mod simulation;
 mod sweep;
 mod validation;
+mod workloads;
 
 use std::path::{Path, PathBuf};
 

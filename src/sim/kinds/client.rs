@@ -2,7 +2,7 @@
 //! Poisson arrivals per tick (or an even stream), split into classes by the mix and sent down
 //! the links that carry each class.
 
-use rand_distr::{Distribution, Poisson};
+use rand_distr::{Binomial, Distribution, Poisson};
 
 use crate::model::{ArrivalProcess, ClientParams};
 use crate::sim::flow::{self, Rates};
@@ -49,6 +49,49 @@ pub(crate) fn plan(p: &ClientParams) -> ClientPlan {
     }
 }
 
+/// The requests a closed workload's users send in a tick of `tick_s`, on average, and the
+/// users waiting for an answer at its end (`in_system`, updated).
+///
+/// Each of the `users` alternates between thinking (exponential, mean `think_time_s`) and
+/// waiting for an answer (mean `response_s`, the model's response time at the last tick):
+/// a two-state chain whose share of users waiting relaxes towards R/(Z + R) at the rate
+/// 1/Z + 1/R. It is integrated exactly over the tick, so at any tick length a steady state
+/// sends N/(Z + R) a second (the response time law) and its users wait the share Little's law
+/// gives; R comes from the engine's queueing formulas at the rate the users send, which is
+/// the fixed point mean value analysis finds for one station and approximates for several
+/// (MODEL-REFERENCE, closed workloads). When the users fall below those waiting (the profile
+/// drops), the excess retire as their answers come.
+pub(crate) fn closed_sends(
+    users: f64,
+    think_time_s: f64,
+    response_s: f64,
+    in_system: &mut f64,
+    tick_s: f64,
+) -> f64 {
+    if !(users > 0.0) || !(think_time_s > 0.0) || !(tick_s > 0.0) {
+        *in_system = 0.0;
+        return 0.0;
+    }
+    // A response too short to matter is a user who thinks again at once.
+    let response_s = response_s.max(1e-9);
+    let relax_per_s = 1.0 / think_time_s + 1.0 / response_s;
+    let waiting_steady = users * response_s / (think_time_s + response_s);
+    let waiting_before = *in_system;
+    let settle = (-relax_per_s * tick_s).exp();
+    // Thinking users send at 1/Z: their number over the tick, integrated.
+    let thinking_steady = users - waiting_steady;
+    let thinking_before = users - waiting_before;
+    let sends = (thinking_steady * tick_s
+        + (thinking_before - thinking_steady) * (1.0 - settle) / relax_per_s)
+        / think_time_s;
+    *in_system = waiting_steady + (waiting_before - waiting_steady) * settle;
+    if sends.is_finite() {
+        sends.max(0.0)
+    } else {
+        0.0
+    }
+}
+
 /// Draw this tick's requests and pass them on. Requests of a class no link carries are
 /// dropped here.
 #[inline(always)]
@@ -59,9 +102,7 @@ pub(crate) fn step(
     channels: &mut [Channel],
     ctx: &TickCtx,
 ) {
-    let rate_per_s = plan.base_rate_per_s * ctx.load;
-    let mean = rate_per_s * ctx.tick_s;
-    let arrivals = {
+    let (arrivals, rate_per_s) = {
         let KindState::Client(client) = &mut st.kind else {
             return;
         };
@@ -69,9 +110,40 @@ pub(crate) fn step(
             rng,
             arrival_carry,
             poisson,
+            closed_in_system,
+            closed_response_s,
+            closed_waiting,
         } = &mut **client;
-        if mean <= 0.0 || !mean.is_finite() {
+        // A closed workload's users who may send: those not waiting for an answer.
+        let mut free_users = u64::MAX;
+        let mean = match plan.closed {
+            None => plan.base_rate_per_s * ctx.load * ctx.tick_s,
+            Some(closed) => {
+                let users = closed.users * ctx.load;
+                free_users = flow::floor_count((users - *closed_waiting).max(0.0));
+                // The fluid of waiting users holds at least those the counts hold.
+                *closed_in_system = closed_in_system.max(*closed_waiting);
+                closed_sends(
+                    users,
+                    closed.think_time_s,
+                    *closed_response_s,
+                    closed_in_system,
+                    ctx.tick_s,
+                )
+            }
+        };
+        let rate_per_s = mean / ctx.tick_s;
+        let arrivals = if mean <= 0.0 || !mean.is_finite() {
             0
+        } else if plan.closed.is_some() {
+            // Each free user sends at most once a tick (the mean is what they send on
+            // average): a binomial draw, whose mean is exact up to every free user sending.
+            let free = free_users.min(1 << 53);
+            let p = (mean / flow::count_f64(free.max(1))).min(1.0);
+            match Binomial::new(free, p) {
+                Ok(b) => b.sample(rng),
+                Err(_) => 0,
+            }
         } else if plan.constant {
             flow::whole(mean, arrival_carry)
         } else {
@@ -86,7 +158,8 @@ pub(crate) fn step(
                 }
                 None => mean.round() as u64,
             }
-        }
+        };
+        (arrivals, rate_per_s)
     };
     // Split by the mix over the classes it sends, exactly, with each channel's carried
     // remainder.
