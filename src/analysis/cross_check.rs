@@ -538,6 +538,43 @@ fn causes(
     let peak_load = load_multiplier * scenario.profile.peak_multiplier();
     let latency = [Figure::MeanLatencyMs, Figure::P99LatencyMs];
     let mut out = Vec::new();
+    // Closed workloads: the flow engine's waits are its open formulas at the rate the users
+    // send (mean value analysis only at light load and at saturation); the events engine's
+    // users meet the queues they make, which is MVA.
+    for &c in &plan.clients {
+        let client = &plan.nodes[c as usize];
+        let KindPlan::Client(p) = &client.kind else {
+            continue;
+        };
+        if p.closed.is_none() {
+            continue;
+        }
+        let every = [
+            Figure::ThroughputPerS,
+            Figure::Utilization,
+            Figure::MeanLatencyMs,
+            Figure::P99LatencyMs,
+        ];
+        out.push(Cause {
+            touches: plan
+                .nodes
+                .iter()
+                .flat_map(|n| every.iter().map(move |&f| (n.id, f)))
+                .collect(),
+            system: vec![
+                Figure::ThroughputPerS,
+                Figure::MeanLatencyMs,
+                Figure::P99LatencyMs,
+            ],
+            text: format!(
+                "'{}': its users wait for their answers (a closed workload); the flow engine \
+                 waits at its open formulas at the rate they send, which overstates the waits \
+                 near the knee, while the events engine's users meet the queues they make (mean \
+                 value analysis).",
+                client.name
+            ),
+        });
+    }
     for node in &plan.nodes {
         let id = node.id;
         let name = &node.name;

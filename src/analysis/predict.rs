@@ -371,7 +371,9 @@ impl Predictor {
     /// The rate closed users send at, as a factor of their bound N/Z (`bound`: the users'
     /// factor): the f with f·(Z + R(f)) = bound·Z, found by bisection below saturation.
     fn closed_factor(&self, bound: f64, think_s: f64) -> f64 {
-        if !(bound > 0.0) || !(think_s > 0.0) {
+        // Written so that a NaN gives nothing.
+        let positive = |x: f64| x > 0.0;
+        if !positive(bound) || !positive(think_s) {
             return 0.0;
         }
         let saturation = if self.busiest_utilization > 0.0 {

@@ -174,7 +174,7 @@ pub struct Simulation {
     pub(crate) entry_base_share: Vec<f64>,
     /// Per closed client (by node index): the visits one of its requests makes, by node and
     /// class, on its way to the answer (see `laws::request_visits`).
-    closed_visits: Vec<(usize, Vec<(usize, usize, f64)>)>,
+    closed_visits: Vec<ClosedVisits>,
     /// Per client (in `plan.clients`' order): its requests so far, and as the warm-up ended.
     pub(crate) accounts: Vec<outcome::ClientAccount>,
     accounts_at_warmup: Vec<outcome::ClientAccount>,
@@ -222,9 +222,13 @@ pub(crate) struct SystemMeasured {
     errors: u64,
 }
 
+/// A closed client's node index, and the visits one of its requests makes on its way to the
+/// answer: (node index, class index, visits), those above zero.
+type ClosedVisits = (usize, Vec<(usize, usize, f64)>);
+
 /// Per closed client (by node index), the visits one of its requests makes on its way to the
 /// answer, by node and class (only those above zero).
-fn closed_visits(plan: &Plan) -> Vec<(usize, Vec<(usize, usize, f64)>)> {
+fn closed_visits(plan: &Plan) -> Vec<ClosedVisits> {
     plan.clients
         .iter()
         .map(|&c| c as usize)

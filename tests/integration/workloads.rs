@@ -131,7 +131,7 @@ fn closed_users_in_the_flow_engine_follow_the_response_time_law_at_every_tick_le
                 // point's 2.08 s (MVA: 2.00 s), within 4 % (a 1 s tick sees the fluid backlog
                 // a tick late: measured 2.02 s at 1 s, 2.10 s at 0.05 s ticks). The latency
                 // samples there add the open formula's wait at ρ ≈ 1 to the backlog's
-                // (README, known limits).
+                // (README, closed workloads).
                 assert_within(
                     &at("response time by the response time law"),
                     response_law_s(&summary, users),

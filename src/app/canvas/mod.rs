@@ -143,6 +143,12 @@ pub fn instances_text(component: &Component, down: u32) -> String {
         Some(s) => s.to_string(),
         None => component.kind.name().label().to_lowercase(),
     };
+    if let crate::model::ComponentKind::Client(p) = &component.kind
+        && let Some(think_time_s) = p.think_time_s()
+    {
+        // A closed workload at a glance: its users wait for their answers.
+        return format!("{} users · think {think_time_s} s", p.users);
+    }
     if down > 0 {
         format!(
             "{} of {instances} up × {what}",

@@ -201,6 +201,7 @@ pub(super) fn field_labels(kind: &ComponentKind) -> Vec<(&'static str, &'static 
     let mut labels = vec![("instances", instances)];
     labels.extend([
         ("rate_per_user_per_s", "Rate per user"),
+        ("think_time_s", "Think time"),
         ("users", "Users"),
         ("read_service_time_ms", "Read time"),
         ("write_service_time_ms", "Write time"),

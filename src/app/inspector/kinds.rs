@@ -6,7 +6,7 @@ use crate::model::validate::{
     MAX_CONSUMERS, MAX_INSTANCES, MAX_KEYS, MAX_SHARDS, MAX_UNHEALTHY_THRESHOLD,
 };
 use crate::model::{
-    ArrivalProcess, BalancingAlgorithm, HitRatio, Partitioning, PriceTable, SessionState,
+    ArrivalProcess, BalancingAlgorithm, HitRatio, Partitioning, PriceTable, SessionState, Workload,
 };
 
 use crate::model::{
@@ -35,14 +35,50 @@ pub(super) fn client_fields(ui: &mut Ui, p: &mut ClientParams) -> bool {
         .on_hover_text("How many people use the system; the load slider multiplies them.")
         .changed();
     ui.end_row();
-    c |= number_field(
+    // Open or closed: a closed workload's users wait for their answers, so the rate and the
+    // arrivals give way to the think time.
+    let mut closed = p.think_time_s().is_some();
+    let was_closed = closed;
+    c |= choice_field(
         ui,
-        "Rate per user",
-        &mut p.rate_per_user_per_s,
-        " req/s",
-        0.001,
-        "Requests each user sends per second, on average.",
+        "Workload",
+        &mut closed,
+        &[false, true],
+        |closed| if closed { "Closed" } else { "Open" }.to_string(),
+        "Open: users send at their rate whatever the answers do. Closed: each user waits for an answer, thinks, then sends again.",
     );
+    if closed != was_closed {
+        p.workload = if closed {
+            // The think time that keeps the users' most as it was: N/Z = N × rate.
+            let think_time_s = if p.rate_per_user_per_s > 0.0 {
+                (1.0 / p.rate_per_user_per_s).clamp(0.001, 86_400.0)
+            } else {
+                10.0
+            };
+            Workload::Closed { think_time_s }
+        } else {
+            Workload::Open
+        };
+    }
+    if let Workload::Closed { think_time_s } = &mut p.workload {
+        c |= number_field(
+            ui,
+            "Think time",
+            think_time_s,
+            " s",
+            0.1,
+            "Mean time a user thinks between an answer and the next request (exponential; 0.001 to 86,400 s).",
+        );
+    } else {
+        c |= number_field(
+            ui,
+            "Rate per user",
+            &mut p.rate_per_user_per_s,
+            " req/s",
+            0.001,
+            "Requests each user sends per second, on average.",
+        );
+    }
     c |= share_field(
         ui,
         "Reads",
@@ -67,14 +103,16 @@ pub(super) fn client_fields(ui: &mut Ui, p: &mut ClientParams) -> bool {
         &mut p.mix.async_jobs,
         "Share of requests that start background work (a queue can take it).",
     );
-    c |= choice_field(
-        ui,
-        "Arrivals",
-        &mut p.arrivals,
-        &[ArrivalProcess::Poisson, ArrivalProcess::Constant],
-        |a| format!("{a:?}"),
-        "Poisson: independent users; constant: an even stream.",
-    );
+    if p.think_time_s().is_none() {
+        c |= choice_field(
+            ui,
+            "Arrivals",
+            &mut p.arrivals,
+            &[ArrivalProcess::Poisson, ArrivalProcess::Constant],
+            |a| format!("{a:?}"),
+            "Poisson: independent users; constant: an even stream.",
+        );
+    }
     c
 }
 

@@ -68,7 +68,9 @@ pub(crate) fn closed_sends(
     in_system: &mut f64,
     tick_s: f64,
 ) -> f64 {
-    if !(users > 0.0) || !(think_time_s > 0.0) || !(tick_s > 0.0) {
+    // Written so that a NaN sends nothing.
+    let positive = |x: f64| x > 0.0;
+    if !positive(users) || !positive(think_time_s) || !positive(tick_s) {
         *in_system = 0.0;
         return 0.0;
     }
