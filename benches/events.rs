@@ -51,6 +51,7 @@ fn main() {
                 async_jobs: 0.0,
             },
             arrivals: ArrivalProcess::Poisson,
+            ..ClientParams::default()
         }),
     ));
     let lb = design.add(placed(
