@@ -5,6 +5,7 @@ mod analysis;
 mod app;
 mod breaking_point;
 mod cli;
+mod closed;
 mod compare;
 mod components;
 mod cross_check;

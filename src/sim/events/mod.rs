@@ -8,9 +8,17 @@
 //! A time is drawn as the distribution's mean and squared coefficient of variation say:
 //! constant for SCV 0, exponential for 1, a gamma with that mean and SCV otherwise.
 //!
-//! - **Arrivals**: each client is a Poisson stream of its rate × the load multiplier × the
+//! - **Arrivals**: each open client is a Poisson stream of its rate × the load multiplier × the
 //!   profile (by thinning at the profile's peak), or an even stream for constant clients; a
 //!   request's class is drawn by the client's mix.
+//! - **Closed clients**: each user is followed on its own: it thinks for an exponential time of
+//!   the mean think time, sends one request, and when that request ends (answered, or failed
+//!   by any path) thinks again. The users at the start are all thinking. The population
+//!   follows round(users × load multiplier × profile) as the profile stands at the start of
+//!   each tick (and at 0 s): when it grows, the new users start thinking then; when it
+//!   shrinks, users retire at their next step, when their think ends (sending nothing) or
+//!   when their request ends (thinking no more), until the population is down to the target
+//!   (see [`Engine::user_step`]). A message queue's jobs belong to no user.
 //! - **Instances**: a pooled group (one instance, or least-loaded balancing) has one queue in
 //!   front of all its servers; round robin deals requests to its instances in turn; a random
 //!   split, sticky sessions (users are not modelled one by one: a request's instance is
@@ -47,9 +55,10 @@
 //! Failures, repairs, health checks and servers that keep sessions in memory are in
 //! `failures` (its doc says how each is modelled, machine by machine).
 //!
-//! The heap holds at most one arrival per client and one completion per busy server; requests
-//! live in a slab whose slots (and their call stacks) are reused, so nothing is allocated per
-//! request once the run has warmed up, and memory is bounded by the requests in flight.
+//! The heap holds at most one arrival per open client, one send per thinking user of a closed
+//! client, and one completion per busy server; requests live in a slab whose slots (and their
+//! call stacks) are reused, so nothing is allocated per request once the run has warmed up,
+//! and memory is bounded by the requests in flight (and a closed client's users).
 //! Same seed, same run, to the bit on one platform (the draws use the platform's `ln`, `exp`
 //! and `cos`).
 
@@ -124,7 +133,8 @@ pub struct EventsRun {
     pub measured_s: f64,
     /// The warm-up left out of every figure, in seconds.
     pub warmup_s: f64,
-    /// Events handled (arrivals and service completions), warm-up included.
+    /// Events handled (arrivals, users' sends, service completions and the rest), warm-up
+    /// included.
     pub events: u64,
     /// Requests the clients sent, warm-up included.
     pub requests: u64,
@@ -289,6 +299,10 @@ struct Request {
 enum What {
     /// A client's next request.
     Arrival { node: u32 },
+    /// A user of closed client `node` has done thinking: it sends (or retires).
+    Send { node: u32 },
+    /// A tick starts: the closed clients' populations follow the profile.
+    Population,
     /// A client whose load was nothing looks again (sends nothing now).
     Wake { node: u32 },
     /// A server of queue `queue` of component `node` finished request `request`, started when
@@ -467,13 +481,32 @@ struct NodeRun {
     /// warm-up (by when they ended).
     client_totals: ClientCounts,
     client_window: ClientCounts,
-    /// Clients: requests a second at load 1, and the cumulative class mix.
+    /// Open clients: requests a second at load 1 (nothing for closed clients, which send no
+    /// stream), and the cumulative class mix.
     rate_per_s: f64,
     mix: [f64; TrafficClass::COUNT],
     constant: bool,
+    /// Closed clients: their users.
+    closed: Option<ClosedRun>,
     /// Instances down and health checks, in runs with failures.
     health: Option<Box<Health>>,
 }
+
+/// A closed client's users while the run goes.
+#[derive(Clone, Copy, Debug)]
+struct ClosedRun {
+    /// Users at the profile's multiplier 1: the plan's users × the load multiplier.
+    users: f64,
+    think_s: f64,
+    /// Users now, thinking or waiting for an answer (retired ones left out).
+    population: u64,
+    /// The population the profile asks for now.
+    target: u64,
+}
+
+/// The most users of closed clients one events run may follow at once (a pending event or a
+/// request each: about 40 bytes a user, and well within the heap's `MAX_PENDING`).
+pub const MAX_EVENTS_USERS: f64 = 5e6;
 
 struct Engine<'p> {
     plan: &'p Plan,
@@ -515,6 +548,9 @@ struct Engine<'p> {
     /// Client requests in flight at the end of each tick so far, and when the next tick ends.
     in_flight_per_tick: Vec<f64>,
     next_tick_end_s: f64,
+    /// Times the closed clients' populations have been set to the profile's (at the start of
+    /// each tick).
+    population_checks: u64,
 }
 
 impl<'p> Engine<'p> {
@@ -646,9 +682,17 @@ impl<'p> Engine<'p> {
                 errors: 0,
                 client_totals: ClientCounts::default(),
                 client_window: ClientCounts::default(),
-                rate_per_s: client.map_or(0.0, |c| c.base_rate_per_s * plan.load_multiplier),
+                rate_per_s: client
+                    .filter(|c| c.closed.is_none())
+                    .map_or(0.0, |c| c.base_rate_per_s * plan.load_multiplier),
                 mix,
                 constant: client.is_some_and(|c| c.constant),
+                closed: client.and_then(|c| c.closed).map(|c| ClosedRun {
+                    users: c.users * plan.load_multiplier,
+                    think_s: c.think_time_s,
+                    population: 0,
+                    target: 0,
+                }),
                 health: (failures && client.is_none()).then(|| {
                     let per_instance = match (&node.kind, station) {
                         (KindPlan::Database(d), _) => d.effective_cores.ceil().max(1.0) as u32,
@@ -704,9 +748,14 @@ impl<'p> Engine<'p> {
             peak: plan.profile.peak_multiplier().max(f64::MIN_POSITIVE),
             in_flight_per_tick: Vec::with_capacity(plan.ticks.min(1 << 20) as usize),
             next_tick_end_s: plan.tick_s,
+            population_checks: 0,
         };
         for &c in &plan.clients {
             engine.schedule_arrival(c);
+        }
+        // The closed clients' first users start thinking at 0 s (after the budget's check).
+        if engine.nodes.iter().any(|n| n.closed.is_some()) {
+            engine.schedule(0.0, What::Population);
         }
         if failures {
             engine.schedule_failures();
@@ -714,10 +763,34 @@ impl<'p> Engine<'p> {
         Ok(engine)
     }
 
-    /// Refuse a run that would send more than [`MAX_EVENTS_REQUESTS`] requests.
+    /// Refuse a run that would send more than [`MAX_EVENTS_REQUESTS`] requests, or follow
+    /// more than [`MAX_EVENTS_USERS`] users of closed clients at once. A closed client's users
+    /// send at most one request per think time each (when every answer is instant), so its
+    /// bound is its largest population over the think time.
     fn check_budget(&self, duration_s: f64) -> Result<(), SimError> {
-        let rate: f64 = self.nodes.iter().map(|n| n.rate_per_s).sum();
-        let expected = rate * self.plan.profile.peak_multiplier() * duration_s;
+        let peak = self.plan.profile.peak_multiplier();
+        let open: f64 = self.nodes.iter().map(|n| n.rate_per_s).sum();
+        let most_users: f64 = self
+            .nodes
+            .iter()
+            .filter_map(|n| n.closed)
+            .map(|c| (c.users * peak).round())
+            .sum();
+        if most_users > MAX_EVENTS_USERS {
+            return Err(SimError::BadOptions(format!(
+                "the events engine would follow about {} users of closed clients at once, more \
+                 than its limit of {}; lower the users or the load (the flow engine runs it)",
+                crate::analysis::report::count(most_users as u64),
+                crate::analysis::report::count(MAX_EVENTS_USERS as u64)
+            )));
+        }
+        let closed: f64 = self
+            .nodes
+            .iter()
+            .filter_map(|n| n.closed)
+            .map(|c| (c.users * peak).round() / c.think_s)
+            .sum();
+        let expected = (open * peak + closed) * duration_s;
         if expected > MAX_EVENTS_REQUESTS {
             return Err(SimError::BadOptions(format!(
                 "the events engine would simulate about {} requests, more than its limit of {}; \
@@ -814,6 +887,8 @@ impl<'p> Engine<'p> {
                     self.schedule_arrival(node);
                 }
                 What::Wake { node } => self.schedule_arrival(node),
+                What::Send { node } => self.user_sends(node),
+                What::Population => self.follow_profile(),
                 What::Done {
                     node,
                     queue,
@@ -936,6 +1011,8 @@ impl<'p> Engine<'p> {
         r.class = class;
         r.measured = measured;
         r.job = job;
+        // No client until `new_request` says which: a job is no user's request.
+        r.client = u32::MAX;
         r.stack.clear();
         id
     }
@@ -1730,6 +1807,9 @@ impl<'p> Engine<'p> {
             self.live_measured -= 1;
         }
         self.free.push(id);
+        if !job {
+            self.user_step(client);
+        }
     }
 
     fn fail(&mut self, id: u32) {
@@ -1753,6 +1833,80 @@ impl<'p> Engine<'p> {
         }
         self.requests[id as usize].stack.clear();
         self.free.push(id);
+        if !job {
+            self.user_step(client);
+        }
+    }
+
+    /// The population closed clients should have now, by the profile.
+    fn closed_target(&self, c: &ClosedRun) -> u64 {
+        let m = self.plan.profile.multiplier_at(self.now_s);
+        let users = (c.users * m).round();
+        if users.is_finite() && users > 0.0 {
+            users.min(u64::MAX as f64) as u64
+        } else {
+            0
+        }
+    }
+
+    /// A user of closed client `node` starts thinking: it sends after an exponential time of
+    /// the mean think time, drawn now from the run's stream.
+    fn think(&mut self, node: u32, think_s: f64) {
+        let unit: f64 = Exp1.sample(&mut self.rng);
+        self.schedule(self.now_s + unit * think_s, What::Send { node });
+    }
+
+    /// A request of `client` ended (answered or failed): if the client is closed, its user
+    /// thinks again, or retires while the client has more users than the profile asks for.
+    fn user_step(&mut self, client: u32) {
+        let Some(c) = self.nodes[client as usize].closed.as_mut() else {
+            return;
+        };
+        if c.population > c.target {
+            c.population -= 1;
+            return;
+        }
+        let think_s = c.think_s;
+        self.think(client, think_s);
+    }
+
+    /// A user of closed client `node` has done thinking: it sends its request, or retires
+    /// while the client has more users than the profile asks for.
+    fn user_sends(&mut self, node: u32) {
+        if let Some(c) = self.nodes[node as usize].closed.as_mut()
+            && c.population > c.target
+        {
+            c.population -= 1;
+            return;
+        }
+        self.new_request(node);
+    }
+
+    /// A tick starts (or the run): each closed client's target population is the profile's
+    /// now; users it lacks start thinking (users it has too many of retire as they come to
+    /// their next step). Looks again at the next tick's start, unless the profile is flat.
+    fn follow_profile(&mut self) {
+        for i in 0..self.plan.clients.len() {
+            let node = self.plan.clients[i];
+            let Some(c) = self.nodes[node as usize].closed else {
+                continue;
+            };
+            let target = self.closed_target(&c);
+            let more = target.saturating_sub(c.population);
+            if let Some(c) = self.nodes[node as usize].closed.as_mut() {
+                c.target = target;
+                c.population += more;
+            }
+            for _ in 0..more {
+                self.think(node, c.think_s);
+            }
+        }
+        self.population_checks += 1;
+        if !matches!(self.plan.profile, crate::model::TrafficProfile::Constant) {
+            // From the count, not by adding: no drift over a million ticks.
+            let at = self.population_checks as f64 * self.plan.tick_s;
+            self.schedule(at, What::Population);
+        }
     }
 
     /// The run summarised as the flow engine summarises its own (see `sim::report`).
