@@ -68,7 +68,6 @@ use crate::sim::kinds;
 use crate::sim::kinds::database::{
     DatabasePlan, DatabaseState, ShardState, hottest_copy_utilization, is_write,
 };
-use crate::sim::latency::GroupLoad;
 use crate::sim::laws::laws_of_plan;
 use crate::sim::plan::{Forwarding, KindPlan, Plan, Spread};
 use crate::sim::queueing::ResponseTime;
@@ -159,8 +158,9 @@ pub struct Predictor {
     /// The clients' rate at base load, requests per second.
     base_rate_per_s: f64,
     /// When every client's users wait for their answers (closed workloads), their mean think
-    /// time, weighted by users, in seconds: the base rate is then the users' bound N/Z.
-    think_time_s: Option<f64>,
+    /// time Z and the idle response time D, weighted by users, in seconds: the base rate is
+    /// then the users' bound N/(Z + D).
+    think_time_s: Option<(f64, f64)>,
 }
 
 /// What the formulas predict for `design` under `scenario` at `load` (on top of the scenario's
@@ -249,18 +249,25 @@ impl Predictor {
             None => 1.0,
         };
         let base_rate_per_s = plan.base_rate_per_s();
-        let closed: Vec<(f64, f64)> = plan
+        let closed: Vec<(f64, f64, f64)> = plan
             .clients
             .iter()
             .filter_map(|&c| match &plan.nodes[c as usize].kind {
-                KindPlan::Client(p) => Some(p.closed.map(|c| (c.users, c.think_time_s))),
+                KindPlan::Client(p) => Some(
+                    p.closed
+                        .map(|c| (c.users, c.think_time_s, c.idle_response_s)),
+                ),
                 _ => None,
             })
             .collect::<Option<Vec<_>>>()
             .unwrap_or_default();
-        let users: f64 = closed.iter().map(|(n, _)| n).sum();
-        let think_time_s = (!closed.is_empty() && users > 0.0)
-            .then(|| closed.iter().map(|(n, z)| n * z).sum::<f64>() / users);
+        let users: f64 = closed.iter().map(|(n, _, _)| n).sum();
+        let think_time_s = (!closed.is_empty() && users > 0.0).then(|| {
+            (
+                closed.iter().map(|(n, z, _)| n * z).sum::<f64>() / users,
+                closed.iter().map(|(n, _, d)| n * d).sum::<f64>() / users,
+            )
+        });
         Ok(Self {
             think_time_s,
             session_survival,
@@ -295,10 +302,10 @@ impl Predictor {
         for &(multiplier, count) in &self.profile {
             let weight = count as f64;
             let mut factor = scale * multiplier;
-            if let Some(think_s) = self.think_time_s {
+            if let Some((think_s, idle_s)) = self.think_time_s {
                 // Closed: the users send N/(Z + R) (the response time law), R the formulas'
                 // at that rate: the fixed point, below the bottleneck's saturation.
-                factor = self.closed_factor(factor, think_s);
+                factor = self.closed_factor(factor, think_s, idle_s);
             }
             let offered_here = self.base_rate_per_s * factor;
             let utilization = self.busiest_utilization * factor;
@@ -355,22 +362,22 @@ impl Predictor {
     /// of an idle system, Z the think time and 1/Dmax the most the bottleneck completes a
     /// second; and that most (mean value analysis's asymptotes). `None` for open workloads.
     pub fn closed_knee(&self) -> Option<ClosedKnee> {
-        let think_s = self.think_time_s?;
-        let idle_response_s = self.mean_latency_s(0.0);
+        let (think_s, idle_s) = self.think_time_s?;
         let most_per_s = self.base_rate_per_s / self.busiest_utilization;
-        let knee_users = (idle_response_s + think_s) * most_per_s;
+        let knee_users = (idle_s + think_s) * most_per_s;
         knee_users.is_finite().then_some(ClosedKnee {
-            users: self.base_rate_per_s * think_s,
+            users: self.base_rate_per_s * (think_s + idle_s),
             knee_users,
-            idle_response_ms: idle_response_s * 1000.0,
+            idle_response_ms: idle_s * 1000.0,
             think_time_s: think_s,
             most_per_s,
         })
     }
 
-    /// The rate closed users send at, as a factor of their bound N/Z (`bound`: the users'
-    /// factor): the f with f·(Z + R(f)) = bound·Z, found by bisection below saturation.
-    fn closed_factor(&self, bound: f64, think_s: f64) -> f64 {
+    /// The rate closed users send at, as a factor of their base rate N/(Z + D) (`bound`: the
+    /// users' factor): the f with f·(Z + R(f)) = bound·(Z + D), found by bisection below
+    /// saturation.
+    fn closed_factor(&self, bound: f64, think_s: f64, idle_s: f64) -> f64 {
         // Written so that a NaN gives nothing.
         let positive = |x: f64| x > 0.0;
         if !positive(bound) || !positive(think_s) {
@@ -381,11 +388,11 @@ impl Predictor {
         } else {
             f64::INFINITY
         };
+        let target = bound * (think_s + idle_s);
         let (mut low, mut high) = (0.0, bound.min(saturation));
         for _ in 0..100 {
             let f = 0.5 * (low + high);
-            let cycle_s = think_s + self.mean_latency_s(f);
-            if f * cycle_s < bound * think_s {
+            if f * (think_s + self.mean_latency_s(f)) < target {
                 low = f;
             } else {
                 high = f;
@@ -452,7 +459,7 @@ impl Predictor {
                 let st = database_state(p, rates, factor);
                 unlimited(kinds::database::response(p, &st, 0, write))
             }
-            _ => group_of(&self.plan, i, rates.iter().sum::<f64>() * factor)
+            _ => kinds::group_at(&self.plan, i, rates.iter().sum::<f64>() * factor)
                 .map_or_else(ResponseTime::default, |g| unlimited(g.response(0.0))),
         }
     }
@@ -463,22 +470,6 @@ fn unlimited(mut rt: ResponseTime) -> ResponseTime {
     rt.wait_limit_s = f64::INFINITY;
     rt.backlog_delay_s = 0.0;
     rt
-}
-
-/// The queueing model of node `i` (not a database's or a client's) fed at `rate_per_s`,
-/// every instance up: the station and spread its kind gives it in a run.
-fn group_of(plan: &Plan, i: usize, rate_per_s: f64) -> Option<GroupLoad> {
-    let node = &plan.nodes[i];
-    let mut st = NodeState::new(KindState::Stateless, 0);
-    st.tick.healthy_instances = node.instances;
-    Some(match &node.kind {
-        KindPlan::LoadBalancer(p) => kinds::load_balancer::group(p, node, &st, rate_per_s),
-        KindPlan::Server(p) => kinds::server::group(p, node, &st, rate_per_s),
-        KindPlan::Cache(p) => kinds::cache::group(p, node, &st, rate_per_s),
-        KindPlan::Cdn(p) => kinds::cdn::group(p, node, &st, rate_per_s),
-        KindPlan::MessageQueue(p) => kinds::message_queue::group(p, node, &st, rate_per_s),
-        KindPlan::Client(_) | KindPlan::Database(_) => return None,
-    })
 }
 
 /// A database's state at `factor` times its base rates: each shard's reads and writes by its
@@ -538,7 +529,7 @@ fn closed_form(plan: &Plan, i: usize, rates: &[f64; CLASSES]) -> bool {
                 && exponential(p.service_scv)
                 && !(reads && writes)
         }
-        _ => group_of(plan, i, 1.0).is_some_and(|g| {
+        _ => kinds::group_at(plan, i, 1.0).is_some_and(|g| {
             let s = &g.station;
             let pure = exponential(s.service_scv)
                 && (s.service_mean_s * s.rate_per_server_s - 1.0).abs() < 1e-9;

@@ -271,7 +271,7 @@ pub fn analyze(
             Engine::Events => "Engine: events (request by request through first-come-first-served queues; every request measured). The N−1 failure runs use the flow engine.".to_string(),
         },
         format!(
-            "Saturation loads are multiples of the design's base load ({:.0} requests/s: every client's users × rate, profile 1).",
+            "Saturation loads are multiples of the design's base load ({:.0} requests/s: every client's users × rate, or a closed client's most, users ÷ (think time + idle response); profile 1).",
             laws.base_rate_per_s
         ),
     ];

@@ -207,6 +207,32 @@ pub(crate) fn request_visits(plan: &Plan, i: usize) -> Vec<[f64; TrafficClass::C
     visits
 }
 
+/// The response time of one request through the idle system, in seconds, for a request that
+/// makes `visits` (see [`request_visits`]): each visit's service with no one waiting.
+pub(crate) fn idle_response_s(plan: &Plan, visits: &[[f64; TrafficClass::COUNT]]) -> f64 {
+    let mut total = 0.0;
+    for (i, by_class) in visits.iter().enumerate() {
+        for (k, v) in by_class.iter().enumerate() {
+            if *v <= 0.0 {
+                continue;
+            }
+            let idle_s = match &plan.nodes[i].kind {
+                KindPlan::Client(_) => 0.0,
+                KindPlan::Database(p) => {
+                    if kinds::database::is_write(k) {
+                        p.write_s
+                    } else {
+                        p.read_s
+                    }
+                }
+                _ => kinds::group_at(plan, i, 0.0).map_or(0.0, |g| g.response(0.0).mean_s()),
+            };
+            total += v * idle_s;
+        }
+    }
+    total
+}
+
 /// One pass of the base load through the routing in processing order, with `feedback` (what
 /// the links closing loops carried back the round before) arriving at their targets. Returns
 /// the rates into each node, down each entry, and what the loop links carry back now. On the

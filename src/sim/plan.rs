@@ -573,7 +573,7 @@ impl Plan {
                 loop_channels.push(channel);
             }
         }
-        Ok(Plan {
+        let mut plan = Plan {
             clients,
             queues,
             nodes,
@@ -594,7 +594,27 @@ impl Plan {
             profile: scenario.profile.clone(),
             random_failures: scenario.random_failures,
             caches_start_cold: scenario.caches_start_cold,
-        })
+        };
+        plan.bound_closed_clients();
+        Ok(plan)
+    }
+
+    /// A closed client's base rate is the most its users can send: N/(Z + D), with D the
+    /// response time of one request through the idle system (mean value analysis's bound
+    /// X ≤ N/(D + Z)). The laws, the ladder and the limits take it, so that a closed
+    /// workload's bottleneck saturates at the knee N* = (D + Z)/Dmax, not at N/Z.
+    fn bound_closed_clients(&mut self) {
+        for c in 0..self.clients.len() {
+            let i = self.clients[c] as usize;
+            let KindPlan::Client(p) = &self.nodes[i].kind else {
+                continue;
+            };
+            let Some(closed) = p.closed else {
+                continue;
+            };
+            let idle_s = super::laws::idle_response_s(self, &super::laws::request_visits(self, i));
+            closed_client_bound(&mut self.nodes[i].kind, closed, idle_s);
+        }
     }
 
     /// The profile's mean multiplier over the run's ticks.
@@ -773,4 +793,18 @@ fn users_upstream(design: &Design) -> HashMap<ComponentId, f64> {
 /// Effective cores of an instance with `vcpu` cores under the USL.
 pub(crate) fn effective_cores(vcpu: u32, contention: f64, coherency: f64) -> f64 {
     usl_effective(f64::from(vcpu), contention, coherency)
+}
+
+/// Set a closed client's base rate to its users over think time plus `idle_s` (see
+/// `Plan::bound_closed_clients`), and keep the idle response time in its plan.
+fn closed_client_bound(kind: &mut KindPlan, closed: kinds::client::ClosedPlan, idle_s: f64) {
+    if let KindPlan::Client(p) = kind
+        && idle_s.is_finite()
+    {
+        p.base_rate_per_s = closed.users / (closed.think_time_s + idle_s);
+        p.closed = Some(kinds::client::ClosedPlan {
+            idle_response_s: idle_s,
+            ..closed
+        });
+    }
 }

@@ -232,3 +232,40 @@ fn the_profile_and_the_load_multiplier_scale_a_closed_workloads_users() {
     let summary = run_scenario(&design, &scenario, RunOptions::default());
     assert_within("10 users at ×2", summary.system.throughput_per_s, x20, 0.05);
 }
+
+#[test]
+fn the_ladder_puts_a_closed_workloads_bottleneck_at_the_knee_n_star() {
+    // Mean value analysis's asymptotes: X ≤ min(N/(D + Z), 1/Dmax), which meet at
+    // N* = (D + Z)/Dmax. With D = 70 ms, Z = 2 s and Dmax = 40 ms, N* = 51.75: 50 users
+    // break the database at ×51.75/50, the app (20 ms) at ×(D + Z)/(0.020·50), the web tier at
+    // ×(D + Z)/(0.010·50).
+    use archsandbox::analysis::ladder::bottleneck_ladder;
+    use archsandbox::analysis::predict::Predictor;
+    let prices = archsandbox::model::PriceTable::builtin();
+    let design = closed_tandem(50);
+    let scenario = Scenario::default();
+    let d: f64 = DEMANDS_S.iter().sum();
+    let laws = archsandbox::sim::laws::operational_laws(&design, &scenario, &prices).expect("laws");
+    let ladder = bottleneck_ladder(&laws);
+    let expected = [
+        ("station 3", (d + THINK_S) / (0.040 * 50.0)),
+        ("station 2", (d + THINK_S) / (0.020 * 50.0)),
+        ("station 1", (d + THINK_S) / (0.010 * 50.0)),
+    ];
+    assert_eq!(ladder.len(), 3);
+    for (step, (name, at)) in ladder.iter().zip(expected) {
+        assert_eq!(step.name, name);
+        assert!(
+            (step.saturates_at_load - at).abs() < 1e-9 * at,
+            "{name}: ×{} against ×{at}",
+            step.saturates_at_load
+        );
+    }
+    let knee = Predictor::new(&design, &scenario, &prices, None)
+        .expect("predicts")
+        .closed_knee()
+        .expect("a closed workload");
+    assert!((knee.knee_users - (d + THINK_S) / 0.040).abs() < 1e-9);
+    assert!((knee.users - 50.0).abs() < 1e-9);
+    assert!((knee.most_per_s - 25.0).abs() < 1e-9);
+}

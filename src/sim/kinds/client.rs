@@ -29,6 +29,9 @@ pub(crate) struct ClientPlan {
 pub(crate) struct ClosedPlan {
     pub users: f64,
     pub think_time_s: f64,
+    /// D: one request's response time through the idle system, in seconds (the plan's
+    /// compile works it out; the base rate is then N/(Z + D)).
+    pub idle_response_s: f64,
 }
 
 pub(crate) fn plan(p: &ClientParams) -> ClientPlan {
@@ -45,6 +48,7 @@ pub(crate) fn plan(p: &ClientParams) -> ClientPlan {
         closed: p.think_time_s().map(|think_time_s| ClosedPlan {
             users: p.users as f64,
             think_time_s,
+            idle_response_s: 0.0,
         }),
     }
 }

@@ -286,3 +286,23 @@ pub(crate) fn instance_capacity_per_s(kind: &KindPlan) -> f64 {
         KindPlan::Cdn(p) => p.station.capacity_per_s(),
     }
 }
+
+/// The queueing model of node `i` (not a database's or a client's) fed at `rate_per_s`,
+/// every instance up: the station and spread its kind gives it in a run.
+pub(crate) fn group_at(
+    plan: &crate::sim::plan::Plan,
+    i: usize,
+    rate_per_s: f64,
+) -> Option<crate::sim::latency::GroupLoad> {
+    let node = &plan.nodes[i];
+    let mut st = NodeState::new(crate::sim::state::KindState::Stateless, 0);
+    st.tick.healthy_instances = node.instances;
+    Some(match &node.kind {
+        KindPlan::LoadBalancer(p) => load_balancer::group(p, node, &st, rate_per_s),
+        KindPlan::Server(p) => server::group(p, node, &st, rate_per_s),
+        KindPlan::Cache(p) => cache::group(p, node, &st, rate_per_s),
+        KindPlan::Cdn(p) => cdn::group(p, node, &st, rate_per_s),
+        KindPlan::MessageQueue(p) => message_queue::group(p, node, &st, rate_per_s),
+        KindPlan::Client(_) | KindPlan::Database(_) => return None,
+    })
+}
