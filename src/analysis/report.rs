@@ -821,6 +821,13 @@ impl SimulateReport {
                 count(s.run.requests.failed)
             );
         }
+        if s.run.rejected > 0 {
+            let _ = writeln!(
+                t,
+                "  rejected       {} requests turned away by rate limiters after the warm-up (among the failed; not for want of capacity)",
+                count(s.run.rejected)
+            );
+        }
         let _ = writeln!(
             t,
             "  latency        end to end: mean {} ms · p50 {} ms · p95 {} ms · p99 {} ms",

@@ -334,6 +334,8 @@ pub struct LoadBalancerParams {
     pub unhealthy_threshold: u32,
     /// Requests that would wait longer than this are dropped, in milliseconds.
     pub timeout_ms: f64,
+    /// A token bucket that turns away what exceeds its rate (default none).
+    pub rate_limit: Option<RateLimit>,
     /// How often one balancer instance fails and how long its repair takes (default MTBF
     /// 50,000 hours, MTTR 5 hours).
     pub reliability: Reliability,
@@ -349,6 +351,7 @@ impl Default for LoadBalancerParams {
             health_check_interval_s: 5.0,
             unhealthy_threshold: 2,
             timeout_ms: 5_000.0,
+            rate_limit: None,
             reliability: Reliability {
                 mtbf_hours: 50_000.0,
                 mttr_hours: 5.0,
@@ -376,6 +379,19 @@ pub enum SessionState {
     InMemory,
 }
 
+/// A token bucket in front of a component: it admits up to `rate_per_s` requests a second,
+/// with bursts of up to `burst` requests after a quiet spell, and turns the rest away at once
+/// (an HTTP 429). What it turns away is counted as rejected, apart from what the component
+/// sheds for want of capacity; for the user it has failed.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Tokens added a second: the most the component admits in the long run.
+    pub rate_per_s: f64,
+    /// The bucket's size: the most requests it admits at once after a quiet spell (at least 1).
+    pub burst: f64,
+}
+
 /// An application server tier.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -396,6 +412,8 @@ pub struct ServerParams {
     pub sessions: SessionState,
     /// Requests that would wait longer than this are dropped, in milliseconds.
     pub timeout_ms: f64,
+    /// A token bucket that turns away what exceeds its rate (default none).
+    pub rate_limit: Option<RateLimit>,
     /// How often one server instance fails and how long its repair takes (default MTBF 1,000 hours,
     /// MTTR 10 hours).
     pub reliability: Reliability,
@@ -412,6 +430,7 @@ impl Default for ServerParams {
             coherency: 0.0001,
             sessions: SessionState::Stateless,
             timeout_ms: 10_000.0,
+            rate_limit: None,
             reliability: Reliability {
                 mtbf_hours: 1_000.0,
                 mttr_hours: 10.0,

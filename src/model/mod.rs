@@ -15,7 +15,8 @@ pub mod validate;
 pub use component::{
     ArrivalProcess, BalancingAlgorithm, CacheParams, CdnParams, ClientParams, Component,
     ComponentKind, DatabaseParams, HitRatio, KindName, LoadBalancerParams, Partitioning,
-    QueueParams, Reliability, ServerParams, SessionState, TrafficClass, TrafficMix, Workload,
+    QueueParams, RateLimit, Reliability, ServerParams, SessionState, TrafficClass, TrafficMix,
+    Workload,
 };
 pub use design::{ComponentId, Design, LinkId};
 pub use file::{

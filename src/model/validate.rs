@@ -135,6 +135,8 @@ pub const MIN_MULTIPLIER: f64 = 1e-6;
 pub const MIN_RATE_PER_S: f64 = 1e-3;
 /// The smallest rate of one user, requests a second (one a month is about 4e-7).
 pub const MIN_RATE_PER_USER_PER_S: f64 = 1e-9;
+/// The largest burst a rate limiter's bucket may hold, in requests.
+pub const MAX_BURST: f64 = 1e12;
 /// Shortest mean think time of a closed workload's users, in seconds (a millisecond: a user
 /// who never thinks would send without end).
 pub const MIN_THINK_TIME_S: f64 = 1e-3;
@@ -363,6 +365,15 @@ impl Numbers<'_, '_> {
         self.at_most(field, value_ms, MAX_TIME_MS, " ms");
     }
 
+    /// A token bucket: a rate from `MIN_RATE_PER_S` to `MAX_RATE_PER_S`, a burst of at least
+    /// one request and at most `MAX_BURST`.
+    fn rate_limit(&mut self, limit: Option<&crate::model::RateLimit>) {
+        if let Some(limit) = limit {
+            self.rate_per_s("rate_per_s", limit.rate_per_s);
+            self.between("burst", limit.burst, (1.0, MAX_BURST), " requests");
+        }
+    }
+
     /// A rate from `MIN_RATE_PER_S` to `MAX_RATE_PER_S`.
     fn rate_per_s(&mut self, field: &'static str, value: f64) {
         self.between(
@@ -574,6 +585,7 @@ impl<'a> Validator<'a> {
                         MAX_UNHEALTHY_THRESHOLD,
                     );
                     n.timeout_ms("timeout_ms", p.timeout_ms);
+                    n.rate_limit(p.rate_limit.as_ref());
                     n.reliability(&p.reliability);
                 }
                 ComponentKind::Server(p) => {
@@ -583,6 +595,7 @@ impl<'a> Validator<'a> {
                     n.scv("service_scv", p.service_scv);
                     n.usl(p.contention, p.coherency);
                     n.timeout_ms("timeout_ms", p.timeout_ms);
+                    n.rate_limit(p.rate_limit.as_ref());
                     n.reliability(&p.reliability);
                 }
                 ComponentKind::Cache(p) => {

@@ -1191,6 +1191,7 @@ fn step_channels(
     m.dropped += dropped;
     m.errors += errors;
     m.overflow_dropped += t.overflow_dropped;
+    m.rejected += t.rejected;
     m.utilization_sum += t.busy;
     if t.offered_utilization.is_finite() {
         m.offered_utilization_sum += t.offered_utilization;

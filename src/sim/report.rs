@@ -56,6 +56,8 @@ pub struct ComponentReport {
     pub dropped: u64,
     /// Of those, shed for want of capacity.
     pub overflow_dropped: u64,
+    /// Of those, turned away by the component's rate limiter (not for want of capacity).
+    pub rejected: u64,
     /// Requests served with an error (lost sessions) after the warm-up.
     pub errors: u64,
     /// Mean backlog after the warm-up, in requests.
@@ -144,6 +146,9 @@ pub struct SystemReport {
     pub dropped: u64,
     /// Requests failed with an error after the warm-up.
     pub errors: u64,
+    /// Of the dropped, turned away by rate limiters after the warm-up (each component's
+    /// `rejected`, summed).
+    pub rejected: u64,
     /// End-to-end latency of successful sampled requests.
     pub latency_ms: Percentiles,
     /// Request paths sampled after the warm-up, and how many failed.
@@ -189,7 +194,7 @@ impl Simulation {
         };
         let mut order: Vec<usize> = (0..self.plan.nodes.len()).collect();
         order.sort_by_key(|&i| self.plan.nodes[i].id);
-        let components = order
+        let components: Vec<ComponentReport> = order
             .into_iter()
             .map(|i| {
                 let node = &self.plan.nodes[i];
@@ -255,6 +260,7 @@ impl Simulation {
                     capacity_per_s: capacity,
                     dropped: m.dropped,
                     overflow_dropped: m.overflow_dropped,
+                    rejected: m.rejected,
                     errors: m.errors,
                     backlog: m.backlog_sum / ticks,
                     latency_ms,
@@ -314,6 +320,7 @@ impl Simulation {
                 requests: RequestCounts::from_totals(&totals),
                 dropped: sm.dropped,
                 errors: sm.errors,
+                rejected: components.iter().map(|c| c.rejected).sum(),
                 latency_ms: Percentiles::of(&self.sampler.run),
                 sampled_requests: self.sampler.sampled,
                 failed_samples: self.sampler.failed,

@@ -20,6 +20,8 @@ pub struct NodeTick {
     /// Of the dropped requests, those shed because the node was over capacity (its queue
     /// overflowed or they would have waited past the timeout).
     pub overflow_dropped: u64,
+    /// Requests a rate limiter turned away (also in `dropped`, not in `overflow_dropped`).
+    pub rejected: u64,
     /// Requests served with an error this tick (lost sessions), by class.
     pub errors: Counts,
     /// Requests passed on downstream this tick, by class.
@@ -75,6 +77,7 @@ impl NodeTick {
         let mut tick = NodeTick {
             backlog: scalars.backlog,
             overflow_dropped: scalars.overflow_dropped,
+            rejected: scalars.rejected,
             capacity_per_s: scalars.capacity_per_s,
             utilization: scalars.utilization,
             busy: scalars.busy,
@@ -154,6 +157,8 @@ impl Channel {
 pub(crate) struct NodeScalars {
     pub backlog: u64,
     pub overflow_dropped: u64,
+    /// Requests a rate limiter turned away (also in `dropped`, not in `overflow_dropped`).
+    pub rejected: u64,
     pub capacity_per_s: f64,
     pub utilization: f64,
     pub busy: f64,
@@ -176,6 +181,8 @@ pub(crate) struct Measured {
     pub backlog_sum: f64,
     pub capacity_sum: f64,
     pub overflow_dropped: u64,
+    /// Requests a rate limiter turned away (also in `dropped`, not in `overflow_dropped`).
+    pub rejected: u64,
     /// Highest utilization since the warm-up ended (since the start during the warm-up).
     pub max_utilization: f64,
 }
@@ -193,6 +200,7 @@ impl Measured {
             backlog_sum: self.backlog_sum - start.backlog_sum,
             capacity_sum: self.capacity_sum - start.capacity_sum,
             overflow_dropped: self.overflow_dropped - start.overflow_dropped,
+            rejected: self.rejected - start.rejected,
             max_utilization: self.max_utilization,
         }
     }
@@ -256,6 +264,8 @@ pub(crate) struct NodeState {
     /// Work completed that the ticks so far could not hold (in ticks' worth of the node's
     /// capacity): all of it, for the run's busy time (see `set_busy`).
     pub work_carry: f64,
+    /// A rate limiter's bucket: the tokens it lacks to be full.
+    pub token_deficit: f64,
     /// Seed of the node's completions stream (see `completions`).
     pub service_seed: u64,
     pub doom_carry: f64,
@@ -277,6 +287,7 @@ impl NodeState {
             fluid_delay_s: 0.0,
             busy_carry: 0.0,
             work_carry: 0.0,
+            token_deficit: 0.0,
             service_seed,
             doom_carry: 0.0,
             error_carry: 0.0,

@@ -148,3 +148,13 @@ fn every_invalid_file_is_refused_and_every_problem_has_a_position() {
         }
     }
 }
+
+#[test]
+fn a_rate_limiter_burst_below_one_request_is_refused_naming_the_server() {
+    assert_error("bad-rate-limit.ron", &["'kitchen'", "burst", "0.5"], 11);
+}
+
+#[test]
+fn a_closed_workload_that_never_thinks_is_refused_naming_the_client() {
+    assert_error("zero-think-time.ron", &["'customers'", "think_time_s"], 9);
+}

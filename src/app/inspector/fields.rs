@@ -202,6 +202,8 @@ pub(super) fn field_labels(kind: &ComponentKind) -> Vec<(&'static str, &'static 
     labels.extend([
         ("rate_per_user_per_s", "Rate per user"),
         ("think_time_s", "Think time"),
+        ("rate_per_s", "Limit rate"),
+        ("burst", "Burst"),
         ("users", "Users"),
         ("read_service_time_ms", "Read time"),
         ("write_service_time_ms", "Write time"),

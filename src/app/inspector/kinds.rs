@@ -173,6 +173,7 @@ pub(super) fn balancer_fields(ui: &mut Ui, p: &mut LoadBalancerParams) -> bool {
         50.0,
         "Requests that would wait longer are dropped.",
     );
+    c |= rate_limit_fields(ui, &mut p.rate_limit);
     c |= reliability_fields(ui, &mut p.reliability);
     c
 }
@@ -241,6 +242,7 @@ pub(super) fn server_fields(ui: &mut Ui, p: &mut ServerParams, prices: &PriceTab
         50.0,
         "Requests that would wait longer are dropped.",
     );
+    c |= rate_limit_fields(ui, &mut p.rate_limit);
     c |= reliability_fields(ui, &mut p.reliability);
     c
 }
@@ -502,4 +504,40 @@ pub(super) fn cdn_fields(ui: &mut Ui, p: &mut CdnParams) -> bool {
     );
     c |= reliability_fields(ui, &mut p.reliability);
     c
+}
+
+/// A token bucket in front of a balancer or server: off, or its rate and burst. Returns
+/// whether anything changed.
+fn rate_limit_fields(ui: &mut Ui, limit: &mut Option<crate::model::RateLimit>) -> bool {
+    let mut on = limit.is_some();
+    let label = ui.label("Rate limit").on_hover_text(
+        "A token bucket in front: it admits up to its rate, with short bursts, and turns the rest away at once (counted as rejected, apart from what is shed for want of capacity).",
+    );
+    let mut changed = ui.checkbox(&mut on, "").labelled_by(label.id).changed();
+    ui.end_row();
+    if changed {
+        *limit = on.then_some(crate::model::RateLimit {
+            rate_per_s: 1_000.0,
+            burst: 100.0,
+        });
+    }
+    if let Some(l) = limit {
+        changed |= number_field(
+            ui,
+            "Limit rate",
+            &mut l.rate_per_s,
+            " req/s",
+            10.0,
+            "Tokens added a second: the most the component admits in the long run.",
+        );
+        changed |= number_field(
+            ui,
+            "Burst",
+            &mut l.burst,
+            " req",
+            1.0,
+            "The bucket's size: the most requests admitted at once after a quiet spell (at least 1).",
+        );
+    }
+    changed
 }

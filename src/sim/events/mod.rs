@@ -490,6 +490,33 @@ struct NodeRun {
     closed: Option<ClosedRun>,
     /// Instances down and health checks, in runs with failures.
     health: Option<Box<Health>>,
+    /// A rate limiter in front of the node: its bucket, refilled as time passes.
+    limiter: Option<Limiter>,
+    /// Requests the rate limiter turned away after the warm-up (also in `dropped`).
+    rejected: u64,
+}
+
+/// A token bucket (see `model::RateLimit`): its tokens when last looked at, and when.
+#[derive(Clone, Copy, Debug)]
+struct Limiter {
+    limit: crate::model::RateLimit,
+    tokens: f64,
+    at_s: f64,
+}
+
+impl Limiter {
+    /// Whether a request arriving at `now_s` gets a token (and takes it).
+    fn admits(&mut self, now_s: f64) -> bool {
+        self.tokens =
+            (self.tokens + self.limit.rate_per_s * (now_s - self.at_s)).min(self.limit.burst);
+        self.at_s = now_s;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 /// A closed client's users while the run goes.
@@ -693,6 +720,17 @@ impl<'p> Engine<'p> {
                     population: 0,
                     target: 0,
                 }),
+                limiter: match &node.kind {
+                    KindPlan::Server(p) => p.rate_limit,
+                    KindPlan::LoadBalancer(p) => p.rate_limit,
+                    _ => None,
+                }
+                .map(|limit| Limiter {
+                    limit,
+                    tokens: limit.burst,
+                    at_s: 0.0,
+                }),
+                rejected: 0,
                 health: (failures && client.is_none()).then(|| {
                     let per_instance = match (&node.kind, station) {
                         (KindPlan::Database(d), _) => d.effective_cores.ceil().max(1.0) as u32,
@@ -1070,6 +1108,17 @@ impl<'p> Engine<'p> {
 
     /// Request `id` joins one of `node`'s queues as `spread` picks it.
     fn arrive_at_station(&mut self, id: u32, node: u32, spread: Spread) {
+        let now_s = self.now_s;
+        if let Some(limiter) = &mut self.nodes[node as usize].limiter
+            && !limiter.admits(now_s)
+        {
+            // Turned away at once: a drop for the component's balance, counted apart.
+            if self.measuring() {
+                self.nodes[node as usize].rejected += 1;
+            }
+            self.timed_out(node, id);
+            return;
+        }
         if let Some(h) = &self.nodes[node as usize].health
             && h.any_down()
         {
@@ -1923,7 +1972,7 @@ impl<'p> Engine<'p> {
         order.sort_by_key(|&i| plan.nodes[i].id);
         let mut dropped = 0;
         let mut errors = 0;
-        let components = order
+        let components: Vec<super::ComponentReport> = order
             .into_iter()
             .map(|i| {
                 let node = &plan.nodes[i];
@@ -1983,6 +2032,7 @@ impl<'p> Engine<'p> {
                     } else {
                         0
                     },
+                    rejected: run.rejected,
                     errors: run.errors,
                     backlog: if matches!(run.model, Model::MessageQueue(_)) {
                         run.waiting_area / measured_s
@@ -2068,6 +2118,7 @@ impl<'p> Engine<'p> {
                 },
                 dropped,
                 errors,
+                rejected: components.iter().map(|c| c.rejected).sum(),
                 latency_ms: Percentiles::of(&self.end_to_end),
                 sampled_requests: ended,
                 failed_samples: self.failed_in_window,

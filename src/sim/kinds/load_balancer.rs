@@ -14,6 +14,8 @@ use super::{TickCtx, admit, pending, serve};
 pub(crate) struct BalancerPlan {
     pub station: Station,
     pub least_loaded: bool,
+    /// A token bucket in front of the balancer.
+    pub rate_limit: Option<crate::model::RateLimit>,
 }
 
 pub(crate) fn plan(p: &LoadBalancerParams) -> BalancerPlan {
@@ -25,6 +27,7 @@ pub(crate) fn plan(p: &LoadBalancerParams) -> BalancerPlan {
             p.timeout_ms / 1000.0,
         ),
         least_loaded: p.algorithm == BalancingAlgorithm::LeastLoaded,
+        rate_limit: p.rate_limit,
     }
 }
 
@@ -88,6 +91,7 @@ pub(crate) fn step(
     ctx: &TickCtx,
     stranded_classes: u8,
 ) {
+    super::limit_rate(plan.rate_limit, st, channels, ctx.tick_s);
     admit(node, st, channels, ctx.now_s);
     // A class with no target in rotation (see `stranded_classes`) has nowhere to go.
     if stranded_classes != 0 {

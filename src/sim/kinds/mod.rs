@@ -69,6 +69,48 @@ pub(crate) fn share_of(
     flow::split_proportional(total, &counts[..channels.len()])
 }
 
+/// A token bucket in front of the node (`limit`): of the tick's arrivals it admits as many as
+/// its tokens and the tick's refill allow, and turns the rest away (into each channel's
+/// `dropped` and the node's `rejected`, in proportion to what each brought). The refill is
+/// spread over the tick like the arrivals, so a tick's worth of the rate always gets in;
+/// bursts shorter than a tick are not seen (the events engine sees them). The expected rates
+/// the formulas take are cut to what the bucket passes in the long run.
+#[inline]
+pub(crate) fn limit_rate(
+    limit: Option<crate::model::RateLimit>,
+    st: &mut NodeState,
+    channels: &mut [Channel],
+    tick_s: f64,
+) {
+    let Some(limit) = limit else {
+        return;
+    };
+    let arrived: u64 = channels.iter().map(|c| c.arrived - c.dropped).sum();
+    // The bucket keeps its deficit below full (a new bucket is full).
+    let available = (limit.burst - st.token_deficit) + limit.rate_per_s * tick_s;
+    let admitted = arrived.min(flow::floor_count(available.max(0.0)));
+    st.token_deficit = (limit.burst - (available - flow::count_f64(admitted))).max(0.0);
+    let rejected = arrived - admitted;
+    if rejected > 0 {
+        let mut counts = [0u64; 5];
+        for (slot, c) in counts.iter_mut().zip(channels.iter()) {
+            *slot = c.arrived - c.dropped;
+        }
+        let shares = flow::split_proportional(rejected, &counts[..channels.len()]);
+        for (c, r) in channels.iter_mut().zip(shares) {
+            c.dropped += r;
+        }
+        st.tick.rejected += rejected;
+    }
+    let rate_in = rate_of(channels);
+    if rate_in > limit.rate_per_s {
+        let factor = limit.rate_per_s / rate_in;
+        for c in channels.iter_mut() {
+            c.rate_in *= factor;
+        }
+    }
+}
+
 /// Drop the share of arrivals that lands on instances which are down but still routed to
 /// (into each channel's `dropped`), and scale the expected rates the same way.
 #[inline]
@@ -100,7 +142,13 @@ fn admit_with_instances_down(
     } else {
         f64::from(routed_dead) / f64::from(routable)
     };
-    let doomed = share_of(channels, |c| c.arrived, dead_share, &mut st.doom_carry);
+    // What a rate limiter turned away never reached an instance.
+    let doomed = share_of(
+        channels,
+        |c| c.arrived - c.dropped,
+        dead_share,
+        &mut st.doom_carry,
+    );
     for (c, d) in channels.iter_mut().zip(doomed) {
         c.dropped += d;
         c.rate_in *= 1.0 - dead_share;

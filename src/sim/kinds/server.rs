@@ -17,6 +17,8 @@ pub(crate) struct ServerPlan {
     /// idle request takes about its service time, and the machine queues like `eff` cores.
     pub station: Station,
     pub stateful: bool,
+    /// A token bucket in front of the tier.
+    pub rate_limit: Option<crate::model::RateLimit>,
 }
 
 pub(crate) fn plan(p: &ServerParams, vcpu: u32) -> ServerPlan {
@@ -30,6 +32,7 @@ pub(crate) fn plan(p: &ServerParams, vcpu: u32) -> ServerPlan {
             p.timeout_ms / 1000.0,
         ),
         stateful: p.sessions == SessionState::InMemory,
+        rate_limit: p.rate_limit,
     }
 }
 
@@ -98,6 +101,7 @@ pub(crate) fn step(
     channels: &mut [Channel],
     ctx: &TickCtx,
 ) {
+    super::limit_rate(plan.rate_limit, st, channels, ctx.tick_s);
     admit(node, st, channels, ctx.now_s);
     let healthy = st.tick.healthy_instances;
     let mut capacity = f64::from(healthy) * plan.station.capacity_per_s();
