@@ -247,6 +247,10 @@ pub struct ClientParams {
     pub arrivals: ArrivalProcess,
     /// Open (users send regardless) or closed (each user waits for an answer, then thinks).
     pub workload: Workload,
+    /// End-to-end deadline in milliseconds: a request not answered within it has failed,
+    /// whatever hop it is on (the work it left queued is still done, and wasted). `None`: the
+    /// users wait as long as it takes.
+    pub deadline_ms: Option<f64>,
 }
 
 impl Default for ClientParams {
@@ -257,6 +261,7 @@ impl Default for ClientParams {
             mix: TrafficMix::default(),
             arrivals: ArrivalProcess::Poisson,
             workload: Workload::Open,
+            deadline_ms: None,
         }
     }
 }

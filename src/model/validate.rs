@@ -534,6 +534,9 @@ impl<'a> Validator<'a> {
                         (MIN_RATE_PER_USER_PER_S, MAX_RATE_PER_S),
                         " per second",
                     );
+                    if let Some(deadline_ms) = p.deadline_ms {
+                        n.timeout_ms("deadline_ms", deadline_ms);
+                    }
                     if let Some(think_time_s) = p.think_time_s() {
                         n.between(
                             "think_time_s",

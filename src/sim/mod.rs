@@ -175,6 +175,12 @@ pub struct Simulation {
     /// Per closed client (by node index): the visits one of its requests makes, by node and
     /// class, on its way to the answer (see `laws::request_visits`).
     closed_visits: Vec<ClosedVisits>,
+    /// Per client (in `plan.clients`' order) with a deadline: this tick's sampled paths that
+    /// succeeded at their last hop, and of them those later than the deadline; empty without
+    /// deadlines.
+    pub(crate) deadline_samples: Vec<(u32, u32)>,
+    /// Per client: the share of its requests that last missed their deadline.
+    pub(crate) late_share: Vec<f64>,
     /// Per client (in `plan.clients`' order): its requests so far, and as the warm-up ended.
     pub(crate) accounts: Vec<outcome::ClientAccount>,
     accounts_at_warmup: Vec<outcome::ClientAccount>,
@@ -440,6 +446,14 @@ impl Simulation {
             scratch_shares: Vec::new(),
             entry_base_share,
             closed_visits,
+            deadline_samples: if plan.clients.iter().any(|&c| {
+                matches!(&plan.nodes[c as usize].kind, KindPlan::Client(p) if p.deadline_s.is_some())
+            }) {
+                vec![(0, 0); plan.clients.len()]
+            } else {
+                Vec::new()
+            },
+            late_share: vec![0.0; plan.clients.len()],
             accounts: vec![outcome::ClientAccount::default(); plan.clients.len()],
             accounts_at_warmup: vec![outcome::ClientAccount::default(); plan.clients.len()],
             tick_waiting: 0,
@@ -704,10 +718,15 @@ impl Simulation {
     fn finish_tick(&mut self, now_s: f64, load: f64) {
         let dt = self.plan.tick_s;
         let measuring = self.tick >= self.plan.warmup_ticks;
-        let outcome = self.settle_accounts(!self.all_succeeded());
-        self.update_closed_users();
+        let mut outcome = self.settle_accounts(!self.all_succeeded());
         let (dropped, errors) = (self.tick_dropped, self.tick_errors);
         self.sample_paths(measuring, self.plan.profile.multiplier_at(now_s));
+        if !self.deadline_samples.is_empty() {
+            let late = self.miss_deadlines();
+            outcome.succeeded -= late;
+            outcome.failed += late;
+        }
+        self.update_closed_users();
         let ended = outcome.succeeded.max(0.0) + outcome.failed;
         let success_ratio = if ended > 0.0 {
             outcome.succeeded.max(0.0) / ended

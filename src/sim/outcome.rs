@@ -104,6 +104,8 @@ pub(crate) struct ClientAccount {
     /// of sharing a component's failures out by its senders' expected rates, not their
     /// counts): counted in the next ticks with room for them.
     pub failed_pending: f64,
+    /// Requests that succeeded in the last settled tick (before any deadline missed).
+    pub succeeded_this_tick: f64,
 }
 
 impl ClientAccount {
@@ -195,12 +197,38 @@ impl Simulation {
             account.offered += offered;
             account.failed += failed;
             account.in_flight = in_flight;
+            account.succeeded_this_tick = succeeded;
             outcome.offered += offered;
             outcome.failed += failed;
             outcome.succeeded += succeeded;
             outcome.in_flight += in_flight;
         }
         outcome
+    }
+
+    /// Clients with a deadline: of the requests that left their last hop this tick, the
+    /// share the tick's sampled paths found later than the deadline failed instead (their
+    /// work was done and wasted). A tick without samples of a client takes its last share.
+    /// Returns the requests moved from succeeded to failed.
+    pub(crate) fn miss_deadlines(&mut self) -> f64 {
+        let mut moved = 0.0;
+        for n in 0..self.deadline_samples.len() {
+            let (sampled, late) = std::mem::take(&mut self.deadline_samples[n]);
+            if sampled > 0 {
+                self.late_share[n] = f64::from(late) / f64::from(sampled);
+            }
+            let share = self.late_share[n];
+            if share <= 0.0 {
+                continue;
+            }
+            let Some(account) = self.accounts.get_mut(n) else {
+                continue;
+            };
+            let late = account.succeeded_this_tick.max(0.0) * share;
+            account.failed += late;
+            moved += late;
+        }
+        moved
     }
 
     /// Requests handed over on links that deliver next tick (async links closing a loop).

@@ -203,9 +203,22 @@ impl Simulation {
                 continue;
             };
             let mut visits = 0;
-            let result = self.walk(node, class, &mut visits, measuring);
+            let mut result = self.walk(node, class, &mut visits, measuring);
             if measuring {
                 self.sampler.sampled += 1;
+            }
+            // A request answered after its client's deadline has failed: its latency is no
+            // success's, and the client's account takes the late share (see `miss_deadlines`).
+            if let KindPlan::Client(c) = &self.plan.nodes[node].kind
+                && let Some(deadline_s) = c.deadline_s
+                && let Some(n) = self.plan.clients.iter().position(|&j| j as usize == node)
+                && let Some(late) = self.deadline_samples.get_mut(n)
+            {
+                late.0 += 1;
+                if result.is_some_and(|l| l > deadline_s) {
+                    late.1 += 1;
+                    result = None;
+                }
             }
             match result {
                 Some(latency_s) => {

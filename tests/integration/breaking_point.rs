@@ -630,6 +630,7 @@ fn a_bottleneck_that_only_some_requests_pass_bounds_only_those() {
             },
             arrivals: ArrivalProcess::Poisson,
             workload: Default::default(),
+            deadline_ms: None,
         }),
     ));
     let writer = design.add(server("writer", 1, 1, 50.0));

@@ -20,6 +20,7 @@ fn client(name: &str, rate_per_s: u64, mix: TrafficMix) -> Component {
             mix,
             arrivals: ArrivalProcess::Poisson,
             workload: Default::default(),
+            deadline_ms: None,
         }),
     }
 }

@@ -693,6 +693,7 @@ fn pdqs_m_m_3_example_holds_in_both_engines() {
             mix: mix(1.0, 0.0),
             arrivals: ArrivalProcess::Poisson,
             workload: Default::default(),
+            deadline_ms: None,
         }),
     ));
     let lb = design.add(placed(

@@ -302,8 +302,8 @@ fn a_version_1_database_keeps_its_hot_shard_when_key_skew_comes_to_mean_the_keys
 #[test]
 fn a_version_2_design_reads_as_the_same_design_with_the_new_fields_at_their_defaults() {
     // Version 3 added the workloads and resilience fields. A version 2 file has none of them;
-    // read, each takes the default that keeps the design as it was (an open workload, no rate
-    // limiter), so that every figure of a run stays the same.
+    // read, each takes the default that keeps the design as it was (an open workload, no deadline,
+    // no rate limiter), so that every figure of a run stays the same.
     let prices = PriceTable::builtin();
     for path in crate::ron_files("saved-designs") {
         let current = read(&path);
@@ -314,11 +314,14 @@ fn a_version_2_design_reads_as_the_same_design_with_the_new_fields_at_their_defa
         let old: String = current
             .replace("version: 3,", "version: 2,")
             .lines()
-            .filter(|line| !["workload: Open,", "rate_limit: None,"].contains(&line.trim()))
+            .filter(|line| {
+                !["workload: Open,", "rate_limit: None,", "deadline_ms: None,"]
+                    .contains(&line.trim())
+            })
             .map(|line| format!("{line}\n"))
             .collect();
         assert!(
-            !old.contains("workload") && !old.contains("rate_limit"),
+            !old.contains("workload") && !old.contains("rate_limit") && !old.contains("deadline"),
             "{}",
             path.display()
         );

@@ -62,6 +62,7 @@ pub fn clients(rate_per_s: u64, mix: TrafficMix, arrivals: ArrivalProcess) -> Co
         mix,
         arrivals,
         workload: Default::default(),
+        deadline_ms: None,
     })
 }
 
@@ -228,6 +229,7 @@ fn cache_cliff_design(hit_ratio: f64) -> Design {
             },
             arrivals: ArrivalProcess::Poisson,
             workload: Default::default(),
+            deadline_ms: None,
         }),
     ));
     let cache = design.add(placed(
@@ -306,6 +308,7 @@ fn producers(per_s: u64) -> Component {
             },
             arrivals: ArrivalProcess::Constant,
             workload: Default::default(),
+            deadline_ms: None,
         }),
     }
 }

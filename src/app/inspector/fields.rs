@@ -202,6 +202,7 @@ pub(super) fn field_labels(kind: &ComponentKind) -> Vec<(&'static str, &'static 
     labels.extend([
         ("rate_per_user_per_s", "Rate per user"),
         ("think_time_s", "Think time"),
+        ("deadline_ms", "Deadline after"),
         ("rate_per_s", "Limit rate"),
         ("burst", "Burst"),
         ("users", "Users"),

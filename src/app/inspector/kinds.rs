@@ -103,6 +103,29 @@ pub(super) fn client_fields(ui: &mut Ui, p: &mut ClientParams) -> bool {
         &mut p.mix.async_jobs,
         "Share of requests that start background work (a queue can take it).",
     );
+    let mut has_deadline = p.deadline_ms.is_some();
+    let label = ui.label("Deadline").on_hover_text(
+        "An end-to-end deadline: a request not answered within it has failed, wherever it is (the work it left queued is still done, and wasted).",
+    );
+    if ui
+        .checkbox(&mut has_deadline, "")
+        .labelled_by(label.id)
+        .changed()
+    {
+        p.deadline_ms = has_deadline.then_some(1_000.0);
+        c = true;
+    }
+    ui.end_row();
+    if let Some(deadline_ms) = &mut p.deadline_ms {
+        c |= number_field(
+            ui,
+            "Deadline after",
+            deadline_ms,
+            " ms",
+            10.0,
+            "Milliseconds from sending a request to giving up on it.",
+        );
+    }
     if p.think_time_s().is_none() {
         c |= choice_field(
             ui,

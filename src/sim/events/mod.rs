@@ -291,6 +291,13 @@ struct Request {
     client: u32,
     /// The servers waiting for its calls to come back, innermost last.
     stack: Vec<Frame>,
+    /// Its slot holds a request now (it is not among the free).
+    live: bool,
+    /// Its client's deadline passed: it has failed for the client, and what it still holds
+    /// (a queue place, a server) it finishes as wasted work, counted for no one.
+    orphan: bool,
+    /// How many requests its slot has held: a deadline event names the one it was set for.
+    incarnation: u32,
 }
 
 /// What happens when an event comes due (kept beside the heap: the heap moves only its
@@ -322,6 +329,9 @@ enum What {
     Repair { node: u32, group: u32 },
     /// A database's failover time has passed for one of its shards.
     Failover { node: u32 },
+    /// The deadline of the request in slot `request` comes, if the slot still holds the
+    /// `incarnation` it was set for.
+    Deadline { request: u32, incarnation: u32 },
 }
 
 /// An event's key in the heap: its time's bits (times are never negative, so their bits
@@ -488,6 +498,8 @@ struct NodeRun {
     constant: bool,
     /// Closed clients: their users.
     closed: Option<ClosedRun>,
+    /// Clients: their requests' end-to-end deadline, in seconds.
+    deadline_s: Option<f64>,
     /// Instances down and health checks, in runs with failures.
     health: Option<Box<Health>>,
     /// A rate limiter in front of the node: its bucket, refilled as time passes.
@@ -731,6 +743,7 @@ impl<'p> Engine<'p> {
                     at_s: 0.0,
                 }),
                 rejected: 0,
+                deadline_s: client.and_then(|c| c.deadline_s),
                 health: (failures && client.is_none()).then(|| {
                     let per_instance = match (&node.kind, station) {
                         (KindPlan::Database(d), _) => d.effective_cores.ceil().max(1.0) as u32,
@@ -926,6 +939,10 @@ impl<'p> Engine<'p> {
                 }
                 What::Wake { node } => self.schedule_arrival(node),
                 What::Send { node } => self.user_sends(node),
+                What::Deadline {
+                    request,
+                    incarnation,
+                } => self.miss_deadline(request, incarnation),
                 What::Population => self.follow_profile(),
                 What::Done {
                     node,
@@ -1052,6 +1069,9 @@ impl<'p> Engine<'p> {
         // No client until `new_request` says which: a job is no user's request.
         r.client = u32::MAX;
         r.stack.clear();
+        r.live = true;
+        r.orphan = false;
+        r.incarnation = r.incarnation.wrapping_add(1);
         id
     }
 
@@ -1082,7 +1102,28 @@ impl<'p> Engine<'p> {
             self.live_measured += 1;
             self.nodes[client as usize].arrived += 1;
         }
+        if let Some(deadline_s) = self.nodes[client as usize].deadline_s {
+            let incarnation = self.requests[id as usize].incarnation;
+            self.schedule(
+                self.now_s + deadline_s,
+                What::Deadline {
+                    request: id,
+                    incarnation,
+                },
+            );
+        }
         self.forward(id, client, class);
+    }
+
+    /// The deadline of request `id` has come: if it is still on its way, it has failed for
+    /// its client now; it goes on as an orphan, finishing the work it holds (see `Request`).
+    fn miss_deadline(&mut self, id: u32, incarnation: u32) {
+        let r = &self.requests[id as usize];
+        if !r.live || r.orphan || r.job || r.incarnation != incarnation {
+            return;
+        }
+        self.count_failure(id);
+        self.requests[id as usize].orphan = true;
     }
 
     /// Request `id` reaches component `node` as class `class`.
@@ -1836,6 +1877,10 @@ impl<'p> Engine<'p> {
     }
 
     fn complete(&mut self, id: u32) {
+        if self.requests[id as usize].orphan {
+            self.release(id);
+            return;
+        }
         let measuring = self.measuring();
         let (job, client, started_s, measured) = {
             let r = &self.requests[id as usize];
@@ -1855,13 +1900,33 @@ impl<'p> Engine<'p> {
             self.succeeded += 1;
             self.live_measured -= 1;
         }
+        self.requests[id as usize].live = false;
         self.free.push(id);
         if !job {
             self.user_step(client);
         }
     }
 
+    /// Free the slot of request `id`, which no one counts any more (an orphan's end).
+    fn release(&mut self, id: u32) {
+        let r = &mut self.requests[id as usize];
+        r.stack.clear();
+        r.live = false;
+        self.free.push(id);
+    }
+
     fn fail(&mut self, id: u32) {
+        if self.requests[id as usize].orphan {
+            self.release(id);
+            return;
+        }
+        self.count_failure(id);
+        self.release(id);
+    }
+
+    /// Count request `id` as failed (for its client, the window and the run) and let its
+    /// user, if a closed client's, go on.
+    fn count_failure(&mut self, id: u32) {
         let measuring = self.measuring();
         let (job, client) = {
             let r = &self.requests[id as usize];
@@ -1880,8 +1945,6 @@ impl<'p> Engine<'p> {
             self.failed += 1;
             self.live_measured -= 1;
         }
-        self.requests[id as usize].stack.clear();
-        self.free.push(id);
         if !job {
             self.user_step(client);
         }

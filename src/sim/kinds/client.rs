@@ -22,6 +22,8 @@ pub(crate) struct ClientPlan {
     /// A closed workload's users at load multiplier 1 (before the profile scales them) and
     /// their mean think time in seconds; `None` for an open workload.
     pub closed: Option<ClosedPlan>,
+    /// The end-to-end deadline of its requests, in seconds.
+    pub deadline_s: Option<f64>,
 }
 
 /// A closed workload: `users` who each send, wait for the answer, think, and send again.
@@ -50,6 +52,7 @@ pub(crate) fn plan(p: &ClientParams) -> ClientPlan {
             think_time_s,
             idle_response_s: 0.0,
         }),
+        deadline_s: p.deadline_ms.map(|ms| ms / 1000.0),
     }
 }
 
