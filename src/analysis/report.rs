@@ -368,11 +368,17 @@ pub fn analyze(
             }
         })
         .collect::<Vec<_>>();
-    let closed = design
+    let workloads = design
         .components()
-        .any(|(_, c)| matches!(&c.kind, ComponentKind::Client(p) if p.think_time_s().is_some()));
-    let model_check = model_check(scenario, &laws, &summary, load, closed, &mut notes);
-    if closed
+        .filter_map(|(_, c)| match &c.kind {
+            ComponentKind::Client(p) => Some(p.think_time_s().is_some()),
+            _ => None,
+        })
+        .fold((false, false), |(open, closed), is_closed| {
+            (open || !is_closed, closed || is_closed)
+        });
+    let model_check = model_check(scenario, &laws, &summary, load, workloads, &mut notes);
+    if workloads.1
         && let Ok(predictor) =
             crate::analysis::predict::Predictor::new(design, scenario, prices, Some(summary.ticks))
         && let Some(knee) = predictor.closed_knee()
@@ -458,12 +464,26 @@ fn model_check(
     laws: &Laws,
     summary: &crate::sim::RunSummary,
     load: f64,
-    closed: bool,
+    (open, closed): (bool, bool),
     notes: &mut Vec<String>,
 ) -> Vec<ModelCheck> {
     if !scenario.failures.is_empty() || scenario.random_failures || scenario.caches_start_cold {
         notes.push(
             "The model check against the operational laws was skipped: failures or cold caches change the load the laws assume."
+                .into(),
+        );
+        return Vec::new();
+    }
+    if summary.system.rejected > 0 {
+        notes.push(
+            "The model check against the operational laws was skipped: rate limiters turned requests away, and the laws assume every request goes on."
+                .into(),
+        );
+        return Vec::new();
+    }
+    if open && closed {
+        notes.push(
+            "The model check against the operational laws was skipped: the design mixes open clients with closed ones, whose load is what their users' answers allow, and the laws hold one load for all."
                 .into(),
         );
         return Vec::new();

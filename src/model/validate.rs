@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use petgraph::algo::kosaraju_scc;
 use petgraph::visit::{EdgeFiltered, EdgeRef};
 
-use super::component::{ComponentKind, HitRatio, KindName, Reliability, TrafficClass};
+use super::component::{ComponentKind, HitRatio, KindName, Reliability, TrafficClass, Workload};
 use super::design::{ComponentId, Design};
 use super::pricing::PriceTable;
 use super::scenario::{Scenario, TrafficProfile};
@@ -528,12 +528,17 @@ impl<'a> Validator<'a> {
             };
             match &component.kind {
                 ComponentKind::Client(p) => {
-                    n.between(
-                        "rate_per_user_per_s",
-                        p.rate_per_user_per_s,
-                        (MIN_RATE_PER_USER_PER_S, MAX_RATE_PER_S),
-                        " per second",
-                    );
+                    // A closed workload's rate follows from its users and think time; the
+                    // open rate it keeps (for a switch back) is read by nothing and shown
+                    // nowhere, so it is not held against the design.
+                    if matches!(p.workload, Workload::Open) {
+                        n.between(
+                            "rate_per_user_per_s",
+                            p.rate_per_user_per_s,
+                            (MIN_RATE_PER_USER_PER_S, MAX_RATE_PER_S),
+                            " per second",
+                        );
+                    }
                     if let Some(deadline_ms) = p.deadline_ms {
                         n.timeout_ms("deadline_ms", deadline_ms);
                     }

@@ -79,7 +79,9 @@ pub struct RunOptions {
     /// Multiplies the scenario's load multiplier.
     pub load_multiplier: Option<f64>,
     /// Request paths sampled per tick for end-to-end latency; `None` picks
-    /// [`default_samples_per_tick`] for the run's length.
+    /// [`default_samples_per_tick`] for the run's length. A design whose clients have a
+    /// deadline samples at least one path a tick even when 0 is asked for: the sampled paths
+    /// are how the flow engine knows the share of requests answered too late.
     pub samples_per_tick: Option<usize>,
     /// Keep a per-tick system history (for plots).
     pub keep_history: bool,
@@ -415,11 +417,15 @@ impl Simulation {
         let routable = plan.nodes.iter().map(|n| n.instances).collect();
         let ticks = plan.ticks;
         let load_multiplier = plan.load_multiplier * options.load_multiplier.unwrap_or(1.0);
+        let has_deadlines = plan.clients.iter().any(|&c| {
+            matches!(&plan.nodes[c as usize].kind, KindPlan::Client(p) if p.deadline_s.is_some())
+        });
         let sampler = paths::Sampler::new(
             seed,
             options
                 .samples_per_tick
-                .unwrap_or_else(|| default_samples_per_tick(plan.ticks)),
+                .unwrap_or_else(|| default_samples_per_tick(plan.ticks))
+                .max(usize::from(has_deadlines)),
             plan.profile_mean(),
         );
         Ok(Self {
@@ -446,9 +452,7 @@ impl Simulation {
             scratch_shares: Vec::new(),
             entry_base_share,
             closed_visits,
-            deadline_samples: if plan.clients.iter().any(|&c| {
-                matches!(&plan.nodes[c as usize].kind, KindPlan::Client(p) if p.deadline_s.is_some())
-            }) {
+            deadline_samples: if has_deadlines {
                 vec![(0, 0); plan.clients.len()]
             } else {
                 Vec::new()
@@ -958,13 +962,38 @@ impl Simulation {
                 };
                 response_s += v * mean_s;
             }
+            let response_s = if response_s.is_finite() {
+                response_s
+            } else {
+                0.0
+            };
+            // A user whose answer misses the deadline has given up on it and thinks again:
+            // it waits min(R, D), whose mean is r(1 − e^(−D/r)) for a response time R of mean
+            // r taken as exponential, and the users still waiting are at most those who sent
+            // within the last deadline (the late requests go on as wasted work, no user's).
+            let deadline_s = match &self.plan.nodes[client].kind {
+                KindPlan::Client(p) => p.deadline_s,
+                _ => None,
+            };
+            let (waiting, response_s) = match deadline_s {
+                Some(deadline_s) => {
+                    let (a, b) = self.plan.nodes[client].channels;
+                    let sent_per_s: f64 = self.channels[a as usize..b as usize]
+                        .iter()
+                        .map(|c| c.rate_in)
+                        .sum();
+                    let patient_s = if response_s > 0.0 {
+                        response_s * -(-deadline_s / response_s).exp_m1()
+                    } else {
+                        0.0
+                    };
+                    (waiting.min(sent_per_s * deadline_s), patient_s)
+                }
+                None => (waiting, response_s),
+            };
             if let KindState::Client(state) = &mut self.states[client].kind {
                 state.closed_waiting = waiting;
-                state.closed_response_s = if response_s.is_finite() {
-                    response_s
-                } else {
-                    0.0
-                };
+                state.closed_response_s = response_s;
             }
         }
     }

@@ -209,13 +209,16 @@ impl Simulation {
             }
             // A request answered after its client's deadline has failed: its latency is no
             // success's, and the client's account takes the late share (see `miss_deadlines`).
+            // The share is of the answered samples: it is applied to the answered requests,
+            // and a sample that failed on its way is no answer, late or not.
             if let KindPlan::Client(c) = &self.plan.nodes[node].kind
                 && let Some(deadline_s) = c.deadline_s
+                && let Some(latency_s) = result
                 && let Some(n) = self.plan.clients.iter().position(|&j| j as usize == node)
                 && let Some(late) = self.deadline_samples.get_mut(n)
             {
                 late.0 += 1;
-                if result.is_some_and(|l| l > deadline_s) {
+                if latency_s > deadline_s {
                     late.1 += 1;
                     result = None;
                 }

@@ -365,3 +365,35 @@ fn a_closed_client_too_large_to_follow_user_by_user_is_refused_with_a_reason() {
         "{error}"
     );
 }
+
+#[test]
+fn deadlines_too_many_to_keep_pending_are_refused_with_a_reason() {
+    // 500,000 requests a second with a 60 s deadline keep 30 million deadlines waiting at
+    // once: 30 million requests in a minute's run is within the request budget, but not the pending
+    // deadlines. The events engine refuses and names the deadline, rather than stopping
+    // mid-run with a message about calls.
+    let mut design = Design::new("patient");
+    let mut readers = placed(
+        "readers",
+        0,
+        crate::simulation::clients(
+            500_000,
+            mix(1.0, 0.0),
+            archsandbox::model::ArrivalProcess::Poisson,
+        ),
+    );
+    if let ComponentKind::Client(p) = &mut readers.kind {
+        p.deadline_ms = Some(60_000.0);
+    }
+    let c = design.add(readers);
+    let s = design.add(server("s1", 1, "small", 1, 0.001, 1.0));
+    design.connect(c, s, reads());
+    let error = run_events(
+        &design,
+        &scenario(60.0, 1),
+        &PriceTable::builtin(),
+        &EventsOptions::default(),
+    )
+    .expect_err("refused");
+    assert!(error.to_string().contains("deadlines pending"), "{error}");
+}

@@ -293,8 +293,10 @@ struct Request {
     stack: Vec<Frame>,
     /// Its slot holds a request now (it is not among the free).
     live: bool,
-    /// Its client's deadline passed: it has failed for the client, and what it still holds
-    /// (a queue place, a server) it finishes as wasted work, counted for no one.
+    /// Its client's deadline passed: it has failed for the client, and it goes on as wasted
+    /// work, counted for no one: it finishes what it holds (a queue place, a server) and
+    /// still makes its later calls, hop by hop, as a server that does not know the client
+    /// gave up would.
     orphan: bool,
     /// How many requests its slot has held: a deadline event names the one it was set for.
     incarnation: u32,
@@ -587,6 +589,8 @@ struct Engine<'p> {
     /// Client requests in flight at the end of each tick so far, and when the next tick ends.
     in_flight_per_tick: Vec<f64>,
     next_tick_end_s: f64,
+    /// Where the run stops (set by `run`).
+    until_s: f64,
     /// Times the closed clients' populations have been set to the profile's (at the start of
     /// each tick).
     population_checks: u64,
@@ -799,6 +803,7 @@ impl<'p> Engine<'p> {
             peak: plan.profile.peak_multiplier().max(f64::MIN_POSITIVE),
             in_flight_per_tick: Vec::with_capacity(plan.ticks.min(1 << 20) as usize),
             next_tick_end_s: plan.tick_s,
+            until_s: f64::INFINITY,
             population_checks: 0,
         };
         for &c in &plan.clients {
@@ -841,6 +846,26 @@ impl<'p> Engine<'p> {
             .filter_map(|n| n.closed)
             .map(|c| (c.users * peak).round() / c.think_s)
             .sum();
+        // Each request waits on its deadline event: a client keeps about its rate times its
+        // deadline of them pending (a closed client at most its users).
+        let pending_deadlines: f64 = self
+            .nodes
+            .iter()
+            .filter_map(|n| {
+                let deadline_s = n.deadline_s?.min(duration_s);
+                Some(match n.closed {
+                    Some(c) => (c.users * peak).round(),
+                    None => n.rate_per_s * peak * deadline_s,
+                })
+            })
+            .sum();
+        if pending_deadlines > (MAX_PENDING / 2) as f64 {
+            return Err(SimError::BadOptions(format!(
+                "the events engine would keep about {} requests' deadlines pending at once,                  more than its limit of {}; shorten the deadline or lower the load (the flow                  engine runs it)",
+                crate::analysis::report::count(pending_deadlines as u64),
+                crate::analysis::report::count((MAX_PENDING / 2) as u64)
+            )));
+        }
         let expected = (open * peak + closed) * duration_s;
         if expected > MAX_EVENTS_REQUESTS {
             return Err(SimError::BadOptions(format!(
@@ -905,6 +930,7 @@ impl<'p> Engine<'p> {
     }
 
     fn run(&mut self, until_s: f64) -> Result<(), SimError> {
+        self.until_s = until_s;
         while let Some(&std::cmp::Reverse((bits, order))) = self.heap.peek() {
             if self.events >= MAX_EVENTS || self.payloads.len() > MAX_PENDING {
                 return Err(SimError::BadOptions(format!(
@@ -1102,7 +1128,11 @@ impl<'p> Engine<'p> {
             self.live_measured += 1;
             self.nodes[client as usize].arrived += 1;
         }
-        if let Some(deadline_s) = self.nodes[client as usize].deadline_s {
+        // A deadline past the run's end would never fire: it is not scheduled (so pending
+        // deadlines stay the requests sent within one deadline of now, not of the run).
+        if let Some(deadline_s) = self.nodes[client as usize].deadline_s
+            && self.now_s + deadline_s <= self.until_s
+        {
             let incarnation = self.requests[id as usize].incarnation;
             self.schedule(
                 self.now_s + deadline_s,
