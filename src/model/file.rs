@@ -97,6 +97,7 @@ impl From<DesignFileV0> for DesignFile {
                     carries: e.classes,
                     weight: 1.0,
                     calls_per_request: 1.0,
+                    retry: None,
                 })
                 .collect(),
             default_scenario: scenario.name.clone(),
@@ -576,6 +577,7 @@ pub fn from_file(file: DesignFile) -> Result<Design, Vec<Issue>> {
                 let mut link = Link::new(&record.carries);
                 link.weight = record.weight;
                 link.calls_per_request = record.calls_per_request;
+                link.retry = record.retry;
                 design.connect(from, to, link);
             }
             (from, to) => {
@@ -621,6 +623,7 @@ pub fn to_file(design: &Design) -> DesignFile {
                     carries: link.carries.clone(),
                     weight: link.weight,
                     calls_per_request: link.calls_per_request,
+                    retry: link.retry,
                 })
             })
             .collect(),

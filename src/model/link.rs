@@ -15,6 +15,72 @@ pub struct Link {
     /// Calls a server makes down this link for each request it serves (forced flow: a page
     /// that runs 4 queries has 4 here).
     pub calls_per_request: f64,
+    /// How the sender times out and retries its calls down this link; `None`: it waits for
+    /// every answer and a failed call fails its request.
+    pub retry: Option<RetryPolicy>,
+}
+
+/// How a caller waits for and retries its calls down a link.
+///
+/// An attempt **fails** when it is dropped, turned away or answered with an error at or
+/// below the link's target, or when its answer has not come back within `timeout_ms` (the
+/// caller gives up on it; the work it started goes on below, wasted). A failed attempt is
+/// tried again after a backoff, up to `attempts` tries in all, while the budget allows; a
+/// call whose last try fails (or whose retry the budget refuses) fails as it would without
+/// retries. Retry n (n = 1 for the first) waits min(cap, base · 2^(n−1)); with jitter, a
+/// uniform draw between 0 and that ("full jitter"). The budget: within each second of the
+/// run, the link's retries stay within `budget_ratio` × its first tries in that second so far.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// The most tries of one call, the first included (1: no retry, only the timeout).
+    pub attempts: u32,
+    /// How long the caller waits for one attempt's answer, in ms; `None`: as long as it takes.
+    pub timeout_ms: Option<f64>,
+    /// The wait before the first retry, in ms; it doubles with each retry.
+    pub backoff_base_ms: f64,
+    /// The longest wait before a retry, in ms.
+    pub backoff_cap_ms: f64,
+    /// Draw each wait uniformly between 0 and the backoff ("full jitter"), so that callers who
+    /// failed together do not come back together.
+    pub jitter: bool,
+    /// At most this many retries per first try, counted over each second; `None`: no budget.
+    pub budget_ratio: Option<f64>,
+}
+
+impl Default for RetryPolicy {
+    /// What a careful client library does: three tries, a one-second timeout, exponential
+    /// backoff from 50 ms to 2 s with full jitter, and retries held to a tenth of first tries.
+    fn default() -> Self {
+        Self {
+            attempts: 3,
+            timeout_ms: Some(1_000.0),
+            backoff_base_ms: 50.0,
+            backoff_cap_ms: 2_000.0,
+            jitter: true,
+            budget_ratio: Some(0.1),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The backoff before retry `n` (1 for the first), in seconds, before any jitter.
+    pub fn backoff_s(&self, n: u32) -> f64 {
+        let doublings = n.saturating_sub(1).min(62);
+        let ms = (self.backoff_base_ms * (1u64 << doublings) as f64).min(self.backoff_cap_ms);
+        ms.max(0.0) / 1000.0
+    }
+
+    /// The attempt timeout in seconds, if any.
+    pub fn timeout_s(&self) -> Option<f64> {
+        self.timeout_ms.map(|ms| ms / 1000.0)
+    }
+
+    /// Attempts per call when each attempt fails independently with chance `p` and nothing
+    /// holds retries back: 1 + p + … + p^(attempts − 1) = (1 − p^attempts)/(1 − p).
+    pub fn amplification(&self, p: f64) -> f64 {
+        (0..self.attempts.max(1)).map(|n| p.powi(n as i32)).sum()
+    }
 }
 
 impl Link {
@@ -27,6 +93,7 @@ impl Link {
             carries,
             weight: 1.0,
             calls_per_request: 1.0,
+            retry: None,
         }
     }
 
@@ -58,6 +125,9 @@ pub struct LinkRecord {
     /// Calls a server makes down this link for each request it serves (default 1, at most 1,000).
     #[serde(default = "one")]
     pub calls_per_request: f64,
+    /// The sender's timeout and retries on this link (default none).
+    #[serde(default)]
+    pub retry: Option<RetryPolicy>,
 }
 
 fn one() -> f64 {

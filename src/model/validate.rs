@@ -146,6 +146,15 @@ pub const MAX_THINK_TIME_S: f64 = 86_400.0;
 pub const MIN_LINK_WEIGHT: f64 = 1e-6;
 /// The most calls a request makes over one link.
 pub const MAX_CALLS_PER_REQUEST: f64 = 1_000.0;
+/// The most tries of one call a retry policy may ask for, the first included.
+pub const MAX_ATTEMPTS: u32 = 10;
+/// The longest attempt timeout or retry backoff, in ms (a minute: the flow engine follows
+/// each retrying link's last minute of hand-overs).
+pub const MAX_RETRY_WAIT_MS: f64 = 60_000.0;
+/// A retry budget's ratio of retries to first tries, from this to `MAX_BUDGET_RATIO`.
+pub const MIN_BUDGET_RATIO: f64 = 1e-3;
+/// The largest retry budget ratio.
+pub const MAX_BUDGET_RATIO: f64 = 10.0;
 /// The longest health-check interval of a balancer, in seconds.
 pub const MAX_HEALTH_CHECK_INTERVAL_S: f64 = 600.0;
 /// The longest failover of a database, in seconds.
@@ -371,6 +380,50 @@ impl Numbers<'_, '_> {
         if let Some(limit) = limit {
             self.rate_per_s("rate_per_s", limit.rate_per_s);
             self.between("burst", limit.burst, (1.0, MAX_BURST), " requests");
+        }
+    }
+
+    /// A link's retry policy: 1 to `MAX_ATTEMPTS` tries, a timeout and backoffs within
+    /// `MAX_RETRY_WAIT_MS` (the cap at least the base), a budget ratio within its range.
+    fn retry(&mut self, retry: Option<&crate::model::RetryPolicy>) {
+        let Some(retry) = retry else {
+            return;
+        };
+        self.count("attempts", retry.attempts, MAX_ATTEMPTS);
+        if let Some(timeout_ms) = retry.timeout_ms {
+            self.positive("timeout_ms", timeout_ms);
+            self.at_most("timeout_ms", timeout_ms, MAX_RETRY_WAIT_MS, " ms");
+        }
+        self.between(
+            "backoff_base_ms",
+            retry.backoff_base_ms,
+            (0.0, MAX_RETRY_WAIT_MS),
+            " ms",
+        );
+        self.between(
+            "backoff_cap_ms",
+            retry.backoff_cap_ms,
+            (0.0, MAX_RETRY_WAIT_MS),
+            " ms",
+        );
+        if retry.backoff_cap_ms < retry.backoff_base_ms {
+            self.error(
+                "backoff_cap_ms",
+                format!(
+                    "backoff_cap_ms ({}) must be at least backoff_base_ms ({})",
+                    shown(retry.backoff_cap_ms),
+                    shown(retry.backoff_base_ms)
+                ),
+                Some("the cap bounds the doubling backoff from above".into()),
+            );
+        }
+        if let Some(ratio) = retry.budget_ratio {
+            self.between(
+                "budget_ratio",
+                ratio,
+                (MIN_BUDGET_RATIO, MAX_BUDGET_RATIO),
+                " retries per first try",
+            );
         }
     }
 
@@ -745,6 +798,25 @@ impl<'a> Validator<'a> {
                 (MIN_MULTIPLIER, MAX_CALLS_PER_REQUEST),
                 "",
             );
+            n.retry(link.retry.as_ref());
+            if link.retry.is_some() {
+                let from_queue = design
+                    .component(from)
+                    .is_some_and(|c| c.kind.name() == KindName::MessageQueue);
+                if from_queue || link.is_async_only() {
+                    self.issues.push(Issue::error(
+                        subject.clone(),
+                        Some("retry"),
+                        format!(
+                            "{who} retries, but it carries background work that no caller waits for"
+                        ),
+                        Some(
+                            "retry on the links of requests someone waits for; a queue's consumers take their work at their own pace"
+                                .into(),
+                        ),
+                    ));
+                }
+            }
             if design
                 .component(to)
                 .is_some_and(|c| c.kind.name() == KindName::Client)

@@ -60,6 +60,12 @@ pub struct ComponentReport {
     pub rejected: u64,
     /// Requests served with an error (lost sessions) after the warm-up.
     pub errors: u64,
+    /// Retries the component sent down its links after the warm-up (each a further attempt
+    /// of a call that failed or timed out; see `RetryPolicy`).
+    pub retries: u64,
+    /// Attempts down its links the component stopped waiting for after the warm-up (their
+    /// link's attempt timeout passed; the work below went on, wasted).
+    pub timed_out: u64,
     /// Mean backlog after the warm-up, in requests.
     pub backlog: f64,
     /// The node's own latency (without what it waits for downstream).
@@ -149,6 +155,12 @@ pub struct SystemReport {
     /// Of the dropped, turned away by rate limiters after the warm-up (each component's
     /// `rejected`, summed).
     pub rejected: u64,
+    /// Retries sent down links after the warm-up (each component's `retries`, summed): the
+    /// attempts beyond the first, each real load on every hop it repeats.
+    pub retries: u64,
+    /// Attempts whose caller stopped waiting after the warm-up (each component's
+    /// `timed_out`, summed).
+    pub timed_out: u64,
     /// End-to-end latency of successful sampled requests.
     pub latency_ms: Percentiles,
     /// Request paths sampled after the warm-up, and how many failed.
@@ -262,6 +274,8 @@ impl Simulation {
                     overflow_dropped: m.overflow_dropped,
                     rejected: m.rejected,
                     errors: m.errors,
+                    retries: m.retries,
+                    timed_out: m.timed_out,
                     backlog: m.backlog_sum / ticks,
                     latency_ms,
                     wait_ms,
@@ -321,6 +335,8 @@ impl Simulation {
                 dropped: sm.dropped,
                 errors: sm.errors,
                 rejected: components.iter().map(|c| c.rejected).sum(),
+                retries: components.iter().map(|c| c.retries).sum(),
+                timed_out: components.iter().map(|c| c.timed_out).sum(),
                 latency_ms: Percentiles::of(&self.sampler.run),
                 sampled_requests: self.sampler.sampled,
                 failed_samples: self.sampler.failed,

@@ -183,6 +183,10 @@ pub(crate) struct Measured {
     pub overflow_dropped: u64,
     /// Requests a rate limiter turned away (also in `dropped`, not in `overflow_dropped`).
     pub rejected: u64,
+    /// Retries the node sent down its links.
+    pub retries: u64,
+    /// Attempts down its links the node stopped waiting for (their timeout passed).
+    pub timed_out: u64,
     /// Highest utilization since the warm-up ended (since the start during the warm-up).
     pub max_utilization: f64,
 }
@@ -201,6 +205,8 @@ impl Measured {
             capacity_sum: self.capacity_sum - start.capacity_sum,
             overflow_dropped: self.overflow_dropped - start.overflow_dropped,
             rejected: self.rejected - start.rejected,
+            retries: self.retries - start.retries,
+            timed_out: self.timed_out - start.timed_out,
             max_utilization: self.max_utilization,
         }
     }

@@ -307,21 +307,29 @@ fn a_version_2_design_reads_as_the_same_design_with_the_new_fields_at_their_defa
     let prices = PriceTable::builtin();
     for path in crate::ron_files("saved-designs") {
         let current = read(&path);
-        if current.contains("workload: Closed") {
-            // Closed workloads came with version 3.
+        if current.contains("workload: Closed") || current.contains("retry: (") {
+            // Closed workloads and retries came with version 3.
             continue;
         }
         let old: String = current
             .replace("version: 3,", "version: 2,")
             .lines()
             .filter(|line| {
-                !["workload: Open,", "rate_limit: None,", "deadline_ms: None,"]
-                    .contains(&line.trim())
+                ![
+                    "workload: Open,",
+                    "rate_limit: None,",
+                    "deadline_ms: None,",
+                    "retry: None,",
+                ]
+                .contains(&line.trim())
             })
             .map(|line| format!("{line}\n"))
             .collect();
         assert!(
-            !old.contains("workload") && !old.contains("rate_limit") && !old.contains("deadline"),
+            !old.contains("workload")
+                && !old.contains("rate_limit")
+                && !old.contains("deadline")
+                && !old.contains("retry"),
             "{}",
             path.display()
         );
@@ -330,4 +338,34 @@ fn a_version_2_design_reads_as_the_same_design_with_the_new_fields_at_their_defa
         assert_eq!(migrated.design, now.design, "{}", path.display());
         assert!(to_ron(&migrated.design).contains("version: 3,"));
     }
+}
+
+#[test]
+fn a_retry_policy_round_trips_and_a_link_without_one_reads_as_none() {
+    use archsandbox::model::{Link, RetryPolicy, TrafficClass};
+    let prices = PriceTable::builtin();
+    let mut design = parse_design(&read(&root().join("saved-designs/one-server.ron")), &prices)
+        .expect("reads")
+        .design;
+    let (id, ..) = design.links().next().expect("a link");
+    let policy = RetryPolicy {
+        attempts: 4,
+        timeout_ms: Some(250.0),
+        backoff_base_ms: 20.0,
+        backoff_cap_ms: 800.0,
+        jitter: false,
+        budget_ratio: None,
+    };
+    design.graph[id].retry = Some(policy);
+    let text = to_ron(&design);
+    assert!(text.contains("retry: ("), "{text}");
+    let back = parse_design(&text, &prices).expect("reads back").design;
+    assert_eq!(back, design);
+    assert_eq!(Link::new(&[TrafficClass::Read]).retry, None);
+    // The policy's own arithmetic: waits double from the base up to the cap, and the
+    // attempts a call makes when each fails with chance p sum the geometric series.
+    assert_eq!(policy.backoff_s(1), 0.020);
+    assert_eq!(policy.backoff_s(3), 0.080);
+    assert_eq!(policy.backoff_s(9), 0.800);
+    assert!((policy.amplification(0.5) - 1.875).abs() < 1e-12);
 }

@@ -158,3 +158,26 @@ fn a_rate_limiter_burst_below_one_request_is_refused_naming_the_server() {
 fn a_closed_workload_that_never_thinks_is_refused_naming_the_client() {
     assert_error("zero-think-time.ron", &["'customers'", "think_time_s"], 9);
 }
+
+#[test]
+fn a_retry_backoff_capped_below_its_base_is_refused_naming_the_link() {
+    assert_error(
+        "bad-retry.ron",
+        &[
+            "'customers'",
+            "'kitchen'",
+            "backoff_cap_ms",
+            "backoff_base_ms",
+        ],
+        14,
+    );
+}
+
+#[test]
+fn a_retry_policy_with_too_many_attempts_is_refused_with_the_limit() {
+    assert_error(
+        "too-many-attempts.ron",
+        &["'kitchen'", "attempts", "at most 10"],
+        11,
+    );
+}

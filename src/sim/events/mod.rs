@@ -508,6 +508,10 @@ struct NodeRun {
     limiter: Option<Limiter>,
     /// Requests the rate limiter turned away after the warm-up (also in `dropped`).
     rejected: u64,
+    /// Retries the node sent down its links after the warm-up.
+    retries: u64,
+    /// Attempts down its links the node stopped waiting for after the warm-up.
+    timed_out: u64,
 }
 
 /// A token bucket (see `model::RateLimit`): its tokens when last looked at, and when.
@@ -747,6 +751,8 @@ impl<'p> Engine<'p> {
                     at_s: 0.0,
                 }),
                 rejected: 0,
+                retries: 0,
+                timed_out: 0,
                 deadline_s: client.and_then(|c| c.deadline_s),
                 health: (failures && client.is_none()).then(|| {
                     let per_instance = match (&node.kind, station) {
@@ -2127,6 +2133,8 @@ impl<'p> Engine<'p> {
                     },
                     rejected: run.rejected,
                     errors: run.errors,
+                    retries: run.retries,
+                    timed_out: run.timed_out,
                     backlog: if matches!(run.model, Model::MessageQueue(_)) {
                         run.waiting_area / measured_s
                     } else {
@@ -2212,6 +2220,8 @@ impl<'p> Engine<'p> {
                 dropped,
                 errors,
                 rejected: components.iter().map(|c| c.rejected).sum(),
+                retries: components.iter().map(|c| c.retries).sum(),
+                timed_out: components.iter().map(|c| c.timed_out).sum(),
                 latency_ms: Percentiles::of(&self.end_to_end),
                 sampled_requests: ended,
                 failed_samples: self.failed_in_window,
