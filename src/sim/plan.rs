@@ -121,6 +121,22 @@ pub(crate) struct RouteEntry {
     /// The target steps before the sender (an async link closing a loop): what the sender
     /// hands over arrives on the next tick.
     pub backward: bool,
+    /// The link's retry policy: an index into `Plan::retry_links`, or `NO_RETRY`. The
+    /// entries of one link (one per class it carries) share it, and its budget.
+    pub retry: u32,
+}
+
+/// A route entry's `retry` when its link has no retry policy.
+pub(crate) const NO_RETRY: u32 = u32::MAX;
+
+/// A link with a retry policy.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct RetryLink {
+    pub policy: crate::model::RetryPolicy,
+    /// The sender's position in the plan.
+    pub from: u32,
+    /// The target's position in the plan.
+    pub to: u32,
 }
 
 /// One step of passing a node's output on, compiled from its links (whole channels handed on
@@ -204,6 +220,8 @@ pub(crate) struct Plan {
     pub clients: Vec<u32>,
     pub queues: Vec<u32>,
     pub routes: Vec<RouteEntry>,
+    /// The links with a retry policy (route entries point here by `RouteEntry::retry`).
+    pub retry_links: Vec<RetryLink>,
     pub ops: Vec<RouteOp>,
     /// Pairs (from channel, to channel) passed on whole (see [`RouteOp`] for when they arrive).
     pub direct: Vec<(u32, u32)>,
@@ -292,6 +310,8 @@ impl Plan {
         let users_upstream = users_upstream(design);
         let mut nodes = Vec::with_capacity(order.len());
         let mut routes = Vec::new();
+        let mut retry_links: Vec<RetryLink> = Vec::new();
+        let mut retry_of: HashMap<crate::model::LinkId, u32> = HashMap::new();
         let mut ops = Vec::new();
         let mut direct = Vec::new();
         for (position, &id) in order.iter().enumerate() {
@@ -337,10 +357,22 @@ impl Plan {
             let mut class_routes = [(0u32, 0u32); TrafficClass::COUNT];
             for class in TrafficClass::ALL {
                 let start = routes.len() as u32;
-                for (_, target, link) in design.outgoing(id) {
+                for (link_id, target, link) in design.outgoing(id) {
                     if link.carries(class) {
                         let target = index_of[&target];
+                        let retry = match link.retry {
+                            Some(policy) => *retry_of.entry(link_id).or_insert_with(|| {
+                                retry_links.push(RetryLink {
+                                    policy,
+                                    from: position as u32,
+                                    to: target,
+                                });
+                                (retry_links.len() - 1) as u32
+                            }),
+                            None => NO_RETRY,
+                        };
                         routes.push(RouteEntry {
+                            retry,
                             target,
                             channel: class_channels[target as usize][class.index()],
                             weight: link.weight,
@@ -578,6 +610,7 @@ impl Plan {
             queues,
             nodes,
             routes,
+            retry_links,
             ops,
             direct,
             channel_class,
