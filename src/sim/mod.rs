@@ -18,6 +18,7 @@ pub(crate) mod plan;
 pub mod preflight;
 pub mod queueing;
 pub mod report;
+mod retries;
 pub mod state;
 pub mod stats;
 pub mod warmup;
@@ -80,8 +81,9 @@ pub struct RunOptions {
     pub load_multiplier: Option<f64>,
     /// Request paths sampled per tick for end-to-end latency; `None` picks
     /// [`default_samples_per_tick`] for the run's length. A design whose clients have a
-    /// deadline samples at least one path a tick even when 0 is asked for: the sampled paths
-    /// are how the flow engine knows the share of requests answered too late.
+    /// deadline, or whose links time attempts out, samples at least one path a tick even
+    /// when 0 is asked for: the sampled paths are how the flow engine knows the share of
+    /// requests (and attempts) answered too late.
     pub samples_per_tick: Option<usize>,
     /// Keep a per-tick system history (for plots).
     pub keep_history: bool,
@@ -183,6 +185,8 @@ pub struct Simulation {
     pub(crate) deadline_samples: Vec<(u32, u32)>,
     /// Per client: the share of its requests that last missed their deadline.
     pub(crate) late_share: Vec<f64>,
+    /// Links that retry: their attempts, delay lines and budgets (`None` when none does).
+    pub(crate) retries: Option<Box<retries::Retries>>,
     /// Per client (in `plan.clients`' order): its requests so far, and as the warm-up ended.
     pub(crate) accounts: Vec<outcome::ClientAccount>,
     accounts_at_warmup: Vec<outcome::ClientAccount>,
@@ -420,12 +424,18 @@ impl Simulation {
         let has_deadlines = plan.clients.iter().any(|&c| {
             matches!(&plan.nodes[c as usize].kind, KindPlan::Client(p) if p.deadline_s.is_some())
         });
+        // Deadlines and attempt timeouts read their late shares from the sampled paths.
+        let needs_paths = has_deadlines
+            || plan
+                .retry_links
+                .iter()
+                .any(|l| l.policy.timeout_ms.is_some());
         let sampler = paths::Sampler::new(
             seed,
             options
                 .samples_per_tick
                 .unwrap_or_else(|| default_samples_per_tick(plan.ticks))
-                .max(usize::from(has_deadlines)),
+                .max(usize::from(needs_paths)),
             plan.profile_mean(),
         );
         Ok(Self {
@@ -458,6 +468,7 @@ impl Simulation {
                 Vec::new()
             },
             late_share: vec![0.0; plan.clients.len()],
+            retries: retries::Retries::new(&plan),
             accounts: vec![outcome::ClientAccount::default(); plan.clients.len()],
             accounts_at_warmup: vec![outcome::ClientAccount::default(); plan.clients.len()],
             tick_waiting: 0,
@@ -652,6 +663,7 @@ impl Simulation {
             tick_s: dt,
             load,
         };
+        self.dispatch_retries();
         let mut router = Router {
             plan: &self.plan,
             channels: &mut self.channels,

@@ -154,9 +154,12 @@ impl Simulation {
     pub(crate) fn settle_accounts(&mut self, something_failed: bool) -> TickOutcome {
         // Only where something failed, waits or travels, or waited last tick.
         let waiting = self.tick_waiting > 0 || self.in_transit() > 0;
-        let active = something_failed || waiting || self.parts_outstanding;
+        // A design that retries settles every tick: attempts time out and retries wait
+        // whether or not anything failed.
+        let retrying = self.retries.is_some();
+        let active = something_failed || waiting || self.parts_outstanding || retrying;
         if active {
-            self.settle_pass(something_failed);
+            self.settle_pass(something_failed || retrying);
         } else {
             // Links that close a loop read their targets' figures a tick late (the target
             // settles after them): a tick with nothing to settle leaves nothing for them.
@@ -240,8 +243,17 @@ impl Simulation {
             .sum()
     }
 
-    /// What route entry `e` handed to its target this tick.
+    /// What route entry `e` handed to its target this tick: its first tries, and the
+    /// retries it handed over again (see `retries`).
     fn handed(&self, e: usize) -> u64 {
+        match &self.retries {
+            Some(retries) => self.handed_first(e) + retries.of(e).map_or(0, |r| r.handed),
+            None => self.handed_first(e),
+        }
+    }
+
+    /// What route entry `e`'s sender passed on down it this tick, retries aside.
+    pub(crate) fn handed_first(&self, e: usize) -> u64 {
         let r = &self.plan.routes[e];
         if r.direct {
             self.channels
@@ -265,19 +277,28 @@ impl Simulation {
     fn settle_pass(&mut self, failures: bool) {
         let mut outstanding = false;
         for i in (0..self.plan.nodes.len()).rev() {
+            // Its targets are settled: its retrying links' attempts can be.
+            let retries_here = self
+                .retries
+                .as_ref()
+                .is_some_and(|r| r.by_node[i].0 < r.by_node[i].1);
+            if retries_here {
+                self.settle_retries(i);
+            }
             let node = &self.plan.nodes[i];
             let (ca, cb) = (node.channels.0 as usize, node.channels.1 as usize);
             let is_queue = node.kind_name == KindName::MessageQueue;
             let below_dirty = !is_queue
-                && node
-                    .routes
-                    .iter()
-                    .chain(&node.session_routes)
-                    .flat_map(|&(a, b)| a..b)
-                    .any(|e| {
-                        let r = &self.plan.routes[e as usize];
-                        r.backward || self.node_dirty[r.target as usize]
-                    });
+                && (retries_here
+                    || node
+                        .routes
+                        .iter()
+                        .chain(&node.session_routes)
+                        .flat_map(|&(a, b)| a..b)
+                        .any(|e| {
+                            let r = &self.plan.routes[e as usize];
+                            r.backward || self.node_dirty[r.target as usize]
+                        }));
             let mut dirty = false;
             for ch in ca..cb {
                 let c = self.channels[ch];
@@ -332,6 +353,10 @@ impl Simulation {
                         let kept = (own * others).clamp(0.0, 1.0);
                         let most = unresolved_below * per_request;
                         self.entry_part[e] = (self.entry_part[e] * kept).min(most);
+                        // A server stops retrying the calls of requests that failed.
+                        if let Some(retries) = self.retries.as_mut() {
+                            retries.keep(e, kept, most);
+                        }
                     }
                     self.scratch_shares = shares;
                 }
@@ -395,7 +420,7 @@ impl Simulation {
     fn waiting_at(&self, e: usize) -> f64 {
         let r = &self.plan.routes[e];
         if !r.backward {
-            return self.entry_part[e];
+            return self.entry_part[e] + self.retry_waiting(e);
         }
         let is_queue = self.plan.nodes[r.target as usize].kind_name == KindName::MessageQueue;
         let arrived = if is_queue {
@@ -407,7 +432,7 @@ impl Simulation {
     }
 
     /// Route entry `e`'s share of its target channel's stock this tick.
-    fn stock_share(&self, e: usize) -> f64 {
+    pub(crate) fn stock_share(&self, e: usize) -> f64 {
         let t = self.plan.routes[e].channel as usize;
         let stock = self.channel_stock[t];
         if stock > 0.0 {
@@ -428,9 +453,13 @@ impl Simulation {
             return (requests, 0.0, 0.0);
         }
         let t = self.plan.routes[e].channel as usize;
-        let total = self.channel_stock[t];
-        if total > 0.0 && self.failed[t] > 0.0 {
-            let p = (self.failed[t] / total).min(1.0);
+        // A retrying link's calls fail for good only when their retries are spent.
+        let (failed, total) = match self.retries.as_ref().and_then(|r| r.of(e)) {
+            Some(r) => (r.final_failed, stock),
+            None => (self.failed[t], self.channel_stock[t]),
+        };
+        if total > 0.0 && failed > 0.0 {
+            let p = (failed / total).min(1.0);
             (requests, requests * (1.0 - (1.0 - p).powf(per_request)), p)
         } else {
             (requests, 0.0, 0.0)
@@ -454,8 +483,15 @@ impl Simulation {
                 let (mut failed, mut unresolved) = (0.0, 0.0);
                 for e in a as usize..b as usize {
                     if failures {
-                        let t = self.plan.routes[e].channel as usize;
-                        failed += self.failed[t] * self.stock_share(e);
+                        failed += match self.retries.as_ref().and_then(|r| r.of(e)) {
+                            // A retrying link's calls fail for good only when their retries
+                            // are spent.
+                            Some(r) => r.final_failed,
+                            None => {
+                                let t = self.plan.routes[e].channel as usize;
+                                self.failed[t] * self.stock_share(e)
+                            }
+                        };
                     }
                     unresolved += self.waiting_at(e);
                 }

@@ -94,6 +94,9 @@ pub(crate) struct Sampler {
     /// model's mean, the model's mean wait before service), in milliseconds, in the order
     /// drawn.
     visits: Vec<(u32, f64, f64, f64)>,
+    /// The overload backlogs' delay the walks drew so far, in seconds (for the attempts of
+    /// retrying links, which read the part of it below them).
+    backlog_s: f64,
 }
 
 impl Sampler {
@@ -119,6 +122,7 @@ impl Sampler {
             starts: Vec::new(),
             job_starts: Vec::new(),
             visits: Vec::new(),
+            backlog_s: 0.0,
         }
     }
 
@@ -251,6 +255,12 @@ impl Simulation {
             let mut visits = 0;
             self.walk_on(node, class, 0.0, &mut visits, measuring);
         }
+        // The attempts' late shares, for the next tick's settle.
+        if let Some(retries) = self.retries.as_mut() {
+            for entry in &mut retries.entries {
+                entry.take_samples(self.plan.tick_s);
+            }
+        }
         self.sampler.window_samples += this_tick.len();
         self.sampler.window.push_back(this_tick);
         self.sampler.trim_window();
@@ -375,7 +385,13 @@ impl Simulation {
                     let extra: f64 = self.sampler.rng.random();
                     let n = whole + u32::from(extra < entry.calls - f64::from(whole));
                     for _ in 0..n {
-                        total += self.walk(entry.target as usize, class, visits, measuring)?;
+                        total += self.attempt(
+                            e as usize,
+                            entry.target as usize,
+                            class,
+                            visits,
+                            measuring,
+                        )?;
                     }
                 }
             }
@@ -389,25 +405,75 @@ impl Simulation {
                     return None;
                 }
                 let mut u = self.sampler.rng.random::<f64>() * sum;
-                let mut chosen = self.plan.routes[a as usize].target as usize;
+                let mut chosen = a as usize;
                 for (j, e) in (a..b).enumerate() {
                     let w = self.route_weight[a as usize + j];
-                    chosen = self.plan.routes[e as usize].target as usize;
+                    chosen = e as usize;
                     if u < w {
                         break;
                     }
                     u -= w;
                 }
-                total += self.walk(chosen, k, visits, measuring)?;
+                let target = self.plan.routes[chosen].target as usize;
+                total += self.attempt(chosen, target, k, visits, measuring)?;
             }
         }
         Some(total)
+    }
+
+    /// One call down route entry `e` to `target`, in seconds, or `None` if it failed. With a
+    /// retry policy, its tries until one is answered within the timeout, the budget refuses a
+    /// retry (with the chance it refused them at the last settle), or the tries are spent: an
+    /// answer later than the timeout costs the timeout, a failure costs nothing (it fails
+    /// fast), and each retry waits its backoff (a uniform share of it with jitter).
+    fn attempt(
+        &mut self,
+        e: usize,
+        target: usize,
+        k: usize,
+        visits: &mut u32,
+        measuring: bool,
+    ) -> Option<f64> {
+        let Some((slot, policy, pass)) = self.retries.as_ref().and_then(|r| r.policy_of(e)) else {
+            return self.walk(target, k, visits, measuring);
+        };
+        let timeout_s = policy.timeout_s();
+        let mut spent_s = 0.0;
+        for n in 1..=policy.attempts.max(1) {
+            let backlog_before_s = self.sampler.backlog_s;
+            if let Some(latency_s) = self.walk(target, k, visits, measuring) {
+                let late = timeout_s.is_some_and(|t| latency_s > t);
+                let backlog_s = self.sampler.backlog_s - backlog_before_s;
+                if timeout_s.is_some()
+                    && let Some(entry) = self.retries.as_mut().and_then(|r| r.entries.get_mut(slot))
+                {
+                    entry.samples.0 += 1;
+                    entry.samples.1 += u32::from(late);
+                    entry.backlog_samples_s += backlog_s;
+                }
+                if !late {
+                    return Some(spent_s + latency_s);
+                }
+                spent_s += timeout_s.unwrap_or(0.0);
+            }
+            if n >= policy.attempts || self.sampler.rng.random::<f64>() >= pass {
+                return None;
+            }
+            let backoff_s = policy.backoff_s(n);
+            spent_s += if policy.jitter {
+                backoff_s * self.sampler.rng.random::<f64>()
+            } else {
+                backoff_s
+            };
+        }
+        None
     }
 
     /// Draw node `i`'s latency, to be recorded in the node's statistics at the end of the
     /// tick.
     fn record(&mut self, i: usize, rt: &ResponseTime, measuring: bool) -> f64 {
         let latency_s = draw(&mut self.sampler.rng, rt);
+        self.sampler.backlog_s += rt.backlog_delay_s;
         if measuring {
             self.sampler.visits.push((
                 i as u32,

@@ -321,7 +321,50 @@ fn design_at_limits(seed: u64) -> Design {
     scenario.caches_start_cold = c.one_in(2);
     design.default_scenario = scenario.name.clone();
     design.scenarios = vec![scenario];
+    // Drawn last, so that the seeds that found faults before still draw the same designs.
+    retries_at_limits(&mut design, &mut c);
     design
+}
+
+/// Retry policies at their limits on the links that may retry (one in six each way): ten
+/// tries with every wait at its longest and the loosest budget, or ten tries that each time
+/// out at once, retried at once, within the tightest budget.
+fn retries_at_limits(design: &mut Design, c: &mut Choices) {
+    use archsandbox::model::RetryPolicy;
+    use archsandbox::model::validate::{
+        MAX_ATTEMPTS, MAX_BUDGET_RATIO, MAX_RETRY_WAIT_MS, MIN_BUDGET_RATIO,
+    };
+    let links: Vec<_> = design.links().map(|(id, from, ..)| (id, from)).collect();
+    for (id, from) in links {
+        let from_queue = design
+            .component(from)
+            .is_some_and(|x| x.kind.name() == archsandbox::model::KindName::MessageQueue);
+        let draw = c.next() % 6;
+        if let Some(link) = design.graph.edge_weight_mut(id)
+            && !from_queue
+            && !link.is_async_only()
+        {
+            link.retry = match draw {
+                0 => Some(RetryPolicy {
+                    attempts: MAX_ATTEMPTS,
+                    timeout_ms: Some(MAX_RETRY_WAIT_MS),
+                    backoff_base_ms: MAX_RETRY_WAIT_MS,
+                    backoff_cap_ms: MAX_RETRY_WAIT_MS,
+                    jitter: true,
+                    budget_ratio: Some(MAX_BUDGET_RATIO),
+                }),
+                1 => Some(RetryPolicy {
+                    attempts: MAX_ATTEMPTS,
+                    timeout_ms: Some(1e-6),
+                    backoff_base_ms: 0.0,
+                    backoff_cap_ms: 0.0,
+                    jitter: false,
+                    budget_ratio: Some(MIN_BUDGET_RATIO),
+                }),
+                _ => None,
+            };
+        }
+    }
 }
 
 /// Run the command line within the time limit: (exit code, stdout, stderr).

@@ -190,6 +190,22 @@ fn design_from(spec: &Spec) -> Design {
             0.2 + calls * 3.0
         };
         link.weight = 0.1 + calls;
+        // Some links retry: up to four tries, with or without a timeout, backoff, jitter and
+        // a budget (never from a queue or on background work, which validation refuses).
+        let from_queue = matches!(
+            design.component(f).map(|c| &c.kind),
+            Some(ComponentKind::MessageQueue(_))
+        );
+        if !back && !from_queue && !link.is_async_only() && bits & 0x40 != 0 {
+            link.retry = Some(archsandbox::model::RetryPolicy {
+                attempts: 1 + u32::from(bits % 4),
+                timeout_ms: (bits & 0x80 != 0).then_some(5.0 + calls * 500.0),
+                backoff_base_ms: calls * 100.0,
+                backoff_cap_ms: calls * 100.0 + 400.0,
+                jitter: bits & 1 == 0,
+                budget_ratio: (bits & 2 != 0).then_some(0.1),
+            });
+        }
         design.connect(f, t, link);
     }
     let profile = match profile % 6 {
