@@ -481,6 +481,13 @@ fn model_check(
         );
         return Vec::new();
     }
+    if summary.system.retries > 0 || summary.system.timed_out > 0 {
+        notes.push(
+            "The model check against the operational laws was skipped: retries sent calls again, and the laws count each call once."
+                .into(),
+        );
+        return Vec::new();
+    }
     if open && closed {
         notes.push(
             "The model check against the operational laws was skipped: the design mixes open clients with closed ones, whose load is what their users' answers allow, and the laws hold one load for all."
@@ -846,6 +853,14 @@ impl SimulateReport {
                 t,
                 "  rejected       {} requests turned away by rate limiters after the warm-up (among the failed; not for want of capacity)",
                 count(s.run.rejected)
+            );
+        }
+        if s.run.retries > 0 || s.run.timed_out > 0 {
+            let _ = writeln!(
+                t,
+                "  retries        {} retries sent and {} attempts given up on (past their timeout) after the warm-up: each retry is load again on every hop it repeats, each attempt given up on is work done for no one",
+                count(s.run.retries),
+                count(s.run.timed_out)
             );
         }
         let _ = writeln!(

@@ -43,6 +43,7 @@ pub(super) fn legend(ui: &mut Ui) {
     ui.label("dashed outline: some instances down · dashed link: async only · moving dashes: traffic flowing");
     ui.label("link letters: R read, W write, S static, A async; thicker = more requests");
     ui.label("a client reading \"N users · think Z s\": a closed workload, whose users wait for each answer before they think and send again");
+    ui.label("a link reading \"retry N/B%\": its sender times out and tries each call up to N times, retries held to B % of first tries (no B: no budget)");
 }
 
 impl SandboxApp {

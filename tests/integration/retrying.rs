@@ -311,3 +311,33 @@ fn immediate_retries_keep_a_brief_overload_going_and_a_budget_with_backoff_ends_
         );
     }
 }
+
+#[test]
+fn the_shipped_retry_storm_never_recovers_and_its_budgeted_twin_does() {
+    // The example designs tell the story of the test above with the app's numbers: 80 % of
+    // a kitchen of 100/s, a 30 s rush to ×2 from 100 s, a 1 s timeout and four tries. From
+    // 400 s to the end the storm's success stays under 5 %; the budgeted twin is back above
+    // 99 % (its backlog is gone by 320 s, see above).
+    let prices = PriceTable::builtin();
+    for (file, recovers) in [
+        ("saved-designs/retry-storm.ron", false),
+        ("saved-designs/retry-storm-budget.ron", true),
+    ] {
+        let design = crate::simulation::shipped(file);
+        let scenario = design.default_scenario().expect("a scenario").clone();
+        let ticks = |s: f64| (s / scenario.tick_s).round() as u64;
+        let mut sim = Simulation::new(&design, &scenario, &prices).expect("runs");
+        sim.run_until(ticks(400.0)).expect("runs");
+        let start = sim.requests();
+        sim.run_to_end().expect("runs");
+        let late = sim.requests().since(&start);
+        let success = late.succeeded / (late.succeeded + late.failed);
+        if recovers {
+            assert!(success >= 0.99, "{file}: {success}");
+        } else {
+            assert!(success < 0.05, "{file}: {success}");
+        }
+        let summary = sim.summary();
+        assert!(summary.system.retries > 0, "{file}: it retries");
+    }
+}

@@ -189,6 +189,17 @@ pub(super) fn link_label(link: &Link) -> String {
     if link.calls_per_request != 1.0 {
         text.push_str(&format!(" ×{}", link.calls_per_request));
     }
+    // A retrying link says how many tries, and whether a budget holds them ("retry 3/10 %").
+    if let Some(retry) = &link.retry
+        && retry.attempts > 1
+    {
+        text.push_str(&format!(" · retry {}", retry.attempts));
+        if let Some(ratio) = retry.budget_ratio {
+            text.push_str(&format!("/{}%", (ratio * 100.0).round()));
+        }
+    } else if link.retry.is_some_and(|r| r.timeout_ms.is_some()) {
+        text.push_str(" · timeout");
+    }
     text
 }
 

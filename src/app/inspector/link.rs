@@ -5,10 +5,11 @@ use egui::Ui;
 
 use crate::app::Action;
 use crate::app::document::Edit;
-use crate::model::{Design, Link, LinkId, PriceTable, Subject, TrafficClass};
+use crate::model::validate::MAX_ATTEMPTS;
+use crate::model::{Design, Link, LinkId, PriceTable, RetryPolicy, Subject, TrafficClass};
 
 use super::InspectorState;
-use super::fields::{number_field, refusals, with_labels};
+use super::fields::{count_field, number_field, refusals, with_labels};
 
 pub(super) fn link_inspector(
     ui: &mut Ui,
@@ -45,6 +46,7 @@ pub(super) fn link_inspector(
     egui::Grid::new("link").num_columns(2).show(ui, |ui| {
         number_field(ui, "Weight", &mut edited.weight, "", 0.05, "Share of traffic when the source splits over several links.");
         number_field(ui, "Calls per request", &mut edited.calls_per_request, "", 0.1, "Calls a server makes down this link for each request (a page that runs 4 queries has 4).");
+        retry_fields(ui, &mut edited.retry);
     });
     if edited != *l {
         // Checked the way a component's edit is: by the validation rules (and what a run
@@ -80,6 +82,98 @@ pub(super) fn link_inspector(
     }
 }
 
+/// The sender's timeout and retries on the link: a switch, then the policy's fields with
+/// their units; each edit is checked by validation like any other.
+fn retry_fields(ui: &mut Ui, retry: &mut Option<RetryPolicy>) {
+    let mut retries = retry.is_some();
+    let label = ui.label("Retries").on_hover_text(
+        "The sender times out and retries failed calls down this link (every retry is load again on every hop it repeats).",
+    );
+    if ui
+        .checkbox(&mut retries, "")
+        .labelled_by(label.id)
+        .changed()
+    {
+        *retry = retries.then(RetryPolicy::default);
+    }
+    ui.end_row();
+    let Some(policy) = retry else {
+        return;
+    };
+    count_field(
+        ui,
+        "Attempts",
+        (&mut policy.attempts, MAX_ATTEMPTS),
+        "",
+        "The most tries of one call, the first included (1: no retry, only the timeout).",
+    );
+    let mut has_timeout = policy.timeout_ms.is_some();
+    let label = ui
+        .label("Attempt timeout")
+        .on_hover_text("Whether the sender stops waiting for an attempt's answer after a while.");
+    if ui
+        .checkbox(&mut has_timeout, "")
+        .labelled_by(label.id)
+        .changed()
+    {
+        policy.timeout_ms = has_timeout.then_some(1_000.0);
+    }
+    ui.end_row();
+    if let Some(timeout_ms) = &mut policy.timeout_ms {
+        number_field(
+            ui,
+            "Give up after",
+            timeout_ms,
+            " ms",
+            10.0,
+            "How long the sender waits for one attempt; the work it started goes on below, wasted.",
+        );
+    }
+    number_field(
+        ui,
+        "Backoff base",
+        &mut policy.backoff_base_ms,
+        " ms",
+        5.0,
+        "The wait before the first retry; it doubles with each retry (0: retry at once).",
+    );
+    number_field(
+        ui,
+        "Backoff cap",
+        &mut policy.backoff_cap_ms,
+        " ms",
+        10.0,
+        "The longest wait before a retry.",
+    );
+    let label = ui.label("Jitter").on_hover_text(
+        "Draw each wait uniformly between 0 and the backoff, so that callers who failed together do not come back together.",
+    );
+    ui.checkbox(&mut policy.jitter, "").labelled_by(label.id);
+    ui.end_row();
+    let mut has_budget = policy.budget_ratio.is_some();
+    let label = ui.label("Retry budget").on_hover_text(
+        "Hold retries to a share of first tries, counted each second: what keeps a brief overload from feeding itself.",
+    );
+    if ui
+        .checkbox(&mut has_budget, "")
+        .labelled_by(label.id)
+        .changed()
+    {
+        policy.budget_ratio = has_budget.then_some(0.1);
+    }
+    ui.end_row();
+    if let Some(ratio) = &mut policy.budget_ratio {
+        number_field(
+            ui,
+            "Retries per first try",
+            ratio,
+            "",
+            0.01,
+            "At most this many retries for each first try within a second (0.1: one retry for ten first tries).",
+        );
+    }
+}
+
 /// A link's refusal in the inspector's words.
 pub(super) fn as_shown_for_link(message: &str) -> String {
     with_labels(
@@ -88,6 +182,12 @@ pub(super) fn as_shown_for_link(message: &str) -> String {
             ("calls_per_request", "Calls per request"),
             ("weight", "Weight"),
             ("carries", "Carries"),
+            ("attempts", "Attempts"),
+            ("timeout_ms", "Give up after"),
+            ("backoff_base_ms", "Backoff base"),
+            ("backoff_cap_ms", "Backoff cap"),
+            ("budget_ratio", "Retries per first try"),
+            ("retry", "Retries"),
         ],
     )
 }
