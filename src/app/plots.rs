@@ -555,6 +555,14 @@ pub fn show(
                         Line::new("succeeded", series(&|t| t.throughput_per_s)).color(PALETTE[2]),
                     );
                     p.line(Line::new("failed", series(&|t| t.failed_per_s)).color(PALETTE[1]));
+                    // Retries are load again on the hops they repeat: shown where a link retries.
+                    if h.iter().any(|t| t.retries_per_s > 0.0) {
+                        p.line(
+                            Line::new("retries", series(&|t| t.retries_per_s))
+                                .color(PALETTE[3])
+                                .style(egui_plot::LineStyle::dashed_dense()),
+                        );
+                    }
                 });
             plot("success", "success %", bands.is_some())
                 .include_y(100.0)

@@ -118,6 +118,8 @@ pub struct SystemTick {
     /// Requests served with an error at any component this tick (lost sessions, misses with no
     /// store behind).
     pub errors: u64,
+    /// Retries handed over again down retrying links this tick, per second.
+    pub retries_per_s: f64,
     /// End-to-end latency of the successful sampled requests of the last ticks (enough of
     /// them for a p99), in milliseconds.
     pub latency_ms: Percentiles,
@@ -760,6 +762,9 @@ impl Simulation {
             in_flight: outcome.in_flight,
             dropped,
             errors,
+            retries_per_s: self.retries.as_ref().map_or(0.0, |r| {
+                r.entries.iter().map(|e| e.handed as f64).sum::<f64>() / dt
+            }),
             latency_ms: if self.options.keep_history || self.options.live_latency {
                 self.sampler.window_percentiles()
             } else {
