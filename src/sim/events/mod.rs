@@ -867,7 +867,9 @@ impl<'p> Engine<'p> {
             .sum();
         if pending_deadlines > (MAX_PENDING / 2) as f64 {
             return Err(SimError::BadOptions(format!(
-                "the events engine would keep about {} requests' deadlines pending at once,                  more than its limit of {}; shorten the deadline or lower the load (the flow                  engine runs it)",
+                "the events engine would keep about {} requests' deadlines pending at once, \
+                 more than its limit of {}; shorten the deadline or lower the load (the flow \
+                 engine runs it)",
                 crate::analysis::report::count(pending_deadlines as u64),
                 crate::analysis::report::count((MAX_PENDING / 2) as u64)
             )));
