@@ -889,6 +889,21 @@ impl<'p> Engine<'p> {
                 crate::analysis::report::count((MAX_PENDING / 2) as u64)
             )));
         }
+        // Each try down a link with a timeout sets a timeout event, pending for the timeout
+        // whether the try comes back or not: about the link's rate × its tries × its timeout
+        // (retries inside retries multiply further; the run stops on the heap's limit then).
+        let pending_timeouts = self.pending_timeouts(duration_s);
+        if pending_timeouts > 0.0 && pending_deadlines + pending_timeouts > (MAX_PENDING / 2) as f64
+        {
+            return Err(SimError::BadOptions(format!(
+                "the events engine would keep about {} attempts' timeouts (and {} deadlines) \
+                 pending at once, more than its limit of {}; shorten the links' timeouts or \
+                 lower the load (the flow engine runs it)",
+                crate::analysis::report::count(pending_timeouts as u64),
+                crate::analysis::report::count(pending_deadlines as u64),
+                crate::analysis::report::count((MAX_PENDING / 2) as u64)
+            )));
+        }
         let expected = (open * peak + closed) * duration_s;
         if expected > MAX_EVENTS_REQUESTS {
             return Err(SimError::BadOptions(format!(
@@ -899,6 +914,32 @@ impl<'p> Engine<'p> {
             )));
         }
         Ok(())
+    }
+
+    /// About how many attempts' timeout events a run keeps pending at once at the profile's
+    /// peak: per link with a timeout, its rate × its tries × the timeout (or the run, if
+    /// shorter). Nothing when no link has a timeout.
+    fn pending_timeouts(&self, duration_s: f64) -> f64 {
+        let plan = self.plan;
+        if plan
+            .retry_links
+            .iter()
+            .all(|l| l.policy.timeout_s().is_none())
+        {
+            return 0.0;
+        }
+        let scale = plan.load_multiplier * plan.profile.peak_multiplier();
+        let rates = super::laws::entry_rates(plan);
+        plan.routes
+            .iter()
+            .zip(&rates)
+            .filter(|(r, _)| r.retry != NO_RETRY)
+            .filter_map(|(r, rate)| {
+                let policy = plan.retry_links.get(r.retry as usize)?.policy;
+                let timeout_s = policy.timeout_s()?.min(duration_s);
+                Some(rate * scale * f64::from(policy.attempts.max(1)) * timeout_s)
+            })
+            .sum()
     }
 
     fn schedule(&mut self, time_s: f64, what: What) {
