@@ -1170,9 +1170,7 @@ impl<'p> Engine<'p> {
         r.live = true;
         r.orphan = false;
         r.incarnation = r.incarnation.wrapping_add(1);
-        if let Some(rt) = self.retry.as_deref_mut() {
-            rt.reset(id);
-        }
+        // A slot is freed in no attempt (see `complete` and `release`): nothing to reset.
         id
     }
 
@@ -2027,9 +2025,8 @@ impl<'p> Engine<'p> {
         }
         self.requests[id as usize].live = false;
         self.free.push(id);
-        if let Some(rt) = self.retry.as_deref_mut() {
-            rt.free_chain(id);
-        }
+        // Back at depth 0, its attempts have all been answered (see `back` and `next_call`).
+        debug_assert!(self.retry.as_deref().is_none_or(|rt| !rt.in_attempt(id)));
         if !job {
             self.user_step(client);
         }

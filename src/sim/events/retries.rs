@@ -120,13 +120,14 @@ impl Retries {
         }
     }
 
-    /// Request slot `id` is (re)used: it is in no attempt.
-    pub(super) fn reset(&mut self, id: u32) {
+    /// Request slot `id`'s innermost attempt, the table grown to hold it. (A slot is freed in
+    /// no attempt, so a reused one starts in none.)
+    fn head_mut(&mut self, id: u32) -> &mut u32 {
         let i = id as usize;
         if self.head.len() <= i {
             self.head.resize(i + 1, NONE);
         }
-        self.free_chain(id);
+        &mut self.head[i]
     }
 
     /// Whether request `id` is waiting for an attempt.
@@ -172,7 +173,10 @@ impl Retries {
 
 impl Engine<'_> {
     /// Request `id` goes down route entry `entry` (whose link has a retry policy) as
-    /// `class`: a first try, unless it is an orphan (which makes no retries).
+    /// `class`: a first try, unless it is an orphan (which makes no retries). Kept out of
+    /// line: the paths without retries only test the entry's `retry`.
+    #[cold]
+    #[inline(never)]
     pub(super) fn send_attempt(&mut self, id: u32, entry: u32, class: u8) {
         let route = self.plan.routes[entry as usize];
         let sender = self.plan.retry_links[route.retry as usize].from;
@@ -192,7 +196,7 @@ impl Engine<'_> {
         }
         let attempt = Attempt {
             request: id,
-            outer: rt.head[id as usize],
+            outer: *rt.head_mut(id),
             link: route.retry,
             entry,
             class,
@@ -216,7 +220,7 @@ impl Engine<'_> {
                 (rt.attempts.len() - 1) as u32
             }
         };
-        rt.head[id as usize] = a;
+        *rt.head_mut(id) = a;
         self.try_attempt(id, a);
     }
 
@@ -248,6 +252,8 @@ impl Engine<'_> {
 
     /// Request `id` failed while in an attempt (the caller checked): the innermost one
     /// fails.
+    #[cold]
+    #[inline(never)]
     pub(super) fn fail_attempt(&mut self, id: u32) {
         let Some(a) = self
             .retry
@@ -319,7 +325,7 @@ impl Engine<'_> {
         let Some(rt) = self.retry.as_deref() else {
             return;
         };
-        let a = rt.head[id as usize];
+        let a = rt.head.get(id as usize).copied().unwrap_or(NONE);
         if a == NONE || !rt.attempts[a as usize].backing_off {
             return;
         }
@@ -387,8 +393,8 @@ impl Engine<'_> {
                 rt.attempts[outer as usize].request = caller;
                 outer = rt.attempts[outer as usize].outer;
             }
-            rt.head[caller as usize] = a;
-            rt.head[id as usize] = NONE;
+            *rt.head_mut(caller) = a;
+            *rt.head_mut(id) = NONE;
         }
         // The client's deadline follows the caller (the orphan's own is ignored), if it can
         // come before the run's end.
@@ -446,7 +452,7 @@ mod tests {
             head: Vec::new(),
             budgets: vec![Budget::default(); plan_links],
         };
-        rt.reset(0);
+        *rt.head_mut(0) = NONE;
         // Attempts at depths 0 (a client's), 1 and 1 (a server's call, then its balancer's).
         let push = |rt: &mut Retries, depth: u32| {
             let outer = rt.head[0];
