@@ -408,6 +408,12 @@ pub fn source_laws(
     Ok(out)
 }
 
+/// Per route entry: the requests a second down it at base load (every client at its base
+/// rate, the load multiplier and the profile at 1), what the loops carry back included.
+pub(crate) fn entry_rates(plan: &Plan) -> Vec<f64> {
+    base_rates(plan).entries
+}
+
 /// Per route entry: its share of what arrives at its target's channel at base load. A target
 /// no base load reaches shares evenly among the entries into it.
 pub(crate) fn entry_shares(plan: &Plan) -> Vec<f64> {

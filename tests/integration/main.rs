@@ -15,6 +15,7 @@ mod files;
 mod fuzz;
 mod limit_designs;
 mod limits;
+mod retries;
 mod retrying;
 mod sim_properties;
 mod simulation;

@@ -53,12 +53,15 @@
 //! - a timeout is checked when a server comes free, not on arrival.
 //!
 //! Failures, repairs, health checks and servers that keep sessions in memory are in
-//! `failures` (its doc says how each is modelled, machine by machine).
+//! `failures` (its doc says how each is modelled, machine by machine); timeouts and retries
+//! on links in `retries` (each try is real load; a try given up on goes on as wasted work).
 //!
 //! The heap holds at most one arrival per open client, one send per thinking user of a closed
-//! client, and one completion per busy server; requests live in a slab whose slots (and their
-//! call stacks) are reused, so nothing is allocated per request once the run has warmed up,
-//! and memory is bounded by the requests in flight (and a closed client's users).
+//! client, one completion per busy server, a deadline per request of a client that has one,
+//! and, on links with a retry policy, a timeout per try within its timeout of now and a
+//! retry per request backing off; requests live in a slab whose slots (and their call
+//! stacks) are reused, so nothing is allocated per request once the run has warmed up, and
+//! memory is bounded by the requests in flight (and a closed client's users).
 //! Same seed, same run, to the bit on one platform (the draws use the platform's `ln`, `exp`
 //! and `cos`).
 
@@ -74,11 +77,13 @@ use crate::model::{Design, KindName, PriceTable, Scenario, TrafficClass};
 use super::SimError;
 use super::kinds::database::is_write;
 use super::kinds::load_balancer::target_weight;
-use super::plan::{Forwarding, KindPlan, Plan, Spread, Station};
+use super::plan::{Forwarding, KindPlan, NO_RETRY, Plan, Spread, Station};
 use super::stats::{LogHistogram, Percentiles};
 
 mod failures;
 use failures::Health;
+mod retries;
+use retries::Retries;
 
 /// What one component did while measured (after the warm-up).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -334,6 +339,12 @@ enum What {
     /// The deadline of the request in slot `request` comes, if the slot still holds the
     /// `incarnation` it was set for.
     Deadline { request: u32, incarnation: u32 },
+    /// The timeout of a try of attempt `attempt` (see `retries`), if it is still that try
+    /// (`generation`).
+    AttemptTimeout { attempt: u32, generation: u32 },
+    /// The backoff of the request in slot `request` (its `incarnation`) has ended: it is
+    /// tried again.
+    Retry { request: u32, incarnation: u32 },
 }
 
 /// An event's key in the heap: its time's bits (times are never negative, so their bits
@@ -598,6 +609,9 @@ struct Engine<'p> {
     /// Times the closed clients' populations have been set to the profile's (at the start of
     /// each tick).
     population_checks: u64,
+    /// The attempts of calls down links with a retry policy (`None` when the design has no
+    /// such link: then nothing of it is looked at).
+    retry: Option<Box<Retries>>,
 }
 
 impl<'p> Engine<'p> {
@@ -811,6 +825,7 @@ impl<'p> Engine<'p> {
             next_tick_end_s: plan.tick_s,
             until_s: f64::INFINITY,
             population_checks: 0,
+            retry: (!plan.retry_links.is_empty()).then(|| Box::new(Retries::new(plan))),
         };
         for &c in &plan.clients {
             engine.schedule_arrival(c);
@@ -867,7 +882,24 @@ impl<'p> Engine<'p> {
             .sum();
         if pending_deadlines > (MAX_PENDING / 2) as f64 {
             return Err(SimError::BadOptions(format!(
-                "the events engine would keep about {} requests' deadlines pending at once,                  more than its limit of {}; shorten the deadline or lower the load (the flow                  engine runs it)",
+                "the events engine would keep about {} requests' deadlines pending at once, \
+                 more than its limit of {}; shorten the deadline or lower the load (the flow \
+                 engine runs it)",
+                crate::analysis::report::count(pending_deadlines as u64),
+                crate::analysis::report::count((MAX_PENDING / 2) as u64)
+            )));
+        }
+        // Each try down a link with a timeout sets a timeout event, pending for the timeout
+        // whether the try comes back or not: about the link's rate × its tries × its timeout
+        // (retries inside retries multiply further; the run stops on the heap's limit then).
+        let pending_timeouts = self.pending_timeouts(duration_s);
+        if pending_timeouts > 0.0 && pending_deadlines + pending_timeouts > (MAX_PENDING / 2) as f64
+        {
+            return Err(SimError::BadOptions(format!(
+                "the events engine would keep about {} attempts' timeouts (and {} deadlines) \
+                 pending at once, more than its limit of {}; shorten the links' timeouts or \
+                 lower the load (the flow engine runs it)",
+                crate::analysis::report::count(pending_timeouts as u64),
                 crate::analysis::report::count(pending_deadlines as u64),
                 crate::analysis::report::count((MAX_PENDING / 2) as u64)
             )));
@@ -882,6 +914,32 @@ impl<'p> Engine<'p> {
             )));
         }
         Ok(())
+    }
+
+    /// About how many attempts' timeout events a run keeps pending at once at the profile's
+    /// peak: per link with a timeout, its rate × its tries × the timeout (or the run, if
+    /// shorter). Nothing when no link has a timeout.
+    fn pending_timeouts(&self, duration_s: f64) -> f64 {
+        let plan = self.plan;
+        if plan
+            .retry_links
+            .iter()
+            .all(|l| l.policy.timeout_s().is_none())
+        {
+            return 0.0;
+        }
+        let scale = plan.load_multiplier * plan.profile.peak_multiplier();
+        let rates = super::laws::entry_rates(plan);
+        plan.routes
+            .iter()
+            .zip(&rates)
+            .filter(|(r, _)| r.retry != NO_RETRY)
+            .filter_map(|(r, rate)| {
+                let policy = plan.retry_links.get(r.retry as usize)?.policy;
+                let timeout_s = policy.timeout_s()?.min(duration_s);
+                Some(rate * scale * f64::from(policy.attempts.max(1)) * timeout_s)
+            })
+            .sum()
     }
 
     fn schedule(&mut self, time_s: f64, what: What) {
@@ -975,6 +1033,14 @@ impl<'p> Engine<'p> {
                     request,
                     incarnation,
                 } => self.miss_deadline(request, incarnation),
+                What::AttemptTimeout {
+                    attempt,
+                    generation,
+                } => self.attempt_timeout(attempt, generation),
+                What::Retry {
+                    request,
+                    incarnation,
+                } => self.retry_due(request, incarnation),
                 What::Population => self.follow_profile(),
                 What::Done {
                     node,
@@ -1104,6 +1170,7 @@ impl<'p> Engine<'p> {
         r.live = true;
         r.orphan = false;
         r.incarnation = r.incarnation.wrapping_add(1);
+        // A slot is freed in no attempt (see `complete` and `release`): nothing to reset.
         id
     }
 
@@ -1160,6 +1227,10 @@ impl<'p> Engine<'p> {
         }
         self.count_failure(id);
         self.requests[id as usize].orphan = true;
+        // An orphan makes no more retries.
+        if let Some(rt) = self.retry.as_deref_mut() {
+            rt.free_chain(id);
+        }
     }
 
     /// Request `id` reaches component `node` as class `class`.
@@ -1838,7 +1909,8 @@ impl<'p> Engine<'p> {
             }
             u -= w;
         }
-        let target = plan.routes[chosen as usize].target;
+        let route = &plan.routes[chosen as usize];
+        let (target, retry) = (route.target, route.retry);
         if matches!(n.kind, KindPlan::Client(_)) {
             let measuring = self.measuring();
             let sender = &mut self.nodes[node as usize];
@@ -1846,6 +1918,10 @@ impl<'p> Engine<'p> {
             if measuring {
                 sender.served += 1;
             }
+        }
+        if retry != NO_RETRY {
+            self.send_attempt(id, chosen, class);
+            return;
         }
         self.arrive(id, target, class);
     }
@@ -1870,6 +1946,9 @@ impl<'p> Engine<'p> {
 
     /// Request `id` is back at the server innermost in its calls (or done, if none).
     fn back(&mut self, id: u32) {
+        if let Some(rt) = self.retry.as_deref_mut() {
+            rt.returned(id, self.requests[id as usize].stack.len());
+        }
         if self.requests[id as usize].stack.is_empty() {
             self.complete(id);
         } else {
@@ -1890,12 +1969,20 @@ impl<'p> Engine<'p> {
                     frame.calls_left -= 1;
                 }
                 let (entry, class) = top.calling;
-                let target = self.plan.routes[entry as usize].target;
-                self.arrive(id, target, class);
+                let route = &self.plan.routes[entry as usize];
+                if route.retry != NO_RETRY {
+                    self.send_attempt(id, entry, class);
+                    return;
+                }
+                self.arrive(id, route.target, class);
                 return;
             }
             if top.cursor >= top.entries() {
-                self.requests[id as usize].stack.pop();
+                let stack = &mut self.requests[id as usize].stack;
+                stack.pop();
+                if let Some(rt) = self.retry.as_deref_mut() {
+                    rt.returned(id, stack.len());
+                }
                 continue;
             }
             // The next entry: its calls, the whole part and one more by the fraction's chance.
@@ -1938,6 +2025,8 @@ impl<'p> Engine<'p> {
         }
         self.requests[id as usize].live = false;
         self.free.push(id);
+        // Back at depth 0, its attempts have all been answered (see `back` and `next_call`).
+        debug_assert!(self.retry.as_deref().is_none_or(|rt| !rt.in_attempt(id)));
         if !job {
             self.user_step(client);
         }
@@ -1949,11 +2038,22 @@ impl<'p> Engine<'p> {
         r.stack.clear();
         r.live = false;
         self.free.push(id);
+        if let Some(rt) = self.retry.as_deref_mut() {
+            rt.free_chain(id);
+        }
     }
 
+    /// Request `id` has failed where it is: it fails for its client, or, while it is out on
+    /// an attempt down a link with a retry policy, that attempt fails (see `retries`).
     fn fail(&mut self, id: u32) {
         if self.requests[id as usize].orphan {
             self.release(id);
+            return;
+        }
+        if let Some(rt) = self.retry.as_deref()
+            && rt.in_attempt(id)
+        {
+            self.fail_attempt(id);
             return;
         }
         self.count_failure(id);
