@@ -97,6 +97,11 @@ pub(crate) struct Sampler {
     /// The overload backlogs' delay the walks drew so far, in seconds (for the attempts of
     /// retrying links, which read the part of it below them).
     backlog_s: f64,
+    /// A walk that failed: how long from its start the failure took to come back, in
+    /// seconds (for the tries of retrying links).
+    failed_after_s: f64,
+    /// The walk is on a try of a retrying link (see `walk`).
+    retrying: bool,
 }
 
 impl Sampler {
@@ -123,6 +128,8 @@ impl Sampler {
             job_starts: Vec::new(),
             visits: Vec::new(),
             backlog_s: 0.0,
+            failed_after_s: 0.0,
+            retrying: false,
         }
     }
 
@@ -155,6 +162,9 @@ impl Simulation {
     /// Sample this tick's request paths; `profile_load` is the profile's multiplier now.
     #[inline(never)]
     pub(crate) fn sample_paths(&mut self, measuring: bool, profile_load: f64) {
+        if let Some(retries) = self.retries.as_mut() {
+            retries.note_failures(&self.channels, self.plan.tick_s);
+        }
         let wanted = self.sampler.per_tick as f64 * profile_load / self.sampler.mean_load;
         let per_tick = super::flow::whole(wanted, &mut self.sampler.carry) as usize;
         let mut this_tick = std::mem::take(&mut self.sampler.spare);
@@ -301,14 +311,41 @@ impl Simulation {
         };
         let arrived = channel.arrived;
         let failed = channel.dropped + channel.errors;
-        if failed > 0 {
-            let fail_share = if arrived > 0 {
-                (count_f64(failed) / count_f64(arrived)).min(1.0)
-            } else {
-                1.0
-            };
+        // The shares of arrivals that failed, and of them with an error after service. The
+        // tries of a retrying link read the channel's shares over the last second or so,
+        // not this tick's few counts: at short ticks a tick with an error would fail every
+        // try in it and a tick without one none, where tries fail independently (and a
+        // tick's ratio of few counts is biased).
+        let recent = if self.sampler.retrying {
+            self.retries
+                .as_ref()
+                .and_then(|r| r.fail_recent.get(ch as usize))
+                .copied()
+                .filter(|&(_, _, arrived)| arrived > 0.0)
+        } else {
+            None
+        };
+        let (fail_share, errors_share) = match recent {
+            Some((errors, dropped, arrived)) => {
+                (((errors + dropped) / arrived).min(1.0), errors / arrived)
+            }
+            None if failed == 0 => (0.0, 0.0),
+            None if arrived > 0 => (
+                (count_f64(failed) / count_f64(arrived)).min(1.0),
+                count_f64(channel.errors) / count_f64(arrived),
+            ),
+            None => (1.0, 0.0),
+        };
+        if fail_share > 0.0 {
             let u: f64 = self.sampler.rng.random();
             if u < fail_share {
+                // How long the failure took: an error comes back after the node's service
+                // (its mean response, without a further draw), a drop at once.
+                self.sampler.failed_after_s = if u < errors_share {
+                    self.mean_latency_ms(i) / 1000.0
+                } else {
+                    0.0
+                };
                 return None;
             }
         }
@@ -385,13 +422,14 @@ impl Simulation {
                     let extra: f64 = self.sampler.rng.random();
                     let n = whole + u32::from(extra < entry.calls - f64::from(whole));
                     for _ in 0..n {
-                        total += self.attempt(
-                            e as usize,
-                            entry.target as usize,
-                            class,
-                            visits,
-                            measuring,
-                        )?;
+                        let target = entry.target as usize;
+                        let Some(latency_s) =
+                            self.attempt(e as usize, target, class, visits, measuring)
+                        else {
+                            self.sampler.failed_after_s += total;
+                            return None;
+                        };
+                        total += latency_s;
                     }
                 }
             }
@@ -415,7 +453,11 @@ impl Simulation {
                     u -= w;
                 }
                 let target = self.plan.routes[chosen].target as usize;
-                total += self.attempt(chosen, target, k, visits, measuring)?;
+                let Some(latency_s) = self.attempt(chosen, target, k, visits, measuring) else {
+                    self.sampler.failed_after_s += total;
+                    return None;
+                };
+                total += latency_s;
             }
         }
         Some(total)
@@ -424,8 +466,9 @@ impl Simulation {
     /// One call down route entry `e` to `target`, in seconds, or `None` if it failed. With a
     /// retry policy, its tries until one is answered within the timeout, the budget refuses a
     /// retry (with the chance it refused them at the last settle), or the tries are spent: an
-    /// answer later than the timeout costs the timeout, a failure costs nothing (it fails
-    /// fast), and each retry waits its backoff (a uniform share of it with jitter).
+    /// answer later than the timeout costs the timeout, a failure the time it took to come
+    /// back (an error after the service that answered it, a drop nothing), and each retry
+    /// waits its backoff (a uniform share of it with jitter).
     fn attempt(
         &mut self,
         e: usize,
@@ -441,7 +484,10 @@ impl Simulation {
         let mut spent_s = 0.0;
         for n in 1..=policy.attempts.max(1) {
             let backlog_before_s = self.sampler.backlog_s;
-            if let Some(latency_s) = self.walk(target, k, visits, measuring) {
+            let retrying = std::mem::replace(&mut self.sampler.retrying, true);
+            let answer = self.walk(target, k, visits, measuring);
+            self.sampler.retrying = retrying;
+            if let Some(latency_s) = answer {
                 let late = timeout_s.is_some_and(|t| latency_s > t);
                 let backlog_s = self.sampler.backlog_s - backlog_before_s;
                 if timeout_s.is_some()
@@ -455,8 +501,16 @@ impl Simulation {
                     return Some(spent_s + latency_s);
                 }
                 spent_s += timeout_s.unwrap_or(0.0);
+            } else {
+                // A failed try costs the time its failure took to come back (but never more
+                // than the timeout).
+                spent_s += timeout_s.map_or(self.sampler.failed_after_s, |t| {
+                    self.sampler.failed_after_s.min(t)
+                });
             }
             if n >= policy.attempts || self.sampler.rng.random::<f64>() >= pass {
+                // The call failed after all its tries and their waits.
+                self.sampler.failed_after_s = spent_s;
                 return None;
             }
             let backoff_s = policy.backoff_s(n);

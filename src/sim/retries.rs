@@ -54,6 +54,9 @@ pub(crate) struct Retries {
     pub budgets: Vec<Budget>,
     /// Per node: the range of `entries` it sends on (entries are in sender order).
     pub by_node: Vec<(u32, u32)>,
+    /// Per channel: its errors, drops and arrivals over the last second or so (decayed
+    /// sums), for the sampled paths' retried tries.
+    pub fail_recent: Vec<(f64, f64, f64)>,
 }
 
 /// One retrying route entry.
@@ -197,7 +200,18 @@ impl Retries {
                 plan.retry_links.len()
             ],
             by_node,
+            fail_recent: vec![(0.0, 0.0, 0.0); plan.channel_class.len()],
         }))
+    }
+
+    /// Take the tick's errors, drops and arrivals into each channel's recent sums.
+    pub fn note_failures(&mut self, channels: &[super::state::Channel], tick_s: f64) {
+        let forget = (-tick_s / RATE_SMOOTHING_S).exp();
+        for (recent, c) in self.fail_recent.iter_mut().zip(channels) {
+            recent.0 = recent.0 * forget + flow::count_f64(c.errors);
+            recent.1 = recent.1 * forget + flow::count_f64(c.dropped);
+            recent.2 = recent.2 * forget + flow::count_f64(c.arrived);
+        }
     }
 
     /// Route entry `e`'s retry state, if its link retries.
@@ -380,7 +394,9 @@ impl Simulation {
             // What is handed over leaves the wait: whole requests (the fraction carried waits on).
             r.waiting = (r.waiting - flow::count_f64(count)).max(0.0);
             let entry = &self.plan.routes[r.entry as usize];
-            self.channels[entry.channel as usize].hand_over(count, r.rate_per_s);
+            if let Some(channel) = self.channels.get_mut(entry.channel as usize) {
+                channel.hand_over(count, r.rate_per_s);
+            }
             self.states[r.from as usize].sums.retries += count;
         }
     }
@@ -469,7 +485,10 @@ impl Simulation {
             r.part_before = part_after;
             let wanted: f64 = failed_by[..attempts - 1].iter().sum();
             let allowed = match r.policy.budget_ratio {
-                Some(ratio) => wanted.min((ratio * budget.first_tries - budget.retries).max(0.0)),
+                // Whole retries: a window with N first tries allows ⌊ratio · N⌋ of them, as
+                // the events engine's retry-by-retry check does.
+                Some(ratio) => wanted
+                    .min(((ratio * budget.first_tries + 1e-9).floor() - budget.retries).max(0.0)),
                 None => wanted,
             };
             budget.retries += allowed;

@@ -16,7 +16,6 @@ mod fuzz;
 mod limit_designs;
 mod limits;
 mod retries;
-mod retrying;
 mod sim_properties;
 mod simulation;
 mod sweep;
