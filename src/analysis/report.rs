@@ -35,8 +35,8 @@ pub enum Engine {
     /// The flow engine: counts per tick, waits from queueing formulas (fast; every feature).
     #[default]
     Flow,
-    /// The events engine: request by request through real queues (the referee; no failures
-    /// or in-memory sessions yet).
+    /// The events engine: request by request through real queues (the referee; every
+    /// feature, with a budget of requests a run).
     Events,
 }
 

@@ -40,7 +40,7 @@ pub struct SimulateArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// The engine: `flow` (counts per tick, waits from formulas; fast, every feature) or
-    /// `events` (request by request, the referee; no failures or in-memory sessions yet).
+    /// `events` (request by request, the referee; every feature, within a budget of requests).
     #[arg(long, value_enum, default_value_t = crate::analysis::report::Engine::Flow)]
     pub engine: crate::analysis::report::Engine,
     /// Also run N replications on derived seeds (over all cores) and give every figure as a
