@@ -98,6 +98,7 @@ impl From<DesignFileV0> for DesignFile {
                     weight: 1.0,
                     calls_per_request: 1.0,
                     retry: None,
+                    breaker: None,
                 })
                 .collect(),
             default_scenario: scenario.name.clone(),
@@ -578,6 +579,7 @@ pub fn from_file(file: DesignFile) -> Result<Design, Vec<Issue>> {
                 link.weight = record.weight;
                 link.calls_per_request = record.calls_per_request;
                 link.retry = record.retry;
+                link.breaker = record.breaker;
                 design.connect(from, to, link);
             }
             (from, to) => {
@@ -624,6 +626,7 @@ pub fn to_file(design: &Design) -> DesignFile {
                     weight: link.weight,
                     calls_per_request: link.calls_per_request,
                     retry: link.retry,
+                    breaker: link.breaker,
                 })
             })
             .collect(),

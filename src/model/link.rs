@@ -18,6 +18,47 @@ pub struct Link {
     /// How the sender times out and retries its calls down this link; `None`: it waits for
     /// every answer and a failed call fails its request.
     pub retry: Option<RetryPolicy>,
+    /// A circuit breaker on the sender's calls down this link; `None`: none.
+    pub breaker: Option<CircuitBreaker>,
+}
+
+/// A circuit breaker on a link: while the sender's calls down it fail too often, it stops
+/// making them for a while.
+///
+/// **Closed**, calls go through, and their outcomes are counted over the last `window_s`
+/// (a failed attempt, a timed-out one included, is a failed call). When the window holds at
+/// least `min_calls` calls and `failure_ratio` of them failed, the breaker **opens** for
+/// `open_s`: calls down the link fail at once without reaching it, and a sender that splits
+/// its requests (a client, a balancer, a cache's misses) sends them down its other links
+/// instead (its fallback). Then it is **half-open**: it lets `probes` calls through; if they
+/// all succeed it closes (with an empty window), if one fails it opens again.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CircuitBreaker {
+    /// Open when at least this share of the window's calls failed (0.01 to 1).
+    pub failure_ratio: f64,
+    /// The window the share is counted over, in seconds.
+    pub window_s: f64,
+    /// Judge only a window with at least this many calls.
+    pub min_calls: u32,
+    /// How long it stays open, in seconds.
+    pub open_s: f64,
+    /// Calls let through when half-open.
+    pub probes: u32,
+}
+
+impl Default for CircuitBreaker {
+    /// A common setting: open at half the calls failing over 10 s (20 calls at least), for
+    /// 30 s, then five probes.
+    fn default() -> Self {
+        Self {
+            failure_ratio: 0.5,
+            window_s: 10.0,
+            min_calls: 20,
+            open_s: 30.0,
+            probes: 5,
+        }
+    }
 }
 
 /// How a caller waits for and retries its calls down a link.
@@ -94,6 +135,7 @@ impl Link {
             weight: 1.0,
             calls_per_request: 1.0,
             retry: None,
+            breaker: None,
         }
     }
 
@@ -128,6 +170,9 @@ pub struct LinkRecord {
     /// The sender's timeout and retries on this link (default none).
     #[serde(default)]
     pub retry: Option<RetryPolicy>,
+    /// A circuit breaker on the sender's calls down this link (default none).
+    #[serde(default)]
+    pub breaker: Option<CircuitBreaker>,
 }
 
 fn one() -> f64 {

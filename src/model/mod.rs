@@ -23,7 +23,7 @@ pub use file::{
     LoadError, Loaded, Problem, located, parse_design, parse_design_with, read_design,
     read_design_with, save_design, to_ron,
 };
-pub use link::{Link, RetryPolicy};
+pub use link::{CircuitBreaker, Link, RetryPolicy};
 pub use locate::TextPosition;
 pub use pricing::PriceTable;
 pub use scenario::{Scenario, ScheduledFailure, TrafficProfile};

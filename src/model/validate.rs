@@ -155,6 +155,12 @@ pub const MAX_RETRY_WAIT_MS: f64 = 60_000.0;
 pub const MIN_BUDGET_RATIO: f64 = 1e-3;
 /// The largest retry budget ratio.
 pub const MAX_BUDGET_RATIO: f64 = 10.0;
+/// A circuit breaker's longest window and open time, in seconds (an hour).
+pub const MAX_BREAKER_S: f64 = 3_600.0;
+/// A circuit breaker's shortest window and open time, in seconds.
+pub const MIN_BREAKER_S: f64 = 0.1;
+/// The most calls a circuit breaker asks of a window, or lets through half-open.
+pub const MAX_BREAKER_CALLS: u32 = 1_000_000;
 /// The longest health-check interval of a balancer, in seconds.
 pub const MAX_HEALTH_CHECK_INTERVAL_S: f64 = 600.0;
 /// The longest failover of a database, in seconds.
@@ -425,6 +431,19 @@ impl Numbers<'_, '_> {
                 " retries per first try",
             );
         }
+    }
+
+    /// A link's circuit breaker: a failure ratio from 0.01 to 1, a window and an open time
+    /// from `MIN_BREAKER_S` to `MAX_BREAKER_S`, call counts from 1 to `MAX_BREAKER_CALLS`.
+    fn breaker(&mut self, breaker: Option<&crate::model::CircuitBreaker>) {
+        let Some(b) = breaker else {
+            return;
+        };
+        self.between("failure_ratio", b.failure_ratio, (0.01, 1.0), "");
+        self.between("window_s", b.window_s, (MIN_BREAKER_S, MAX_BREAKER_S), " s");
+        self.between("open_s", b.open_s, (MIN_BREAKER_S, MAX_BREAKER_S), " s");
+        self.count("min_calls", b.min_calls, MAX_BREAKER_CALLS);
+        self.count("probes", b.probes, MAX_BREAKER_CALLS);
     }
 
     /// A rate from `MIN_RATE_PER_S` to `MAX_RATE_PER_S`.
@@ -799,16 +818,22 @@ impl<'a> Validator<'a> {
                 "",
             );
             n.retry(link.retry.as_ref());
-            if link.retry.is_some() {
+            n.breaker(link.breaker.as_ref());
+            if link.retry.is_some() || link.breaker.is_some() {
                 let from_queue = design
                     .component(from)
                     .is_some_and(|c| c.kind.name() == KindName::MessageQueue);
                 if from_queue || link.is_async_only() {
+                    let (field, what) = if link.retry.is_some() {
+                        ("retry", "retries")
+                    } else {
+                        ("breaker", "has a circuit breaker")
+                    };
                     self.issues.push(Issue::error(
                         subject.clone(),
-                        Some("retry"),
+                        Some(field),
                         format!(
-                            "{who} retries, but it carries background work that no caller waits for"
+                            "{who} {what}, but it carries background work that no caller waits for"
                         ),
                         Some(
                             "retry on the links of requests someone waits for; a queue's consumers take their work at their own pace"

@@ -124,10 +124,23 @@ pub(crate) struct RouteEntry {
     /// The link's retry policy: an index into `Plan::retry_links`, or `NO_RETRY`. The
     /// entries of one link (one per class it carries) share it, and its budget.
     pub retry: u32,
+    /// The link's circuit breaker: an index into `Plan::breaker_links`, or `NO_RETRY` (none).
+    /// The entries of one link share it.
+    pub breaker: u32,
 }
 
 /// A route entry's `retry` when its link has no retry policy.
 pub(crate) const NO_RETRY: u32 = u32::MAX;
+
+/// A link with a circuit breaker.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct BreakerLink {
+    pub breaker: crate::model::CircuitBreaker,
+    /// The link in the design.
+    pub link: crate::model::LinkId,
+    /// The sender's position in the plan.
+    pub from: u32,
+}
 
 /// A link with a retry policy.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -222,6 +235,8 @@ pub(crate) struct Plan {
     pub routes: Vec<RouteEntry>,
     /// The links with a retry policy (route entries point here by `RouteEntry::retry`).
     pub retry_links: Vec<RetryLink>,
+    /// The links with a circuit breaker (route entries point here by `RouteEntry::breaker`).
+    pub breaker_links: Vec<BreakerLink>,
     pub ops: Vec<RouteOp>,
     /// Pairs (from channel, to channel) passed on whole (see [`RouteOp`] for when they arrive).
     pub direct: Vec<(u32, u32)>,
@@ -312,6 +327,8 @@ impl Plan {
         let mut routes = Vec::new();
         let mut retry_links: Vec<RetryLink> = Vec::new();
         let mut retry_of: HashMap<crate::model::LinkId, u32> = HashMap::new();
+        let mut breaker_links: Vec<BreakerLink> = Vec::new();
+        let mut breaker_of: HashMap<crate::model::LinkId, u32> = HashMap::new();
         let mut ops = Vec::new();
         let mut direct = Vec::new();
         for (position, &id) in order.iter().enumerate() {
@@ -371,8 +388,20 @@ impl Plan {
                             }),
                             None => NO_RETRY,
                         };
+                        let breaker = match link.breaker {
+                            Some(breaker) => *breaker_of.entry(link_id).or_insert_with(|| {
+                                breaker_links.push(BreakerLink {
+                                    breaker,
+                                    link: link_id,
+                                    from: position as u32,
+                                });
+                                (breaker_links.len() - 1) as u32
+                            }),
+                            None => NO_RETRY,
+                        };
                         routes.push(RouteEntry {
                             retry,
+                            breaker,
                             target,
                             channel: class_channels[target as usize][class.index()],
                             weight: link.weight,
@@ -483,14 +512,15 @@ impl Plan {
                 if forwarding == Forwarding::FanOut {
                     for e in a..b {
                         let r = &mut routes[e as usize];
-                        if r.calls == 1.0 {
+                        // A breaker's link is routed by an op, which can hold its calls back.
+                        if r.calls == 1.0 && r.breaker == NO_RETRY {
                             r.direct = true;
                             direct.push((from, r.channel));
                         } else {
                             ops.push(RouteOp::Scaled { from, entry: e });
                         }
                     }
-                } else if b - a == 1 {
+                } else if b - a == 1 && routes[a as usize].breaker == NO_RETRY {
                     routes[a as usize].direct = true;
                     direct.push((from, routes[a as usize].channel));
                 } else {
@@ -505,7 +535,7 @@ impl Plan {
                 let from = own[k];
                 for e in a..b {
                     let r = &mut routes[e as usize];
-                    if r.calls == 1.0 {
+                    if r.calls == 1.0 && r.breaker == NO_RETRY {
                         r.direct = true;
                         direct.push((from, r.channel));
                     } else {
@@ -611,6 +641,7 @@ impl Plan {
             nodes,
             routes,
             retry_links,
+            breaker_links,
             ops,
             direct,
             channel_class,

@@ -66,6 +66,11 @@ pub struct ComponentReport {
     /// Attempts down its links the component stopped waiting for after the warm-up (their
     /// link's attempt timeout passed; the work below went on, wasted).
     pub timed_out: u64,
+    /// Seconds its links' circuit breakers were open (or half-open) after the warm-up, summed
+    /// over its links.
+    pub breaker_open_s: f64,
+    /// Calls down its links that an open circuit breaker failed at once after the warm-up.
+    pub breaker_rejected: u64,
     /// Mean backlog after the warm-up, in requests.
     pub backlog: f64,
     /// The node's own latency (without what it waits for downstream).
@@ -161,6 +166,10 @@ pub struct SystemReport {
     /// Attempts whose caller stopped waiting after the warm-up (each component's
     /// `timed_out`, summed).
     pub timed_out: u64,
+    /// Seconds circuit breakers were open after the warm-up, summed over the links.
+    pub breaker_open_s: f64,
+    /// Calls open circuit breakers failed at once after the warm-up.
+    pub breaker_rejected: u64,
     /// End-to-end latency of successful sampled requests.
     pub latency_ms: Percentiles,
     /// Request paths sampled after the warm-up, and how many failed.
@@ -276,6 +285,8 @@ impl Simulation {
                     errors: m.errors,
                     retries: m.retries,
                     timed_out: m.timed_out,
+                    breaker_open_s: m.breaker_open_s,
+                    breaker_rejected: m.breaker_rejected,
                     backlog: m.backlog_sum / ticks,
                     latency_ms,
                     wait_ms,
@@ -337,6 +348,8 @@ impl Simulation {
                 rejected: components.iter().map(|c| c.rejected).sum(),
                 retries: components.iter().map(|c| c.retries).sum(),
                 timed_out: components.iter().map(|c| c.timed_out).sum(),
+                breaker_open_s: components.iter().map(|c| c.breaker_open_s).sum(),
+                breaker_rejected: components.iter().map(|c| c.breaker_rejected).sum(),
                 latency_ms: Percentiles::of(&self.sampler.run),
                 sampled_requests: self.sampler.sampled,
                 failed_samples: self.sampler.failed,

@@ -187,6 +187,10 @@ pub(crate) struct Measured {
     pub retries: u64,
     /// Attempts down its links the node stopped waiting for (their timeout passed).
     pub timed_out: u64,
+    /// Seconds its links' circuit breakers were open, summed over its links.
+    pub breaker_open_s: f64,
+    /// Calls down its links that open breakers failed at once.
+    pub breaker_rejected: u64,
     /// Highest utilization since the warm-up ended (since the start during the warm-up).
     pub max_utilization: f64,
 }
@@ -207,6 +211,8 @@ impl Measured {
             rejected: self.rejected - start.rejected,
             retries: self.retries - start.retries,
             timed_out: self.timed_out - start.timed_out,
+            breaker_open_s: self.breaker_open_s - start.breaker_open_s,
+            breaker_rejected: self.breaker_rejected - start.breaker_rejected,
             max_utilization: self.max_utilization,
         }
     }

@@ -2235,6 +2235,8 @@ impl<'p> Engine<'p> {
                     errors: run.errors,
                     retries: run.retries,
                     timed_out: run.timed_out,
+                    breaker_open_s: 0.0,
+                    breaker_rejected: 0,
                     backlog: if matches!(run.model, Model::MessageQueue(_)) {
                         run.waiting_area / measured_s
                     } else {
@@ -2322,6 +2324,8 @@ impl<'p> Engine<'p> {
                 rejected: components.iter().map(|c| c.rejected).sum(),
                 retries: components.iter().map(|c| c.retries).sum(),
                 timed_out: components.iter().map(|c| c.timed_out).sum(),
+                breaker_open_s: components.iter().map(|c| c.breaker_open_s).sum(),
+                breaker_rejected: components.iter().map(|c| c.breaker_rejected).sum(),
                 latency_ms: Percentiles::of(&self.end_to_end),
                 sampled_requests: ended,
                 failed_samples: self.failed_in_window,
