@@ -488,6 +488,13 @@ fn model_check(
         );
         return Vec::new();
     }
+    if summary.system.breaker_open_s > 0.0 {
+        notes.push(
+            "The model check against the operational laws was skipped: circuit breakers held calls back, and the laws send every call."
+                .into(),
+        );
+        return Vec::new();
+    }
     if open && closed {
         notes.push(
             "The model check against the operational laws was skipped: the design mixes open clients with closed ones, whose load is what their users' answers allow, and the laws hold one load for all."
@@ -853,6 +860,14 @@ impl SimulateReport {
                 t,
                 "  rejected       {} requests turned away by rate limiters after the warm-up (among the failed; not for want of capacity)",
                 count(s.run.rejected)
+            );
+        }
+        if s.run.breaker_open_s > 0.0 || s.run.breaker_rejected > 0 {
+            let _ = writeln!(
+                t,
+                "  breakers       open {} s in all after the warm-up (summed over the links), failing {} calls at once without sending them",
+                number(s.run.breaker_open_s),
+                count(s.run.breaker_rejected)
             );
         }
         if s.run.retries > 0 || s.run.timed_out > 0 {

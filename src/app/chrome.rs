@@ -44,6 +44,7 @@ pub(super) fn legend(ui: &mut Ui) {
     ui.label("link letters: R read, W write, S static, A async; thicker = more requests");
     ui.label("a client reading \"N users · think Z s\": a closed workload, whose users wait for each answer before they think and send again");
     ui.label("a link reading \"retry N/B%\": its sender times out and tries each call up to N times, retries held to B % of first tries (no B: no budget)");
+    ui.label("a link reading \"breaker\": a circuit breaker; drawn grey and broken, \"breaker open\", while it holds calls back (its sender splits them over its other links, or they fail at once)");
 }
 
 impl SandboxApp {
@@ -112,9 +113,15 @@ impl SandboxApp {
                     ui.add(egui::Label::new(RichText::new(&n.text).color(color)).wrap());
                 });
             }
-            let (nodes, tick_s, playing, error) = self
-                .runner
-                .with_output(|o| (o.nodes.clone(), o.tick_s, o.playing, o.error.clone()));
+            let (nodes, tick_s, playing, error, open_breakers) = self.runner.with_output(|o| {
+                (
+                    o.nodes.clone(),
+                    o.tick_s,
+                    o.playing,
+                    o.error.clone(),
+                    o.open_breakers.clone(),
+                )
+            });
             if let Some(e) = error {
                 ui.colored_label(
                     ui.visuals().warn_fg_color,
@@ -128,6 +135,7 @@ impl SandboxApp {
                 spofs: &self.analysis.spofs,
                 icons: &self.icons,
                 playing,
+                open_breakers: &open_breakers,
             };
             actions.extend(canvas::show(ui, &mut self.canvas, &inputs));
         });

@@ -692,9 +692,14 @@ pub fn show(
                 } else {
                     "side-b"
                 };
-                let (nodes, tick_s, playing) = side
-                    .runner
-                    .with_output(|o| (o.nodes.clone(), o.tick_s, o.playing));
+                let (nodes, tick_s, playing, open_breakers) = side.runner.with_output(|o| {
+                    (
+                        o.nodes.clone(),
+                        o.tick_s,
+                        o.playing,
+                        o.open_breakers.clone(),
+                    )
+                });
                 let inputs = CanvasInputs {
                     design: &side.design,
                     nodes: &nodes,
@@ -702,6 +707,7 @@ pub fn show(
                     spofs: &side.spofs,
                     icons,
                     playing,
+                    open_breakers: &open_breakers,
                 };
                 // Compare mode is for looking: edits on these canvases are not applied.
                 col.push_id(side_id, |ui| {

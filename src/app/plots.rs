@@ -574,6 +574,17 @@ pub fn show(
                         Line::new("success ratio", series(&|t| t.success_ratio * 100.0))
                             .color(PALETTE[2]),
                     );
+                    // A circuit breaker's state: up (at 100) while any is open or half-open.
+                    if h.iter().any(|t| t.open_breakers > 0) {
+                        p.line(
+                            Line::new(
+                                "breaker open",
+                                series(&|t| if t.open_breakers > 0 { 100.0 } else { 0.0 }),
+                            )
+                            .color(PALETTE[1])
+                            .style(egui_plot::LineStyle::dashed_dense()),
+                        );
+                    }
                 });
             plot("latency", "ms (end to end)", true)
                 .include_y(legend_headroom(h.iter().map(|t| t.latency_ms.p99)))

@@ -51,6 +51,8 @@ pub struct RunnerOutput {
     pub tick_s: f64,
     /// What each component shows now, by id.
     pub nodes: HashMap<ComponentId, NodeView>,
+    /// The links whose circuit breakers are open (or half-open) now.
+    pub open_breakers: Vec<crate::model::LinkId>,
     /// Components in the order of `fresh_utilization`'s rows.
     pub ids: Vec<ComponentId>,
     /// Ticks the UI has not taken yet.
@@ -262,6 +264,7 @@ impl Core {
             return;
         };
         self.output.tick = sim.tick();
+        self.output.open_breakers = sim.open_breakers();
         for &id in &self.ids {
             let Some(tick) = sim.node_tick(id) else {
                 continue;
@@ -414,6 +417,7 @@ fn publish(core: &mut RunnerOutput, shared: &Arc<Mutex<RunnerOutput>>) {
     out.tick = core.tick;
     out.tick_s = core.tick_s;
     out.nodes.clone_from(&core.nodes);
+    out.open_breakers.clone_from(&core.open_breakers);
     out.ids.clone_from(&core.ids);
     out.base_rate_per_s = core.base_rate_per_s;
     out.load_multiplier = core.load_multiplier;

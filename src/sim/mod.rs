@@ -5,6 +5,7 @@
 //! traffic source has its own random stream named after it, so two variants of a design see
 //! the same traffic (common random numbers). See DESIGN.md §3 and MODEL-REFERENCE.md.
 
+mod breakers;
 pub(crate) mod completions;
 pub mod events;
 mod failures;
@@ -120,6 +121,8 @@ pub struct SystemTick {
     pub errors: u64,
     /// Retries handed over again down retrying links this tick, per second.
     pub retries_per_s: f64,
+    /// Circuit breakers open (or half-open) this tick.
+    pub open_breakers: u32,
     /// End-to-end latency of the successful sampled requests of the last ticks (enough of
     /// them for a p99), in milliseconds.
     pub latency_ms: Percentiles,
@@ -189,6 +192,8 @@ pub struct Simulation {
     pub(crate) late_share: Vec<f64>,
     /// Links that retry: their attempts, delay lines and budgets (`None` when none does).
     pub(crate) retries: Option<Box<retries::Retries>>,
+    /// Links with a circuit breaker: their states and windows (`None` when none has one).
+    pub(crate) breakers: Option<Box<breakers::Breakers>>,
     /// Per client (in `plan.clients`' order): its requests so far, and as the warm-up ended.
     pub(crate) accounts: Vec<outcome::ClientAccount>,
     accounts_at_warmup: Vec<outcome::ClientAccount>,
@@ -471,6 +476,7 @@ impl Simulation {
             },
             late_share: vec![0.0; plan.clients.len()],
             retries: retries::Retries::new(&plan),
+            breakers: breakers::Breakers::new(&plan, seed),
             accounts: vec![outcome::ClientAccount::default(); plan.clients.len()],
             accounts_at_warmup: vec![outcome::ClientAccount::default(); plan.clients.len()],
             tick_waiting: 0,
@@ -643,6 +649,7 @@ impl Simulation {
         let dt = self.plan.tick_s;
         let now_s = self.tick as f64 * dt;
         self.apply_failures(now_s);
+        self.start_breakers(now_s);
         self.refresh_routing(now_s);
         let load = self.plan.profile.multiplier_at(now_s) * self.load_multiplier;
         if self.tick == self.plan.warmup_ticks {
@@ -672,6 +679,7 @@ impl Simulation {
             route_weight: &self.route_weight,
             route_carry: &mut self.route_carry,
             route_handed: &mut self.route_handed,
+            breakers: self.breakers.as_deref_mut(),
         };
         let (mut tick_dropped, mut tick_errors, mut tick_waiting) = (0, 0, 0);
         let nodes = self.plan.nodes.iter().zip(&mut self.states);
@@ -765,6 +773,10 @@ impl Simulation {
             retries_per_s: self.retries.as_ref().map_or(0.0, |r| {
                 r.entries.iter().map(|e| e.handed as f64).sum::<f64>() / dt
             }),
+            open_breakers: self
+                .breakers
+                .as_ref()
+                .map_or(0, |b| b.links.iter().filter(|l| l.is_open()).count() as u32),
             latency_ms: if self.options.keep_history || self.options.live_latency {
                 self.sampler.window_percentiles()
             } else {
@@ -889,6 +901,7 @@ impl Simulation {
         });
         if self.routing_dirty {
             self.refresh_balance_weights();
+            self.breaker_weights();
             self.routing_dirty = false;
         }
     }
@@ -1015,6 +1028,17 @@ impl Simulation {
         }
     }
 
+    /// The links whose circuit breakers are open or half-open now.
+    pub fn open_breakers(&self) -> Vec<crate::model::LinkId> {
+        self.breakers.as_ref().map_or_else(Vec::new, |b| {
+            b.links
+                .iter()
+                .filter(|l| l.is_open())
+                .map(|l| l.link)
+                .collect()
+        })
+    }
+
     /// Mean latency of node `i` for its current mix, in milliseconds.
     pub(crate) fn mean_latency_ms(&self, i: usize) -> f64 {
         self.model_mean(i, queueing::ResponseTime::mean_s) * 1000.0
@@ -1120,6 +1144,8 @@ struct Router<'a> {
     route_carry: &'a mut [f64],
     /// Per route entry passed on by a route op: what it handed over this tick.
     route_handed: &'a mut [u64],
+    /// The links' circuit breakers, which may hold calls back.
+    breakers: Option<&'a mut breakers::Breakers>,
 }
 
 impl Router<'_> {
@@ -1171,6 +1197,7 @@ impl Router<'_> {
                     let count =
                         flow::scale(c.forwarded, e.calls, &mut self.route_carry[entry as usize]);
                     let rate = c.fwd_rate * e.calls;
+                    let (count, rate) = self.hold(entry as usize, count, rate);
                     self.route_handed[entry as usize] = count;
                     self.channels[e.channel as usize].hand_over(count, rate);
                 }
@@ -1180,6 +1207,9 @@ impl Router<'_> {
                     let (a, b) = (start as usize, end as usize);
                     if forwarded == 0 && fwd_rate == 0.0 {
                         self.route_handed[a..b].fill(0);
+                        if let Some(breakers) = self.breakers.as_deref_mut() {
+                            breakers.blocked[a..b].fill(0);
+                        }
                         continue;
                     }
                     let weight_sum: f64 = self.route_weight[a..b].iter().sum();
@@ -1193,12 +1223,35 @@ impl Router<'_> {
                             0.0
                         };
                         let channel = self.plan.routes[e].channel;
+                        let (count, rate) = self.hold(e, count, rate);
                         self.route_handed[e] = count;
                         self.channels[channel as usize].hand_over(count, rate);
                     }
                 }
             }
         }
+    }
+}
+
+impl Router<'_> {
+    /// Route entry `e`'s `count` calls at `rate`: what its circuit breaker lets through (all
+    /// without one), the rest held back (they fail at once, see `breakers`).
+    #[inline]
+    fn hold(&mut self, e: usize, count: u64, rate: f64) -> (u64, f64) {
+        let breaker = self.plan.routes[e].breaker;
+        let Some(breakers) = self.breakers.as_deref_mut() else {
+            return (count, rate);
+        };
+        if breaker == plan::NO_RETRY {
+            return (count, rate);
+        }
+        let Some(b) = breakers.links.get_mut(breaker as usize) else {
+            return (count, rate);
+        };
+        let through = b.let_through(count);
+        breakers.blocked[e] = count - through;
+        let rate = if b.is_open() { 0.0 } else { rate };
+        (through, rate)
     }
 }
 

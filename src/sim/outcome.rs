@@ -156,7 +156,7 @@ impl Simulation {
         let waiting = self.tick_waiting > 0 || self.in_transit() > 0;
         // A design that retries settles every tick: attempts time out and retries wait
         // whether or not anything failed.
-        let retrying = self.retries.is_some();
+        let retrying = self.retries.is_some() || self.breakers.is_some();
         let active = something_failed || waiting || self.parts_outstanding || retrying;
         if active {
             self.settle_pass(something_failed || retrying);
@@ -285,6 +285,14 @@ impl Simulation {
             if retries_here {
                 self.settle_retries(i);
             }
+            let breakers_here = self
+                .breakers
+                .as_ref()
+                .is_some_and(|b| !b.entries_of[i].is_empty());
+            if breakers_here {
+                self.settle_breakers(i);
+            }
+            let retries_here = retries_here || breakers_here;
             let node = &self.plan.nodes[i];
             let (ca, cb) = (node.channels.0 as usize, node.channels.1 as usize);
             let is_queue = node.kind_name == KindName::MessageQueue;
@@ -447,7 +455,9 @@ impl Simulation {
     /// fails if any of its calls does), and the share p of the target's stock that failed.
     fn link_failures(&self, e: usize, failures: bool) -> (f64, f64, f64) {
         let per_request = self.plan.routes[e].calls.max(1.0);
-        let stock = self.entry_stock[e].max(self.waiting_at(e));
+        // Calls an open circuit breaker held back were in play, and failed at once.
+        let blocked = self.breakers.as_ref().map_or(0.0, |b| b.blocked_of(e));
+        let stock = self.entry_stock[e].max(self.waiting_at(e)) + blocked;
         let requests = stock / per_request;
         if !failures || stock <= 0.0 {
             return (requests, 0.0, 0.0);
@@ -455,7 +465,8 @@ impl Simulation {
         let t = self.plan.routes[e].channel as usize;
         // A retrying link's calls fail for good only when their retries are spent.
         let (failed, total) = match self.retries.as_ref().and_then(|r| r.of(e)) {
-            Some(r) => (r.final_failed, stock),
+            Some(r) => (r.final_failed + blocked, stock),
+            None if blocked > 0.0 => (self.failed[t] * self.stock_share(e) + blocked, stock),
             None => (self.failed[t], self.channel_stock[t]),
         };
         if total > 0.0 && failed > 0.0 {
@@ -491,7 +502,7 @@ impl Simulation {
                                 let t = self.plan.routes[e].channel as usize;
                                 self.failed[t] * self.stock_share(e)
                             }
-                        };
+                        } + self.breakers.as_ref().map_or(0.0, |b| b.blocked_of(e));
                     }
                     unresolved += self.waiting_at(e);
                 }

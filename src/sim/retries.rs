@@ -94,6 +94,9 @@ pub(crate) struct RetryEntry {
     handed_carry: f64,
     /// Calls failed for good this tick (last tries, and retries the budget refused).
     pub final_failed: f64,
+    /// This tick's attempts handed over (first tries and retries) and of them the failed.
+    pub tick_attempts: f64,
+    pub tick_failed: f64,
     /// Sampled answered attempts this tick, and of them those later than the timeout; the
     /// late share of the last tick with samples.
     pub samples: (u32, u32),
@@ -178,6 +181,8 @@ impl Retries {
                 handed: 0,
                 handed_carry: 0.0,
                 final_failed: 0.0,
+                tick_attempts: 0.0,
+                tick_failed: 0.0,
                 samples: (0, 0),
                 late_share: 0.0,
                 sampled_recent: 0.0,
@@ -483,6 +488,8 @@ impl Simulation {
                 failed_by[0] = failed;
             }
             r.part_before = part_after;
+            r.tick_attempts = handed;
+            r.tick_failed = failed;
             let wanted: f64 = failed_by[..attempts - 1].iter().sum();
             let allowed = match r.policy.budget_ratio {
                 // Whole retries: a window with N first tries allows ⌊ratio · N⌋ of them, as

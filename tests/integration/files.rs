@@ -307,8 +307,11 @@ fn a_version_2_design_reads_as_the_same_design_with_the_new_fields_at_their_defa
     let prices = PriceTable::builtin();
     for path in crate::ron_files("saved-designs") {
         let current = read(&path);
-        if current.contains("workload: Closed") || current.contains("retry: (") {
-            // Closed workloads and retries came with version 3.
+        if current.contains("workload: Closed")
+            || current.contains("retry: (")
+            || current.contains("breaker: (")
+        {
+            // Closed workloads, retries and breakers came with version 3.
             continue;
         }
         let old: String = current
@@ -320,6 +323,7 @@ fn a_version_2_design_reads_as_the_same_design_with_the_new_fields_at_their_defa
                     "rate_limit: None,",
                     "deadline_ms: None,",
                     "retry: None,",
+                    "breaker: None,",
                 ]
                 .contains(&line.trim())
             })
@@ -329,7 +333,8 @@ fn a_version_2_design_reads_as_the_same_design_with_the_new_fields_at_their_defa
             !old.contains("workload")
                 && !old.contains("rate_limit")
                 && !old.contains("deadline")
-                && !old.contains("retry"),
+                && !old.contains("retry")
+                && !old.contains("breaker"),
             "{}",
             path.display()
         );
@@ -357,8 +362,12 @@ fn a_retry_policy_round_trips_and_a_link_without_one_reads_as_none() {
         budget_ratio: None,
     };
     design.graph[id].retry = Some(policy);
+    design.graph[id].breaker = Some(archsandbox::model::CircuitBreaker::default());
     let text = to_ron(&design);
-    assert!(text.contains("retry: ("), "{text}");
+    assert!(
+        text.contains("retry: (") && text.contains("breaker: ("),
+        "{text}"
+    );
     let back = parse_design(&text, &prices).expect("reads back").design;
     assert_eq!(back, design);
     assert_eq!(Link::new(&[TrafficClass::Read]).retry, None);

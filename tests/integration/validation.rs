@@ -181,3 +181,12 @@ fn a_retry_policy_with_too_many_attempts_is_refused_with_the_limit() {
         11,
     );
 }
+
+#[test]
+fn a_circuit_breaker_opening_past_every_call_failing_is_refused_naming_the_link() {
+    assert_error(
+        "bad-breaker.ron",
+        &["'customers'", "'kitchen'", "failure_ratio", "1.5"],
+        12,
+    );
+}

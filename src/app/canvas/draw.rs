@@ -415,6 +415,8 @@ pub(super) struct LinkLook {
     pub selected: bool,
     pub into_trouble: bool,
     pub flowing: bool,
+    /// Its circuit breaker is open: drawn grey and broken in the middle.
+    pub breaker_open: bool,
 }
 
 /// A link along `curve`: from afar a straight line as thick as its traffic; close up a curve
@@ -425,6 +427,8 @@ pub(super) fn draw_link(pen: &Pen<'_>, curve: [Pos2; 4], link: &Link, look: Link
     let zoom = pen.to_screen.scaling;
     let color = if look.selected {
         pen.visuals.selection.stroke.color
+    } else if look.breaker_open {
+        pen.visuals.weak_text_color()
     } else if look.into_trouble {
         Health::Saturated.color(pen.dark)
     } else {
@@ -438,7 +442,17 @@ pub(super) fn draw_link(pen: &Pen<'_>, curve: [Pos2; 4], link: &Link, look: Link
     }
     let async_only = link.is_async_only();
     let shape = CubicBezierShape::from_points_stroke(curve, false, Color32::TRANSPARENT, stroke);
-    if async_only || look.flowing {
+    if look.breaker_open {
+        // Broken in the middle: the breaker holds the calls back.
+        let points = shape.flatten(Some(0.5));
+        let n = points.len();
+        let (first, second) = (&points[..n * 2 / 5], &points[(n * 3 / 5).min(n)..]);
+        for part in [first, second] {
+            if part.len() >= 2 {
+                painter.add(Shape::line(part.to_vec(), stroke));
+            }
+        }
+    } else if async_only || look.flowing {
         let points = shape.flatten(Some(0.5));
         let phase = if look.flowing {
             (time_s * 40.0) as f32 % 16.0
@@ -473,7 +487,12 @@ pub(super) fn draw_link(pen: &Pen<'_>, curve: [Pos2; 4], link: &Link, look: Link
         pen.labels.text(
             pen.to_screen * (shape.sample(0.5) - vec2(0.0, 8.0)),
             Align2::CENTER_BOTTOM,
-            link_label(link),
+            if look.breaker_open {
+                // The label ends "· breaker": it says the state.
+                format!("{} open", link_label(link))
+            } else {
+                link_label(link)
+            },
             FontId::proportional(label_px.clamp(LINK_LABEL_MIN_PX, 18.0)),
             pen.visuals.weak_text_color(),
         );

@@ -200,6 +200,9 @@ pub(super) fn link_label(link: &Link) -> String {
     } else if link.retry.is_some_and(|r| r.timeout_ms.is_some()) {
         text.push_str(" · timeout");
     }
+    if link.breaker.is_some() {
+        text.push_str(" · breaker");
+    }
     text
 }
 

@@ -113,6 +113,7 @@ pub fn show(ui: &mut Ui, state: &mut CanvasState, inputs: &CanvasInputs) -> Vec<
                 selected: state.selected_link == Some(link),
                 into_trouble: matches!(target_health, Health::Saturated | Health::Down),
                 flowing: inputs.playing && rate > 0.0,
+                breaker_open: inputs.open_breakers.contains(&link),
             };
             draw_link(&pen, curve, l, look, time);
         }

@@ -175,6 +175,8 @@ pub struct CanvasInputs<'a> {
     pub icons: &'a Icons,
     /// Animate the flow on links.
     pub playing: bool,
+    /// The links whose circuit breakers are open now: drawn broken.
+    pub open_breakers: &'a [crate::model::LinkId],
 }
 
 /// The classes a new link from `from` to `to` carries by default: what the source sends that

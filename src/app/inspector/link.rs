@@ -5,11 +5,13 @@ use egui::Ui;
 
 use crate::app::Action;
 use crate::app::document::Edit;
-use crate::model::validate::MAX_ATTEMPTS;
-use crate::model::{Design, Link, LinkId, PriceTable, RetryPolicy, Subject, TrafficClass};
+use crate::model::validate::{MAX_ATTEMPTS, MAX_BREAKER_CALLS};
+use crate::model::{
+    CircuitBreaker, Design, Link, LinkId, PriceTable, RetryPolicy, Subject, TrafficClass,
+};
 
 use super::InspectorState;
-use super::fields::{count_field, number_field, refusals, with_labels};
+use super::fields::{count_field, number_field, refusals, share_field, with_labels};
 
 pub(super) fn link_inspector(
     ui: &mut Ui,
@@ -47,6 +49,7 @@ pub(super) fn link_inspector(
         number_field(ui, "Weight", &mut edited.weight, "", 0.05, "Share of traffic when the source splits over several links.");
         number_field(ui, "Calls per request", &mut edited.calls_per_request, "", 0.1, "Calls a server makes down this link for each request (a page that runs 4 queries has 4).");
         retry_fields(ui, &mut edited.retry);
+        breaker_fields(ui, &mut edited.breaker);
     });
     if edited != *l {
         // Checked the way a component's edit is: by the validation rules (and what a run
@@ -174,6 +177,57 @@ fn retry_fields(ui: &mut Ui, retry: &mut Option<RetryPolicy>) {
     }
 }
 
+/// The link's circuit breaker: a switch, then its fields with their units.
+fn breaker_fields(ui: &mut Ui, breaker: &mut Option<CircuitBreaker>) {
+    let mut on = breaker.is_some();
+    let label = ui.label("Circuit breaker").on_hover_text(
+        "Stop calling down this link for a while when too many of its calls fail: they fail at once, or a sender that splits takes its other links.",
+    );
+    if ui.checkbox(&mut on, "").labelled_by(label.id).changed() {
+        *breaker = on.then(CircuitBreaker::default);
+    }
+    ui.end_row();
+    let Some(b) = breaker else {
+        return;
+    };
+    share_field(
+        ui,
+        "Open at failed share",
+        &mut b.failure_ratio,
+        "Open when at least this share of the window's calls failed.",
+    );
+    number_field(
+        ui,
+        "Window",
+        &mut b.window_s,
+        " s",
+        0.5,
+        "The last seconds of calls the failed share is counted over.",
+    );
+    count_field(
+        ui,
+        "Least calls",
+        (&mut b.min_calls, MAX_BREAKER_CALLS),
+        "",
+        "Judge a window only when it holds at least this many calls.",
+    );
+    number_field(
+        ui,
+        "Open for",
+        &mut b.open_s,
+        " s",
+        1.0,
+        "How long it holds calls back once open, before it tries the link again.",
+    );
+    count_field(
+        ui,
+        "Probes",
+        (&mut b.probes, MAX_BREAKER_CALLS),
+        "",
+        "Calls let through after the open time: all succeed and it closes, one fails and it opens again.",
+    );
+}
+
 /// A link's refusal in the inspector's words.
 pub(super) fn as_shown_for_link(message: &str) -> String {
     with_labels(
@@ -188,6 +242,12 @@ pub(super) fn as_shown_for_link(message: &str) -> String {
             ("backoff_cap_ms", "Backoff cap"),
             ("budget_ratio", "Retries per first try"),
             ("retry", "Retries"),
+            ("failure_ratio", "Open at failed share"),
+            ("window_s", "Window"),
+            ("min_calls", "Least calls"),
+            ("open_s", "Open for"),
+            ("probes", "Probes"),
+            ("breaker", "Circuit breaker"),
         ],
     )
 }
