@@ -9,8 +9,9 @@
 //! would have handed fail at once (counted as `breaker_rejected`); a sender that splits its
 //! requests by weight gives the link no weight while another of the class's links is closed,
 //! so its requests take those (the fallback). When the open time is over the breaker is
-//! half-open: the router lets `probes` calls through (the others fail at once) and the
-//! first settle after decides, as the probes would: all succeed with chance (1 − p)^probes
+//! half-open: the router lets `probes` calls through (the others fail at once, or with a
+//! fallback take the other links, the probes taken off the top) and the first settle after
+//! decides, as the probes would: all succeed with chance (1 − p)^probes
 //! for the failed share p of the calls handed that tick (drawn), then it closes with an
 //! empty window, else it opens again.
 
@@ -118,6 +119,16 @@ impl Breakers {
             rng: super::state::stream(seed, "breakers"),
             changed: false,
         }))
+    }
+
+    /// Probes breaker `breaker` (a `RouteEntry::breaker`) still wants sent: those left when
+    /// half-open, none otherwise.
+    #[inline]
+    pub fn probes_wanted(&self, breaker: u32) -> u64 {
+        match self.links.get(breaker as usize) {
+            Some(b) if matches!(b.state, BreakerState::HalfOpen) => flow::floor_count(b.left),
+            _ => 0,
+        }
     }
 
     /// Calls route entry `e`'s breaker held back this tick.
@@ -256,13 +267,14 @@ impl Simulation {
         let Some(breakers) = self.breakers.as_ref() else {
             return;
         };
+        // Open or half-open: a half-open link gets its probes apart (see the router).
         let open = |e: u32| {
             let r = &self.plan.routes[e as usize];
             r.breaker != NO_RETRY
                 && breakers
                     .links
                     .get(r.breaker as usize)
-                    .is_some_and(|b| matches!(b.state, BreakerState::Open { .. }))
+                    .is_some_and(BreakerRun::is_open)
         };
         for &(_, a, b, from) in &breakers.class_range {
             if self.plan.nodes[from as usize].forwarding == Forwarding::Split {

@@ -1212,11 +1212,31 @@ impl Router<'_> {
                         }
                         continue;
                     }
+                    // A half-open breaker's link that its sender gives no weight (its other
+                    // links take the calls) still gets its probes, taken off the top.
+                    let mut probes = match self.breakers.as_deref() {
+                        Some(breakers) => (a..b)
+                            .filter(|&e| self.route_weight[e] <= 0.0)
+                            .map(|e| breakers.probes_wanted(self.plan.routes[e].breaker))
+                            .sum::<u64>()
+                            .min(forwarded),
+                        None => 0,
+                    };
                     let weight_sum: f64 = self.route_weight[a..b].iter().sum();
-                    let mut split = flow::WeightedSplit::new(forwarded, weight_sum, b - a);
+                    let mut split = flow::WeightedSplit::new(forwarded - probes, weight_sum, b - a);
                     for e in a..b {
                         let weight = self.route_weight[e];
-                        let count = split.part(weight, &mut self.route_carry[e]);
+                        let mut count = split.part(weight, &mut self.route_carry[e]);
+                        if probes > 0
+                            && weight <= 0.0
+                            && let Some(breakers) = self.breakers.as_deref()
+                        {
+                            let wanted = breakers
+                                .probes_wanted(self.plan.routes[e].breaker)
+                                .min(probes);
+                            count += wanted;
+                            probes -= wanted;
+                        }
                         let rate = if weight_sum > 0.0 {
                             fwd_rate * weight / weight_sum
                         } else {

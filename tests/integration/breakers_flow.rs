@@ -136,3 +136,36 @@ fn a_sender_that_splits_sends_everything_down_its_other_link_while_the_breaker_i
         );
     }
 }
+
+#[test]
+fn the_shipped_breaker_sends_the_dead_kitchens_orders_to_the_truck_within_seconds() {
+    // 80/s, 19 in 20 to the kitchen: it is down from 300 s to 600 s. The breaker opens when
+    // half its window has failed, about 5 s in (some 380 orders lost), and while it is open
+    // the truck takes every order; nine rounds of five probes fail before the kitchen is
+    // back. Without the breaker every order to the dead kitchen fails: 76/s × 300 s.
+    for tick_s in [1.0, 0.01] {
+        let design = crate::simulation::shipped("saved-designs/circuit-breaker.ron");
+        let mut scenario = design.default_scenario().expect("a scenario").clone();
+        scenario.tick_s = tick_s;
+        let at = |what: &str| format!("{what} at {tick_s} s ticks");
+        let with = run_scenario(&design, &scenario, RunOptions::default());
+        let failed = with.system.requests.failed as f64;
+        assert!(
+            (300.0..=600.0).contains(&failed),
+            "{}: {failed}",
+            at("orders lost with the breaker")
+        );
+        assert_within(&at("breaker open"), with.system.breaker_open_s, 300.0, 0.03);
+        let mut without = design.clone();
+        for link in without.graph.edge_weights_mut() {
+            link.breaker = None;
+        }
+        let without = run_scenario(&without, &scenario, RunOptions::default());
+        assert_within(
+            &at("orders lost without it"),
+            without.system.requests.failed as f64,
+            80.0 * 0.95 * 300.0,
+            0.03,
+        );
+    }
+}
