@@ -3,6 +3,7 @@
 mod analysis;
 #[cfg(feature = "gui")]
 mod app;
+mod breakers;
 mod breaking_point;
 mod cli;
 mod closed;
