@@ -253,7 +253,7 @@ mod tests {
         b.record(e3, false, 44.0, 0.0);
         assert_eq!(b.state, State::Closed);
         assert!(b.window.is_empty());
-        assert!((b.open_seconds(100.0, 20.0) - 24.0).abs() < 1e-9);
+        assert!((b.open_seconds(100.0, 0.0) - 33.2).abs() < 1e-9);
         // A probe's failure opens it again.
         let mut b = Breaker::new(config());
         for t in 0..4 {
