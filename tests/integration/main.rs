@@ -3,6 +3,7 @@
 mod analysis;
 #[cfg(feature = "gui")]
 mod app;
+mod breakers;
 mod breakers_flow;
 mod breaking_point;
 mod cli;

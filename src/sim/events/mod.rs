@@ -80,6 +80,7 @@ use super::kinds::load_balancer::target_weight;
 use super::plan::{Forwarding, KindPlan, NO_RETRY, Plan, Spread, Station};
 use super::stats::{LogHistogram, Percentiles};
 
+mod breakers;
 mod failures;
 use failures::Health;
 mod retries;
@@ -825,7 +826,8 @@ impl<'p> Engine<'p> {
             next_tick_end_s: plan.tick_s,
             until_s: f64::INFINITY,
             population_checks: 0,
-            retry: (!plan.retry_links.is_empty()).then(|| Box::new(Retries::new(plan))),
+            retry: (!plan.retry_links.is_empty() || !plan.breaker_links.is_empty())
+                .then(|| Box::new(Retries::new(plan))),
         };
         for &c in &plan.clients {
             engine.schedule_arrival(c);
@@ -1894,6 +1896,10 @@ impl<'p> Engine<'p> {
             }
             return;
         }
+        if !plan.breaker_links.is_empty() {
+            self.split_past_breakers(id, node, class);
+            return;
+        }
         let weights = &self.weights[a as usize..b as usize];
         let sum: f64 = weights.iter().sum();
         if sum <= 0.0 {
@@ -1909,8 +1915,69 @@ impl<'p> Engine<'p> {
             }
             u -= w;
         }
+        self.send_split(id, node, class, chosen);
+    }
+
+    /// `split` in a design with breakers: the draw is among the links whose breaker would
+    /// admit a call now (the fallback); with none, the request fails here at once. Kept out
+    /// of line: designs without breakers only test that they have none.
+    #[cold]
+    #[inline(never)]
+    fn split_past_breakers(&mut self, id: u32, node: u32, class: u8) {
+        let plan = self.plan;
+        let (a, b) = plan.nodes[node as usize].routes[class as usize];
+        let now_s = self.now_s;
+        let admits = |e: u32| {
+            self.retry
+                .as_deref()
+                .is_none_or(|rt| rt.breaker_admits(plan.routes[e as usize].breaker, now_s))
+        };
+        let weight = |e: u32| {
+            if admits(e) {
+                self.weights[e as usize]
+            } else {
+                0.0
+            }
+        };
+        let all: f64 = self.weights[a as usize..b as usize].iter().sum();
+        if all <= 0.0 {
+            self.nowhere_to_go(node, id);
+            return;
+        }
+        let sum: f64 = (a..b).map(weight).sum();
+        if sum <= 0.0 {
+            // Every link's breaker is open: the call fails at once, not retried.
+            let measuring = self.measuring();
+            if let Some(rt) = self.retry.as_deref_mut() {
+                rt.count_rejected(node, measuring);
+            }
+            self.nowhere_to_go(node, id);
+            return;
+        }
+        let mut u = self.rng.random::<f64>() * sum;
+        let mut chosen = None;
+        let mut last = b - 1;
+        for e in a..b {
+            let w = weight(e);
+            if w > 0.0 {
+                last = e;
+                if u < w {
+                    chosen = Some(e);
+                    break;
+                }
+                u -= w;
+            }
+        }
+        self.send_split(id, node, class, chosen.unwrap_or(last));
+    }
+
+    /// Request `id` leaves `node` as `class` down route entry `chosen` (drawn by `split`).
+    #[inline]
+    fn send_split(&mut self, id: u32, node: u32, class: u8, chosen: u32) {
+        let plan = self.plan;
+        let n = &plan.nodes[node as usize];
         let route = &plan.routes[chosen as usize];
-        let (target, retry) = (route.target, route.retry);
+        let (target, retry, breaker) = (route.target, route.retry, route.breaker);
         if matches!(n.kind, KindPlan::Client(_)) {
             let measuring = self.measuring();
             let sender = &mut self.nodes[node as usize];
@@ -1919,7 +1986,7 @@ impl<'p> Engine<'p> {
                 sender.served += 1;
             }
         }
-        if retry != NO_RETRY {
+        if retry != NO_RETRY || breaker != NO_RETRY {
             self.send_attempt(id, chosen, class);
             return;
         }
@@ -1947,7 +2014,12 @@ impl<'p> Engine<'p> {
     /// Request `id` is back at the server innermost in its calls (or done, if none).
     fn back(&mut self, id: u32) {
         if let Some(rt) = self.retry.as_deref_mut() {
-            rt.returned(id, self.requests[id as usize].stack.len());
+            rt.returned(
+                id,
+                self.requests[id as usize].stack.len(),
+                self.now_s,
+                self.warmup_s,
+            );
         }
         if self.requests[id as usize].stack.is_empty() {
             self.complete(id);
@@ -1970,7 +2042,7 @@ impl<'p> Engine<'p> {
                 }
                 let (entry, class) = top.calling;
                 let route = &self.plan.routes[entry as usize];
-                if route.retry != NO_RETRY {
+                if route.retry != NO_RETRY || route.breaker != NO_RETRY {
                     self.send_attempt(id, entry, class);
                     return;
                 }
@@ -1981,7 +2053,7 @@ impl<'p> Engine<'p> {
                 let stack = &mut self.requests[id as usize].stack;
                 stack.pop();
                 if let Some(rt) = self.retry.as_deref_mut() {
-                    rt.returned(id, stack.len());
+                    rt.returned(id, stack.len(), self.now_s, self.warmup_s);
                 }
                 continue;
             }
@@ -2235,8 +2307,10 @@ impl<'p> Engine<'p> {
                     errors: run.errors,
                     retries: run.retries,
                     timed_out: run.timed_out,
-                    breaker_open_s: 0.0,
-                    breaker_rejected: 0,
+                    breaker_open_s: self.retry.as_deref().map_or(0.0, |rt| {
+                        rt.open_seconds_of(plan, i, duration_s, self.warmup_s)
+                    }),
+                    breaker_rejected: self.retry.as_deref().map_or(0, |rt| rt.rejected_by(i)),
                     backlog: if matches!(run.model, Model::MessageQueue(_)) {
                         run.waiting_area / measured_s
                     } else {

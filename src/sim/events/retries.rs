@@ -32,8 +32,9 @@
 
 use rand::RngExt;
 
+use super::breakers::{Admission, Breaker};
 use super::{Engine, What};
-use crate::sim::plan::Plan;
+use crate::sim::plan::{NO_RETRY, Plan};
 
 /// No attempt (the end of a request's chain of attempts).
 const NONE: u32 = u32::MAX;
@@ -60,6 +61,11 @@ struct Attempt {
     backing_off: bool,
     /// Bumped at each try and when freed: a timeout set for an earlier one is stale.
     generation: u32,
+    /// The link's circuit breaker (an index into `Plan::breaker_links`, or `NONE`), and the
+    /// breaker's epoch the current try was admitted in, as a probe or not.
+    breaker: u32,
+    epoch: u32,
+    probe: bool,
 }
 
 /// A link's retry budget over the current one-second window.
@@ -108,6 +114,10 @@ pub(super) struct Retries {
     head: Vec<u32>,
     /// Per retry link.
     budgets: Vec<Budget>,
+    /// Per breaker link (see `breakers`).
+    breakers: Vec<Breaker>,
+    /// Per node: calls its links' open breakers failed at once after the warm-up.
+    breaker_rejected: Vec<u64>,
 }
 
 impl Retries {
@@ -117,6 +127,72 @@ impl Retries {
             free: Vec::new(),
             head: Vec::new(),
             budgets: vec![Budget::default(); plan.retry_links.len()],
+            breakers: plan
+                .breaker_links
+                .iter()
+                .map(|b| Breaker::new(b.breaker))
+                .collect(),
+            breaker_rejected: if plan.breaker_links.is_empty() {
+                Vec::new()
+            } else {
+                vec![0; plan.nodes.len()]
+            },
+        }
+    }
+
+    /// Whether the breaker of route entry `breaker` (its index, or `NO_RETRY`) would admit
+    /// a try at `now_s`.
+    pub(super) fn breaker_admits(&self, breaker: u32, now_s: f64) -> bool {
+        breaker == NO_RETRY
+            || self
+                .breakers
+                .get(breaker as usize)
+                .is_none_or(|b| b.would_admit(now_s))
+    }
+
+    /// An open breaker of node `sender`'s failed a call at once.
+    pub(super) fn count_rejected(&mut self, sender: u32, measuring: bool) {
+        if measuring && let Some(n) = self.breaker_rejected.get_mut(sender as usize) {
+            *n += 1;
+        }
+    }
+
+    /// Node `node`'s calls failed at once by open breakers after the warm-up.
+    pub(super) fn rejected_by(&self, node: usize) -> u64 {
+        self.breaker_rejected.get(node).copied().unwrap_or(0)
+    }
+
+    /// Node `node`'s links' breakers' seconds open or half-open in [warm-up, `end_s`].
+    pub(super) fn open_seconds_of(
+        &self,
+        plan: &Plan,
+        node: usize,
+        end_s: f64,
+        warmup_s: f64,
+    ) -> f64 {
+        plan.breaker_links
+            .iter()
+            .zip(&self.breakers)
+            .filter(|(l, _)| l.from as usize == node)
+            .map(|(_, b)| b.open_seconds(end_s, warmup_s))
+            .sum()
+    }
+
+    /// Attempt `a`'s try will have no outcome: a probe's place is free again.
+    fn abandon(&mut self, a: u32) {
+        let at = self.attempts[a as usize];
+        if at.probe
+            && let Some(b) = self.breakers.get_mut(at.breaker as usize)
+        {
+            b.abandon(at.epoch);
+        }
+    }
+
+    /// Attempt `a`'s try has ended, failed or not, at `now_s`.
+    fn outcome(&mut self, a: u32, failed: bool, now_s: f64, warmup_s: f64) {
+        let at = self.attempts[a as usize];
+        if let Some(b) = self.breakers.get_mut(at.breaker as usize) {
+            b.record(at.epoch, failed, now_s, warmup_s);
         }
     }
 
@@ -144,6 +220,9 @@ impl Retries {
         let mut a = head;
         while a != NONE {
             let next = self.attempts[a as usize].outer;
+            if !self.attempts[a as usize].backing_off {
+                self.abandon(a);
+            }
             self.release(a);
             a = next;
         }
@@ -158,13 +237,14 @@ impl Retries {
     }
 
     /// Request `id` is back at stack depth `depth`: the attempts sent at that depth or deeper
-    /// have succeeded.
+    /// have succeeded (at `now_s`).
     #[inline]
-    pub(super) fn returned(&mut self, id: u32, depth: usize) {
+    pub(super) fn returned(&mut self, id: u32, depth: usize, now_s: f64, warmup_s: f64) {
         while let Some(&a) = self.head.get(id as usize) {
             if a == NONE || (self.attempts[a as usize].depth as usize) < depth {
                 return;
             }
+            self.outcome(a, false, now_s, warmup_s);
             self.head[id as usize] = self.attempts[a as usize].outer;
             self.release(a);
         }
@@ -178,10 +258,18 @@ impl Engine<'_> {
     #[cold]
     #[inline(never)]
     pub(super) fn send_attempt(&mut self, id: u32, entry: u32, class: u8) {
-        let route = self.plan.routes[entry as usize];
-        let sender = self.plan.retry_links[route.retry as usize].from;
+        let plan = self.plan;
+        let route = plan.routes[entry as usize];
+        let sender = match plan.retry_links.get(route.retry as usize) {
+            Some(link) => link.from,
+            None => plan
+                .breaker_links
+                .get(route.breaker as usize)
+                .map_or(0, |link| link.from),
+        };
         let depth = self.requests[id as usize].stack.len() as u32;
         let now_s = self.now_s;
+        let measuring = self.measuring();
         let orphan = self.requests[id as usize].orphan;
         let Some(rt) = self.retry.as_deref_mut() else {
             self.arrive(id, route.target, class);
@@ -191,6 +279,18 @@ impl Engine<'_> {
             self.arrive(id, route.target, class);
             return;
         }
+        let (epoch, probe) = match rt.breakers.get_mut(route.breaker as usize) {
+            None => (0, false),
+            Some(breaker) => match breaker.admit(now_s) {
+                Admission::Go { epoch, probe } => (epoch, probe),
+                Admission::Reject => {
+                    // Failed at once, not retried: as a failure at the sender.
+                    rt.count_rejected(sender, measuring);
+                    self.fail(id);
+                    return;
+                }
+            },
+        };
         if let Some(budget) = rt.budgets.get_mut(route.retry as usize) {
             budget.first_try(now_s);
         }
@@ -205,6 +305,9 @@ impl Engine<'_> {
             tries: 1,
             backing_off: false,
             generation: 0,
+            breaker: route.breaker,
+            epoch,
+            probe,
         };
         let a = match rt.free.pop() {
             Some(a) => {
@@ -234,7 +337,11 @@ impl Engine<'_> {
         at.generation = at.generation.wrapping_add(1);
         at.backing_off = false;
         let (generation, entry, class, link) = (at.generation, at.entry, at.class, at.link);
-        let timeout_s = self.plan.retry_links[link as usize].policy.timeout_s();
+        let timeout_s = self
+            .plan
+            .retry_links
+            .get(link as usize)
+            .and_then(|l| l.policy.timeout_s());
         if let Some(timeout_s) = timeout_s
             && self.now_s + timeout_s <= self.until_s
         {
@@ -275,8 +382,20 @@ impl Engine<'_> {
             return;
         };
         let at = rt.attempts[a as usize];
+        rt.outcome(a, true, now_s, self.warmup_s);
         self.requests[id as usize].stack.truncate(at.depth as usize);
-        let policy = self.plan.retry_links[at.link as usize].policy;
+        // A link with a breaker and no retry policy makes one try.
+        let Some(policy) = self
+            .plan
+            .retry_links
+            .get(at.link as usize)
+            .map(|l| l.policy)
+        else {
+            rt.head[id as usize] = at.outer;
+            rt.release(a);
+            self.fail(id);
+            return;
+        };
         let allowed = at.tries < policy.attempts
             && policy
                 .budget_ratio
@@ -330,7 +449,29 @@ impl Engine<'_> {
             return;
         }
         let sender = rt.attempts[a as usize].sender;
-        if self.measuring() {
+        let measuring = self.measuring();
+        let now_s = self.now_s;
+        if let Some(rt) = self.retry.as_deref_mut() {
+            let b = rt.attempts[a as usize].breaker;
+            if let Some(breaker) = rt.breakers.get_mut(b as usize) {
+                match breaker.admit(now_s) {
+                    Admission::Go { epoch, probe } => {
+                        let at = &mut rt.attempts[a as usize];
+                        at.epoch = epoch;
+                        at.probe = probe;
+                    }
+                    Admission::Reject => {
+                        // The retry fails at once, and the call with it.
+                        rt.count_rejected(sender, measuring);
+                        rt.head[id as usize] = rt.attempts[a as usize].outer;
+                        rt.release(a);
+                        self.fail(id);
+                        return;
+                    }
+                }
+            }
+        }
+        if measuring {
             self.nodes[sender as usize].retries += 1;
         }
         self.try_attempt(id, a);
@@ -384,6 +525,9 @@ impl Engine<'_> {
             let mut inner = rt.head[id as usize];
             while inner != a && inner != NONE {
                 let next = rt.attempts[inner as usize].outer;
+                if !rt.attempts[inner as usize].backing_off {
+                    rt.abandon(inner);
+                }
                 rt.release(inner);
                 inner = next;
             }
@@ -451,6 +595,8 @@ mod tests {
             free: Vec::new(),
             head: Vec::new(),
             budgets: vec![Budget::default(); plan_links],
+            breakers: Vec::new(),
+            breaker_rejected: Vec::new(),
         };
         *rt.head_mut(0) = NONE;
         // Attempts at depths 0 (a client's), 1 and 1 (a server's call, then its balancer's).
@@ -467,22 +613,25 @@ mod tests {
                 tries: 1,
                 backing_off: false,
                 generation: 0,
+                breaker: NONE,
+                epoch: 0,
+                probe: false,
             });
             rt.head[0] = (rt.attempts.len() - 1) as u32;
         };
         push(&mut rt, 0);
         push(&mut rt, 1);
         push(&mut rt, 1);
-        rt.returned(0, 2);
+        rt.returned(0, 2, 0.0, 0.0);
         assert_eq!(rt.head[0], 2, "nothing sent at depth 2");
-        rt.returned(0, 1);
+        rt.returned(0, 1, 0.0, 0.0);
         assert_eq!(rt.head[0], 0, "both depth-1 attempts are answered");
         assert_eq!(
             rt.attempts[1].generation, 1,
             "a freed attempt's timeout is stale"
         );
         assert!(rt.in_attempt(0));
-        rt.returned(0, 0);
+        rt.returned(0, 0, 0.0, 0.0);
         assert!(!rt.in_attempt(0));
         assert_eq!(rt.free.len(), 3);
     }
