@@ -57,6 +57,8 @@ pub(crate) struct BreakerRun {
     /// probes not sent yet when half-open), and the probes it sent this tick.
     pub left: f64,
     pub sent: f64,
+    /// It was open or half-open as the tick began (its time counts).
+    open_this_tick: bool,
 }
 
 /// The breakers of a run whose design has any.
@@ -111,6 +113,7 @@ impl Breakers {
                     tick_failed: 0.0,
                     left: f64::INFINITY,
                     sent: 0.0,
+                    open_this_tick: false,
                 })
                 .collect(),
             blocked: vec![0; plan.routes.len()],
@@ -236,12 +239,11 @@ impl BreakerRun {
 
 impl Simulation {
     /// At the start of a tick: open breakers whose time is over turn half-open (their probes
-    /// may go), and the time they are not closed is added up.
+    /// may go), and which are not closed this tick is noted (see `count_breaker_time`).
     pub(crate) fn start_breakers(&mut self, now_s: f64) {
         let Some(breakers) = self.breakers.as_mut() else {
             return;
         };
-        let tick_s = self.plan.tick_s;
         for b in &mut breakers.links {
             if let BreakerState::Open { until_s } = b.state
                 && now_s >= until_s
@@ -251,12 +253,21 @@ impl Simulation {
                 b.sent = 0.0;
                 breakers.changed = true;
             }
-            if b.is_open() {
-                self.states[b.from as usize].sums.breaker_open_s += tick_s;
-            }
+            b.open_this_tick = b.is_open();
         }
         if std::mem::take(&mut breakers.changed) {
             self.routing_dirty = true;
+        }
+    }
+
+    /// At the end of a tick (its sums past any warm-up snapshot): the tick's open time.
+    pub(crate) fn count_breaker_time(&mut self) {
+        let Some(breakers) = self.breakers.as_ref() else {
+            return;
+        };
+        let tick_s = self.plan.tick_s;
+        for b in breakers.links.iter().filter(|b| b.open_this_tick) {
+            self.states[b.from as usize].sums.breaker_open_s += tick_s;
         }
     }
 

@@ -753,6 +753,7 @@ impl Simulation {
             outcome.failed += late;
         }
         self.update_closed_users();
+        self.count_breaker_time();
         let ended = outcome.succeeded.max(0.0) + outcome.failed;
         let success_ratio = if ended > 0.0 {
             outcome.succeeded.max(0.0) / ended

@@ -1,6 +1,7 @@
-//! Circuit breakers on links in the events engine: each expectation comes from the breaker's
-//! semantics (`model::CircuitBreaker`) worked out in closed form, with a tolerance sized to
-//! the run's noise.
+//! Circuit breakers on links in both engines (the flow engine at 1 s and 10 ms ticks, the
+//! events engine request by request): each expectation comes from the breaker's semantics
+//! (`model::CircuitBreaker`) worked out in closed form, with a tolerance sized to the run's
+//! noise.
 
 use archsandbox::model::{
     ArrivalProcess, CircuitBreaker, Design, Link, PriceTable, Scenario, ScheduledFailure,
@@ -20,6 +21,23 @@ fn events(design: &Design, scenario: &Scenario) -> RunSummary {
     .expect("the events engine runs it");
     assert_conserved(&summary);
     summary
+}
+
+/// The run of `scenario` on `design` by each engine, named: the flow engine at 1 s and at
+/// 10 ms ticks, and the events engine. Every run conserves its requests.
+fn engines(design: &Design, scenario: &Scenario) -> Vec<(String, RunSummary)> {
+    let mut out = Vec::new();
+    for tick_s in [1.0, 0.01] {
+        let at = Scenario {
+            tick_s,
+            ..scenario.clone()
+        };
+        let summary = crate::simulation::run_scenario(design, &at, RunOptions::default());
+        assert_conserved(&summary);
+        out.push((format!("flow at {tick_s} s ticks"), summary));
+    }
+    out.push(("events".to_string(), events(design, scenario)));
+    out
 }
 
 fn component<'a>(summary: &'a RunSummary, name: &str) -> &'a ComponentReport {
@@ -106,41 +124,56 @@ fn a_breaker_without_fallback_fails_calls_at_once_while_open_and_probes_until_re
     // the requests failed ≈ 80 × 5 before it opened, plus those. The server gets only the
     // probes while open: one per half-open spell, two in [110, 190] s
     // (at 135 and 165).
+    // (The flow engine sends a half-open spell's five probes in one tick, and they fail
+    // together: five arrivals a spell there.)
     let design = design(false, true, 80);
-    let summary = events(&design, &outage(300.0, 50.0));
-    let readers = component(&summary, "readers");
-    assert_within("open seconds", readers.breaker_open_s, 120.0, 2.0 / 120.0);
-    assert_eq!(summary.system.breaker_open_s, readers.breaker_open_s);
-    assert_within(
-        "calls failed at once",
-        readers.breaker_rejected as f64,
-        80.0 * 120.0,
-        0.04,
-    );
-    assert_eq!(summary.system.breaker_rejected, readers.breaker_rejected);
-    let failed = readers.requests.expect("a client's requests").failed as f64;
-    assert_within("requests failed", failed, 80.0 * 125.0, 0.04);
-    assert!(
-        failed - readers.breaker_rejected as f64 <= 80.0 * 5.0 * 1.25 + 10.0,
-        "failures beyond the breaker's: {}",
-        failed - readers.breaker_rejected as f64
-    );
-    let a = component(&summary, "a");
-    assert_eq!(a.breaker_rejected, 0);
-    assert_eq!(a.breaker_open_s, 0.0);
+    let open_runs = engines(&design, &outage(190.0, 110.0));
+    for ((engine, summary), (_, open)) in engines(&design, &outage(300.0, 50.0))
+        .iter()
+        .zip(&open_runs)
+    {
+        let at = |what: &str| format!("{engine}: {what}");
+        let readers = component(summary, "readers");
+        assert_within(
+            &at("open seconds"),
+            readers.breaker_open_s,
+            120.0,
+            2.0 / 120.0,
+        );
+        assert_eq!(summary.system.breaker_open_s, readers.breaker_open_s);
+        assert_within(
+            &at("calls failed at once"),
+            readers.breaker_rejected as f64,
+            80.0 * 120.0,
+            0.04,
+        );
+        assert_eq!(summary.system.breaker_rejected, readers.breaker_rejected);
+        let failed = readers.requests.expect("a client's requests").failed as f64;
+        assert_within(&at("requests failed"), failed, 80.0 * 125.0, 0.04);
+        assert!(
+            failed - readers.breaker_rejected as f64 <= 80.0 * 5.0 * 1.25 + 10.0,
+            "{}: {}",
+            at("failures beyond the breaker's"),
+            failed - readers.breaker_rejected as f64
+        );
+        let a = component(summary, "a");
+        assert_eq!(a.breaker_rejected, 0, "{}", at("a sends nothing"));
+        assert_eq!(a.breaker_open_s, 0.0, "{}", at("a has no breaker"));
 
-    let open = events(&design, &outage(190.0, 110.0));
-    let probes = arrivals(&open, "a");
-    assert!(
-        probes <= 5.0,
-        "arrivals at a while the breaker is open: {probes}"
-    );
-    assert_within(
-        "open seconds in [110, 190]",
-        component(&open, "readers").breaker_open_s,
-        80.0,
-        1e-9,
-    );
+        let probes = arrivals(open, "a");
+        let most = if engine == "events" { 5.0 } else { 10.0 };
+        assert!(
+            probes <= most,
+            "{}: {probes}",
+            at("arrivals at a while the breaker is open")
+        );
+        assert_within(
+            &at("open seconds in [110, 190]"),
+            component(open, "readers").breaker_open_s,
+            80.0,
+            1e-6,
+        );
+    }
 }
 
 #[test]
@@ -150,34 +183,59 @@ fn a_split_falls_back_to_its_other_links_while_a_breaker_is_open() {
     // 195. While open, b takes all 80/s (ρ 0.8: it keeps up). Nothing is rejected at once:
     // b is always there.
     let design = design(true, true, 80);
-    let summary = events(&design, &outage(300.0, 50.0));
-    let readers = component(&summary, "readers");
-    let r = readers.requests.expect("a client's requests");
-    assert_within("open seconds", readers.breaker_open_s, 120.0, 2.0 / 120.0);
-    assert_eq!(readers.breaker_rejected, 0, "the fallback takes them");
-    let failed = r.failed as f64;
-    // σ of ~200 Poisson failures ≈ 14: five σ.
-    assert!(
-        (failed - 203.0).abs() <= 75.0,
-        "requests failed: {failed}, expected ≈ 203"
-    );
-    let ratio = summary.system.success_ratio;
-    let offered = r.offered as f64;
-    assert!(
-        ratio >= 1.0 - 280.0 / offered,
-        "success ratio {ratio} below 1 − 280/{offered}"
-    );
-
-    let open = events(&design, &outage(190.0, 110.0));
-    assert_within(
-        "b's arrivals while open",
-        arrivals(&open, "b"),
-        80.0 * 80.0,
-        0.05,
-    );
-    let b = component(&open, "b");
-    assert!(b.utilization < 0.9, "b keeps up: ρ {}", b.utilization);
-    assert!(arrivals(&open, "a") <= 5.0);
+    let open_runs = engines(&design, &outage(190.0, 110.0));
+    for ((engine, summary), (_, open)) in engines(&design, &outage(300.0, 50.0))
+        .iter()
+        .zip(&open_runs)
+    {
+        let at = |what: &str| format!("{engine}: {what}");
+        let readers = component(summary, "readers");
+        let r = readers.requests.expect("a client's requests");
+        assert_within(
+            &at("open seconds"),
+            readers.breaker_open_s,
+            120.0,
+            2.0 / 120.0,
+        );
+        assert_eq!(
+            readers.breaker_rejected,
+            0,
+            "{}",
+            at("the fallback takes them")
+        );
+        let failed = r.failed as f64;
+        // σ of ~200 Poisson failures ≈ 14: five σ.
+        assert!(
+            (failed - 203.0).abs() <= 75.0,
+            "{}: {failed}, expected ≈ 203",
+            at("requests failed")
+        );
+        let ratio = summary.system.success_ratio;
+        let offered = r.offered as f64;
+        assert!(
+            ratio >= 1.0 - 280.0 / offered,
+            "{}: {ratio} below 1 − 280/{offered}",
+            at("success ratio")
+        );
+        assert_within(
+            &at("b's arrivals while open"),
+            arrivals(open, "b"),
+            80.0 * 80.0,
+            0.05,
+        );
+        let b = component(open, "b");
+        assert!(
+            b.utilization < 0.9,
+            "{}: ρ {}",
+            at("b keeps up"),
+            b.utilization
+        );
+        assert!(
+            arrivals(open, "a") <= 10.0,
+            "{}",
+            at("a gets the probes alone")
+        );
+    }
 }
 
 #[test]
@@ -192,18 +250,73 @@ fn a_breaker_that_never_opens_changes_nothing() {
         seed: 3,
         ..Scenario::default()
     };
-    let with = events(&design(false, true, 50), &steady);
-    let without = events(&design(false, false, 50), &steady);
-    assert_eq!(with.system.breaker_open_s, 0.0);
-    assert_eq!(with.system.breaker_rejected, 0);
-    assert_eq!(with.system.success_ratio, without.system.success_ratio);
-    assert_eq!(
-        with.system.throughput_per_s,
-        without.system.throughput_per_s
-    );
-    assert_eq!(with.system.requests, without.system.requests);
-    assert_eq!(
-        component(&with, "a").offered_per_s,
-        component(&without, "a").offered_per_s
-    );
+    let without_runs = engines(&design(false, false, 50), &steady);
+    for ((engine, with), (_, without)) in engines(&design(false, true, 50), &steady)
+        .iter()
+        .zip(&without_runs)
+    {
+        let at = |what: &str| format!("{engine}: {what}");
+        assert_eq!(with.system.breaker_open_s, 0.0, "{}", at("never open"));
+        assert_eq!(
+            with.system.breaker_rejected,
+            0,
+            "{}",
+            at("nothing held back")
+        );
+        assert_eq!(
+            with.system.success_ratio,
+            without.system.success_ratio,
+            "{}",
+            at("success")
+        );
+        assert_eq!(
+            with.system.throughput_per_s,
+            without.system.throughput_per_s,
+            "{}",
+            at("throughput")
+        );
+        assert_eq!(
+            with.system.requests,
+            without.system.requests,
+            "{}",
+            at("requests")
+        );
+        assert_eq!(
+            component(with, "a").offered_per_s,
+            component(without, "a").offered_per_s,
+            "{}",
+            at("arrivals")
+        );
+    }
+}
+
+#[test]
+fn the_shipped_breaker_sends_the_dead_kitchens_orders_to_the_truck_within_seconds() {
+    // 80/s, 19 in 20 to the kitchen: it is down from 300 s to 600 s. The breaker opens when
+    // half its window has failed, about 5 s in (some 380 orders lost), and while it is open
+    // the truck takes every order; nine rounds of probes fail before the kitchen is back
+    // (open 300 s). Without the breaker every order to the dead kitchen fails: 76/s × 300 s.
+    let design = crate::simulation::shipped("saved-designs/circuit-breaker.ron");
+    let scenario = design.default_scenario().expect("a scenario").clone();
+    let mut without = design.clone();
+    for link in without.graph.edge_weights_mut() {
+        link.breaker = None;
+    }
+    let without_runs = engines(&without, &scenario);
+    for ((engine, with), (_, without)) in engines(&design, &scenario).iter().zip(&without_runs) {
+        let at = |what: &str| format!("{engine}: {what}");
+        let failed = with.system.requests.failed as f64;
+        assert!(
+            (300.0..=600.0).contains(&failed),
+            "{}: {failed}",
+            at("orders lost with the breaker")
+        );
+        assert_within(&at("breaker open"), with.system.breaker_open_s, 300.0, 0.03);
+        assert_within(
+            &at("orders lost without it"),
+            without.system.requests.failed as f64,
+            80.0 * 0.95 * 300.0,
+            0.03,
+        );
+    }
 }

@@ -4,7 +4,6 @@ mod analysis;
 #[cfg(feature = "gui")]
 mod app;
 mod breakers;
-mod breakers_flow;
 mod breaking_point;
 mod cli;
 mod closed;
