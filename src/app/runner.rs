@@ -198,6 +198,7 @@ impl Core {
         self.output.fresh.clear();
         self.output.fresh_utilization.clear();
         self.output.nodes.clear();
+        self.output.open_breakers.clear();
         self.output.tick = 0;
         self.output.error = None;
         self.sim = None;

@@ -26,7 +26,9 @@ pub struct Link {
 /// making them for a while.
 ///
 /// **Closed**, calls go through, and their outcomes are counted over the last `window_s`
-/// (a failed attempt, a timed-out one included, is a failed call). When the window holds at
+/// (a failed attempt, a timed-out one included, is a failed call), in ten buckets of a tenth
+/// of it each, as Hystrix counts (so the window holds between nine and ten tenths of
+/// `window_s`). When the window holds at
 /// least `min_calls` calls and `failure_ratio` of them failed, the breaker **opens** for
 /// `open_s`: calls down the link fail at once without reaching it, and a sender that splits
 /// its requests (a client, a balancer, a cache's misses) sends them down its other links

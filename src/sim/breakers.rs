@@ -2,17 +2,17 @@
 //! mean), tick by tick.
 //!
 //! A breaker's link counts its calls' outcomes each tick as the settle pass finds them: the
-//! calls handed over, and of them the failed (the target's failures in the link's share, or
-//! on a retrying link its failed attempts, timeouts included), in buckets of a tenth of the
-//! window. When the window holds `min_calls` and the failed share reaches the ratio, the
+//! calls that ended (answered or failed), and of them the failed (the target's failures in
+//! the link's share, or on a retrying link its failed attempts, timeouts included), in
+//! buckets of a tenth of the window (`BreakerWindow`). When the window holds `min_calls` and the failed share reaches the ratio, the
 //! breaker opens: from the next tick the router hands nothing down the link and the calls it
 //! would have handed fail at once (counted as `breaker_rejected`); a sender that splits its
 //! requests by weight gives the link no weight while another of the class's links is closed,
 //! so its requests take those (the fallback). When the open time is over the breaker is
 //! half-open: the router lets `probes` calls through (the others fail at once, or with a
 //! fallback take the other links, the probes taken off the top) and the first settle after
-//! decides, as the probes would: all succeed with chance (1 − p)^probes
-//! for the failed share p of the calls handed that tick (drawn), then it closes with an
+//! decides, as the probes would: all succeed with chance (1 − p)^sent for the probes sent
+//! and the failed share p of the calls that ended that tick (drawn), then it closes with an
 //! empty window, else it opens again.
 
 use rand::RngExt;
@@ -26,6 +26,67 @@ use super::plan::{Forwarding, NO_RETRY, Plan};
 
 /// Buckets a breaker's window is counted in.
 const BUCKETS: usize = 10;
+
+/// A breaker's closed window, counted in `BUCKETS` buckets of a tenth of the window each
+/// (as Hystrix counts its rolling window): it holds the current bucket and the nine before,
+/// so between nine and ten tenths of `window_s`. Both engines count their calls in it.
+#[derive(Clone, Debug)]
+pub(crate) struct BreakerWindow {
+    /// Calls and failed calls per bucket, the current one at `at`, which began at `start_s`.
+    buckets: [(f64, f64); BUCKETS],
+    at: usize,
+    start_s: f64,
+}
+
+impl BreakerWindow {
+    pub fn new() -> Self {
+        Self {
+            buckets: [(0.0, 0.0); BUCKETS],
+            at: 0,
+            start_s: 0.0,
+        }
+    }
+
+    /// Move the buckets on to `now_s` for a window of `window_s`.
+    pub fn advance(&mut self, now_s: f64, window_s: f64) {
+        let bucket_s = window_s / BUCKETS as f64;
+        while now_s >= self.start_s + bucket_s {
+            self.start_s += bucket_s;
+            self.at = (self.at + 1) % BUCKETS;
+            self.buckets[self.at] = (0.0, 0.0);
+            if now_s - self.start_s > window_s {
+                // Long idle: start the window afresh at now.
+                self.clear(now_s);
+            }
+        }
+    }
+
+    /// Count `calls` of which `failed` failed in the current bucket.
+    pub fn add(&mut self, calls: f64, failed: f64) {
+        self.buckets[self.at].0 += calls;
+        self.buckets[self.at].1 += failed;
+    }
+
+    /// The window's calls and failed calls.
+    pub fn totals(&self) -> (f64, f64) {
+        self.buckets
+            .iter()
+            .fold((0.0, 0.0), |(c, f), &(bc, bf)| (c + bc, f + bf))
+    }
+
+    /// An empty window from `now_s`.
+    pub fn clear(&mut self, now_s: f64) {
+        self.buckets = [(0.0, 0.0); BUCKETS];
+        self.start_s = now_s;
+        self.at = 0;
+    }
+
+    /// Whether the window holds `min_calls` calls and `ratio` of them failed.
+    pub fn trips(&self, min_calls: u32, ratio: f64) -> bool {
+        let (calls, failed) = self.totals();
+        calls > 0.0 && calls >= f64::from(min_calls) && failed >= ratio * calls
+    }
+}
 
 /// Where a breaker stands.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -45,11 +106,8 @@ pub(crate) struct BreakerRun {
     pub link: crate::model::LinkId,
     pub from: u32,
     pub state: BreakerState,
-    /// Calls and failed calls per bucket, the current one at `at`, which began at
-    /// `bucket_start_s`.
-    buckets: [(f64, f64); BUCKETS],
-    at: usize,
-    bucket_start_s: f64,
+    /// The closed window's calls and failed calls.
+    window: BreakerWindow,
     /// This tick's calls and failures over the link's entries (gathered by the settle).
     tick_calls: f64,
     tick_failed: f64,
@@ -65,8 +123,10 @@ pub(crate) struct BreakerRun {
 #[derive(Clone, Debug)]
 pub(crate) struct Breakers {
     pub links: Vec<BreakerRun>,
-    /// Per route entry: calls an open breaker held back this tick (they failed at once).
+    /// Per route entry: calls an open breaker held back this tick (they failed at once):
+    /// first tries (the router's) and retries (`dispatch_retries`').
     pub blocked: Vec<u64>,
+    pub retry_blocked: Vec<u64>,
     /// Per node: its route entries that have a breaker.
     pub entries_of: Vec<Vec<u32>>,
     /// Per breaker entry of a splitting sender: the entry, the range of route entries of its
@@ -106,9 +166,7 @@ impl Breakers {
                     link: l.link,
                     from: l.from,
                     state: BreakerState::Closed,
-                    buckets: [(0.0, 0.0); BUCKETS],
-                    at: 0,
-                    bucket_start_s: 0.0,
+                    window: BreakerWindow::new(),
                     tick_calls: 0.0,
                     tick_failed: 0.0,
                     left: f64::INFINITY,
@@ -117,6 +175,7 @@ impl Breakers {
                 })
                 .collect(),
             blocked: vec![0; plan.routes.len()],
+            retry_blocked: vec![0; plan.routes.len()],
             entries_of,
             class_range,
             rng: super::state::stream(seed, "breakers"),
@@ -137,47 +196,32 @@ impl Breakers {
     /// Calls route entry `e`'s breaker held back this tick.
     #[inline]
     pub fn blocked_of(&self, e: usize) -> f64 {
-        self.blocked.get(e).map_or(0.0, |&b| flow::count_f64(b))
+        let first = self.blocked.get(e).copied().unwrap_or(0);
+        let retries = self.retry_blocked.get(e).copied().unwrap_or(0);
+        flow::count_f64(first + retries)
     }
 }
 
 impl BreakerRun {
-    /// Whether calls are held back (open, or half-open beyond its probes).
+    /// Whether it is open or half-open (calls beyond the probes left are held back).
     pub fn is_open(&self) -> bool {
         !matches!(self.state, BreakerState::Closed)
-    }
-
-    fn window(&self) -> (f64, f64) {
-        self.buckets
-            .iter()
-            .fold((0.0, 0.0), |(c, f), &(bc, bf)| (c + bc, f + bf))
     }
 
     /// Take the tick's outcomes into the window (moving its buckets on with the time), then
     /// decide: open, close, or stay. Returns whether the state changed.
     fn judge(&mut self, now_s: f64, rng: &mut Xoshiro256PlusPlus) -> bool {
-        let bucket_s = self.breaker.window_s / BUCKETS as f64;
-        while now_s >= self.bucket_start_s + bucket_s {
-            self.bucket_start_s += bucket_s;
-            self.at = (self.at + 1) % BUCKETS;
-            self.buckets[self.at] = (0.0, 0.0);
-            if now_s - self.bucket_start_s > self.breaker.window_s {
-                // Long idle: start the window afresh at now.
-                self.buckets = [(0.0, 0.0); BUCKETS];
-                self.bucket_start_s = now_s;
-            }
-        }
+        self.window.advance(now_s, self.breaker.window_s);
         let (calls, failed) = (
             std::mem::take(&mut self.tick_calls),
             std::mem::take(&mut self.tick_failed),
         );
         match self.state {
             BreakerState::Closed => {
-                self.buckets[self.at].0 += calls;
-                self.buckets[self.at].1 += failed;
-                let (calls, failed) = self.window();
-                if calls >= f64::from(self.breaker.min_calls)
-                    && failed >= self.breaker.failure_ratio * calls
+                self.window.add(calls, failed);
+                if self
+                    .window
+                    .trips(self.breaker.min_calls, self.breaker.failure_ratio)
                 {
                     self.state = BreakerState::Open {
                         until_s: now_s + self.breaker.open_s,
@@ -211,9 +255,7 @@ impl BreakerRun {
                     // Every probe sent and none failed.
                     self.state = BreakerState::Closed;
                     self.left = f64::INFINITY;
-                    self.buckets = [(0.0, 0.0); BUCKETS];
-                    self.bucket_start_s = now_s;
-                    self.at = 0;
+                    self.window.clear(now_s);
                     true
                 } else {
                     false
@@ -313,22 +355,29 @@ impl Simulation {
         for &e in &entries {
             let e = e as usize;
             let link = self.plan.routes[e].breaker as usize;
-            let blocked = breakers.blocked[e];
+            let blocked = breakers.blocked[e] + breakers.retry_blocked[e];
             self.states[i].sums.breaker_rejected += blocked;
-            // The calls handed over and of them the failed: a retrying link's attempts.
+            // The calls that ended this tick (answered or failed: outcomes, as the events
+            // engine records them) and of them the failed: a retrying link's attempts.
             let (calls, failed) = match self.retries.as_ref().and_then(|r| r.of(e)) {
-                Some(r) => (r.tick_attempts, r.tick_failed),
+                Some(r) => (r.tick_ended, r.tick_failed),
                 None => {
-                    let target = self.plan.routes[e].channel as usize;
-                    (
-                        flow::count_f64(self.handed_first(e)),
-                        self.failed[target] * self.stock_share(e),
-                    )
+                    let route = &self.plan.routes[e];
+                    let target = route.channel as usize;
+                    let failed = self.failed[target] * self.stock_share(e);
+                    // Its stock at the target less its part still unresolved there (a link
+                    // closing a loop settles a tick late: its calls handed).
+                    let ended = if route.backward {
+                        flow::count_f64(self.handed_first(e))
+                    } else {
+                        (self.entry_stock[e] - self.entry_part[e]).max(0.0)
+                    };
+                    (ended.max(failed), failed)
                 }
             };
             if let Some(b) = breakers.links.get_mut(link) {
                 b.tick_calls += calls;
-                b.tick_failed += failed.min(calls.max(failed));
+                b.tick_failed += failed.min(calls);
             }
         }
         breakers.entries_of[i] = entries;

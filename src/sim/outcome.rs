@@ -363,7 +363,7 @@ impl Simulation {
                         self.entry_part[e] = (self.entry_part[e] * kept).min(most);
                         // A server stops retrying the calls of requests that failed.
                         if let Some(retries) = self.retries.as_mut() {
-                            retries.keep(e, kept, most);
+                            retries.keep(e, kept, most, self.entry_part[e]);
                         }
                     }
                     self.scratch_shares = shares;

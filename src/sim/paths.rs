@@ -341,7 +341,8 @@ impl Simulation {
             if u < fail_share {
                 // How long the failure took: an error comes back after the node's service
                 // (its mean response, without a further draw), a drop at once.
-                self.sampler.failed_after_s = if u < errors_share {
+                // (Only a retrying link's try reads it.)
+                self.sampler.failed_after_s = if self.sampler.retrying && u < errors_share {
                     self.mean_latency_ms(i) / 1000.0
                 } else {
                     0.0
@@ -440,6 +441,8 @@ impl Simulation {
                 }
                 let sum: f64 = self.route_weight[a as usize..b as usize].iter().sum();
                 if sum <= 0.0 {
+                    // Nowhere to go: failed at once.
+                    self.sampler.failed_after_s = 0.0;
                     return None;
                 }
                 let mut u = self.sampler.rng.random::<f64>() * sum;
@@ -478,15 +481,26 @@ impl Simulation {
         measuring: bool,
     ) -> Option<f64> {
         let Some((slot, policy, pass)) = self.retries.as_ref().and_then(|r| r.policy_of(e)) else {
+            if self.breaker_holds(e) {
+                self.sampler.failed_after_s = 0.0;
+                return None;
+            }
             return self.walk(target, k, visits, measuring);
         };
         let timeout_s = policy.timeout_s();
         let mut spent_s = 0.0;
         for n in 1..=policy.attempts.max(1) {
             let backlog_before_s = self.sampler.backlog_s;
-            let retrying = std::mem::replace(&mut self.sampler.retrying, true);
-            let answer = self.walk(target, k, visits, measuring);
-            self.sampler.retrying = retrying;
+            let answer = if self.breaker_holds(e) {
+                // Failed at once by the link's open breaker.
+                self.sampler.failed_after_s = 0.0;
+                None
+            } else {
+                let retrying = std::mem::replace(&mut self.sampler.retrying, true);
+                let answer = self.walk(target, k, visits, measuring);
+                self.sampler.retrying = retrying;
+                answer
+            };
             if let Some(latency_s) = answer {
                 let late = timeout_s.is_some_and(|t| latency_s > t);
                 let backlog_s = self.sampler.backlog_s - backlog_before_s;
@@ -521,6 +535,26 @@ impl Simulation {
             };
         }
         None
+    }
+
+    /// Whether route entry `e`'s circuit breaker holds this call back (fails it at once):
+    /// drawn with the share of the tick's calls down the entry that it held back.
+    fn breaker_holds(&mut self, e: usize) -> bool {
+        let Some(breakers) = self.breakers.as_deref() else {
+            return false;
+        };
+        let blocked = breakers.blocked_of(e);
+        if blocked <= 0.0 {
+            return false;
+        }
+        let retried = self
+            .retries
+            .as_ref()
+            .and_then(|r| r.of(e))
+            .map_or(0, |r| r.handed);
+        let handed = count_f64(self.route_handed[e] + retried);
+        let share = blocked / (blocked + handed);
+        self.sampler.rng.random::<f64>() < share
     }
 
     /// Draw node `i`'s latency, to be recorded in the node's statistics at the end of the

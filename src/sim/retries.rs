@@ -28,8 +28,13 @@
 //! immediate retry (no backoff) a tick's failures come back in the next tick.
 //!
 //! The sampled paths (see `paths`) walk each attempt: an answer later than the timeout
-//! costs the timeout, a failure costs nothing (it fails fast), then the backoff, then the
-//! next try; so a success's end-to-end latency holds its failed tries.
+//! costs the timeout, a failure the time it took to come back (an error after the failing
+//! node's service, a drop or an open breaker's rejection nothing), then the backoff, then
+//! the next try; so a success's end-to-end latency holds its failed tries.
+//!
+//! Retries down a link with a circuit breaker pass it as first tries do: an open breaker
+//! fails them at once (counted as its rejections, not as retries), a half-open one lets its
+//! probes left through.
 
 use crate::model::RetryPolicy;
 
@@ -94,8 +99,9 @@ pub(crate) struct RetryEntry {
     handed_carry: f64,
     /// Calls failed for good this tick (last tries, and retries the budget refused).
     pub final_failed: f64,
-    /// This tick's attempts handed over (first tries and retries) and of them the failed.
-    pub tick_attempts: f64,
+    /// This tick's attempts that ended (answered, failed or given up on) and of them the
+    /// failed.
+    pub tick_ended: f64,
     pub tick_failed: f64,
     /// Sampled answered attempts this tick, and of them those later than the timeout; the
     /// late share of the last tick with samples.
@@ -181,7 +187,7 @@ impl Retries {
                 handed: 0,
                 handed_carry: 0.0,
                 final_failed: 0.0,
-                tick_attempts: 0.0,
+                tick_ended: 0.0,
                 tick_failed: 0.0,
                 samples: (0, 0),
                 late_share: 0.0,
@@ -226,20 +232,30 @@ impl Retries {
         self.entries.get(slot as usize)
     }
 
-    /// Keep the share `kept` of route entry `e`'s waiting retries, and at most `most`: the
-    /// rest belong to requests that failed at another of the server's calls, and are dropped
-    /// (a server stops retrying the calls of a request that has failed).
-    pub fn keep(&mut self, e: usize, kept: f64, most: f64) {
+    /// Route entry `e`'s part at its target was cut to `part` (of requests that failed at
+    /// another of the server's calls): its attempts in play follow, and it keeps the share
+    /// `kept` of its waiting retries, with them and the part together at most `most` (the
+    /// rest belong to requests that failed: a server stops retrying their calls).
+    pub fn keep(&mut self, e: usize, kept: f64, most: f64, part: f64) {
         let Some(&slot) = self.slot_of.get(e) else {
             return;
         };
         let Some(r) = self.entries.get_mut(slot as usize) else {
             return;
         };
+        let total: f64 = r.cohorts.iter().sum();
+        if total > 0.0 && part < r.part_before {
+            let factor = (part / total).clamp(0.0, 1.0);
+            for cohort in &mut r.cohorts {
+                *cohort *= factor;
+            }
+        }
+        r.part_before = r.part_before.min(part);
         if r.waiting <= 0.0 {
             return;
         }
-        let factor = kept.min(most.max(0.0) / r.waiting).clamp(0.0, 1.0);
+        let room = (most - part).max(0.0);
+        let factor = kept.min(room / r.waiting).clamp(0.0, 1.0);
         if factor < 1.0 {
             r.waiting *= factor;
             for x in r
@@ -288,33 +304,46 @@ impl RetryEntry {
         }
     }
 
-    /// Schedule `amount` retries of attempt number `n` (1 for the first retry) from the tick
-    /// `tick`, after their backoff (spread evenly over it with jitter).
+    /// Schedule `amount` retries of attempt number `n` (1 for the first retry) failed in
+    /// tick `tick`, after their backoff (spread evenly over it with jitter). The backoff
+    /// counts from the tick, not from the start of its step: with steps of several ticks, a
+    /// retry without jitter is released at the step nearest its due tick, and a jittered one's
+    /// wait uniform over [0, backoff] is shared out over the steps its due ticks fall in
+    /// (step s releases those due in ((s − 1)·step, s·step]), never before the next step.
     fn schedule(&mut self, tick: u64, tick_s: f64, n: usize, amount: f64) {
         if amount <= 0.0 {
             return;
         }
         let attempts = self.attempts();
         let slots = self.slots();
-        let now = (tick / self.delay_step) as usize;
-        let at = |offset: usize| ((now + offset) % slots) * attempts + n;
-        let backoff_steps = self.policy.backoff_s(n as u32) / tick_s / self.delay_step as f64;
-        if !self.policy.jitter || backoff_steps <= 1.0 {
-            // Due after the backoff, at the earliest in the next step.
-            let offset = (backoff_steps.round() as usize).clamp(1, slots - 2);
-            self.pending[at(offset)] += amount;
+        let step = self.delay_step as f64;
+        let now = tick / self.delay_step;
+        let offset_of = |s: u64| (s.saturating_sub(now) as usize).clamp(1, slots - 2);
+        let at = |offset: usize| ((now as usize + offset) % slots) * attempts + n;
+        let from = tick as f64;
+        let backoff_ticks = self.policy.backoff_s(n as u32) / tick_s;
+        let due = from + backoff_ticks;
+        if !self.policy.jitter {
+            let s = (due / step).round() as u64;
+            self.pending[at(offset_of(s))] += amount;
             return;
         }
-        // Full jitter: a wait uniform in [0, backoff]; steps 1..=whole take a step's share
-        // each, the next the rest.
-        let whole = (backoff_steps.floor() as usize).min(slots - 2);
-        let per_step = amount / backoff_steps;
-        self.spread[at(1)] += per_step;
-        self.spread[at(whole + 1)] -= per_step;
-        let rest = amount - per_step * whole as f64;
-        if rest > 0.0 {
-            self.pending[at(whole + 1)] += rest;
+        let first = now + 1;
+        let last = (due / step).ceil() as u64;
+        if last <= first || backoff_ticks <= 0.0 {
+            self.pending[at(offset_of(first))] += amount;
+            return;
         }
+        let per_tick = amount / backoff_ticks;
+        let (a, b) = (offset_of(first), offset_of(last));
+        self.pending[at(a)] += per_tick * (first as f64 * step - from);
+        if b > a + 1 {
+            self.spread[at(a + 1)] += per_tick * step;
+            self.spread[at(b)] -= per_tick * step;
+        }
+        let in_full = per_tick * step * (b - a - 1) as f64;
+        let rest = amount - per_tick * (first as f64 * step - from) - in_full;
+        self.pending[at(b)] += rest.max(0.0);
     }
 
     /// Take this tick's sampled attempts into the late share: a ratio of sums over the last
@@ -389,20 +418,45 @@ impl Simulation {
             // look like an overload and pile up a fluid backlog); smoothed over a second.
             r.rate_per_s += (amount / tick_s - r.rate_per_s) * smoothing;
             let count = whole_keeping(amount, &mut r.handed_carry);
-            r.handed = count;
+            let entry = &self.plan.routes[r.entry as usize];
+            // The link's circuit breaker: an open one fails the retries at once (counted as
+            // rejected by it, not as retries, as the events engine does), a half-open one
+            // lets its probes left through.
+            let (through, holding) = match self.breakers.as_deref_mut() {
+                Some(breakers) if entry.breaker != NO_RETRY => {
+                    match breakers.links.get_mut(entry.breaker as usize) {
+                        Some(b) => {
+                            let through = b.let_through(count);
+                            breakers.retry_blocked[r.entry as usize] = count - through;
+                            (through, b.is_open())
+                        }
+                        None => (count, false),
+                    }
+                }
+                _ => (count, false),
+            };
+            let rate_per_s = if holding { 0.0 } else { r.rate_per_s };
+            r.handed = through;
             if amount <= 0.0 && count == 0 && r.rate_per_s < 1e-12 {
                 continue;
             }
+            // What goes on is in play at the target (what a breaker held back failed).
+            let kept = if count > 0 {
+                flow::count_f64(through) / flow::count_f64(count)
+            } else if holding {
+                0.0
+            } else {
+                1.0
+            };
             for (cohort, d) in r.cohorts.iter_mut().zip(&due[..n]) {
-                *cohort += d;
+                *cohort += d * kept;
             }
             // What is handed over leaves the wait: whole requests (the fraction carried waits on).
             r.waiting = (r.waiting - flow::count_f64(count)).max(0.0);
-            let entry = &self.plan.routes[r.entry as usize];
             if let Some(channel) = self.channels.get_mut(entry.channel as usize) {
-                channel.hand_over(count, r.rate_per_s);
+                channel.hand_over(through, rate_per_s);
             }
-            self.states[r.from as usize].sums.retries += count;
+            self.states[r.from as usize].sums.retries += through;
         }
     }
 
@@ -488,7 +542,7 @@ impl Simulation {
                 failed_by[0] = failed;
             }
             r.part_before = part_after;
-            r.tick_attempts = handed;
+            r.tick_ended = (in_play - part_after).max(failed);
             r.tick_failed = failed;
             let wanted: f64 = failed_by[..attempts - 1].iter().sum();
             let allowed = match r.policy.budget_ratio {

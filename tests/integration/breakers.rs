@@ -320,3 +320,59 @@ fn the_shipped_breaker_sends_the_dead_kitchens_orders_to_the_truck_within_second
         );
     }
 }
+
+#[test]
+fn retries_on_a_link_whose_breaker_is_open_fail_at_once_and_never_reach_the_target() {
+    // The first test's outage with three attempts per call (50 ms apart) on the breaker's
+    // link. Every attempt at the dead server fails at once, so at 100 + x the window holds
+    // 80(10 − x) successes and 3 · 80x failed attempts: the share reaches 0.5 at x = 2.5 s.
+    // While it is open the calls fail at once and are not retried; a failed probe's retries
+    // find it open again and fail at once too (rejected, not sent and not counted as
+    // retries). So in [110, 190] s the server sees only the probes (one or five a spell, as
+    // in the first test), no retries reach it, and the retries counted there are none.
+    let mut design = Design::new("breaker and retries");
+    let readers = design.add(placed(
+        "readers",
+        0,
+        clients(80, mix(1.0, 0.0), ArrivalProcess::Poisson),
+    ));
+    let a = design.add(server("a", 1, "small", 1, 0.010, 1.0));
+    let link = Link {
+        retry: Some(archsandbox::model::RetryPolicy {
+            attempts: 3,
+            timeout_ms: None,
+            backoff_base_ms: 50.0,
+            backoff_cap_ms: 50.0,
+            jitter: false,
+            budget_ratio: None,
+        }),
+        ..reads(Some(breaker()))
+    };
+    design.connect(readers, a, link);
+    for (engine, open) in engines(&design, &outage(190.0, 110.0)) {
+        let at = |what: &str| format!("{engine}: {what}");
+        let probes = arrivals(&open, "a");
+        let most = if engine == "events" { 5.0 } else { 10.0 };
+        assert!(
+            probes <= most,
+            "{}: {probes}",
+            at("arrivals at a while open")
+        );
+        let readers = component(&open, "readers");
+        assert_eq!(readers.retries, 0, "{}", at("retries sent while open"));
+        // Every call in the window failed at once but the probes (and in the flow engine
+        // the carried fractions at the window's edges).
+        assert_within(
+            &at("calls failed at once"),
+            readers.breaker_rejected as f64,
+            80.0 * 80.0,
+            0.04,
+        );
+        assert_within(
+            &at("open seconds in [110, 190]"),
+            readers.breaker_open_s,
+            80.0,
+            1e-6,
+        );
+    }
+}

@@ -12,11 +12,13 @@
 //!   retried. When `open_s` has passed, the breaker is half-open: the next `probes` tries go
 //!   as probes; tries beyond them while the probes' outcomes are pending fail at once.
 //! - **Fallback**: a split (client, balancer, cache's misses) draws among its links whose
-//!   breaker would admit a try now, by their weights; with none, the request fails there at
-//!   once (counted as `nowhere_to_go` does, and in `breaker_rejected`).
-//! - **Closed window**: the outcomes of the last `window_s` seconds (times and failures, kept
-//!   in a queue trimmed by time). At each outcome recorded, when the window holds at least
-//!   `min_calls` outcomes and failures / outcomes ≥ `failure_ratio`, it opens for `open_s`.
+//!   breaker would admit a try now, by their weights; with none, it draws among them all and
+//!   the chosen link's breaker fails the call at once (in `breaker_rejected`), as the flow
+//!   engine's router does.
+//! - **Closed window**: the outcomes of the last `window_s` seconds, counted in ten buckets
+//!   of a tenth of it (the flow engine's `BreakerWindow`: memory that does not grow with the
+//!   rate). At each outcome recorded, when the window holds at least `min_calls` outcomes
+//!   and failures / outcomes ≥ `failure_ratio`, it opens for `open_s`.
 //! - **Half-open**: a probe's failure opens it again for `open_s`; when all `probes` have
 //!   succeeded it closes with an empty window. A probe whose outcome is never known (its
 //!   request given up by a deadline or a timeout above it) frees its place for another.
@@ -27,9 +29,8 @@
 //! - `breaker_open_s`: the time each breaker was open or half-open, clipped to the measured
 //!   stretch, summed on the link's sender.
 
-use std::collections::VecDeque;
-
 use crate::model::CircuitBreaker;
+use crate::sim::breakers::BreakerWindow;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum State {
@@ -60,9 +61,8 @@ pub(super) struct Breaker {
     config: CircuitBreaker,
     state: State,
     epoch: u32,
-    /// Closed: the outcomes of the window (when, failed), oldest first, and the failures.
-    window: VecDeque<(f64, bool)>,
-    failures: u32,
+    /// Closed: the outcomes of the window.
+    window: BreakerWindow,
     /// Since when it has been open or half-open (when not closed).
     open_since_s: f64,
     /// Open or half-open seconds after the warm-up, of spells that have ended.
@@ -75,8 +75,7 @@ impl Breaker {
             config,
             state: State::Closed,
             epoch: 0,
-            window: VecDeque::new(),
-            failures: 0,
+            window: BreakerWindow::new(),
             open_since_s: 0.0,
             open_s: 0.0,
         }
@@ -134,23 +133,13 @@ impl Breaker {
         }
         match &mut self.state {
             State::Closed => {
-                self.window.push_back((now_s, failed));
-                self.failures += u32::from(failed);
-                let from_s = now_s - self.config.window_s;
-                while let Some(&(at_s, f)) = self.window.front() {
-                    if at_s > from_s {
-                        break;
-                    }
-                    self.failures -= u32::from(f);
-                    self.window.pop_front();
-                }
-                let calls = self.window.len();
-                if calls > 0
-                    && calls as u64 >= u64::from(self.config.min_calls)
-                    && f64::from(self.failures) >= self.config.failure_ratio * calls as f64
+                self.window.advance(now_s, self.config.window_s);
+                self.window.add(1.0, if failed { 1.0 } else { 0.0 });
+                if self
+                    .window
+                    .trips(self.config.min_calls, self.config.failure_ratio)
                 {
-                    self.window.clear();
-                    self.failures = 0;
+                    self.window.clear(now_s);
                     self.open_since_s = now_s;
                     self.open(now_s);
                 }
@@ -163,6 +152,7 @@ impl Breaker {
                     *succeeded += 1;
                     if *succeeded >= self.config.probes {
                         self.state = State::Closed;
+                        self.window.clear(now_s);
                         self.epoch = self.epoch.wrapping_add(1);
                         self.open_s += clipped(self.open_since_s, now_s, warmup_s);
                     }
@@ -252,7 +242,7 @@ mod tests {
         b.record(e1, false, 43.0, 0.0);
         b.record(e3, false, 44.0, 0.0);
         assert_eq!(b.state, State::Closed);
-        assert!(b.window.is_empty());
+        assert_eq!(b.window.totals(), (0.0, 0.0));
         assert!((b.open_seconds(100.0, 0.0) - 33.2).abs() < 1e-9);
         // A probe's failure opens it again.
         let mut b = Breaker::new(config());

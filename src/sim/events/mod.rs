@@ -1944,16 +1944,19 @@ impl<'p> Engine<'p> {
             self.nowhere_to_go(node, id);
             return;
         }
-        let sum: f64 = (a..b).map(weight).sum();
-        if sum <= 0.0 {
-            // Every link's breaker is open: the call fails at once, not retried.
-            let measuring = self.measuring();
-            if let Some(rt) = self.retry.as_deref_mut() {
-                rt.count_rejected(node, measuring);
+        let admitted: f64 = (a..b).map(weight).sum();
+        // Every link's breaker is open: the call goes down one by the weights and its breaker
+        // fails it at once, not retried (counted as rejected by it, as the flow engine's
+        // router holds it back).
+        let all_open = admitted <= 0.0;
+        let weight = |e: u32| {
+            if all_open {
+                self.weights[e as usize]
+            } else {
+                weight(e)
             }
-            self.nowhere_to_go(node, id);
-            return;
-        }
+        };
+        let sum = if all_open { all } else { admitted };
         let mut u = self.rng.random::<f64>() * sum;
         let mut chosen = None;
         let mut last = b - 1;

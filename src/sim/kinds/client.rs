@@ -105,12 +105,18 @@ pub(crate) fn closed_sends(
 /// for an answer. While the mean is at most one send per free user, each sends at most once:
 /// a binomial draw over them. A mean above that means users answered and thought more than
 /// once within the tick (think time plus response time shorter than a tick): each free user
-/// then has `k` = ⌈mean / free⌉ chances. With no user free nobody sends unless the tick is
-/// long enough for a whole send (the fluid says the waiting answer and resend within it).
-/// The mean is exact in every case.
-fn closed_draw(mean: f64, free_users: u64, rng: &mut rand::rngs::Xoshiro256PlusPlus) -> u64 {
+/// then has `k` = ⌈mean / free⌉ chances. With no user free nobody sends unless a user's whole
+/// cycle (`cycle_s`, think time plus response time) fits in the tick: only then can a waiting
+/// user be answered, think and send again within it. The mean is exact in every other case.
+fn closed_draw(
+    mean: f64,
+    free_users: u64,
+    cycle_s: f64,
+    tick_s: f64,
+    rng: &mut rand::rngs::Xoshiro256PlusPlus,
+) -> u64 {
     let free = free_users.min(1 << 40);
-    if free == 0 && mean < 1.0 {
+    if free == 0 && (mean < 1.0 || cycle_s > tick_s) {
         return 0;
     }
     let users = flow::count_f64(free.max(1));
@@ -171,7 +177,10 @@ pub(crate) fn step(
         let arrivals = if mean <= 0.0 || !mean.is_finite() {
             0
         } else if plan.closed.is_some() {
-            closed_draw(mean, free_users, rng)
+            let cycle_s = plan
+                .closed
+                .map_or(0.0, |c| c.think_time_s + *closed_response_s);
+            closed_draw(mean, free_users, cycle_s, ctx.tick_s, rng)
         } else if plan.constant {
             flow::whole(mean, arrival_carry)
         } else {
