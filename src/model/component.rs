@@ -397,6 +397,54 @@ pub struct RateLimit {
     pub burst: f64,
 }
 
+/// Autoscaling of a server tier by target tracking, as the Kubernetes horizontal pod
+/// autoscaler and cloud target-tracking policies do it.
+///
+/// The tier starts with its `instances` in service. Every `interval_s` the autoscaler reads
+/// the tier's mean utilization u over the last interval (busy time over the available time
+/// of the instances in service) and its mean instances in service n, and wants
+/// ⌈n · u / target⌉ instances, between `min_instances` and `max_instances`; within 10 % of
+/// the target (0.9 ≤ u / target ≤ 1.1) it changes nothing (the HPA's tolerance, so noise
+/// does not make it flap). More than it runs (in service and booting): it launches the
+/// difference, each instance serving `provision_s` after launch (billed from launch). Fewer:
+/// only when no scaling happened in the last `cooldown_s`, it stops the difference, booting
+/// ones first. It does not replace failed instances (their load shows in the utilization of
+/// the others). Under overload the utilization reads 1, so it grows at most by 1 / target
+/// per interval: an autoscaler reacts late to a surge by design. The static analysis (the
+/// ladder, the sweep's formulas) counts the tier at `max_instances`, the most it can give.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Autoscaling {
+    /// The utilization it aims at (0.05 to 0.95).
+    pub target_utilization: f64,
+    /// The fewest instances it keeps (at least 1).
+    pub min_instances: u32,
+    /// The most instances it runs (at most `MAX_INSTANCES`).
+    pub max_instances: u32,
+    /// Seconds from launch until a new instance serves (0 to 3,600).
+    pub provision_s: f64,
+    /// Seconds after a scaling action before it scales in (0 to 3,600).
+    pub cooldown_s: f64,
+    /// Seconds between its decisions, each on the utilization of the interval before (1 to
+    /// 3,600).
+    pub interval_s: f64,
+}
+
+impl Default for Autoscaling {
+    /// A common setting: aim at 60 % utilization, 1 to 10 instances, two minutes to boot,
+    /// five minutes' cooldown, a decision a minute.
+    fn default() -> Self {
+        Self {
+            target_utilization: 0.6,
+            min_instances: 1,
+            max_instances: 10,
+            provision_s: 120.0,
+            cooldown_s: 300.0,
+            interval_s: 60.0,
+        }
+    }
+}
+
 /// An application server tier.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -419,6 +467,9 @@ pub struct ServerParams {
     pub timeout_ms: f64,
     /// A token bucket that turns away what exceeds its rate (default none).
     pub rate_limit: Option<RateLimit>,
+    /// Autoscaling of the tier between a least and a most instances (default none: a fixed
+    /// tier of `instances`).
+    pub autoscale: Option<Autoscaling>,
     /// How often one server instance fails and how long its repair takes (default MTBF 1,000 hours,
     /// MTTR 10 hours).
     pub reliability: Reliability,
@@ -436,6 +487,7 @@ impl Default for ServerParams {
             sessions: SessionState::Stateless,
             timeout_ms: 10_000.0,
             rate_limit: None,
+            autoscale: None,
             reliability: Reliability {
                 mtbf_hours: 1_000.0,
                 mttr_hours: 10.0,

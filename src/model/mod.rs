@@ -13,8 +13,8 @@ pub mod sharding;
 pub mod validate;
 
 pub use component::{
-    ArrivalProcess, BalancingAlgorithm, CacheParams, CdnParams, ClientParams, Component,
-    ComponentKind, DatabaseParams, HitRatio, KindName, LoadBalancerParams, Partitioning,
+    ArrivalProcess, Autoscaling, BalancingAlgorithm, CacheParams, CdnParams, ClientParams,
+    Component, ComponentKind, DatabaseParams, HitRatio, KindName, LoadBalancerParams, Partitioning,
     QueueParams, RateLimit, Reliability, ServerParams, SessionState, TrafficClass, TrafficMix,
     Workload,
 };

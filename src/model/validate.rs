@@ -161,6 +161,8 @@ pub const MAX_BREAKER_S: f64 = 3_600.0;
 pub const MIN_BREAKER_S: f64 = 0.1;
 /// The most calls a circuit breaker asks of a window, or lets through half-open.
 pub const MAX_BREAKER_CALLS: u32 = 1_000_000;
+/// The longest provisioning time, cooldown and interval of an autoscaler, in seconds.
+pub const MAX_AUTOSCALE_S: f64 = 3_600.0;
 /// The longest health-check interval of a balancer, in seconds.
 pub const MAX_HEALTH_CHECK_INTERVAL_S: f64 = 600.0;
 /// The longest failover of a database, in seconds.
@@ -433,6 +435,40 @@ impl Numbers<'_, '_> {
         }
     }
 
+    /// A server tier's autoscaling: a target from 0.05 to 0.95, 1 ≤ min ≤ `instances` ≤ max ≤
+    /// `MAX_INSTANCES`, times within `MAX_AUTOSCALE_S` (an interval of at least a second).
+    fn autoscale(&mut self, autoscale: Option<&crate::model::Autoscaling>, instances: u32) {
+        let Some(a) = autoscale else {
+            return;
+        };
+        self.between("target_utilization", a.target_utilization, (0.05, 0.95), "");
+        self.count("min_instances", a.min_instances, MAX_INSTANCES);
+        self.count("max_instances", a.max_instances, MAX_INSTANCES);
+        self.between("provision_s", a.provision_s, (0.0, MAX_AUTOSCALE_S), " s");
+        self.between("cooldown_s", a.cooldown_s, (0.0, MAX_AUTOSCALE_S), " s");
+        self.between("interval_s", a.interval_s, (1.0, MAX_AUTOSCALE_S), " s");
+        if a.min_instances > a.max_instances {
+            self.error(
+                "min_instances",
+                format!(
+                    "min_instances ({}) must be at most max_instances ({})",
+                    a.min_instances, a.max_instances
+                ),
+                None,
+            );
+        } else if !(a.min_instances..=a.max_instances).contains(&instances) {
+            self.error(
+                "instances",
+                format!(
+                    "instances ({instances}) is where autoscaling starts: it must be between \
+                     min_instances ({}) and max_instances ({})",
+                    a.min_instances, a.max_instances
+                ),
+                None,
+            );
+        }
+    }
+
     /// A link's circuit breaker: a failure ratio from 0.01 to 1, a window and an open time
     /// from `MIN_BREAKER_S` to `MAX_BREAKER_S`, call counts from 1 to `MAX_BREAKER_CALLS`.
     fn breaker(&mut self, breaker: Option<&crate::model::CircuitBreaker>) {
@@ -676,6 +712,7 @@ impl<'a> Validator<'a> {
                     n.usl(p.contention, p.coherency);
                     n.timeout_ms("timeout_ms", p.timeout_ms);
                     n.rate_limit(p.rate_limit.as_ref());
+                    n.autoscale(p.autoscale.as_ref(), p.instances);
                     n.reliability(&p.reliability);
                 }
                 ComponentKind::Cache(p) => {

@@ -133,8 +133,9 @@ fn groups(sim: &Simulation, i: usize) -> Vec<(u32, u32)> {
                 .collect()
         }
         _ => {
-            let down = st.down_since.len().min(node.instances);
-            vec![(node.instances - down, down)]
+            let running = st.running(node);
+            let down = st.down_since.len().min(running);
+            vec![(running - down, down)]
         }
     }
 }
@@ -191,7 +192,7 @@ impl Simulation {
     }
 
     fn failures_one_by_one(&mut self, i: usize, now_s: f64) {
-        let machines = self.plan.nodes[i].instances;
+        let machines = self.states[i].running(&self.plan.nodes[i]);
         for _ in 0..MAX_FOLLOWED_PER_TICK {
             let up = machines.saturating_sub(self.down_machines(i));
             let Some(Some(clock)) = self.failure_clocks.get_mut(i) else {

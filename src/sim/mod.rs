@@ -5,6 +5,7 @@
 //! traffic source has its own random stream named after it, so two variants of a design see
 //! the same traffic (common random numbers). See DESIGN.md §3 and MODEL-REFERENCE.md.
 
+pub mod autoscale;
 mod breakers;
 pub(crate) mod completions;
 pub mod events;
@@ -194,6 +195,8 @@ pub struct Simulation {
     pub(crate) retries: Option<Box<retries::Retries>>,
     /// Links with a circuit breaker: their states and windows (`None` when none has one).
     pub(crate) breakers: Option<Box<breakers::Breakers>>,
+    /// The autoscalers of autoscaled tiers (none in most designs).
+    pub(crate) autoscalers: Vec<autoscale::Autoscaler>,
     /// Per client (in `plan.clients`' order): its requests so far, and as the warm-up ended.
     pub(crate) accounts: Vec<outcome::ClientAccount>,
     accounts_at_warmup: Vec<outcome::ClientAccount>,
@@ -425,7 +428,13 @@ impl Simulation {
             states.push(st);
             instance_capacity.push(kinds::instance_capacity_per_s(&node.kind));
         }
-        let routable = plan.nodes.iter().map(|n| n.instances).collect();
+        let autoscalers = Self::new_autoscalers(&plan, &mut states);
+        let routable = plan
+            .nodes
+            .iter()
+            .zip(&states)
+            .map(|(n, st)| st.running(n))
+            .collect();
         let ticks = plan.ticks;
         let load_multiplier = plan.load_multiplier * options.load_multiplier.unwrap_or(1.0);
         let has_deadlines = plan.clients.iter().any(|&c| {
@@ -477,6 +486,7 @@ impl Simulation {
             late_share: vec![0.0; plan.clients.len()],
             retries: retries::Retries::new(&plan),
             breakers: breakers::Breakers::new(&plan, seed),
+            autoscalers,
             accounts: vec![outcome::ClientAccount::default(); plan.clients.len()],
             accounts_at_warmup: vec![outcome::ClientAccount::default(); plan.clients.len()],
             tick_waiting: 0,
@@ -649,6 +659,9 @@ impl Simulation {
         let dt = self.plan.tick_s;
         let now_s = self.tick as f64 * dt;
         self.apply_failures(now_s);
+        if !self.autoscalers.is_empty() {
+            self.start_autoscaling(now_s);
+        }
         self.start_breakers(now_s);
         self.refresh_routing(now_s);
         let load = self.plan.profile.multiplier_at(now_s) * self.load_multiplier;
@@ -754,6 +767,9 @@ impl Simulation {
         }
         self.update_closed_users();
         self.count_breaker_time();
+        if !self.autoscalers.is_empty() {
+            self.observe_autoscaling();
+        }
         let ended = outcome.succeeded.max(0.0) + outcome.failed;
         let success_ratio = if ended > 0.0 {
             outcome.succeeded.max(0.0) / ended
@@ -840,7 +856,7 @@ impl Simulation {
                 failed
             }
             _ => {
-                let up = node.instances.saturating_sub(st.down_since.len());
+                let up = st.running(node).saturating_sub(st.down_since.len());
                 let failed = k.min(up);
                 st.down_since.push(now_s, failed);
                 if let KindState::Cache { started_at_s } = &mut st.kind {
@@ -897,7 +913,7 @@ impl Simulation {
             let node = &plan.nodes[i as usize];
             let st = &states[i as usize];
             let noticed = st.noticed_down(now_s, node.detection_delay_s);
-            routable[i as usize] = node.instances.saturating_sub(noticed);
+            routable[i as usize] = st.running(node).saturating_sub(noticed);
             !st.down_since.is_empty()
         });
         if self.routing_dirty {

@@ -361,6 +361,9 @@ impl Plan {
             };
             let instances = match &kind {
                 KindPlan::Database(d) => d.total_instances(),
+                // An autoscaled tier's machines are the most it may run (those it does not
+                // run are parked: see `autoscale`).
+                KindPlan::Server(p) => p.autoscale.map_or(p.start_instances, |a| a.max_instances),
                 _ => component.kind.instances(),
             };
             let forwarding = match kind_name {

@@ -71,6 +71,12 @@ pub struct ComponentReport {
     pub breaker_open_s: f64,
     /// Calls down its links that an open circuit breaker failed at once after the warm-up.
     pub breaker_rejected: u64,
+    /// Instance-hours it ran after the warm-up: an autoscaled tier's instances in service and
+    /// booting over time, any other component's machines × the measured hours.
+    pub instance_hours: f64,
+    /// An autoscaled tier: what its autoscaler did (over the whole run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<AutoscalingReport>,
     /// Mean backlog after the warm-up, in requests.
     pub backlog: f64,
     /// The node's own latency (without what it waits for downstream).
@@ -101,6 +107,50 @@ pub struct ComponentReport {
     pub spof: bool,
     /// Counts over the whole run, warm-up included.
     pub totals: RunTotals,
+}
+
+/// What an autoscaler did over the whole run, warm-up included.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AutoscalingReport {
+    /// Instances it launched and stopped.
+    pub launched: u64,
+    /// Instances it stopped.
+    pub stopped: u64,
+    /// Mean instances in service after the warm-up.
+    pub mean_in_service: f64,
+    /// The most instances in service at once.
+    pub peak_in_service: u32,
+    /// Instances over time: each change, from the start (the instances it started with at 0 s).
+    pub timeline: Vec<super::autoscale::InstancesAt>,
+}
+
+impl AutoscalingReport {
+    /// The report of `a` for a run measured over [`from_s`, `to_s`].
+    pub(crate) fn of(a: &super::autoscale::Autoscaler, from_s: f64, to_s: f64) -> Self {
+        Self {
+            launched: a.launched,
+            stopped: a.stopped,
+            mean_in_service: mean_in_service(&a.timeline, from_s, to_s),
+            peak_in_service: a.timeline.iter().map(|c| c.in_service).max().unwrap_or(0),
+            timeline: a.timeline.clone(),
+        }
+    }
+}
+
+/// The time-weighted mean of the instances in service over [`from_s`, `to_s`].
+fn mean_in_service(timeline: &[super::autoscale::InstancesAt], from_s: f64, to_s: f64) -> f64 {
+    if to_s <= from_s {
+        return timeline.last().map_or(0.0, |c| f64::from(c.in_service));
+    }
+    let mut sum = 0.0;
+    for (j, c) in timeline.iter().enumerate() {
+        let end = timeline.get(j + 1).map_or(to_s, |n| n.at_s).min(to_s);
+        let start = c.at_s.max(from_s);
+        if end > start {
+            sum += f64::from(c.in_service) * (end - start);
+        }
+    }
+    sum / (to_s - from_s)
 }
 
 /// The fate of the requests sent over the whole run, warm-up included, in whole requests:
@@ -170,6 +220,9 @@ pub struct SystemReport {
     pub breaker_open_s: f64,
     /// Calls open circuit breakers failed at once after the warm-up.
     pub breaker_rejected: u64,
+    /// Instance-hours all components ran after the warm-up (each component's
+    /// `instance_hours`, summed).
+    pub instance_hours: f64,
     /// End-to-end latency of successful sampled requests.
     pub latency_ms: Percentiles,
     /// Request paths sampled after the warm-up, and how many failed.
@@ -238,6 +291,9 @@ impl Simulation {
                     });
                 // Every node steps every tick: the system's count of measured ticks is each node's.
                 let ticks = self.measured.ticks.max(1) as f64;
+                let warmup_s = self.plan.warmup_ticks as f64 * dt;
+                let measured_s = self.measured.ticks as f64 * dt;
+                let autoscaler = self.autoscalers.iter().find(|a| a.node as usize == i);
                 let utilization = m.utilization_sum / ticks;
                 let capacity = m.capacity_sum / ticks;
                 let offered_utilization = m.offered_utilization_sum / ticks;
@@ -287,6 +343,13 @@ impl Simulation {
                     timed_out: m.timed_out,
                     breaker_open_s: m.breaker_open_s,
                     breaker_rejected: m.breaker_rejected,
+                    instance_hours: match (autoscaler, &node.kind) {
+                        (Some(_), _) => m.instance_s / 3600.0,
+                        (None, KindPlan::Client(_)) => 0.0,
+                        (None, _) => f64::from(node.instances) * measured_s / 3600.0,
+                    },
+                    autoscaling: autoscaler
+                        .map(|a| AutoscalingReport::of(a, warmup_s, warmup_s + measured_s)),
                     backlog: m.backlog_sum / ticks,
                     latency_ms,
                     wait_ms,
@@ -350,6 +413,7 @@ impl Simulation {
                 timed_out: components.iter().map(|c| c.timed_out).sum(),
                 breaker_open_s: components.iter().map(|c| c.breaker_open_s).sum(),
                 breaker_rejected: components.iter().map(|c| c.breaker_rejected).sum(),
+                instance_hours: components.iter().map(|c| c.instance_hours).sum(),
                 latency_ms: Percentiles::of(&self.sampler.run),
                 sampled_requests: self.sampler.sampled,
                 failed_samples: self.sampler.failed,

@@ -191,6 +191,8 @@ pub(crate) struct Measured {
     pub breaker_open_s: f64,
     /// Calls down its links that open breakers failed at once.
     pub breaker_rejected: u64,
+    /// Instance-seconds an autoscaled tier ran (in service and booting; 0 for others).
+    pub instance_s: f64,
     /// Highest utilization since the warm-up ended (since the start during the warm-up).
     pub max_utilization: f64,
 }
@@ -213,6 +215,7 @@ impl Measured {
             timed_out: self.timed_out - start.timed_out,
             breaker_open_s: self.breaker_open_s - start.breaker_open_s,
             breaker_rejected: self.breaker_rejected - start.breaker_rejected,
+            instance_s: self.instance_s - start.instance_s,
             max_utilization: self.max_utilization,
         }
     }
@@ -284,6 +287,9 @@ pub(crate) struct NodeState {
     pub error_carry: f64,
     /// Instances that are down, by when they went down.
     pub down_since: DownList,
+    /// Of the plan's instances, those an autoscaler does not run (not in service: booting
+    /// or stopped); the rest are the instances in service, failed ones among them.
+    pub parked: u32,
     pub tick: NodeScalars,
     pub kind: KindState,
     /// Sums since the start of the run (the copy taken when the warm-up ends lives with the
@@ -304,6 +310,7 @@ impl NodeState {
             doom_carry: 0.0,
             error_carry: 0.0,
             down_since: DownList::default(),
+            parked: 0,
             tick: NodeScalars::default(),
             kind,
             sums: Measured::default(),
@@ -311,6 +318,12 @@ impl NodeState {
     }
 
     /// Instances down that a balancer with detection delay `delay_s` has noticed by `now_s`.
+    /// Instances in service (failed ones among them): the plan's less those parked.
+    #[inline]
+    pub fn running(&self, node: &super::plan::NodePlan) -> u32 {
+        node.instances.saturating_sub(self.parked)
+    }
+
     pub fn noticed_down(&self, now_s: f64, delay_s: f64) -> u32 {
         self.down_since.noticed(now_s, delay_s)
     }

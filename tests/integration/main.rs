@@ -3,6 +3,7 @@
 mod analysis;
 #[cfg(feature = "gui")]
 mod app;
+mod autoscaling;
 mod breakers;
 mod breaking_point;
 mod cli;

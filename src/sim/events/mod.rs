@@ -237,6 +237,16 @@ pub fn run_events_summary(
     }
     let ticks = (duration_s / scenario.tick_s).ceil().max(1.0) as u64;
     let plan = Plan::compile(design, &scenario, prices, Some(ticks))?;
+    if let Some(node) = plan
+        .nodes
+        .iter()
+        .find(|n| matches!(&n.kind, KindPlan::Server(p) if p.autoscale.is_some()))
+    {
+        return Err(SimError::NotModelled(format!(
+            "{}: the events engine does not model autoscaling yet (the flow engine does)",
+            node.name
+        )));
+    }
     let warmup_s = (plan.warmup_ticks as f64 * plan.tick_s).min(duration_s);
     let seed = run.seed.unwrap_or(scenario.seed);
     let mut engine = Engine::new(&plan, seed, warmup_s)?;
@@ -2314,6 +2324,12 @@ impl<'p> Engine<'p> {
                         rt.open_seconds_of(plan, i, duration_s, self.warmup_s)
                     }),
                     breaker_rejected: self.retry.as_deref().map_or(0, |rt| rt.rejected_by(i)),
+                    instance_hours: if matches!(run.model, Model::Source) {
+                        0.0
+                    } else {
+                        f64::from(node.instances) * measured_s / 3600.0
+                    },
+                    autoscaling: None,
                     backlog: if matches!(run.model, Model::MessageQueue(_)) {
                         run.waiting_area / measured_s
                     } else {
@@ -2403,6 +2419,7 @@ impl<'p> Engine<'p> {
                 timed_out: components.iter().map(|c| c.timed_out).sum(),
                 breaker_open_s: components.iter().map(|c| c.breaker_open_s).sum(),
                 breaker_rejected: components.iter().map(|c| c.breaker_rejected).sum(),
+                instance_hours: components.iter().map(|c| c.instance_hours).sum(),
                 latency_ms: Percentiles::of(&self.end_to_end),
                 sampled_requests: ended,
                 failed_samples: self.failed_in_window,

@@ -37,12 +37,13 @@ pub(crate) fn has_route(node: &NodePlan, class: u8) -> bool {
 /// instances routed to).
 pub(crate) fn health(node: &NodePlan, st: &NodeState, now_s: f64) -> (u32, u32, u32) {
     let down = st.down_since.len();
+    let running = st.running(node);
     if down == 0 {
-        return (node.instances, 0, node.instances);
+        return (running, 0, running);
     }
     let noticed = st.noticed_down(now_s, node.detection_delay_s);
-    let healthy = node.instances.saturating_sub(down);
-    let routable = node.instances.saturating_sub(noticed);
+    let healthy = running.saturating_sub(down);
+    let routable = running.saturating_sub(noticed);
     (healthy, down - noticed.min(down), routable)
 }
 
@@ -115,7 +116,7 @@ pub(crate) fn limit_rate(
 /// (into each channel's `dropped`), and scale the expected rates the same way.
 #[inline]
 pub(crate) fn admit(node: &NodePlan, st: &mut NodeState, channels: &mut [Channel], now_s: f64) {
-    if st.down_since.is_empty() && node.instances > 0 {
+    if st.down_since.is_empty() && st.parked == 0 && node.instances > 0 {
         // Every instance up: the usual case, with nothing to drop.
         st.tick.healthy_instances = node.instances;
         st.tick.routed_dead_instances = 0;

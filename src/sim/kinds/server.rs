@@ -19,6 +19,9 @@ pub(crate) struct ServerPlan {
     pub stateful: bool,
     /// A token bucket in front of the tier.
     pub rate_limit: Option<crate::model::RateLimit>,
+    /// Autoscaling, and the instances it starts with (the plan's node counts its most).
+    pub autoscale: Option<crate::model::Autoscaling>,
+    pub start_instances: u32,
 }
 
 pub(crate) fn plan(p: &ServerParams, vcpu: u32) -> ServerPlan {
@@ -33,6 +36,8 @@ pub(crate) fn plan(p: &ServerParams, vcpu: u32) -> ServerPlan {
         ),
         stateful: p.sessions == SessionState::InMemory,
         rate_limit: p.rate_limit,
+        autoscale: p.autoscale,
+        start_instances: p.instances,
     }
 }
 
@@ -113,8 +118,8 @@ pub(crate) fn step(
     serve(st, channels, capacity, station, ctx, true);
     if plan.stateful {
         // Lost sessions: the request reaches an instance that does not hold the user's session.
-        let routable = node
-            .instances
+        let routable = st
+            .running(node)
             .saturating_sub(st.noticed_down(ctx.now_s, node.detection_delay_s));
         let error_share = if node.spread == Spread::Sticky {
             match st.kind {

@@ -1,0 +1,227 @@
+//! Autoscaling of a server tier (`model::Autoscaling`): the policy's decisions follow its
+//! rule (the HPA's ⌈busy instances / target⌉ with a 10 % tolerance, boots after the
+//! provisioning time, scale-in after the cooldown), what the tier loses while it is short of
+//! instances is the fluid excess of the offered load over the instances in service, and the
+//! instance-hours are the integral of the instances it ran.
+
+use archsandbox::model::{
+    ArrivalProcess, Autoscaling, ComponentKind, Design, Link, Scenario, TrafficClass,
+    TrafficProfile,
+};
+use archsandbox::sim::autoscale::InstancesAt;
+use archsandbox::sim::{ComponentReport, RunOptions, RunSummary};
+
+use crate::simulation::{assert_conserved, assert_within, clients, mix, placed, server};
+
+/// One instance serves 1,000 requests a second (1 ms on one core).
+const MU_PER_S: f64 = 1_000.0;
+const BASE_PER_S: f64 = 850.0;
+const SURGE: f64 = 4.0;
+const SURGE_UNTIL_S: f64 = 600.0;
+
+fn policy() -> Autoscaling {
+    Autoscaling {
+        target_utilization: 0.6,
+        min_instances: 1,
+        max_instances: 12,
+        provision_s: 30.0,
+        cooldown_s: 300.0,
+        interval_s: 60.0,
+    }
+}
+
+/// 850/s Poisson readers, ×4 for the first 600 s, → `api` (autoscaled from one 1,000/s
+/// instance; requests that would wait over a second are dropped).
+fn design() -> Design {
+    let mut design = Design::new("autoscaling");
+    let readers = design.add(placed(
+        "readers",
+        0,
+        clients(BASE_PER_S as u64, mix(1.0, 0.0), ArrivalProcess::Poisson),
+    ));
+    let mut api = server("api", 1, "small", 1, 1.0 / MU_PER_S, 1.0);
+    if let ComponentKind::Server(p) = &mut api.kind {
+        p.autoscale = Some(policy());
+        p.timeout_ms = 1_000.0;
+    }
+    let api = design.add(api);
+    design.connect(readers, api, Link::new(&[TrafficClass::Read]));
+    design
+}
+
+fn scenario(tick_s: f64) -> Scenario {
+    Scenario {
+        name: "surge".into(),
+        tick_s,
+        duration_s: 900.0,
+        warmup_s: Some(0.0),
+        seed: 5,
+        profile: TrafficProfile::StepSurge {
+            at_s: 0.0,
+            multiplier: SURGE,
+            until_s: Some(SURGE_UNTIL_S),
+        },
+        ..Scenario::default()
+    }
+}
+
+fn component<'a>(summary: &'a RunSummary, name: &str) -> &'a ComponentReport {
+    summary
+        .components
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no component {name}"))
+}
+
+/// ∫ f(in service, booting, load per second) dt over [0, `end_s`] along the timeline.
+fn integral(timeline: &[InstancesAt], end_s: f64, f: impl Fn(u32, u32, f64) -> f64) -> f64 {
+    let mut sum = 0.0;
+    for (j, c) in timeline.iter().enumerate() {
+        let to = timeline.get(j + 1).map_or(end_s, |n| n.at_s).min(end_s);
+        // The load steps at the surge's end: split there.
+        let mut from = c.at_s;
+        for cut in [SURGE_UNTIL_S, to] {
+            if cut > from && cut <= to {
+                let load = if from < SURGE_UNTIL_S {
+                    BASE_PER_S * SURGE
+                } else {
+                    BASE_PER_S
+                };
+                sum += f(c.in_service, c.booting, load) * (cut - from);
+                from = cut;
+            }
+        }
+    }
+    sum
+}
+
+#[test]
+fn a_surge_grows_the_tier_by_the_rule_loses_what_booting_instances_cannot_serve_and_bills_what_ran()
+{
+    for tick_s in [1.0, 0.1, 0.01] {
+        let summary =
+            crate::simulation::run_scenario(&design(), &scenario(tick_s), RunOptions::default());
+        assert_conserved(&summary);
+        let at = |what: &str| format!("{tick_s} s ticks: {what}");
+        let api = component(&summary, "api");
+        let scaling = api
+            .autoscaling
+            .as_ref()
+            .expect("an autoscaled tier's report");
+        let timeline = &scaling.timeline;
+        let p = policy();
+        // First decision at 60 s: one saturated instance is one busy instance, which wants
+        // ⌈1 / 0.6⌉ = 2: one launched, serving 30 s later.
+        assert_eq!(
+            timeline[0],
+            InstancesAt {
+                at_s: 0.0,
+                in_service: 1,
+                booting: 0
+            }
+        );
+        assert_eq!(
+            timeline[1],
+            InstancesAt {
+                at_s: 60.0,
+                in_service: 1,
+                booting: 1
+            },
+            "{}",
+            at("the first decision")
+        );
+        // Every launch serves `provision_s` later; decisions fall on the interval's multiples.
+        for pair in timeline.windows(2) {
+            let (before, now) = (pair[0], pair[1]);
+            if now.booting > before.booting {
+                assert!(
+                    (now.at_s / p.interval_s).fract() == 0.0,
+                    "{}: {now:?}",
+                    at("a launch at a decision")
+                );
+                let ready = timeline
+                    .iter()
+                    .find(|c| c.at_s == now.at_s + p.provision_s)
+                    .unwrap_or_else(|| panic!("{}: {now:?}", at("no boot after a launch")));
+                assert!(ready.in_service > now.in_service, "{}", at("boots serve"));
+            }
+        }
+        // Under the surge it settles where the rule stops: 3.4 busy instances are within
+        // 10 % of the target only at 6 (3.4 / 6 = 0.567, 0.94 of 0.6).
+        let before_end = timeline
+            .iter()
+            .rfind(|c| c.at_s < SURGE_UNTIL_S)
+            .expect("changes in the surge");
+        let r = BASE_PER_S * SURGE / MU_PER_S;
+        let settled = (1..=p.max_instances)
+            .find(|&n| (r / (f64::from(n) * p.target_utilization) - 1.0).abs() <= 0.1)
+            .expect("an instance count within the tolerance");
+        assert_eq!(
+            (before_end.in_service, before_end.booting),
+            (settled, 0),
+            "{}",
+            at("settled in the surge")
+        );
+        // After the surge: the decision at 660 s (its interval all after it) wants
+        // ⌈0.85 / 0.6⌉ = 2, and the last launch was more than the cooldown before.
+        let after = timeline
+            .iter()
+            .find(|c| c.at_s > SURGE_UNTIL_S)
+            .expect("a change after the surge");
+        assert_eq!(
+            *after,
+            InstancesAt {
+                at_s: 660.0,
+                in_service: 2,
+                booting: 0
+            },
+            "{}",
+            at("scaled in after the surge")
+        );
+        assert!(
+            before_end.at_s <= 660.0 - p.cooldown_s,
+            "{}",
+            at("the cooldown")
+        );
+        assert_eq!(scaling.peak_in_service, settled);
+        // Lost while short of instances: the fluid excess ∫ (λ − n·μ)⁺ dt, less the second's
+        // backlog the timeout lets wait (at most 3,400 served later): ±2 %.
+        let excess = integral(timeline, 900.0, |n, _, load| {
+            (load - f64::from(n) * MU_PER_S).max(0.0)
+        });
+        assert_within(&at("requests lost"), api.dropped as f64, excess, 0.02);
+        assert_eq!(api.dropped, api.overflow_dropped);
+        // Instance-hours: the instances it ran (in service and booting) over the run.
+        let ran = integral(timeline, 900.0, |n, b, _| f64::from(n + b)) / 3600.0;
+        assert_within(&at("instance-hours"), api.instance_hours, ran, 1e-9);
+        assert_eq!(summary.system.instance_hours, api.instance_hours);
+        let mean = integral(timeline, 900.0, |n, _, _| f64::from(n)) / 900.0;
+        assert_within(&at("mean in service"), scaling.mean_in_service, mean, 1e-9);
+        assert_eq!(scaling.launched, u64::from(settled - 1));
+        assert_eq!(scaling.stopped, u64::from(settled - 2));
+    }
+}
+
+#[test]
+fn a_tier_without_autoscaling_bills_its_instances_for_the_measured_hours() {
+    let mut design = design();
+    let ids: Vec<_> = design.components().map(|(id, _)| id).collect();
+    for id in ids {
+        if let Some(c) = design.component_mut(id)
+            && let ComponentKind::Server(p) = &mut c.kind
+        {
+            p.autoscale = None;
+            p.instances = 6;
+        }
+    }
+    let summary = crate::simulation::run_scenario(&design, &scenario(1.0), RunOptions::default());
+    let api = component(&summary, "api");
+    assert!(api.autoscaling.is_none());
+    assert_within(
+        "instance-hours",
+        api.instance_hours,
+        6.0 * 900.0 / 3600.0,
+        1e-12,
+    );
+    assert_eq!(component(&summary, "readers").instance_hours, 0.0);
+}
