@@ -488,6 +488,13 @@ fn model_check(
         );
         return Vec::new();
     }
+    if summary.components.iter().any(|c| c.autoscaling.is_some()) {
+        notes.push(
+            "The model check against the operational laws was skipped: autoscaling changes the instances over the run, and the laws hold one capacity."
+                .into(),
+        );
+        return Vec::new();
+    }
     if summary.system.breaker_open_s > 0.0 {
         notes.push(
             "The model check against the operational laws was skipped: circuit breakers held calls back, and the laws send every call."
@@ -869,6 +876,21 @@ impl SimulateReport {
                 number(s.run.breaker_open_s),
                 count(s.run.breaker_rejected)
             );
+        }
+        for c in &self.components {
+            if let Some(a) = &c.run.autoscaling {
+                let _ = writeln!(
+                    t,
+                    "  autoscaling    {}: {} to {} instances in service (mean {} after the warm-up), {} launched and {} stopped in the run; {} instance-hours after the warm-up",
+                    c.run.name,
+                    a.timeline.iter().map(|x| x.in_service).min().unwrap_or(0),
+                    a.peak_in_service,
+                    number(a.mean_in_service),
+                    count(a.launched),
+                    count(a.stopped),
+                    number(c.run.instance_hours)
+                );
+            }
         }
         if s.run.retries > 0 || s.run.timed_out > 0 {
             let _ = writeln!(

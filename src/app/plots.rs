@@ -630,6 +630,31 @@ pub fn show(
                         Line::new("requests in flight", series(&|t| t.in_flight)).color(PALETTE[4]),
                     );
                 });
+            // Autoscaling groups: their instances in service and booting over time (a sixth
+            // plot, only for a design that autoscales).
+            let scaled = |t: &SystemTick| t.autoscaled_in_service + t.autoscaled_booting;
+            if h.iter().any(|t| scaled(t) > 0) {
+                plot("instances", "instances (autoscaled)", true)
+                    .include_y(legend_headroom(h.iter().map(|t| f64::from(scaled(t)))))
+                    .include_y(1.0)
+                    .y_grid_spacer(|input| {
+                        one_two_five_grid_from(input, Y_LABEL_SPACING_POINTS, 1.0)
+                    })
+                    .show(ui, |p| {
+                        p.line(
+                            Line::new(
+                                "in service",
+                                series(&|t| f64::from(t.autoscaled_in_service)),
+                            )
+                            .color(PALETTE[2]),
+                        );
+                        p.line(
+                            Line::new("booting", series(&|t| f64::from(t.autoscaled_booting)))
+                                .color(PALETTE[3])
+                                .style(egui_plot::LineStyle::dashed_dense()),
+                        );
+                    });
+            }
         })
     });
 }

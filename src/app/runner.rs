@@ -19,6 +19,8 @@ pub struct NodeView {
     pub tick: NodeTick,
     /// Instances down.
     pub down: u32,
+    /// An autoscaled tier: its instances in service and booting now.
+    pub scaling: Option<(u32, u32)>,
     /// Its own latency now, from its queueing model.
     pub latency_mean_ms: f64,
     /// Its own 99th-percentile latency now, from its queueing model, in milliseconds.
@@ -276,6 +278,7 @@ impl Core {
                 NodeView {
                     tick,
                     down: sim.down_instances(id),
+                    scaling: sim.scaling_now(id),
                     latency_mean_ms: mean,
                     latency_p99_ms: p99,
                 },

@@ -224,6 +224,60 @@ pub(crate) fn desired(
     Some((wanted.min(f64::from(u32::MAX)) as u32).clamp(config.min_instances, config.max_instances))
 }
 
+impl super::Simulation {
+    /// The autoscalers of `plan`'s tiers, their parked instances set in `states`.
+    pub(crate) fn new_autoscalers(
+        plan: &super::plan::Plan,
+        states: &mut [super::state::NodeState],
+    ) -> Vec<Autoscaler> {
+        let mut out = Vec::new();
+        for (i, (node, st)) in plan.nodes.iter().zip(states.iter_mut()).enumerate() {
+            if let super::plan::KindPlan::Server(p) = &node.kind
+                && let Some(config) = p.autoscale
+            {
+                let a = Autoscaler::new(i as u32, config, p.start_instances);
+                st.parked = node.instances.saturating_sub(a.in_service);
+                st.tick.healthy_instances = a.in_service;
+                out.push(a);
+            }
+        }
+        out
+    }
+
+    /// At a tick's start: boots ended and decisions due; a tier whose instances in service
+    /// changed is routed to afresh.
+    pub(crate) fn start_autoscaling(&mut self, now_s: f64) {
+        // A tick's start as a multiple of the tick length can fall a hair short of the time
+        // it stands for (600 × 0.1 s): what is due then is due at this tick.
+        let now_s = now_s + 1e-6 * self.plan.tick_s;
+        for a in &mut self.autoscalers {
+            if a.next_due_s() > now_s || !a.advance(now_s) {
+                continue;
+            }
+            let i = a.node as usize;
+            let node = &self.plan.nodes[i];
+            let st = &mut self.states[i];
+            st.parked = node.instances.saturating_sub(a.in_service);
+            self.routable[i] = st
+                .running(node)
+                .saturating_sub(st.noticed_down(now_s, node.detection_delay_s));
+            self.routing_dirty = true;
+        }
+    }
+
+    /// At a tick's end: the tiers' busy time for their autoscalers, and the instance-seconds
+    /// they ran (in service and booting).
+    pub(crate) fn observe_autoscaling(&mut self) {
+        let tick_s = self.plan.tick_s;
+        for a in &mut self.autoscalers {
+            let st = &mut self.states[a.node as usize];
+            let healthy = f64::from(st.tick.healthy_instances);
+            a.observe(st.tick.busy * healthy * tick_s, healthy * tick_s, tick_s);
+            st.sums.instance_s += f64::from(a.running()) * tick_s;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,59 +343,5 @@ mod tests {
         a.observe(60.0 * 0.2, 120.0, 60.0);
         a.advance(120.0);
         assert_eq!((a.in_service, a.booting_count), (2, 0));
-    }
-}
-
-impl super::Simulation {
-    /// The autoscalers of `plan`'s tiers, their parked instances set in `states`.
-    pub(crate) fn new_autoscalers(
-        plan: &super::plan::Plan,
-        states: &mut [super::state::NodeState],
-    ) -> Vec<Autoscaler> {
-        let mut out = Vec::new();
-        for (i, (node, st)) in plan.nodes.iter().zip(states.iter_mut()).enumerate() {
-            if let super::plan::KindPlan::Server(p) = &node.kind
-                && let Some(config) = p.autoscale
-            {
-                let a = Autoscaler::new(i as u32, config, p.start_instances);
-                st.parked = node.instances.saturating_sub(a.in_service);
-                st.tick.healthy_instances = a.in_service;
-                out.push(a);
-            }
-        }
-        out
-    }
-
-    /// At a tick's start: boots ended and decisions due; a tier whose instances in service
-    /// changed is routed to afresh.
-    pub(crate) fn start_autoscaling(&mut self, now_s: f64) {
-        // A tick's start as a multiple of the tick length can fall a hair short of the time
-        // it stands for (600 × 0.1 s): what is due then is due at this tick.
-        let now_s = now_s + 1e-6 * self.plan.tick_s;
-        for a in &mut self.autoscalers {
-            if a.next_due_s() > now_s || !a.advance(now_s) {
-                continue;
-            }
-            let i = a.node as usize;
-            let node = &self.plan.nodes[i];
-            let st = &mut self.states[i];
-            st.parked = node.instances.saturating_sub(a.in_service);
-            self.routable[i] = st
-                .running(node)
-                .saturating_sub(st.noticed_down(now_s, node.detection_delay_s));
-            self.routing_dirty = true;
-        }
-    }
-
-    /// At a tick's end: the tiers' busy time for their autoscalers, and the instance-seconds
-    /// they ran (in service and booting).
-    pub(crate) fn observe_autoscaling(&mut self) {
-        let tick_s = self.plan.tick_s;
-        for a in &mut self.autoscalers {
-            let st = &mut self.states[a.node as usize];
-            let healthy = f64::from(st.tick.healthy_instances);
-            a.observe(st.tick.busy * healthy * tick_s, healthy * tick_s, tick_s);
-            st.sums.instance_s += f64::from(a.running()) * tick_s;
-        }
     }
 }

@@ -124,6 +124,11 @@ pub struct SystemTick {
     pub retries_per_s: f64,
     /// Circuit breakers open (or half-open) this tick.
     pub open_breakers: u32,
+    /// Autoscaled tiers, all together: instances in service this tick (failed ones among
+    /// them).
+    pub autoscaled_in_service: u32,
+    /// Autoscaled tiers, all together: instances booting this tick (launched, not serving).
+    pub autoscaled_booting: u32,
     /// End-to-end latency of the successful sampled requests of the last ticks (enough of
     /// them for a p99), in milliseconds.
     pub latency_ms: Percentiles,
@@ -623,6 +628,16 @@ impl Simulation {
         self.recover_instances(i as usize, u32::MAX, now_s)
     }
 
+    /// An autoscaled tier's instances now: in service (failed ones among them) and booting;
+    /// `None` for a component without autoscaling.
+    pub fn scaling_now(&self, id: ComponentId) -> Option<(u32, u32)> {
+        let &i = self.plan.index_of.get(&id)?;
+        self.autoscalers
+            .iter()
+            .find(|a| a.node == i)
+            .map(|a| (a.in_service, a.booting_count))
+    }
+
     /// Instances of a component that are down now.
     pub fn down_instances(&self, id: ComponentId) -> u32 {
         self.plan
@@ -794,6 +809,8 @@ impl Simulation {
                 .breakers
                 .as_ref()
                 .map_or(0, |b| b.links.iter().filter(|l| l.is_open()).count() as u32),
+            autoscaled_in_service: self.autoscalers.iter().map(|a| a.in_service).sum(),
+            autoscaled_booting: self.autoscalers.iter().map(|a| a.booting_count).sum(),
             latency_ms: if self.options.keep_history || self.options.live_latency {
                 self.sampler.window_percentiles()
             } else {

@@ -828,9 +828,28 @@ fn failed_instances_read_as_up_of_all_and_down_has_its_own_look() {
             ..ServerParams::default()
         }),
     };
-    assert_eq!(instances_text(&server, 0), "7 × large");
-    assert_eq!(instances_text(&server, 1), "6 of 7 up × large");
-    assert_eq!(instances_text(&server, 7), "0 of 7 up × large");
+    assert_eq!(instances_text(&server, 0, None), "7 × large");
+    assert_eq!(instances_text(&server, 1, None), "6 of 7 up × large");
+    assert_eq!(instances_text(&server, 7, None), "0 of 7 up × large");
+    // An autoscaling group at a glance: its bounds, and while it runs the instances in
+    // service and booting.
+    let mut group = server.clone();
+    if let ComponentKind::Server(p) = &mut group.kind {
+        p.autoscale = Some(archsandbox::model::Autoscaling {
+            min_instances: 2,
+            max_instances: 12,
+            ..Default::default()
+        });
+    }
+    assert_eq!(instances_text(&group, 0, None), "auto 7 (2–12) × large");
+    assert_eq!(
+        instances_text(&group, 0, Some((4, 2))),
+        "auto 4 +2 booting (2–12) × large"
+    );
+    assert_eq!(
+        instances_text(&group, 1, Some((4, 0))),
+        "auto 3 of 4 up (2–12) × large"
+    );
     for dark in [false, true] {
         let (down, saturated) = (Health::Down.color(dark), Health::Saturated.color(dark));
         assert_ne!(down, saturated);

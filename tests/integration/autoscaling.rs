@@ -225,3 +225,51 @@ fn a_tier_without_autoscaling_bills_its_instances_for_the_measured_hours() {
     );
     assert_eq!(component(&summary, "readers").instance_hours, 0.0);
 }
+
+#[test]
+fn nonsense_autoscaling_is_refused_with_the_field_and_the_reason() {
+    use archsandbox::model::PriceTable;
+    use archsandbox::model::validate::{Severity, validate};
+    let refused = |change: &dyn Fn(&mut Autoscaling, &mut u32)| -> Vec<String> {
+        let mut design = design();
+        let ids: Vec<_> = design.components().map(|(id, _)| id).collect();
+        for id in ids {
+            if let Some(c) = design.component_mut(id)
+                && let ComponentKind::Server(p) = &mut c.kind
+                && let Some(a) = p.autoscale.as_mut()
+            {
+                change(a, &mut p.instances);
+            }
+        }
+        validate(&design, &PriceTable::builtin())
+            .into_iter()
+            .filter(|i| i.severity == Severity::Error)
+            .map(|i| i.message)
+            .collect()
+    };
+    assert!(refused(&|_, _| {}).is_empty(), "the test's policy is valid");
+    type Change<'a> = &'a dyn Fn(&mut Autoscaling, &mut u32);
+    let cases: [(Change, &str); 5] = [
+        (&|a, _| a.target_utilization = 1.5, "target_utilization"),
+        (
+            &|a, _| a.target_utilization = f64::NAN,
+            "target_utilization",
+        ),
+        (
+            &|a, _| a.min_instances = 20,
+            "min_instances (20) must be at most max_instances (12)",
+        ),
+        (
+            &|_, n| *n = 13,
+            "instances (13) is where autoscaling starts",
+        ),
+        (&|a, _| a.interval_s = 0.0, "interval_s"),
+    ];
+    for (change, expected) in cases {
+        let errors = refused(change);
+        assert!(
+            errors.iter().any(|e| e.contains(expected)),
+            "{expected}: {errors:?}"
+        );
+    }
+}

@@ -334,7 +334,11 @@ pub(super) fn draw_node(pen: &Pen<'_>, rect: Rect, component: &Component, look: 
     }
     if let Some(at) = layout.instances {
         line(
-            instances_text(component, view.map_or(0, |v| v.down)),
+            instances_text(
+                component,
+                view.map_or(0, |v| v.down),
+                view.and_then(|v| v.scaling),
+            ),
             at,
             visuals.text_color(),
         );

@@ -235,6 +235,12 @@ pub(super) fn field_labels(kind: &ComponentKind) -> Vec<(&'static str, &'static 
         ("max_depth", "Max depth"),
         ("mtbf_hours", "MTBF"),
         ("mttr_hours", "MTTR"),
+        ("target_utilization", "Target utilization"),
+        ("min_instances", "Least instances"),
+        ("max_instances", "Most instances"),
+        ("provision_s", "Boot time"),
+        ("cooldown_s", "Cooldown"),
+        ("interval_s", "Decide every"),
     ]);
     labels
 }

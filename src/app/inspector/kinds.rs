@@ -266,8 +266,80 @@ pub(super) fn server_fields(ui: &mut Ui, p: &mut ServerParams, prices: &PriceTab
         "Requests that would wait longer are dropped.",
     );
     c |= rate_limit_fields(ui, &mut p.rate_limit);
+    c |= autoscale_fields(ui, &mut p.autoscale, p.instances);
     c |= reliability_fields(ui, &mut p.reliability);
     c
+}
+
+/// A server tier's autoscaling: off, or its target, bounds and timing. Turned on, it starts
+/// from the tier's instances (bounds from one to twice them, at least ten). Returns whether
+/// anything changed.
+fn autoscale_fields(
+    ui: &mut Ui,
+    autoscale: &mut Option<crate::model::Autoscaling>,
+    instances: u32,
+) -> bool {
+    let mut on = autoscale.is_some();
+    let label = ui.label("Autoscaling").on_hover_text(
+        "Add and remove instances to keep the tier near a target utilization, as a cloud autoscaler does: new ones serve only after they boot.",
+    );
+    let mut changed = ui.checkbox(&mut on, "").labelled_by(label.id).changed();
+    ui.end_row();
+    if changed {
+        *autoscale = on.then(|| crate::model::Autoscaling {
+            min_instances: 1,
+            max_instances: instances.saturating_mul(2).clamp(10, MAX_INSTANCES),
+            ..crate::model::Autoscaling::default()
+        });
+    }
+    let Some(a) = autoscale else {
+        return changed;
+    };
+    changed |= share_field(
+        ui,
+        "Target utilization",
+        &mut a.target_utilization,
+        "The busy share it aims at (5 to 95 %): it wants busy instances ÷ target, and leaves the tier alone within 10 % of it.",
+    );
+    changed |= count_field(
+        ui,
+        "Least instances",
+        (&mut a.min_instances, MAX_INSTANCES),
+        "",
+        "It never runs fewer (at least 1).",
+    );
+    changed |= count_field(
+        ui,
+        "Most instances",
+        (&mut a.max_instances, MAX_INSTANCES),
+        "",
+        "It never runs more; the ladder counts the tier at this many.",
+    );
+    changed |= number_field(
+        ui,
+        "Boot time",
+        &mut a.provision_s,
+        " s",
+        5.0,
+        "Seconds from launch until a new instance serves (0 to 3,600); it is paid for from launch.",
+    );
+    changed |= number_field(
+        ui,
+        "Cooldown",
+        &mut a.cooldown_s,
+        " s",
+        10.0,
+        "Seconds after a scaling action before it removes instances (0 to 3,600).",
+    );
+    changed |= number_field(
+        ui,
+        "Decide every",
+        &mut a.interval_s,
+        " s",
+        5.0,
+        "Seconds between its decisions, each on the utilization of the interval before (1 to 3,600).",
+    );
+    changed
 }
 
 /// A cache: its instances, hit ratio (fixed or from its size and the key popularity) and timing. Returns whether any field changed.
