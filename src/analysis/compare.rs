@@ -106,7 +106,15 @@ fn scale_out(design: &mut Design, id: ComponentId, factor: f64) -> Result<String
     let mut kind = component.kind.clone();
     match &mut kind {
         ComponentKind::Server(p) => {
-            notes.push(grow(&mut p.instances, "instances"));
+            // An autoscaled tier scales out by its most instances (what the ladder counts);
+            // it starts where it did.
+            match p.autoscale.as_mut() {
+                Some(a) => notes.push(grow(
+                    &mut a.max_instances,
+                    "most instances (its autoscaling's bound)",
+                )),
+                None => notes.push(grow(&mut p.instances, "instances")),
+            }
             if p.sessions == SessionState::InMemory {
                 p.sessions = SessionState::Stateless;
                 notes.push("its sessions moved to a shared session store, so any instance can serve any user".into());

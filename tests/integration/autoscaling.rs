@@ -273,3 +273,31 @@ fn nonsense_autoscaling_is_refused_with_the_field_and_the_reason() {
         );
     }
 }
+
+#[test]
+fn scaling_out_an_autoscaled_tier_raises_its_most_instances_and_stays_valid() {
+    use archsandbox::analysis::compare::{Variant, scale_variant};
+    use archsandbox::model::PriceTable;
+    use archsandbox::model::validate::{Severity, validate};
+    let design = design();
+    let prices = PriceTable::builtin();
+    // The api is the only component with a capacity: the first step of the ladder.
+    let (out, note) =
+        scale_variant(&design, &scenario(1.0), &prices, Variant::Out).expect("scales out");
+    let policy_of = |d: &Design| {
+        d.components()
+            .find_map(|(_, c)| match &c.kind {
+                ComponentKind::Server(p) => Some((p.instances, p.autoscale.expect("autoscaled"))),
+                _ => None,
+            })
+            .expect("the api")
+    };
+    let (instances, after) = policy_of(&out);
+    assert!(after.max_instances > policy().max_instances, "{note}");
+    assert_eq!(instances, 1, "it starts where it did");
+    let errors: Vec<_> = validate(&out, &prices)
+        .into_iter()
+        .filter(|i| i.severity == Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
