@@ -341,7 +341,7 @@ impl RetryEntry {
             self.spread[at(a + 1)] += per_tick * step;
             self.spread[at(b)] -= per_tick * step;
         }
-        let in_full = per_tick * step * (b - a - 1) as f64;
+        let in_full = per_tick * step * b.saturating_sub(a + 1) as f64;
         let rest = amount - per_tick * (first as f64 * step - from) - in_full;
         self.pending[at(b)] += rest.max(0.0);
     }
