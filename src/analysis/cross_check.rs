@@ -649,7 +649,7 @@ fn causes(
             });
         }
         // Past the knee: offered more than the capacity at the scenario's peak.
-        let offered = law.map_or(0.0, |l| l.utilization * peak_load);
+        let offered = law.map_or(0.0, |l| l.utilization_at(peak_load));
         if offered > 1.0 {
             out.push(Cause {
                 touches: own(&latency),

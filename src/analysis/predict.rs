@@ -68,7 +68,7 @@ use crate::sim::kinds;
 use crate::sim::kinds::database::{
     DatabasePlan, DatabaseState, ShardState, hottest_copy_utilization, is_write,
 };
-use crate::sim::laws::laws_of_plan;
+use crate::sim::laws::{NodeLaw, laws_of_plan};
 use crate::sim::plan::{Forwarding, KindPlan, Plan, Spread};
 use crate::sim::queueing::ResponseTime;
 use crate::sim::state::{KindState, NodeState};
@@ -143,8 +143,9 @@ pub struct Predictor {
     /// Per plan node: visits by class of one request on its own path (what it waits for);
     /// `None` when the traffic round the design's loops does not settle.
     visits: Option<Vec<[f64; CLASSES]>>,
-    /// Utilization at base load of the busiest component on the request path.
-    busiest_utilization: f64,
+    /// The laws of the components on the request path, whose busiest bounds the throughput
+    /// (a message queue's at its brokers' intake).
+    path_laws: Vec<NodeLaw>,
     /// The share of requests that find their session: behind a balancer that is not sticky,
     /// a tier of n instances holding sessions in memory has a request's session on one of
     /// them (the laws' 1/n), once per visit.
@@ -189,13 +190,13 @@ impl Predictor {
         let laws = laws_of_plan(&plan);
         let n = plan.nodes.len();
         let mut class_rates_per_s = vec![[0.0; CLASSES]; n];
-        let mut utilization = vec![0.0; n];
+        let mut law_at: Vec<Option<&NodeLaw>> = vec![None; n];
         let mut answered = vec![[0.0; CLASSES]; n];
         for law in &laws.nodes {
             if let Some(&i) = plan.index_of.get(&law.id) {
                 let i = i as usize;
                 class_rates_per_s[i] = law.class_rates_per_s;
-                utilization[i] = law.utilization;
+                law_at[i] = Some(law);
                 answered[i] = law.answered_share;
             }
         }
@@ -209,23 +210,29 @@ impl Predictor {
             .into_iter()
             .filter(|&i| plan.nodes[i].kind_name != KindName::Client)
             .collect();
-        let busiest_utilization = on_path
+        let path_laws: Vec<NodeLaw> = on_path
             .iter()
-            .map(|&i| match &plan.nodes[i].kind {
-                // The brokers' intake: producers do not wait for the consumers.
-                KindPlan::MessageQueue(p) => {
-                    let rate: f64 = class_rates_per_s[i].iter().sum();
-                    let capacity =
-                        f64::from(plan.nodes[i].instances.max(1)) * p.broker.capacity_per_s();
-                    if capacity > 0.0 {
-                        rate / capacity
-                    } else {
-                        f64::INFINITY
+            .filter_map(|&i| {
+                let law = law_at[i]?.clone();
+                Some(match &plan.nodes[i].kind {
+                    // The brokers' intake: producers do not wait for the consumers.
+                    KindPlan::MessageQueue(p) => {
+                        let rate: f64 = class_rates_per_s[i].iter().sum();
+                        let capacity =
+                            f64::from(plan.nodes[i].instances.max(1)) * p.broker.capacity_per_s();
+                        NodeLaw {
+                            utilization: if capacity > 0.0 {
+                                rate / capacity
+                            } else {
+                                f64::INFINITY
+                            },
+                            ..law
+                        }
                     }
-                }
-                _ => utilization[i],
+                    _ => law,
+                })
             })
-            .fold(0.0, f64::max);
+            .collect();
         let single_station = match (&visits, on_path.as_slice()) {
             (Some(v), &[i]) if (v[i].iter().sum::<f64>() - 1.0).abs() < 1e-9 => {
                 closed_form(&plan, i, &class_rates_per_s[i]).then_some(i)
@@ -276,7 +283,7 @@ impl Predictor {
             plan,
             class_rates_per_s,
             visits,
-            busiest_utilization,
+            path_laws,
             single_station,
             base_rate_per_s,
         })
@@ -286,15 +293,34 @@ impl Predictor {
     /// takes the bottleneck to saturation; `None` when nothing on the path carries load.
     pub fn knee_load(&self) -> Option<f64> {
         let peak = self.profile.iter().map(|&(p, _)| p).fold(0.0, f64::max);
-        let per_load = self.busiest_utilization * self.scenario_load * peak;
-        (per_load > 0.0 && per_load.is_finite()).then(|| 1.0 / per_load)
+        let knee = self.saturation_factor() / (self.scenario_load * peak);
+        (knee.is_finite() && knee > 0.0 && self.saturation_factor() > 0.0).then_some(knee)
+    }
+
+    /// Utilization of the busiest component on the request path with every rate `factor`
+    /// times its base value.
+    fn busiest_utilization_at(&self, factor: f64) -> f64 {
+        self.path_laws
+            .iter()
+            .map(|l| l.utilization_at(factor))
+            .fold(0.0, f64::max)
+    }
+
+    /// The factor on the base rates at which the first component on the request path
+    /// saturates (infinite when none carries load).
+    fn saturation_factor(&self) -> f64 {
+        self.path_laws
+            .iter()
+            .filter_map(NodeLaw::saturates_at_load)
+            .fold(f64::INFINITY, f64::min)
     }
 
     /// The prediction at `load` (a multiplier on top of the scenario's, as the sweep's loads
     /// are).
     pub fn at(&self, load: f64) -> Prediction {
         let scale = load * self.scenario_load;
-        let (mut ticks, mut offered, mut throughput, mut profile_sum) = (0.0, 0.0, 0.0, 0.0);
+        let (mut ticks, mut offered, mut throughput) = (0.0, 0.0, 0.0);
+        let mut utilization_sum = 0.0;
         // Latency is weighted by the requests that complete: Σ ticks·X·R / Σ ticks·X.
         let mut latency_sum_s = 0.0;
         let mut stable = self.visits.is_some();
@@ -308,7 +334,9 @@ impl Predictor {
                 factor = self.closed_factor(factor, think_s, idle_s);
             }
             let offered_here = self.base_rate_per_s * factor;
-            let utilization = self.busiest_utilization * factor;
+            let utilization = self.busiest_utilization_at(factor);
+            // (The offered utilization, before closed users slow down.)
+            utilization_sum += weight * self.busiest_utilization_at(scale * multiplier);
             let throughput_here = self.session_survival
                 * if utilization > 1.0 {
                     offered_here / utilization
@@ -318,7 +346,6 @@ impl Predictor {
             ticks += weight;
             offered += weight * offered_here;
             throughput += weight * throughput_here;
-            profile_sum += weight * multiplier;
             stable &= utilization < 1.0;
             if stable && throughput_here > 0.0 {
                 latency_sum_s += weight * throughput_here * self.mean_latency_s(factor);
@@ -348,7 +375,7 @@ impl Predictor {
             } else {
                 1.0
             },
-            utilization: self.busiest_utilization * scale * profile_sum / ticks,
+            utilization: utilization_sum / ticks,
             latency_ms: PredictedLatency {
                 mean: finite(mean_s.map(|s| s * 1000.0)),
                 p50: finite(quantile_ms(0.50)),
@@ -363,7 +390,7 @@ impl Predictor {
     /// second; and that most (mean value analysis's asymptotes). `None` for open workloads.
     pub fn closed_knee(&self) -> Option<ClosedKnee> {
         let (think_s, idle_s) = self.think_time_s?;
-        let most_per_s = self.base_rate_per_s / self.busiest_utilization;
+        let most_per_s = self.base_rate_per_s * self.saturation_factor();
         let knee_users = (idle_s + think_s) * most_per_s;
         knee_users.is_finite().then_some(ClosedKnee {
             users: self.base_rate_per_s * (think_s + idle_s),
@@ -383,11 +410,7 @@ impl Predictor {
         if !positive(bound) || !positive(think_s) {
             return 0.0;
         }
-        let saturation = if self.busiest_utilization > 0.0 {
-            1.0 / self.busiest_utilization
-        } else {
-            f64::INFINITY
-        };
+        let saturation = self.saturation_factor();
         let target = bound * (think_s + idle_s);
         let (mut low, mut high) = (0.0, bound.min(saturation));
         for _ in 0..100 {

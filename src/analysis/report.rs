@@ -542,7 +542,7 @@ fn model_check(
         // their session; the laws count the same, so no exception is needed there.
         let predicted = ticks
             .iter()
-            .map(|l| (l * law.utilization).min(1.0))
+            .map(|l| law.utilization_at(*l).min(1.0))
             .sum::<f64>()
             / ticks.len() as f64;
         // Poisson noise of the mean utilization over the run, and the tick-level capping.

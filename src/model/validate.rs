@@ -120,6 +120,16 @@ pub const MAX_CONSUMERS: u32 = 100_000;
 pub const MAX_UNHEALTHY_THRESHOLD: u32 = 100;
 /// Requests a second: the most a client sends, a capacity takes, or a run offers at its peak.
 pub const MAX_RATE_PER_S: f64 = 1e10;
+
+/// True when `rate_per_s` is past `MAX_RATE_PER_S`. A peak rate is a product of several
+/// factors (users, rates, load multipliers, the profile's peak, calls per request) taken in
+/// different orders by `check`, the sweep's ceiling and a run's start, so the same load can
+/// come out a few units in the last place either side of the limit; within a billionth of it
+/// counts as at it, so what one place allows the others run (a sweep that ends at the most a
+/// run can count was refused for 1.0000000000000002e10).
+pub fn beyond_max_rate(rate_per_s: f64) -> bool {
+    rate_per_s > MAX_RATE_PER_S * (1.0 + 1e-9)
+}
 /// The shortest service time, in ms (a microsecond).
 pub const MIN_SERVICE_TIME_MS: f64 = 1e-3;
 /// The longest time of any kind, in ms (about 2.8 hours).
@@ -659,7 +669,7 @@ impl<'a> Validator<'a> {
                         );
                     }
                     let offered = p.rate_per_s();
-                    if offered > MAX_RATE_PER_S {
+                    if beyond_max_rate(offered) {
                         n.error(
                             "users",
                             format!(
@@ -1196,7 +1206,7 @@ impl<'a> Validator<'a> {
             }
         }
         let peak_per_s = base_offered_per_s * s.load_multiplier * s.profile.peak_multiplier();
-        if peak_per_s.is_finite() && peak_per_s > MAX_RATE_PER_S {
+        if peak_per_s.is_finite() && beyond_max_rate(peak_per_s) {
             n.error(
                 "load_multiplier",
                 format!(

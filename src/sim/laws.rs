@@ -30,6 +30,10 @@ pub struct NodeLaw {
     pub visits: f64,
     /// Utilization at base load: of the busiest instance, copy or shard. May exceed 1.
     pub utilization: f64,
+    /// For a server tier behind sticky sessions, the users pinned to its instances at base
+    /// load (0 otherwise): its hottest instance carries more than an even share, less so as
+    /// the users grow with the load (see [`NodeLaw::utilization_at`]).
+    pub sticky_users: f64,
     /// Requests per second one instance (one copy, for databases; the consumers, for queues)
     /// serves at the component's mix.
     pub instance_capacity_per_s: f64,
@@ -39,10 +43,46 @@ pub struct NodeLaw {
 }
 
 impl NodeLaw {
+    /// Utilization at `load` times base load: proportional to the load (U = X·D), except
+    /// that a sticky tier's hottest instance carries a share of the users that comes nearer
+    /// an even one as they grow with the load (the flow engine's
+    /// `sticky_hot_factor(users × load, instances)`).
+    pub fn utilization_at(&self, load: f64) -> f64 {
+        if self.sticky_users <= 0.0 || !self.utilization.is_finite() {
+            return self.utilization * load;
+        }
+        let hot = |users: f64| kinds::server::sticky_hot_factor(users, self.instances);
+        self.utilization / hot(self.sticky_users) * load * hot(self.sticky_users * load)
+    }
+
     /// The load multiplier at which the component saturates (utilization 1), or `None` if it
-    /// gets no load.
+    /// gets no load. A sticky tier's utilization grows with the load but not in proportion
+    /// (its hottest instance's excess share shrinks as users grow), so its load is found by
+    /// bisection.
     pub fn saturates_at_load(&self) -> Option<f64> {
-        (self.utilization > 0.0).then(|| 1.0 / self.utilization)
+        if self.utilization <= 0.0 || self.utilization.is_nan() {
+            return None;
+        }
+        if self.sticky_users <= 0.0 || !self.utilization.is_finite() {
+            return Some(1.0 / self.utilization);
+        }
+        // Between an even spread (the hot factor at 1) and every user on one instance (at
+        // the number of instances): utilization_at(lo) ≤ 1 ≤ utilization_at(hi).
+        let even =
+            self.utilization / kinds::server::sticky_hot_factor(self.sticky_users, self.instances);
+        let (mut lo, mut hi) = (1.0 / (even * f64::from(self.instances.max(1))), 1.0 / even);
+        for _ in 0..200 {
+            let mid = (lo * hi).sqrt();
+            if !(mid > lo && mid < hi) {
+                break;
+            }
+            if self.utilization_at(mid) < 1.0 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Some(hi)
     }
 }
 
@@ -368,7 +408,8 @@ pub struct SourceLaw {
     pub class: TrafficClass,
     /// The client's base rate of this class, requests a second.
     pub rate_per_s: f64,
-    /// Utilization of each component that this source's requests reach, at its base rate.
+    /// Utilization of each component that this source's requests reach, at its base rate; a
+    /// sticky tier's at an even spread of its users (the least it can be at any load).
     pub utilization: Vec<(ComponentId, f64)>,
 }
 
@@ -395,7 +436,13 @@ pub fn source_laws(
             let rates = base_rates_of(&plan, Some((i, k))).nodes;
             let utilization = (0..plan.nodes.len())
                 .filter(|&j| rates[j].iter().sum::<f64>() > 0.0)
-                .map(|j| (plan.nodes[j].id, self::utilization(&plan, j, &rates[j])))
+                // A sticky tier counted at an even spread (as if the users were without
+                // number): the most its hottest instance allows at any load, which is what
+                // a bound on throughput may rely on.
+                .map(|j| {
+                    let u = self::utilization(&plan, j, &rates[j], f64::INFINITY);
+                    (plan.nodes[j].id, u)
+                })
                 .collect();
             out.push(SourceLaw {
                 client: plan.nodes[i].id,
@@ -462,7 +509,14 @@ pub(crate) fn laws_of_plan(plan: &Plan) -> Laws {
                 } else {
                     0.0
                 },
-                utilization: utilization(plan, i, &rates[i]),
+                utilization: utilization(plan, i, &rates[i], node.users_upstream),
+                sticky_users: if node.spread == super::plan::Spread::Sticky
+                    && matches!(node.kind, KindPlan::Server(_))
+                {
+                    node.users_upstream
+                } else {
+                    0.0
+                },
                 instance_capacity_per_s: instance_capacity(plan, i, &rates[i]),
                 answered_share: answered_share(&node.kind),
             }
@@ -528,8 +582,9 @@ fn instance_capacity(plan: &Plan, i: usize, rates: &[f64; TrafficClass::COUNT]) 
     }
 }
 
-/// Utilization at the given rates, of the busiest part of the component.
-fn utilization(plan: &Plan, i: usize, rates: &[f64; TrafficClass::COUNT]) -> f64 {
+/// Utilization at the given rates, of the busiest part of the component; a sticky tier's
+/// hottest instance as `users` spread over its instances load it.
+fn utilization(plan: &Plan, i: usize, rates: &[f64; TrafficClass::COUNT], users: f64) -> f64 {
     let node = &plan.nodes[i];
     let total: f64 = rates.iter().sum();
     let instances = f64::from(node.instances.max(1));
@@ -541,7 +596,7 @@ fn utilization(plan: &Plan, i: usize, rates: &[f64; TrafficClass::COUNT]) -> f64
         KindPlan::Server(p) => {
             let capacity = instances * p.station.capacity_per_s();
             let hot = if node.spread == super::plan::Spread::Sticky {
-                kinds::server::sticky_hot_factor(node.users_upstream, node.instances)
+                kinds::server::sticky_hot_factor(users, node.instances)
             } else {
                 1.0
             };

@@ -25,7 +25,7 @@ pub mod state;
 pub mod stats;
 pub mod warmup;
 
-use crate::model::validate::{MAX_RATE_PER_S, MAX_TICKS};
+use crate::model::validate::{MAX_RATE_PER_S, MAX_TICKS, beyond_max_rate};
 use crate::model::{ComponentId, Design, Issue, KindName, PriceTable, Scenario};
 
 use failures::FailureClock;
@@ -317,7 +317,7 @@ pub(crate) fn peak_limit_message(plan: &Plan, laws: &laws::Laws, load: f64) -> O
         );
     }
     let peak_per_s = peak_per_unit_load(plan, laws) * plan.load_multiplier * load;
-    if peak_per_s > MAX_RATE_PER_S {
+    if beyond_max_rate(peak_per_s) {
         let busiest = laws
             .nodes
             .iter()

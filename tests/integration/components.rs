@@ -506,3 +506,73 @@ fn a_balancer_takes_its_configured_latency_plus_the_wait_at_its_capacity() {
         );
     }
 }
+
+/// Sticky sessions pin each user to one instance: with U users spread at random over n
+/// instances the hottest carries h(U) = 1 + √(2 ln n)·√((n − 1)/U) times an even share (the
+/// normal approximation of the multinomial maximum, capped at n). The users grow with the
+/// load, so the hottest instance's excess shrinks as the load grows, and the tier saturates
+/// where L·h(U₀·L) = capacity ÷ base rate, not where the base load's h extrapolates.
+#[test]
+fn a_sticky_tier_saturates_where_its_hottest_instance_does_as_its_users_grow_with_the_load() {
+    let (users, instances, per_instance_per_s) = (200.0, 20u32, 100.0);
+    let mut design = Design::new("sticky");
+    let clients = design.add(client("users", users as u64, mix(1.0, 0.0, 0.0)));
+    let lb = design.add(placed(
+        "lb",
+        1,
+        ComponentKind::LoadBalancer(LoadBalancerParams {
+            algorithm: BalancingAlgorithm::StickySessions,
+            ..LoadBalancerParams::default()
+        }),
+    ));
+    let servers = design.add(crate::simulation::server(
+        "servers",
+        2,
+        "small",
+        instances,
+        1.0 / per_instance_per_s,
+        1.0,
+    ));
+    design.connect(clients, lb, Link::new(&[TrafficClass::Read]));
+    design.connect(lb, servers, Link::new(&[TrafficClass::Read]));
+    let s = scenario(600.0, vec![]);
+    let design = with_scenario(design, &s);
+
+    // L + b·√L = c with b = √(2 ln n)·√((n − 1)/U₀) (from L·(1 + √(2 ln n)·√((n−1)/(U₀L))))
+    // and c the even spread's knee: a quadratic in √L.
+    let n = f64::from(instances);
+    let even_knee = n * per_instance_per_s / users;
+    let b = (2.0 * n.ln()).sqrt() * ((n - 1.0) / users).sqrt();
+    let root = (-b + (b * b + 4.0 * even_knee).sqrt()) / 2.0;
+    let knee = root * root;
+    let hot = |load: f64| 1.0 + b / load.sqrt();
+    // Extrapolating the base load's hot factor would put it at c/h(U₀), 28 % lower.
+    assert!(knee > 1.2 * even_knee / hot(1.0));
+
+    let laws = archsandbox::sim::laws::operational_laws(&design, &s, &PriceTable::builtin())
+        .expect("laws");
+    let ladder = archsandbox::analysis::ladder::bottleneck_ladder(&laws);
+    let first = ladder.first().expect("a bottleneck");
+    assert_eq!(first.name, "servers");
+    crate::simulation::assert_within("the ladder's knee", first.saturates_at_load, knee, 1e-6);
+
+    // The flow engine below and past that knee: below it every request is served; past it
+    // the tier serves its capacity over the hot factor at that load's users.
+    for (share, expected) in [
+        (0.85, 0.85 * knee * users),
+        (1.25, n * per_instance_per_s / hot(1.25 * knee)),
+    ] {
+        let at = Scenario {
+            load_multiplier: share * knee,
+            ..s.clone()
+        };
+        let run = run_scenario(&design, &at, RunOptions::default());
+        // About 1,000 requests a second for 600 s: Poisson noise well under 1 %.
+        crate::simulation::assert_within(
+            &format!("throughput at {share} × the knee"),
+            run.system.throughput_per_s,
+            expected,
+            0.02,
+        );
+    }
+}
