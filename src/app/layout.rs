@@ -123,6 +123,15 @@ mod tests {
                 width * PLOT_COUNT as f32 + PLOT_GAP * 4.0 <= row + 0.5,
                 "{size:?}: the plots do not fit ({width} each in {row})"
             );
+            // A design that autoscales adds a sixth, the instances over time: in the
+            // screenshots' window and wider it fits beside the others, not past the edge.
+            if size.x >= 1440.0 {
+                let six = plot_width(row, PLOT_COUNT + 1);
+                assert!(
+                    six * (PLOT_COUNT + 1) as f32 + PLOT_GAP * 5.0 <= row + 0.5,
+                    "{size:?}: six plots do not fit ({six} each in {row})"
+                );
+            }
             assert!(layout.plots_default_height >= 140.0, "{size:?}");
             // Compare mode's two canvases keep their height above the details.
             let compare_canvas = size.y - 100.0 - layout.compare_details_default_height;

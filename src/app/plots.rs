@@ -509,9 +509,16 @@ pub fn show(
     // Exactly the panel's height: a resizable panel keeps the size its contents take, so
     // anything less would shrink it frame by frame.
     let height = ui.available_height().max(80.0);
-    // Five abreast in the panel's width; in a narrow window each gets narrower (not less than
+    // Five abreast in the panel's width (six for a design that autoscales: its instances
+    // plot must not hide past the edge); in a narrow window each gets narrower (not less than
     // `PLOT_MIN_WIDTH`), and past that the row scrolls instead of running under the side panel.
-    let width = super::layout::plot_width(ui.available_width(), super::layout::PLOT_COUNT);
+    let autoscales = design.components().any(
+        |(_, c)| matches!(&c.kind, crate::model::ComponentKind::Server(p) if p.autoscale.is_some()),
+    );
+    let width = super::layout::plot_width(
+        ui.available_width(),
+        super::layout::PLOT_COUNT + usize::from(autoscales),
+    );
     // The selected components, else the busiest five now.
     let mut ids: Vec<ComponentId> = selection.to_vec();
     if ids.is_empty() {
@@ -633,7 +640,7 @@ pub fn show(
             // Autoscaling groups: their instances in service and booting over time (a sixth
             // plot, only for a design that autoscales).
             let scaled = |t: &SystemTick| t.autoscaled_in_service + t.autoscaled_booting;
-            if h.iter().any(|t| scaled(t) > 0) {
+            if autoscales {
                 plot("instances", "instances (autoscaled)", true)
                     .include_y(legend_headroom(h.iter().map(|t| f64::from(scaled(t)))))
                     .include_y(1.0)

@@ -224,6 +224,26 @@ pub(crate) fn desired(
     Some((wanted.min(f64::from(u32::MAX)) as u32).clamp(config.min_instances, config.max_instances))
 }
 
+/// The instances a tier's policy settles at under a steady load of `busy_instances` (its work
+/// in instances: the rate over one instance's capacity), starting from `start`: the rule
+/// applied until it changes nothing, each interval reading the instances in service busy as
+/// the load keeps them (all of them while it saturates them). What the formulas count an
+/// autoscaled tier at: its steady state, not the climb to it (a boot and a few intervals)
+/// nor the cooldown's delay.
+pub(crate) fn settled_instances(config: &Autoscaling, start: u32, busy_instances: f64) -> u32 {
+    let mut n = start.clamp(config.min_instances, config.max_instances);
+    // Each step at least doubles the tier or settles it: 64 are more than enough.
+    for _ in 0..64 {
+        let running = f64::from(n);
+        let busy = busy_instances.clamp(0.0, running);
+        match desired(config, busy, running, 1.0) {
+            Some(wanted) if wanted != n => n = wanted,
+            _ => break,
+        }
+    }
+    n
+}
+
 impl super::Simulation {
     /// The autoscalers of `plan`'s tiers, their parked instances set in `states`.
     pub(crate) fn new_autoscalers(
@@ -327,6 +347,21 @@ mod tests {
         a.observe(1e9, 1e9, 60.0);
         a.advance(360.0);
         assert_eq!(a.running(), 10);
+    }
+
+    #[test]
+    fn a_steady_load_settles_where_the_rule_stops() {
+        let c = config();
+        // 3.4 busy at a target of 0.5 wants 7 (3.4 / 7 = 0.49, within 10 %), from any start
+        // outside the tolerance: from 2 (saturated, reading 2 busy → 4 → 7) and from 10.
+        assert_eq!(settled_instances(&c, 2, 3.4), 7);
+        assert_eq!(settled_instances(&c, 10, 3.4), 7);
+        // A start within the tolerance stays (3.4 / 6 = 0.57, 1.13 of the target: outside;
+        // 3.4 / 7 inside).
+        assert_eq!(settled_instances(&c, 7, 3.4), 7);
+        // The bounds hold.
+        assert_eq!(settled_instances(&c, 2, 0.0), 2);
+        assert_eq!(settled_instances(&c, 2, 100.0), 10);
     }
 
     #[test]

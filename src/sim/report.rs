@@ -138,7 +138,11 @@ impl AutoscalingReport {
 }
 
 /// The time-weighted mean of the instances in service over [`from_s`, `to_s`].
-fn mean_in_service(timeline: &[super::autoscale::InstancesAt], from_s: f64, to_s: f64) -> f64 {
+pub(crate) fn mean_in_service(
+    timeline: &[super::autoscale::InstancesAt],
+    from_s: f64,
+    to_s: f64,
+) -> f64 {
     if to_s <= from_s {
         return timeline.last().map_or(0.0, |c| f64::from(c.in_service));
     }

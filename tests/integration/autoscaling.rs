@@ -5,8 +5,8 @@
 //! instance-hours are the integral of the instances it ran.
 
 use archsandbox::model::{
-    ArrivalProcess, Autoscaling, ComponentKind, Design, Link, Scenario, TrafficClass,
-    TrafficProfile,
+    ArrivalProcess, Autoscaling, BalancingAlgorithm, ComponentKind, Design, Link,
+    LoadBalancerParams, Scenario, TrafficClass, TrafficProfile,
 };
 use archsandbox::sim::autoscale::InstancesAt;
 use archsandbox::sim::{ComponentReport, RunOptions, RunSummary};
@@ -33,19 +33,44 @@ fn policy() -> Autoscaling {
 /// 850/s Poisson readers, ×4 for the first 600 s, → `api` (autoscaled from one 1,000/s
 /// instance; requests that would wait over a second are dropped).
 fn design() -> Design {
+    design_behind(None)
+}
+
+/// The same behind a least-loaded balancer: one queue for the instances in service (a
+/// pooled group, whose servers come and go with them).
+fn balanced_design() -> Design {
+    design_behind(Some(BalancingAlgorithm::LeastLoaded))
+}
+
+fn design_behind(balancer: Option<BalancingAlgorithm>) -> Design {
     let mut design = Design::new("autoscaling");
     let readers = design.add(placed(
         "readers",
         0,
         clients(BASE_PER_S as u64, mix(1.0, 0.0), ArrivalProcess::Poisson),
     ));
-    let mut api = server("api", 1, "small", 1, 1.0 / MU_PER_S, 1.0);
+    let mut api = server("api", 2, "small", 1, 1.0 / MU_PER_S, 1.0);
     if let ComponentKind::Server(p) = &mut api.kind {
         p.autoscale = Some(policy());
         p.timeout_ms = 1_000.0;
     }
     let api = design.add(api);
-    design.connect(readers, api, Link::new(&[TrafficClass::Read]));
+    let front = match balancer {
+        Some(algorithm) => {
+            let lb = design.add(placed(
+                "lb",
+                1,
+                ComponentKind::LoadBalancer(LoadBalancerParams {
+                    algorithm,
+                    ..LoadBalancerParams::default()
+                }),
+            ));
+            design.connect(readers, lb, Link::new(&[TrafficClass::Read]));
+            lb
+        }
+        None => readers,
+    };
+    design.connect(front, api, Link::new(&[TrafficClass::Read]));
     design
 }
 
@@ -95,14 +120,44 @@ fn integral(timeline: &[InstancesAt], end_s: f64, f: impl Fn(u32, u32, f64) -> f
     sum
 }
 
-#[test]
-fn a_surge_grows_the_tier_by_the_rule_loses_what_booting_instances_cannot_serve_and_bills_what_ran()
-{
+/// The flow engine at 1 s, 0.1 s and 10 ms ticks, and the events engine (request by
+/// request, its autoscaler acting at the exact times).
+fn runs() -> Vec<(String, RunSummary)> {
+    let mut out = Vec::new();
     for tick_s in [1.0, 0.1, 0.01] {
         let summary =
             crate::simulation::run_scenario(&design(), &scenario(tick_s), RunOptions::default());
+        out.push((format!("flow at {tick_s} s ticks"), summary));
+    }
+    let events = |design: &Design| {
+        archsandbox::sim::events::run_events_summary(
+            design,
+            &scenario(1.0),
+            &archsandbox::model::PriceTable::builtin(),
+            &RunOptions::default(),
+        )
+        .expect("the events engine runs it")
+        .0
+    };
+    out.push(("events".into(), events(&design())));
+    let balanced = balanced_design();
+    out.push((
+        "flow behind a least-loaded balancer".into(),
+        crate::simulation::run_scenario(&balanced, &scenario(1.0), RunOptions::default()),
+    ));
+    out.push((
+        "events behind a least-loaded balancer".into(),
+        events(&balanced),
+    ));
+    out
+}
+
+#[test]
+fn a_surge_grows_the_tier_by_the_rule_loses_what_booting_instances_cannot_serve_and_bills_what_ran()
+{
+    for (engine, summary) in runs() {
         assert_conserved(&summary);
-        let at = |what: &str| format!("{tick_s} s ticks: {what}");
+        let at = |what: &str| format!("{engine}: {what}");
         let api = component(&summary, "api");
         let scaling = api
             .autoscaling
@@ -194,7 +249,13 @@ fn a_surge_grows_the_tier_by_the_rule_loses_what_booting_instances_cannot_serve_
         // Instance-hours: the instances it ran (in service and booting) over the run.
         let ran = integral(timeline, 900.0, |n, b, _| f64::from(n + b)) / 3600.0;
         assert_within(&at("instance-hours"), api.instance_hours, ran, 1e-9);
-        assert_eq!(summary.system.instance_hours, api.instance_hours);
+        let every: f64 = summary.components.iter().map(|c| c.instance_hours).sum();
+        assert_within(
+            &at("the system's hours"),
+            summary.system.instance_hours,
+            every,
+            1e-12,
+        );
         let mean = integral(timeline, 900.0, |n, _, _| f64::from(n)) / 900.0;
         assert_within(&at("mean in service"), scaling.mean_in_service, mean, 1e-9);
         assert_eq!(scaling.launched, u64::from(settled - 1));
@@ -300,4 +361,120 @@ fn scaling_out_an_autoscaled_tier_raises_its_most_instances_and_stays_valid() {
         .filter(|i| i.severity == Severity::Error)
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
+}
+
+/// The shipped example (`saved-designs/autoscaling.ron`): 600 orders a second on a kitchen of
+/// five 200/s instances that keeps them 60 % busy, when a viral spike takes the orders to 3.5
+/// times within two minutes. In both engines: the tier climbs to carry the peak, and what it
+/// loses is the fluid excess of the orders over the instances in service, ∫ (λ − n·μ)⁺ dt,
+/// less at most the backlog its 2 s timeout lets wait when the overload ends (served late,
+/// not lost); it stops instances only a cooldown after its last change, and bills the
+/// integral of what it ran.
+#[test]
+fn the_shipped_autoscaling_kitchen_climbs_with_the_spike_and_loses_what_its_cooks_in_service_cannot_serve()
+ {
+    let design = crate::simulation::shipped("saved-designs/autoscaling.ron");
+    let scenario = design.default_scenario().expect("a scenario").clone();
+    let (Some(ComponentKind::Client(diners)), Some(ComponentKind::Server(kitchen))) = (
+        design
+            .find("diners")
+            .and_then(|id| design.component(id))
+            .map(|c| &c.kind),
+        design
+            .find("kitchen")
+            .and_then(|id| design.component(id))
+            .map(|c| &c.kind),
+    ) else {
+        panic!("the example's diners and kitchen");
+    };
+    let base_per_s = diners.users as f64 * diners.rate_per_user_per_s;
+    let policy = kitchen.autoscale.expect("an autoscaled kitchen");
+    let vcpu = f64::from(
+        archsandbox::model::PriceTable::builtin()
+            .size(&kitchen.size)
+            .expect("a size")
+            .vcpu,
+    );
+    let mu_per_s = vcpu / (kitchen.service_time_ms / 1000.0);
+    let timeout_s = kitchen.timeout_ms / 1000.0;
+    let end_s = scenario.duration_s;
+    let flow = crate::simulation::run_scenario(&design, &scenario, RunOptions::default());
+    let (events, _) = archsandbox::sim::events::run_events_summary(
+        &design,
+        &scenario,
+        &archsandbox::model::PriceTable::builtin(),
+        &RunOptions::default(),
+    )
+    .expect("the events engine runs it");
+    for (engine, summary) in [("flow", flow), ("events", events)] {
+        assert_conserved(&summary);
+        let kitchen = component(&summary, "kitchen");
+        let scaling = kitchen.autoscaling.as_ref().expect("its autoscaling");
+        let timeline = &scaling.timeline;
+        let in_service_at = |t: f64| {
+            timeline
+                .iter()
+                .rfind(|c| c.at_s <= t)
+                .map_or(0, |c| c.in_service)
+        };
+        // The peak needs 3.5 × 600 / 200 = 10.5 instances' work.
+        let peak_need = (base_per_s * scenario.profile.peak_multiplier() / mu_per_s).ceil();
+        assert!(
+            f64::from(scaling.peak_in_service) >= peak_need
+                && scaling.peak_in_service <= policy.max_instances,
+            "{engine}: peak {} in service, the spike needs {peak_need}",
+            scaling.peak_in_service
+        );
+        // The fluid excess, in steps of 10 ms; the backlog served late is at most the
+        // timeout's worth of the capacity in service when the overload ends.
+        let (mut excess, mut arrivals_in_overload, mut last_overload_capacity) = (0.0, 0.0, 0.0);
+        let step_s = 0.01;
+        for k in 0..(end_s / step_s) as usize {
+            let t = (k as f64 + 0.5) * step_s;
+            let lambda = base_per_s * scenario.profile.multiplier_at(t);
+            let capacity = f64::from(in_service_at(t)) * mu_per_s;
+            if lambda > capacity {
+                excess += (lambda - capacity) * step_s;
+                arrivals_in_overload += lambda * step_s;
+                last_overload_capacity = capacity;
+            }
+        }
+        // Poisson noise of the arrivals while overloaded: four standard deviations.
+        let noise = 4.0 * arrivals_in_overload.sqrt();
+        let lost = kitchen.dropped as f64;
+        let served_late = timeout_s * last_overload_capacity;
+        assert!(
+            lost <= excess + noise && lost >= excess - served_late - noise,
+            "{engine}: lost {lost}, the fluid excess {excess:.0} (less up to {served_late:.0} \
+             served late, ± {noise:.0})"
+        );
+        assert!(excess > 10_000.0, "the spike overloads the kitchen a while");
+        // Stops only a cooldown after its last launch or stop (a boot's end is no action).
+        let mut last_action_s = f64::NEG_INFINITY;
+        for pair in timeline.windows(2) {
+            let (before, now) = (pair[0], pair[1]);
+            let (ran_before, runs) = (
+                before.in_service + before.booting,
+                now.in_service + now.booting,
+            );
+            if runs < ran_before {
+                assert!(
+                    now.at_s - last_action_s >= policy.cooldown_s,
+                    "{engine}: stopped at {} s, {} s after its last action",
+                    now.at_s,
+                    now.at_s - last_action_s
+                );
+            }
+            if runs != ran_before {
+                last_action_s = now.at_s;
+            }
+        }
+        let ran = integral(timeline, end_s, |n, b, _| f64::from(n + b)) / 3600.0;
+        assert_within(
+            &format!("{engine}: instance-hours"),
+            kitchen.instance_hours,
+            ran,
+            1e-9,
+        );
+    }
 }

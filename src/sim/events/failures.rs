@@ -64,6 +64,8 @@ pub(super) struct Health {
     /// Server-seconds unavailable after the warm-up (servers of instances down), and servers
     /// down now, since when.
     pub down_server_area_s: f64,
+    /// The same over the whole run, up to when the servers down last changed.
+    down_server_total_s: f64,
     servers_down: u32,
     servers_down_since_s: f64,
 }
@@ -137,6 +139,7 @@ impl Health {
             clock,
             session_loss: (0.0, f64::NEG_INFINITY),
             down_server_area_s: 0.0,
+            down_server_total_s: 0.0,
             servers_down: 0,
             servers_down_since_s: 0.0,
         }
@@ -151,15 +154,33 @@ impl Health {
                 .is_some_and(|st| database::down_count(st) > 0)
     }
 
-    /// Instances down that the balancers in front have noticed by `now_s`.
-    fn noticed(&self, now_s: f64) -> u32 {
+    /// Instances among the first `instances` (those in service: an autoscaled tier's
+    /// others are parked) down that the balancers in front have noticed by `now_s`.
+    fn noticed(&self, instances: u32, now_s: f64) -> u32 {
         self.down_order
             .iter()
             .filter(|&&i| {
-                self.down_since[i as usize]
-                    .is_some_and(|since| now_s - since >= self.detection_delay_s)
+                i < instances
+                    && self.down_since[i as usize]
+                        .is_some_and(|since| now_s - since >= self.detection_delay_s)
             })
             .count() as u32
+    }
+
+    /// Instances among the first `instances` down now.
+    pub(super) fn down_below(&self, instances: u32) -> u32 {
+        self.down_order.iter().filter(|&&i| i < instances).count() as u32
+    }
+
+    /// Whether instance `i` is down now.
+    pub(super) fn is_down(&self, i: u32) -> bool {
+        self.down_since.get(i as usize).is_some_and(Option::is_some)
+    }
+
+    /// Server-seconds down over the whole run up to `now_s` (warm-up included).
+    pub(super) fn down_server_total_s(&self, now_s: f64) -> f64 {
+        self.down_server_total_s
+            + f64::from(self.servers_down) * (now_s - self.servers_down_since_s).max(0.0)
     }
 
     fn routable(&self, i: usize, now_s: f64) -> bool {
@@ -169,13 +190,14 @@ impl Health {
         }
     }
 
-    /// Instances the balancers in front route to now.
+    /// Instances among the first `instances` the balancers in front route to now.
     pub(super) fn routed_to(&self, instances: u32, now_s: f64) -> u32 {
-        instances.saturating_sub(self.noticed(now_s))
+        instances.saturating_sub(self.noticed(instances, now_s))
     }
 
     /// Servers of instances down change by `delta` now (for the utilization's denominator).
     fn servers_down_changed(&mut self, delta: i64, now_s: f64, warmup_s: f64) {
+        self.down_server_total_s = self.down_server_total_s(now_s);
         if now_s > warmup_s {
             self.down_server_area_s +=
                 f64::from(self.servers_down) * (now_s - self.servers_down_since_s.max(warmup_s));
@@ -214,7 +236,7 @@ pub(super) fn session_error_chance(node: &NodePlan, run: &NodeRun, now_s: f64) -
     let routed_to = run
         .health
         .as_ref()
-        .map_or(node.instances, |h| h.routed_to(node.instances, now_s));
+        .map_or(run.active, |h| h.routed_to(run.active, now_s));
     (routed_to > 1).then(|| 1.0 - 1.0 / f64::from(routed_to))
 }
 
@@ -242,11 +264,16 @@ impl Engine<'_> {
             KindPlan::Database(d) => d.total_instances(),
             _ => plan.instances,
         };
-        let down = self.nodes[node as usize]
-            .health
-            .as_ref()
-            .map_or(0, |h| h.down_count());
-        machines.saturating_sub(down)
+        let run = &self.nodes[node as usize];
+        match &plan.kind {
+            KindPlan::Database(_) => {
+                machines.saturating_sub(run.health.as_ref().map_or(0, |h| h.down_count()))
+            }
+            // Parked instances (an autoscaled tier's not in service) do not fail.
+            _ => run
+                .active
+                .saturating_sub(run.health.as_ref().map_or(0, |h| h.down_below(run.active))),
+        }
     }
 
     /// Draw `node`'s next random failure from now (its machines up have changed).
@@ -390,12 +417,13 @@ impl Engine<'_> {
         let Some(h) = self.nodes[node as usize].health.as_ref() else {
             return 0;
         };
-        let up: Vec<u32> = (0..h.down_since.len() as u32)
+        // Of the instances in service (an autoscaled tier's parked ones do not fail).
+        let active = self.nodes[node as usize].active;
+        let up: Vec<u32> = (0..(h.down_since.len() as u32).min(active))
             .filter(|&i| h.down_since[i as usize].is_none())
             .take(k as usize)
             .collect();
-        let instances = plan.instances;
-        let healthy_before = instances.saturating_sub(h.down_order.len() as u32);
+        let healthy_before = active.saturating_sub(h.down_below(active));
         for &i in &up {
             self.fail_instance(node, i);
         }
@@ -455,10 +483,13 @@ impl Engine<'_> {
             let q = &mut self.nodes[node as usize].queues[0];
             let idle = q.idle_servers.min(servers);
             q.idle_servers -= idle;
+            let active = self.nodes[node as usize].active;
             let all_down = match self.nodes[node as usize].health.as_mut() {
                 Some(h) => {
                     h.retire += servers - idle;
-                    h.down_order.len() >= h.down_since.len()
+                    // (Of the instances in service: an autoscaled tier's parked ones serve
+                    // nothing.)
+                    h.down_below(active) >= active.min(h.down_since.len() as u32)
                 }
                 None => false,
             };
@@ -530,6 +561,7 @@ impl Engine<'_> {
     fn recover_instance(&mut self, node: u32, i: u32) {
         let (now_s, warmup_s) = (self.now_s, self.warmup_s);
         let pooled = self.pooled(node);
+        let parked = i >= self.nodes[node as usize].active;
         let (queue, mut servers) = {
             let Some(h) = self.nodes[node as usize].health.as_mut() else {
                 return;
@@ -538,6 +570,11 @@ impl Engine<'_> {
             h.restarted_s[i as usize] = now_s;
             let s = h.servers_per_instance;
             h.servers_down_changed(-i64::from(s), now_s, warmup_s);
+            if pooled && parked {
+                // Parked by an autoscaler while down: its servers join the group when it is
+                // put in service again (see `scaling`).
+                return;
+            }
             if pooled {
                 // Servers still owed to the failure need not be retired now.
                 let kept = h.retire.min(s);
@@ -624,7 +661,8 @@ impl Engine<'_> {
         let Some(h) = run.health.as_ref() else {
             return Route::Instance(0);
         };
-        let n = h.down_since.len() as u32;
+        // Instances in service: an autoscaled tier's parked ones take nothing.
+        let n = (h.down_since.len() as u32).min(run.active);
         if n == 0 {
             return Route::Dead;
         }

@@ -54,7 +54,9 @@
 //!
 //! Failures, repairs, health checks and servers that keep sessions in memory are in
 //! `failures` (its doc says how each is modelled, machine by machine); timeouts and retries
-//! on links in `retries` (each try is real load; a try given up on goes on as wasted work).
+//! on links in `retries` (each try is real load; a try given up on goes on as wasted work);
+//! autoscaled tiers in `scaling` (the flow engine's policy at the exact times it acts;
+//! stopped instances drain what they hold).
 //!
 //! The heap holds at most one arrival per open client, one send per thinking user of a closed
 //! client, one completion per busy server, a deadline per request of a client that has one,
@@ -85,6 +87,8 @@ mod failures;
 use failures::Health;
 mod retries;
 use retries::Retries;
+mod scaling;
+use scaling::Scaling;
 
 /// What one component did while measured (after the warm-up).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -237,16 +241,6 @@ pub fn run_events_summary(
     }
     let ticks = (duration_s / scenario.tick_s).ceil().max(1.0) as u64;
     let plan = Plan::compile(design, &scenario, prices, Some(ticks))?;
-    if let Some(node) = plan
-        .nodes
-        .iter()
-        .find(|n| matches!(&n.kind, KindPlan::Server(p) if p.autoscale.is_some()))
-    {
-        return Err(SimError::NotModelled(format!(
-            "{}: the events engine does not model autoscaling yet (the flow engine does)",
-            node.name
-        )));
-    }
     let warmup_s = (plan.warmup_ticks as f64 * plan.tick_s).min(duration_s);
     let seed = run.seed.unwrap_or(scenario.seed);
     let mut engine = Engine::new(&plan, seed, warmup_s)?;
@@ -356,6 +350,8 @@ enum What {
     /// The backoff of the request in slot `request` (its `incarnation`) has ended: it is
     /// tried again.
     Retry { request: u32, incarnation: u32 },
+    /// An autoscaled tier's boot ends or its policy decides (see `scaling`).
+    Autoscale { node: u32 },
 }
 
 /// An event's key in the heap: its time's bits (times are never negative, so their bits
@@ -480,6 +476,11 @@ struct NodeRun {
     model: Model,
     station: Option<Station>,
     queues: Vec<Queue>,
+    /// Instances in service, routed to: all of them, but for an autoscaled tier the first
+    /// ones its autoscaler runs (the others are parked).
+    active: u32,
+    /// An autoscaled tier's policy at work.
+    scaling: Option<Box<Scaling>>,
     /// Round robin's next instance.
     next_instance: u32,
     /// Servers in all (for utilization).
@@ -530,6 +531,8 @@ struct NodeRun {
     limiter: Option<Limiter>,
     /// Requests the rate limiter turned away after the warm-up (also in `dropped`).
     rejected: u64,
+    /// Requests that waited past the timeout after the warm-up (also in `dropped`).
+    overflow: u64,
     /// Retries the node sent down its links after the warm-up.
     retries: u64,
     /// Attempts down its links the node stopped waiting for after the warm-up.
@@ -731,6 +734,8 @@ impl<'p> Engine<'p> {
                     };
                     queue_count as usize
                 ],
+                active: instances,
+                scaling: None,
                 next_instance: 0,
                 servers,
                 arrived: 0,
@@ -776,6 +781,7 @@ impl<'p> Engine<'p> {
                     at_s: 0.0,
                 }),
                 rejected: 0,
+                overflow: 0,
                 retries: 0,
                 timed_out: 0,
                 deadline_s: client.and_then(|c| c.deadline_s),
@@ -839,6 +845,7 @@ impl<'p> Engine<'p> {
             retry: (!plan.retry_links.is_empty() || !plan.breaker_links.is_empty())
                 .then(|| Box::new(Retries::new(plan))),
         };
+        engine.start_autoscaling();
         for &c in &plan.clients {
             engine.schedule_arrival(c);
         }
@@ -1064,6 +1071,7 @@ impl<'p> Engine<'p> {
                 What::RandomFailure { node, generation } => self.random_failure(node, generation),
                 What::Repair { node, group } => self.repair(node, group),
                 What::Failover { node } => self.failover(node),
+                What::Autoscale { node } => self.autoscale(node),
             }
         }
         if !self.past_warmup {
@@ -1105,9 +1113,12 @@ impl<'p> Engine<'p> {
         }
         self.live_changed(0);
         let warmup_s = self.warmup_s;
-        for n in &mut self.nodes {
+        for (n, node) in self.nodes.iter_mut().zip(&self.plan.nodes) {
             if let Some(h) = n.health.as_mut() {
                 h.close(until_s, warmup_s);
+            }
+            if let Some(s) = n.scaling.as_mut() {
+                s.close(until_s, warmup_s, node.instances);
             }
         }
         Ok(())
@@ -1287,14 +1298,20 @@ impl<'p> Engine<'p> {
         }
         let n = &mut self.nodes[node as usize];
         let queues = n.queues.len() as u32;
+        // The instances in service (all of them but in an autoscaled tier: see `scaling`).
+        let active = n.active;
         let queue = match spread {
             _ if queues <= 1 => 0,
+            _ if active == 0 => {
+                self.timed_out(node, id);
+                return;
+            }
             Spread::RoundRobin => {
-                let q = n.next_instance % queues;
-                n.next_instance = (q + 1) % queues;
+                let q = n.next_instance % active;
+                n.next_instance = (q + 1) % active;
                 q
             }
-            Spread::Pooled | Spread::Random | Spread::Sticky => self.rng.random_range(0..queues),
+            Spread::Pooled | Spread::Random | Spread::Sticky => self.rng.random_range(0..active),
         };
         self.join(id, node, queue);
     }
@@ -1495,6 +1512,10 @@ impl<'p> Engine<'p> {
                 n.busy_s += service_s;
             }
         }
+        // An autoscaler measures its tier's busy time over the whole run.
+        if let Some(s) = self.nodes[node as usize].scaling.as_mut() {
+            s.busy_s += service_s;
+        }
         let n = &self.nodes[node as usize];
         let epoch = if n.health.is_some() {
             n.queues.get(queue as usize).map_or(0, |q| q.epoch)
@@ -1553,7 +1574,12 @@ impl<'p> Engine<'p> {
             }
             _ => {
                 self.record(node, id);
-                self.next_from_queue(node, queue);
+                // A server of an instance an autoscaler stopped leaves once it has finished
+                // (its request completes); others take the next request.
+                match self.nodes[node as usize].scaling.as_mut() {
+                    Some(s) if s.retire > 0 => s.retire -= 1,
+                    _ => self.next_from_queue(node, queue),
+                }
                 let stateful = matches!(
                     self.nodes[node as usize].model,
                     Model::Station {
@@ -1633,12 +1659,20 @@ impl<'p> Engine<'p> {
                 self.waiting_changed(node, -1);
             }
             if self.now_s - since_s > timeout_s {
-                self.timed_out(node, next);
+                self.overflowed(node, next);
                 continue;
             }
             self.start(node, queue, next);
             return;
         }
+    }
+
+    /// Request `id` waited past `node`'s timeout: dropped for want of capacity.
+    fn overflowed(&mut self, node: u32, id: u32) {
+        if self.measuring() {
+            self.nodes[node as usize].overflow += 1;
+        }
+        self.timed_out(node, id);
     }
 
     fn timed_out(&mut self, node: u32, id: u32) {
@@ -1796,7 +1830,7 @@ impl<'p> Engine<'p> {
                 self.waiting_changed(node, -1);
             }
             if next != APPLY && self.now_s - since_s > timeout_s {
-                self.timed_out(node, next);
+                self.overflowed(node, next);
                 continue;
             }
             self.start_at_database(node, shard, copy, next);
@@ -2271,7 +2305,16 @@ impl<'p> Engine<'p> {
                             * db.shards.len() as f64
                     }
                     (Model::MessageQueue(q), _) => q.consumers.capacity_per_s(),
-                    (_, Some(st)) => st.capacity_per_s() * f64::from(node.instances.max(1)),
+                    // An autoscaled tier's: of its mean instances in service.
+                    (_, Some(st)) => {
+                        st.capacity_per_s()
+                            * run
+                                .scaling
+                                .as_ref()
+                                .map_or(f64::from(node.instances.max(1)), |s| {
+                                    s.mean_in_service(self.warmup_s, duration_s)
+                                })
+                    }
                     _ => 0.0,
                 };
                 let is_client = matches!(run.model, Model::Source);
@@ -2297,9 +2340,14 @@ impl<'p> Engine<'p> {
                     name: node.name.clone(),
                     kind: node.kind_name.key(),
                     instances: node.instances,
-                    healthy_instances: node
-                        .instances
-                        .saturating_sub(run.health.as_ref().map_or(0, |h| h.down_count())),
+                    healthy_instances: match &run.scaling {
+                        Some(_) => run.active.saturating_sub(
+                            run.health.as_ref().map_or(0, |h| h.down_below(run.active)),
+                        ),
+                        None => node
+                            .instances
+                            .saturating_sub(run.health.as_ref().map_or(0, |h| h.down_count())),
+                    },
                     utilization: e.utilization,
                     max_utilization: e.utilization,
                     offered_utilization: if capacity_per_s > 0.0 {
@@ -2311,10 +2359,12 @@ impl<'p> Engine<'p> {
                     served_per_s: e.throughput_per_s,
                     capacity_per_s,
                     dropped: run.dropped,
+                    // Shed for want of capacity: a full message queue's drops, and requests
+                    // that waited past a timeout.
                     overflow_dropped: if matches!(run.model, Model::MessageQueue(_)) {
                         run.dropped
                     } else {
-                        0
+                        run.overflow
                     },
                     rejected: run.rejected,
                     errors: run.errors,
@@ -2324,12 +2374,15 @@ impl<'p> Engine<'p> {
                         rt.open_seconds_of(plan, i, duration_s, self.warmup_s)
                     }),
                     breaker_rejected: self.retry.as_deref().map_or(0, |rt| rt.rejected_by(i)),
-                    instance_hours: if matches!(run.model, Model::Source) {
-                        0.0
-                    } else {
-                        f64::from(node.instances) * measured_s / 3600.0
+                    instance_hours: match (&run.scaling, &run.model) {
+                        (Some(s), _) => s.instance_s / 3600.0,
+                        (None, Model::Source) => 0.0,
+                        (None, _) => f64::from(node.instances) * measured_s / 3600.0,
                     },
-                    autoscaling: None,
+                    autoscaling: run
+                        .scaling
+                        .as_ref()
+                        .map(|s| s.report(self.warmup_s, duration_s)),
                     backlog: if matches!(run.model, Model::MessageQueue(_)) {
                         run.waiting_area / measured_s
                     } else {
@@ -2457,7 +2510,9 @@ impl<'p> Engine<'p> {
                             Model::MessageQueue(_) => 0.0,
                             _ => run.health.as_ref().map_or(0.0, |h| h.down_server_area_s),
                         };
-                        let available_s = f64::from(run.servers) * measured_s - down_s;
+                        // Nor have an autoscaled tier's parked instances.
+                        let parked_s = run.scaling.as_ref().map_or(0.0, |s| s.parked_server_s);
+                        let available_s = f64::from(run.servers) * measured_s - down_s - parked_s;
                         if available_s > 0.0 {
                             run.busy_s / available_s
                         } else {

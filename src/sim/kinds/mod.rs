@@ -337,7 +337,8 @@ pub(crate) fn instance_capacity_per_s(kind: &KindPlan) -> f64 {
 }
 
 /// The queueing model of node `i` (not a database's or a client's) fed at `rate_per_s`,
-/// every instance up: the station and spread its kind gives it in a run.
+/// every instance up (an autoscaled tier's: as many as its policy settles at for the rate):
+/// the station and spread its kind gives it in a run.
 pub(crate) fn group_at(
     plan: &crate::sim::plan::Plan,
     i: usize,
@@ -346,6 +347,19 @@ pub(crate) fn group_at(
     let node = &plan.nodes[i];
     let mut st = NodeState::new(crate::sim::state::KindState::Stateless, 0);
     st.tick.healthy_instances = node.instances;
+    // An autoscaled tier at the instances its policy settles at under this rate.
+    if let KindPlan::Server(p) = &node.kind
+        && let Some(config) = &p.autoscale
+    {
+        let per_instance = p.station.capacity_per_s();
+        let busy = if per_instance > 0.0 {
+            rate_per_s / per_instance
+        } else {
+            0.0
+        };
+        st.tick.healthy_instances =
+            crate::sim::autoscale::settled_instances(config, p.start_instances, busy);
+    }
     Some(match &node.kind {
         KindPlan::LoadBalancer(p) => load_balancer::group(p, node, &st, rate_per_s),
         KindPlan::Server(p) => server::group(p, node, &st, rate_per_s),
