@@ -122,7 +122,14 @@ fn scale_out(design: &mut Design, id: ComponentId, factor: f64) -> Result<String
         }
         ComponentKind::LoadBalancer(p) => notes.push(grow(&mut p.instances, "instances")),
         ComponentKind::Cache(p) => notes.push(grow(&mut p.instances, "instances")),
-        ComponentKind::MessageQueue(p) => notes.push(grow(&mut p.consumers, "consumers")),
+        // Autoscaled consumers scale out by their most (what the ladder counts).
+        ComponentKind::MessageQueue(p) => match p.autoscale.as_mut() {
+            Some(a) => notes.push(grow(
+                &mut a.max_instances,
+                "most consumers (its autoscaling's bound)",
+            )),
+            None => notes.push(grow(&mut p.consumers, "consumers")),
+        },
         ComponentKind::Cdn(p) => {
             p.edge_capacity_per_s *= factor.max(2.0);
             notes.push(format!(

@@ -44,7 +44,7 @@ pub(super) fn legend(ui: &mut Ui) {
     ui.label("link letters: R read, W write, S static, A async; thicker = more requests");
     ui.label("a client reading \"N users · think Z s\": a closed workload, whose users wait for each answer before they think and send again");
     ui.label("a link reading \"retry N/B%\": its sender times out and tries each call up to N times, retries held to B % of first tries (no B: no budget)");
-    ui.label("a server reading \"auto N (A–B)\": an autoscaling group, N instances in service now (and those booting), kept between A and B by its target utilization");
+    ui.label("a server reading \"auto N (A–B)\": an autoscaling group, N instances in service now (and those booting), kept between A and B by its target utilization; a queue reading \"consumers auto N (A–B)\": its consumers, scaled the same way");
     ui.label("a link reading \"breaker\": a circuit breaker; drawn grey and broken, \"breaker open\", while it holds calls back (its sender splits them over its other links, or they fail at once)");
 }
 

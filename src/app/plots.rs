@@ -512,9 +512,11 @@ pub fn show(
     // Five abreast in the panel's width (six for a design that autoscales: its instances
     // plot must not hide past the edge); in a narrow window each gets narrower (not less than
     // `PLOT_MIN_WIDTH`), and past that the row scrolls instead of running under the side panel.
-    let autoscales = design.components().any(
-        |(_, c)| matches!(&c.kind, crate::model::ComponentKind::Server(p) if p.autoscale.is_some()),
-    );
+    let autoscales = design.components().any(|(_, c)| match &c.kind {
+        crate::model::ComponentKind::Server(p) => p.autoscale.is_some(),
+        crate::model::ComponentKind::MessageQueue(q) => q.autoscale.is_some(),
+        _ => false,
+    });
     let width = super::layout::plot_width(
         ui.available_width(),
         super::layout::PLOT_COUNT + usize::from(autoscales),
@@ -641,7 +643,7 @@ pub fn show(
             // plot, only for a design that autoscales).
             let scaled = |t: &SystemTick| t.autoscaled_in_service + t.autoscaled_booting;
             if autoscales {
-                plot("instances", "instances (autoscaled)", true)
+                plot("instances", "instances, consumers (autoscaled)", true)
                     .include_y(legend_headroom(h.iter().map(|t| f64::from(scaled(t)))))
                     .include_y(1.0)
                     .y_grid_spacer(|input| {

@@ -397,8 +397,9 @@ pub struct RateLimit {
     pub burst: f64,
 }
 
-/// Autoscaling of a server tier by target tracking, as the Kubernetes horizontal pod
-/// autoscaler and cloud target-tracking policies do it.
+/// Autoscaling of a server tier (or of a message queue's consumers, counted as its
+/// instances) by target tracking, as the Kubernetes horizontal pod autoscaler and cloud
+/// target-tracking policies do it.
 ///
 /// The tier starts with its `instances` in service. Every `interval_s` the autoscaler reads
 /// the tier's mean utilization u over the last interval (busy time over the available time
@@ -658,6 +659,11 @@ pub struct QueueParams {
     /// Squared coefficient of variation of a consumer's time per message (0 = every message
     /// takes the same time, 1 = exponential).
     pub consumer_service_scv: f64,
+    /// Autoscaling of the consumers, as a worker deployment behind a queue is scaled on its
+    /// busy time: the policy of a server tier's (see [`Autoscaling`]), its bounds and start
+    /// counted in consumers (`consumers` is where it starts), a launched consumer taking
+    /// messages `provision_s` after launch. `None`: `consumers` stay as they are.
+    pub autoscale: Option<Autoscaling>,
     /// How often one broker instance fails and how long its repair takes (default MTBF
     /// 10,000 hours, MTTR 2 hours).
     pub reliability: Reliability,
@@ -673,6 +679,7 @@ impl Default for QueueParams {
             consumers: 4,
             consumer_rate_per_s: 25.0,
             consumer_service_scv: 1.0,
+            autoscale: None,
             reliability: Reliability {
                 mtbf_hours: 10_000.0,
                 mttr_hours: 2.0,

@@ -445,15 +445,21 @@ impl Numbers<'_, '_> {
         }
     }
 
-    /// A server tier's autoscaling: a target from 0.05 to 0.95, 1 ≤ min ≤ `instances` ≤ max ≤
-    /// `MAX_INSTANCES`, times within `MAX_AUTOSCALE_S` (an interval of at least a second).
-    fn autoscale(&mut self, autoscale: Option<&crate::model::Autoscaling>, instances: u32) {
+    /// A group's autoscaling: a target from 0.05 to 0.95, 1 ≤ min ≤ the group's count (`field`,
+    /// where it starts) ≤ max ≤ `most` (a server tier's `MAX_INSTANCES`, a queue's
+    /// `MAX_CONSUMERS`), times within `MAX_AUTOSCALE_S` (an interval of at least a second).
+    fn autoscale(
+        &mut self,
+        autoscale: Option<&crate::model::Autoscaling>,
+        (field, instances): (&'static str, u32),
+        most: u32,
+    ) {
         let Some(a) = autoscale else {
             return;
         };
         self.between("target_utilization", a.target_utilization, (0.05, 0.95), "");
-        self.count("min_instances", a.min_instances, MAX_INSTANCES);
-        self.count("max_instances", a.max_instances, MAX_INSTANCES);
+        self.count("min_instances", a.min_instances, most);
+        self.count("max_instances", a.max_instances, most);
         self.between("provision_s", a.provision_s, (0.0, MAX_AUTOSCALE_S), " s");
         self.between("cooldown_s", a.cooldown_s, (0.0, MAX_AUTOSCALE_S), " s");
         self.between("interval_s", a.interval_s, (1.0, MAX_AUTOSCALE_S), " s");
@@ -468,9 +474,9 @@ impl Numbers<'_, '_> {
             );
         } else if !(a.min_instances..=a.max_instances).contains(&instances) {
             self.error(
-                "instances",
+                field,
                 format!(
-                    "instances ({instances}) is where autoscaling starts: it must be between \
+                    "{field} ({instances}) is where autoscaling starts: it must be between \
                      min_instances ({}) and max_instances ({})",
                     a.min_instances, a.max_instances
                 ),
@@ -722,7 +728,11 @@ impl<'a> Validator<'a> {
                     n.usl(p.contention, p.coherency);
                     n.timeout_ms("timeout_ms", p.timeout_ms);
                     n.rate_limit(p.rate_limit.as_ref());
-                    n.autoscale(p.autoscale.as_ref(), p.instances);
+                    n.autoscale(
+                        p.autoscale.as_ref(),
+                        ("instances", p.instances),
+                        MAX_INSTANCES,
+                    );
                     n.reliability(&p.reliability);
                 }
                 ComponentKind::Cache(p) => {
@@ -775,6 +785,11 @@ impl<'a> Validator<'a> {
                     n.count("consumers", p.consumers, MAX_CONSUMERS);
                     n.rate_per_s("consumer_rate_per_s", p.consumer_rate_per_s);
                     n.scv("consumer_service_scv", p.consumer_service_scv);
+                    n.autoscale(
+                        p.autoscale.as_ref(),
+                        ("consumers", p.consumers),
+                        MAX_CONSUMERS,
+                    );
                     n.reliability(&p.reliability);
                 }
                 ComponentKind::Cdn(p) => {

@@ -1,4 +1,5 @@
-//! Autoscaling of server tiers (see `model::Autoscaling` for the policy), for both engines.
+//! Autoscaling of server tiers and of message queues' consumers (see `model::Autoscaling`
+//! for the policy), for both engines. A queue's consumers are its group's "instances" here.
 //!
 //! An `Autoscaler` is the policy's state over time, apart from how an engine measures busy
 //! time: the engine tells it the busy and available instance-seconds it saw (`observe`), and
@@ -8,7 +9,9 @@
 //! second of their time); the events engine advances at the decision and boot times exactly.
 //!
 //! A tier's plan counts `max_instances` machines; those the autoscaler does not run are
-//! parked (`NodeState::parked`): not in service, not routed to, not failing, not billed.
+//! parked (`NodeState::parked`): not in service, not routed to, not failing, not billed. A
+//! queue's plan counts `max_instances` consumers; those not running are parked
+//! (`KindState::MessageQueue::parked_consumers`) and drain nothing.
 
 use std::collections::VecDeque;
 
@@ -244,20 +247,43 @@ pub(crate) fn settled_instances(config: &Autoscaling, start: u32, busy_instances
     n
 }
 
+/// What an autoscaler scales: a server tier's instances or a message queue's consumers.
+fn group_of(node: &super::plan::NodePlan) -> Option<(Autoscaling, u32)> {
+    match &node.kind {
+        super::plan::KindPlan::Server(p) => p.autoscale.map(|a| (a, p.start_instances)),
+        super::plan::KindPlan::MessageQueue(q) => q.autoscale.map(|a| (a, q.start_consumers)),
+        _ => None,
+    }
+}
+
+/// Park all but `in_service` of node's group (see the module's doc): a server tier's
+/// instances, or a queue's consumers.
+fn park(node: &super::plan::NodePlan, st: &mut super::state::NodeState, in_service: u32) {
+    match (&node.kind, &mut st.kind) {
+        (
+            super::plan::KindPlan::MessageQueue(q),
+            super::state::KindState::MessageQueue {
+                parked_consumers, ..
+            },
+        ) => *parked_consumers = q.consumers.servers.saturating_sub(in_service),
+        _ => st.parked = node.instances.saturating_sub(in_service),
+    }
+}
+
 impl super::Simulation {
-    /// The autoscalers of `plan`'s tiers, their parked instances set in `states`.
+    /// The autoscalers of `plan`'s groups, what they do not run parked in `states`.
     pub(crate) fn new_autoscalers(
         plan: &super::plan::Plan,
         states: &mut [super::state::NodeState],
     ) -> Vec<Autoscaler> {
         let mut out = Vec::new();
         for (i, (node, st)) in plan.nodes.iter().zip(states.iter_mut()).enumerate() {
-            if let super::plan::KindPlan::Server(p) = &node.kind
-                && let Some(config) = p.autoscale
-            {
-                let a = Autoscaler::new(i as u32, config, p.start_instances);
-                st.parked = node.instances.saturating_sub(a.in_service);
-                st.tick.healthy_instances = a.in_service;
+            if let Some((config, start)) = group_of(node) {
+                let a = Autoscaler::new(i as u32, config, start);
+                park(node, st, a.in_service);
+                if matches!(node.kind, super::plan::KindPlan::Server(_)) {
+                    st.tick.healthy_instances = a.in_service;
+                }
                 out.push(a);
             }
         }
@@ -265,7 +291,7 @@ impl super::Simulation {
     }
 
     /// At a tick's start: boots ended and decisions due; a tier whose instances in service
-    /// changed is routed to afresh.
+    /// changed is routed to afresh (a queue's consumers take the backlog at the new pace).
     pub(crate) fn start_autoscaling(&mut self, now_s: f64) {
         // A tick's start as a multiple of the tick length can fall a hair short of the time
         // it stands for (600 × 0.1 s): what is due then is due at this tick.
@@ -277,22 +303,38 @@ impl super::Simulation {
             let i = a.node as usize;
             let node = &self.plan.nodes[i];
             let st = &mut self.states[i];
-            st.parked = node.instances.saturating_sub(a.in_service);
-            self.routable[i] = st
-                .running(node)
-                .saturating_sub(st.noticed_down(now_s, node.detection_delay_s));
-            self.routing_dirty = true;
+            park(node, st, a.in_service);
+            if matches!(node.kind, super::plan::KindPlan::Server(_)) {
+                self.routable[i] = st
+                    .running(node)
+                    .saturating_sub(st.noticed_down(now_s, node.detection_delay_s));
+                self.routing_dirty = true;
+            }
         }
     }
 
-    /// At a tick's end: the tiers' busy time for their autoscalers, and the instance-seconds
-    /// they ran (in service and booting).
+    /// At a tick's end: the groups' busy time for their autoscalers (a tier's healthy
+    /// instances; a queue's running consumers, while a broker is up to hand them messages),
+    /// and the instance- or consumer-seconds they ran (in service and booting).
     pub(crate) fn observe_autoscaling(&mut self) {
         let tick_s = self.plan.tick_s;
         for a in &mut self.autoscalers {
             let st = &mut self.states[a.node as usize];
-            let healthy = f64::from(st.tick.healthy_instances);
-            a.observe(st.tick.busy * healthy * tick_s, healthy * tick_s, tick_s);
+            let available = match st.kind {
+                super::state::KindState::MessageQueue { .. } => {
+                    if st.tick.healthy_instances > 0 {
+                        f64::from(a.in_service)
+                    } else {
+                        0.0
+                    }
+                }
+                _ => f64::from(st.tick.healthy_instances),
+            };
+            a.observe(
+                st.tick.busy * available * tick_s,
+                available * tick_s,
+                tick_s,
+            );
             st.sums.instance_s += f64::from(a.running()) * tick_s;
         }
     }

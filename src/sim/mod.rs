@@ -419,6 +419,7 @@ impl Simulation {
                 KindPlan::MessageQueue(_) => KindState::MessageQueue {
                     accept_carry: 0.0,
                     drain_carry: 0.0,
+                    parked_consumers: 0,
                 },
                 KindPlan::LoadBalancer(_) | KindPlan::Cdn(_) => KindState::Stateless,
             };

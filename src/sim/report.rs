@@ -109,10 +109,17 @@ pub struct ComponentReport {
     pub totals: RunTotals,
 }
 
-/// What an autoscaler did over the whole run, warm-up included.
+/// What an autoscaler did over the whole run, warm-up included. Its "instances" are a server
+/// tier's instances or a message queue's consumers (`group` says which).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AutoscalingReport {
-    /// Instances it launched and stopped.
+    /// What it scales: "instances" (a server tier's) or "consumers" (a message queue's).
+    pub group: &'static str,
+    /// Hours its instances (consumers) ran after the warm-up, in service and booting: a
+    /// server tier's `instance_hours`; a queue's consumer-hours (its `instance_hours` are
+    /// its brokers').
+    pub hours: f64,
+    /// Instances it launched.
     pub launched: u64,
     /// Instances it stopped.
     pub stopped: u64,
@@ -125,9 +132,18 @@ pub struct AutoscalingReport {
 }
 
 impl AutoscalingReport {
-    /// The report of `a` for a run measured over [`from_s`, `to_s`].
-    pub(crate) fn of(a: &super::autoscale::Autoscaler, from_s: f64, to_s: f64) -> Self {
+    /// The report of `a` (of a queue's consumers when `consumers`) for a run measured over
+    /// [`from_s`, `to_s`], in which its group ran `hours`.
+    pub(crate) fn of(
+        a: &super::autoscale::Autoscaler,
+        consumers: bool,
+        hours: f64,
+        from_s: f64,
+        to_s: f64,
+    ) -> Self {
         Self {
+            group: if consumers { "consumers" } else { "instances" },
+            hours,
             launched: a.launched,
             stopped: a.stopped,
             mean_in_service: mean_in_service(&a.timeline, from_s, to_s),
@@ -348,17 +364,32 @@ impl Simulation {
                     breaker_open_s: m.breaker_open_s,
                     breaker_rejected: m.breaker_rejected,
                     instance_hours: match (autoscaler, &node.kind) {
-                        (Some(_), _) => m.instance_s / 3600.0,
-                        (None, KindPlan::Client(_)) => 0.0,
-                        (None, _) => f64::from(node.instances) * measured_s / 3600.0,
+                        (_, KindPlan::Client(_)) => 0.0,
+                        (Some(_), KindPlan::Server(_)) => m.instance_s / 3600.0,
+                        _ => f64::from(node.instances) * measured_s / 3600.0,
                     },
-                    autoscaling: autoscaler
-                        .map(|a| AutoscalingReport::of(a, warmup_s, warmup_s + measured_s)),
+                    autoscaling: autoscaler.map(|a| {
+                        AutoscalingReport::of(
+                            a,
+                            matches!(node.kind, KindPlan::MessageQueue(_)),
+                            m.instance_s / 3600.0,
+                            warmup_s,
+                            warmup_s + measured_s,
+                        )
+                    }),
                     backlog: m.backlog_sum / ticks,
                     latency_ms,
                     wait_ms,
                     hit_ratio: st.tick.hit_ratio,
                     message_wait_ms: match &node.kind {
+                        // An autoscaled group's at its mean pace over the run.
+                        KindPlan::MessageQueue(q) if q.autoscale.is_some() => {
+                            Some(if capacity > 0.0 {
+                                m.backlog_sum / ticks / capacity * 1000.0
+                            } else {
+                                0.0
+                            })
+                        }
                         KindPlan::MessageQueue(q) => Some(
                             super::kinds::message_queue::message_wait_s(q, m.backlog_sum / ticks)
                                 * 1000.0,

@@ -241,6 +241,8 @@ pub(crate) enum KindState {
     MessageQueue {
         accept_carry: f64,
         drain_carry: f64,
+        /// Of the plan's consumers, those an autoscaler does not run.
+        parked_consumers: u32,
     },
     Stateless,
 }

@@ -850,6 +850,25 @@ fn failed_instances_read_as_up_of_all_and_down_has_its_own_look() {
         instances_text(&group, 1, Some((4, 0))),
         "auto 3 of 4 up (2–12) × large"
     );
+    // A queue's autoscaled consumers.
+    let queue = Component {
+        name: "order rail".into(),
+        position: (0.0, 0.0),
+        kind: ComponentKind::MessageQueue(archsandbox::model::QueueParams {
+            consumers: 4,
+            autoscale: Some(archsandbox::model::Autoscaling {
+                min_instances: 2,
+                max_instances: 30,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+    };
+    assert_eq!(instances_text(&queue, 0, None), "consumers auto 4 (2–30)");
+    assert_eq!(
+        instances_text(&queue, 0, Some((6, 3))),
+        "consumers auto 6 +3 booting (2–30)"
+    );
     for dark in [false, true] {
         let (down, saturated) = (Health::Down.color(dark), Health::Saturated.color(dark));
         assert_ne!(down, saturated);

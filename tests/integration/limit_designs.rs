@@ -6,11 +6,11 @@
 //! `simulate` refuses too, with a one-line `FILE:LINE:COL: message`.
 
 use archsandbox::model::validate::{
-    MAX_CALLS_PER_REQUEST, MAX_CONSUMERS, MAX_FAILOVER_S, MAX_HEALTH_CHECK_INTERVAL_S,
-    MAX_INSTANCES, MAX_ITEMS, MAX_KEY_SKEW, MAX_KEYS, MAX_MULTIPLIER, MAX_RATE_PER_S,
-    MAX_SCENARIO_TIME_S, MAX_SCV, MAX_SHARDS, MAX_TICKS, MAX_TIME_MS, MAX_UNHEALTHY_THRESHOLD,
-    MIN_LINK_WEIGHT, MIN_MULTIPLIER, MIN_PROFILE_DURATION_S, MIN_RATE_PER_S,
-    MIN_RATE_PER_USER_PER_S, MIN_SERVICE_TIME_MS,
+    MAX_AUTOSCALE_S, MAX_CALLS_PER_REQUEST, MAX_CONSUMERS, MAX_FAILOVER_S,
+    MAX_HEALTH_CHECK_INTERVAL_S, MAX_INSTANCES, MAX_ITEMS, MAX_KEY_SKEW, MAX_KEYS, MAX_MULTIPLIER,
+    MAX_RATE_PER_S, MAX_SCENARIO_TIME_S, MAX_SCV, MAX_SHARDS, MAX_TICKS, MAX_TIME_MS,
+    MAX_UNHEALTHY_THRESHOLD, MIN_LINK_WEIGHT, MIN_MULTIPLIER, MIN_PROFILE_DURATION_S,
+    MIN_RATE_PER_S, MIN_RATE_PER_USER_PER_S, MIN_SERVICE_TIME_MS,
 };
 use archsandbox::model::{
     BalancingAlgorithm, ComponentKind, Design, HitRatio, Link, Partitioning, PriceTable,
@@ -168,6 +168,40 @@ fn at_limits(kind: &mut ComponentKind, c: &mut Choices) {
     }
 }
 
+/// A server tier's or a queue's consumers' autoscaling, one in two, with every field at a
+/// limit (its start and bounds kept valid one time in three more than not: both outcomes of
+/// `check` are wanted).
+fn autoscaling_at_limits(kind: &mut ComponentKind, c: &mut Choices) {
+    let (count, most) = match kind {
+        ComponentKind::Server(p) => (&mut p.instances, MAX_INSTANCES),
+        ComponentKind::MessageQueue(p) => (&mut p.consumers, MAX_CONSUMERS),
+        _ => return,
+    };
+    if c.one_in(2) {
+        return;
+    }
+    let min_instances = c.pick(&[1, 3, most]);
+    let max_instances = c
+        .pick(&[1, 20, most])
+        .max(if c.one_in(4) { 0 } else { min_instances });
+    if !c.one_in(4) {
+        *count = (*count).clamp(min_instances, max_instances.max(min_instances));
+    }
+    let policy = archsandbox::model::Autoscaling {
+        target_utilization: c.pick(&[0.05, 0.6, 0.95]),
+        min_instances,
+        max_instances,
+        provision_s: c.pick(&[0.0, 90.0, MAX_AUTOSCALE_S]),
+        cooldown_s: c.pick(&[0.0, 300.0, MAX_AUTOSCALE_S]),
+        interval_s: c.pick(&[1.0, 30.0, MAX_AUTOSCALE_S]),
+    };
+    match kind {
+        ComponentKind::Server(p) => p.autoscale = Some(policy),
+        ComponentKind::MessageQueue(p) => p.autoscale = Some(policy),
+        _ => {}
+    }
+}
+
 /// A link's calls per request and weight at their limits (one link in six at each end).
 fn link_at_limits(link: &mut Link, c: &mut Choices) {
     link.calls_per_request = match c.next() % 6 {
@@ -262,9 +296,13 @@ fn design_at_limits(seed: u64) -> Design {
         }
     };
     let ids: Vec<_> = design.components().map(|(id, _)| id).collect();
+    // Autoscaling draws from a stream of its own, so that the seeds recorded before it
+    // existed still make the designs they made.
+    let mut scaling = Choices(seed ^ 0x6175_746f_7363_616c);
     for &id in &ids {
         if let Some(component) = design.component_mut(id) {
             at_limits(&mut component.kind, &mut c);
+            autoscaling_at_limits(&mut component.kind, &mut scaling);
         }
     }
     let links: Vec<_> = design.links().map(|(id, ..)| id).collect();
@@ -594,7 +632,9 @@ proptest! {
 /// measured 60 s tick counted its whole work there (a utilization of 4,182 %); a sweep that
 /// ended at the most a run can count was refused by a rounding of 2e-16 past it; the
 /// bottleneck check and the ladder held a sticky tier of 10,000 instances to the hot factor
-/// of its 1,000 users at base load, not of the billion it had at ×1,000,000.
+/// of its 1,000 users at base load, not of the billion it had at ×1,000,000; a 50 s run held
+/// services of a mean of 2.8 hours (SCV 100) to their long-run law, while nine in ten of
+/// them finish within the run.
 #[test]
 fn seeds_that_found_faults_run() {
     for seed in [
@@ -608,6 +648,7 @@ fn seeds_that_found_faults_run() {
         824_627_173_721_864_972,
         18_147_698_373_891_901_352,
         12_181_202_312_784_406_451,
+        2_426_634_217_501_950_984,
     ] {
         if let Err(e) = runs_or_is_refused(seed) {
             panic!("seed {seed}: {e}");

@@ -144,6 +144,19 @@ pub fn instances_text(component: &Component, down: u32, scaling: Option<(u32, u3
         Some(s) => s.to_string(),
         None => component.kind.name().label().to_lowercase(),
     };
+    // A queue's consumers that autoscale: their count now, booting ones and bounds.
+    if let crate::model::ComponentKind::MessageQueue(p) = &component.kind
+        && let Some(a) = p.autoscale
+    {
+        let bounds = format!("({}–{})", a.min_instances, a.max_instances);
+        return match scaling {
+            Some((running, booting)) if booting > 0 => {
+                format!("consumers auto {running} +{booting} booting {bounds}")
+            }
+            Some((running, _)) => format!("consumers auto {running} {bounds}"),
+            None => format!("consumers auto {} {bounds}", p.consumers),
+        };
+    }
     if let crate::model::ComponentKind::Server(p) = &component.kind
         && let Some(a) = p.autoscale
     {

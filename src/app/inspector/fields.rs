@@ -199,6 +199,13 @@ pub(super) fn field_labels(kind: &ComponentKind) -> Vec<(&'static str, &'static 
         _ => "Instances",
     };
     let mut labels = vec![("instances", instances)];
+    // A queue's autoscaling counts its consumers.
+    if let ComponentKind::MessageQueue(_) = kind {
+        labels.extend([
+            ("min_instances", "Least consumers"),
+            ("max_instances", "Most consumers"),
+        ]);
+    }
     labels.extend([
         ("rate_per_user_per_s", "Rate per user"),
         ("think_time_s", "Think time"),

@@ -266,29 +266,47 @@ pub(super) fn server_fields(ui: &mut Ui, p: &mut ServerParams, prices: &PriceTab
         "Requests that would wait longer are dropped.",
     );
     c |= rate_limit_fields(ui, &mut p.rate_limit);
-    c |= autoscale_fields(ui, &mut p.autoscale, p.instances);
+    c |= autoscale_fields(
+        ui,
+        &mut p.autoscale,
+        (p.instances, MAX_INSTANCES),
+        Group::Instances,
+    );
     c |= reliability_fields(ui, &mut p.reliability);
     c
 }
 
-/// A server tier's autoscaling: off, or its target, bounds and timing. Turned on, it starts
-/// from the tier's instances (bounds from one to twice them, at least ten). Returns whether
-/// anything changed.
+/// What an autoscaler scales.
+#[derive(Clone, Copy, PartialEq)]
+enum Group {
+    /// A server tier's instances.
+    Instances,
+    /// A message queue's consumers.
+    Consumers,
+}
+
+/// A group's autoscaling (a server tier's instances, a queue's consumers): off, or its
+/// target, bounds and timing. Turned on, it starts from the group's `count` (bounds from one
+/// to twice it, at least ten, at most `most`). Returns whether anything changed.
 fn autoscale_fields(
     ui: &mut Ui,
     autoscale: &mut Option<crate::model::Autoscaling>,
-    instances: u32,
+    (count, most): (u32, u32),
+    group: Group,
 ) -> bool {
+    let consumers = group == Group::Consumers;
     let mut on = autoscale.is_some();
-    let label = ui.label("Autoscaling").on_hover_text(
-        "Add and remove instances to keep the tier near a target utilization, as a cloud autoscaler does: new ones serve only after they boot.",
-    );
+    let label = ui.label("Autoscaling").on_hover_text(if consumers {
+        "Add and remove consumers to keep them near a target utilization, as a worker deployment is scaled: new ones take messages only after they boot."
+    } else {
+        "Add and remove instances to keep the tier near a target utilization, as a cloud autoscaler does: new ones serve only after they boot."
+    });
     let mut changed = ui.checkbox(&mut on, "").labelled_by(label.id).changed();
     ui.end_row();
     if changed {
         *autoscale = on.then(|| crate::model::Autoscaling {
             min_instances: 1,
-            max_instances: instances.saturating_mul(2).clamp(10, MAX_INSTANCES),
+            max_instances: count.saturating_mul(2).clamp(10, most),
             ..crate::model::Autoscaling::default()
         });
     }
@@ -299,21 +317,37 @@ fn autoscale_fields(
         ui,
         "Target utilization",
         &mut a.target_utilization,
-        "The busy share it aims at (5 to 95 %): it wants busy instances ÷ target, and leaves the tier alone within 10 % of it.",
+        if consumers {
+            "The busy share it aims at (5 to 95 %): it wants busy consumers ÷ target, and leaves them alone within 10 % of it."
+        } else {
+            "The busy share it aims at (5 to 95 %): it wants busy instances ÷ target, and leaves the tier alone within 10 % of it."
+        },
     );
     changed |= count_field(
         ui,
-        "Least instances",
-        (&mut a.min_instances, MAX_INSTANCES),
+        if consumers {
+            "Least consumers"
+        } else {
+            "Least instances"
+        },
+        (&mut a.min_instances, most),
         "",
         "It never runs fewer (at least 1).",
     );
     changed |= count_field(
         ui,
-        "Most instances",
-        (&mut a.max_instances, MAX_INSTANCES),
+        if consumers {
+            "Most consumers"
+        } else {
+            "Most instances"
+        },
+        (&mut a.max_instances, most),
         "",
-        "It never runs more; the ladder counts the tier at this many.",
+        if consumers {
+            "It never runs more; the ladder counts the consumers at this many."
+        } else {
+            "It never runs more; the ladder counts the tier at this many."
+        },
     );
     changed |= number_field(
         ui,
@@ -321,7 +355,11 @@ fn autoscale_fields(
         &mut a.provision_s,
         " s",
         5.0,
-        "Seconds from launch until a new instance serves (0 to 3,600); it is paid for from launch.",
+        if consumers {
+            "Seconds from launch until a new consumer takes messages (0 to 3,600)."
+        } else {
+            "Seconds from launch until a new instance serves (0 to 3,600); it is paid for from launch."
+        },
     );
     changed |= number_field(
         ui,
@@ -329,7 +367,7 @@ fn autoscale_fields(
         &mut a.cooldown_s,
         " s",
         10.0,
-        "Seconds after a scaling action before it removes instances (0 to 3,600).",
+        "Seconds after a scaling action before it removes any (0 to 3,600).",
     );
     changed |= number_field(
         ui,
@@ -567,6 +605,12 @@ pub(super) fn queue_fields(ui: &mut Ui, p: &mut QueueParams) -> bool {
         "",
         0.05,
         "0 = every message takes a consumer the same time, 1 = exponential; more spreads the backlog.",
+    );
+    c |= autoscale_fields(
+        ui,
+        &mut p.autoscale,
+        (p.consumers, MAX_CONSUMERS),
+        Group::Consumers,
     );
     c |= reliability_fields(ui, &mut p.reliability);
     c

@@ -1113,12 +1113,12 @@ impl<'p> Engine<'p> {
         }
         self.live_changed(0);
         let warmup_s = self.warmup_s;
-        for (n, node) in self.nodes.iter_mut().zip(&self.plan.nodes) {
+        for n in &mut self.nodes {
             if let Some(h) = n.health.as_mut() {
                 h.close(until_s, warmup_s);
             }
             if let Some(s) = n.scaling.as_mut() {
-                s.close(until_s, warmup_s, node.instances);
+                s.close(until_s, warmup_s);
             }
         }
         Ok(())
@@ -1512,8 +1512,11 @@ impl<'p> Engine<'p> {
                 n.busy_s += service_s;
             }
         }
-        // An autoscaler measures its tier's busy time over the whole run.
-        if let Some(s) = self.nodes[node as usize].scaling.as_mut() {
+        // An autoscaler measures its group's busy time over the whole run (a queue's: its
+        // consumers').
+        if let Some(s) = self.nodes[node as usize].scaling.as_mut()
+            && (!is_queue || queue == CONSUMERS)
+        {
             s.busy_s += service_s;
         }
         let n = &self.nodes[node as usize];
@@ -1720,14 +1723,24 @@ impl<'p> Engine<'p> {
             self.nodes[node as usize].served += 1;
         }
         let next = {
-            let Model::MessageQueue(q) = &mut self.nodes[node as usize].model else {
+            let run = &mut self.nodes[node as usize];
+            let Model::MessageQueue(q) = &mut run.model else {
                 return;
             };
-            let next = q.backlog.pop_front();
-            if next.is_none() {
-                q.idle_consumers += 1;
+            match run.scaling.as_mut() {
+                // A consumer an autoscaler stopped leaves once its message is done.
+                Some(s) if s.retire > 0 => {
+                    s.retire -= 1;
+                    None
+                }
+                _ => {
+                    let next = q.backlog.pop_front();
+                    if next.is_none() {
+                        q.idle_consumers += 1;
+                    }
+                    next
+                }
             }
-            next
         };
         if let Some(next) = next {
             self.waiting_changed(node, -1);
@@ -2304,7 +2317,16 @@ impl<'p> Engine<'p> {
                             * db.copies as f64
                             * db.shards.len() as f64
                     }
-                    (Model::MessageQueue(q), _) => q.consumers.capacity_per_s(),
+                    // An autoscaled group's: of its mean consumers running.
+                    (Model::MessageQueue(q), _) => {
+                        q.consumers.rate_per_server_s
+                            * run
+                                .scaling
+                                .as_ref()
+                                .map_or(f64::from(q.consumers.servers), |s| {
+                                    s.mean_in_service(self.warmup_s, duration_s)
+                                })
+                    }
                     // An autoscaled tier's: of its mean instances in service.
                     (_, Some(st)) => {
                         st.capacity_per_s()
@@ -2341,10 +2363,10 @@ impl<'p> Engine<'p> {
                     kind: node.kind_name.key(),
                     instances: node.instances,
                     healthy_instances: match &run.scaling {
-                        Some(_) => run.active.saturating_sub(
+                        Some(s) if !s.consumers => run.active.saturating_sub(
                             run.health.as_ref().map_or(0, |h| h.down_below(run.active)),
                         ),
-                        None => node
+                        _ => node
                             .instances
                             .saturating_sub(run.health.as_ref().map_or(0, |h| h.down_count())),
                     },
@@ -2375,9 +2397,9 @@ impl<'p> Engine<'p> {
                     }),
                     breaker_rejected: self.retry.as_deref().map_or(0, |rt| rt.rejected_by(i)),
                     instance_hours: match (&run.scaling, &run.model) {
-                        (Some(s), _) => s.instance_s / 3600.0,
-                        (None, Model::Source) => 0.0,
-                        (None, _) => f64::from(node.instances) * measured_s / 3600.0,
+                        (_, Model::Source) => 0.0,
+                        (Some(s), _) if !s.consumers => s.instance_s / 3600.0,
+                        _ => f64::from(node.instances) * measured_s / 3600.0,
                     },
                     autoscaling: run
                         .scaling

@@ -17,8 +17,12 @@
 //!   draining is not billed, as the flow engine bills what runs.
 //! - **Failures** hit instances in service only; an instance parked while down comes back
 //!   parked, and its servers join the group when it is put in service again.
+//! - **A queue's consumers** scale the same way, one consumer for an instance: launched ones
+//!   take messages from the backlog once booted; a stopped one finishes its message first.
+//!   Their busy time is the consumers' (the brokers' is not counted); the report gives their
+//!   consumer-hours apart from the brokers' instance-hours.
 
-use super::{Engine, What};
+use super::{Engine, Model, What};
 use crate::sim::autoscale::Autoscaler;
 use crate::sim::plan::KindPlan;
 use crate::sim::report::AutoscalingReport;
@@ -36,6 +40,10 @@ pub(super) struct Scaling {
     pub instance_s: f64,
     pub parked_server_s: f64,
     servers_per_instance: u32,
+    /// What it scales: a queue's consumers (else a server tier's instances), and how many
+    /// the plan holds (the most).
+    pub consumers: bool,
+    group_size: u32,
     /// When the integrals below were last brought up to date, and the last observation.
     integrated_s: f64,
     observed_s: f64,
@@ -47,8 +55,9 @@ pub(super) struct Scaling {
 
 impl Scaling {
     /// Bring the integrals up to `now_s` with the instances as they have been since the last
-    /// change (`instances`: the plan's, parked ones included).
-    fn integrate(&mut self, now_s: f64, warmup_s: f64, instances: u32) {
+    /// change.
+    fn integrate(&mut self, now_s: f64, warmup_s: f64) {
+        let instances = self.group_size;
         let dt = now_s - self.integrated_s;
         if dt <= 0.0 {
             return;
@@ -68,9 +77,12 @@ impl Scaling {
     fn observe(&mut self, now_s: f64, down_total_s: f64) {
         let per_instance = f64::from(self.servers_per_instance.max(1));
         let down_s = (down_total_s - self.down_mark_s).max(0.0) / per_instance;
+        let available_s = (self.in_service_s - down_s).max(0.0);
+        // Services count whole when they start, so a saturated group's last ones would
+        // overflow the interval: it is never busier than its instances.
         self.scaler.observe(
-            self.busy_s / per_instance,
-            (self.in_service_s - down_s).max(0.0),
+            (self.busy_s / per_instance).min(available_s),
+            available_s,
             now_s - self.observed_s,
         );
         self.busy_s = 0.0;
@@ -80,8 +92,8 @@ impl Scaling {
     }
 
     /// Close the integrals at the run's end.
-    pub fn close(&mut self, until_s: f64, warmup_s: f64, instances: u32) {
-        self.integrate(until_s, warmup_s, instances);
+    pub fn close(&mut self, until_s: f64, warmup_s: f64) {
+        self.integrate(until_s, warmup_s);
     }
 
     /// The time-weighted mean of the instances in service over [`from_s`, `to_s`].
@@ -91,29 +103,49 @@ impl Scaling {
 
     /// What the autoscaler did, for the report (measured over [`from_s`, `to_s`]).
     pub fn report(&self, from_s: f64, to_s: f64) -> AutoscalingReport {
-        AutoscalingReport::of(&self.scaler, from_s, to_s)
+        AutoscalingReport::of(
+            &self.scaler,
+            self.consumers,
+            self.instance_s / 3600.0,
+            from_s,
+            to_s,
+        )
     }
 }
 
 impl Engine<'_> {
-    /// Give each autoscaled tier its autoscaler, park the instances it does not run and
-    /// schedule its first decision.
+    /// Give each autoscaled group its autoscaler, park what it does not run and schedule its
+    /// first decision.
     pub(super) fn start_autoscaling(&mut self) {
         for i in 0..self.plan.nodes.len() {
             let node = &self.plan.nodes[i];
-            let KindPlan::Server(p) = &node.kind else {
-                continue;
+            let (config, start, consumers) = match &node.kind {
+                KindPlan::Server(p) => match p.autoscale {
+                    Some(a) => (a, p.start_instances, false),
+                    None => continue,
+                },
+                KindPlan::MessageQueue(q) => match q.autoscale {
+                    Some(a) => (a, q.start_consumers, true),
+                    None => continue,
+                },
+                _ => continue,
             };
-            let Some(config) = p.autoscale else {
-                continue;
-            };
-            let scaler = Autoscaler::new(i as u32, config, p.start_instances);
+            let scaler = Autoscaler::new(i as u32, config, start);
             let run = &mut self.nodes[i];
-            let servers_per_instance = run.station.map_or(1, |s| s.servers);
-            run.active = scaler.in_service.min(node.instances.max(1));
-            if let [pool] = run.queues.as_mut_slice() {
-                pool.idle_servers = servers_per_instance * run.active;
-            }
+            let (servers_per_instance, group_size) = match &mut run.model {
+                Model::MessageQueue(q) => {
+                    q.idle_consumers = scaler.in_service.min(q.consumers.servers);
+                    (1, q.consumers.servers)
+                }
+                _ => {
+                    let per_instance = run.station.map_or(1, |s| s.servers);
+                    run.active = scaler.in_service.min(node.instances.max(1));
+                    if let [pool] = run.queues.as_mut_slice() {
+                        pool.idle_servers = per_instance * run.active;
+                    }
+                    (per_instance, node.instances.max(1))
+                }
+            };
             let due_s = scaler.next_due_s();
             run.scaling = Some(Box::new(Scaling {
                 scaler,
@@ -122,6 +154,8 @@ impl Engine<'_> {
                 instance_s: 0.0,
                 parked_server_s: 0.0,
                 servers_per_instance,
+                consumers,
+                group_size,
                 integrated_s: 0.0,
                 observed_s: 0.0,
                 in_service_s: 0.0,
@@ -137,26 +171,73 @@ impl Engine<'_> {
     /// the instances it wants in service.
     pub(super) fn autoscale(&mut self, node: u32) {
         let (now_s, warmup_s) = (self.now_s, self.warmup_s);
-        let instances = self.plan.nodes[node as usize].instances;
         let run = &mut self.nodes[node as usize];
-        let down_total_s = run
-            .health
-            .as_ref()
-            .map_or(0.0, |h| h.down_server_total_s(now_s));
+        // A queue's consumers do not fail with its brokers (but take nothing while none is
+        // up: not modelled, as the flow engine's drain stops then).
+        let down_total_s = match run.model {
+            Model::MessageQueue(_) => 0.0,
+            _ => run
+                .health
+                .as_ref()
+                .map_or(0.0, |h| h.down_server_total_s(now_s)),
+        };
         let Some(s) = run.scaling.as_mut() else {
             return;
         };
-        s.integrate(now_s, warmup_s, instances);
+        s.integrate(now_s, warmup_s);
         s.observe(now_s, down_total_s);
         let before = s.scaler.in_service;
         s.scaler.advance(now_s);
-        let after = s.scaler.in_service.min(instances.max(1));
+        let after = s.scaler.in_service.min(s.group_size);
         let next_s = s.scaler.next_due_s();
         if after != before {
-            self.set_in_service(node, after);
+            if s.consumers {
+                self.set_consumers(node, before, after);
+            } else {
+                self.set_in_service(node, after);
+            }
         }
         if next_s.is_finite() && next_s > now_s {
             self.schedule(next_s, What::Autoscale { node });
+        }
+    }
+
+    /// Run `wanted` of queue `node`'s consumers instead of `before`: stopped ones idle leave
+    /// at once, busy ones when they finish; launched ones cancel those still to leave, then
+    /// take messages waiting.
+    fn set_consumers(&mut self, node: u32, before: u32, wanted: u32) {
+        let run = &mut self.nodes[node as usize];
+        let (Some(s), Model::MessageQueue(q)) = (run.scaling.as_mut(), &mut run.model) else {
+            return;
+        };
+        if wanted < before {
+            let stop = before - wanted;
+            let idle = q.idle_consumers.min(stop);
+            q.idle_consumers -= idle;
+            s.retire += stop - idle;
+            return;
+        }
+        let mut more = wanted - before;
+        let kept = s.retire.min(more);
+        s.retire -= kept;
+        more -= kept;
+        while more > 0 {
+            more -= 1;
+            let next = {
+                let Model::MessageQueue(q) = &mut self.nodes[node as usize].model else {
+                    return;
+                };
+                let next = q.backlog.pop_front();
+                if next.is_none() {
+                    q.idle_consumers += 1 + more;
+                }
+                next
+            };
+            let Some(next) = next else {
+                return;
+            };
+            self.waiting_changed(node, -1);
+            self.start(node, super::CONSUMERS, next);
         }
     }
 

@@ -16,9 +16,13 @@ use super::{TickCtx, admit, has_route, pending, set_busy};
 pub(crate) struct QueuePlan {
     /// One broker instance accepting messages.
     pub broker: Station,
-    /// All consumers together.
+    /// All consumers together (an autoscaled group's most: those not running are parked,
+    /// see `KindState::MessageQueue`).
     pub consumers: Station,
     pub max_depth: u64,
+    /// The consumers' autoscaling, and the consumers it starts with.
+    pub autoscale: Option<crate::model::Autoscaling>,
+    pub start_consumers: u32,
 }
 
 pub(crate) fn plan(p: &QueueParams) -> QueuePlan {
@@ -26,14 +30,23 @@ pub(crate) fn plan(p: &QueueParams) -> QueuePlan {
         // A broker takes or refuses a message at once: no timeout bounds its producers' wait.
         broker: Station::from_capacity(p.capacity_per_s, p.latency_ms / 1000.0, 1.0, f64::INFINITY),
         consumers: Station {
-            servers: p.consumers,
+            servers: p.autoscale.map_or(p.consumers, |a| a.max_instances),
             rate_per_server_s: p.consumer_rate_per_s,
             service_mean_s: 1.0 / p.consumer_rate_per_s,
             service_scv: p.consumer_service_scv,
             timeout_s: f64::INFINITY,
         },
         max_depth: p.max_depth,
+        autoscale: p.autoscale,
+        start_consumers: p.consumers,
     }
+}
+
+/// Messages a second the consumers running now drain: all of them but an autoscaled group's
+/// parked ones.
+fn drain_capacity_per_s(plan: &QueuePlan, parked_consumers: u32) -> f64 {
+    f64::from(plan.consumers.servers.saturating_sub(parked_consumers))
+        * plan.consumers.rate_per_server_s
 }
 
 /// The producers' view: the brokers' enqueue station.
@@ -76,10 +89,12 @@ pub(crate) fn step(
     let KindState::MessageQueue {
         accept_carry,
         drain_carry,
+        parked_consumers,
     } = &mut st.kind
     else {
         return;
     };
+    let consumers_running = plan.consumers.servers.saturating_sub(*parked_consumers);
     let n = channels.len();
     let mut alive = [0u64; 5];
     let mut queued = [0u64; 5];
@@ -97,7 +112,7 @@ pub(crate) fn step(
     let accepted = flow::split_proportional(accepted_total, &alive[..n]);
     // Consumers drain while a broker is up; each works on one message at a time.
     let drain_rate = if healthy > 0 {
-        plan.consumers.capacity_per_s()
+        drain_capacity_per_s(plan, *parked_consumers)
     } else {
         0.0
     };
@@ -105,7 +120,7 @@ pub(crate) fn step(
         queued[k] += accepted[k];
     }
     let queued_total = flow::total(&queued);
-    let consumers = f64::from(plan.consumers.servers.max(1));
+    let consumers = f64::from(consumers_running.max(1));
     let busy_share = (flow::count_f64(queued_total) / consumers).min(1.0);
     let drain = completions(
         drain_rate * ctx.tick_s * busy_share,
