@@ -643,3 +643,52 @@ fn the_report_does_not_hold_a_rate_limited_run_to_laws_that_assume_every_request
         report.notes
     );
 }
+
+/// A ramp step (`TrafficProfile::Ramp`): open Poisson clients send λ(t) = λ₀ · m(t) with m
+/// going linearly from 1 to 3 between 100 s and 400 s, so the requests offered up to T are
+/// λ₀ ∫₀ᵀ m(t) dt: 200 · (100 + 225) = 65,000 by 250 s and 200 · (100 + 600 + 600) =
+/// 260,000 by 600 s. Poisson counts of that size stray by under 0.5 % (√65,000 = 255, four
+/// of them 1.6 %): allowed 2 %. In both engines.
+#[test]
+fn a_ramp_offers_the_integral_of_its_linear_rise_in_both_engines() {
+    use archsandbox::model::ArrivalProcess;
+    let mut design = Design::new("ramp");
+    let clients = design.add(placed(
+        "clients",
+        0,
+        crate::simulation::clients(200, mix(1.0, 0.0), ArrivalProcess::Poisson),
+    ));
+    let api = design.add(server("api", 1, "small", 4, 0.001, 1.0));
+    design.connect(clients, api, Link::new(&[TrafficClass::Read]));
+    for (duration_s, expected) in [(250.0, 65_000.0), (600.0, 260_000.0)] {
+        let scenario = Scenario {
+            name: "ramp".into(),
+            duration_s,
+            warmup_s: Some(0.0),
+            seed: 3,
+            profile: TrafficProfile::Ramp {
+                from: 1.0,
+                to: 3.0,
+                start_s: 100.0,
+                end_s: 400.0,
+            },
+            ..Scenario::default()
+        };
+        let flow = run_scenario(&design, &scenario, RunOptions::default());
+        let (events, _) = archsandbox::sim::events::run_events_summary(
+            &design,
+            &scenario,
+            &archsandbox::model::PriceTable::builtin(),
+            &RunOptions::default(),
+        )
+        .expect("the events engine runs it");
+        for (engine, summary) in [("flow", flow), ("events", events)] {
+            assert_within(
+                &format!("{engine}: offered by {duration_s} s"),
+                summary.system.requests.offered as f64,
+                expected,
+                0.02,
+            );
+        }
+    }
+}
