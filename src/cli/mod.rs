@@ -55,6 +55,11 @@ pub enum Command {
         /// Design files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Also run every scenario that has `assertions` and check them (a CI gate over a
+        /// folder of designs): exit 0 when all hold, 3 when one fails, 2 for an assertion
+        /// that names nothing in its run, 1 for a file that is not good.
+        #[arg(long)]
+        assert_all: bool,
     },
     /// Run a scenario on a design and report what happened.
     Simulate(simulate::SimulateArgs),
@@ -100,7 +105,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     match cli.command {
-        Some(Command::Check { files }) => check::run(&files, &prices),
+        Some(Command::Check { files, assert_all }) => check::run(&files, assert_all, &prices),
         Some(Command::Fmt {
             files,
             check,

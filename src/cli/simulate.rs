@@ -50,20 +50,72 @@ pub struct SimulateArgs {
     /// Run the N−1 failure analysis (one simulation per component; `auto`: up to 200 components).
     #[arg(long, value_enum, default_value_t = crate::analysis::report::FailureAnalysis::Auto)]
     pub failure_analysis: crate::analysis::report::FailureAnalysis,
+    /// Check a figure of the run, for a CI gate: `--assert 'p99_ms < 200'`,
+    /// `--assert 'success >= 0.999'`, `--assert 'kitchen.utilization < 0.8'` (with the
+    /// scenario's own `assertions`). Each prints PASS or FAIL with the measured value; the
+    /// exit code is 0 when all hold, 3 when one fails, 2 for an assertion that cannot be read
+    /// (its column said) and 1 when the design cannot run.
+    #[arg(long = "assert", value_name = "EXPR")]
+    pub assertions: Vec<String>,
 }
 
-/// Run `archsandbox simulate`: print the report, or the error on standard error with a failing exit
-/// code.
+/// The exit code when an assertion does not hold.
+pub const ASSERTION_FAILED: u8 = 3;
+/// The exit code when an assertion cannot be read or names nothing in the run.
+pub const BAD_ASSERTION: u8 = 2;
+
+/// Why a command that checks assertions stopped.
+pub(super) enum Stop {
+    /// The design could not be read or run (exit 1).
+    Run(String),
+    /// An assertion could not be read or names nothing in the run (exit 2).
+    BadAssertion(String),
+}
+
+impl Stop {
+    /// Say why on standard error and give the exit code.
+    pub(super) fn exit(self) -> ExitCode {
+        match self {
+            Stop::Run(message) => {
+                eprintln!("{message}");
+                ExitCode::FAILURE
+            }
+            Stop::BadAssertion(message) => {
+                eprintln!("{message}");
+                ExitCode::from(BAD_ASSERTION)
+            }
+        }
+    }
+}
+
+/// Check `texts` on `report`: the results, or why one could not be checked (`place` says
+/// where the assertion came from, for the message).
+pub(super) fn check_assertions(
+    report: &crate::analysis::report::SimulateReport,
+    texts: &[String],
+    place: &dyn Fn(&str) -> String,
+) -> Result<Vec<crate::model::assertions::AssertionResult>, Stop> {
+    if texts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let json = serde_json::to_value(report).map_err(|e| Stop::Run(e.to_string()))?;
+    crate::model::assertions::check_all(texts, &json)
+        .map_err(|(text, e)| Stop::BadAssertion(format!("{}: {e}", place(&text))))
+}
+
+/// Run `archsandbox simulate`: print the report (and what its assertions found), or the
+/// error on standard error with a failing exit code (see `SimulateArgs::assertions`).
 pub fn run(args: &SimulateArgs, prices: &PriceTable) -> ExitCode {
     match simulate(args, prices) {
-        Ok(text) => {
+        Ok((text, held)) => {
             outln!("{text}");
-            ExitCode::SUCCESS
+            if held {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(ASSERTION_FAILED)
+            }
         }
-        Err(message) => {
-            eprintln!("{message}");
-            ExitCode::FAILURE
-        }
+        Err(stop) => stop.exit(),
     }
 }
 
@@ -102,10 +154,77 @@ pub(super) fn design_and_scenario(
     Ok((design, scenario))
 }
 
-fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> {
+/// The report as text or JSON, and whether every assertion held.
+fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<(String, bool), Stop> {
     let path: &Path = &args.file;
-    let (design, scenario) =
-        design_and_scenario(path, args.scenario.as_deref(), args.load, prices)?;
+    // Assertions that cannot be read are refused before the run.
+    for text in &args.assertions {
+        if let Err(e) = crate::model::assertions::parse(text) {
+            return Err(Stop::BadAssertion(format!("--assert '{text}': {e}")));
+        }
+    }
+    let (design, scenario) = design_and_scenario(path, args.scenario.as_deref(), args.load, prices)
+        .map_err(Stop::Run)?;
+    let report = report_of(args, &design, &scenario, prices).map_err(Stop::Run)?;
+    // The scenario's own assertions, then the command line's.
+    let texts: Vec<String> = scenario
+        .assertions
+        .iter()
+        .chain(&args.assertions)
+        .cloned()
+        .collect();
+    let own = scenario.assertions.len();
+    let place = |text: &str| {
+        if texts
+            .iter()
+            .position(|t| t == text)
+            .is_some_and(|i| i < own)
+        {
+            format!(
+                "{}: scenario '{}': assertion '{text}'",
+                path.display(),
+                scenario.name
+            )
+        } else {
+            format!("--assert '{text}'")
+        }
+    };
+    let results = check_assertions(&report, &texts, &place)?;
+    let held = results.iter().all(|r| r.holds);
+    let out = match args.format {
+        Format::Json => {
+            let mut json = serde_json::to_value(&report).map_err(|e| Stop::Run(e.to_string()))?;
+            if !results.is_empty()
+                && let Some(object) = json.as_object_mut()
+            {
+                let results =
+                    serde_json::to_value(&results).map_err(|e| Stop::Run(e.to_string()))?;
+                object.insert("assertions".into(), results);
+            }
+            serde_json::to_string_pretty(&json).map_err(|e| Stop::Run(e.to_string()))?
+        }
+        Format::Text => {
+            let mut text = report.to_text();
+            if !results.is_empty() {
+                text.push_str("\nASSERTIONS\n");
+                for r in &results {
+                    text.push_str(&format!("  {}\n", r.line()));
+                }
+            }
+            text
+        }
+    };
+    Ok((out, held))
+}
+
+/// The analysis of the run `args` ask for (with its replications).
+fn report_of(
+    args: &SimulateArgs,
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+) -> Result<crate::analysis::report::SimulateReport, String> {
+    let path: &Path = &args.file;
     let options = crate::analysis::AnalysisOptions {
         run: RunOptions {
             seed: args.seed,
@@ -118,7 +237,7 @@ fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> 
         failure_analysis: args.failure_analysis,
         engine: args.engine,
     };
-    let mut report = crate::analysis::analyze(&design, &scenario, prices, &options)
+    let mut report = crate::analysis::analyze(design, scenario, prices, &options)
         .map_err(|e| located(path, None, &e.to_string()))?;
     if let Some(count) = args.replications {
         // The replications cut the warm-up the run chose (MSER-5's, when it cut more).
@@ -127,7 +246,7 @@ fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> 
             ..scenario.clone()
         };
         let replications = crate::analysis::replications::replicate(
-            &design,
+            design,
             &cut,
             prices,
             &options.run,
@@ -137,8 +256,5 @@ fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<String, String> 
         .map_err(|e| located(path, None, &e.to_string()))?;
         report.replications = Some(replications);
     }
-    match args.format {
-        Format::Json => serde_json::to_string_pretty(&report).map_err(|e| e.to_string()),
-        Format::Text => Ok(report.to_text()),
-    }
+    Ok(report)
 }

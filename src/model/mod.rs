@@ -1,6 +1,7 @@
 //! The design document: components, links and scenarios; RON files (load, save, migrate);
 //! validation; the price table. Nothing here knows about egui.
 
+pub mod assertions;
 pub mod component;
 pub mod design;
 pub mod file;

@@ -216,6 +216,11 @@ pub struct Scenario {
     pub random_failures: bool,
     /// Caches start empty and warm up (otherwise they start at their hit ratio).
     pub caches_start_cold: bool,
+    /// What a run of this scenario must show, checked by `archsandbox simulate` and
+    /// `archsandbox check --assert-all` (a CI gate): each a figure, a comparison and a number,
+    /// such as `"p99_ms < 200"` or `"kitchen.utilization < 0.8"` (see
+    /// `model::assertions`). None by default.
+    pub assertions: Vec<String>,
 }
 
 impl Default for Scenario {
@@ -233,6 +238,7 @@ impl Default for Scenario {
             failures: Vec::new(),
             random_failures: false,
             caches_start_cold: false,
+            assertions: Vec::new(),
         }
     }
 }

@@ -1056,11 +1056,36 @@ impl<'a> Validator<'a> {
             ));
         }
         let mut names = HashSet::new();
+        let component_names: HashSet<&str> =
+            design.components().map(|(_, c)| c.name.as_str()).collect();
         for (index, scenario) in design.scenarios.iter().enumerate() {
             let subject = Subject::Scenario {
                 index,
                 name: scenario.name.clone(),
             };
+            // Each assertion reads, and names a component the design has (its figure is
+            // looked up in the run's report when it is checked).
+            for (k, text) in scenario.assertions.iter().enumerate() {
+                let problem = match crate::model::assertions::parse(text) {
+                    Err(e) => Some(e.to_string()),
+                    Ok(a) => a
+                        .component
+                        .filter(|name| !component_names.contains(name.as_str()))
+                        .map(|name| format!("column 1: no component named '{name}'")),
+                };
+                if let Some(problem) = problem {
+                    self.issues.push(Issue::error(
+                        subject.clone(),
+                        Some("assertions"),
+                        format!("assertion {} ('{text}'): {problem}", k + 1),
+                        Some(
+                            "write a figure, a comparison and a number: 'p99_ms < 200', \
+                             'success >= 0.999', 'kitchen.utilization < 0.8'"
+                                .into(),
+                        ),
+                    ));
+                }
+            }
             self.issues
                 .extend(control_characters(&subject, "name", &scenario.name));
             self.issues.extend(control_characters(

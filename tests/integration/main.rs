@@ -15,6 +15,7 @@ mod events;
 mod events_failures;
 mod files;
 mod fuzz;
+mod gate;
 mod limit_designs;
 mod limits;
 mod retries;
