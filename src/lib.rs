@@ -13,5 +13,6 @@ pub mod analysis;
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod cli;
+pub mod export;
 pub mod model;
 pub mod sim;

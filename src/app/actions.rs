@@ -23,6 +23,8 @@ use super::{canvas, compare, files};
 pub enum Action {
     /// Run a command from the menus, the toolbar or a shortcut.
     Command(UiCommand),
+    /// Write a picture of the design here: Mermaid for `.mmd` or `.md`, else SVG.
+    ExportPictureTo(std::path::PathBuf),
     /// Change the design, as one undo step.
     Edit(Edit),
     /// Add a component of a kind (at a scene position, or the middle of the view).
@@ -179,6 +181,56 @@ impl SandboxApp {
         }
     }
 
+    /// The file name a picture of the design is offered under.
+    pub(super) fn picture_file_name(&self) -> String {
+        format!(
+            "{}.svg",
+            self.doc.design.name.to_lowercase().replace(' ', "-")
+        )
+    }
+
+    /// Write a picture of the design to `path` (Mermaid for `.mmd` or `.md`, else SVG at the
+    /// canvas's 100 %), marked as the canvas marks it now: saturated components red, single
+    /// points of failure outlined with a badge.
+    pub fn export_picture_to(&mut self, path: &Path) {
+        let bottlenecks = self.runner.with_output(|o| {
+            o.nodes
+                .iter()
+                .filter(|(_, v)| v.saturated())
+                .map(|(id, _)| *id)
+                .collect()
+        });
+        let marks = crate::export::Marks {
+            bottlenecks,
+            spofs: self.analysis.spofs.keys().copied().collect(),
+        };
+        let mermaid = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("mmd") || e.eq_ignore_ascii_case("md"));
+        let text = if mermaid {
+            crate::export::mermaid(&self.doc.design, &marks)
+        } else {
+            // Vector: the scale sets only the size a viewer opens it at (the command line's
+            // `export --scale` chooses another).
+            crate::export::svg(&self.doc.design, &marks, 1.0)
+        };
+        let written = crate::model::file::write_atomically(path, |f| {
+            use std::io::Write as _;
+            f.write_all(text.as_bytes())
+        });
+        self.notice = Some(match written {
+            Ok(()) => Notice {
+                text: format!("Wrote a picture of the design to {}", path.display()),
+                error: false,
+            },
+            Err(e) => Notice {
+                text: format!("Could not write {}: {e}", path.display()),
+                error: true,
+            },
+        });
+    }
+
     pub(super) fn ask_unless_clean(&mut self, ctx: &egui::Context, then: Pending) {
         if self.doc.dirty {
             self.pending = Some(then);
@@ -221,6 +273,7 @@ impl SandboxApp {
             Action::OpenPath(p) => self.ask_unless_clean(ctx, Pending::OpenPath(p)),
             Action::OpenExample(i) => self.ask_unless_clean(ctx, Pending::OpenExample(i)),
             Action::SaveTo(p) => self.save_to(ctx, &p),
+            Action::ExportPictureTo(p) => self.export_picture_to(&p),
             // The unsaved-changes prompt's "Save": what it held back is carried on once the
             // save succeeds (after a dialog, if the design has no file yet); a failed or
             // cancelled save carries on nothing.
@@ -334,6 +387,15 @@ impl SandboxApp {
             UiCommand::Gallery => self.show_gallery = true,
             UiCommand::Save => self.save(ctx),
             UiCommand::SaveAs => self.ask_where_to_save(ctx),
+            UiCommand::ExportPicture => {
+                let folder = self
+                    .doc
+                    .path
+                    .as_ref()
+                    .and_then(|p| p.parent().map(Path::to_path_buf));
+                let name = self.picture_file_name();
+                self.dialogs.export_picture(ctx, name, folder);
+            }
             UiCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             UiCommand::Undo => {
                 self.doc.undo();

@@ -178,6 +178,10 @@ impl SandboxApp {
                 }
             }
             ui.separator();
+            if UiCommand::ExportPicture.button(ui, allowed(UiCommand::ExportPicture)) {
+                actions.push(Action::Command(UiCommand::ExportPicture));
+            }
+            ui.separator();
             if UiCommand::Quit.button(ui, allowed(UiCommand::Quit)) {
                 actions.push(Action::Command(UiCommand::Quit));
             }

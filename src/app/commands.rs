@@ -20,6 +20,8 @@ pub enum UiCommand {
     SaveAs,
     /// Save the design to a path typed in (when no file dialog is available).
     SavePath,
+    /// Write a picture of the design (SVG, or Mermaid), marked as the canvas marks it.
+    ExportPicture,
     /// Close the window, asking first if there are unsaved changes.
     Quit,
     /// Undo the last change to the design.
@@ -91,7 +93,7 @@ const CMD_SHIFT: Modifiers = Modifiers::COMMAND.plus(Modifiers::SHIFT);
 impl UiCommand {
     /// Every command, in menu order. Shortcuts are matched in this order too, so a command
     /// whose shortcut adds Shift to another's comes first (Ctrl+Shift+S before Ctrl+S).
-    pub const ALL: [UiCommand; 34] = [
+    pub const ALL: [UiCommand; 35] = [
         UiCommand::SaveAs,
         UiCommand::Redo,
         UiCommand::New,
@@ -100,6 +102,7 @@ impl UiCommand {
         UiCommand::Gallery,
         UiCommand::Save,
         UiCommand::SavePath,
+        UiCommand::ExportPicture,
         UiCommand::Quit,
         UiCommand::Undo,
         UiCommand::Cut,
@@ -138,6 +141,7 @@ impl UiCommand {
             UiCommand::Save => "Save",
             UiCommand::SaveAs => "Save as…",
             UiCommand::SavePath => "Save to path…",
+            UiCommand::ExportPicture => "Export picture…",
             UiCommand::Quit => "Quit",
             UiCommand::Undo => "Undo",
             UiCommand::Redo => "Redo",
@@ -183,6 +187,9 @@ impl UiCommand {
             UiCommand::SaveAs => "Save the design to a new file.",
             UiCommand::SavePath => {
                 "Save the design to a path you type (when no file dialog is available)."
+            }
+            UiCommand::ExportPicture => {
+                "Write the design as an SVG picture (bottlenecks red, SPOF badges, as on the canvas) or, named .mmd, as a Mermaid flowchart for a document or a wiki."
             }
             UiCommand::Quit => "Close the window (asks first if there are unsaved changes).",
             UiCommand::Undo => "Undo the last change to the design.",
@@ -293,6 +300,7 @@ impl UiCommand {
             | UiCommand::Save
             | UiCommand::SaveAs
             | UiCommand::SavePath
+            | UiCommand::ExportPicture
             | UiCommand::Quit => "File",
             UiCommand::Undo
             | UiCommand::Redo

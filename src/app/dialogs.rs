@@ -60,6 +60,11 @@ impl SandboxApp {
             let (title, label, button) = match kind {
                 files::DialogKind::Open => ("Open path", "Path of a design file:", "Open"),
                 files::DialogKind::SaveAs => ("Save to path", "Save the design to:", "Save"),
+                files::DialogKind::ExportPicture => (
+                    "Export picture to path",
+                    "Write the picture to (.svg, or .mmd for Mermaid):",
+                    "Export",
+                ),
             };
             egui::Window::new(title).collapsible(false).show(ctx, |ui| {
                 ui.label(label);
@@ -76,6 +81,7 @@ impl SandboxApp {
                         actions.push(match kind {
                             files::DialogKind::Open => Action::OpenPath(path),
                             files::DialogKind::SaveAs => Action::SaveTo(path),
+                            files::DialogKind::ExportPicture => Action::ExportPictureTo(path),
                         });
                         keep = false;
                     }

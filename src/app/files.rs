@@ -45,6 +45,8 @@ pub enum DialogKind {
     Open,
     /// The dialog that picks where to save the design.
     SaveAs,
+    /// The dialog that picks where to write a picture of the design (SVG or Mermaid).
+    ExportPicture,
 }
 
 /// What a file dialog came back with.
@@ -94,13 +96,48 @@ impl Dialogs {
         file_name: String,
         folder: Option<PathBuf>,
     ) -> bool {
+        self.save_dialog(
+            ctx,
+            DialogKind::SaveAs,
+            &[("Design", &["ron"])],
+            file_name,
+            folder,
+        )
+    }
+
+    /// Ask where to write a picture of the design; false if another dialog is open.
+    pub fn export_picture(
+        &mut self,
+        ctx: &egui::Context,
+        file_name: String,
+        folder: Option<PathBuf>,
+    ) -> bool {
+        let filters: &[(&'static str, &'static [&'static str])] = &[
+            ("SVG picture", &["svg"]),
+            ("Mermaid flowchart", &["mmd", "md"]),
+        ];
+        self.save_dialog(ctx, DialogKind::ExportPicture, filters, file_name, folder)
+    }
+
+    /// A dialog that picks where to write a file of one of `filters` (name, extensions).
+    fn save_dialog(
+        &mut self,
+        ctx: &egui::Context,
+        kind: DialogKind,
+        filters: &[(&'static str, &'static [&'static str])],
+        file_name: String,
+        folder: Option<PathBuf>,
+    ) -> bool {
         if self.busy() {
             return false;
         }
-        self.spawn(ctx, DialogKind::SaveAs, move || {
-            let mut d = rfd::FileDialog::new()
-                .add_filter("Design", &["ron"])
-                .set_file_name(file_name);
+        let filters = filters.to_vec();
+        self.spawn(ctx, kind, move || {
+            let mut d = rfd::FileDialog::new();
+            for (name, extensions) in filters {
+                d = d.add_filter(name, extensions);
+            }
+            d = d.set_file_name(file_name);
             if let Some(f) = folder {
                 d = d.set_directory(f);
             }

@@ -304,14 +304,20 @@ impl SandboxApp {
             match answer {
                 files::Answer::Picked(files::DialogKind::Open, p) => self.open_path(&p),
                 files::Answer::Picked(files::DialogKind::SaveAs, p) => self.save_to(ctx, &p),
+                files::Answer::Picked(files::DialogKind::ExportPicture, p) => {
+                    self.export_picture_to(&p)
+                }
                 files::Answer::Cancelled(_) => self.after_save = None,
                 // No dialog could be shown (no desktop portal): ask for the path here.
                 files::Answer::Unavailable(kind) => {
                     let current = match kind {
                         files::DialogKind::SaveAs => self.doc.path.as_ref(),
-                        files::DialogKind::Open => None,
+                        files::DialogKind::Open | files::DialogKind::ExportPicture => None,
                     };
-                    let text = current.map(|p| p.display().to_string()).unwrap_or_default();
+                    let text = match kind {
+                        files::DialogKind::ExportPicture => self.picture_file_name(),
+                        _ => current.map(|p| p.display().to_string()).unwrap_or_default(),
+                    };
                     self.path_prompt = Some((kind, text));
                     self.notice = Some(Notice {
                         text: "No file dialog could be shown here (it needs a desktop portal); type the path instead.".into(),

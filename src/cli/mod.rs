@@ -26,6 +26,7 @@ pub mod bench;
 mod check;
 pub mod compare;
 pub mod cross_check;
+pub mod export;
 mod fmt;
 pub mod simulate;
 
@@ -70,6 +71,9 @@ pub enum Command {
     CrossCheck(cross_check::CrossCheckArgs),
     /// Simulate a generated design and report the speed (last line: `component-ticks/s: X`).
     Bench(bench::BenchArgs),
+    /// Write a picture of a design: SVG (as the canvas draws it, bottlenecks red, SPOF
+    /// badges) or Mermaid (`flowchart LR`).
+    Export(export::ExportArgs),
     /// Rewrite design files in the canonical layout (the layout the app saves).
     Fmt {
         /// Design files to rewrite.
@@ -115,6 +119,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Bench(args)) => bench::run(&args, &prices),
         Some(Command::Compare(args)) => compare::run(&args, &prices),
         Some(Command::CrossCheck(args)) => cross_check::run(&args, &prices),
+        Some(Command::Export(args)) => export::run(&args, &prices),
         None => {
             // `main` opens the app when no command is given; this module never starts it.
             eprintln!("error: no command given (see --help)");

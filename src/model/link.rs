@@ -180,3 +180,38 @@ pub struct LinkRecord {
 fn one() -> f64 {
     1.0
 }
+
+/// The label at a link's middle: the classes it carries ("R W"), and its calls per request
+/// when not one ("R ×3").
+pub fn link_label(link: &Link) -> String {
+    let classes: Vec<&str> = link
+        .carries
+        .iter()
+        .map(|c| match c {
+            TrafficClass::Read => "R",
+            TrafficClass::Write => "W",
+            TrafficClass::Static => "S",
+            TrafficClass::Async => "A",
+            TrafficClass::Session => "sess",
+        })
+        .collect();
+    let mut text = classes.join(" ");
+    if link.calls_per_request != 1.0 {
+        text.push_str(&format!(" ×{}", link.calls_per_request));
+    }
+    // A retrying link says how many tries, and whether a budget holds them ("retry 3/10 %").
+    if let Some(retry) = &link.retry
+        && retry.attempts > 1
+    {
+        text.push_str(&format!(" · retry {}", retry.attempts));
+        if let Some(ratio) = retry.budget_ratio {
+            text.push_str(&format!("/{}%", (ratio * 100.0).round()));
+        }
+    } else if link.retry.is_some_and(|r| r.timeout_ms.is_some()) {
+        text.push_str(" · timeout");
+    }
+    if link.breaker.is_some() {
+        text.push_str(" · breaker");
+    }
+    text
+}

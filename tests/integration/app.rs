@@ -509,6 +509,46 @@ fn a_design_can_be_saved_to_a_typed_path() {
 }
 
 #[test]
+fn file_export_picture_writes_the_design_as_svg_or_mermaid_marked_as_the_canvas() {
+    let mut harness = app();
+    harness.run_steps(5);
+    click_button(&mut harness, "File");
+    // The menu offers it.
+    harness.get_by_role_and_label(Role::Button, "Export picture…");
+    harness.key_press(Key::Escape);
+    harness.run_steps(2);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ctx = harness.ctx.clone();
+    let svg = dir.path().join("restaurant.svg");
+    let mermaid = dir.path().join("restaurant.mmd");
+    for path in [&svg, &mermaid] {
+        harness
+            .state_mut()
+            .apply(&ctx, Action::ExportPictureTo(path.clone()));
+        harness.run_steps(1);
+        let notice = harness.state().notice.clone().expect("a notice");
+        assert!(!notice.error, "{}", notice.text);
+    }
+    let state = harness.state();
+    let picture = std::fs::read_to_string(&svg).expect("the SVG");
+    assert!(picture.starts_with("<svg "));
+    let components = state.doc.design.components().count();
+    assert_eq!(picture.matches("<g class=\"component ").count(), components);
+    // The single points of failure the analysis panel shows are the ones badged.
+    assert!(!state.analysis.spofs.is_empty(), "the restaurant has some");
+    assert_eq!(
+        picture.matches("<g class=\"badge\">").count(),
+        state.analysis.spofs.len()
+    );
+    let flowchart = std::fs::read_to_string(&mermaid).expect("the Mermaid text");
+    assert!(flowchart.starts_with("flowchart LR\n"));
+    assert_eq!(
+        flowchart.matches(" -->|").count(),
+        state.doc.design.links().count()
+    );
+}
+
+#[test]
 fn the_ladder_shows_where_the_load_running_now_stands() {
     // At ten users nothing is broken and the marker comes first; at ten million the marker
     // comes after every step it is past, and those are broken. Each step names the users that

@@ -18,6 +18,7 @@ mod fuzz;
 mod gate;
 mod limit_designs;
 mod limits;
+mod pictures;
 mod retries;
 mod sim_properties;
 mod simulation;

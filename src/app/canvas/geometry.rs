@@ -7,7 +7,7 @@ use egui::epaint::CubicBezierShape;
 use egui::{Color32, Pos2, Rect, Stroke, Vec2, pos2, vec2};
 
 use crate::model::design::COMPONENT_FOOTPRINT;
-use crate::model::{ComponentId, Design, Link, LinkId, TrafficClass};
+use crate::model::{ComponentId, Design, LinkId};
 
 /// Below this zoom, nodes are drawn without text and details.
 pub(super) const DETAIL_ZOOM: f32 = 0.35;
@@ -171,40 +171,7 @@ pub(super) fn link_width(rate_per_s: f64, max_rate_per_s: f64) -> f32 {
     1.5 + 5.0 * ((1.0 + rate_per_s).ln() / (1.0 + max_rate_per_s.max(1.0)).ln()) as f32
 }
 
-/// The label at a link's middle: the classes it carries ("R W"), and its calls per request
-/// when not one ("R ×3").
-pub(super) fn link_label(link: &Link) -> String {
-    let classes: Vec<&str> = link
-        .carries
-        .iter()
-        .map(|c| match c {
-            TrafficClass::Read => "R",
-            TrafficClass::Write => "W",
-            TrafficClass::Static => "S",
-            TrafficClass::Async => "A",
-            TrafficClass::Session => "sess",
-        })
-        .collect();
-    let mut text = classes.join(" ");
-    if link.calls_per_request != 1.0 {
-        text.push_str(&format!(" ×{}", link.calls_per_request));
-    }
-    // A retrying link says how many tries, and whether a budget holds them ("retry 3/10 %").
-    if let Some(retry) = &link.retry
-        && retry.attempts > 1
-    {
-        text.push_str(&format!(" · retry {}", retry.attempts));
-        if let Some(ratio) = retry.budget_ratio {
-            text.push_str(&format!("/{}%", (ratio * 100.0).round()));
-        }
-    } else if link.retry.is_some_and(|r| r.timeout_ms.is_some()) {
-        text.push_str(" · timeout");
-    }
-    if link.breaker.is_some() {
-        text.push_str(" · breaker");
-    }
-    text
-}
+pub(super) use crate::model::link::link_label;
 
 /// The arrow head at a link's tip, for a stroke `width` wide.
 pub(super) fn arrow_head(tip: Pos2, width: f32) -> Vec<Pos2> {

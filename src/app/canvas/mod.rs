@@ -135,66 +135,7 @@ impl CanvasState {
     }
 }
 
-/// A node's second line: its instances and size, and how many are up when some are down
-/// ("6 of 7 up × large"). An autoscaling group shows "auto", its bounds and, while it runs, the
-/// instances in service and booting ("auto 4 +2 booting (1–10) × small").
-pub fn instances_text(component: &Component, down: u32, scaling: Option<(u32, u32)>) -> String {
-    let instances = component.kind.instances();
-    let what = match component.kind.size() {
-        Some(s) => s.to_string(),
-        None => component.kind.name().label().to_lowercase(),
-    };
-    // A queue's consumers that autoscale: their count now, booting ones and bounds.
-    if let crate::model::ComponentKind::MessageQueue(p) = &component.kind
-        && let Some(a) = p.autoscale
-    {
-        let bounds = format!("({}–{})", a.min_instances, a.max_instances);
-        return match scaling {
-            Some((running, booting)) if booting > 0 => {
-                format!("consumers auto {running} +{booting} booting {bounds}")
-            }
-            Some((running, _)) => format!("consumers auto {running} {bounds}"),
-            None => format!("consumers auto {} {bounds}", p.consumers),
-        };
-    }
-    if let crate::model::ComponentKind::Server(p) = &component.kind
-        && let Some(a) = p.autoscale
-    {
-        let bounds = format!("({}–{})", a.min_instances, a.max_instances);
-        return match scaling {
-            Some((in_service, booting)) => {
-                let up = if down > 0 {
-                    format!("{} of {in_service} up", in_service.saturating_sub(down))
-                } else {
-                    in_service.to_string()
-                };
-                let booting = if booting > 0 {
-                    format!(" +{booting} booting")
-                } else {
-                    String::new()
-                };
-                format!("auto {up}{booting} {bounds} × {what}")
-            }
-            None => format!("auto {instances} {bounds} × {what}"),
-        };
-    }
-    if let crate::model::ComponentKind::Client(p) = &component.kind
-        && let Some(think_time_s) = p.think_time_s()
-    {
-        // A closed workload at a glance: its users wait for their answers.
-        return format!("{} users · think {think_time_s} s", p.users);
-    }
-    if down > 0 {
-        format!(
-            "{} of {instances} up × {what}",
-            instances.saturating_sub(down)
-        )
-    } else if component.kind.size().is_some() || instances > 1 {
-        format!("{instances} × {what}")
-    } else {
-        component.kind.name().label().to_string()
-    }
-}
+pub use crate::model::component::instances_text;
 
 /// What the canvas reads.
 pub struct CanvasInputs<'a> {
