@@ -14,5 +14,6 @@ pub mod analysis;
 pub mod app;
 pub mod cli;
 pub mod export;
+pub mod import;
 pub mod model;
 pub mod sim;

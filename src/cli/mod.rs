@@ -28,6 +28,7 @@ pub mod compare;
 pub mod cross_check;
 pub mod export;
 mod fmt;
+pub mod import;
 pub mod simulate;
 
 /// Architecture Sandbox: design a software architecture, drive traffic through it, and watch
@@ -74,6 +75,9 @@ pub enum Command {
     /// Write a picture of a design: SVG (as the canvas draws it, bottlenecks red, SPOF
     /// badges) or Mermaid (`flowchart LR`).
     Export(export::ExportArgs),
+    /// A design from a `docker-compose.yml`: services become components by what they run,
+    /// `depends_on` and `links` become links; prints what it guessed and left out.
+    Import(import::ImportArgs),
     /// Rewrite design files in the canonical layout (the layout the app saves).
     Fmt {
         /// Design files to rewrite.
@@ -120,6 +124,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Compare(args)) => compare::run(&args, &prices),
         Some(Command::CrossCheck(args)) => cross_check::run(&args, &prices),
         Some(Command::Export(args)) => export::run(&args, &prices),
+        Some(Command::Import(args)) => import::run(&args, &prices),
         None => {
             // `main` opens the app when no command is given; this module never starts it.
             eprintln!("error: no command given (see --help)");

@@ -16,6 +16,7 @@ mod events_failures;
 mod files;
 mod fuzz;
 mod gate;
+mod import;
 mod limit_designs;
 mod limits;
 mod pictures;
