@@ -56,9 +56,9 @@ fn xml(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // Control characters are not allowed in XML 1.0 (validation refuses them in
-            // names; a description is not drawn).
-            c if c.is_control() => out.push(' '),
+            // Control characters and U+FFFE/U+FFFF are not allowed in XML 1.0 (validation
+            // refuses control characters in names; a description is not drawn).
+            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push(' '),
             c => out.push(c),
         }
     }

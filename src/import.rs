@@ -98,8 +98,36 @@ fn names_under(service: &Yaml, key: &str) -> Vec<String> {
     }
 }
 
+/// The most block entries (`- `, `? `) a line may open at once: the YAML reader nests one
+/// call per entry, and hundreds of thousands of them on one line overflow its stack. No
+/// compose file comes near it.
+const MAX_ENTRIES_ON_A_LINE: usize = 256;
+
 /// Read a compose file's text into a design named `name`.
 pub fn from_compose(text: &str, name: &str) -> Result<Imported, ImportError> {
+    for (i, line) in text.lines().enumerate() {
+        let mut rest = line.trim_start();
+        let mut entries = 0;
+        while let Some(after) = rest
+            .strip_prefix("- ")
+            .or_else(|| rest.strip_prefix("? "))
+            .or_else(|| rest.strip_prefix("-\t"))
+        {
+            entries += 1;
+            rest = after.trim_start();
+            if entries > MAX_ENTRIES_ON_A_LINE {
+                return Err(ImportError {
+                    position: Some(TextPosition {
+                        line: i + 1,
+                        column: line.chars().count() - rest.chars().count() + 1,
+                    }),
+                    message: format!(
+                        "more than {MAX_ENTRIES_ON_A_LINE} nested entries on one line: not a compose file"
+                    ),
+                });
+            }
+        }
+    }
     let docs = YamlLoader::load_from_str(text).map_err(|e| ImportError {
         position: Some(TextPosition {
             line: e.marker().line(),
@@ -127,10 +155,25 @@ pub fn from_compose(text: &str, name: &str) -> Result<Imported, ImportError> {
             ));
             continue;
         };
-        let replicas = service["deploy"]["replicas"]
-            .as_i64()
-            .and_then(|r| u32::try_from(r).ok())
-            .filter(|r| *r >= 1);
+        let most = crate::model::validate::MAX_INSTANCES;
+        let replicas = match &service["deploy"]["replicas"] {
+            Yaml::BadValue | Yaml::Null => None,
+            Yaml::Integer(r) if (1..=i64::from(most)).contains(r) => u32::try_from(*r).ok(),
+            Yaml::Integer(r) if *r > i64::from(most) => {
+                notes.push(format!(
+                    "{service_name}: deploy.replicas {r} is more than the {most} instances a \
+                     group may have: {most}"
+                ));
+                Some(most)
+            }
+            other => {
+                notes.push(format!(
+                    "{service_name}: deploy.replicas {other:?} is not a count of one or more: \
+                     left out"
+                ));
+                None
+            }
+        };
         let (what, mut kind) = match service["image"].as_str() {
             Some(image) => match kind_of_image(image) {
                 Some((what, kind)) => {
@@ -423,6 +466,17 @@ mod tests {
                 .join("\n");
             let _ = from_compose(&damaged, "damaged");
         }
+    }
+
+    #[test]
+    fn entries_nested_past_what_a_compose_file_has_are_refused_not_overflowing_the_stack() {
+        // 300,000 nested sequences on one line overflowed the YAML reader's stack.
+        let text = "- ".repeat(300_000) + "x";
+        let e = from_compose(&text, "deep").expect_err("refused");
+        assert_eq!(e.position.map(|p| p.line), Some(1));
+        assert!(e.message.contains("nested"), "{}", e.message);
+        // A real file's few levels read as before.
+        assert!(from_compose("services:\n  a:\n    ports:\n      - \"80:80\"\n", "ok").is_ok());
     }
 
     #[test]

@@ -53,8 +53,9 @@ pub struct SimulateArgs {
     /// Check a figure of the run, for a CI gate: `--assert 'p99_ms < 200'`,
     /// `--assert 'success >= 0.999'`, `--assert 'kitchen.utilization < 0.8'` (with the
     /// scenario's own `assertions`). Each prints PASS or FAIL with the measured value; the
-    /// exit code is 0 when all hold, 3 when one fails, 2 for an assertion that cannot be read
-    /// (its column said) and 1 when the design cannot run.
+    /// exit code is 0 when all hold, 3 when one fails, 2 for an `--assert` that cannot be read
+    /// (its column said) or an assertion that names no figure of the run, and 1 when the
+    /// design cannot run (a file's own assertion that cannot be read makes the file invalid).
     #[arg(long = "assert", value_name = "EXPR")]
     pub assertions: Vec<String>,
 }

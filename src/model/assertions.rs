@@ -127,6 +127,10 @@ fn short(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return format!("{x}");
     }
+    // Very small or very large: in powers of ten, so that a tiny bound never reads 0.
+    if x.abs() < 1e-4 || x.abs() >= 1e15 {
+        return format!("{x:e}");
+    }
     let digits = (6 - (x.abs().log10().floor() as i32 + 1)).clamp(0, 12) as usize;
     let text = format!("{x:.digits$}");
     if text.contains('.') {
@@ -278,6 +282,29 @@ pub fn parse(text: &str) -> Result<Assertion, AssertionError> {
         comparison,
         bound,
     })
+}
+
+/// `text` with its component `old` named `new` (quoted when the name is not a plain word),
+/// or `None` when it is not about `old` (or cannot be read).
+pub fn with_component_renamed(text: &str, old: &str, new: &str) -> Option<String> {
+    let a = parse(text).ok()?;
+    if a.component.as_deref() != Some(old) {
+        return None;
+    }
+    let plain = !new.is_empty()
+        && new
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    let name = if plain {
+        new.to_string()
+    } else if !new.contains('\'') {
+        format!("'{new}'")
+    } else {
+        format!("\"{new}\"")
+    };
+    // The figure and what follows, as written.
+    let rest: String = text.chars().skip(a.figure_column - 1).collect();
+    Some(format!("{name}.{rest}"))
 }
 
 /// The number `figure` names in a report's JSON object (a short name's path, or a field).
@@ -474,6 +501,31 @@ mod tests {
             proptest::prop_assert_eq!(a.figure, figure);
             proptest::prop_assert_eq!(a.comparison, comparison);
             proptest::prop_assert_eq!(a.bound, bound);
+        }
+    }
+
+    #[test]
+    fn renaming_a_component_rewrites_the_assertions_about_it() {
+        let renamed = |text: &str, new: &str| with_component_renamed(text, "kitchen", new);
+        assert_eq!(
+            renamed("kitchen.utilization < 0.8", "grill").as_deref(),
+            Some("grill.utilization < 0.8")
+        );
+        assert_eq!(
+            renamed("  'kitchen'.p99_ms<200", "the grill").as_deref(),
+            Some("'the grill'.p99_ms<200")
+        );
+        assert_eq!(
+            renamed("kitchen.backlog < 3", "bob's.grill").as_deref(),
+            Some("\"bob's.grill\".backlog < 3")
+        );
+        assert_eq!(renamed("pantry.utilization < 0.8", "grill"), None);
+        assert_eq!(renamed("p99_ms < 200", "grill"), None);
+        // What it writes reads back naming the new component.
+        for new in ["grill", "the grill", "bob's.grill", "a \"b\""] {
+            if let Some(text) = renamed("kitchen.utilization < 0.8", new) {
+                assert_eq!(parse(&text).expect("reads").component.as_deref(), Some(new));
+            }
         }
     }
 

@@ -287,6 +287,13 @@ impl Design {
                     failure.component = new_name.to_string();
                 }
             }
+            for assertion in &mut scenario.assertions {
+                if let Some(renamed) =
+                    crate::model::assertions::with_component_renamed(assertion, &old, new_name)
+                {
+                    *assertion = renamed;
+                }
+            }
         }
     }
 }

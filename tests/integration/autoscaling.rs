@@ -605,3 +605,49 @@ fn a_queues_consumers_scale_with_a_surge_and_the_backlog_is_the_fluid_one() {
         );
     }
 }
+
+/// Failures of an autoscaled tier, scheduled and random, in both engines and both ways of
+/// queueing (an instance a queue, or one queue for all behind a least-loaded balancer): every
+/// request is accounted for, no server is counted twice (the utilization stays within 1)
+/// and the autoscaler keeps deciding (it launches in the surge).
+#[test]
+fn an_autoscaled_tier_that_fails_keeps_every_request_accounted_for_in_both_engines() {
+    use archsandbox::model::{Reliability, ScheduledFailure};
+    for design in [design(), balanced_design()] {
+        let mut design = design;
+        let ids: Vec<_> = design.components().map(|(id, _)| id).collect();
+        for id in ids {
+            if let Some(c) = design.component_mut(id)
+                && let ComponentKind::Server(p) = &mut c.kind
+            {
+                // A failure every 3 minutes an instance, repaired in a minute.
+                p.reliability = Reliability {
+                    mtbf_hours: 0.05,
+                    mttr_hours: 1.0 / 60.0,
+                };
+            }
+        }
+        let scenario = Scenario {
+            random_failures: true,
+            failures: vec![ScheduledFailure {
+                component: "api".into(),
+                instances: Some(2),
+                at_s: 200.0,
+                recover_at_s: Some(500.0),
+            }],
+            ..scenario(1.0)
+        };
+        for (engine, summary) in both_engines(&design, &scenario) {
+            assert_conserved(&summary);
+            let api = component(&summary, "api");
+            assert!(
+                api.utilization <= 1.0 + 1e-9,
+                "{engine}: utilization {}",
+                api.utilization
+            );
+            let scaling = api.autoscaling.as_ref().expect("its autoscaling");
+            assert!(scaling.launched > 0, "{engine}: it launches in the surge");
+            assert!(scaling.peak_in_service <= policy().max_instances);
+        }
+    }
+}

@@ -227,3 +227,36 @@ fn a_scenarios_own_assertions_gate_a_folder_with_check_assert_all() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no figure named 'speed'"));
 }
+
+#[test]
+fn renaming_a_component_keeps_the_assertions_about_it_and_the_file_valid() {
+    let prices = archsandbox::model::PriceTable::builtin();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = with_assertions(
+        dir.path(),
+        "renamed.ron",
+        &["kitchen.utilization < 0.8", "p99_ms < 200"],
+    );
+    let mut design = archsandbox::model::read_design(Path::new(&file), &prices)
+        .expect("loads")
+        .design;
+    let kitchen = design.find("kitchen").expect("the kitchen");
+    design.rename(kitchen, "the grill");
+    let scenario = design.default_scenario().expect("its scenario");
+    assert_eq!(
+        scenario.assertions,
+        vec![
+            "'the grill'.utilization < 0.8".to_string(),
+            "p99_ms < 200".to_string()
+        ]
+    );
+    let errors: Vec<_> = archsandbox::model::validate(&design, &prices)
+        .into_iter()
+        .filter(|i| i.severity == archsandbox::model::Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    archsandbox::model::file::save_design(Path::new(&file), &design).expect("saves");
+    let out = archsandbox(&["check", "--assert-all", &file]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("PASS 'the grill'.utilization < 0.8"));
+}

@@ -196,7 +196,7 @@ impl Health {
     }
 
     /// Servers of instances down change by `delta` now (for the utilization's denominator).
-    fn servers_down_changed(&mut self, delta: i64, now_s: f64, warmup_s: f64) {
+    pub(super) fn servers_down_changed(&mut self, delta: i64, now_s: f64, warmup_s: f64) {
         self.down_server_total_s = self.down_server_total_s(now_s);
         if now_s > warmup_s {
             self.down_server_area_s +=
@@ -277,7 +277,7 @@ impl Engine<'_> {
     }
 
     /// Draw `node`'s next random failure from now (its machines up have changed).
-    fn draw_next_failure(&mut self, node: u32) {
+    pub(super) fn draw_next_failure(&mut self, node: u32) {
         let up = self.machines_up(node);
         let now_s = self.now_s;
         let Some(clock) = self.nodes[node as usize]
@@ -569,7 +569,11 @@ impl Engine<'_> {
             h.down_since[i as usize] = None;
             h.restarted_s[i as usize] = now_s;
             let s = h.servers_per_instance;
-            h.servers_down_changed(-i64::from(s), now_s, warmup_s);
+            // A parked instance's servers left the count of those down when it was parked
+            // (they are counted as parked instead).
+            if !parked {
+                h.servers_down_changed(-i64::from(s), now_s, warmup_s);
+            }
             if pooled && parked {
                 // Parked by an autoscaler while down: its servers join the group when it is
                 // put in service again (see `scaling`).

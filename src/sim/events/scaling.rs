@@ -195,6 +195,8 @@ impl Engine<'_> {
                 self.set_consumers(node, before, after);
             } else {
                 self.set_in_service(node, after);
+                // Random failures strike the instances in service: their rate changed.
+                self.draw_next_failure(node);
             }
         }
         if next_s.is_finite() && next_s > now_s {
@@ -243,9 +245,25 @@ impl Engine<'_> {
 
     /// Put the first `wanted` instances of `node` in service (see the module's doc).
     fn set_in_service(&mut self, node: u32, wanted: u32) {
+        let (now_s, warmup_s) = (self.now_s, self.warmup_s);
         let run = &mut self.nodes[node as usize];
         let before = run.active;
         run.active = wanted;
+        // An instance down that is parked counts as parked, not as down (and back again when
+        // it is put in service): the utilization's denominator and the autoscaler's available
+        // time subtract each once.
+        if let Some(h) = run.health.as_mut() {
+            let per_instance = i64::from(run.station.map_or(1, |s| s.servers));
+            let (from, to, sign) = if wanted < before {
+                (wanted, before, -1)
+            } else {
+                (before, wanted, 1)
+            };
+            let crossing = (from..to).filter(|&i| h.is_down(i)).count() as i64;
+            if crossing > 0 {
+                h.servers_down_changed(sign * crossing * per_instance, now_s, warmup_s);
+            }
+        }
         if run.queues.len() != 1 {
             // One queue an instance: routing follows `active`; stopped ones drain.
             return;
