@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use crate::model::{PriceTable, Severity, located};
 use crate::sim::preflight::read_runnable_design;
 
-use super::simulate::{ASSERTION_FAILED, Stop, check_assertions};
+use super::simulate::{ASSERTION_FAILED, Stop, check_assertions, report_json};
 
 /// Print `FILE: ok` for each good file and `FILE:LINE:COL: message` on stderr for each
 /// problem (`FILE: message` where it has no position). Exit 0 only if every file is good. Warnings are printed but do not fail a file.
@@ -84,7 +84,8 @@ fn gate(
             .map_err(|e| Stop::Run(locate(&format!("scenario '{}': {e}", scenario.name))))?;
         let place =
             |text: &str| locate(&format!("scenario '{}': assertion '{text}'", scenario.name));
-        for result in check_assertions(&report, &scenario.assertions, &place)? {
+        let json = report_json(&report)?;
+        for result in check_assertions(&json, &scenario.assertions, &place)? {
             held &= result.holds;
             outln!(
                 "{}: scenario '{}': {}",

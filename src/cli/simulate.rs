@@ -89,18 +89,21 @@ impl Stop {
     }
 }
 
-/// Check `texts` on `report`: the results, or why one could not be checked (`place` says
-/// where the assertion came from, for the message).
-pub(super) fn check_assertions(
+/// A report as JSON, the form assertions read it in.
+pub(super) fn report_json(
     report: &crate::analysis::report::SimulateReport,
+) -> Result<serde_json::Value, Stop> {
+    serde_json::to_value(report).map_err(|e| Stop::Run(e.to_string()))
+}
+
+/// Check `texts` on a report's JSON: the results, or why one could not be checked (`place`
+/// says where the assertion came from, for the message).
+pub(super) fn check_assertions(
+    json: &serde_json::Value,
     texts: &[String],
     place: &dyn Fn(&str) -> String,
 ) -> Result<Vec<crate::model::assertions::AssertionResult>, Stop> {
-    if texts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let json = serde_json::to_value(report).map_err(|e| Stop::Run(e.to_string()))?;
-    crate::model::assertions::check_all(texts, &json)
+    crate::model::assertions::check_all(texts, json)
         .map_err(|(text, e)| Stop::BadAssertion(format!("{}: {e}", place(&text))))
 }
 
@@ -167,34 +170,30 @@ fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<(String, bool), 
     let (design, scenario) = design_and_scenario(path, args.scenario.as_deref(), args.load, prices)
         .map_err(Stop::Run)?;
     let report = report_of(args, &design, &scenario, prices).map_err(Stop::Run)?;
+    // The report as JSON, once: what the assertions read, and the JSON output.
+    let gated = !scenario.assertions.is_empty() || !args.assertions.is_empty();
+    let json = if gated || args.format == Format::Json {
+        Some(report_json(&report)?)
+    } else {
+        None
+    };
     // The scenario's own assertions, then the command line's.
-    let texts: Vec<String> = scenario
-        .assertions
-        .iter()
-        .chain(&args.assertions)
-        .cloned()
-        .collect();
-    let own = scenario.assertions.len();
-    let place = |text: &str| {
-        if texts
-            .iter()
-            .position(|t| t == text)
-            .is_some_and(|i| i < own)
-        {
+    let mut results = Vec::new();
+    if let Some(json) = json.as_ref().filter(|_| gated) {
+        let in_file = |text: &str| {
             format!(
                 "{}: scenario '{}': assertion '{text}'",
                 path.display(),
                 scenario.name
             )
-        } else {
-            format!("--assert '{text}'")
-        }
-    };
-    let results = check_assertions(&report, &texts, &place)?;
+        };
+        results = check_assertions(json, &scenario.assertions, &in_file)?;
+        let on_command_line = |text: &str| format!("--assert '{text}'");
+        results.extend(check_assertions(json, &args.assertions, &on_command_line)?);
+    }
     let held = results.iter().all(|r| r.holds);
-    let out = match args.format {
-        Format::Json => {
-            let mut json = serde_json::to_value(&report).map_err(|e| Stop::Run(e.to_string()))?;
+    let out = match (args.format, json) {
+        (Format::Json, Some(mut json)) => {
             if !results.is_empty()
                 && let Some(object) = json.as_object_mut()
             {
@@ -204,7 +203,7 @@ fn simulate(args: &SimulateArgs, prices: &PriceTable) -> Result<(String, bool), 
             }
             serde_json::to_string_pretty(&json).map_err(|e| Stop::Run(e.to_string()))?
         }
-        Format::Text => {
+        _ => {
             let mut text = report.to_text();
             if !results.is_empty() {
                 text.push_str("\nASSERTIONS\n");
