@@ -146,6 +146,9 @@ pub struct Predictor {
     /// The laws of the components on the request path, whose busiest bounds the throughput
     /// (a message queue's at its brokers' intake).
     path_laws: Vec<NodeLaw>,
+    /// The factor on the base rates at which the first of them saturates (infinite when none
+    /// carries load): a sticky tier's is found by bisection, so it is worked out once.
+    saturation_factor: f64,
     /// The share of requests that find their session: behind a balancer that is not sticky,
     /// a tier of n instances holding sessions in memory has a request's session on one of
     /// them (the laws' 1/n), once per visit.
@@ -275,7 +278,12 @@ impl Predictor {
                 closed.iter().map(|(n, _, d)| n * d).sum::<f64>() / users,
             )
         });
+        let saturation_factor = path_laws
+            .iter()
+            .filter_map(NodeLaw::saturates_at_load)
+            .fold(f64::INFINITY, f64::min);
         Ok(Self {
+            saturation_factor,
             think_time_s,
             session_survival,
             profile: measured_profile(&plan),
@@ -293,8 +301,8 @@ impl Predictor {
     /// takes the bottleneck to saturation; `None` when nothing on the path carries load.
     pub fn knee_load(&self) -> Option<f64> {
         let peak = self.profile.iter().map(|&(p, _)| p).fold(0.0, f64::max);
-        let knee = self.saturation_factor() / (self.scenario_load * peak);
-        (knee.is_finite() && knee > 0.0 && self.saturation_factor() > 0.0).then_some(knee)
+        let knee = self.saturation_factor / (self.scenario_load * peak);
+        (knee.is_finite() && knee > 0.0 && self.saturation_factor > 0.0).then_some(knee)
     }
 
     /// Utilization of the busiest component on the request path with every rate `factor`
@@ -306,14 +314,6 @@ impl Predictor {
             .fold(0.0, f64::max)
     }
 
-    /// The factor on the base rates at which the first component on the request path
-    /// saturates (infinite when none carries load).
-    fn saturation_factor(&self) -> f64 {
-        self.path_laws
-            .iter()
-            .filter_map(NodeLaw::saturates_at_load)
-            .fold(f64::INFINITY, f64::min)
-    }
 
     /// The prediction at `load` (a multiplier on top of the scenario's, as the sweep's loads
     /// are).
@@ -335,8 +335,14 @@ impl Predictor {
             }
             let offered_here = self.base_rate_per_s * factor;
             let utilization = self.busiest_utilization_at(factor);
-            // (The offered utilization, before closed users slow down.)
-            utilization_sum += weight * self.busiest_utilization_at(scale * multiplier);
+            // (The offered utilization, before closed users slow down: the same unless they
+            // do.)
+            utilization_sum += weight
+                * if self.think_time_s.is_some() {
+                    self.busiest_utilization_at(scale * multiplier)
+                } else {
+                    utilization
+                };
             let throughput_here = self.session_survival
                 * if utilization > 1.0 {
                     offered_here / utilization
@@ -390,7 +396,7 @@ impl Predictor {
     /// second; and that most (mean value analysis's asymptotes). `None` for open workloads.
     pub fn closed_knee(&self) -> Option<ClosedKnee> {
         let (think_s, idle_s) = self.think_time_s?;
-        let most_per_s = self.base_rate_per_s * self.saturation_factor();
+        let most_per_s = self.base_rate_per_s * self.saturation_factor;
         let knee_users = (idle_s + think_s) * most_per_s;
         knee_users.is_finite().then_some(ClosedKnee {
             users: self.base_rate_per_s * (think_s + idle_s),
@@ -410,7 +416,7 @@ impl Predictor {
         if !positive(bound) || !positive(think_s) {
             return 0.0;
         }
-        let saturation = self.saturation_factor();
+        let saturation = self.saturation_factor;
         let target = bound * (think_s + idle_s);
         let (mut low, mut high) = (0.0, bound.min(saturation));
         for _ in 0..100 {
