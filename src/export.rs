@@ -46,23 +46,31 @@ impl Marks {
     }
 }
 
-/// Text safe inside XML (element text and attribute values).
-fn xml(text: &str) -> String {
+/// `text` with each character `code` names written as that code, and characters no text
+/// format carries (control characters, U+FFFE and U+FFFF) as spaces. Validation refuses
+/// control characters in names; a description is not drawn.
+fn escaped(text: &str, code: fn(char) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Control characters and U+FFFE/U+FFFF are not allowed in XML 1.0 (validation
-            // refuses control characters in names; a description is not drawn).
-            c if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push(' '),
-            c => out.push(c),
+        match code(c) {
+            Some(code) => out.push_str(code),
+            None if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push(' '),
+            None => out.push(c),
         }
     }
     out
+}
+
+/// Text safe inside XML (element text and attribute values).
+fn xml(text: &str) -> String {
+    escaped(text, |c| match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '"' => Some("&quot;"),
+        '\'' => Some("&apos;"),
+        _ => None,
+    })
 }
 
 /// A kind's CSS class (`kind-load-balancer`).
@@ -206,18 +214,13 @@ pub fn svg(design: &Design, marks: &Marks, scale: f32) -> String {
 /// Text safe inside a Mermaid label's quotes (its entity codes for what would end or break
 /// the label).
 fn mermaid_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '#' => out.push_str("#35;"),
-            '"' => out.push_str("#quot;"),
-            '<' => out.push_str("#lt;"),
-            '>' => out.push_str("#gt;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    escaped(text, |c| match c {
+        '#' => Some("#35;"),
+        '"' => Some("#quot;"),
+        '<' => Some("#lt;"),
+        '>' => Some("#gt;"),
+        _ => None,
+    })
 }
 
 /// The design as a Mermaid `flowchart LR`: a node per component (`c0`, `c1`, … in design

@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::model::{
-    CacheParams, ClientParams, Component, ComponentKind, DatabaseParams, Design,
+    CacheParams, ClientParams, Component, ComponentKind, DatabaseParams, Design, KindName,
     LoadBalancerParams, QueueParams, Scenario, ServerParams, TextPosition, TrafficClass,
 };
 
@@ -70,10 +70,10 @@ fn kind_of_image(image: &str) -> Option<(&'static str, ComponentKind)> {
 
 /// The classes a link into `kind` carries: a queue takes jobs; a cache or a database reads
 /// and writes; a server or a balancer all three (the jobs go on to a queue behind it).
-fn carried_into(kind: &ComponentKind) -> Vec<TrafficClass> {
+fn carried_into(kind: KindName) -> Vec<TrafficClass> {
     match kind {
-        ComponentKind::MessageQueue(_) => vec![TrafficClass::Async],
-        ComponentKind::Cache(_) | ComponentKind::Database(_) => {
+        KindName::MessageQueue => vec![TrafficClass::Async],
+        KindName::Cache | KindName::Database => {
             vec![TrafficClass::Read, TrafficClass::Write]
         }
         _ => vec![TrafficClass::Read, TrafficClass::Write, TrafficClass::Async],
@@ -241,11 +241,10 @@ pub fn from_compose(text: &str, name: &str) -> Result<Imported, ImportError> {
             }
         }
     }
-    let kind_of = |d: &Design, name: &str| d.component(ids[name]).map(|c| c.kind.clone());
+    let kind_of = |d: &Design, name: &str| d.component(ids[name]).map(|c| c.kind.name());
     // A service that depends on a cache and a database reads through the cache: its misses
     // and writes go on to the database (a cache with no store behind would fail them).
-    let is =
-        |name: &str, f: fn(&ComponentKind) -> bool| kind_of(&design, name).is_some_and(|k| f(&k));
+    let is = |name: &str, kind: KindName| kind_of(&design, name) == Some(kind);
     for (service, _) in &order {
         let deps: Vec<&String> = edges
             .iter()
@@ -254,11 +253,11 @@ pub fn from_compose(text: &str, name: &str) -> Result<Imported, ImportError> {
             .collect();
         let cache = deps
             .iter()
-            .find(|d| is(d, |k| matches!(k, ComponentKind::Cache(_))))
+            .find(|d| is(d, KindName::Cache))
             .map(|d| (*d).clone());
         let stores: Vec<String> = deps
             .iter()
-            .filter(|d| is(d, |k| matches!(k, ComponentKind::Database(_))))
+            .filter(|d| is(d, KindName::Database))
             .map(|d| (*d).clone())
             .collect();
         if let Some(cache) = cache {
@@ -284,11 +283,10 @@ pub fn from_compose(text: &str, name: &str) -> Result<Imported, ImportError> {
     let called_by_some: BTreeSet<&str> = edges.iter().map(|(_, to)| to.as_str()).collect();
     let mut links: Vec<(String, String)> = Vec::new();
     for (from, to) in &edges {
-        let into_queue =
-            kind_of(&design, to).is_some_and(|k| matches!(k, ComponentKind::MessageQueue(_)));
+        let into_queue = is(to, KindName::MessageQueue);
         let worker = !publishes(from)
             && !called_by_some.contains(from.as_str())
-            && kind_of(&design, from).is_some_and(|k| matches!(k, ComponentKind::Server(_)));
+            && is(from, KindName::Server);
         if into_queue && worker {
             notes.push(format!(
                 "{from}: a worker (no ports, nothing calls it) that depends on the queue \
@@ -303,7 +301,7 @@ pub fn from_compose(text: &str, name: &str) -> Result<Imported, ImportError> {
         let Some(from_kind) = kind_of(&design, from) else {
             continue;
         };
-        if matches!(from_kind, ComponentKind::Database(_)) {
+        if from_kind == KindName::Database {
             notes.push(format!(
                 "{from} → {to}: left out (a database answers requests and calls nothing)"
             ));
@@ -313,10 +311,10 @@ pub fn from_compose(text: &str, name: &str) -> Result<Imported, ImportError> {
             continue;
         };
         // What a queue hands on is its jobs.
-        let carries = if matches!(from_kind, ComponentKind::MessageQueue(_)) {
+        let carries = if from_kind == KindName::MessageQueue {
             vec![TrafficClass::Async]
         } else {
-            carried_into(&to_kind)
+            carried_into(to_kind)
         };
         design.connect(ids[from], ids[to], crate::model::Link::new(&carries));
     }
@@ -326,8 +324,7 @@ pub fn from_compose(text: &str, name: &str) -> Result<Imported, ImportError> {
         .filter_map(|(_, _, to, _)| design.component(to).map(|c| c.name.as_str()))
         .collect();
     // (Never a database: users do not query it themselves.)
-    let not_a_database =
-        |n: &String| !kind_of(&design, n).is_some_and(|k| matches!(k, ComponentKind::Database(_)));
+    let not_a_database = |n: &String| kind_of(&design, n) != Some(KindName::Database);
     let published: Vec<String> = order
         .iter()
         .filter(|(_, s)| !matches!(s["ports"], Yaml::BadValue | Yaml::Null))
@@ -365,7 +362,7 @@ pub fn from_compose(text: &str, name: &str) -> Result<Imported, ImportError> {
         let Some(kind) = kind_of(&design, entry) else {
             continue;
         };
-        let carries: Vec<TrafficClass> = carried_into(&kind)
+        let carries: Vec<TrafficClass> = carried_into(kind)
             .into_iter()
             .filter(|c| queues || *c != TrafficClass::Async)
             .collect();

@@ -314,7 +314,6 @@ impl Predictor {
             .fold(0.0, f64::max)
     }
 
-
     /// The prediction at `load` (a multiplier on top of the scenario's, as the sweep's loads
     /// are).
     pub fn at(&self, load: f64) -> Prediction {

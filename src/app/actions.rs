@@ -166,27 +166,28 @@ impl SandboxApp {
     }
 
     pub(super) fn ask_where_to_save(&mut self, ctx: &egui::Context) {
-        let name = format!(
-            "{}.ron",
-            self.doc.design.name.to_lowercase().replace(' ', "-")
-        );
-        let folder = self
-            .doc
-            .path
-            .as_ref()
-            .and_then(|p| p.parent().map(Path::to_path_buf));
+        let (name, folder) = (self.file_name_with("ron"), self.document_folder());
         if !self.dialogs.save_as(ctx, name, folder) {
             // Another dialog is open: nothing will answer for this save.
             self.after_save = None;
         }
     }
 
-    /// The file name a picture of the design is offered under.
-    pub(super) fn picture_file_name(&self) -> String {
+    /// The file name a file of the design is offered under: its name in lower case with
+    /// dashes for spaces, and `extension`.
+    pub(super) fn file_name_with(&self, extension: &str) -> String {
         format!(
-            "{}.svg",
+            "{}.{extension}",
             self.doc.design.name.to_lowercase().replace(' ', "-")
         )
+    }
+
+    /// The folder of the document's file, where file dialogs start.
+    fn document_folder(&self) -> Option<std::path::PathBuf> {
+        self.doc
+            .path
+            .as_ref()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
     }
 
     /// Write a picture of the design to `path` (Mermaid for `.mmd` or `.md`, else SVG at the
@@ -317,11 +318,7 @@ impl SandboxApp {
                         self.reset_run_settings();
                     }
                     Pending::Open => {
-                        let folder = self
-                            .doc
-                            .path
-                            .as_ref()
-                            .and_then(|p| p.parent().map(Path::to_path_buf));
+                        let folder = self.document_folder();
                         self.dialogs.open(ctx, folder);
                     }
                     Pending::OpenPath(p) => self.open_path(&p),
@@ -388,12 +385,7 @@ impl SandboxApp {
             UiCommand::Save => self.save(ctx),
             UiCommand::SaveAs => self.ask_where_to_save(ctx),
             UiCommand::ExportPicture => {
-                let folder = self
-                    .doc
-                    .path
-                    .as_ref()
-                    .and_then(|p| p.parent().map(Path::to_path_buf));
-                let name = self.picture_file_name();
+                let (name, folder) = (self.file_name_with("svg"), self.document_folder());
                 self.dialogs.export_picture(ctx, name, folder);
             }
             UiCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),

@@ -315,7 +315,7 @@ impl SandboxApp {
                         files::DialogKind::Open | files::DialogKind::ExportPicture => None,
                     };
                     let text = match kind {
-                        files::DialogKind::ExportPicture => self.picture_file_name(),
+                        files::DialogKind::ExportPicture => self.file_name_with("svg"),
                         _ => current.map(|p| p.display().to_string()).unwrap_or_default(),
                     };
                     self.path_prompt = Some((kind, text));
