@@ -9,9 +9,9 @@ use archsandbox::model::{
     LoadBalancerParams, Scenario, TrafficClass, TrafficProfile,
 };
 use archsandbox::sim::autoscale::InstancesAt;
-use archsandbox::sim::{ComponentReport, RunOptions, RunSummary};
+use archsandbox::sim::{RunOptions, RunSummary};
 
-use crate::simulation::{assert_conserved, assert_within, clients, mix, placed, server};
+use crate::simulation::{assert_conserved, assert_within, clients, component, mix, placed, server};
 
 /// One instance serves 1,000 requests a second (1 ms on one core).
 const MU_PER_S: f64 = 1_000.0;
@@ -90,14 +90,6 @@ fn scenario(tick_s: f64) -> Scenario {
     }
 }
 
-fn component<'a>(summary: &'a RunSummary, name: &str) -> &'a ComponentReport {
-    summary
-        .components
-        .iter()
-        .find(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no component {name}"))
-}
-
 /// ∫ f(in service, booting, load per second) dt over [0, `end_s`] along the timeline.
 fn integral(timeline: &[InstancesAt], end_s: f64, f: impl Fn(u32, u32, f64) -> f64) -> f64 {
     let mut sum = 0.0;
@@ -120,18 +112,6 @@ fn integral(timeline: &[InstancesAt], end_s: f64, f: impl Fn(u32, u32, f64) -> f
     sum
 }
 
-/// The events engine's run of `design` under `scenario`, as a summary.
-fn events_run(design: &Design, scenario: &Scenario) -> RunSummary {
-    archsandbox::sim::events::run_events_summary(
-        design,
-        scenario,
-        &archsandbox::model::PriceTable::builtin(),
-        &RunOptions::default(),
-    )
-    .expect("the events engine runs it")
-    .0
-}
-
 /// The flow engine's run and the events engine's, named.
 fn both_engines(design: &Design, scenario: &Scenario) -> [(&'static str, RunSummary); 2] {
     [
@@ -139,7 +119,10 @@ fn both_engines(design: &Design, scenario: &Scenario) -> [(&'static str, RunSumm
             "flow",
             crate::simulation::run_scenario(design, scenario, RunOptions::default()),
         ),
-        ("events", events_run(design, scenario)),
+        (
+            "events",
+            crate::simulation::events_summary(design, scenario),
+        ),
     ]
 }
 
@@ -152,7 +135,7 @@ fn runs() -> Vec<(String, RunSummary)> {
             crate::simulation::run_scenario(&design(), &scenario(tick_s), RunOptions::default());
         out.push((format!("flow at {tick_s} s ticks"), summary));
     }
-    let events = |design: &Design| events_run(design, &scenario(1.0));
+    let events = |design: &Design| crate::simulation::events_summary(design, &scenario(1.0));
     out.push(("events".into(), events(&design())));
     let balanced = balanced_design();
     out.push((

@@ -4,49 +4,11 @@
 //! noise.
 
 use archsandbox::model::{
-    ArrivalProcess, CircuitBreaker, Design, Link, PriceTable, Scenario, ScheduledFailure,
-    TrafficClass,
+    ArrivalProcess, CircuitBreaker, Design, Link, Scenario, ScheduledFailure, TrafficClass,
 };
-use archsandbox::sim::{ComponentReport, RunOptions, RunSummary};
+use archsandbox::sim::RunSummary;
 
-use crate::simulation::{assert_conserved, assert_within, clients, mix, placed, server};
-
-fn events(design: &Design, scenario: &Scenario) -> RunSummary {
-    let (summary, _) = archsandbox::sim::events::run_events_summary(
-        design,
-        scenario,
-        &PriceTable::builtin(),
-        &RunOptions::default(),
-    )
-    .expect("the events engine runs it");
-    assert_conserved(&summary);
-    summary
-}
-
-/// The run of `scenario` on `design` by each engine, named: the flow engine at 1 s and at
-/// 10 ms ticks, and the events engine. Every run conserves its requests.
-fn engines(design: &Design, scenario: &Scenario) -> Vec<(String, RunSummary)> {
-    let mut out = Vec::new();
-    for tick_s in [1.0, 0.01] {
-        let at = Scenario {
-            tick_s,
-            ..scenario.clone()
-        };
-        let summary = crate::simulation::run_scenario(design, &at, RunOptions::default());
-        assert_conserved(&summary);
-        out.push((format!("flow at {tick_s} s ticks"), summary));
-    }
-    out.push(("events".to_string(), events(design, scenario)));
-    out
-}
-
-fn component<'a>(summary: &'a RunSummary, name: &str) -> &'a ComponentReport {
-    summary
-        .components
-        .iter()
-        .find(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no component {name}"))
-}
+use crate::simulation::{assert_within, clients, component, engines, mix, placed, server};
 
 /// Seconds measured (after the warm-up).
 fn measured_s(summary: &RunSummary) -> f64 {

@@ -7,9 +7,11 @@ use archsandbox::model::{
     ArrivalProcess, BalancingAlgorithm, ComponentKind, Design, Link, LoadBalancerParams,
     PriceTable, RetryPolicy, Scenario, ServerParams, SessionState, TrafficClass, TrafficProfile,
 };
-use archsandbox::sim::{ComponentReport, RunOptions, RunSummary};
+use archsandbox::sim::{RunOptions, RunSummary};
 
-use crate::simulation::{assert_conserved, assert_within, clients, mix, placed, server};
+use crate::simulation::{
+    assert_within, clients, component, engines, events_summary, mix, placed, server,
+};
 
 /// A policy of `attempts` tries with no timeout, no backoff, no jitter and no budget.
 fn plain(attempts: u32) -> RetryPolicy {
@@ -28,43 +30,6 @@ fn reads_with(retry: RetryPolicy) -> Link {
         retry: Some(retry),
         ..Link::new(&[TrafficClass::Read])
     }
-}
-
-fn events(design: &Design, scenario: &Scenario) -> RunSummary {
-    let (summary, _) = archsandbox::sim::events::run_events_summary(
-        design,
-        scenario,
-        &PriceTable::builtin(),
-        &RunOptions::default(),
-    )
-    .expect("the events engine runs it");
-    assert_conserved(&summary);
-    summary
-}
-
-/// The run of `scenario` on `design` by each engine, named: the flow engine at 1 s and at
-/// 10 ms ticks, and the events engine. Every run conserves its requests.
-fn engines(design: &Design, scenario: &Scenario) -> Vec<(String, RunSummary)> {
-    let mut out = Vec::new();
-    for tick_s in [1.0, 0.01] {
-        let at = Scenario {
-            tick_s,
-            ..scenario.clone()
-        };
-        let summary = crate::simulation::run_scenario(design, &at, RunOptions::default());
-        assert_conserved(&summary);
-        out.push((format!("flow at {tick_s} s ticks"), summary));
-    }
-    out.push(("events".to_string(), events(design, scenario)));
-    out
-}
-
-fn component<'a>(summary: &'a RunSummary, name: &str) -> &'a ComponentReport {
-    summary
-        .components
-        .iter()
-        .find(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no component {name}"))
 }
 
 /// Seconds measured (after the warm-up) and the requests the clients sent in them.
@@ -589,7 +554,7 @@ fn nested_retries_timeouts_deadlines_and_failures_keep_every_request_accounted_f
     // client and for the system, and what is in flight at the end is no more than a few
     // seconds of requests (no request lost track of).
     for read_ms in [2.0, 3.0] {
-        let summary = events(&nested(read_ms), &nested_scenario());
+        let summary = events_summary(&nested(read_ms), &nested_scenario());
         let s = &summary.system;
         assert!(s.retries > 0 && s.timed_out > 0, "{read_ms} ms: {s:?}");
         assert!(

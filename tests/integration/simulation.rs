@@ -106,12 +106,44 @@ pub fn run_scenario(design: &Design, scenario: &Scenario, options: RunOptions) -
     sim.summary()
 }
 
-fn component<'a>(summary: &'a RunSummary, name: &str) -> &'a archsandbox::sim::ComponentReport {
+/// The report of the component named `name` in a run.
+pub fn component<'a>(summary: &'a RunSummary, name: &str) -> &'a archsandbox::sim::ComponentReport {
     summary
         .components
         .iter()
         .find(|c| c.name == name)
         .unwrap_or_else(|| panic!("no component {name}"))
+}
+
+/// The events engine's run of `scenario` on `design`, summarised as the flow engine's; it
+/// conserves its requests.
+pub fn events_summary(design: &Design, scenario: &Scenario) -> RunSummary {
+    let (summary, _) = archsandbox::sim::events::run_events_summary(
+        design,
+        scenario,
+        &PriceTable::builtin(),
+        &RunOptions::default(),
+    )
+    .expect("the events engine runs it");
+    assert_conserved(&summary);
+    summary
+}
+
+/// The run of `scenario` on `design` by each engine, named: the flow engine at 1 s and at
+/// 10 ms ticks, and the events engine. Every run conserves its requests.
+pub fn engines(design: &Design, scenario: &Scenario) -> Vec<(String, RunSummary)> {
+    let mut out = Vec::new();
+    for tick_s in [1.0, 0.01] {
+        let at = Scenario {
+            tick_s,
+            ..scenario.clone()
+        };
+        let summary = run_scenario(design, &at, RunOptions::default());
+        assert_conserved(&summary);
+        out.push((format!("flow at {tick_s} s ticks"), summary));
+    }
+    out.push(("events".to_string(), events_summary(design, scenario)));
+    out
 }
 
 fn assert_close(what: &str, measured: f64, expected: f64, relative: f64) {

@@ -675,13 +675,7 @@ fn a_ramp_offers_the_integral_of_its_linear_rise_in_both_engines() {
             ..Scenario::default()
         };
         let flow = run_scenario(&design, &scenario, RunOptions::default());
-        let (events, _) = archsandbox::sim::events::run_events_summary(
-            &design,
-            &scenario,
-            &archsandbox::model::PriceTable::builtin(),
-            &RunOptions::default(),
-        )
-        .expect("the events engine runs it");
+        let events = crate::simulation::events_summary(&design, &scenario);
         for (engine, summary) in [("flow", flow), ("events", events)] {
             assert_within(
                 &format!("{engine}: offered by {duration_s} s"),
