@@ -183,7 +183,7 @@ impl SandboxApp {
     }
 
     /// The folder of the document's file, where file dialogs start.
-    fn document_folder(&self) -> Option<std::path::PathBuf> {
+    pub(super) fn document_folder(&self) -> Option<std::path::PathBuf> {
         self.doc
             .path
             .as_ref()

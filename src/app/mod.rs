@@ -315,7 +315,13 @@ impl SandboxApp {
                         files::DialogKind::Open | files::DialogKind::ExportPicture => None,
                     };
                     let text = match kind {
-                        files::DialogKind::ExportPicture => self.file_name_with("svg"),
+                        // Beside the design's file, where it has one (a bare name would land
+                        // wherever the app was started).
+                        files::DialogKind::ExportPicture => {
+                            let name = self.file_name_with("svg");
+                            self.document_folder()
+                                .map_or(name.clone(), |f| f.join(&name).display().to_string())
+                        }
                         _ => current.map(|p| p.display().to_string()).unwrap_or_default(),
                     };
                     self.path_prompt = Some((kind, text));
