@@ -16,4 +16,6 @@ pub mod cli;
 pub mod export;
 pub mod import;
 pub mod model;
+pub mod render;
+pub mod report;
 pub mod sim;

@@ -11,6 +11,7 @@ pub mod ladder;
 pub mod predict;
 pub mod replications;
 pub mod report;
+pub mod series;
 pub mod spof;
 
 pub use report::{AnalysisOptions, SimulateReport, analyze};

@@ -18,13 +18,39 @@ use super::runner::RunnerMsg;
 use super::{Notice, SandboxApp};
 use super::{canvas, compare, files};
 
+/// A design's name as a file's name: lower case, dashes for spaces and for anything a file
+/// name cannot hold everywhere (a slash would put the file in another folder).
+pub(super) fn file_stem(name: &str) -> String {
+    let stem: String = name
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let stem = stem.trim_matches(['-', '.']);
+    if stem.is_empty() {
+        "design".into()
+    } else {
+        stem.to_string()
+    }
+}
+
 /// Something the user asked for; carried out by [`SandboxApp::apply`].
 #[derive(Clone, Debug)]
 pub enum Action {
     /// Run a command from the menus, the toolbar or a shortcut.
     Command(UiCommand),
-    /// Write a picture of the design here: Mermaid for `.mmd` or `.md`, else SVG.
+    /// Write a picture of the design here: Mermaid for `.mmd` or `.md`, PNG for `.png`,
+    /// else SVG.
     ExportPictureTo(std::path::PathBuf),
+    /// Write the report of what is open (the design, or the comparison) into this folder.
+    ExportReportTo(std::path::PathBuf),
     /// Change the design, as one undo step.
     Edit(Edit),
     /// Add a component of a kind (at a scene position, or the middle of the view).
@@ -176,10 +202,7 @@ impl SandboxApp {
     /// The file name a file of the design is offered under: its name in lower case with
     /// dashes for spaces, and `extension`.
     pub(super) fn file_name_with(&self, extension: &str) -> String {
-        format!(
-            "{}.{extension}",
-            self.doc.design.name.to_lowercase().replace(' ', "-")
-        )
+        format!("{}.{extension}", file_stem(&self.doc.design.name))
     }
 
     /// The folder of the document's file, where file dialogs start.
@@ -190,9 +213,9 @@ impl SandboxApp {
             .and_then(|p| p.parent().map(Path::to_path_buf))
     }
 
-    /// Write a picture of the design to `path` (Mermaid for `.mmd` or `.md`, else SVG at the
-    /// canvas's 100 %), marked as the canvas marks it now: saturated components red, single
-    /// points of failure outlined with a badge.
+    /// Write a picture of the design to `path` (Mermaid for `.mmd` or `.md`, PNG at twice the
+    /// canvas's 100 % for `.png`, else SVG at 100 %), marked as the canvas marks it now:
+    /// saturated components red, single points of failure outlined with a badge.
     pub fn export_picture_to(&mut self, path: &Path) {
         let bottlenecks = self.runner.with_output(|o| {
             o.nodes
@@ -205,20 +228,27 @@ impl SandboxApp {
             bottlenecks,
             spofs: self.analysis.spofs.keys().copied().collect(),
         };
-        let mermaid = path
+        let extension = path
             .extension()
             .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("mmd") || e.eq_ignore_ascii_case("md"));
-        let text = if mermaid {
-            crate::export::mermaid(&self.doc.design, &marks)
-        } else {
-            // Vector: the scale sets only the size a viewer opens it at (the command line's
-            // `export --scale` chooses another).
-            crate::export::svg(&self.doc.design, &marks, 1.0)
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        let bytes = match extension.as_str() {
+            "mmd" | "md" => Ok(crate::export::mermaid(&self.doc.design, &marks).into_bytes()),
+            // Twice the canvas's 100 %: sharp on a high-density screen or a slide (the
+            // command line's `export --scale` chooses another).
+            "png" => {
+                crate::render::png_from_svg(&crate::export::svg(&self.doc.design, &marks, 1.0), 2.0)
+            }
+            // Vector: the scale sets only the size a viewer opens it at.
+            _ => Ok(crate::export::svg(&self.doc.design, &marks, 1.0).into_bytes()),
         };
-        let written = crate::model::file::write_atomically(path, |f| {
-            use std::io::Write as _;
-            f.write_all(text.as_bytes())
+        let written = bytes.and_then(|bytes| {
+            crate::model::file::write_atomically(path, |f| {
+                use std::io::Write as _;
+                f.write_all(&bytes)
+            })
+            .map_err(|e| e.to_string())
         });
         self.notice = Some(match written {
             Ok(()) => Notice {
@@ -275,6 +305,7 @@ impl SandboxApp {
             Action::OpenExample(i) => self.ask_unless_clean(ctx, Pending::OpenExample(i)),
             Action::SaveTo(p) => self.save_to(ctx, &p),
             Action::ExportPictureTo(p) => self.export_picture_to(&p),
+            Action::ExportReportTo(p) => self.export_report_to(&p),
             // The unsaved-changes prompt's "Save": what it held back is carried on once the
             // save succeeds (after a dialog, if the design has no file yet); a failed or
             // cancelled save carries on nothing.
@@ -387,6 +418,10 @@ impl SandboxApp {
             UiCommand::ExportPicture => {
                 let (name, folder) = (self.file_name_with("svg"), self.document_folder());
                 self.dialogs.export_picture(ctx, name, folder);
+            }
+            UiCommand::ExportReport => {
+                let folder = self.document_folder();
+                self.dialogs.export_report(ctx, folder);
             }
             UiCommand::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             UiCommand::Undo => {

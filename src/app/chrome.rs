@@ -178,8 +178,10 @@ impl SandboxApp {
                 }
             }
             ui.separator();
-            if UiCommand::ExportPicture.button(ui, allowed(UiCommand::ExportPicture)) {
-                actions.push(Action::Command(UiCommand::ExportPicture));
+            for c in [UiCommand::ExportPicture, UiCommand::ExportReport] {
+                if c.button(ui, allowed(c)) {
+                    actions.push(Action::Command(c));
+                }
             }
             ui.separator();
             if UiCommand::Quit.button(ui, allowed(UiCommand::Quit)) {

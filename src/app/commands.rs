@@ -20,8 +20,10 @@ pub enum UiCommand {
     SaveAs,
     /// Save the design to a path typed in (when no file dialog is available).
     SavePath,
-    /// Write a picture of the design (SVG, or Mermaid), marked as the canvas marks it.
+    /// Write a picture of the design (SVG, PNG or Mermaid), marked as the canvas marks it.
     ExportPicture,
+    /// Write the shareable report of the design, or of the comparison in compare mode.
+    ExportReport,
     /// Close the window, asking first if there are unsaved changes.
     Quit,
     /// Undo the last change to the design.
@@ -93,7 +95,7 @@ const CMD_SHIFT: Modifiers = Modifiers::COMMAND.plus(Modifiers::SHIFT);
 impl UiCommand {
     /// Every command, in menu order. Shortcuts are matched in this order too, so a command
     /// whose shortcut adds Shift to another's comes first (Ctrl+Shift+S before Ctrl+S).
-    pub const ALL: [UiCommand; 35] = [
+    pub const ALL: [UiCommand; 36] = [
         UiCommand::SaveAs,
         UiCommand::Redo,
         UiCommand::New,
@@ -103,6 +105,7 @@ impl UiCommand {
         UiCommand::Save,
         UiCommand::SavePath,
         UiCommand::ExportPicture,
+        UiCommand::ExportReport,
         UiCommand::Quit,
         UiCommand::Undo,
         UiCommand::Cut,
@@ -142,6 +145,7 @@ impl UiCommand {
             UiCommand::SaveAs => "Save as…",
             UiCommand::SavePath => "Save to path…",
             UiCommand::ExportPicture => "Export picture…",
+            UiCommand::ExportReport => "Export report…",
             UiCommand::Quit => "Quit",
             UiCommand::Undo => "Undo",
             UiCommand::Redo => "Redo",
@@ -189,7 +193,10 @@ impl UiCommand {
                 "Save the design to a path you type (when no file dialog is available)."
             }
             UiCommand::ExportPicture => {
-                "Write the design as an SVG picture (bottlenecks red, SPOF badges, as on the canvas) or, named .mmd, as a Mermaid flowchart for a document or a wiki."
+                "Write the design as an SVG or PNG picture (bottlenecks red, SPOF badges, as on the canvas) or, named .mmd, as a Mermaid flowchart for a document or a wiki."
+            }
+            UiCommand::ExportReport => {
+                "Write a report to share into a folder: report.html and report.md with the design's picture, what breaks first, single points of failure, availability, cost and plots (SVG and PNG), every time series as CSV. In compare mode, of the comparison: side by side, and the load sweep."
             }
             UiCommand::Quit => "Close the window (asks first if there are unsaved changes).",
             UiCommand::Undo => "Undo the last change to the design.",
@@ -301,6 +308,7 @@ impl UiCommand {
             | UiCommand::SaveAs
             | UiCommand::SavePath
             | UiCommand::ExportPicture
+            | UiCommand::ExportReport
             | UiCommand::Quit => "File",
             UiCommand::Undo
             | UiCommand::Redo
@@ -340,6 +348,7 @@ impl UiCommand {
                 | UiCommand::Step
                 | UiCommand::Reset
                 | UiCommand::LoadSweep
+                | UiCommand::ExportReport
                 | UiCommand::ToggleTheme
                 | UiCommand::Quit
         )

@@ -62,7 +62,12 @@ impl SandboxApp {
                 files::DialogKind::SaveAs => ("Save to path", "Save the design to:", "Save"),
                 files::DialogKind::ExportPicture => (
                     "Export picture to path",
-                    "Write the picture to (.svg, or .mmd for Mermaid):",
+                    "Write the picture to (.svg, .png, or .mmd for Mermaid):",
+                    "Export",
+                ),
+                files::DialogKind::ExportReport => (
+                    "Export report to folder",
+                    "Write the report into the folder (made if missing):",
                     "Export",
                 ),
             };
@@ -82,6 +87,7 @@ impl SandboxApp {
                             files::DialogKind::Open => Action::OpenPath(path),
                             files::DialogKind::SaveAs => Action::SaveTo(path),
                             files::DialogKind::ExportPicture => Action::ExportPictureTo(path),
+                            files::DialogKind::ExportReport => Action::ExportReportTo(path),
                         });
                         keep = false;
                     }

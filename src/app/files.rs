@@ -45,8 +45,10 @@ pub enum DialogKind {
     Open,
     /// The dialog that picks where to save the design.
     SaveAs,
-    /// The dialog that picks where to write a picture of the design (SVG or Mermaid).
+    /// The dialog that picks where to write a picture of the design (SVG, PNG or Mermaid).
     ExportPicture,
+    /// The dialog that picks the folder a report's own folder is made in.
+    ExportReport,
 }
 
 /// What a file dialog came back with.
@@ -114,9 +116,25 @@ impl Dialogs {
     ) -> bool {
         let filters: &[(&'static str, &'static [&'static str])] = &[
             ("SVG picture", &["svg"]),
+            ("PNG picture", &["png"]),
             ("Mermaid flowchart", &["mmd", "md"]),
         ];
         self.save_dialog(ctx, DialogKind::ExportPicture, filters, file_name, folder)
+    }
+
+    /// Ask which folder to write a report into; false if another dialog is open.
+    pub fn export_report(&mut self, ctx: &egui::Context, folder: Option<PathBuf>) -> bool {
+        if self.busy() {
+            return false;
+        }
+        self.spawn(ctx, DialogKind::ExportReport, move || {
+            let mut d = rfd::FileDialog::new().set_title("Folder to write the report into");
+            if let Some(f) = folder {
+                d = d.set_directory(f);
+            }
+            d.pick_folder()
+        });
+        true
     }
 
     /// A dialog that picks where to write a file of one of `filters` (name, extensions).

@@ -21,6 +21,7 @@ pub mod layout;
 pub mod plots;
 pub mod runner;
 mod settings;
+mod share;
 
 pub use actions::{Action, Pending};
 pub use analysis_panel::{AnalysisView, LadderLine, ladder_lines};
@@ -112,6 +113,8 @@ pub struct SandboxApp {
     pub cross_check: cross_check::CrossCheckView,
     /// The plots' confidence bands.
     pub bands: bands::BandsView,
+    /// A report being written (File → Export report…).
+    report_job: Option<share::ReportJob>,
     dialogs: Dialogs,
     icons: Icons,
     /// The design revision last sent to the runner.
@@ -182,6 +185,7 @@ impl SandboxApp {
             compare: None,
             cross_check: cross_check::CrossCheckView::default(),
             bands: bands::BandsView::default(),
+            report_job: None,
             dialogs: Dialogs::default(),
             icons: Icons::load(),
             sent_revision: None,
@@ -307,12 +311,24 @@ impl SandboxApp {
                 files::Answer::Picked(files::DialogKind::ExportPicture, p) => {
                     self.export_picture_to(&p)
                 }
+                // The report gets a folder of its own in the folder picked (its dozen files
+                // together, named after the design), and the notice says where.
+                files::Answer::Picked(files::DialogKind::ExportReport, p) => {
+                    let name = self
+                        .report_folder()
+                        .file_name()
+                        .map(std::path::PathBuf::from)
+                        .unwrap_or_else(|| "report".into());
+                    self.export_report_to(&p.join(name))
+                }
                 files::Answer::Cancelled(_) => self.after_save = None,
                 // No dialog could be shown (no desktop portal): ask for the path here.
                 files::Answer::Unavailable(kind) => {
                     let current = match kind {
                         files::DialogKind::SaveAs => self.doc.path.as_ref(),
-                        files::DialogKind::Open | files::DialogKind::ExportPicture => None,
+                        files::DialogKind::Open
+                        | files::DialogKind::ExportPicture
+                        | files::DialogKind::ExportReport => None,
                     };
                     let text = match kind {
                         // Beside the design's file, where it has one (a bare name would land
@@ -321,6 +337,9 @@ impl SandboxApp {
                             let name = self.file_name_with("svg");
                             self.document_folder()
                                 .map_or(name.clone(), |f| f.join(&name).display().to_string())
+                        }
+                        files::DialogKind::ExportReport => {
+                            self.report_folder().display().to_string()
                         }
                         _ => current.map(|p| p.display().to_string()).unwrap_or_default(),
                     };
@@ -338,6 +357,7 @@ impl SandboxApp {
         let timeline = &mut self.timeline;
         self.runner.with_output(|out| timeline.take(out));
         self.poll_analysis();
+        self.poll_report();
         self.poll_cross_check();
         self.update_bands();
         if let Some(c) = &mut self.compare {

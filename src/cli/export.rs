@@ -1,4 +1,4 @@
-//! `archsandbox export FILE --format svg|mermaid`: a picture of the design, headless.
+//! `archsandbox export FILE --format svg|png|mermaid`: a picture of the design, headless.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +10,8 @@ use crate::model::{PriceTable, located};
 pub enum PictureFormat {
     /// SVG: the canvas as it looks (bottlenecks red, SPOF badges).
     Svg,
+    /// PNG: the same picture as pixels (`--scale 2` for a sharp slide); needs `-o`.
+    Png,
     /// Mermaid `flowchart LR`, to paste into markdown or a wiki.
     Mermaid,
 }
@@ -25,7 +27,8 @@ pub struct ExportArgs {
     /// Where to write it (default: standard output); written atomically.
     #[arg(short = 'o', long, value_name = "OUT")]
     pub output: Option<PathBuf>,
-    /// The SVG's size as a multiple of the canvas at 100 %.
+    /// The picture's size as a multiple of the canvas at 100 % (a PNG's pixels: 2 for a
+    /// high-density screen or a slide).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f32,
     /// The scenario whose run marks bottlenecks and single points of failure (default: the
@@ -55,6 +58,9 @@ fn export(args: &ExportArgs, prices: &PriceTable) -> Result<(), String> {
             args.scale
         ));
     }
+    if args.format == PictureFormat::Png && args.output.is_none() {
+        return Err("a PNG is written to a file: give -o FILE.png".into());
+    }
     let (design, scenario) =
         super::simulate::design_and_scenario(&args.file, args.scenario.as_deref(), 1.0, prices)?;
     let marks = if args.no_marks {
@@ -69,18 +75,22 @@ fn export(args: &ExportArgs, prices: &PriceTable) -> Result<(), String> {
             .map_err(|e| located(&args.file, None, &e.to_string()))?;
         crate::export::Marks::of_report(&design, &report)
     };
-    let text = match args.format {
-        PictureFormat::Svg => crate::export::svg(&design, &marks, args.scale),
-        PictureFormat::Mermaid => crate::export::mermaid(&design, &marks),
+    let bytes = match args.format {
+        PictureFormat::Svg => crate::export::svg(&design, &marks, args.scale).into_bytes(),
+        // Drawn at 100 % and rendered at the scale: text and lines stay sharp.
+        PictureFormat::Png => {
+            crate::render::png_from_svg(&crate::export::svg(&design, &marks, 1.0), args.scale)?
+        }
+        PictureFormat::Mermaid => crate::export::mermaid(&design, &marks).into_bytes(),
     };
     match &args.output {
         None => {
-            outln!("{}", text.trim_end());
+            outln!("{}", String::from_utf8_lossy(&bytes).trim_end());
             Ok(())
         }
         Some(path) => {
             use std::io::Write as _;
-            crate::model::file::write_atomically(path, |f| f.write_all(text.as_bytes()))
+            crate::model::file::write_atomically(path, |f| f.write_all(&bytes))
                 .map_err(|e| format!("{}: cannot write: {e}", path.display()))
         }
     }

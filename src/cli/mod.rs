@@ -29,6 +29,7 @@ pub mod cross_check;
 pub mod export;
 mod fmt;
 pub mod import;
+pub mod report;
 pub mod simulate;
 
 /// Architecture Sandbox: design a software architecture, drive traffic through it, and watch
@@ -72,9 +73,14 @@ pub enum Command {
     CrossCheck(cross_check::CrossCheckArgs),
     /// Simulate a generated design and report the speed (last line: `component-ticks/s: X`).
     Bench(bench::BenchArgs),
-    /// Write a picture of a design: SVG (as the canvas draws it, bottlenecks red, SPOF
-    /// badges) or Mermaid (`flowchart LR`).
+    /// Write a picture of a design: SVG or PNG (as the canvas draws it, bottlenecks red,
+    /// SPOF badges) or Mermaid (`flowchart LR`).
     Export(export::ExportArgs),
+    /// A report to share: `report.html` (self-contained) and `report.md` with the design's
+    /// picture, what breaks first, single points of failure, availability, cost and plots
+    /// over time (SVG and PNG), every time series as CSV; with `--compare`, the side-by-side
+    /// table and the load sweep's curves.
+    Report(report::ReportArgs),
     /// A design from a `docker-compose.yml`: services become components by what they run,
     /// `depends_on` and `links` become links; prints what it guessed and left out.
     Import(import::ImportArgs),
@@ -125,6 +131,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::CrossCheck(args)) => cross_check::run(&args, &prices),
         Some(Command::Export(args)) => export::run(&args, &prices),
         Some(Command::Import(args)) => import::run(&args, &prices),
+        Some(Command::Report(args)) => report::run(&args, &prices),
         None => {
             // `main` opens the app when no command is given; this module never starts it.
             eprintln!("error: no command given (see --help)");

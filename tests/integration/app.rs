@@ -521,7 +521,8 @@ fn file_export_picture_writes_the_design_as_svg_or_mermaid_marked_as_the_canvas(
     let ctx = harness.ctx.clone();
     let svg = dir.path().join("restaurant.svg");
     let mermaid = dir.path().join("restaurant.mmd");
-    for path in [&svg, &mermaid] {
+    let png = dir.path().join("restaurant.png");
+    for path in [&svg, &mermaid, &png] {
         harness
             .state_mut()
             .apply(&ctx, Action::ExportPictureTo(path.clone()));
@@ -546,6 +547,86 @@ fn file_export_picture_writes_the_design_as_svg_or_mermaid_marked_as_the_canvas(
         flowchart.matches(" -->|").count(),
         state.doc.design.links().count()
     );
+    // The PNG: the same picture at twice its size, for a slide.
+    let pixels = std::fs::read(&png).expect("the PNG");
+    assert_eq!(&pixels[..8], b"\x89PNG\r\n\x1a\n");
+    let width = u32::from_be_bytes([pixels[16], pixels[17], pixels[18], pixels[19]]);
+    let svg_width: f64 = picture
+        .split(" width=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|w| w.parse().ok())
+        .expect("the SVG's width");
+    assert_eq!(width, (2.0 * svg_width).ceil() as u32);
+}
+
+#[test]
+fn file_export_report_writes_the_report_of_the_design_or_of_the_comparison() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The design: its report's sections, with what runs now (the scenario and load).
+    let mut harness = app();
+    harness.run_steps(3);
+    click_button(&mut harness, "File");
+    harness.get_by_role_and_label(Role::Button, "Export report…");
+    harness.key_press(Key::Escape);
+    harness.run_steps(2);
+    let ctx = harness.ctx.clone();
+    let folder = dir.path().join("design");
+    harness
+        .state_mut()
+        .apply(&ctx, Action::ExportReportTo(folder.clone()));
+    harness.run_steps(1);
+    let notice = harness.state().notice.clone().expect("a notice");
+    assert!(!notice.error, "{}", notice.text);
+    assert!(notice.text.contains("report.html"), "{}", notice.text);
+    let html = std::fs::read_to_string(folder.join("report.html")).expect("report.html");
+    for id in ["summary", "picture", "ladder", "spof", "over-time"] {
+        assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
+    }
+    assert!(html.contains(&harness.state().doc.design.name));
+    assert!(folder.join("data/timeseries.csv").is_file());
+    // The comparison: side by side and the sweep, then each design.
+    let mut harness = app_with(StartOptions {
+        compare: Some((
+            root().join("saved-designs/scale-up.ron"),
+            root().join("saved-designs/scale-out.ron"),
+        )),
+        ..StartOptions::default()
+    });
+    harness.run_steps(3);
+    click_button(&mut harness, "File");
+    {
+        use egui_kittest::kittest::NodeT as _;
+        assert!(
+            !harness
+                .get_by_role_and_label(Role::Button, "Export report…")
+                .accesskit_node()
+                .is_disabled(),
+            "offered in compare mode"
+        );
+        // Unlike the picture, which is of the editor's design, hidden there.
+        assert!(
+            harness
+                .get_by_role_and_label(Role::Button, "Export picture…")
+                .accesskit_node()
+                .is_disabled()
+        );
+    }
+    harness.key_press(Key::Escape);
+    harness.run_steps(2);
+    let ctx = harness.ctx.clone();
+    let folder = dir.path().join("comparison");
+    harness
+        .state_mut()
+        .apply(&ctx, Action::ExportReportTo(folder.clone()));
+    harness.run_steps(1);
+    let notice = harness.state().notice.clone().expect("a notice");
+    assert!(!notice.error, "{}", notice.text);
+    let html = std::fs::read_to_string(folder.join("report.html")).expect("report.html");
+    for id in ["comparison", "sweep", "a-ladder", "b-ladder"] {
+        assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
+    }
+    assert!(folder.join("data/sweep.csv").is_file());
 }
 
 #[test]

@@ -20,6 +20,7 @@ mod import;
 mod limit_designs;
 mod limits;
 mod pictures;
+mod report;
 mod retries;
 mod sim_properties;
 mod simulation;
