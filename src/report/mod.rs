@@ -561,6 +561,17 @@ fn design_sections(part: &Part<'_>, files: &mut Vec<ReportFile>) -> Result<Vec<S
             ]
         })
         .collect();
+    // The rest of the total is the data sent back to clients (the price table's transfer).
+    let components_cost: f64 = r.components.iter().map(|c| c.cost_per_month).sum();
+    let transfer = s.cost_per_month - components_cost;
+    if transfer > 1e-9 * s.cost_per_month.abs() {
+        cost_rows.push(vec![
+            "data transfer".into(),
+            "responses to clients".into(),
+            String::new(),
+            number(transfer),
+        ]);
+    }
     cost_rows.push(vec![
         "total".into(),
         String::new(),

@@ -180,6 +180,35 @@ fn thinned(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
     out
 }
 
+/// The corner the legend covers least data in: the share of the points that fall in each
+/// corner's box (a quarter of the width, a third of the height), fewest first; ties keep the
+/// order upper left, upper right, lower right, lower left.
+fn legend_corner(lines: &[Vec<(f64, f64)>], x: (f64, f64), y: (f64, f64)) -> SeriesLabelPosition {
+    let corners = [
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::LowerLeft, false, false),
+    ];
+    let norm = |v: f64, (lo, hi): (f64, f64)| (v - lo) / (hi - lo).max(1e-300);
+    let count = |right: bool, upper: bool| {
+        lines
+            .iter()
+            .flatten()
+            .filter(|&&(px, py)| {
+                let (nx, ny) = (norm(px, x), norm(py, y));
+                let in_x = if right { nx >= 0.75 } else { nx <= 0.25 };
+                let in_y = if upper { ny >= 0.67 } else { ny <= 0.33 };
+                in_x && in_y
+            })
+            .count()
+    };
+    corners
+        .into_iter()
+        .min_by_key(|&(_, right, upper)| count(right, upper))
+        .map_or(SeriesLabelPosition::UpperLeft, |c| c.0)
+}
+
 /// The chart as an SVG document.
 pub fn svg(chart: &Chart) -> Result<String, String> {
     register_fonts();
@@ -199,6 +228,11 @@ pub fn svg(chart: &Chart) -> Result<String, String> {
     let all = || lines.iter().flat_map(|(p, _)| p.iter().copied());
     let (x0, x1) = range(chart.x_axis, all().map(|p| p.0), false);
     let (y0, y1) = range(chart.y_axis, all().map(|p| p.1), true);
+    let corner = legend_corner(
+        &lines.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(),
+        (x0, x1),
+        (y0, y1),
+    );
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, SIZE).into_drawing_area();
@@ -247,7 +281,7 @@ pub fn svg(chart: &Chart) -> Result<String, String> {
                 .background_style(WHITE.mix(0.8))
                 .border_style(RGBColor(200, 200, 200))
                 .label_font(("sans-serif", 12))
-                .position(SeriesLabelPosition::UpperLeft)
+                .position(corner)
                 .draw()
                 .map_err(e)?;
         }
@@ -311,6 +345,22 @@ mod tests {
             assert!(svg.contains(text), "{text} missing");
         }
         assert!(crate::render::png_from_svg(&svg, 1.0).is_ok());
+    }
+
+    #[test]
+    fn the_legend_goes_where_the_lines_are_not() {
+        let high = vec![(0.0, 9.0), (5.0, 9.5), (10.0, 9.0)];
+        let corner = legend_corner(&[high], (0.0, 10.0), (0.0, 10.0));
+        assert!(
+            matches!(corner, SeriesLabelPosition::LowerRight),
+            "{corner:?}"
+        );
+        let rising = vec![(0.0, 0.0), (10.0, 10.0)];
+        let corner = legend_corner(&[rising], (0.0, 10.0), (0.0, 10.0));
+        assert!(
+            matches!(corner, SeriesLabelPosition::UpperLeft),
+            "{corner:?}"
+        );
     }
 
     #[test]
