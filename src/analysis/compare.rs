@@ -90,7 +90,11 @@ pub fn scale_variant(
 }
 
 /// Scale one component out by at least `factor`.
-fn scale_out(design: &mut Design, id: ComponentId, factor: f64) -> Result<String, String> {
+pub(crate) fn scale_out(
+    design: &mut Design,
+    id: ComponentId,
+    factor: f64,
+) -> Result<String, String> {
     let component = design
         .component(id)
         .cloned()
@@ -189,19 +193,7 @@ fn scale_out(design: &mut Design, id: ComponentId, factor: f64) -> Result<String
                 ..LoadBalancerParams::default()
             }),
         });
-        let incoming: Vec<_> = design
-            .incoming(id)
-            .map(|(l, s, link)| (l, s, link.clone()))
-            .collect();
-        let mut classes: Vec<TrafficClass> = Vec::new();
-        for (link_id, source, link) in incoming {
-            design.graph.remove_edge(link_id);
-            classes.extend(link.carries.iter().copied());
-            design.connect(source, lb, link);
-        }
-        classes.sort();
-        classes.dedup();
-        design.connect(lb, id, Link::new(&classes));
+        design.put_in_front(id, lb);
         notes.push("a pair of load balancers now spreads requests over them".into());
     }
     if was_stateful {

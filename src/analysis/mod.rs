@@ -2,6 +2,7 @@
 //! durability and cost — and the report that puts them beside a simulation run; the engines'
 //! cross-check. No egui.
 
+pub mod advise;
 pub mod availability;
 pub mod bands;
 pub mod compare;

@@ -51,6 +51,9 @@ pub enum Action {
     ExportPictureTo(std::path::PathBuf),
     /// Write the report of what is open (the design, or the comparison) into this folder.
     ExportReportTo(std::path::PathBuf),
+    /// Make the next fix the analysis panel offers (one undo step), and open compare mode on
+    /// the design before it against after.
+    ApplyAdvice,
     /// Change the design, as one undo step.
     Edit(Edit),
     /// Add a component of a kind (at a scene position, or the middle of the view).
@@ -306,6 +309,7 @@ impl SandboxApp {
             Action::SaveTo(p) => self.save_to(ctx, &p),
             Action::ExportPictureTo(p) => self.export_picture_to(&p),
             Action::ExportReportTo(p) => self.export_report_to(&p),
+            Action::ApplyAdvice => self.apply_advice(),
             // The unsaved-changes prompt's "Save": what it held back is carried on once the
             // save succeeds (after a dialog, if the design has no file yet); a failed or
             // cancelled save carries on nothing.
@@ -574,6 +578,41 @@ impl SandboxApp {
                 });
             }
         }
+    }
+
+    /// Make the next fix the analysis panel offers, as one undo step, and open compare mode
+    /// on the design before it (A) against after (B), with what changed and the ladder before
+    /// and after as its note.
+    pub(super) fn apply_advice(&mut self) {
+        self.refresh_advice();
+        let Some((_, _, Ok(Some(advice)))) = self.analysis.advice.take() else {
+            return;
+        };
+        let Some(scenario) = self.current_scenario().cloned() else {
+            return;
+        };
+        let before = self.doc.design.clone();
+        let titles = (
+            format!("before: {}", self.doc.title()),
+            format!("after: {}", advice.action.label()),
+        );
+        self.doc.apply(Edit::Design(advice.design.clone()));
+        self.canvas.prune(&self.doc.design);
+        let mut view = compare::CompareView::pair(
+            before,
+            advice.design.clone(),
+            titles,
+            &scenario,
+            &self.prices,
+            self.repaint.as_ref(),
+        );
+        view.note = Some(format!(
+            "{} Ladder: {}.",
+            advice.change,
+            advice.before_after()
+        ));
+        view.set_users(self.users());
+        self.compare = Some(view);
     }
 
     pub(super) fn compare_command(&mut self, command: UiCommand) {

@@ -7,6 +7,7 @@ use std::sync::mpsc::{Receiver, channel};
 
 use egui::{RichText, Ui};
 
+use crate::analysis::advise::Advice;
 use crate::analysis::report::{
     AnalysisOptions, Engine, FailureAnalysis, SimulateReport, analyze, number,
 };
@@ -37,6 +38,9 @@ pub struct AnalysisView {
     /// model yet), in words.
     pub error: Option<String>,
     pending: Option<Receiver<(u64, Result<SimulateReport, String>)>>,
+    /// The next fix at the load running now: the design revision and load it is for (the
+    /// load's bits), and the advice (`None`: nothing to fix).
+    pub advice: Option<(u64, u64, Result<Option<Advice>, String>)>,
 }
 
 /// One line of the bottleneck ladder as the analysis panel shows it.
@@ -257,6 +261,72 @@ impl SandboxApp {
         self.analysis.report = Some(report);
     }
 
+    /// The next fix for the design at the load running now, worked out again when either
+    /// changed (the laws only: no simulation).
+    pub(super) fn refresh_advice(&mut self) {
+        let load = self.load;
+        let key = (self.doc.revision, load.to_bits());
+        if self
+            .analysis
+            .advice
+            .as_ref()
+            .is_some_and(|(r, l, _)| (*r, *l) == key)
+        {
+            return;
+        }
+        let Some(scenario) = self.current_scenario() else {
+            self.analysis.advice = None;
+            return;
+        };
+        let advice =
+            crate::analysis::advise::advise(&self.doc.design, scenario, &self.prices, load);
+        self.analysis.advice = Some((key.0, key.1, advice));
+    }
+
+    /// "Fix the next bottleneck": what breaks, the move and why, and the button that makes it.
+    fn next_fix_ui(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        // On a large design the advice takes a while (0.2 s at 5,000 components): while the
+        // slider is dragged it waits for the release instead of stalling every frame.
+        let dragging = ui.input(|i| i.pointer.any_down());
+        if !(dragging
+            && self.analysis.advice.is_some()
+            && self.doc.design.component_count() > 1_000)
+        {
+            self.refresh_advice();
+        }
+        let Some((_, _, advice)) = &self.analysis.advice else {
+            return;
+        };
+        ui.add_space(4.0);
+        ui.strong("Fix the next bottleneck");
+        match advice {
+            Ok(Some(a)) => {
+                ui.label(format!("{}: {}", a.component, a.action.label()));
+                ui.weak(&a.change);
+                ui.weak(&a.reason);
+                if ui
+                    .button("Apply the fix and compare")
+                    .on_hover_text(format!(
+                        "Make the move (Undo takes it back) and open compare mode: the design before it against after ({}).",
+                        a.before_after()
+                    ))
+                    .clicked()
+                {
+                    actions.push(Action::ApplyAdvice);
+                }
+            }
+            Ok(None) => {
+                ui.weak(format!(
+                    "Nothing to fix at this load: every component carries the scenario's peak at most {} % busy, and none is a single point of failure.",
+                    (crate::analysis::advise::PLANNED_UTILIZATION * 100.0).round()
+                ));
+            }
+            Err(e) => {
+                ui.weak(format!("No advice: {e}"));
+            }
+        }
+    }
+
     pub(super) fn analysis_panel(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
         self.engine_choice(ui, actions);
         ui.add_space(4.0);
@@ -294,6 +364,7 @@ impl SandboxApp {
                 }
             }
         }
+        self.next_fix_ui(ui, actions);
         if !self.analysis.spofs.is_empty() {
             ui.add_space(4.0);
             ui.strong("Single points of failure");

@@ -34,7 +34,7 @@ use crate::analysis::cost::monthly_cost;
 use crate::analysis::predict::Prediction;
 use crate::analysis::replications::Interval;
 use crate::analysis::report::{AnalysisOptions, FailureAnalysis, SimulateReport, analyze, number};
-use crate::model::{ComponentId, ComponentKind, Design, PriceTable, Scenario};
+use crate::model::{ComponentId, Design, PriceTable, Scenario};
 use crate::sim::laws::operational_laws;
 use crate::sim::preflight::read_runnable_design;
 
@@ -192,14 +192,7 @@ pub struct CompareView {
 }
 
 fn base_users(design: &Design) -> f64 {
-    design
-        .components()
-        .filter_map(|(_, c)| match &c.kind {
-            ComponentKind::Client(p) => Some(p.users as f64),
-            _ => None,
-        })
-        .sum::<f64>()
-        .max(1.0)
+    crate::analysis::advise::base_users(design).max(1.0)
 }
 
 impl CompareView {
@@ -300,6 +293,19 @@ impl CompareView {
         );
         view.note = Some(note);
         Ok(view)
+    }
+
+    /// Compare mode on two designs already made (a design before a fix and after it), under
+    /// one scenario.
+    pub fn pair(
+        a: Design,
+        b: Design,
+        titles: (String, String),
+        scenario: &Scenario,
+        prices: &PriceTable,
+        ctx: Option<&egui::Context>,
+    ) -> Self {
+        Self::build(a, b, titles.0, titles.1, scenario.clone(), prices, ctx)
     }
 
     /// The load multiplier of the slider.

@@ -48,6 +48,8 @@ pub enum Edit {
         /// The name of the scenario run by default.
         default: String,
     },
+    /// Replace the whole design (a fix the advice made), as one undo step.
+    Design(Design),
     /// Rename the design or change its description.
     SetDescription {
         /// The design's new name.
@@ -256,6 +258,10 @@ fn apply_to(design: &mut Design, edit: Edit) -> Vec<ComponentId> {
         Edit::SetDescription { name, description } => {
             design.name = name;
             design.description = description;
+            Vec::new()
+        }
+        Edit::Design(new) => {
+            *design = new;
             Vec::new()
         }
     }

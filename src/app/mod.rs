@@ -32,7 +32,7 @@ use std::process::ExitCode;
 
 use egui::Ui;
 
-use crate::model::{ComponentKind, Design, PriceTable, Scenario, parse_design};
+use crate::model::{Design, PriceTable, Scenario, parse_design};
 
 use canvas::CanvasState;
 use document::Document;
@@ -230,14 +230,7 @@ impl SandboxApp {
 
     /// Users of all clients at load multiplier 1.
     fn base_users(&self) -> f64 {
-        self.doc
-            .design
-            .components()
-            .filter_map(|(_, c)| match &c.kind {
-                ComponentKind::Client(p) => Some(p.users as f64),
-                _ => None,
-            })
-            .sum()
+        crate::analysis::advise::base_users(&self.doc.design)
     }
 
     /// The load multiplier that runs: the scenario's times the slider's.

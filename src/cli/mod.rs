@@ -22,6 +22,7 @@ macro_rules! outln {
     }};
 }
 
+pub mod advise;
 pub mod bench;
 mod check;
 pub mod compare;
@@ -71,6 +72,9 @@ pub enum Command {
     /// Run both engines (flow and events) on a design and scenario, figure by figure, and
     /// mark the figures that differ by more than the runs' noise.
     CrossCheck(cross_check::CrossCheckArgs),
+    /// What breaks first at a load, the move that fixes it and why (`--apply -o OUT.ron`
+    /// writes the design with the move made): each fix reveals the next bottleneck.
+    Advise(advise::AdviseArgs),
     /// Simulate a generated design and report the speed (last line: `component-ticks/s: X`).
     Bench(bench::BenchArgs),
     /// Write a picture of a design: SVG or PNG (as the canvas draws it, bottlenecks red,
@@ -132,6 +136,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Export(args)) => export::run(&args, &prices),
         Some(Command::Import(args)) => import::run(&args, &prices),
         Some(Command::Report(args)) => report::run(&args, &prices),
+        Some(Command::Advise(args)) => advise::run(&args, &prices),
         None => {
             // `main` opens the app when no command is given; this module never starts it.
             eprintln!("error: no command given (see --help)");

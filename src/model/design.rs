@@ -7,7 +7,7 @@ use petgraph::Direction;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 
-use super::component::{Component, KindName};
+use super::component::{Component, KindName, TrafficClass};
 use super::link::Link;
 use super::scenario::Scenario;
 
@@ -243,6 +243,24 @@ impl Design {
         self.graph
             .edges_directed(id, Direction::Incoming)
             .map(|e| (e.id(), e.source(), e.weight()))
+    }
+
+    /// Put `front` in front of `target`: every link that entered `target` enters `front`
+    /// instead, and `front` passes all their classes on to `target` (a balancer before a
+    /// tier, a cache before a database).
+    pub fn put_in_front(&mut self, target: ComponentId, front: ComponentId) {
+        let incoming: Vec<_> = self
+            .incoming(target)
+            .filter(|(_, source, _)| *source != front)
+            .map(|(l, s, link)| (l, s, link.clone()))
+            .collect();
+        let mut classes: Vec<TrafficClass> = Vec::new();
+        for (link_id, source, link) in incoming {
+            self.graph.remove_edge(link_id);
+            classes.extend(link.carries.iter().copied());
+            self.connect(source, front, link);
+        }
+        self.connect(front, target, Link::new(&classes));
     }
 
     /// A name not used yet in this design: `base`, or `base-2`, `base-3`, …

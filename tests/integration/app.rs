@@ -561,6 +561,35 @@ fn file_export_picture_writes_the_design_as_svg_or_mermaid_marked_as_the_canvas(
 }
 
 #[test]
+fn the_analysis_panel_offers_the_next_fix_and_applying_it_opens_compare_mode_undo_takes_it_back() {
+    let mut harness = app_with(StartOptions {
+        file: Some(root().join("saved-designs/one-server.ron")),
+        ..StartOptions::default()
+    });
+    harness.run_steps(3);
+    let before = harness.state().doc.design.clone();
+    // The lunch rush's peak is three times the design's load: the kitchen breaks first.
+    harness.get_by_label_contains("kitchen: scale out");
+    click_button(&mut harness, "Apply the fix and compare");
+    harness.run_steps(3);
+    let state = harness.state();
+    let view = state.compare.as_ref().expect("compare mode opens");
+    assert_eq!(view.a.design, before, "A is the design before the fix");
+    assert_eq!(view.b.design, state.doc.design, "B is the design now");
+    assert!(state.doc.design.of_kind(KindName::LoadBalancer).count() == 1);
+    let note = view.note.clone().unwrap_or_default();
+    assert!(
+        note.contains("breaks first at ×") && note.contains(", now at ×"),
+        "{note}"
+    );
+    // Back in the editor, Undo walks back to the design before the fix.
+    harness.state_mut().compare = None;
+    harness.run_steps(2);
+    press(&mut harness, Modifiers::COMMAND, Key::Z);
+    assert_eq!(harness.state().doc.design, before);
+}
+
+#[test]
 fn file_export_report_writes_the_report_of_the_design_or_of_the_comparison() {
     let dir = tempfile::tempdir().expect("temp dir");
     // The design: its report's sections, with what runs now (the scenario and load).

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, a file per topic. Each test states a behaviour.
 
+mod advise;
 mod analysis;
 #[cfg(feature = "gui")]
 mod app;

@@ -1,0 +1,744 @@
+//! Fix the next bottleneck: for a design at a load, the component that breaks first and the
+//! move the primer's model (and queueing theory) suggests for it, with its reason — then the
+//! design with the move made, so that "each fix reveals the next bottleneck" can be played.
+//!
+//! Everything here comes from the model, never from the example designs: the bottleneck
+//! ladder (each component's saturation load by the operational laws), the traffic classes
+//! that reach the bottleneck, and the kinds of the components.
+//!
+//! # The rules, in order
+//!
+//! The load to plan for is the scenario's peak at the load asked for. A component is *short*
+//! when it would be more than [`PLANNED_UTILIZATION`] busy there: capacity planning's
+//! headroom, so that waits stay short and a lost instance is absorbed. The first short step
+//! of the ladder is the bottleneck, and by its kind:
+//!
+//! - **A server tier** that static files reach for a quarter or more of its work, with no
+//!   CDN in the design: a CDN takes the static traffic at the edge.
+//! - **A server tier** otherwise: more instances behind a balancer (a pair is put in front
+//!   when its callers reach it directly), as many as bring it to the planned utilization at
+//!   the peak. If its sessions live in its instances' memory, they move to a shared session
+//!   store in the same move (more instances would log users out). Past the most instances a
+//!   tier may have, the next larger machine.
+//! - **A database** busy more with writes than reads: shards, split by hash (a replica
+//!   replays every write, so replicas cannot help). Busy more with reads: a cache in front
+//!   when reads repeat (its keys' popularity is skewed, Zipf s ≥ 0.5), else read replicas
+//!   (at most [`MAX_READ_REPLICAS`]); when replicas cannot bring it to the planned
+//!   utilization (each one replays the writes), shards. Past the most shards, the next
+//!   larger machine.
+//! - **A load balancer, a cache, a message queue or a CDN**: more instances (consumers, edge
+//!   capacity), as many as bring it to the planned utilization.
+//!
+//! When nothing is short, the first single point of failure (no spare, and its loss cuts a
+//! client off) gets a spare: a second instance behind a balancer, or a database's hot
+//! standby. When there is none either, there is nothing to fix.
+//!
+//! Each move is sized with the laws and checked with them: the bottleneck's saturation load
+//! rises (or the single point of failure is gone), or no move is offered.
+//!
+//! Not yet: moving slow background work off the request path onto a queue (the design's
+//! async traffic already goes through its queues; a synchronous call made asynchronous
+//! changes what the user waits for, a decision for the designer).
+
+use serde::Serialize;
+
+use super::compare::scale_out;
+use super::ladder::{LadderStep, bottleneck_ladder};
+use super::spof::structural_spofs;
+use crate::model::validate::{MAX_INSTANCES, MAX_SHARDS};
+use crate::model::{
+    CacheParams, CdnParams, Component, ComponentId, ComponentKind, Design, HitRatio, KindName,
+    Link, Partitioning, PriceTable, Scenario, SessionState, TrafficClass,
+};
+use crate::sim::laws::operational_laws;
+
+/// The busiest a component is planned to be at the scenario's peak.
+pub const PLANNED_UTILIZATION: f64 = 0.7;
+
+/// The most copies of a database's shard (the primary and its read replicas) a move makes:
+/// managed databases stop at fifteen replicas.
+pub const MAX_READ_REPLICAS: u32 = 16;
+
+/// The share of a server tier's work that static files must be for a CDN to be the move.
+const STATIC_SHARE_FOR_CDN: f64 = 0.25;
+
+/// The Zipf exponent from which a database's reads repeat enough for a cache in front.
+const SKEW_FOR_CACHE: f64 = 0.5;
+
+/// What a move does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Move {
+    /// More instances behind a balancer.
+    ScaleOut,
+    /// Sessions to a shared store, and more instances behind a balancer.
+    SharedSessionsThenScaleOut,
+    /// The next larger machine.
+    ScaleUp,
+    /// A CDN takes the static traffic.
+    Cdn,
+    /// A cache in front of a database.
+    CacheInFront,
+    /// Read replicas of a database.
+    ReadReplicas,
+    /// Shards of a database.
+    Shards,
+    /// Shards of a database, each with read replicas.
+    ShardsAndReplicas,
+    /// A second instance of a single point of failure.
+    SecondInstance,
+    /// A hot standby of a database.
+    Standby,
+}
+
+impl Move {
+    /// Its name, as a user reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Move::ScaleOut => "scale out",
+            Move::SharedSessionsThenScaleOut => "shared sessions, then scale out",
+            Move::ScaleUp => "scale up",
+            Move::Cdn => "add a CDN",
+            Move::CacheInFront => "add a cache",
+            Move::ReadReplicas => "add read replicas",
+            Move::Shards => "shard",
+            Move::ShardsAndReplicas => "shard, with read replicas",
+            Move::SecondInstance => "add a spare",
+            Move::Standby => "add a standby",
+        }
+    }
+}
+
+/// A step of the ladder, as the advice names it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Breaks {
+    /// The component.
+    pub name: String,
+    /// Its kind's key.
+    pub kind: &'static str,
+    /// The multiple of the design's base load at which it saturates.
+    pub saturates_at_load: f64,
+    /// The users whose load at the scenario's peak saturates it.
+    pub users: f64,
+}
+
+/// What is wrong with the component the advice is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    /// It would be busier than planned (or saturated) at the peak.
+    Saturates,
+    /// It has no spare, and its loss cuts a client off.
+    SinglePointOfFailure,
+}
+
+/// The advice for a design at a load.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Advice {
+    /// The load multiplier asked for (on top of the scenario's).
+    pub load: f64,
+    /// The users that load is (every client's users × the scenario's multiplier × it).
+    pub users: f64,
+    /// The multiple of the design's base load at the scenario's peak: what the ladder's
+    /// steps are compared with.
+    pub peak_load: f64,
+    /// The ladder's first step before the move.
+    pub breaks_first: Option<Breaks>,
+    /// The component the move is about.
+    pub component: String,
+    /// What is wrong with it.
+    pub problem: Problem,
+    /// The move.
+    #[serde(rename = "move")]
+    pub action: Move,
+    /// What the move changes, in a sentence.
+    pub change: String,
+    /// Why this move, in a sentence.
+    pub reason: String,
+    /// The ladder's first step after the move.
+    pub breaks_first_after: Option<Breaks>,
+    /// The design with the move made.
+    #[serde(skip)]
+    pub design: Design,
+}
+
+impl Advice {
+    /// "breaks first at ×1.04, now at ×3.1: pantry" (no arrow: the app's font has none).
+    pub fn before_after(&self) -> String {
+        use super::report::number;
+        match (&self.breaks_first, &self.breaks_first_after) {
+            (Some(b), Some(a)) => format!(
+                "breaks first at ×{}, now at ×{}: {}",
+                number(b.saturates_at_load),
+                number(a.saturates_at_load),
+                a.name
+            ),
+            (Some(b), None) => format!(
+                "breaks first at ×{}, now nothing carries load",
+                number(b.saturates_at_load)
+            ),
+            _ => "nothing carried load".into(),
+        }
+    }
+}
+
+/// Every client's users at load multiplier 1 (a closed client's users; an open one's).
+pub fn base_users(design: &Design) -> f64 {
+    design
+        .components()
+        .filter_map(|(_, c)| match &c.kind {
+            ComponentKind::Client(p) => Some(p.users as f64),
+            _ => None,
+        })
+        .sum()
+}
+
+/// The load multiplier (on top of the scenario's) at which `users` run.
+pub fn load_for_users(design: &Design, scenario: &Scenario, users: f64) -> Option<f64> {
+    let per_load = base_users(design) * scenario.load_multiplier;
+    (per_load > 0.0 && users.is_finite() && users > 0.0).then(|| users / per_load)
+}
+
+/// The ladder of a design under a scenario.
+fn ladder(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+) -> Result<Vec<LadderStep>, String> {
+    let laws = operational_laws(design, scenario, prices).map_err(|e| e.to_string())?;
+    Ok(bottleneck_ladder(&laws))
+}
+
+/// The saturation load of a component, by name (a copy keeps names); `None` when it
+/// carries nothing.
+fn saturation_of(steps: &[LadderStep], name: &str) -> Option<f64> {
+    steps
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| s.saturates_at_load)
+}
+
+/// The advice for `design` at `load` (a multiplier on top of the scenario's): `None` when
+/// every component carries the peak within the planned utilization and none is a single
+/// point of failure.
+pub fn advise(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    load: f64,
+) -> Result<Option<Advice>, String> {
+    if !(load.is_finite() && load > 0.0) {
+        return Err(format!("the load must be a positive number, not {load}"));
+    }
+    let peak_load = load * scenario.load_multiplier * scenario.profile.peak_multiplier();
+    let users_per_load = base_users(design) / scenario.profile.peak_multiplier().max(1e-300);
+    let breaks = |s: &LadderStep, kind: &'static str| Breaks {
+        name: s.name.clone(),
+        kind,
+        saturates_at_load: s.saturates_at_load,
+        users: users_per_load * s.saturates_at_load,
+    };
+    let kind_key =
+        |d: &Design, id: ComponentId| d.component(id).map_or("", |c| c.kind.name().key());
+    let before = ladder(design, scenario, prices)?;
+    let breaks_first = before.first().map(|s| breaks(s, kind_key(design, s.id)));
+    let wanted = peak_load / PLANNED_UTILIZATION;
+    let found = match before.iter().find(|s| s.saturates_at_load < wanted) {
+        Some(step) => relieve(design, scenario, prices, step, wanted)?
+            .map(|m| (step.name.clone(), Problem::Saturates, m)),
+        None => spare(design)?.map(|(name, m)| (name, Problem::SinglePointOfFailure, m)),
+    };
+    let Some((component, problem, made)) = found else {
+        return Ok(None);
+    };
+    let after = ladder(&made.design, scenario, prices)?;
+    // The move must do what it says: lift the component, or give it a spare.
+    match problem {
+        Problem::Saturates => {
+            let was = saturation_of(&before, &component).unwrap_or(0.0);
+            let now = saturation_of(&after, &component).unwrap_or(f64::INFINITY);
+            if now <= was * (1.0 + 1e-9) {
+                return Ok(None);
+            }
+        }
+        Problem::SinglePointOfFailure => {
+            let still = made
+                .design
+                .find(&component)
+                .is_some_and(|id| structural_spofs(&made.design).contains(&id));
+            if still {
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(Advice {
+        load,
+        users: base_users(design) * scenario.load_multiplier * load,
+        peak_load,
+        breaks_first,
+        component,
+        problem,
+        action: made.action,
+        change: made.change,
+        reason: made.reason,
+        breaks_first_after: after
+            .first()
+            .map(|s| breaks(s, kind_key(&made.design, s.id))),
+        design: made.design,
+    }))
+}
+
+/// A move made on a copy of the design.
+struct Made {
+    design: Design,
+    action: Move,
+    change: String,
+    reason: String,
+}
+
+/// The move that lifts `step`'s component to `wanted` (a saturation load), if there is one.
+fn relieve(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    step: &LadderStep,
+    wanted: f64,
+) -> Result<Option<Made>, String> {
+    use super::report::number;
+    let Some(component) = design.component(step.id) else {
+        return Ok(None);
+    };
+    let name = component.name.clone();
+    let factor = (wanted / step.saturates_at_load).max(1.0);
+    let laws = operational_laws(design, scenario, prices).map_err(|e| e.to_string())?;
+    let law = laws.nodes.iter().find(|l| l.id == step.id);
+    let share = |class: TrafficClass| {
+        law.map_or(0.0, |l| {
+            let total: f64 = l.class_rates_per_s.iter().sum();
+            if total > 0.0 {
+                l.class_rates_per_s[class.index()] / total
+            } else {
+                0.0
+            }
+        })
+    };
+    let planned = format!(
+        "{} % busy at the peak (×{} of the base load)",
+        (PLANNED_UTILIZATION * 100.0).round(),
+        number(wanted * PLANNED_UTILIZATION)
+    );
+    match &component.kind {
+        ComponentKind::Server(p) => {
+            let has_cdn = design.of_kind(KindName::Cdn).next().is_some();
+            if !has_cdn && share(TrafficClass::Static) >= STATIC_SHARE_FOR_CDN {
+                let mut out = design.clone();
+                let added = add_cdn(&mut out);
+                if added {
+                    return Ok(Some(Made {
+                        design: out,
+                        action: Move::Cdn,
+                        change: format!(
+                            "A CDN now answers the static files at the edge; only its misses reach the origin ({} % of '{name}''s work was static).",
+                            (share(TrafficClass::Static) * 100.0).round()
+                        ),
+                        reason: "Static files are the same for everyone: an edge close to the users answers them, and the servers keep their cores for what only they can do.".into(),
+                    }));
+                }
+            }
+            let now = p.autoscale.map_or(p.instances, |a| a.max_instances);
+            let needed = (f64::from(now) * factor).ceil();
+            if needed > f64::from(MAX_INSTANCES)
+                && let Some(made) = scale_up(
+                    design,
+                    step.id,
+                    &name,
+                    prices,
+                    &format!(
+                        "'{name}' would need more than the most instances a tier may have ({MAX_INSTANCES}) on this machine: the next larger one gives each instance more cores."
+                    ),
+                )
+            {
+                return Ok(Some(made));
+            }
+            let factor = factor.min(f64::from(MAX_INSTANCES) / f64::from(now.max(1)));
+            let mut out = design.clone();
+            let change = scale_out(&mut out, step.id, factor)?;
+            let stateful = p.sessions == SessionState::InMemory;
+            Ok(Some(Made {
+                design: out,
+                action: if stateful {
+                    Move::SharedSessionsThenScaleOut
+                } else {
+                    Move::ScaleOut
+                },
+                change,
+                reason: if stateful {
+                    format!(
+                        "Its sessions live in each instance's memory, so more instances would log users out: the sessions move to a shared store first, then the tier grows to {planned}."
+                    )
+                } else {
+                    format!(
+                        "A stateless tier grows by adding instances: a balancer spreads the load over them, sized for {planned}."
+                    )
+                },
+            }))
+        }
+        ComponentKind::Database(p) => {
+            let busy = |class: TrafficClass, ms: f64| {
+                law.map_or(0.0, |l| l.class_rates_per_s[class.index()] * ms)
+            };
+            let writes = busy(TrafficClass::Write, p.write_service_time_ms);
+            let reads = busy(TrafficClass::Read, p.read_service_time_ms);
+            let has_cache_in_front = design.incoming(step.id).any(|(_, s, _)| {
+                design
+                    .component(s)
+                    .is_some_and(|c| c.kind.name() == KindName::Cache)
+            });
+            if reads > writes && !has_cache_in_front && p.key_skew >= SKEW_FOR_CACHE {
+                let mut out = design.clone();
+                add_cache_in_front(&mut out, step.id);
+                return Ok(Some(Made {
+                    design: out,
+                    action: Move::CacheInFront,
+                    change: format!("A cache in front of '{name}' answers the reads it has seen."),
+                    reason: format!(
+                        "'{name}' is busy mostly with reads, and they repeat (key popularity Zipf s = {}): a cache answers the popular ones from memory.",
+                        number(p.key_skew)
+                    ),
+                }));
+            }
+            let reaches = |d: &Design| -> Result<bool, String> {
+                Ok(saturation_of(&ladder(d, scenario, prices)?, &name).is_none_or(|s| s >= wanted))
+            };
+            // The database with `shards` shards (by hash, once split) of `copies` copies each.
+            let with = |shards: u32, copies: u32| {
+                let mut d = design.clone();
+                if let Some(ComponentKind::Database(q)) =
+                    d.component_mut(step.id).map(|c| &mut c.kind)
+                {
+                    if shards != q.shards {
+                        q.partitioning = Partitioning::Hash;
+                    }
+                    q.shards = shards;
+                    q.instances = copies;
+                }
+                d
+            };
+            let most_copies = MAX_READ_REPLICAS.max(p.instances);
+            let replicas_note = |n: u32| {
+                format!(
+                    "'{name}' went from {} to {n} copies of each shard (the primary and {} read replicas).",
+                    p.instances,
+                    n - 1
+                )
+            };
+            // Reads: replicas first, as they leave the data whole.
+            if reads > writes
+                && let Some(n) = smallest(p.instances + 1, most_copies, |n| {
+                    reaches(&with(p.shards, n))
+                })?
+            {
+                return Ok(Some(Made {
+                    design: with(p.shards, n),
+                    action: Move::ReadReplicas,
+                    change: replicas_note(n),
+                    reason: format!(
+                        "'{name}' is busy mostly with reads, and any copy can answer a read: replicas share them, sized for {planned}."
+                    ),
+                }));
+            }
+            // Writes, or reads past what replicas can carry (each replays every write):
+            // shards split both; with replicas too when reads need them.
+            let why = if writes >= reads {
+                format!(
+                    "'{name}' is busy mostly with writes, which only a shard's primary can take (every replica replays them): shards split the keys, by hash so that no shard is hot, sized for {planned}."
+                )
+            } else {
+                format!(
+                    "'{name}' is busy mostly with reads, but replicas alone cannot carry them: each replays every write. Shards split reads and writes alike, by hash, sized for {planned}."
+                )
+            };
+            let shards_note = |n: u32| {
+                format!(
+                    "'{name}' went from {} to {n} shards, split by hash",
+                    p.shards
+                )
+            };
+            if let Some(n) = smallest(p.shards + 1, MAX_SHARDS.max(p.shards), |n| {
+                reaches(&with(n, p.instances))
+            })? {
+                return Ok(Some(Made {
+                    design: with(n, p.instances),
+                    action: Move::Shards,
+                    change: format!("{}.", shards_note(n)),
+                    reason: why,
+                }));
+            }
+            if let Some(n) = smallest(p.shards, MAX_SHARDS.max(p.shards), |n| {
+                reaches(&with(n, most_copies))
+            })? {
+                // The fewest copies that carry it with these shards.
+                let copies = smallest(p.instances, most_copies, |c| reaches(&with(n, c)))?
+                    .unwrap_or(most_copies);
+                return Ok(Some(Made {
+                    design: with(n, copies),
+                    action: Move::ShardsAndReplicas,
+                    change: format!(
+                        "{}, each with {copies} copies (the primary and {} read replicas).",
+                        shards_note(n),
+                        copies - 1
+                    ),
+                    reason: format!(
+                        "'{name}' needs both: shards for its writes (only a primary takes them) and replicas for its reads, sized for {planned}."
+                    ),
+                }));
+            }
+            // Not even the most shards and copies: a bigger machine, or the most of both.
+            if let Some(made) = scale_up(
+                design,
+                step.id,
+                &name,
+                prices,
+                &format!(
+                    "'{name}' cannot carry the load on this machine even with the most shards ({MAX_SHARDS}) and copies ({most_copies}): the next larger one gives each more cores."
+                ),
+            ) {
+                return Ok(Some(made));
+            }
+            let most_shards = MAX_SHARDS.max(p.shards);
+            if (most_shards, most_copies) == (p.shards, p.instances) {
+                return Ok(None);
+            }
+            Ok(Some(Made {
+                design: with(most_shards, most_copies),
+                action: Move::ShardsAndReplicas,
+                change: format!(
+                    "{} (the most), each with {most_copies} copies (the most a move makes).",
+                    shards_note(most_shards)
+                ),
+                reason: format!(
+                    "'{name}' cannot carry the load even then, on its largest machine: this is as far as one database goes. Split the data over databases, or cut what reaches it."
+                ),
+            }))
+        }
+        ComponentKind::LoadBalancer(_)
+        | ComponentKind::Cache(_)
+        | ComponentKind::MessageQueue(_)
+        | ComponentKind::Cdn(_) => {
+            let mut out = design.clone();
+            let change = scale_out(&mut out, step.id, factor)?;
+            // A queue's brokers may bind rather than its consumers: grow them too if the
+            // consumers alone did not lift it.
+            if let ComponentKind::MessageQueue(q) = &component.kind {
+                let lifted = saturation_of(&ladder(&out, scenario, prices)?, &name)
+                    .is_none_or(|s| s >= wanted * (1.0 - 1e-9));
+                if !lifted
+                    && let Some(c) = out.component_mut(step.id)
+                    && let ComponentKind::MessageQueue(p) = &mut c.kind
+                {
+                    p.instances = ((f64::from(q.instances) * factor).ceil() as u32)
+                        .clamp(q.instances + 1, MAX_INSTANCES);
+                }
+            }
+            Ok(Some(Made {
+                design: out,
+                action: Move::ScaleOut,
+                change,
+                reason: format!(
+                    "{} grows by adding instances, sized for {planned}.",
+                    match component.kind.name() {
+                        KindName::LoadBalancer => "A balancer tier",
+                        KindName::Cache => "A cache spreads keys over its instances: it",
+                        KindName::MessageQueue => "A queue's consumer group",
+                        _ => "An edge",
+                    }
+                ),
+            }))
+        }
+        ComponentKind::Client(_) => Ok(None),
+    }
+}
+
+/// The smallest `n` in `from..=to` for which `reaches(n)` holds (it holds for every larger
+/// one too), by bisection; `None` when not even `to` reaches.
+fn smallest(
+    from: u32,
+    to: u32,
+    reaches: impl Fn(u32) -> Result<bool, String>,
+) -> Result<Option<u32>, String> {
+    if from > to || !reaches(to)? {
+        return Ok(None);
+    }
+    let (mut lo, mut hi) = (from, to);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if reaches(mid)? {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    Ok(Some(lo))
+}
+
+/// The component on the next larger machine, if there is one, for `reason`.
+fn scale_up(
+    design: &Design,
+    id: ComponentId,
+    name: &str,
+    prices: &PriceTable,
+    reason: &str,
+) -> Option<Made> {
+    let size = design.component(id)?.kind.size()?.to_string();
+    let next = prices.next_larger(&size)?.name.clone();
+    let mut out = design.clone();
+    match &mut out.component_mut(id)?.kind {
+        ComponentKind::Server(p) => p.size.clone_from(&next),
+        ComponentKind::Database(p) => p.size.clone_from(&next),
+        _ => return None,
+    }
+    Some(Made {
+        design: out,
+        action: Move::ScaleUp,
+        change: format!("'{name}' moved from {size} to {next}."),
+        reason: reason.to_string(),
+    })
+}
+
+/// A CDN in front of the design: every client's static traffic goes to it, and its misses
+/// to where the static traffic went. False if no client sends static files.
+fn add_cdn(design: &mut Design) -> bool {
+    let links: Vec<_> = design
+        .links()
+        .filter(|(_, from, _, link)| {
+            design
+                .component(*from)
+                .is_some_and(|c| c.kind.name() == KindName::Client)
+                && link.carries.contains(&TrafficClass::Static)
+        })
+        .map(|(id, from, to, link)| (id, from, to, link.clone()))
+        .collect();
+    if links.is_empty() {
+        return false;
+    }
+    let (x, y) = links
+        .first()
+        .and_then(|(_, from, _, _)| design.component(*from))
+        .map_or((0.0, 0.0), |c| c.position);
+    let linked: Vec<ComponentId> = links.iter().flat_map(|(_, f, t, _)| [*f, *t]).collect();
+    let cdn = design.add(Component {
+        name: design.unique_name("cdn"),
+        position: design.clear_position((x + 240.0, y - 160.0), &linked),
+        kind: ComponentKind::Cdn(CdnParams::default()),
+    });
+    let mut origins = Vec::new();
+    for (id, from, to, link) in links {
+        design.graph.remove_edge(id);
+        let rest: Vec<TrafficClass> = link
+            .carries
+            .iter()
+            .copied()
+            .filter(|&c| c != TrafficClass::Static)
+            .collect();
+        if !rest.is_empty() {
+            design.connect(
+                from,
+                to,
+                Link {
+                    carries: rest,
+                    ..link.clone()
+                },
+            );
+        }
+        design.connect(
+            from,
+            cdn,
+            Link {
+                carries: vec![TrafficClass::Static],
+                ..link
+            },
+        );
+        if !origins.contains(&to) {
+            origins.push(to);
+        }
+    }
+    for origin in origins {
+        design.connect(cdn, origin, Link::new(&[TrafficClass::Static]));
+    }
+    true
+}
+
+/// A cache between a database and everything that calls it.
+fn add_cache_in_front(design: &mut Design, db: ComponentId) {
+    let Some(component) = design.component(db).cloned() else {
+        return;
+    };
+    let ComponentKind::Database(p) = &component.kind else {
+        return;
+    };
+    let callers: Vec<ComponentId> = design.incoming(db).map(|(_, s, _)| s).collect();
+    let mut linked = callers.clone();
+    linked.push(db);
+    let (x, y) = component.position;
+    let cache = design.add(Component {
+        name: design.unique_name(&format!("{} cache", component.name)),
+        position: design.clear_position((x - 130.0, y - 120.0), &linked),
+        kind: ComponentKind::Cache(CacheParams {
+            instances: 2,
+            // An LRU holding a tenth of the keys, under the database's own popularity.
+            hit_ratio: HitRatio::Lru {
+                capacity_items: (p.keys as f64 / 10.0).max(1.0),
+                working_set_items: p.keys as f64,
+                zipf_exponent: p.key_skew,
+            },
+            ..CacheParams::default()
+        }),
+    });
+    design.put_in_front(db, cache);
+}
+
+/// The first single point of failure (nearest the clients) given a spare: a second instance
+/// (behind a balancer, for a server tier), or a database's hot standby. `None` when there is
+/// none, or none a spare can fix (a CDN, a client).
+fn spare(design: &Design) -> Result<Option<(String, Made)>, String> {
+    for id in structural_spofs(design) {
+        let Some(component) = design.component(id) else {
+            continue;
+        };
+        let name = component.name.clone();
+        let mut out = design.clone();
+        let made = match &component.kind {
+            ComponentKind::Database(_) => {
+                if let Some(ComponentKind::Database(p)) = out.component_mut(id).map(|c| &mut c.kind)
+                {
+                    p.standby = true;
+                }
+                Made {
+                    design: out,
+                    action: Move::Standby,
+                    change: format!("'{name}' has a hot standby for each shard."),
+                    reason: format!(
+                        "Losing '{name}' would cut users off: a standby is promoted in its failover time."
+                    ),
+                }
+            }
+            ComponentKind::Server(_)
+            | ComponentKind::LoadBalancer(_)
+            | ComponentKind::Cache(_)
+            | ComponentKind::MessageQueue(_) => {
+                let change = scale_out(&mut out, id, 2.0)?;
+                Made {
+                    design: out,
+                    action: Move::SecondInstance,
+                    change,
+                    reason: format!(
+                        "Losing '{name}' would cut users off: with a second instance the others carry on."
+                    ),
+                }
+            }
+            ComponentKind::Cdn(_) | ComponentKind::Client(_) => continue,
+        };
+        return Ok(Some((name, made)));
+    }
+    Ok(None)
+}
