@@ -73,6 +73,22 @@ pub fn png_from_svg(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("cannot encode the PNG: {e}"))
 }
 
+/// `svg` rendered to PNG at `scale`, or smaller if that would pass [`MAX_PIXELS`] (a design
+/// spread far over its canvas still gets its picture, at the scale that fits).
+pub fn png_fitting(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
+    let size = usvg::Tree::from_str(svg, &usvg::Options::default())
+        .map(|t| t.size())
+        .map_err(|e| format!("cannot read the SVG: {e}"))?;
+    let pixels = f64::from(size.width()) * f64::from(size.height()) * f64::from(scale).powi(2);
+    let fit = if pixels > MAX_PIXELS as f64 {
+        // A little under the limit: the size is rounded up to whole pixels.
+        (f64::from(scale) * (MAX_PIXELS as f64 / pixels).sqrt() * 0.99) as f32
+    } else {
+        scale
+    };
+    png_from_svg(svg, fit)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +117,15 @@ mod tests {
             png.len(),
             blank.len()
         );
+    }
+
+    #[test]
+    fn a_picture_too_large_is_drawn_smaller_to_fit() {
+        let svg = r#"<svg xmlns="http://www.w3.org/2000/svg" width="20000" height="10000"/>"#;
+        let png = png_fitting(svg, 1.0).unwrap();
+        let (w, h) = png_size(&png);
+        assert!(u64::from(w) * u64::from(h) <= MAX_PIXELS, "{w} × {h}");
+        assert!((f64::from(w) / f64::from(h) - 2.0).abs() < 0.01);
     }
 
     #[test]

@@ -44,11 +44,12 @@ use serde::Serialize;
 
 use super::compare::scale_out;
 use super::ladder::{LadderStep, bottleneck_ladder};
+use super::report::number;
 use super::spof::structural_spofs;
 use crate::model::validate::{MAX_INSTANCES, MAX_SHARDS};
 use crate::model::{
-    CacheParams, CdnParams, Component, ComponentId, ComponentKind, Design, HitRatio, KindName,
-    Link, Partitioning, PriceTable, Scenario, SessionState, TrafficClass,
+    CacheParams, CdnParams, Component, ComponentId, ComponentKind, Design, HitRatio, Journey,
+    JourneyStep, KindName, Link, Partitioning, PriceTable, Scenario, SessionState, TrafficClass,
 };
 use crate::sim::laws::operational_laws;
 
@@ -165,7 +166,6 @@ pub struct Advice {
 impl Advice {
     /// "breaks first at ×1.04, now at ×3.1: pantry" (no arrow: the app's font has none).
     pub fn before_after(&self) -> String {
-        use super::report::number;
         match (&self.breaks_first, &self.breaks_first_after) {
             (Some(b), Some(a)) => format!(
                 "breaks first at ×{}, now at ×{}: {}",
@@ -220,7 +220,8 @@ fn saturation_of(steps: &[LadderStep], name: &str) -> Option<f64> {
 
 /// The advice for `design` at `load` (a multiplier on top of the scenario's): `None` when
 /// every component carries the peak within the planned utilization and none is a single
-/// point of failure.
+/// point of failure (that a spare can fix); an error when a component is short and no move
+/// lifts it.
 pub fn advise(
     design: &Design,
     scenario: &Scenario,
@@ -243,34 +244,35 @@ pub fn advise(
     let before = ladder(design, scenario, prices)?;
     let breaks_first = before.first().map(|s| breaks(s, kind_key(design, s.id)));
     let wanted = peak_load / PLANNED_UTILIZATION;
-    let found = match before.iter().find(|s| s.saturates_at_load < wanted) {
-        Some(step) => relieve(design, scenario, prices, step, wanted)?
-            .map(|m| (step.name.clone(), Problem::Saturates, m)),
-        None => spare(design)?.map(|(name, m)| (name, Problem::SinglePointOfFailure, m)),
+    let short = before.iter().find(|s| s.saturates_at_load < wanted);
+    let found = match short {
+        Some(step) => {
+            // The move must lift the component, and leave a design that is valid.
+            let made = relieve(design, scenario, prices, step, wanted)?.filter(|m| {
+                let lifted = ladder(&m.design, scenario, prices).is_ok_and(|after| {
+                    saturation_of(&after, &step.name)
+                        .is_none_or(|now| now > step.saturates_at_load * (1.0 + 1e-9))
+                });
+                lifted && crate::model::is_valid(&m.design, prices)
+            });
+            match made {
+                Some(m) => (step.name.clone(), Problem::Saturates, m),
+                None => {
+                    return Err(format!(
+                        "'{}' saturates at ×{} but no move the advice knows lifts it (it is at the most instances, shards and size it may have): split its work, or cut what reaches it",
+                        step.name,
+                        number(step.saturates_at_load)
+                    ));
+                }
+            }
+        }
+        None => match spare(design, prices)? {
+            Some((name, m)) => (name, Problem::SinglePointOfFailure, m),
+            None => return Ok(None),
+        },
     };
-    let Some((component, problem, made)) = found else {
-        return Ok(None);
-    };
+    let (component, problem, made) = found;
     let after = ladder(&made.design, scenario, prices)?;
-    // The move must do what it says: lift the component, or give it a spare.
-    match problem {
-        Problem::Saturates => {
-            let was = saturation_of(&before, &component).unwrap_or(0.0);
-            let now = saturation_of(&after, &component).unwrap_or(f64::INFINITY);
-            if now <= was * (1.0 + 1e-9) {
-                return Ok(None);
-            }
-        }
-        Problem::SinglePointOfFailure => {
-            let still = made
-                .design
-                .find(&component)
-                .is_some_and(|id| structural_spofs(&made.design).contains(&id));
-            if still {
-                return Ok(None);
-            }
-        }
-    }
     Ok(Some(Advice {
         load,
         users: base_users(design) * scenario.load_multiplier * load,
@@ -304,7 +306,6 @@ fn relieve(
     step: &LadderStep,
     wanted: f64,
 ) -> Result<Option<Made>, String> {
-    use super::report::number;
     let Some(component) = design.component(step.id) else {
         return Ok(None);
     };
@@ -536,8 +537,14 @@ fn relieve(
                     && let Some(c) = out.component_mut(step.id)
                     && let ComponentKind::MessageQueue(p) = &mut c.kind
                 {
-                    p.instances = ((f64::from(q.instances) * factor).ceil() as u32)
-                        .clamp(q.instances + 1, MAX_INSTANCES);
+                    let wanted = (f64::from(q.instances) * factor).ceil();
+                    p.instances = if wanted.is_finite() {
+                        wanted.min(f64::from(MAX_INSTANCES)) as u32
+                    } else {
+                        MAX_INSTANCES
+                    }
+                    .max(q.instances.saturating_add(1))
+                    .min(MAX_INSTANCES.max(q.instances));
                 }
             }
             Ok(Some(Made {
@@ -700,7 +707,7 @@ fn add_cache_in_front(design: &mut Design, db: ComponentId) {
 /// The first single point of failure (nearest the clients) given a spare: a second instance
 /// (behind a balancer, for a server tier), or a database's hot standby. `None` when there is
 /// none, or none a spare can fix (a CDN, a client).
-fn spare(design: &Design) -> Result<Option<(String, Made)>, String> {
+fn spare(design: &Design, prices: &PriceTable) -> Result<Option<(String, Made)>, String> {
     for id in structural_spofs(design) {
         let Some(component) = design.component(id) else {
             continue;
@@ -722,10 +729,24 @@ fn spare(design: &Design) -> Result<Option<(String, Made)>, String> {
                     ),
                 }
             }
-            ComponentKind::Server(_)
-            | ComponentKind::LoadBalancer(_)
-            | ComponentKind::Cache(_)
-            | ComponentKind::MessageQueue(_) => {
+            // A queue's spare is a second broker (its consumers are not what fails).
+            ComponentKind::MessageQueue(q) => {
+                let brokers = q.instances.max(1) * 2;
+                if let Some(ComponentKind::MessageQueue(p)) =
+                    out.component_mut(id).map(|c| &mut c.kind)
+                {
+                    p.instances = brokers.min(MAX_INSTANCES);
+                }
+                Made {
+                    design: out,
+                    action: Move::SecondInstance,
+                    change: format!("'{name}' went from {} to {brokers} brokers.", q.instances),
+                    reason: format!(
+                        "Losing '{name}' would cut users off: with a second broker the queue carries on."
+                    ),
+                }
+            }
+            ComponentKind::Server(_) | ComponentKind::LoadBalancer(_) | ComponentKind::Cache(_) => {
                 let change = scale_out(&mut out, id, 2.0)?;
                 Made {
                     design: out,
@@ -738,7 +759,126 @@ fn spare(design: &Design) -> Result<Option<(String, Made)>, String> {
             }
             ComponentKind::Cdn(_) | ComponentKind::Client(_) => continue,
         };
-        return Ok(Some((name, made)));
+        // Offered only if it does what it says, and leaves a valid design.
+        let fixed = !structural_spofs(&made.design).contains(&id)
+            && crate::model::is_valid(&made.design, prices);
+        if fixed {
+            return Ok(Some((name, made)));
+        }
     }
     Ok(None)
+}
+
+/// The most ticks a journey step's run takes: the app measures a fix as it is applied, so a
+/// scenario of millions of ticks is measured over its first hour of ticks.
+pub const JOURNEY_MAX_TICKS: u64 = 3_600;
+
+/// The figures of `design` at `load` (on top of the scenario's), as a journey step: a run
+/// of the scenario (its first [`JOURNEY_MAX_TICKS`] ticks; no N−1 runs) and the laws.
+pub fn journey_step(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    load: f64,
+    title: String,
+    change: String,
+) -> Result<JourneyStep, String> {
+    use super::report::FailureAnalysis;
+    let options = super::AnalysisOptions {
+        run: crate::sim::RunOptions {
+            load_multiplier: Some(load),
+            ticks: Some(scenario.ticks().min(JOURNEY_MAX_TICKS)),
+            ..crate::sim::RunOptions::default()
+        },
+        failure_analysis: FailureAnalysis::Off,
+        ..super::AnalysisOptions::default()
+    };
+    let report = super::analyze(design, scenario, prices, &options).map_err(|e| e.to_string())?;
+    let s = &report.system;
+    let users_per_load = base_users(design) / scenario.profile.peak_multiplier().max(1e-300);
+    Ok(JourneyStep {
+        title,
+        change,
+        users: base_users(design) * scenario.load_multiplier * load,
+        users_carried: s.max_load_multiplier.map(|m| users_per_load * m),
+        success_ratio: s.run.success_ratio.clamp(0.0, 1.0),
+        p99_ms: s.run.latency_ms.p99.max(0.0),
+        availability: s.availability.clamp(0.0, 1.0),
+        cost_per_month: s.cost_per_month.max(0.0),
+    })
+}
+
+/// The advised design with the fix added to its journey: the journey of the design before
+/// it, or a new one that starts with that design (also when the fixes so far were measured
+/// under another scenario).
+pub fn with_journey(
+    before: &Design,
+    advice: &Advice,
+    scenario: &Scenario,
+    prices: &PriceTable,
+) -> Result<Design, String> {
+    let mut journey = before
+        .journey
+        .clone()
+        .filter(|j| j.scenario == scenario.name && !j.steps.is_empty())
+        .unwrap_or_else(|| Journey {
+            scenario: scenario.name.clone(),
+            steps: Vec::new(),
+        });
+    if journey.steps.is_empty() {
+        journey.push(journey_step(
+            before,
+            scenario,
+            prices,
+            advice.load,
+            "start".into(),
+            String::new(),
+        )?);
+    }
+    journey.push(journey_step(
+        &advice.design,
+        scenario,
+        prices,
+        advice.load,
+        format!("{}: {}", advice.component, advice.action.label()),
+        advice.change.clone(),
+    )?);
+    let mut design = advice.design.clone();
+    design.journey = Some(journey);
+    Ok(design)
+}
+
+/// The columns of a journey's table, as the app and the report show it.
+pub const JOURNEY_COLUMNS: [&str; 8] = [
+    "step",
+    "fix",
+    "users",
+    "carries users",
+    "success",
+    "p99",
+    "availability",
+    "cost a month",
+];
+
+/// A journey's rows, each under [`JOURNEY_COLUMNS`].
+pub fn journey_rows(journey: &Journey) -> Vec<[String; 8]> {
+    use super::report::count;
+    journey
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            [
+                i.to_string(),
+                s.title.clone(),
+                count(s.users.round() as u64),
+                s.users_carried
+                    .map_or("all".into(), |u| count(u.round() as u64)),
+                format!("{:.3} %", s.success_ratio * 100.0),
+                format!("{} ms", number(s.p99_ms)),
+                format!("{:.4} %", s.availability * 100.0),
+                number(s.cost_per_month),
+            ]
+        })
+        .collect()
 }

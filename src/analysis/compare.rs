@@ -100,10 +100,21 @@ pub(crate) fn scale_out(
         .cloned()
         .ok_or("the bottleneck is gone")?;
     let name = &component.name;
-    // Grow a count by the factor (at least by one) and say so.
+    // Grow a count by the factor (at least by one, at most to the kind's limit) and say so.
     let grow = |count: &mut u32, what: &str| {
         let before = *count;
-        *count = ((f64::from(before) * factor).ceil() as u32).max(before + 1);
+        let limit = if what.contains("consumers") {
+            crate::model::validate::MAX_CONSUMERS
+        } else {
+            crate::model::validate::MAX_INSTANCES
+        };
+        let wanted = (f64::from(before) * factor).ceil();
+        let grown = if wanted.is_finite() {
+            wanted.min(f64::from(limit)) as u32
+        } else {
+            limit
+        };
+        *count = grown.max(before.saturating_add(1)).min(limit.max(before));
         format!("'{name}' went from {before} to {} {what}", *count)
     };
     let mut notes = Vec::new();
@@ -135,11 +146,12 @@ pub(crate) fn scale_out(
             None => notes.push(grow(&mut p.consumers, "consumers")),
         },
         ComponentKind::Cdn(p) => {
-            p.edge_capacity_per_s *= factor.max(2.0);
+            let before = p.edge_capacity_per_s;
+            p.edge_capacity_per_s = (before * factor.max(2.0)).min(MAX_RATE_PER_S);
             notes.push(format!(
                 "'{}' got {}× the edge capacity",
                 component.name,
-                factor.max(2.0)
+                number(p.edge_capacity_per_s / before.max(f64::MIN_POSITIVE))
             ));
         }
         ComponentKind::Database(p) => {

@@ -10,6 +10,7 @@ pub mod cost;
 pub mod cross_check;
 pub mod ladder;
 pub mod predict;
+pub mod primer;
 pub mod replications;
 pub mod report;
 pub mod series;

@@ -3,10 +3,11 @@
 //! and options as the report's run, so that a series' mean after the warm-up is the report's
 //! figure.
 //!
-//! A long run is cut into at most [`MAX_ROWS`] spans of equal length: each row is then the
-//! mean of its span's ticks (rates, ratios, backlogs, instances), and its latency the last
-//! tick's (a percentile of recent requests, which does not average). Each row says how long
-//! its span is.
+//! A long run is cut into at most [`MAX_ROWS`] spans of equal length (fewer for a design of
+//! many components, [`MAX_COMPONENT_ROWS`] in all): each row is then the mean of its span's
+//! ticks (rates, utilizations, backlogs, instances), its success ratio that of the requests
+//! that ended in the span, and its latency the last tick's (a percentile of recent requests,
+//! which does not average). Each row says how long its span is.
 
 use crate::model::{Design, PriceTable, Scenario};
 use crate::sim::stats::Percentiles;
@@ -14,6 +15,10 @@ use crate::sim::{RunOptions, SimError, Simulation, SystemTick};
 
 /// The most rows a series keeps (a span of ticks per row beyond it).
 pub const MAX_ROWS: usize = 20_000;
+
+/// The most component rows (rows × components) a series keeps: a design of thousands of
+/// components gets longer spans instead of a CSV of tens of millions of lines.
+pub const MAX_COMPONENT_ROWS: usize = 2_000_000;
 
 /// The whole system in one row.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -30,7 +35,7 @@ pub struct SystemRow {
     pub throughput_per_s: f64,
     /// Requests per second that failed (dropped or answered with an error).
     pub failed_per_s: f64,
-    /// Of the requests that ended, the share that succeeded (the span's ticks' mean).
+    /// Of the requests that ended in the span, the share that succeeded (1 when none did).
     pub success_ratio: f64,
     /// Requests in flight at the end of a tick (mean over the span).
     pub in_flight: f64,
@@ -117,7 +122,6 @@ impl Span {
         s.offered_per_s += t.offered_per_s;
         s.throughput_per_s += t.throughput_per_s;
         s.failed_per_s += t.failed_per_s;
-        s.success_ratio += t.success_ratio;
         s.in_flight += t.in_flight;
         s.retries_per_s += t.retries_per_s;
         s.open_breakers += f64::from(t.open_breakers);
@@ -152,7 +156,12 @@ impl Span {
             offered_per_s: s.offered_per_s / n,
             throughput_per_s: s.throughput_per_s / n,
             failed_per_s: s.failed_per_s / n,
-            success_ratio: s.success_ratio / n,
+            // Weighted by what ended: a tick where nothing ended does not count as a success.
+            success_ratio: if s.throughput_per_s + s.failed_per_s > 0.0 {
+                s.throughput_per_s / (s.throughput_per_s + s.failed_per_s)
+            } else {
+                1.0
+            },
             in_flight: s.in_flight / n,
             retries_per_s: s.retries_per_s / n,
             open_breakers: s.open_breakers / n,
@@ -194,11 +203,12 @@ pub fn time_series(
     };
     let mut sim = Simulation::with_options(design, scenario, prices, options)?;
     let tick_s = sim.tick_s();
-    let ticks_per_row = sim.ticks().div_ceil(MAX_ROWS as u64).max(1);
     let ids: Vec<_> = design
         .components()
         .map(|(id, c)| (id, c.name.clone(), c.kind.name().key()))
         .collect();
+    let rows = MAX_ROWS.min(MAX_COMPONENT_ROWS / ids.len().max(1)).max(1) as u64;
+    let ticks_per_row = sim.ticks().div_ceil(rows).max(1);
     let mut series = TimeSeries {
         tick_s,
         ticks_per_row,

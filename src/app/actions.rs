@@ -526,6 +526,7 @@ impl SandboxApp {
             UiCommand::TogglePalette => self.settings.show_palette ^= true,
             UiCommand::ToggleSidePanel => self.settings.show_side_panel ^= true,
             UiCommand::TogglePlots => self.settings.show_plots ^= true,
+            UiCommand::ShowJourney => self.show_journey = true,
             UiCommand::ToggleTheme => {
                 self.settings.dark = !self.settings.dark;
                 ctx.set_visuals(if self.settings.dark {
@@ -585,7 +586,7 @@ impl SandboxApp {
     /// and after as its note.
     pub(super) fn apply_advice(&mut self) {
         self.refresh_advice();
-        let Some((_, _, Ok(Some(advice)))) = self.analysis.advice.take() else {
+        let Some((_, Ok(Some(advice)))) = self.analysis.advice.take() else {
             return;
         };
         let Some(scenario) = self.current_scenario().cloned() else {
@@ -596,11 +597,27 @@ impl SandboxApp {
             format!("before: {}", self.doc.title()),
             format!("after: {}", advice.action.label()),
         );
-        self.doc.apply(Edit::Design(advice.design.clone()));
+        // The fix joins the journey (a run of each design: figures, not just the laws).
+        let after = match crate::analysis::advise::with_journey(
+            &before,
+            &advice,
+            &scenario,
+            &self.prices,
+        ) {
+            Ok(design) => design,
+            Err(e) => {
+                self.notice = Some(Notice {
+                    text: format!("Could not measure the fix: {e}"),
+                    error: true,
+                });
+                return;
+            }
+        };
+        self.doc.apply(Edit::Design(after.clone()));
         self.canvas.prune(&self.doc.design);
         let mut view = compare::CompareView::pair(
             before,
-            advice.design.clone(),
+            after,
             titles,
             &scenario,
             &self.prices,

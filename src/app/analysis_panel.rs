@@ -38,10 +38,13 @@ pub struct AnalysisView {
     /// model yet), in words.
     pub error: Option<String>,
     pending: Option<Receiver<(u64, Result<SimulateReport, String>)>>,
-    /// The next fix at the load running now: the design revision and load it is for (the
-    /// load's bits), and the advice (`None`: nothing to fix).
-    pub advice: Option<(u64, u64, Result<Option<Advice>, String>)>,
+    /// The next fix at the load running now: what it is for (the design revision, the
+    /// scenario and the load), and the advice (`None`: nothing to fix).
+    pub advice: Option<(AdviceKey, Result<Option<Advice>, String>)>,
 }
+
+/// What an advice is for: the design's revision, the scenario's name and the load's bits.
+pub type AdviceKey = (u64, String, u64);
 
 /// One line of the bottleneck ladder as the analysis panel shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -265,22 +268,22 @@ impl SandboxApp {
     /// changed (the laws only: no simulation).
     pub(super) fn refresh_advice(&mut self) {
         let load = self.load;
-        let key = (self.doc.revision, load.to_bits());
-        if self
-            .analysis
-            .advice
-            .as_ref()
-            .is_some_and(|(r, l, _)| (*r, *l) == key)
-        {
-            return;
-        }
         let Some(scenario) = self.current_scenario() else {
             self.analysis.advice = None;
             return;
         };
+        let key = (self.doc.revision, scenario.name.clone(), load.to_bits());
+        if self
+            .analysis
+            .advice
+            .as_ref()
+            .is_some_and(|(k, _)| *k == key)
+        {
+            return;
+        }
         let advice =
             crate::analysis::advise::advise(&self.doc.design, scenario, &self.prices, load);
-        self.analysis.advice = Some((key.0, key.1, advice));
+        self.analysis.advice = Some((key, advice));
     }
 
     /// "Fix the next bottleneck": what breaks, the move and why, and the button that makes it.
@@ -294,7 +297,7 @@ impl SandboxApp {
         {
             self.refresh_advice();
         }
-        let Some((_, _, advice)) = &self.analysis.advice else {
+        let Some((_, advice)) = &self.analysis.advice else {
             return;
         };
         ui.add_space(4.0);
@@ -324,6 +327,23 @@ impl SandboxApp {
             Err(e) => {
                 ui.weak(format!("No advice: {e}"));
             }
+        }
+        let fixes = self
+            .doc
+            .design
+            .journey
+            .as_ref()
+            .map_or(0, |j| j.steps.len().saturating_sub(1));
+        if fixes > 0
+            && ui
+                .button(format!(
+                    "Journey: {fixes} fix{} so far…",
+                    if fixes == 1 { "" } else { "es" }
+                ))
+                .on_hover_text(UiCommand::ShowJourney.tooltip())
+                .clicked()
+        {
+            actions.push(Action::Command(UiCommand::ShowJourney));
         }
     }
 

@@ -240,6 +240,10 @@ impl SandboxApp {
                     actions.push(Action::Command(c));
                 }
             }
+            ui.separator();
+            if UiCommand::ShowJourney.button(ui, allowed(UiCommand::ShowJourney)) {
+                actions.push(Action::Command(UiCommand::ShowJourney));
+            }
         });
         ui.menu_button("Simulation", |ui| {
             for c in [UiCommand::PlayPause, UiCommand::Step, UiCommand::Reset] {
@@ -293,6 +297,15 @@ impl SandboxApp {
             }
         });
         ui.menu_button("Help", |ui| {
+            if ui
+                .button("Walk through the primer…")
+                .on_hover_text("The example designs as chapters of the story, each with what to notice and claims the app checks on the running design.")
+                .clicked()
+            {
+                self.show_walk = true;
+                ui.close();
+            }
+            ui.separator();
             ui.label(format!("{APP_NAME} {}", env!("CARGO_PKG_VERSION")));
             ui.label("Pan: right or middle drag, or scroll. Zoom: Ctrl + scroll, at the pointer.");
             ui.label("Select: click, Shift/Ctrl-click, or drag a box on empty space.");

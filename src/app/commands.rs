@@ -60,6 +60,8 @@ pub enum UiCommand {
     ToggleSidePanel,
     /// Show or hide the plots at the bottom.
     TogglePlots,
+    /// Show the Journey: the fixes made so far and what each bought.
+    ShowJourney,
     /// Run the simulation, or pause it (both runs in compare mode).
     PlayPause,
     /// Simulate a single tick, then stay paused.
@@ -95,7 +97,7 @@ const CMD_SHIFT: Modifiers = Modifiers::COMMAND.plus(Modifiers::SHIFT);
 impl UiCommand {
     /// Every command, in menu order. Shortcuts are matched in this order too, so a command
     /// whose shortcut adds Shift to another's comes first (Ctrl+Shift+S before Ctrl+S).
-    pub const ALL: [UiCommand; 36] = [
+    pub const ALL: [UiCommand; 37] = [
         UiCommand::SaveAs,
         UiCommand::Redo,
         UiCommand::New,
@@ -123,6 +125,7 @@ impl UiCommand {
         UiCommand::TogglePalette,
         UiCommand::ToggleSidePanel,
         UiCommand::TogglePlots,
+        UiCommand::ShowJourney,
         UiCommand::PlayPause,
         UiCommand::Step,
         UiCommand::Reset,
@@ -164,6 +167,7 @@ impl UiCommand {
             UiCommand::TogglePalette => "Show palette",
             UiCommand::ToggleSidePanel => "Show inspector and analysis",
             UiCommand::TogglePlots => "Show plots",
+            UiCommand::ShowJourney => "Journey…",
             UiCommand::PlayPause => "Play / pause",
             UiCommand::Step => "Step one tick",
             UiCommand::Reset => "Reset",
@@ -220,6 +224,9 @@ impl UiCommand {
                 "Show or hide the inspector, the ladder and the legend on the right."
             }
             UiCommand::TogglePlots => "Show or hide the plots at the bottom.",
+            UiCommand::ShowJourney => {
+                "The fixes made to this design so far, each with the users it then carries, its p99, availability and monthly cost."
+            }
             UiCommand::PlayPause => "Run the simulation, or pause it.",
             UiCommand::Step => "Simulate a single tick.",
             UiCommand::Reset => "Start the simulation again from time zero.",
@@ -326,7 +333,8 @@ impl UiCommand {
             | UiCommand::ToggleTheme
             | UiCommand::TogglePalette
             | UiCommand::ToggleSidePanel
-            | UiCommand::TogglePlots => "View",
+            | UiCommand::TogglePlots
+            | UiCommand::ShowJourney => "View",
             UiCommand::PlayPause
             | UiCommand::Step
             | UiCommand::Reset

@@ -10,6 +10,8 @@ use super::{Action, SandboxApp};
 
 impl SandboxApp {
     pub(super) fn dialogs_ui(&mut self, ctx: &egui::Context, actions: &mut Vec<Action>) {
+        self.journey_window(ctx);
+        self.walk_window(ctx, actions);
         if let Some(p) = self.pending.clone() {
             let name = self.doc.title();
             let modal = egui::Modal::new(egui::Id::unique("unsaved changes")).show(ctx, |ui| {

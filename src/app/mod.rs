@@ -17,11 +17,13 @@ pub mod document;
 pub mod files;
 pub mod icons;
 pub mod inspector;
+mod journey;
 pub mod layout;
 pub mod plots;
 pub mod runner;
 mod settings;
 mod share;
+mod walk;
 
 pub use actions::{Action, Pending};
 pub use analysis_panel::{AnalysisView, LadderLine, ladder_lines};
@@ -102,6 +104,10 @@ pub struct SandboxApp {
     pub pending: Option<Pending>,
     /// Whether the example designs window is open.
     pub show_gallery: bool,
+    /// Whether the Journey window is open.
+    pub show_journey: bool,
+    /// Whether the walk through the primer is open.
+    pub show_walk: bool,
     /// The prompt for a typed path (to open, or to save to) and its text so far.
     pub path_prompt: Option<(files::DialogKind, String)>,
     /// What to carry out once the document has been saved (the unsaved-changes prompt's
@@ -135,7 +141,19 @@ impl SandboxApp {
             .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
             .unwrap_or_default();
         let runner = SimRunner::threaded(cc.egui_ctx.clone());
-        Self::with_parts(&cc.egui_ctx, start, settings, runner, true)
+        let mut app = Self::with_parts(&cc.egui_ctx, start, settings, runner, true);
+        // A first start offers the walk through the primer, once.
+        app.offer_walk_once();
+        app
+    }
+
+    /// Open the walk through the primer if it was never offered (a first start), and
+    /// remember that it was.
+    pub fn offer_walk_once(&mut self) {
+        if !self.settings.walk_offered {
+            self.settings.walk_offered = true;
+            self.show_walk = true;
+        }
     }
 
     /// The app as it runs for a user (simulation and analysis on their own threads) but with
@@ -180,6 +198,8 @@ impl SandboxApp {
             load: 1.0,
             pending: None,
             show_gallery: false,
+            show_journey: false,
+            show_walk: false,
             path_prompt: None,
             after_save: None,
             compare: None,

@@ -30,6 +30,8 @@ pub struct Settings {
     pub engine: Engine,
     /// Runs of the plots' confidence bands (Simulation → Confidence bands; under 2: off).
     pub band_runs: usize,
+    /// The walk through the primer was offered (a first start offers it once).
+    pub walk_offered: bool,
 }
 
 impl Default for Settings {
@@ -44,6 +46,7 @@ impl Default for Settings {
             show_plots: true,
             engine: Engine::Flow,
             band_runs: 0,
+            walk_offered: false,
         }
     }
 }

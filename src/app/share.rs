@@ -54,7 +54,9 @@ impl SandboxApp {
                 view.a.design.clone(),
                 Some(view.b.design.clone()),
                 view.scenario.clone(),
-                view.load_multiplier(),
+                // The slider's multiple of the scenario's load (compare mode's multiplier
+                // counts the scenario's in).
+                view.load_multiplier() / view.scenario.load_multiplier.max(f64::MIN_POSITIVE),
                 None,
             ),
             None => {
@@ -67,17 +69,20 @@ impl SandboxApp {
                 };
                 // The command that makes the same report, when the design is saved as it is.
                 let command = match &self.doc.path {
-                    Some(path) if !self.doc.dirty => Some(format!(
-                        "archsandbox report {} --scenario '{}'{} -o {}",
-                        path.display(),
-                        scenario.name,
-                        if self.load == 1.0 {
-                            String::new()
-                        } else {
-                            format!(" --load {}", self.load)
-                        },
-                        folder.display()
-                    )),
+                    Some(path) if !self.doc.dirty => {
+                        use crate::report::shell_word;
+                        Some(format!(
+                            "archsandbox report {} --scenario {}{} -o {}",
+                            shell_word(&path.display().to_string()),
+                            shell_word(&scenario.name),
+                            if self.load == 1.0 {
+                                String::new()
+                            } else {
+                                format!(" --load {}", self.load)
+                            },
+                            shell_word(&folder.display().to_string())
+                        ))
+                    }
                     _ => None,
                 };
                 (self.doc.design.clone(), None, scenario, self.load, command)

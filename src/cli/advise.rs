@@ -100,7 +100,10 @@ fn advise_file(args: &AdviseArgs, prices: &PriceTable) -> Result<String, String>
     let advice = advise(&design, &scenario, prices, load)
         .map_err(|e| format!("{}: {e}", args.file.display()))?;
     if let (Some(advice), Some(out)) = (&advice, &args.output) {
-        crate::model::save_design(out, &advice.design)
+        // The fix joins the design's journey, with what the design can do after it.
+        let design = crate::analysis::advise::with_journey(&design, advice, &scenario, prices)
+            .map_err(|e| format!("{}: {e}", args.file.display()))?;
+        crate::model::save_design(out, &design)
             .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
     }
     match args.format {

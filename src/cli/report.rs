@@ -76,9 +76,11 @@ pub fn run(args: &ReportArgs, prices: &PriceTable) -> ExitCode {
 /// The command line that makes the same report, with the options that differ from the
 /// defaults.
 fn command_line(args: &ReportArgs) -> String {
-    let mut c = format!("archsandbox report {}", args.file.display());
+    use crate::report::shell_word;
+    let path = |p: &std::path::Path| shell_word(&p.display().to_string());
+    let mut c = format!("archsandbox report {}", path(&args.file));
     if let Some(other) = &args.compare {
-        c.push_str(&format!(" --compare {}", other.display()));
+        c.push_str(&format!(" --compare {}", path(other)));
     }
     if let Some(v) = args.variant {
         c.push_str(match v {
@@ -87,7 +89,7 @@ fn command_line(args: &ReportArgs) -> String {
         });
     }
     if let Some(s) = &args.scenario {
-        c.push_str(&format!(" --scenario '{s}'"));
+        c.push_str(&format!(" --scenario {}", shell_word(s)));
     }
     if let Some(seed) = args.seed {
         c.push_str(&format!(" --seed {seed}"));
@@ -101,7 +103,7 @@ fn command_line(args: &ReportArgs) -> String {
     if (args.compare.is_some() || args.variant.is_some()) && args.points != 12 {
         c.push_str(&format!(" --points {}", args.points));
     }
-    c.push_str(&format!(" -o {}", args.output.display()));
+    c.push_str(&format!(" -o {}", path(&args.output)));
     c
 }
 

@@ -34,6 +34,8 @@ pub struct Design {
     pub scenarios: Vec<Scenario>,
     /// The name of the scenario that runs when none is asked for.
     pub default_scenario: String,
+    /// The fixes made to it so far, with what each bought (`None`: no journey yet).
+    pub journey: Option<super::journey::Journey>,
 }
 
 impl Default for Design {
@@ -44,6 +46,7 @@ impl Default for Design {
             graph: StableDiGraph::default(),
             scenarios: vec![Scenario::default()],
             default_scenario: Scenario::default().name,
+            journey: None,
         }
     }
 }
@@ -56,6 +59,7 @@ impl PartialEq for Design {
             && self.description == other.description
             && self.default_scenario == other.default_scenario
             && self.scenarios == other.scenarios
+            && self.journey == other.journey
             && self.graph.node_count() == other.graph.node_count()
             && self.graph.edge_count() == other.graph.edge_count()
             && self

@@ -20,7 +20,7 @@ use super::scenario::Scenario;
 use super::validate::{Issue, Severity, Subject, validate};
 
 /// The version this build writes. Older versions are migrated when read.
-pub const CURRENT_VERSION: u32 = 3;
+pub const CURRENT_VERSION: u32 = 4;
 
 /// The RON dialect of design files, stated in a header line so that any RON reader agrees:
 /// newtype variants are written without a second pair of parentheses
@@ -56,6 +56,9 @@ pub struct DesignFile {
     /// Name of the scenario that runs when none is asked for; must be one of `scenarios`.
     #[serde(default)]
     pub default_scenario: String,
+    /// The fixes made to the design so far (version 4; left out when there are none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journey: Option<super::journey::Journey>,
 }
 
 /// Version 0 of the format: lists called `nodes` and `edges`, links without weights, and a
@@ -103,6 +106,7 @@ impl From<DesignFileV0> for DesignFile {
                 .collect(),
             default_scenario: scenario.name.clone(),
             scenarios: vec![scenario],
+            journey: None,
         }
     }
 }
@@ -407,8 +411,9 @@ fn parse_file(text: &str) -> Result<DesignFile, LoadError> {
             Ok(file)
         }
         // Version 3 added the workloads and resilience fields (a client's `workload`, …), each
-        // with a default that keeps a version 2 design's figures as they were.
-        Some(2) => {
+        // with a default that keeps a version 2 design's figures as they were; version 4 the
+        // `journey`, none in an older file.
+        Some(2) | Some(3) => {
             let mut file: DesignFile = options.from_str(text).map_err(syntax_error)?;
             file.version = CURRENT_VERSION;
             Ok(file)
@@ -558,6 +563,7 @@ pub fn from_file(file: DesignFile) -> Result<Design, Vec<Issue>> {
         graph: Default::default(),
         scenarios: file.scenarios,
         default_scenario: file.default_scenario,
+        journey: file.journey,
     };
     let mut ids = std::collections::HashMap::new();
     for component in file.components {
@@ -632,6 +638,7 @@ pub fn to_file(design: &Design) -> DesignFile {
             .collect(),
         scenarios: design.scenarios.clone(),
         default_scenario: design.default_scenario.clone(),
+        journey: design.journey.clone(),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod component;
 pub mod design;
 pub mod file;
 pub mod generate;
+pub mod journey;
 pub mod link;
 pub mod locate;
 pub mod pricing;
@@ -24,6 +25,7 @@ pub use file::{
     LoadError, Loaded, Problem, located, parse_design, parse_design_with, read_design,
     read_design_with, save_design, to_ron,
 };
+pub use journey::{Journey, JourneyStep};
 pub use link::{CircuitBreaker, Link, RetryPolicy};
 pub use locate::TextPosition;
 pub use pricing::PriceTable;

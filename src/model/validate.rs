@@ -237,6 +237,16 @@ pub fn validate(design: &Design, prices: &PriceTable) -> Vec<Issue> {
     v.cycles();
     v.routes();
     v.scenarios();
+    if let Some(journey) = &design.journey {
+        for problem in journey.problems() {
+            v.issues.push(Issue::error(
+                Subject::Design,
+                Some("journey"),
+                problem,
+                Some("the journey is written by the app and `advise --apply`; remove it to start afresh".into()),
+            ));
+        }
+    }
     v.issues
 }
 

@@ -76,7 +76,10 @@ fn esc(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => out.push(' '),
+            // Characters XML cannot carry: as spaces (names may hold them).
+            c if (c.is_control() && c != '\n') || c == '\u{FFFE}' || c == '\u{FFFF}' => {
+                out.push(' ')
+            }
             c => out.push(c),
         }
     }
@@ -89,10 +92,11 @@ fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
+            '&' => out.push_str("&amp;"),
             '\n' | '\r' => out.push(' '),
             c if c.is_control() => out.push(' '),
             c => out.push(c),

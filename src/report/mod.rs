@@ -51,6 +51,20 @@ pub struct ReportRequest<'a> {
     pub command: Option<String>,
 }
 
+/// `text` as one word of a POSIX shell's command line: as it is when it holds only plain
+/// characters, else in single quotes (a quote inside written `'\''`).
+pub fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 /// Busiest components plotted for utilization and backlog.
 const BUSIEST: usize = 5;
 
@@ -254,7 +268,7 @@ fn picture(
     caption: String,
     csv_file: Option<String>,
 ) -> Result<Block, String> {
-    let png = crate::render::png_from_svg(&svg, 1.0)?;
+    let png = crate::render::png_fitting(&svg, 1.0)?;
     let (svg_file, png_file) = (format!("{stem}.svg"), format!("{stem}.png"));
     files.push(ReportFile {
         name: svg_file.clone(),
@@ -603,8 +617,43 @@ fn design_sections(part: &Part<'_>, files: &mut Vec<ReportFile>) -> Result<Vec<S
         ],
     ));
 
+    if let Some(journey) = part.design.journey.as_ref().filter(|j| !j.steps.is_empty()) {
+        sections.push(part.section(
+            "journey",
+            "Journey: the fixes so far",
+            journey_blocks(journey),
+        ));
+    }
     sections.push(part.section("over-time", "Over time", time_plots(part, files)?));
     Ok(sections)
+}
+
+/// A journey as a table: each fix with the users the design then carries and its figures.
+fn journey_blocks(journey: &crate::model::Journey) -> Vec<Block> {
+    vec![
+        Block::Text(format!(
+            "Each fix made so far (in the app's Fix the next bottleneck, or by `archsandbox advise --apply`), measured under the scenario '{}' at the users it was made for.",
+            journey.scenario
+        )),
+        Block::Table {
+            header: crate::analysis::advise::JOURNEY_COLUMNS
+                .map(String::from)
+                .to_vec(),
+            rows: crate::analysis::advise::journey_rows(journey)
+                .into_iter()
+                .map(|row| row.to_vec())
+                .collect(),
+        },
+        Block::List(
+            journey
+                .steps
+                .iter()
+                .enumerate()
+                .skip(1)
+                .map(|(i, s)| format!("{i}. {}: {}", s.title, s.change))
+                .collect(),
+        ),
+    ]
 }
 
 /// The plots over time and the CSV files they come from.
@@ -780,9 +829,14 @@ fn time_plots(part: &Part<'_>, files: &mut Vec<ReportFile>) -> Result<Vec<Block>
             Some(csv_file),
         )?);
     }
+    let every = if series.ticks_per_row > 1 {
+        format!("every {} ticks", series.ticks_per_row)
+    } else {
+        "every tick".to_string()
+    };
     blocks.push(Block::Files(vec![
-        ("the system, every tick (CSV)".into(), system_csv),
-        ("each component, every tick (CSV)".into(), components_csv),
+        (format!("the system, {every} (CSV)"), system_csv),
+        (format!("each component, {every} (CSV)"), components_csv),
     ]));
     Ok(blocks)
 }
@@ -977,4 +1031,18 @@ fn comparison_sections(
         blocks,
     });
     Ok(sections)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_they_must_be() {
+        assert_eq!(shell_word("saved-designs/a.ron"), "saved-designs/a.ron");
+        assert_eq!(shell_word("lunch rush"), "'lunch rush'");
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("$(rm -rf x)"), "'$(rm -rf x)'");
+    }
 }

@@ -209,6 +209,20 @@ fn legend_corner(lines: &[Vec<(f64, f64)>], x: (f64, f64), y: (f64, f64)) -> Ser
         .map_or(SeriesLabelPosition::UpperLeft, |c| c.0)
 }
 
+/// `text` without the characters an SVG cannot carry (control characters, U+FFFE, U+FFFF),
+/// which names may hold: as spaces.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{FFFE}' || c == '\u{FFFF}' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// The chart as an SVG document.
 pub fn svg(chart: &Chart) -> Result<String, String> {
     register_fonts();
@@ -240,7 +254,7 @@ pub fn svg(chart: &Chart) -> Result<String, String> {
             |e: DrawingAreaErrorKind<_>| format!("cannot draw the plot \"{}\": {e}", chart.title);
         root.fill(&WHITE).map_err(e)?;
         let mut c = ChartBuilder::on(&root)
-            .caption(&chart.title, ("sans-serif", 18))
+            .caption(printable(&chart.title), ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(42)
             .y_label_area_size(64)
@@ -272,11 +286,15 @@ pub fn svg(chart: &Chart) -> Result<String, String> {
             } else {
                 c.draw_series(LineSeries::new(points.iter().copied(), style))
             };
-            drawn.map_err(e)?.label(&line.label).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(width))
-            });
+            drawn
+                .map_err(e)?
+                .label(printable(&line.label))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(width))
+                });
         }
-        if lines.len() > 1 {
+        // Always: a chart of one component's line still names it.
+        if !lines.is_empty() {
             c.configure_series_labels()
                 .background_style(WHITE.mix(0.8))
                 .border_style(RGBColor(200, 200, 200))

@@ -320,7 +320,8 @@ fn from_one_server_to_ten_million_users_each_fix_reveals_the_next_bottleneck() {
             .expect("advises")
             .unwrap_or_else(|| panic!("no advice, at {success}:\n{}", journey.join("\n")));
         let what = format!("{}: {}", advice.component, advice.action.label());
-        design = advice.design;
+        design = archsandbox::analysis::advise::with_journey(&design, &advice, &scenario, &prices)
+            .expect("measured");
         success = row(&mut journey, step, &what, &design);
     }
     println!(
@@ -328,6 +329,21 @@ fn from_one_server_to_ten_million_users_each_fix_reveals_the_next_bottleneck() {
         journey.join("\n")
     );
     assert!(success >= 0.999);
+    // The design keeps its journey: the start and every fix, with the figures of the runs
+    // above, and it saves and reads back with the design.
+    let kept = design.journey.clone().expect("a journey");
+    assert_eq!(kept.steps.len(), step + 1);
+    assert_eq!(kept.steps[0].title, "start");
+    let last = kept.steps.last().expect("a last step");
+    assert!((last.success_ratio - success).abs() < 1e-12);
+    assert!(last.users_carried.is_some_and(|u| u >= 10_000_000.0));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("journey.ron");
+    archsandbox::model::save_design(&path, &design).expect("saves");
+    let again = archsandbox::model::read_design(&path, &prices)
+        .expect("reads")
+        .design;
+    assert_eq!(again.journey, Some(kept));
 }
 
 #[test]

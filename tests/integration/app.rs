@@ -590,6 +590,38 @@ fn the_analysis_panel_offers_the_next_fix_and_applying_it_opens_compare_mode_und
 }
 
 #[test]
+fn a_first_start_offers_the_walk_once_and_help_opens_it_with_the_open_chapter_marked() {
+    let mut harness = app();
+    // The UI tests start with default settings and no offer; a first start makes it.
+    assert!(!harness.state().show_walk);
+    harness.state_mut().offer_walk_once();
+    assert!(harness.state().show_walk && harness.state().settings.walk_offered);
+    harness.run_steps(3);
+    harness.get_by_label("Walk through the primer");
+    // The built-in example is the last chapter: it is marked open, the others can be opened.
+    assert_eq!(harness.state().open_chapter(), Some(9));
+    harness.get_by_label_contains("10. The viral restaurant");
+    assert_eq!(harness.query_all_by_label("Open").count(), 9);
+    // Closed, it is not offered again; Help opens it.
+    harness.state_mut().show_walk = false;
+    harness.state_mut().offer_walk_once();
+    assert!(!harness.state().show_walk);
+    harness.run_steps(2);
+    click_button(&mut harness, "Help");
+    click_button(&mut harness, "Walk through the primer…");
+    assert!(harness.state().show_walk);
+    // A chapter's Open opens its example.
+    harness
+        .get_all_by_label("Open")
+        .next()
+        .expect("a chapter to open")
+        .click();
+    harness.run_steps(3);
+    assert_eq!(harness.state().open_chapter(), Some(0));
+    assert_eq!(harness.state().doc.design.name, "One server");
+}
+
+#[test]
 fn file_export_report_writes_the_report_of_the_design_or_of_the_comparison() {
     let dir = tempfile::tempdir().expect("temp dir");
     // The design: its report's sections, with what runs now (the scenario and load).

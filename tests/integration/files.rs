@@ -1,5 +1,6 @@
 //! Design files: round trips, migration, atomic saves, and clear errors.
 
+use archsandbox::model::file::CURRENT_VERSION;
 use archsandbox::model::{PriceTable, Severity, parse_design, read_design, save_design, to_ron};
 
 use crate::{read, ron_files, root};
@@ -81,7 +82,7 @@ fn a_version_0_file_is_migrated_on_load() {
     assert_eq!(design.default_scenario, "lunch");
     // Saved again, it is a current-version file.
     let text = to_ron(&design);
-    assert!(text.contains("version: 3,"));
+    assert!(text.contains(&format!("version: {CURRENT_VERSION},")));
     assert!(text.contains("links: ["));
 }
 
@@ -89,7 +90,7 @@ fn a_version_0_file_is_migrated_on_load() {
 fn a_file_from_a_newer_version_is_refused_with_a_clear_message() {
     let prices = PriceTable::builtin();
     let text = read(&root().join("saved-designs/validation/mm1.ron"))
-        .replace("version: 3,", "version: 9,");
+        .replace(&format!("version: {CURRENT_VERSION},"), "version: 9,");
     let err = parse_design(&text, &prices).expect_err("a newer file is refused");
     let problem = &err.problems()[0];
     assert!(problem.message.contains("newer"), "{problem}");
@@ -274,7 +275,7 @@ fn a_version_1_database_keeps_its_hot_shard_when_key_skew_comes_to_mean_the_keys
     use archsandbox::model::{ComponentKind, Partitioning};
     let prices = PriceTable::builtin();
     let old = read(&root().join("saved-designs/sharded-database.ron"))
-        .replace("version: 3,", "version: 1,")
+        .replace(&format!("version: {CURRENT_VERSION},"), "version: 1,")
         .replace("key_skew: 0.5,", "key_skew: 1.2,");
     let wanted = 1.0 / (1..=4).map(|i| f64::from(i).powf(-1.2)).sum::<f64>();
     let database = |text: &str| {
@@ -315,7 +316,7 @@ fn a_version_2_design_reads_as_the_same_design_with_the_new_fields_at_their_defa
             continue;
         }
         let old: String = current
-            .replace("version: 3,", "version: 2,")
+            .replace(&format!("version: {CURRENT_VERSION},"), "version: 2,")
             .lines()
             .filter(|line| {
                 ![
@@ -341,7 +342,7 @@ fn a_version_2_design_reads_as_the_same_design_with_the_new_fields_at_their_defa
         let migrated = parse_design(&old, &prices).expect("a version 2 file reads");
         let now = parse_design(&current, &prices).expect("the file reads");
         assert_eq!(migrated.design, now.design, "{}", path.display());
-        assert!(to_ron(&migrated.design).contains("version: 3,"));
+        assert!(to_ron(&migrated.design).contains(&format!("version: {CURRENT_VERSION},")));
     }
 }
 
@@ -377,4 +378,51 @@ fn a_retry_policy_round_trips_and_a_link_without_one_reads_as_none() {
     assert_eq!(policy.backoff_s(3), 0.080);
     assert_eq!(policy.backoff_s(9), 0.800);
     assert!((policy.amplification(0.5) - 1.875).abs() < 1e-12);
+}
+
+#[test]
+fn a_journey_saves_with_the_design_an_older_file_has_none_and_nonsense_in_it_is_refused() {
+    use archsandbox::model::{Journey, JourneyStep};
+    let prices = PriceTable::builtin();
+    let path = root().join("saved-designs/one-server.ron");
+    let mut design = read_design(&path, &prices).expect("reads").design;
+    assert_eq!(design.journey, None);
+    let step = |title: &str, users_carried| JourneyStep {
+        title: title.into(),
+        change: format!("{title} changed"),
+        users: 10_000.0,
+        users_carried,
+        success_ratio: 0.5,
+        p99_ms: 120.0,
+        availability: 0.99,
+        cost_per_month: 1_234.5,
+    };
+    design.journey = Some(Journey {
+        scenario: "lunch rush".into(),
+        steps: vec![
+            step("start", Some(1_018.0)),
+            step("kitchen: scale out", None),
+        ],
+    });
+    let text = to_ron(&design);
+    assert!(text.contains("journey: ("), "{text}");
+    let again = parse_design(&text, &prices).expect("reads").design;
+    assert_eq!(again, design);
+    // A version 3 file (before journeys) reads with none.
+    let old = read(&path).replace(&format!("version: {CURRENT_VERSION},"), "version: 3,");
+    assert_eq!(
+        parse_design(&old, &prices)
+            .expect("migrates")
+            .design
+            .journey,
+        None
+    );
+    // Nonsense in a journey is refused, naming the step.
+    let bad = text.replace("availability: 0.99,", "availability: 7.0,");
+    let err = parse_design(&bad, &prices).expect_err("refused");
+    let message = err.to_string();
+    assert!(
+        message.contains("journey step 0 ('start'): availability must be between 0 and 1, not 7"),
+        "{message}"
+    );
 }

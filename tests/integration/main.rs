@@ -27,6 +27,7 @@ mod sim_properties;
 mod simulation;
 mod sweep;
 mod validation;
+mod walk;
 mod workloads;
 
 use std::path::{Path, PathBuf};

@@ -543,3 +543,37 @@ fn export_writes_a_png_at_a_scale() {
     assert!(!done.status.success());
     assert!(String::from_utf8_lossy(&done.stderr).contains("-o"));
 }
+
+#[test]
+fn a_design_with_a_journey_reports_it_as_a_table() {
+    let file = design("one-server.ron");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let next = dir.path().join("next.ron");
+    let next_text = next.to_string_lossy().into_owned();
+    let done = run(&[
+        "advise", &file, "--users", "10000", "--apply", "-o", &next_text,
+    ]);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let (_keep, out) = report(&[&next_text, "--ticks", "300"]);
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    let page = read_page(&html);
+    assert!(
+        page.sections.contains_key("journey"),
+        "{:?}",
+        page.sections.keys()
+    );
+    let at = html.find("<section id=\"journey\">").expect("the section");
+    let section = &html[at..at + html[at..].find("</section>").expect("its end")];
+    assert_eq!(
+        section.matches("<tr>").count(),
+        3,
+        "a header, the start and one fix"
+    );
+    assert!(section.contains("<td>start</td>") && section.contains("<td>kitchen: scale out</td>"));
+    let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    assert!(md.contains("| 1 | kitchen: scale out |"), "{md}");
+}
