@@ -8,6 +8,10 @@
 //!
 //! # The rules, in order
 //!
+//! First, whatever the load: a server tier whose instances keep sessions in memory where a
+//! request can land on another instance (more than one, not sticky) moves them to a shared
+//! session store, if the formulas then see more requests succeed.
+//!
 //! The load to plan for is the scenario's peak at the load asked for. A component is *short*
 //! when it would be more than [`PLANNED_UTILIZATION`] busy there: capacity planning's
 //! headroom, so that waits stay short and a lost instance is absorbed. The first short step
@@ -15,6 +19,10 @@
 //!
 //! - **A server tier** that static files reach for a quarter or more of its work, with no
 //!   CDN in the design: a CDN takes the static traffic at the edge.
+//! - **A server tier** that callers hand background (async) work directly, a quarter or
+//!   more of its work: a queue before it, so that users wait only for the enqueue (the move
+//!   must lift the request path's knee, not the tier's own saturation, which the work still
+//!   reaches).
 //! - **A server tier** otherwise: more instances behind a balancer (a pair is put in front
 //!   when its callers reach it directly), as many as bring it to the planned utilization at
 //!   the peak. If its sessions live in its instances' memory, they move to a shared session
@@ -36,13 +44,10 @@
 //! Each move is sized with the laws and checked with them: the bottleneck's saturation load
 //! rises (or the single point of failure is gone), or no move is offered.
 //!
-//! Not yet: moving slow background work off the request path onto a queue (the design's
-//! async traffic already goes through its queues; a synchronous call made asynchronous
-//! changes what the user waits for, a decision for the designer).
 
 use serde::Serialize;
 
-use super::compare::scale_out;
+use super::compare::{add_session_store, scale_out};
 use super::ladder::{LadderStep, bottleneck_ladder};
 use super::report::number;
 use super::spof::structural_spofs;
@@ -63,6 +68,10 @@ pub const MAX_READ_REPLICAS: u32 = 16;
 /// The share of a server tier's work that static files must be for a CDN to be the move.
 const STATIC_SHARE_FOR_CDN: f64 = 0.25;
 
+/// The share of a server tier's work that background (async) work must be for a queue before
+/// it to be the move.
+const ASYNC_SHARE_FOR_QUEUE: f64 = 0.25;
+
 /// The Zipf exponent from which a database's reads repeat enough for a cache in front.
 const SKEW_FOR_CACHE: f64 = 0.5;
 
@@ -74,10 +83,14 @@ pub enum Move {
     ScaleOut,
     /// Sessions to a shared store, and more instances behind a balancer.
     SharedSessionsThenScaleOut,
+    /// Sessions to a shared store.
+    SharedSessions,
     /// The next larger machine.
     ScaleUp,
     /// A CDN takes the static traffic.
     Cdn,
+    /// A queue takes slow background work off the request path.
+    Queue,
     /// A cache in front of a database.
     CacheInFront,
     /// Read replicas of a database.
@@ -98,8 +111,10 @@ impl Move {
         match self {
             Move::ScaleOut => "scale out",
             Move::SharedSessionsThenScaleOut => "shared sessions, then scale out",
+            Move::SharedSessions => "move sessions to a shared store",
             Move::ScaleUp => "scale up",
             Move::Cdn => "add a CDN",
+            Move::Queue => "put a queue before it",
             Move::CacheInFront => "add a cache",
             Move::ReadReplicas => "add read replicas",
             Move::Shards => "shard",
@@ -131,6 +146,9 @@ pub enum Problem {
     Saturates,
     /// It has no spare, and its loss cuts a client off.
     SinglePointOfFailure,
+    /// Its instances keep sessions in memory behind a balancer that is not sticky: requests
+    /// that land on another instance find no session.
+    LosesSessions,
 }
 
 /// The advice for a design at a load.
@@ -245,31 +263,47 @@ pub fn advise(
     let breaks_first = before.first().map(|s| breaks(s, kind_key(design, s.id)));
     let wanted = peak_load / PLANNED_UTILIZATION;
     let short = before.iter().find(|s| s.saturates_at_load < wanted);
-    let found = match short {
-        Some(step) => {
-            // The move must lift the component, and leave a design that is valid.
-            let made = relieve(design, scenario, prices, step, wanted)?.filter(|m| {
-                let lifted = ladder(&m.design, scenario, prices).is_ok_and(|after| {
-                    saturation_of(&after, &step.name)
-                        .is_none_or(|now| now > step.saturates_at_load * (1.0 + 1e-9))
+    // First of all, a tier that logs its users out: no load makes that right.
+    let found = if let Some((name, m)) = shared_sessions(design, scenario, prices, load)? {
+        (name, Problem::LosesSessions, m)
+    } else {
+        match short {
+            Some(step) => {
+                // The move must lift the component, and leave a design that is valid.
+                let made = relieve(design, scenario, prices, step, wanted)?.filter(|m| {
+                    let lifted = if m.action == Move::Queue {
+                        // Off the request path: what users wait for saturates later.
+                        let knee = |d: &Design| {
+                            super::predict::Predictor::new(d, scenario, prices, None)
+                                .ok()
+                                .and_then(|p| p.knee_load())
+                                .unwrap_or(f64::INFINITY)
+                        };
+                        knee(&m.design) > knee(design) * (1.0 + 1e-9)
+                    } else {
+                        ladder(&m.design, scenario, prices).is_ok_and(|after| {
+                            saturation_of(&after, &step.name)
+                                .is_none_or(|now| now > step.saturates_at_load * (1.0 + 1e-9))
+                        })
+                    };
+                    lifted && crate::model::is_valid(&m.design, prices)
                 });
-                lifted && crate::model::is_valid(&m.design, prices)
-            });
-            match made {
-                Some(m) => (step.name.clone(), Problem::Saturates, m),
-                None => {
-                    return Err(format!(
-                        "'{}' saturates at ×{} but no move the advice knows lifts it (it is at the most instances, shards and size it may have): split its work, or cut what reaches it",
-                        step.name,
-                        number(step.saturates_at_load)
-                    ));
+                match made {
+                    Some(m) => (step.name.clone(), Problem::Saturates, m),
+                    None => {
+                        return Err(format!(
+                            "'{}' saturates at ×{} but no move the advice knows lifts it (it is at the most instances, shards and size it may have): split its work, or cut what reaches it",
+                            step.name,
+                            number(step.saturates_at_load)
+                        ));
+                    }
                 }
             }
+            None => match spare(design, prices)? {
+                Some((name, m)) => (name, Problem::SinglePointOfFailure, m),
+                None => return Ok(None),
+            },
         }
-        None => match spare(design, prices)? {
-            Some((name, m)) => (name, Problem::SinglePointOfFailure, m),
-            None => return Ok(None),
-        },
     };
     let (component, problem, made) = found;
     let after = ladder(&made.design, scenario, prices)?;
@@ -288,6 +322,57 @@ pub fn advise(
             .map(|s| breaks(s, kind_key(&made.design, s.id))),
         design: made.design,
     }))
+}
+
+/// The first server tier whose instances keep sessions in memory where a request can land
+/// on another instance (more than one, behind a balancer that is not sticky, as the laws
+/// count it) moved to a shared session store — if that lifts the share of requests the
+/// formulas see succeed at `load`.
+fn shared_sessions(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    load: f64,
+) -> Result<Option<(String, Made)>, String> {
+    let success = |d: &Design| -> Result<f64, String> {
+        Ok(super::predict::Predictor::new(d, scenario, prices, None)
+            .map_err(|e| e.to_string())?
+            .at(load)
+            .success_ratio)
+    };
+    let before = success(design)?;
+    for (id, component) in design.components() {
+        let ComponentKind::Server(p) = &component.kind else {
+            continue;
+        };
+        if p.sessions != SessionState::InMemory || p.instances < 2 {
+            continue;
+        }
+        let name = component.name.clone();
+        let mut out = design.clone();
+        if let Some(ComponentKind::Server(q)) = out.component_mut(id).map(|c| &mut c.kind) {
+            q.sessions = SessionState::Stateless;
+        }
+        add_session_store(&mut out, id);
+        let after = success(&out)?;
+        if after > before + 1e-9 && crate::model::is_valid(&out, prices) {
+            return Ok(Some((
+                name.clone(),
+                Made {
+                    design: out,
+                    action: Move::SharedSessions,
+                    change: format!(
+                        "'{name}' keeps no session in memory now: it looks each one up in a shared session store."
+                    ),
+                    reason: format!(
+                        "The instances of '{name}' keep sessions in their own memory, so a request that lands on another one finds none and fails ({:.0} % succeed by the formulas): any instance must be able to serve any user.",
+                        before * 100.0
+                    ),
+                },
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// A move made on a copy of the design.
@@ -339,12 +424,39 @@ fn relieve(
                         design: out,
                         action: Move::Cdn,
                         change: format!(
-                            "A CDN now answers the static files at the edge; only its misses reach the origin ({} % of '{name}''s work was static).",
+                            "A CDN now answers the static files at the edge; only its misses reach the origin ({} % of the work of '{name}' was static).",
                             (share(TrafficClass::Static) * 100.0).round()
                         ),
                         reason: "Static files are the same for everyone: an edge close to the users answers them, and the servers keep their cores for what only they can do.".into(),
                     }));
                 }
+            }
+            let called_directly = design.incoming(step.id).any(|(_, from, link)| {
+                link.carries.contains(&TrafficClass::Async)
+                    && design
+                        .component(from)
+                        .is_some_and(|c| c.kind.name() != KindName::MessageQueue)
+            });
+            if called_directly && share(TrafficClass::Async) >= ASYNC_SHARE_FOR_QUEUE {
+                let async_per_s =
+                    law.map_or(0.0, |l| l.class_rates_per_s[TrafficClass::Async.index()]);
+                let mut out = design.clone();
+                let consumers = queue_before(
+                    &mut out,
+                    step.id,
+                    async_per_s * wanted * PLANNED_UTILIZATION,
+                );
+                return Ok(Some(Made {
+                    design: out,
+                    action: Move::Queue,
+                    change: format!(
+                        "A queue now takes the background work of '{name}' from its callers; {consumers} consumers hand it on as it can take it."
+                    ),
+                    reason: format!(
+                        "{} % of the work of '{name}' is background work its callers wait for: on a queue they wait only for the enqueue, and a surge waits in the queue instead of failing.",
+                        (share(TrafficClass::Async) * 100.0).round()
+                    ),
+                }));
             }
             let now = p.autoscale.map_or(p.instances, |a| a.max_instances);
             let needed = (f64::from(now) * factor).ceil();
@@ -639,32 +751,8 @@ fn add_cdn(design: &mut Design) -> bool {
         kind: ComponentKind::Cdn(CdnParams::default()),
     });
     let mut origins = Vec::new();
-    for (id, from, to, link) in links {
-        design.graph.remove_edge(id);
-        let rest: Vec<TrafficClass> = link
-            .carries
-            .iter()
-            .copied()
-            .filter(|&c| c != TrafficClass::Static)
-            .collect();
-        if !rest.is_empty() {
-            design.connect(
-                from,
-                to,
-                Link {
-                    carries: rest,
-                    ..link.clone()
-                },
-            );
-        }
-        design.connect(
-            from,
-            cdn,
-            Link {
-                carries: vec![TrafficClass::Static],
-                ..link
-            },
-        );
+    for (id, _, to, _) in links {
+        divert(design, id, TrafficClass::Static, cdn);
         if !origins.contains(&to) {
             origins.push(to);
         }
@@ -673,6 +761,83 @@ fn add_cdn(design: &mut Design) -> bool {
         design.connect(cdn, origin, Link::new(&[TrafficClass::Static]));
     }
     true
+}
+
+/// A message queue before `tier` for its background work: every link that hands it async
+/// work directly hands it to the queue instead, and the queue's consumers (enough to drain
+/// `async_per_s` at the planned utilization) pass it on. Returns the consumers.
+fn queue_before(design: &mut Design, tier: ComponentId, async_per_s: f64) -> u32 {
+    use crate::model::QueueParams;
+    let Some(component) = design.component(tier).cloned() else {
+        return 0;
+    };
+    let params = QueueParams::default();
+    let consumers = (async_per_s / (params.consumer_rate_per_s * PLANNED_UTILIZATION))
+        .ceil()
+        .clamp(1.0, f64::from(crate::model::validate::MAX_CONSUMERS)) as u32;
+    let callers: Vec<_> = design
+        .incoming(tier)
+        .filter(|(_, from, link)| {
+            link.carries.contains(&TrafficClass::Async)
+                && design
+                    .component(*from)
+                    .is_some_and(|c| c.kind.name() != KindName::MessageQueue)
+        })
+        .map(|(id, from, link)| (id, from, link.clone()))
+        .collect();
+    let mut linked: Vec<ComponentId> = callers.iter().map(|(_, f, _)| *f).collect();
+    linked.push(tier);
+    let (x, y) = component.position;
+    let queue = design.add(Component {
+        name: design.unique_name(&format!("{} queue", component.name)),
+        position: design.clear_position((x - 200.0, y + 120.0), &linked),
+        kind: ComponentKind::MessageQueue(QueueParams {
+            instances: 2,
+            consumers,
+            ..params
+        }),
+    });
+    for (id, _, _) in callers {
+        divert(design, id, TrafficClass::Async, queue);
+    }
+    design.connect(queue, tier, Link::new(&[TrafficClass::Async]));
+    consumers
+}
+
+/// Send `class` down `link` to `via` instead of its target: the link keeps its other classes
+/// (or goes, if it carried nothing else) and a link from its source to `via`, alike but for
+/// carrying `class` alone, takes the class.
+fn divert(design: &mut Design, link: crate::model::LinkId, class: TrafficClass, via: ComponentId) {
+    let Some((from, to)) = design.graph.edge_endpoints(link) else {
+        return;
+    };
+    let Some(old) = design.graph.remove_edge(link) else {
+        return;
+    };
+    let rest: Vec<TrafficClass> = old
+        .carries
+        .iter()
+        .copied()
+        .filter(|&c| c != class)
+        .collect();
+    if !rest.is_empty() {
+        design.connect(
+            from,
+            to,
+            Link {
+                carries: rest,
+                ..old.clone()
+            },
+        );
+    }
+    design.connect(
+        from,
+        via,
+        Link {
+            carries: vec![class],
+            ..old
+        },
+    );
 }
 
 /// A cache between a database and everything that calls it.

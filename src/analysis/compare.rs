@@ -209,17 +209,7 @@ pub(crate) fn scale_out(
         notes.push("a pair of load balancers now spreads requests over them".into());
     }
     if was_stateful {
-        let (x, y) = component.position;
-        let store = design.add(Component {
-            name: design.unique_name("session-store"),
-            position: design.clear_position((x + 220.0, y + 140.0), &[id]),
-            kind: ComponentKind::Cache(CacheParams {
-                instances: 2,
-                hit_ratio: HitRatio::Fixed(1.0),
-                ..CacheParams::default()
-            }),
-        });
-        design.connect(id, store, Link::new(&[TrafficClass::Session]));
+        add_session_store(design, id);
     }
     let mut note = notes.join("; ");
     note.push('.');
@@ -227,6 +217,24 @@ pub(crate) fn scale_out(
         note = first.to_uppercase() + &note[1..];
     }
     Ok(note)
+}
+
+/// A shared session store (a pair of cache instances that always answer) that the server
+/// `id` looks its sessions up in. The caller makes the server stateless.
+pub(crate) fn add_session_store(design: &mut Design, id: ComponentId) {
+    let Some((x, y)) = design.component(id).map(|c| c.position) else {
+        return;
+    };
+    let store = design.add(Component {
+        name: design.unique_name("session-store"),
+        position: design.clear_position((x + 220.0, y + 140.0), &[id]),
+        kind: ComponentKind::Cache(CacheParams {
+            instances: 2,
+            hit_ratio: HitRatio::Fixed(1.0),
+            ..CacheParams::default()
+        }),
+    });
+    design.connect(id, store, Link::new(&[TrafficClass::Session]));
 }
 
 /// Which of the two designs compared.

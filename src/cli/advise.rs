@@ -69,6 +69,7 @@ pub fn advice_text(advice: &Advice) -> String {
     let problem = match advice.problem {
         crate::analysis::advise::Problem::Saturates => "too busy at the peak",
         crate::analysis::advise::Problem::SinglePointOfFailure => "a single point of failure",
+        crate::analysis::advise::Problem::LosesSessions => "logs its users out",
     };
     t.push_str(&format!(
         "  fix           {}: {problem}\n",

@@ -139,6 +139,46 @@ fn a_tier_with_sessions_in_memory_moves_them_to_a_shared_store_first() {
 }
 
 #[test]
+fn a_tier_that_logs_users_out_gets_a_shared_session_store_whatever_the_load() {
+    // Three instances with sessions in memory behind round robin, far from saturation: two
+    // requests in three land where the session is not.
+    let mut design = three_tier(
+        users(200, 0.9, 0.1, 0.0),
+        server(SessionState::InMemory),
+        database(0.0, 2),
+    );
+    let app = design.find("app").expect("app");
+    if let Some(ComponentKind::Server(p)) = design.component_mut(app).map(|c| &mut c.kind) {
+        p.instances = 3;
+    }
+    let scenario = Scenario::default();
+    let advice = advise(&design, &scenario, &prices(), 1.0)
+        .expect("advises")
+        .expect("something to fix");
+    assert_eq!(advice.problem, Problem::LosesSessions);
+    assert_eq!(
+        (advice.component.as_str(), advice.action),
+        ("app", Move::SharedSessions)
+    );
+    // The run shows it: from about a third of the requests succeeding to all of them.
+    let run = |d: &Design| {
+        archsandbox::analysis::analyze(
+            d,
+            &scenario,
+            &prices(),
+            &archsandbox::analysis::AnalysisOptions::default(),
+        )
+        .expect("runs")
+        .system
+        .run
+        .success_ratio
+    };
+    let (before, after) = (run(&design), run(&advice.design));
+    assert!((before - 1.0 / 3.0).abs() < 0.02, "{before}");
+    assert!(after > 0.999, "{after}");
+}
+
+#[test]
 fn static_files_on_the_servers_go_to_a_cdn() {
     let design = three_tier(
         users(2_000, 0.3, 0.1, 0.6),
@@ -148,6 +188,90 @@ fn static_files_on_the_servers_go_to_a_cdn() {
     let advice = advised(&design, 1.0);
     assert_eq!(advice.action, Move::Cdn, "{}", advice.change);
     assert_eq!(advice.design.of_kind(KindName::Cdn).count(), 1);
+}
+
+#[test]
+fn slow_background_work_on_the_request_path_goes_on_a_queue() {
+    // Half the requests are background work (loyalty points) the app hands a slow worker
+    // directly: the users wait for it.
+    let mut design = Design::new("slow work");
+    let c = design.add(placed(
+        "users",
+        0,
+        ComponentKind::Client(ClientParams {
+            users: 200,
+            rate_per_user_per_s: 1.0,
+            mix: TrafficMix {
+                read: 0.5,
+                write: 0.0,
+                static_files: 0.0,
+                async_jobs: 0.5,
+            },
+            arrivals: Default::default(),
+            workload: Default::default(),
+            deadline_ms: None,
+        }),
+    ));
+    let app = design.add(placed(
+        "app",
+        1,
+        ComponentKind::Server(ServerParams {
+            instances: 20,
+            ..ServerParams::default()
+        }),
+    ));
+    let worker = design.add(placed(
+        "worker",
+        2,
+        ComponentKind::Server(ServerParams {
+            service_time_ms: 400.0,
+            ..ServerParams::default()
+        }),
+    ));
+    design.connect(
+        c,
+        app,
+        Link::new(&[TrafficClass::Read, TrafficClass::Async]),
+    );
+    design.connect(app, worker, Link::new(&[TrafficClass::Async]));
+    let scenario = Scenario::default();
+    let knee = |d: &Design| {
+        archsandbox::analysis::predict::Predictor::new(d, &scenario, &prices(), None)
+            .expect("predicts")
+            .knee_load()
+            .unwrap_or(f64::INFINITY)
+    };
+    let advice = advise(&design, &scenario, &prices(), 1.0)
+        .expect("advises")
+        .expect("something to fix");
+    assert_eq!(advice.component, "worker");
+    assert_eq!(advice.action, Move::Queue, "{}", advice.change);
+    let after = &advice.design;
+    assert!(archsandbox::model::validate::validate(after, &prices()).is_empty());
+    let queue = after.find("worker queue").expect("the queue");
+    let app = after.find("app").expect("app");
+    let worker = after.find("worker").expect("worker");
+    assert!(after.outgoing(app).any(|(_, to, _)| to == queue));
+    assert!(
+        !after.outgoing(app).any(|(_, to, _)| to == worker),
+        "no direct call left"
+    );
+    assert!(after.outgoing(queue).any(|(_, to, _)| to == worker));
+    // The users no longer wait for the worker: what they wait for saturates later.
+    assert!(
+        knee(after) > knee(&design),
+        "{} → {}",
+        knee(&design),
+        knee(after)
+    );
+    // Next, the worker itself is scaled out behind its queue.
+    let next = advise(after, &scenario, &prices(), 1.0)
+        .expect("advises")
+        .expect("something to fix");
+    assert_eq!(
+        (next.component.as_str(), next.action),
+        ("worker", Move::ScaleOut)
+    );
 }
 
 /// A database behind a server tier big enough to leave it the bottleneck.

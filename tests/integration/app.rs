@@ -582,11 +582,24 @@ fn the_analysis_panel_offers_the_next_fix_and_applying_it_opens_compare_mode_und
         note.contains("breaks first at ×") && note.contains(", now at ×"),
         "{note}"
     );
-    // Back in the editor, Undo walks back to the design before the fix.
+    // The fix joined the journey: the start and the fix, shown in View → Journey….
+    let journey = state.doc.design.journey.clone().expect("a journey");
+    assert_eq!(journey.steps.len(), 2);
     harness.state_mut().compare = None;
+    harness.run_steps(2);
+    click_button(&mut harness, "View");
+    click_button(&mut harness, "Journey…");
+    assert!(harness.state().show_journey);
+    harness.run_steps(2);
+    harness.get_by_label("start");
+    harness.get_by_label("kitchen: scale out");
+    harness.get_by_label("carries users");
+    // Undo walks back to the design before the fix, its journey with it.
+    harness.state_mut().show_journey = false;
     harness.run_steps(2);
     press(&mut harness, Modifiers::COMMAND, Key::Z);
     assert_eq!(harness.state().doc.design, before);
+    assert_eq!(harness.state().doc.design.journey, None);
 }
 
 #[test]
