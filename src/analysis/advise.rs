@@ -269,8 +269,10 @@ pub fn advise(
     } else {
         match short {
             Some(step) => {
-                // The move must lift the component, and leave a design that is valid.
-                let made = relieve(design, scenario, prices, step, wanted)?.filter(|m| {
+                // The move must lift the component, and leave a design that is valid; if the
+                // kind's special move (a CDN, a queue, a cache, replicas) does not, the plain
+                // one (more instances, shards, a bigger machine) is tried.
+                let works = |m: &Made| {
                     let lifted = if m.action == Move::Queue {
                         // Off the request path: what users wait for saturates later.
                         let knee = |d: &Design| {
@@ -287,12 +289,20 @@ pub fn advise(
                         })
                     };
                     lifted && crate::model::is_valid(&m.design, prices)
-                });
+                };
+                let made = match relieve(design, scenario, prices, step, wanted, true)?
+                    .filter(|m| works(m))
+                {
+                    Some(m) => Some(m),
+                    None => {
+                        relieve(design, scenario, prices, step, wanted, false)?.filter(|m| works(m))
+                    }
+                };
                 match made {
                     Some(m) => (step.name.clone(), Problem::Saturates, m),
                     None => {
                         return Err(format!(
-                            "'{}' saturates at ×{} but no move the advice knows lifts it (it is at the most instances, shards and size it may have): split its work, or cut what reaches it",
+                            "'{}' saturates at ×{} but no move the advice knows lifts it within the limits of a design: split its work, or cut what reaches it",
                             step.name,
                             number(step.saturates_at_load)
                         ));
@@ -390,6 +400,7 @@ fn relieve(
     prices: &PriceTable,
     step: &LadderStep,
     wanted: f64,
+    special: bool,
 ) -> Result<Option<Made>, String> {
     let Some(component) = design.component(step.id) else {
         return Ok(None);
@@ -416,7 +427,7 @@ fn relieve(
     match &component.kind {
         ComponentKind::Server(p) => {
             let has_cdn = design.of_kind(KindName::Cdn).next().is_some();
-            if !has_cdn && share(TrafficClass::Static) >= STATIC_SHARE_FOR_CDN {
+            if special && !has_cdn && share(TrafficClass::Static) >= STATIC_SHARE_FOR_CDN {
                 let mut out = design.clone();
                 let added = add_cdn(&mut out);
                 if added {
@@ -437,7 +448,7 @@ fn relieve(
                         .component(from)
                         .is_some_and(|c| c.kind.name() != KindName::MessageQueue)
             });
-            if called_directly && share(TrafficClass::Async) >= ASYNC_SHARE_FOR_QUEUE {
+            if special && called_directly && share(TrafficClass::Async) >= ASYNC_SHARE_FOR_QUEUE {
                 let async_per_s =
                     law.map_or(0.0, |l| l.class_rates_per_s[TrafficClass::Async.index()]);
                 let mut out = design.clone();
@@ -507,7 +518,7 @@ fn relieve(
                     .component(s)
                     .is_some_and(|c| c.kind.name() == KindName::Cache)
             });
-            if reads > writes && !has_cache_in_front && p.key_skew >= SKEW_FOR_CACHE {
+            if special && reads > writes && !has_cache_in_front && p.key_skew >= SKEW_FOR_CACHE {
                 let mut out = design.clone();
                 add_cache_in_front(&mut out, step.id);
                 return Ok(Some(Made {
@@ -546,7 +557,8 @@ fn relieve(
                 )
             };
             // Reads: replicas first, as they leave the data whole.
-            if reads > writes
+            if special
+                && reads > writes
                 && let Some(n) = smallest(p.instances + 1, most_copies, |n| {
                     reaches(&with(p.shards, n))
                 })?
@@ -961,16 +973,30 @@ pub fn journey_step(
     let report = super::analyze(design, scenario, prices, &options).map_err(|e| e.to_string())?;
     let s = &report.system;
     let users_per_load = base_users(design) / scenario.profile.peak_multiplier().max(1e-300);
-    Ok(JourneyStep {
+    let step = JourneyStep {
         title,
         change,
         users: base_users(design) * scenario.load_multiplier * load,
-        users_carried: s.max_load_multiplier.map(|m| users_per_load * m),
+        sustainable_load: s.max_load_multiplier.filter(|m| m.is_finite()),
+        users_carried: s
+            .max_load_multiplier
+            .map(|m| users_per_load * m)
+            .filter(|u| u.is_finite()),
         success_ratio: s.run.success_ratio.clamp(0.0, 1.0),
         p99_ms: s.run.latency_ms.p99.max(0.0),
         availability: s.availability.clamp(0.0, 1.0),
         cost_per_month: s.cost_per_month.max(0.0),
-    })
+    };
+    // A step that its own file could not hold (a figure not a finite number) is refused.
+    let problems = Journey {
+        scenario: scenario.name.clone(),
+        steps: vec![step.clone()],
+    }
+    .problems();
+    match problems.first() {
+        Some(problem) => Err(format!("the step's figures cannot be kept: {problem}")),
+        None => Ok(step),
+    }
 }
 
 /// The advised design with the fix added to its journey: the journey of the design before
@@ -1014,10 +1040,11 @@ pub fn with_journey(
 }
 
 /// The columns of a journey's table, as the app and the report show it.
-pub const JOURNEY_COLUMNS: [&str; 8] = [
+pub const JOURNEY_COLUMNS: [&str; 9] = [
     "step",
     "fix",
     "users",
+    "sustainable load",
     "carries users",
     "success",
     "p99",
@@ -1026,7 +1053,7 @@ pub const JOURNEY_COLUMNS: [&str; 8] = [
 ];
 
 /// A journey's rows, each under [`JOURNEY_COLUMNS`].
-pub fn journey_rows(journey: &Journey) -> Vec<[String; 8]> {
+pub fn journey_rows(journey: &Journey) -> Vec<[String; 9]> {
     use super::report::count;
     journey
         .steps
@@ -1037,6 +1064,8 @@ pub fn journey_rows(journey: &Journey) -> Vec<[String; 8]> {
                 i.to_string(),
                 s.title.clone(),
                 count(s.users.round() as u64),
+                s.sustainable_load
+                    .map_or("any".into(), |l| format!("×{}", number(l))),
                 s.users_carried
                     .map_or("all".into(), |u| count(u.round() as u64)),
                 format!("{:.3} %", s.success_ratio * 100.0),

@@ -1193,8 +1193,12 @@ impl SimulateReport {
 
 /// A whole count with thousands separators: "0", "1,202".
 pub fn count(n: u64) -> String {
-    number(n as f64)
-        .split('.')
+    let text = number(n as f64);
+    // From a quadrillion up the number is in powers of ten: its mantissa's point stays.
+    if text.contains('e') {
+        return text;
+    }
+    text.split('.')
         .next()
         .map_or_else(|| n.to_string(), str::to_string)
 }

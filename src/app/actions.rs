@@ -585,6 +585,13 @@ impl SandboxApp {
     /// on the design before it (A) against after (B), with what changed and the ladder before
     /// and after as its note.
     pub(super) fn apply_advice(&mut self) {
+        if self.journey_job.is_some() {
+            self.notice = Some(Notice {
+                text: "The last fix is still being measured for the journey; apply the next in a moment.".into(),
+                error: false,
+            });
+            return;
+        }
         self.refresh_advice();
         let Some((_, Ok(Some(advice)))) = self.analysis.advice.take() else {
             return;
@@ -597,24 +604,25 @@ impl SandboxApp {
             format!("before: {}", self.doc.title()),
             format!("after: {}", advice.action.label()),
         );
-        // The fix joins the journey (a run of each design: figures, not just the laws).
-        let after = match crate::analysis::advise::with_journey(
-            &before,
-            &advice,
-            &scenario,
-            &self.prices,
-        ) {
-            Ok(design) => design,
-            Err(e) => {
-                self.notice = Some(Notice {
-                    text: format!("Could not measure the fix: {e}"),
-                    error: true,
-                });
-                return;
-            }
-        };
+        // The fix is made at once; its journey step (a run of the design before it, if the
+        // journey starts here, and of the design after it) is measured on a thread of its
+        // own and put on the design when it comes (see `poll_journey`).
+        let after = advice.design.clone();
+        let note = format!("{} Ladder: {}.", advice.change, advice.before_after());
         self.doc.apply(Edit::Design(after.clone()));
         self.canvas.prune(&self.doc.design);
+        let prices = self.prices.clone();
+        let job_scenario = scenario.clone();
+        let job_before = before.clone();
+        let job = move || {
+            crate::analysis::advise::with_journey(&job_before, &advice, &job_scenario, &prices)
+        };
+        match super::background::start(self.repaint.clone(), "journey", job, |e| {
+            Err(format!("could not start measuring the fix: {e}"))
+        }) {
+            super::background::Started::Pending(rx) => self.journey_job = Some((after.clone(), rx)),
+            super::background::Started::Done(result) => self.journey_measured(&after, result),
+        }
         let mut view = compare::CompareView::pair(
             before,
             after,
@@ -623,13 +631,50 @@ impl SandboxApp {
             &self.prices,
             self.repaint.as_ref(),
         );
-        view.note = Some(format!(
-            "{} Ladder: {}.",
-            advice.change,
-            advice.before_after()
-        ));
+        view.note = Some(note);
         view.set_users(self.users());
         self.compare = Some(view);
+    }
+
+    /// Take a fix's measured journey step from its thread.
+    pub(super) fn poll_journey(&mut self) {
+        let Some((_, rx)) = &self.journey_job else {
+            return;
+        };
+        let result = match rx.try_recv() {
+            Ok(result) => result,
+            Err(std::sync::mpsc::TryRecvError::Empty) => return,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                Err("the measuring thread stopped".into())
+            }
+        };
+        if let Some((expected, _)) = self.journey_job.take() {
+            self.journey_measured(&expected, result);
+        }
+    }
+
+    /// A fix's journey step has been measured: put it on the design if the design is still
+    /// the one the fix made (an edit since would make the step describe another design).
+    fn journey_measured(&mut self, expected: &Design, result: Result<Design, String>) {
+        match result {
+            Ok(measured) if self.doc.design == *expected => {
+                self.doc.set_journey(measured.journey);
+            }
+            Ok(_) => {
+                self.notice = Some(Notice {
+                    text:
+                        "The fix was measured after further edits: the journey has no step for it."
+                            .into(),
+                    error: false,
+                });
+            }
+            Err(e) => {
+                self.notice = Some(Notice {
+                    text: format!("The fix is made, but not added to the journey: {e}"),
+                    error: true,
+                });
+            }
+        }
     }
 
     pub(super) fn compare_command(&mut self, command: UiCommand) {

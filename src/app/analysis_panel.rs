@@ -320,7 +320,7 @@ impl SandboxApp {
             }
             Ok(None) => {
                 ui.weak(format!(
-                    "Nothing to fix at this load: every component carries the scenario's peak at most {} % busy, and none is a single point of failure.",
+                    "Nothing to fix at this load: every component carries the scenario's peak at most {} % busy, and none is a single point of failure a spare can fix.",
                     (crate::analysis::advise::PLANNED_UTILIZATION * 100.0).round()
                 ));
             }

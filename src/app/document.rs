@@ -138,6 +138,14 @@ impl Document {
         added
     }
 
+    /// Put a journey on the design as it is, without an undo step of its own: the journey of a
+    /// fix measured after it was applied (Undo then takes the fix and its step back together).
+    /// Nothing the simulation sees changes.
+    pub fn set_journey(&mut self, journey: Option<crate::model::Journey>) {
+        self.design.journey = journey;
+        self.dirty = self.design != self.saved;
+    }
+
     /// Bump the revision if the design now simulates differently from `before`.
     fn count_change_from(&mut self, before: &Design) {
         if !simulates_alike(before, &self.design) {

@@ -44,7 +44,7 @@ fn journey_ui(ui: &mut Ui, journey: &Journey) {
         .show(ui, |ui| {
             egui::Grid::new("journey")
                 .striped(true)
-                .num_columns(8)
+                .num_columns(9)
                 .show(ui, |ui| {
                     for header in crate::analysis::advise::JOURNEY_COLUMNS {
                         ui.strong(header);

@@ -121,6 +121,9 @@ pub struct SandboxApp {
     pub bands: bands::BandsView,
     /// A report being written (File → Export report…).
     report_job: Option<share::ReportJob>,
+    /// A fix being measured for the journey: the design it made, and the design with its
+    /// journey step when it comes.
+    journey_job: Option<(Design, std::sync::mpsc::Receiver<Result<Design, String>>)>,
     dialogs: Dialogs,
     icons: Icons,
     /// The design revision last sent to the runner.
@@ -206,6 +209,7 @@ impl SandboxApp {
             cross_check: cross_check::CrossCheckView::default(),
             bands: bands::BandsView::default(),
             report_job: None,
+            journey_job: None,
             dialogs: Dialogs::default(),
             icons: Icons::load(),
             sent_revision: None,
@@ -371,6 +375,7 @@ impl SandboxApp {
         self.runner.with_output(|out| timeline.take(out));
         self.poll_analysis();
         self.poll_report();
+        self.poll_journey();
         self.poll_cross_check();
         self.update_bands();
         if let Some(c) = &mut self.compare {

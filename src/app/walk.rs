@@ -46,6 +46,12 @@ impl SandboxApp {
         }
         let mut open = true;
         let here = self.open_chapter();
+        // The claims are written for the default scenario at ×1: elsewhere they are not
+        // checked (a claim turned red by the slider would teach nothing).
+        let as_written = self.load == 1.0
+            && self
+                .current_scenario()
+                .is_some_and(|s| s.name == self.doc.design.default_scenario);
         egui::Window::new("Walk through the primer")
             .open(&mut open)
             .default_width(540.0)
@@ -63,17 +69,21 @@ impl SandboxApp {
                             ui.add_space(6.0);
                             ui.horizontal(|ui| {
                                 ui.strong(format!("{}. {}", i + 1, chapter.title));
-                                if here == Some(i) {
-                                    ui.weak("(open)");
-                                } else if let Some(example) = chapter_examples()[i].0
-                                    && ui.button("Open").clicked()
+                                let label = if here == Some(i) { "Open again" } else { "Open" };
+                                if let Some(example) = chapter_examples()[i].0
+                                    && ui.button(label).clicked()
                                 {
                                     actions.push(Action::OpenExample(example));
                                 }
                             });
                             ui.label(chapter.notice);
+                            if here == Some(i) && !as_written {
+                                ui.weak(
+                                    "Checked at ×1 under the design's default scenario: set the load and scenario back to check.",
+                                );
+                            }
                             for (text, claim) in chapter.claims {
-                                if here != Some(i) {
+                                if here != Some(i) || !as_written {
                                     ui.weak(format!("· {text}"));
                                     continue;
                                 }

@@ -101,9 +101,16 @@ fn advise_file(args: &AdviseArgs, prices: &PriceTable) -> Result<String, String>
     let advice = advise(&design, &scenario, prices, load)
         .map_err(|e| format!("{}: {e}", args.file.display()))?;
     if let (Some(advice), Some(out)) = (&advice, &args.output) {
-        // The fix joins the design's journey, with what the design can do after it.
-        let design = crate::analysis::advise::with_journey(&design, advice, &scenario, prices)
-            .map_err(|e| format!("{}: {e}", args.file.display()))?;
+        // The fix joins the design's journey, with what the design can do after it; a fix
+        // whose run cannot be measured is written without its step, and says so.
+        let design = match crate::analysis::advise::with_journey(&design, advice, &scenario, prices)
+        {
+            Ok(design) => design,
+            Err(e) => {
+                eprintln!("warning: the fix is not added to the journey: {e}");
+                advice.design.clone()
+            }
+        };
         crate::model::save_design(out, &design)
             .map_err(|e| format!("{}: cannot write: {e}", out.display()))?;
     }
@@ -121,7 +128,7 @@ fn advise_file(args: &AdviseArgs, prices: &PriceTable) -> Result<String, String>
                 t
             }
             None => format!(
-                "At ×{}: nothing to fix — every component carries the scenario's peak within {} % of its capacity, and none is a single point of failure.",
+                "At ×{}: nothing to fix — every component carries the scenario's peak at most {} % busy, and none is a single point of failure a spare can fix.",
                 number(load),
                 (crate::analysis::advise::PLANNED_UTILIZATION * 100.0).round()
             ),

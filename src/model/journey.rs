@@ -20,8 +20,12 @@ pub struct JourneyStep {
     /// The users the fix was made for (every client's users × the scenario's multiplier ×
     /// the load slider).
     pub users: f64,
-    /// The users whose load at the scenario's peak saturates the design's first bottleneck
-    /// (the ladder's first step); `None` when nothing saturates.
+    /// The multiple of the design's base load at which its first bottleneck saturates (the
+    /// ladder's first step); `None` when nothing saturates.
+    #[serde(default)]
+    pub sustainable_load: Option<f64>,
+    /// The users whose load at the scenario's peak saturates the design's first bottleneck;
+    /// `None` when nothing saturates.
     pub users_carried: Option<f64>,
     /// Of the requests that ended in a run at `users`, the share that succeeded, 0 to 1.
     pub success_ratio: f64,
@@ -71,6 +75,9 @@ impl Journey {
                 }
             };
             check("users", s.users, 0.0, f64::MAX);
+            if let Some(load) = s.sustainable_load {
+                check("sustainable_load", load, 0.0, f64::MAX);
+            }
             if let Some(carried) = s.users_carried {
                 check("users_carried", carried, 0.0, f64::MAX);
             }

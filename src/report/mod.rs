@@ -632,7 +632,7 @@ fn design_sections(part: &Part<'_>, files: &mut Vec<ReportFile>) -> Result<Vec<S
 fn journey_blocks(journey: &crate::model::Journey) -> Vec<Block> {
     vec![
         Block::Text(format!(
-            "Each fix made so far (in the app's Fix the next bottleneck, or by `archsandbox advise --apply`), measured under the scenario '{}' at the users it was made for.",
+            "Each fix made so far (in the app's Fix the next bottleneck, or by archsandbox advise --apply), measured under the scenario '{}' at the users it was made for (over its first hour of ticks at most).",
             journey.scenario
         )),
         Block::Table {
@@ -650,7 +650,7 @@ fn journey_blocks(journey: &crate::model::Journey) -> Vec<Block> {
                 .iter()
                 .enumerate()
                 .skip(1)
-                .map(|(i, s)| format!("{i}. {}: {}", s.title, s.change))
+                .map(|(i, s)| format!("step {i}, {}: {}", s.title, s.change))
                 .collect(),
         ),
     ]

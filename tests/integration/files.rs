@@ -387,10 +387,11 @@ fn a_journey_saves_with_the_design_an_older_file_has_none_and_nonsense_in_it_is_
     let path = root().join("saved-designs/one-server.ron");
     let mut design = read_design(&path, &prices).expect("reads").design;
     assert_eq!(design.journey, None);
-    let step = |title: &str, users_carried| JourneyStep {
+    let step = |title: &str, users_carried: Option<f64>| JourneyStep {
         title: title.into(),
         change: format!("{title} changed"),
         users: 10_000.0,
+        sustainable_load: users_carried.map(|u| u / 2_000.0),
         users_carried,
         success_ratio: 0.5,
         p99_ms: 120.0,

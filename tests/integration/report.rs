@@ -576,4 +576,5 @@ fn a_design_with_a_journey_reports_it_as_a_table() {
     assert!(section.contains("<td>start</td>") && section.contains("<td>kitchen: scale out</td>"));
     let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
     assert!(md.contains("| 1 | kitchen: scale out |"), "{md}");
+    assert!(section.contains("<th>sustainable load</th>"));
 }
