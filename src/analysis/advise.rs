@@ -39,7 +39,11 @@
 //!
 //! When nothing is short, the first single point of failure (no spare, and its loss cuts a
 //! client off) gets a spare: a second instance behind a balancer, or a database's hot
-//! standby. When there is none either, there is nothing to fix.
+//! standby. When there is none either, but the design is available less of the time at the
+//! peak than the scenario's success target (a thousand shards that each need all their
+//! copies are down together more often than one machine), its least available group gets
+//! one spare more (N+1): a standby for each shard, then a copy more; an instance more for
+//! another tier. When none of that is left, there is nothing to fix.
 //!
 //! Each move is sized with the laws and checked with them: the bottleneck's saturation load
 //! rises (or the single point of failure is gone), or no move is offered.
@@ -47,6 +51,7 @@
 
 use serde::Serialize;
 
+use super::availability::{AvailabilityReport, ComponentAvailability, availability};
 use super::compare::{add_session_store, scale_out};
 use super::ladder::{LadderStep, bottleneck_ladder};
 use super::report::number;
@@ -103,6 +108,8 @@ pub enum Move {
     SecondInstance,
     /// A hot standby of a database.
     Standby,
+    /// One spare more in a group that has too few to reach the availability target (N+1).
+    OneMoreSpare,
 }
 
 impl Move {
@@ -121,6 +128,7 @@ impl Move {
             Move::ShardsAndReplicas => "shard, with read replicas",
             Move::SecondInstance => "add a spare",
             Move::Standby => "add a standby",
+            Move::OneMoreSpare => "one spare more (N+1)",
         }
     }
 }
@@ -149,6 +157,30 @@ pub enum Problem {
     /// Its instances keep sessions in memory behind a balancer that is not sticky: requests
     /// that land on another instance find no session.
     LosesSessions,
+    /// The design is available less of the time than the scenario's success target at the
+    /// peak, and this group, the least available, needs every instance it has.
+    TooFewSpares,
+}
+
+impl Problem {
+    /// What is wrong, as a user reads it after the component's name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Problem::Saturates => "too busy at the peak",
+            Problem::SinglePointOfFailure => "a single point of failure",
+            Problem::LosesSessions => "logs its users out",
+            Problem::TooFewSpares => "too few spares for the availability target",
+        }
+    }
+}
+
+/// What the advice says when there is nothing to fix.
+pub fn nothing_to_fix(scenario: &Scenario) -> String {
+    format!(
+        "every component carries the scenario's peak at most {} % busy, none is a single point of failure a spare can fix, and the design is available at least {} % of the time at the peak (or no spare lifts it).",
+        (PLANNED_UTILIZATION * 100.0).round(),
+        number(scenario.target_success_ratio * 100.0)
+    )
 }
 
 /// The advice for a design at a load.
@@ -311,7 +343,10 @@ pub fn advise(
             }
             None => match spare(design, prices)? {
                 Some((name, m)) => (name, Problem::SinglePointOfFailure, m),
-                None => return Ok(None),
+                None => match one_more_spare(design, scenario, prices, peak_load)? {
+                    Some((name, m)) => (name, Problem::TooFewSpares, m),
+                    None => return Ok(None),
+                },
             },
         }
     };
@@ -941,6 +976,127 @@ fn spare(design: &Design, prices: &PriceTable) -> Result<Option<(String, Made)>,
             && crate::model::is_valid(&made.design, prices);
         if fixed {
             return Ok(Some((name, made)));
+        }
+    }
+    Ok(None)
+}
+
+/// When the design carries the peak and has no single point of failure, but is available
+/// less of the time than the scenario's success target there (a year's downtime fails
+/// requests as surely as overload): the least available group that fails the requests
+/// reaching it gets one spare more — a database's shards a hot standby each (then one copy
+/// more each), any other tier one instance more. Many shards that each need every copy they
+/// have multiply their small chances of being down; one spare each lets every shard lose
+/// one. Offered only if it lifts the design's availability at the peak.
+fn one_more_spare(
+    design: &Design,
+    scenario: &Scenario,
+    prices: &PriceTable,
+    peak_load: f64,
+) -> Result<Option<(String, Made)>, String> {
+    let available = |d: &Design| -> Result<AvailabilityReport, String> {
+        let laws = operational_laws(d, scenario, prices).map_err(|e| e.to_string())?;
+        Ok(availability(d, &laws, peak_load))
+    };
+    let before = available(design)?;
+    let target = scenario.target_success_ratio;
+    if before.system.is_nan() || before.system >= target {
+        return Ok(None);
+    }
+    let mut groups: Vec<&ComponentAvailability> = before
+        .components
+        .iter()
+        .filter(|g| g.in_series && g.availability < 1.0)
+        .collect();
+    groups.sort_by(|a, b| a.availability.total_cmp(&b.availability));
+    for group in groups {
+        let Some(component) = design.component(group.id) else {
+            continue;
+        };
+        let name = component.name.clone();
+        let mut out = design.clone();
+        let mut kind = component.kind.clone();
+        let grown = match &mut kind {
+            ComponentKind::Database(p) if !p.standby => {
+                p.standby = true;
+                Some((
+                    Move::Standby,
+                    format!("'{name}' has a hot standby for each shard."),
+                ))
+            }
+            ComponentKind::Database(p) if p.instances < MAX_READ_REPLICAS => {
+                p.instances += 1;
+                Some((
+                    Move::OneMoreSpare,
+                    format!(
+                        "'{name}' went from {} to {} copies of each shard.",
+                        p.instances - 1,
+                        p.instances
+                    ),
+                ))
+            }
+            ComponentKind::MessageQueue(p) if p.instances < MAX_INSTANCES => {
+                p.instances += 1;
+                Some((
+                    Move::OneMoreSpare,
+                    format!(
+                        "'{name}' went from {} to {} brokers.",
+                        p.instances - 1,
+                        p.instances
+                    ),
+                ))
+            }
+            _ => None,
+        };
+        let (action, change) = match grown {
+            Some(made) => {
+                if let Some(c) = out.component_mut(group.id) {
+                    c.kind = kind;
+                }
+                made
+            }
+            // A tier grows as when it scales out (behind a balancer, if it had none).
+            None if matches!(
+                component.kind,
+                ComponentKind::Server(_) | ComponentKind::LoadBalancer(_)
+            ) =>
+            {
+                (
+                    Move::OneMoreSpare,
+                    format!("{}.", scale_out(&mut out, group.id, 1.0)?),
+                )
+            }
+            None => continue,
+        };
+        if !crate::model::is_valid(&out, prices) {
+            continue;
+        }
+        let after = available(&out)?;
+        if after.system > before.system * (1.0 + 1e-12) {
+            let percent = |a: f64| format!("{:.4} %", a * 100.0);
+            let reason = format!(
+                "At the peak the design is up {} of the time, short of the {} % target; '{name}' is its least available part ({}: it needs {} of its {} {}). With one spare more it can lose one and carry on: {}.",
+                percent(before.system),
+                number(target * 100.0),
+                percent(group.availability),
+                group.needed,
+                group.instances,
+                match component.kind {
+                    ComponentKind::Database(_) => "copies in each shard",
+                    ComponentKind::MessageQueue(_) => "brokers",
+                    _ => "instances",
+                },
+                percent(after.system),
+            );
+            return Ok(Some((
+                name,
+                Made {
+                    design: out,
+                    action,
+                    change,
+                    reason,
+                },
+            )));
         }
     }
     Ok(None)

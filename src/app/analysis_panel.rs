@@ -319,10 +319,10 @@ impl SandboxApp {
                 }
             }
             Ok(None) => {
-                ui.weak(format!(
-                    "Nothing to fix at this load: every component carries the scenario's peak at most {} % busy, and none is a single point of failure a spare can fix.",
-                    (crate::analysis::advise::PLANNED_UTILIZATION * 100.0).round()
-                ));
+                let said = self
+                    .current_scenario()
+                    .map_or_else(String::new, crate::analysis::advise::nothing_to_fix);
+                ui.weak(format!("Nothing to fix at this load: {said}"));
             }
             Err(e) => {
                 ui.weak(format!("No advice: {e}"));

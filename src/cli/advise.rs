@@ -66,11 +66,7 @@ pub fn advice_text(advice: &Advice) -> String {
             count(b.users.round() as u64)
         ));
     }
-    let problem = match advice.problem {
-        crate::analysis::advise::Problem::Saturates => "too busy at the peak",
-        crate::analysis::advise::Problem::SinglePointOfFailure => "a single point of failure",
-        crate::analysis::advise::Problem::LosesSessions => "logs its users out",
-    };
+    let problem = advice.problem.label();
     t.push_str(&format!(
         "  fix           {}: {problem}\n",
         advice.component
@@ -128,9 +124,9 @@ fn advise_file(args: &AdviseArgs, prices: &PriceTable) -> Result<String, String>
                 t
             }
             None => format!(
-                "At ×{}: nothing to fix — every component carries the scenario's peak at most {} % busy, and none is a single point of failure a spare can fix.",
+                "At ×{}: nothing to fix — {}",
                 number(load),
-                (crate::analysis::advise::PLANNED_UTILIZATION * 100.0).round()
+                crate::analysis::advise::nothing_to_fix(&scenario)
             ),
         }),
     }

@@ -448,11 +448,36 @@ fn from_one_server_to_ten_million_users_each_fix_reveals_the_next_bottleneck() {
             .expect("measured");
         success = row(&mut journey, step, &what, &design);
     }
+    assert!(success >= 0.999);
+    // Then on, until nothing is left to fix: the spares that bring the design up to its
+    // target of the time at the peak, without losing the load it carries.
+    while let Some(advice) = advise(&design, &scenario, &prices, load).expect("advises") {
+        step += 1;
+        assert!(
+            step <= 15,
+            "still advising after 15 fixes:\n{}",
+            journey.join("\n")
+        );
+        let what = format!("{}: {}", advice.component, advice.action.label());
+        design = archsandbox::analysis::advise::with_journey(&design, &advice, &scenario, &prices)
+            .expect("measured");
+        success = row(&mut journey, step, &what, &design);
+        assert!(
+            success >= 0.999,
+            "{what} lost the load:\n{}",
+            journey.join("\n")
+        );
+    }
+    let up = available_at_peak(&design, &scenario, load);
+    assert!(
+        up >= scenario.target_success_ratio,
+        "up {up} of the time at the peak:\n{}",
+        journey.join("\n")
+    );
     println!(
         "The journey to 10,000,000 users (one-server.ron, its default scenario):\n{}",
         journey.join("\n")
     );
-    assert!(success >= 0.999);
     // The design keeps its journey: the start and every fix, with the figures of the runs
     // above, and it saves and reads back with the design.
     let kept = design.journey.clone().expect("a journey");
@@ -550,4 +575,130 @@ fn advise_on_the_command_line_prints_the_move_writes_the_variant_and_says_when_n
             "{args:?}"
         );
     }
+}
+
+/// The design's availability at the advice's planning load (the scenario's peak at `load`).
+fn available_at_peak(design: &Design, scenario: &Scenario, load: f64) -> f64 {
+    let laws = operational_laws(design, scenario, &prices()).expect("laws");
+    let peak = load * scenario.load_multiplier * scenario.profile.peak_multiplier();
+    archsandbox::analysis::availability::availability(design, &laws, peak).system
+}
+
+#[test]
+fn many_shards_that_each_need_every_copy_get_one_spare_more_until_the_target_is_met() {
+    // Two hundred shards of a primary and a replica, each shard busy enough at the peak to
+    // need both copies: no single point of failure, nothing short, but a^400 of the time up
+    // (the database's copies are each up 99.8 % of the time: 0.998^400 is under a half).
+    let mut design = three_tier(
+        users(100, 0.9, 0.1, 0.0),
+        ComponentKind::Server(ServerParams {
+            size: "medium".into(),
+            instances: 400,
+            ..ServerParams::default()
+        }),
+        ComponentKind::Database(DatabaseParams {
+            instances: 2,
+            shards: 200,
+            partitioning: archsandbox::model::Partitioning::Hash,
+            read_service_time_ms: 2_000.0,
+            write_service_time_ms: 2_000.0,
+            ..DatabaseParams::default()
+        }),
+    );
+    let scenario = Scenario::default();
+    let peak_per_load = scenario.load_multiplier * scenario.profile.peak_multiplier();
+    let laws = operational_laws(&design, &scenario, &prices()).expect("laws");
+    let saturates = |name: &str| {
+        bottleneck_ladder(&laws)
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| s.saturates_at_load)
+            .expect("on the ladder")
+    };
+    // The database 60 % busy at the peak (both copies needed), the servers far below.
+    let load = 0.6 * saturates("db") / peak_per_load;
+    assert!(saturates("app") > 0.6 * saturates("db") / PLANNED_UTILIZATION);
+    let target = scenario.target_success_ratio;
+    let mut up = available_at_peak(&design, &scenario, load);
+    assert!(up < 0.5, "the start is down most of the time: {up}");
+    let mut moves = Vec::new();
+    for _ in 0..10 {
+        let Some(advice) = advise(&design, &scenario, &prices(), load).expect("advises") else {
+            break;
+        };
+        // Never a spare more than the target asks for.
+        assert!(
+            up < target,
+            "{up} already meets {target}: {}",
+            advice.change
+        );
+        assert_eq!(advice.problem, Problem::TooFewSpares, "{}", advice.change);
+        assert_eq!(advice.component, "db");
+        let issues = archsandbox::model::validate::validate(&advice.design, &prices());
+        assert!(issues.is_empty(), "the variant is valid: {issues:?}");
+        let now = available_at_peak(&advice.design, &scenario, load);
+        assert!(
+            now > up,
+            "{:?} lifts availability: {up} → {now}",
+            advice.action
+        );
+        moves.push(advice.action);
+        design = advice.design;
+        up = now;
+    }
+    // A standby for each shard first, then a copy more each, until the target holds.
+    assert_eq!(moves.first(), Some(&Move::Standby), "{moves:?}");
+    assert!(up >= target, "{up} after {moves:?}");
+    assert!(
+        moves[1..].iter().all(|m| *m == Move::OneMoreSpare),
+        "{moves:?}"
+    );
+}
+
+#[test]
+fn a_tier_that_needs_both_its_instances_gets_a_third() {
+    // Two app instances, each 60 % busy at the peak: losing either overloads the other, so
+    // the tier is up a² of the time (0.990099² ≈ 98.03 %) and the design misses 99.9 %.
+    let design = three_tier(
+        users(100, 0.9, 0.1, 0.0),
+        ComponentKind::Server(ServerParams {
+            size: "medium".into(),
+            instances: 2,
+            ..ServerParams::default()
+        }),
+        ComponentKind::Database(DatabaseParams {
+            instances: 2,
+            standby: true,
+            ..DatabaseParams::default()
+        }),
+    );
+    let scenario = Scenario::default();
+    let laws = operational_laws(&design, &scenario, &prices()).expect("laws");
+    let app = bottleneck_ladder(&laws)
+        .iter()
+        .find(|s| s.name == "app")
+        .map(|s| s.saturates_at_load)
+        .expect("app");
+    let load = 0.6 * app / (scenario.load_multiplier * scenario.profile.peak_multiplier());
+    let before = available_at_peak(&design, &scenario, load);
+    assert!(before < scenario.target_success_ratio, "{before}");
+    let advice = advise(&design, &scenario, &prices(), load)
+        .expect("advises")
+        .expect("a move");
+    assert_eq!(advice.problem, Problem::TooFewSpares, "{}", advice.change);
+    assert_eq!(advice.component, "app");
+    assert_eq!(advice.action, Move::OneMoreSpare);
+    let app = advice.design.find("app").expect("app");
+    assert_eq!(
+        advice.design.component(app).map(|c| c.kind.instances()),
+        Some(3)
+    );
+    let after = available_at_peak(&advice.design, &scenario, load);
+    // Two of three: 1 − 3q² + 2q³ with q = 10/1010 for the tier.
+    let q = 10.0 / 1010.0;
+    let tier = 1.0 - 3.0 * q * q + 2.0 * q * q * q;
+    assert!(
+        after > before && after <= tier + 1e-12,
+        "{before} → {after} (tier {tier})"
+    );
 }
