@@ -77,6 +77,9 @@ const STATIC_SHARE_FOR_CDN: f64 = 0.25;
 /// it to be the move.
 const ASYNC_SHARE_FOR_QUEUE: f64 = 0.25;
 
+/// The least available groups tried for one spare more, in order, before the advice gives up.
+const SPARE_CANDIDATES: usize = 8;
+
 /// The Zipf exponent from which a database's reads repeat enough for a cache in front.
 const SKEW_FOR_CACHE: f64 = 0.5;
 
@@ -1009,7 +1012,9 @@ fn one_more_spare(
         .filter(|g| g.in_series && g.availability < 1.0)
         .collect();
     groups.sort_by(|a, b| a.availability.total_cmp(&b.availability));
-    for group in groups {
+    // The least available first; a group at its limits passes to the next, a few at most
+    // (each try works out the laws again: on a design of thousands that takes a while).
+    for group in groups.into_iter().take(SPARE_CANDIDATES) {
         let Some(component) = design.component(group.id) else {
             continue;
         };
@@ -1061,10 +1066,7 @@ fn one_more_spare(
                 ComponentKind::Server(_) | ComponentKind::LoadBalancer(_)
             ) =>
             {
-                (
-                    Move::OneMoreSpare,
-                    format!("{}.", scale_out(&mut out, group.id, 1.0)?),
-                )
+                (Move::OneMoreSpare, scale_out(&mut out, group.id, 1.0)?)
             }
             None => continue,
         };
@@ -1074,8 +1076,13 @@ fn one_more_spare(
         let after = available(&out)?;
         if after.system > before.system * (1.0 + 1e-12) {
             let percent = |a: f64| format!("{:.4} %", a * 100.0);
+            let can_lose = after
+                .components
+                .iter()
+                .find(|g| g.id == group.id)
+                .map_or(1, |g| g.instances.saturating_sub(g.needed));
             let reason = format!(
-                "At the peak the design is up {} of the time, short of the {} % target; '{name}' is its least available part ({}: it needs {} of its {} {}). With one spare more it can lose one and carry on: {}.",
+                "At the peak the design is up {} of the time, short of the {} % target; '{name}' is its least available part ({}: it needs {} of its {} {}). With one spare more it can lose {can_lose} of them and carry on: {}.",
                 percent(before.system),
                 number(target * 100.0),
                 percent(group.availability),
