@@ -42,8 +42,8 @@
 //! standby. When there is none either, but the design is available less of the time at the
 //! peak than the scenario's success target (a thousand shards that each need all their
 //! copies are down together more often than one machine), its least available group gets
-//! one spare more (N+1): a standby for each shard, then a copy more; an instance more for
-//! another tier. When none of that is left, there is nothing to fix.
+//! one spare more (N+1): a copy more for each shard, or a standby for each (whichever lifts
+//! the design more); an instance more for another tier. When none of that is left, there is nothing to fix.
 //!
 //! Each move is sized with the laws and checked with them: the bottleneck's saturation load
 //! rises (or the single point of failure is gone), or no move is offered.
@@ -161,7 +161,7 @@ pub enum Problem {
     /// that land on another instance find no session.
     LosesSessions,
     /// The design is available less of the time than the scenario's success target at the
-    /// peak, and this group, the least available, needs every instance it has.
+    /// peak, and this group, the least available that a spare lifts, has too few spares.
     TooFewSpares,
 }
 
@@ -987,10 +987,11 @@ fn spare(design: &Design, prices: &PriceTable) -> Result<Option<(String, Made)>,
 /// When the design carries the peak and has no single point of failure, but is available
 /// less of the time than the scenario's success target there (a year's downtime fails
 /// requests as surely as overload): the least available group that fails the requests
-/// reaching it gets one spare more — a database's shards a hot standby each (then one copy
-/// more each), any other tier one instance more. Many shards that each need every copy they
-/// have multiply their small chances of being down; one spare each lets every shard lose
-/// one. Offered only if it lifts the design's availability at the peak.
+/// reaching it gets one spare more — a database's shards a copy more each or a hot standby
+/// each (whichever lifts the design more: a standby stands in only for a lost primary), any
+/// other tier one instance more. Many shards that each need every copy they have multiply
+/// their small chances of being down; a copy more each lets every shard lose one. Offered
+/// only if it lifts the design's availability at the peak.
 fn one_more_spare(
     design: &Design,
     scenario: &Scenario,
@@ -1019,92 +1020,119 @@ fn one_more_spare(
             continue;
         };
         let name = component.name.clone();
-        let mut out = design.clone();
-        let mut kind = component.kind.clone();
-        let grown = match &mut kind {
-            ComponentKind::Database(p) if !p.standby => {
-                p.standby = true;
-                Some((
-                    Move::Standby,
-                    format!("'{name}' has a hot standby for each shard."),
-                ))
+        // The spares the group can take; of a database's two, the one that lifts more.
+        let mut tries: Vec<(Move, String, Design)> = Vec::new();
+        let mut with_kind = |kind: ComponentKind, action: Move, change: String| {
+            let mut out = design.clone();
+            if let Some(c) = out.component_mut(group.id) {
+                c.kind = kind;
             }
-            ComponentKind::Database(p) if p.instances < MAX_READ_REPLICAS => {
-                p.instances += 1;
-                Some((
-                    Move::OneMoreSpare,
-                    format!(
-                        "'{name}' went from {} to {} copies of each shard.",
-                        p.instances - 1,
-                        p.instances
-                    ),
-                ))
+            tries.push((action, change, out));
+        };
+        match &component.kind {
+            ComponentKind::Database(p) => {
+                if p.instances < MAX_READ_REPLICAS {
+                    let mut q = p.clone();
+                    q.instances += 1;
+                    with_kind(
+                        ComponentKind::Database(q),
+                        Move::OneMoreSpare,
+                        format!(
+                            "'{name}' went from {} to {} copies of each shard.",
+                            p.instances,
+                            p.instances + 1
+                        ),
+                    );
+                }
+                if !p.standby {
+                    let mut q = p.clone();
+                    q.standby = true;
+                    with_kind(
+                        ComponentKind::Database(q),
+                        Move::Standby,
+                        format!("'{name}' has a hot standby for each shard."),
+                    );
+                }
             }
             ComponentKind::MessageQueue(p) if p.instances < MAX_INSTANCES => {
-                p.instances += 1;
-                Some((
+                let mut q = p.clone();
+                q.instances += 1;
+                with_kind(
+                    ComponentKind::MessageQueue(q),
                     Move::OneMoreSpare,
                     format!(
                         "'{name}' went from {} to {} brokers.",
-                        p.instances - 1,
-                        p.instances
+                        p.instances,
+                        p.instances + 1
                     ),
-                ))
-            }
-            _ => None,
-        };
-        let (action, change) = match grown {
-            Some(made) => {
-                if let Some(c) = out.component_mut(group.id) {
-                    c.kind = kind;
-                }
-                made
+                );
             }
             // A tier grows as when it scales out (behind a balancer, if it had none).
-            None if matches!(
-                component.kind,
-                ComponentKind::Server(_) | ComponentKind::LoadBalancer(_)
-            ) =>
-            {
-                (Move::OneMoreSpare, scale_out(&mut out, group.id, 1.0)?)
+            ComponentKind::Server(_) | ComponentKind::LoadBalancer(_) => {
+                let mut out = design.clone();
+                if let Ok(change) = scale_out(&mut out, group.id, 1.0) {
+                    tries.push((Move::OneMoreSpare, change, out));
+                }
             }
-            None => continue,
-        };
-        if !crate::model::is_valid(&out, prices) {
+            _ => {}
+        }
+        let best = tries
+            .into_iter()
+            .filter(|(_, _, out)| crate::model::is_valid(out, prices))
+            .filter_map(|(action, change, out)| {
+                let after = available(&out).ok()?;
+                (after.system > before.system * (1.0 + 1e-12))
+                    .then_some((action, change, out, after))
+            })
+            .max_by(|x, y| x.3.system.total_cmp(&y.3.system));
+        let Some((action, change, out, after)) = best else {
             continue;
-        }
-        let after = available(&out)?;
-        if after.system > before.system * (1.0 + 1e-12) {
-            let percent = |a: f64| format!("{:.4} %", a * 100.0);
-            let can_lose = after
-                .components
-                .iter()
-                .find(|g| g.id == group.id)
-                .map_or(1, |g| g.instances.saturating_sub(g.needed));
-            let reason = format!(
-                "At the peak the design is up {} of the time, short of the {} % target; '{name}' is its least available part ({}: it needs {} of its {} {}). With one spare more it can lose {can_lose} of them and carry on: {}.",
-                percent(before.system),
-                number(target * 100.0),
-                percent(group.availability),
+        };
+        let percent = |a: f64| format!("{:.4} %", a * 100.0);
+        let needs = match &component.kind {
+            ComponentKind::Database(p) => format!(
+                "each shard needs {} of its {} copies{}",
                 group.needed,
-                group.instances,
-                match component.kind {
-                    ComponentKind::Database(_) => "copies in each shard",
-                    ComponentKind::MessageQueue(_) => "brokers",
-                    _ => "instances",
-                },
-                percent(after.system),
-            );
-            return Ok(Some((
-                name,
-                Made {
-                    design: out,
-                    action,
-                    change,
-                    reason,
-                },
-            )));
-        }
+                p.instances,
+                if p.standby {
+                    ", and its standby stands in for the primary only"
+                } else {
+                    ""
+                }
+            ),
+            ComponentKind::MessageQueue(_) => {
+                format!(
+                    "it needs {} of its {} brokers",
+                    group.needed, group.instances
+                )
+            }
+            _ => format!(
+                "it needs {} of its {} instances",
+                group.needed, group.instances
+            ),
+        };
+        let group_after = after
+            .components
+            .iter()
+            .find(|g| g.id == group.id)
+            .map_or(group.availability, |g| g.availability);
+        let reason = format!(
+            "At the peak the design is up {} of the time, short of the {} % target; '{name}' is up {} ({needs}). One spare more lifts it to {} and the design to {}.",
+            percent(before.system),
+            number(target * 100.0),
+            percent(group.availability),
+            percent(group_after),
+            percent(after.system),
+        );
+        return Ok(Some((
+            name,
+            Made {
+                design: out,
+                action,
+                change,
+                reason,
+            },
+        )));
     }
     Ok(None)
 }

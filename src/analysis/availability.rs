@@ -52,6 +52,29 @@ pub fn k_of_n(k: u32, n: u32, a: f64) -> f64 {
     (ln_max.exp() * sum).min(1.0)
 }
 
+/// Availability of a database shard of `copies` (a primary and its read replicas) of which
+/// the load needs `needed` serving, with or without a hot standby, each machine up with
+/// probability `a`. As the simulation runs a shard, a standby serves nothing until the
+/// primary is lost, then takes its place; a lost replica it does not replace, and a lost
+/// primary with no live standby is replaced by a replica (failover taken as instant). So
+/// with X the replicas up, X ~ Bin(copies − 1, a), and q = 1 − a:
+/// P(up) = (1 − q²)·P(X ≥ needed − 1) + q²·P(X ≥ needed) — the primary's place is filled
+/// unless both it and the standby are down — and with no standby, `needed` of `copies`.
+pub fn shard_availability(needed: u32, copies: u32, standby: bool, a: f64) -> f64 {
+    if !standby || copies == 0 {
+        return k_of_n(needed, copies, a);
+    }
+    let q = 1.0 - a;
+    let replicas = copies - 1;
+    let filled = k_of_n(needed.saturating_sub(1), replicas, a);
+    let short_of_primary = if needed == 0 {
+        1.0
+    } else {
+        k_of_n(needed, replicas, a)
+    };
+    ((1.0 - q * q) * filled + q * q * short_of_primary).min(1.0)
+}
+
 /// ln C(n, k), as a sum of logarithms over the smaller of k and n − k.
 fn ln_binomial(n: u32, k: u32) -> f64 {
     let k = k.min(n - k);
@@ -115,11 +138,20 @@ pub fn availability(design: &Design, laws: &Laws, load: f64) -> AvailabilityRepo
             ComponentKind::Database(p) => {
                 // Each shard needs enough copies for its share of the load; writes need a
                 // primary, which a replica or standby replaces (failover taken as instant).
-                let n = p.instances + u32::from(p.standby);
-                let k = ((law.utilization * load * f64::from(p.instances)).ceil() as u32)
-                    .clamp(1, p.instances);
-                let shard = k_of_n(k, n, a);
-                (n, k, shard.powi(p.shards as i32), true)
+                // The fewest copies that carry the hottest shard, as the simulation spreads
+                // its reads (the writes' replays load every replica however many there are).
+                let k = match &law.shard_work {
+                    Some(work) => work.copies_needed(p.instances, load),
+                    None => ((law.utilization * load * f64::from(p.instances)).ceil() as u32)
+                        .clamp(1, p.instances),
+                };
+                let shard = shard_availability(k, p.instances, p.standby, a);
+                (
+                    p.instances + u32::from(p.standby),
+                    k,
+                    shard.powi(p.shards as i32),
+                    true,
+                )
             }
             ComponentKind::Cache(p) => {
                 let k = needed_for(p.instances, law.instance_capacity_per_s);
@@ -455,6 +487,48 @@ mod tests {
         // 1/√(π·5000) by Stirling.
         let expected = 0.5 + 0.5 / (std::f64::consts::PI * 5_000.0).sqrt();
         assert!((k_of_n(5_000, 10_000, 0.5) - expected).abs() < 1e-5);
+    }
+
+    #[test]
+    fn a_shard_with_a_standby_is_up_as_the_simulation_fills_its_places() {
+        // Every up/down state of the primary, the replicas and the standby, with the
+        // simulation's rule: the copies up serve, and the standby serves only in place of
+        // a lost primary.
+        for copies in 1..=4u32 {
+            for needed in 1..=copies {
+                for a in [0.5, 0.9, 0.998004] {
+                    let mut up_chance = 0.0;
+                    for world in 0u32..(1 << (copies + 1)) {
+                        let up = |i: u32| world & (1 << i) != 0;
+                        let mut chance = 1.0;
+                        for i in 0..=copies {
+                            chance *= if up(i) { a } else { 1.0 - a };
+                        }
+                        // Bit 0 the primary, 1..copies the replicas, `copies` the standby.
+                        let copies_up = (0..copies).filter(|&i| up(i)).count() as u32;
+                        let serving = copies_up + u32::from(!up(0) && up(copies));
+                        if serving >= needed {
+                            up_chance += chance;
+                        }
+                    }
+                    let formula = shard_availability(needed, copies, true, a);
+                    assert!(
+                        (formula - up_chance).abs() < 1e-12,
+                        "{needed} of {copies} with a standby at {a}: {formula} against {up_chance}"
+                    );
+                    assert!(
+                        (shard_availability(needed, copies, false, a) - k_of_n(needed, copies, a))
+                            .abs()
+                            < 1e-15
+                    );
+                }
+            }
+        }
+        // All three copies needed: the standby only guards the primary, a² (1 − q²).
+        let a: f64 = 0.998004;
+        let q = 1.0 - a;
+        let all_needed = shard_availability(3, 3, true, a);
+        assert!((all_needed - a * a * (1.0 - q * q)).abs() < 1e-15);
     }
 
     #[test]

@@ -40,6 +40,44 @@ pub struct NodeLaw {
     /// Share of each class's requests the component answers itself, sending nothing on:
     /// cache hits (and every session lookup), CDN edge hits; 0 for other kinds.
     pub answered_share: [f64; TrafficClass::COUNT],
+    /// For a database: how its hottest shard loads its copies at base load; `None` for
+    /// other kinds.
+    pub shard_work: Option<ShardWork>,
+}
+
+/// The work a database shard puts on its copies, in copies' worth of busy time at base load
+/// (work-seconds a second over a copy's effective cores): the primary's writes, what each
+/// replica replays of them, and the reads, which spread over the copies where there is room
+/// (as the simulation sends them).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ShardWork {
+    /// The writes, on the primary.
+    pub primary: f64,
+    /// The writes replayed, on each replica.
+    pub replica: f64,
+    /// The reads, over all the copies.
+    pub reads: f64,
+}
+
+impl ShardWork {
+    /// The utilization of the busiest of `copies` serving copies at `load` × base load.
+    pub fn busiest_at(&self, copies: u32, load: f64) -> f64 {
+        kinds::database::hottest_copy_utilization(
+            copies,
+            self.primary * load,
+            self.replica * load,
+            self.reads * load,
+        )
+    }
+
+    /// The fewest serving copies, of at most `copies`, that carry the shard at `load` ×
+    /// base load (none busier than 1); all of them when even they do not.
+    pub fn copies_needed(&self, copies: u32, load: f64) -> u32 {
+        let most = copies.max(1);
+        (1..=most)
+            .find(|&m| self.busiest_at(m, load) <= 1.0)
+            .unwrap_or(most)
+    }
 }
 
 impl NodeLaw {
@@ -519,6 +557,7 @@ pub(crate) fn laws_of_plan(plan: &Plan) -> Laws {
                 },
                 instance_capacity_per_s: instance_capacity(plan, i, &rates[i]),
                 answered_share: answered_share(&node.kind),
+                shard_work: shard_work(plan, i, &rates[i]),
             }
         })
         .collect();
@@ -623,10 +662,52 @@ fn utilization(plan: &Plan, i: usize, rates: &[f64; TrafficClass::COUNT], users:
     }
 }
 
+/// A database's hottest shard's work on its copies (see [`ShardWork`]); `None` for other
+/// kinds.
+fn shard_work(plan: &Plan, i: usize, rates: &[f64; TrafficClass::COUNT]) -> Option<ShardWork> {
+    let KindPlan::Database(p) = &plan.nodes[i].kind else {
+        return None;
+    };
+    let (reads, writes) = reads_and_writes(rates);
+    let share = p.shard_share.iter().copied().fold(0.0, f64::max);
+    let cores = p.effective_cores;
+    Some(ShardWork {
+        primary: writes * share * p.write_s / cores,
+        replica: writes * share * p.apply_s / cores,
+        reads: reads * share * p.read_s / cores,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::read_design;
+
+    #[test]
+    fn a_shard_needs_the_fewest_copies_whose_busiest_is_at_most_fully_busy() {
+        // Reads spread to a common level; each replica replays the writes.
+        let spread = ShardWork {
+            primary: 0.5,
+            replica: 0.5,
+            reads: 0.9,
+        };
+        // One copy: 0.5 + 0.9 = 1.4; two: (0.5 + 0.5 + 0.9) / 2 = 0.95.
+        assert!((spread.busiest_at(1, 1.0) - 1.4).abs() < 1e-12);
+        assert!((spread.busiest_at(2, 1.0) - 0.95).abs() < 1e-12);
+        assert_eq!(spread.copies_needed(3, 1.0), 2);
+        // At twice the load three copies hold (1.0 + 2 × 1.0 + 1.8) / 3 = 1.6: all three.
+        assert_eq!(spread.copies_needed(3, 2.0), 3);
+        // Writes heavy enough that the primary is busiest whatever the copies: two do.
+        let writes = ShardWork {
+            primary: 0.8,
+            replica: 0.3,
+            reads: 0.3,
+        };
+        assert!((writes.busiest_at(4, 1.0) - 0.8).abs() < 1e-12);
+        assert_eq!(writes.copies_needed(4, 1.0), 2);
+        // With the load past one copy's writes, none carries it: all four are needed.
+        assert_eq!(writes.copies_needed(4, 1.3), 4);
+    }
 
     #[test]
     fn tandem_visits_and_utilizations_follow_forced_flow() {
