@@ -140,11 +140,9 @@ pub fn availability(design: &Design, laws: &Laws, load: f64) -> AvailabilityRepo
                 // primary, which a replica or standby replaces (failover taken as instant).
                 // The fewest copies that carry the hottest shard, as the simulation spreads
                 // its reads (the writes' replays load every replica however many there are).
-                let k = match &law.shard_work {
-                    Some(work) => work.copies_needed(p.instances, load),
-                    None => ((law.utilization * load * f64::from(p.instances)).ceil() as u32)
-                        .clamp(1, p.instances),
-                };
+                let k = law
+                    .shard_work
+                    .map_or(p.instances, |work| work.copies_needed(p.instances, load));
                 let shard = shard_availability(k, p.instances, p.standby, a);
                 (
                     p.instances + u32::from(p.standby),

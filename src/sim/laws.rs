@@ -645,19 +645,9 @@ fn utilization(plan: &Plan, i: usize, rates: &[f64; TrafficClass::COUNT], users:
             let brokers = total / (instances * p.broker.capacity_per_s());
             brokers.max(total / p.consumers.capacity_per_s())
         }
+        // The busiest copy of the hottest shard (every shard's work grows with its share).
         KindPlan::Database(p) => {
-            let (reads, writes) = reads_and_writes(rates);
-            p.shard_share
-                .iter()
-                .map(|share| {
-                    kinds::database::hottest_copy_utilization(
-                        p.copies,
-                        writes * share * p.write_s,
-                        writes * share * p.apply_s,
-                        reads * share * p.read_s,
-                    ) / p.effective_cores
-                })
-                .fold(0.0, f64::max)
+            shard_work(plan, i, rates).map_or(0.0, |work| work.busiest_at(p.copies, 1.0))
         }
     }
 }
