@@ -51,17 +51,18 @@
 
 use serde::Serialize;
 
-use super::availability::{AvailabilityReport, ComponentAvailability, availability};
+use super::availability::{ComponentAvailability, availability};
 use super::compare::{add_session_store, scale_out};
 use super::ladder::{LadderStep, bottleneck_ladder};
 use super::report::number;
 use super::spof::structural_spofs;
 use crate::model::validate::{MAX_INSTANCES, MAX_SHARDS};
 use crate::model::{
-    CacheParams, CdnParams, Component, ComponentId, ComponentKind, Design, HitRatio, Journey,
-    JourneyStep, KindName, Link, Partitioning, PriceTable, Scenario, SessionState, TrafficClass,
+    CacheParams, CdnParams, Component, ComponentId, ComponentKind, DatabaseParams, Design,
+    HitRatio, Journey, JourneyStep, KindName, Link, Partitioning, PriceTable, QueueParams,
+    Scenario, SessionState, TrafficClass,
 };
-use crate::sim::laws::operational_laws;
+use crate::sim::laws::{Laws, operational_laws};
 
 /// The busiest a component is planned to be at the scenario's peak.
 pub const PLANNED_UTILIZATION: f64 = 0.7;
@@ -294,7 +295,8 @@ pub fn advise(
     };
     let kind_key =
         |d: &Design, id: ComponentId| d.component(id).map_or("", |c| c.kind.name().key());
-    let before = ladder(design, scenario, prices)?;
+    let laws = operational_laws(design, scenario, prices).map_err(|e| e.to_string())?;
+    let before = bottleneck_ladder(&laws);
     let breaks_first = before.first().map(|s| breaks(s, kind_key(design, s.id)));
     let wanted = peak_load / PLANNED_UTILIZATION;
     let short = before.iter().find(|s| s.saturates_at_load < wanted);
@@ -346,7 +348,7 @@ pub fn advise(
             }
             None => match spare(design, prices)? {
                 Some((name, m)) => (name, Problem::SinglePointOfFailure, m),
-                None => match one_more_spare(design, scenario, prices, peak_load)? {
+                None => match one_more_spare(design, &laws, scenario, prices, peak_load)? {
                     Some((name, m)) => (name, Problem::TooFewSpares, m),
                     None => return Ok(None),
                 },
@@ -994,19 +996,21 @@ fn spare(design: &Design, prices: &PriceTable) -> Result<Option<(String, Made)>,
 /// only if it lifts the design's availability at the peak.
 fn one_more_spare(
     design: &Design,
+    laws: &Laws,
     scenario: &Scenario,
     prices: &PriceTable,
     peak_load: f64,
 ) -> Result<Option<(String, Made)>, String> {
-    let available = |d: &Design| -> Result<AvailabilityReport, String> {
-        let laws = operational_laws(d, scenario, prices).map_err(|e| e.to_string())?;
-        Ok(availability(d, &laws, peak_load))
-    };
-    let before = available(design)?;
+    let before = availability(design, laws, peak_load);
     let target = scenario.target_success_ratio;
     if before.system.is_nan() || before.system >= target {
         return Ok(None);
     }
+    let available_after = |d: &Design| {
+        operational_laws(d, scenario, prices)
+            .ok()
+            .map(|laws| availability(d, &laws, peak_load))
+    };
     let mut groups: Vec<&ComponentAvailability> = before
         .components
         .iter()
@@ -1029,44 +1033,39 @@ fn one_more_spare(
             }
             tries.push((action, change, out));
         };
+        let one_more =
+            |from: u32, what: &str| format!("'{name}' went from {from} to {} {what}.", from + 1);
         match &component.kind {
             ComponentKind::Database(p) => {
                 if p.instances < MAX_READ_REPLICAS {
-                    let mut q = p.clone();
-                    q.instances += 1;
                     with_kind(
-                        ComponentKind::Database(q),
+                        ComponentKind::Database(DatabaseParams {
+                            instances: p.instances + 1,
+                            ..p.clone()
+                        }),
                         Move::OneMoreSpare,
-                        format!(
-                            "'{name}' went from {} to {} copies of each shard.",
-                            p.instances,
-                            p.instances + 1
-                        ),
+                        one_more(p.instances, "copies of each shard"),
                     );
                 }
                 if !p.standby {
-                    let mut q = p.clone();
-                    q.standby = true;
                     with_kind(
-                        ComponentKind::Database(q),
+                        ComponentKind::Database(DatabaseParams {
+                            standby: true,
+                            ..p.clone()
+                        }),
                         Move::Standby,
                         format!("'{name}' has a hot standby for each shard."),
                     );
                 }
             }
-            ComponentKind::MessageQueue(p) if p.instances < MAX_INSTANCES => {
-                let mut q = p.clone();
-                q.instances += 1;
-                with_kind(
-                    ComponentKind::MessageQueue(q),
-                    Move::OneMoreSpare,
-                    format!(
-                        "'{name}' went from {} to {} brokers.",
-                        p.instances,
-                        p.instances + 1
-                    ),
-                );
-            }
+            ComponentKind::MessageQueue(p) if p.instances < MAX_INSTANCES => with_kind(
+                ComponentKind::MessageQueue(QueueParams {
+                    instances: p.instances + 1,
+                    ..p.clone()
+                }),
+                Move::OneMoreSpare,
+                one_more(p.instances, "brokers"),
+            ),
             // A tier grows as when it scales out (behind a balancer, if it had none).
             ComponentKind::Server(_) | ComponentKind::LoadBalancer(_) => {
                 let mut out = design.clone();
@@ -1080,7 +1079,7 @@ fn one_more_spare(
             .into_iter()
             .filter(|(_, _, out)| crate::model::is_valid(out, prices))
             .filter_map(|(action, change, out)| {
-                let after = available(&out).ok()?;
+                let after = available_after(&out)?;
                 (after.system > before.system * (1.0 + 1e-12))
                     .then_some((action, change, out, after))
             })

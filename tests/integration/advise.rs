@@ -73,6 +73,25 @@ fn sustainable(design: &Design, scenario: &Scenario) -> f64 {
         .map_or(f64::INFINITY, |s| s.saturates_at_load)
 }
 
+/// The load at which the component `name` saturates (a multiple of the base load).
+fn saturates(design: &Design, scenario: &Scenario, name: &str) -> f64 {
+    let laws = operational_laws(design, scenario, &prices()).expect("laws");
+    bottleneck_ladder(&laws)
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| s.saturates_at_load)
+        .expect("on the ladder")
+}
+
+/// A stateless tier of `instances` medium servers.
+fn servers(instances: u32) -> ComponentKind {
+    ComponentKind::Server(ServerParams {
+        size: "medium".into(),
+        instances,
+        ..ServerParams::default()
+    })
+}
+
 /// The advice at `load`, checked: the move lifts the saturating component to the planned
 /// utilization at the peak (or gives the single point of failure a spare), and the design
 /// it makes is valid.
@@ -591,11 +610,7 @@ fn many_shards_that_each_need_every_copy_get_one_spare_more_until_the_target_is_
     // (the database's copies are each up 99.8 % of the time: 0.998^400 is under a half).
     let mut design = three_tier(
         users(100, 0.9, 0.1, 0.0),
-        ComponentKind::Server(ServerParams {
-            size: "medium".into(),
-            instances: 400,
-            ..ServerParams::default()
-        }),
+        servers(400),
         ComponentKind::Database(DatabaseParams {
             instances: 2,
             shards: 200,
@@ -607,17 +622,10 @@ fn many_shards_that_each_need_every_copy_get_one_spare_more_until_the_target_is_
     );
     let scenario = Scenario::default();
     let peak_per_load = scenario.load_multiplier * scenario.profile.peak_multiplier();
-    let laws = operational_laws(&design, &scenario, &prices()).expect("laws");
-    let saturates = |name: &str| {
-        bottleneck_ladder(&laws)
-            .iter()
-            .find(|s| s.name == name)
-            .map(|s| s.saturates_at_load)
-            .expect("on the ladder")
-    };
     // The database 60 % busy at the peak (both copies needed), the servers far below.
-    let load = 0.6 * saturates("db") / peak_per_load;
-    assert!(saturates("app") > 0.6 * saturates("db") / PLANNED_UTILIZATION);
+    let db = saturates(&design, &scenario, "db");
+    let load = 0.6 * db / peak_per_load;
+    assert!(saturates(&design, &scenario, "app") > 0.6 * db / PLANNED_UTILIZATION);
     let target = scenario.target_success_ratio;
     let mut up = available_at_peak(&design, &scenario, load);
     assert!(up < 0.5, "the start is down most of the time: {up}");
@@ -658,11 +666,7 @@ fn a_tier_that_needs_both_its_instances_gets_a_third() {
     // the tier is up a² of the time (0.990099² ≈ 98.03 %) and the design misses 99.9 %.
     let design = three_tier(
         users(100, 0.9, 0.1, 0.0),
-        ComponentKind::Server(ServerParams {
-            size: "medium".into(),
-            instances: 2,
-            ..ServerParams::default()
-        }),
+        servers(2),
         ComponentKind::Database(DatabaseParams {
             instances: 2,
             standby: true,
@@ -670,12 +674,7 @@ fn a_tier_that_needs_both_its_instances_gets_a_third() {
         }),
     );
     let scenario = Scenario::default();
-    let laws = operational_laws(&design, &scenario, &prices()).expect("laws");
-    let app = bottleneck_ladder(&laws)
-        .iter()
-        .find(|s| s.name == "app")
-        .map(|s| s.saturates_at_load)
-        .expect("app");
+    let app = saturates(&design, &scenario, "app");
     let load = 0.6 * app / (scenario.load_multiplier * scenario.profile.peak_multiplier());
     let before = available_at_peak(&design, &scenario, load);
     assert!(before < scenario.target_success_ratio, "{before}");
